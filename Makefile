@@ -1,0 +1,48 @@
+# Everyday targets. `make demo` and `make test` are the README's two commands.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+export VIRTUAL_ENV := $(abspath $(VENV))
+
+.PHONY: demo dev test test-rust test-python lint fmt bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# Install thresher (release build) and run the demo on the bundled sample dumps.
+demo: $(PY)
+	$(PIP) install .
+	$(VENV)/bin/thresher demo
+
+# Development install: quick build into the venv, with the test tools.
+dev: $(PY)
+	$(PIP) install "maturin>=1.8,<2" "polars>=1.30" "pytest>=8" "hypothesis>=6" "mypy>=1.10" "ruff>=0.6"
+	$(VENV)/bin/maturin develop -q
+
+test-rust:
+	cargo test --workspace
+
+test-python: dev
+	$(PY) -m pytest -q
+
+# Every test: Rust and Python.
+test: test-rust test-python
+
+lint: dev
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check python tests benches
+	$(VENV)/bin/ruff format --check python tests benches
+	$(PY) -m mypy.stubtest thresher._core
+
+fmt: dev
+	cargo fmt --all
+	$(VENV)/bin/ruff format python tests benches
+	$(VENV)/bin/ruff check --fix python tests benches
+
+bench: $(PY)
+	$(PIP) install ".[bench]"
+	$(PY) benches/eval_quality.py
+
+clean:
+	rm -rf target $(VENV)

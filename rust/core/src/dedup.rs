@@ -1,0 +1,266 @@
+//! The dedup pipeline: exact keys, signatures, LSH candidates, verification
+//! and clusters, for one column of texts.
+//!
+//! Rows are processed in parallel with rayon; every step produces its output
+//! in row order, candidate pairs are sorted, and the representative of a
+//! cluster is its lowest row, so the result is the same for any thread count.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::cluster::UnionFind;
+use crate::error::{Error, Result};
+use crate::exact::{key_of_exact_form, ExactKey};
+use crate::lsh::{candidate_pairs, Banding};
+use crate::minhash::{estimated_jaccard, MinHasher, DEFAULT_NUM_PERM, DEFAULT_SEED};
+use crate::text::{exact_form_of_normalised, jaccard, normalise, shingle_set_of_normalised};
+
+/// How a candidate pair is confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verify {
+    /// Exact Jaccard similarity of the two shingle sets.
+    #[default]
+    Exact,
+    /// The MinHash estimate from the two signatures (cheaper, approximate).
+    Signature,
+}
+
+/// Options of [`dedup`] and [`similar_pairs`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DedupOptions {
+    /// Minimum Jaccard similarity of near duplicates, in `(0, 1]`.
+    pub threshold: f64,
+    /// Words per shingle.
+    pub ngram: usize,
+    /// Values per MinHash signature.
+    pub num_perm: usize,
+    /// Seed of the MinHash permutations.
+    pub seed: u64,
+    /// How candidates are verified.
+    pub verify: Verify,
+}
+
+impl Default for DedupOptions {
+    fn default() -> Self {
+        Self {
+            threshold: 0.8,
+            ngram: 5,
+            num_perm: DEFAULT_NUM_PERM,
+            seed: DEFAULT_SEED,
+            verify: Verify::Exact,
+        }
+    }
+}
+
+impl DedupOptions {
+    /// Checks that every option is in range.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
+            return Err(Error::InvalidArgument(format!(
+                "threshold must be in (0, 1], got {}",
+                self.threshold
+            )));
+        }
+        if self.ngram == 0 {
+            return Err(Error::InvalidArgument("ngram must be at least 1".into()));
+        }
+        if self.num_perm == 0 || self.num_perm > 4096 {
+            return Err(Error::InvalidArgument(format!(
+                "num_perm must be in 1..=4096, got {}",
+                self.num_perm
+            )));
+        }
+        Ok(())
+    }
+
+    /// The LSH banding these options use.
+    pub fn banding(&self) -> Banding {
+        Banding::for_threshold(self.threshold, self.num_perm)
+    }
+}
+
+/// A verified pair of rows, `a < b`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    pub a: u32,
+    pub b: u32,
+    /// Jaccard similarity (exact or estimated, per [`Verify`]).
+    pub similarity: f64,
+    /// Whether the two rows have the same exact key.
+    pub exact: bool,
+}
+
+/// Per-row results of [`dedup`], all in input row order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DedupResult {
+    /// Exact-duplicate key of each row.
+    pub exact_key: Vec<ExactKey>,
+    /// Lowest row of each row's cluster.
+    pub cluster_id: Vec<u32>,
+    /// Number of rows in each row's cluster.
+    pub cluster_size: Vec<u32>,
+    /// The representative, for rows that are duplicates.
+    pub duplicate_of: Vec<Option<u32>>,
+    /// Similarity of each row to its representative (1 for representatives).
+    pub similarity: Vec<f64>,
+    /// Verified edges, sorted by `(a, b)`: each exact duplicate linked to the
+    /// first row with its key, and near-duplicate pairs between distinct texts.
+    pub edges: Vec<Edge>,
+    /// The banding that produced the candidates.
+    pub banding: Banding,
+}
+
+impl DedupResult {
+    /// Whether `row` is a duplicate of an earlier row.
+    pub fn is_duplicate(&self, row: usize) -> bool {
+        self.duplicate_of[row].is_some()
+    }
+}
+
+/// What the pipeline keeps of one row.
+struct RowSketch {
+    key: ExactKey,
+    /// False when the text is empty or only whitespace after normalisation.
+    has_content: bool,
+    shingles: Vec<u64>,
+}
+
+fn sketch_row(text: &str, ngram: usize) -> RowSketch {
+    let normalised = normalise(text);
+    let form = exact_form_of_normalised(&normalised);
+    RowSketch {
+        key: key_of_exact_form(&form),
+        has_content: !form.is_empty(),
+        shingles: shingle_set_of_normalised(&normalised, ngram),
+    }
+}
+
+fn check_row_count(n: usize) -> Result<()> {
+    if n >= u32::MAX as usize {
+        return Err(Error::InvalidArgument(format!("too many rows: {n}")));
+    }
+    Ok(())
+}
+
+/// MinHash signatures of `texts`, row after row, `num_perm` values each.
+pub fn signatures(texts: &[&str], ngram: usize, num_perm: usize, seed: u64) -> Result<Vec<u32>> {
+    DedupOptions { ngram, num_perm, seed, ..DedupOptions::default() }.validate()?;
+    let hasher = MinHasher::new(num_perm, seed);
+    let mut out = vec![0u32; texts.len() * num_perm];
+    out.par_chunks_mut(num_perm).zip(texts.par_iter()).for_each(|(slot, text)| {
+        let shingles = shingle_set_of_normalised(&normalise(text), ngram);
+        hasher.signature_into(&shingles, slot);
+    });
+    Ok(out)
+}
+
+/// Finds exact and near duplicates among `texts`.
+///
+/// Rows whose text is empty after normalisation are never duplicates. Rows
+/// without a word (only punctuation) can be exact duplicates of each other but
+/// are never near duplicates. Exact duplicates are linked to the first row
+/// with their key and skip MinHash.
+pub fn dedup(texts: &[&str], options: &DedupOptions) -> Result<DedupResult> {
+    options.validate()?;
+    check_row_count(texts.len())?;
+    let n = texts.len();
+    let mut rows: Vec<RowSketch> = texts.par_iter().map(|t| sketch_row(t, options.ngram)).collect();
+
+    // Exact duplicates: the first row with a key represents it.
+    let mut exact_rep: Vec<u32> = (0..n as u32).collect();
+    let mut first_with_key: HashMap<ExactKey, u32> = HashMap::with_capacity(n);
+    for (row, sketch) in rows.iter().enumerate() {
+        if sketch.has_content {
+            exact_rep[row] = *first_with_key.entry(sketch.key).or_insert(row as u32);
+        }
+    }
+    drop(first_with_key);
+
+    // Signatures of the distinct texts that have shingles.
+    let unique: Vec<u32> = (0..n as u32)
+        .filter(|&r| exact_rep[r as usize] == r && !rows[r as usize].shingles.is_empty())
+        .collect();
+    let k = options.num_perm;
+    let hasher = MinHasher::new(k, options.seed);
+    let mut sigs = vec![0u32; unique.len() * k];
+    sigs.par_chunks_mut(k)
+        .zip(unique.par_iter())
+        .for_each(|(slot, &row)| hasher.signature_into(&rows[row as usize].shingles, slot));
+    let mut sig_slot = vec![u32::MAX; n];
+    for (i, &row) in unique.iter().enumerate() {
+        sig_slot[row as usize] = i as u32;
+    }
+    let signature_of = |row: u32| -> &[u32] {
+        let i = sig_slot[row as usize] as usize;
+        &sigs[i * k..(i + 1) * k]
+    };
+    if options.verify == Verify::Signature {
+        // Shingle sets are no longer needed; free them early.
+        rows.par_iter_mut().for_each(|r| r.shingles = Vec::new());
+    }
+    let similarity_of = |a: u32, b: u32| -> f64 {
+        match options.verify {
+            Verify::Exact => jaccard(&rows[a as usize].shingles, &rows[b as usize].shingles),
+            Verify::Signature => estimated_jaccard(signature_of(a), signature_of(b)),
+        }
+    };
+
+    // Candidates and verification.
+    let banding = options.banding();
+    let items: Vec<(u32, &[u32])> = unique.iter().map(|&r| (r, signature_of(r))).collect();
+    let candidates = candidate_pairs(&items, banding);
+    let near: Vec<Edge> = candidates
+        .par_iter()
+        .filter_map(|&(a, b)| {
+            let similarity = similarity_of(a, b);
+            (similarity >= options.threshold).then_some(Edge { a, b, similarity, exact: false })
+        })
+        .collect();
+
+    // Clusters.
+    let mut uf = UnionFind::new(n);
+    let mut edges: Vec<Edge> = Vec::with_capacity(near.len());
+    for (row, &rep) in exact_rep.iter().enumerate() {
+        if rep != row as u32 {
+            uf.union(rep, row as u32);
+            edges.push(Edge { a: rep, b: row as u32, similarity: 1.0, exact: true });
+        }
+    }
+    for e in &near {
+        uf.union(e.a, e.b);
+    }
+    edges.extend(near);
+    edges.sort_unstable_by_key(|e| (e.a, e.b));
+    let (cluster_id, cluster_size) = uf.roots_and_sizes();
+
+    let similarity: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|row| {
+            let root = cluster_id[row];
+            let rep = exact_rep[row];
+            if rep == root {
+                1.0
+            } else {
+                similarity_of(rep, root)
+            }
+        })
+        .collect();
+    let duplicate_of = (0..n)
+        .map(|row| (cluster_id[row] != row as u32).then_some(cluster_id[row]))
+        .collect();
+    Ok(DedupResult {
+        exact_key: rows.iter().map(|r| r.key).collect(),
+        cluster_id,
+        cluster_size,
+        duplicate_of,
+        similarity,
+        edges,
+        banding,
+    })
+}
+
+/// The verified edges of [`dedup`] alone.
+pub fn similar_pairs(texts: &[&str], options: &DedupOptions) -> Result<Vec<Edge>> {
+    Ok(dedup(texts, options)?.edges)
+}

@@ -1,0 +1,25 @@
+//! thresher-core: parse scraped text dumps and find exact and near duplicates.
+//!
+//! This crate knows nothing of Python. The binding crate (`rust/python`) only
+//! converts Arrow data in and out, releases the GIL and maps errors.
+//!
+//! * [`ingest`] walks paths, sniffs formats and parses dumps into records.
+//! * [`text`] normalises and tokenises text into hashed word shingles.
+//! * [`exact`] computes exact-duplicate keys.
+//! * [`minhash`] computes MinHash signatures.
+//! * [`lsh`] chooses bands and turns signatures into candidate pairs.
+//! * [`cluster`] verifies candidates and groups rows into clusters.
+//! * [`dedup`] ties the steps together.
+
+pub mod cluster;
+pub mod dedup;
+pub mod error;
+pub mod exact;
+pub mod ingest;
+pub mod lsh;
+pub mod minhash;
+pub mod tables;
+pub mod text;
+
+pub use dedup::{dedup, similar_pairs, DedupOptions, DedupResult, Edge, Verify};
+pub use error::{Error, Result};

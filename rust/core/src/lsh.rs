@@ -1,0 +1,131 @@
+//! LSH banding: choose bands and rows, hash each band of a signature, and
+//! turn equal band keys into candidate pairs.
+//!
+//! With `b` bands of `r` rows, a pair of Jaccard similarity `J` becomes a
+//! candidate with probability `1 - (1 - J^r)^b`. thresher picks the banding
+//! that keeps that probability at least [`MIN_RECALL_AT_THRESHOLD`] for a pair
+//! exactly at the threshold and, among those, has the most rows (fewest
+//! chance candidates below the threshold).
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Probability with which a pair exactly at the threshold must become a candidate.
+pub const MIN_RECALL_AT_THRESHOLD: f64 = 0.99;
+
+/// A banding of a signature: `bands * rows <= num_perm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Banding {
+    pub bands: usize,
+    pub rows: usize,
+}
+
+impl Banding {
+    /// Probability that a pair of Jaccard similarity `jaccard` shares a band.
+    pub fn candidate_probability(&self, jaccard: f64) -> f64 {
+        1.0 - (1.0 - jaccard.powi(self.rows as i32)).powi(self.bands as i32)
+    }
+
+    /// The banding with the most rows whose candidate probability at
+    /// `threshold` is at least [`MIN_RECALL_AT_THRESHOLD`]. Where no banding
+    /// reaches it (tiny `num_perm`), one row per band, which comes closest.
+    pub fn for_threshold(threshold: f64, num_perm: usize) -> Banding {
+        let num_perm = num_perm.max(1);
+        (1..=num_perm)
+            .rev()
+            .map(|rows| Banding { bands: num_perm / rows, rows })
+            .find(|b| b.candidate_probability(threshold) >= MIN_RECALL_AT_THRESHOLD)
+            .unwrap_or(Banding { bands: num_perm, rows: 1 })
+    }
+
+    /// Hash of band `band` of `signature`. The band index seeds the hash so
+    /// that equal values in different bands never meet.
+    pub fn band_key(&self, signature: &[u32], band: usize) -> u64 {
+        let values = &signature[band * self.rows..(band + 1) * self.rows];
+        let mut bytes = [0u8; 4 * 64];
+        if values.len() <= 64 {
+            for (chunk, v) in bytes.chunks_exact_mut(4).zip(values) {
+                chunk.copy_from_slice(&v.to_le_bytes());
+            }
+            xxh3_64_with_seed(&bytes[..values.len() * 4], band as u64)
+        } else {
+            let owned: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            xxh3_64_with_seed(&owned, band as u64)
+        }
+    }
+}
+
+/// Candidate pairs `(a, b)` with `a < b` among `items`: pairs that share at
+/// least one band key. `items[i]` is `(row, signature)`; rows must be
+/// distinct. The result is sorted and free of repeats.
+pub fn candidate_pairs(items: &[(u32, &[u32])], banding: Banding) -> Vec<(u32, u32)> {
+    let per_band: Vec<Vec<(u32, u32)>> = (0..banding.bands)
+        .into_par_iter()
+        .map(|band| {
+            let mut keyed: Vec<(u64, u32)> = items
+                .iter()
+                .map(|&(row, sig)| (banding.band_key(sig, band), row))
+                .collect();
+            keyed.sort_unstable();
+            let mut pairs = Vec::new();
+            for bucket in keyed.chunk_by(|x, y| x.0 == y.0) {
+                for (i, &(_, a)) in bucket.iter().enumerate() {
+                    for &(_, b) in &bucket[i + 1..] {
+                        pairs.push((a.min(b), a.max(b)));
+                    }
+                }
+            }
+            pairs
+        })
+        .collect();
+    let mut pairs: Vec<(u32, u32)> = per_band.into_iter().flatten().collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_banding_catches_threshold_pairs() {
+        let b = Banding::for_threshold(0.8, 128);
+        assert_eq!(b, Banding { bands: 21, rows: 6 });
+        assert!(b.candidate_probability(0.8) >= 0.99);
+        // One more row would miss too many pairs at the threshold.
+        let tighter = Banding { bands: 128 / 7, rows: 7 };
+        assert!(tighter.candidate_probability(0.8) < 0.99);
+    }
+
+    #[test]
+    fn banding_reaches_target_for_many_thresholds() {
+        for t in [0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 1.0] {
+            for k in [16, 64, 128, 256] {
+                let b = Banding::for_threshold(t, k);
+                assert!(b.bands * b.rows <= k);
+                assert!(b.candidate_probability(t) >= MIN_RECALL_AT_THRESHOLD, "t={t} k={k} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn equal_bands_make_candidates() {
+        let banding = Banding { bands: 2, rows: 2 };
+        let s0 = [1, 2, 3, 4];
+        let s1 = [1, 2, 9, 9];
+        let s2 = [7, 7, 3, 4];
+        let s3 = [5, 6, 7, 8];
+        let items: Vec<(u32, &[u32])> = vec![(0, &s0), (1, &s1), (2, &s2), (3, &s3)];
+        assert_eq!(candidate_pairs(&items, banding), vec![(0, 1), (0, 2)]);
+    }
+
+    #[test]
+    fn same_values_in_different_bands_do_not_collide() {
+        let banding = Banding { bands: 2, rows: 2 };
+        let s0 = [1, 2, 3, 4];
+        let s1 = [3, 4, 1, 2];
+        let items: Vec<(u32, &[u32])> = vec![(0, &s0), (1, &s1)];
+        assert!(candidate_pairs(&items, banding).is_empty());
+    }
+}

@@ -1,0 +1,163 @@
+//! Arrow record batches in and out of the core: records, errors, dedup
+//! results, edges and signatures.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{FixedSizeListBuilder, UInt32Builder};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, LargeStringArray, RecordBatch, StringArray,
+    StringViewArray, UInt64Array,
+};
+use arrow_schema::{DataType, Field, Schema};
+
+use crate::dedup::{DedupResult, Edge};
+use crate::error::{Error, Result};
+use crate::exact::to_hex;
+use crate::ingest::{IngestError, Record};
+
+fn batch(columns: Vec<(&str, ArrayRef, bool)>) -> Result<RecordBatch> {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, array, nullable)| Field::new(*name, array.data_type().clone(), *nullable))
+        .collect();
+    let arrays = columns.into_iter().map(|(_, a, _)| a).collect();
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// Records as a batch: `doc_id`, `source`, `member`, `offset`, `format`,
+/// `title`, `text`. `doc_id` counts from `first_doc_id`.
+pub fn records_batch(records: &[Record], first_doc_id: u64) -> Result<RecordBatch> {
+    let ids = UInt64Array::from_iter_values((0..records.len() as u64).map(|i| first_doc_id + i));
+    batch(vec![
+        ("doc_id", Arc::new(ids), false),
+        ("source", Arc::new(StringArray::from_iter_values(records.iter().map(|r| &r.source))), false),
+        ("member", Arc::new(StringArray::from_iter(records.iter().map(|r| r.member.as_deref()))), true),
+        ("offset", Arc::new(UInt64Array::from_iter_values(records.iter().map(|r| r.offset))), false),
+        ("format", Arc::new(StringArray::from_iter_values(records.iter().map(|r| r.format.name()))), false),
+        ("title", Arc::new(LargeStringArray::from_iter(records.iter().map(|r| r.title.as_deref()))), true),
+        ("text", Arc::new(LargeStringArray::from_iter_values(records.iter().map(|r| &r.text))), false),
+    ])
+}
+
+/// Errors as a batch: `source`, `member`, `offset`, `reason`.
+pub fn errors_batch(errors: &[IngestError]) -> Result<RecordBatch> {
+    batch(vec![
+        ("source", Arc::new(StringArray::from_iter_values(errors.iter().map(|e| &e.source))), false),
+        ("member", Arc::new(StringArray::from_iter(errors.iter().map(|e| e.member.as_deref()))), true),
+        ("offset", Arc::new(UInt64Array::from_iter_values(errors.iter().map(|e| e.offset))), false),
+        ("reason", Arc::new(StringArray::from_iter_values(errors.iter().map(|e| &e.reason))), false),
+    ])
+}
+
+/// Dedup results as a batch: `exact_key`, `cluster_id`, `cluster_size`,
+/// `is_duplicate`, `duplicate_of`, `similarity`.
+pub fn dedup_batch(result: &DedupResult) -> Result<RecordBatch> {
+    let n = result.cluster_id.len();
+    batch(vec![
+        (
+            "exact_key",
+            Arc::new(StringArray::from_iter_values(result.exact_key.iter().map(|&k| to_hex(k)))),
+            false,
+        ),
+        ("cluster_id", Arc::new(UInt64Array::from_iter_values(result.cluster_id.iter().map(|&c| c as u64))), false),
+        (
+            "cluster_size",
+            Arc::new(UInt64Array::from_iter_values(result.cluster_size.iter().map(|&c| c as u64))),
+            false,
+        ),
+        ("is_duplicate", Arc::new(BooleanArray::from_iter((0..n).map(|r| Some(result.is_duplicate(r))))), false),
+        (
+            "duplicate_of",
+            Arc::new(UInt64Array::from_iter(result.duplicate_of.iter().map(|d| d.map(u64::from)))),
+            true,
+        ),
+        ("similarity", Arc::new(Float64Array::from(result.similarity.clone())), false),
+    ])
+}
+
+/// Edges as a batch: `a`, `b`, `similarity`, `exact`.
+pub fn edges_batch(edges: &[Edge]) -> Result<RecordBatch> {
+    batch(vec![
+        ("a", Arc::new(UInt64Array::from_iter_values(edges.iter().map(|e| e.a as u64))), false),
+        ("b", Arc::new(UInt64Array::from_iter_values(edges.iter().map(|e| e.b as u64))), false),
+        ("similarity", Arc::new(Float64Array::from_iter_values(edges.iter().map(|e| e.similarity))), false),
+        ("exact", Arc::new(BooleanArray::from_iter(edges.iter().map(|e| Some(e.exact)))), false),
+    ])
+}
+
+/// Signatures (`num_perm` values per row, row after row) as a one-column
+/// batch `signature` of type `fixed_size_list<u32, num_perm>`.
+pub fn signatures_batch(values: &[u32], num_perm: usize) -> Result<RecordBatch> {
+    if num_perm == 0 || values.len() % num_perm != 0 {
+        return Err(Error::InvalidArgument("signature length does not divide the values".into()));
+    }
+    let mut builder = FixedSizeListBuilder::with_capacity(
+        UInt32Builder::with_capacity(values.len()),
+        num_perm as i32,
+        values.len() / num_perm,
+    )
+    .with_field(Field::new("item", DataType::UInt32, false));
+    for row in values.chunks_exact(num_perm) {
+        builder.values().append_slice(row);
+        builder.append(true);
+    }
+    batch(vec![("signature", Arc::new(builder.finish()), false)])
+}
+
+/// Borrows the strings of a text column; nulls read as empty texts.
+/// Accepts `utf8`, `large_utf8` and `utf8_view` arrays.
+pub fn texts_of<'a>(array: &'a dyn Array, out: &mut Vec<&'a str>) -> Result<()> {
+    let any = array.as_any();
+    if let Some(a) = any.downcast_ref::<StringArray>() {
+        out.extend(a.iter().map(|s| s.unwrap_or("")));
+    } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+        out.extend(a.iter().map(|s| s.unwrap_or("")));
+    } else if let Some(a) = any.downcast_ref::<StringViewArray>() {
+        out.extend(a.iter().map(|s| s.unwrap_or("")));
+    } else {
+        return Err(Error::InvalidArgument(format!(
+            "expected a string column, got {}",
+            array.data_type()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::{dedup, DedupOptions};
+
+    #[test]
+    fn dedup_batch_has_contract_columns() {
+        let texts = ["a b c d e f g", "a b c d e f g", "other words here"];
+        let result = dedup(&texts, &DedupOptions::default()).expect("dedup");
+        let b = dedup_batch(&result).expect("batch");
+        let names: Vec<&str> = b.schema().fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["exact_key", "cluster_id", "cluster_size", "is_duplicate", "duplicate_of", "similarity"]);
+        assert_eq!(b.num_rows(), 3);
+        assert_eq!(b.column(4).null_count(), 2);
+    }
+
+    #[test]
+    fn signatures_batch_is_fixed_size() {
+        let b = signatures_batch(&[1, 2, 3, 4, 5, 6], 3).expect("batch");
+        assert_eq!(b.num_rows(), 2);
+        assert_eq!(
+            b.schema().field(0).data_type(),
+            &DataType::FixedSizeList(Arc::new(Field::new("item", DataType::UInt32, false)), 3)
+        );
+        assert!(signatures_batch(&[1, 2], 3).is_err());
+    }
+
+    #[test]
+    fn texts_of_reads_string_kinds() {
+        let mut out = Vec::new();
+        let a = StringViewArray::from_iter([Some("x"), None]);
+        texts_of(&a, &mut out).expect("view");
+        let b = LargeStringArray::from_iter_values(["y"]);
+        texts_of(&b, &mut out).expect("large");
+        assert_eq!(out, ["x", "", "y"]);
+        assert!(texts_of(&UInt64Array::from(vec![1]), &mut out).is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! Python bindings of thresher-core, as the module `thresher._core`.
+//!
+//! This crate only converts: Arrow streams in and out (PyCapsule interface),
+//! options from Python values, core errors to Python exceptions. Every heavy
+//! call runs with the GIL released on a rayon pool that is rebuilt after a fork.
+
+use std::ffi::CStr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use arrow_array::{RecordBatch, RecordBatchIterator};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+use rayon::ThreadPool;
+use thresher_core::ingest::{ingest_paths, FormatChoice};
+use thresher_core::{dedup as core_dedup, tables, DedupOptions, Verify};
+
+const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
+
+pyo3::create_exception!(_core, ThresherError, pyo3::exceptions::PyException, "Base class of thresher's errors.");
+
+/// Maps a core error to `thresher.InvalidOptionError` (a `ValueError`) or
+/// `ThresherError`.
+fn to_py_err(py: Python<'_>, err: thresher_core::Error) -> PyErr {
+    match err {
+        thresher_core::Error::InvalidArgument(msg) => py
+            .import("thresher.errors")
+            .and_then(|m| m.getattr("InvalidOptionError"))
+            .map(|cls| PyErr::from_type(cls.cast_into().expect("exception type"), msg.clone()))
+            .unwrap_or_else(|_| PyValueError::new_err(msg)),
+        other => ThresherError::new_err(other.to_string()),
+    }
+}
+
+/// The rayon pool of this process. A child made by `fork` does not inherit
+/// the pool's threads, so a new pool is built when the process id changes.
+fn pool() -> PyResult<Arc<ThreadPool>> {
+    static POOL: Mutex<Option<(u32, Arc<ThreadPool>)>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut guard = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((owner, pool)) = guard.as_ref() {
+        if *owner == pid {
+            return Ok(pool.clone());
+        }
+    }
+    // Honours RAYON_NUM_THREADS; defaults to the number of CPUs.
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("thresher-{i}"))
+            .build()
+            .map_err(|e| ThresherError::new_err(format!("cannot start threads: {e}")))?,
+    );
+    if let Some(inherited) = guard.replace((pid, pool.clone())) {
+        // Its threads live only in the parent; dropping it here could wait on them.
+        std::mem::forget(inherited);
+    }
+    Ok(pool)
+}
+
+/// Runs `f` on the pool with the GIL released.
+fn run_released<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    let pool = pool()?;
+    Ok(py.detach(|| pool.install(f)))
+}
+
+/// An Arrow table handed to Python through `__arrow_c_stream__`.
+#[pyclass(module = "thresher._core", frozen)]
+struct ArrowTable {
+    batch: Mutex<Option<RecordBatch>>,
+}
+
+#[pymethods]
+impl ArrowTable {
+    /// Exports the table once as an Arrow C stream capsule.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        let batch = self
+            .batch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| ThresherError::new_err("this Arrow table was already exported"))?;
+        let schema = batch.schema();
+        let reader = RecordBatchIterator::new(vec![Ok(batch)], schema);
+        let stream = FFI_ArrowArrayStream::new(Box::new(reader));
+        PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
+    }
+}
+
+fn table(py: Python<'_>, batch: thresher_core::Result<RecordBatch>) -> PyResult<Py<ArrowTable>> {
+    let batch = batch.map_err(|e| to_py_err(py, e))?;
+    Py::new(py, ArrowTable { batch: Mutex::new(Some(batch)) })
+}
+
+/// Reads the batches of an Arrow C stream capsule (from `__arrow_c_stream__`).
+fn read_stream(capsule: &Bound<'_, PyCapsule>) -> PyResult<Vec<RecordBatch>> {
+    let pointer = capsule.pointer_checked(Some(STREAM_CAPSULE))?;
+    // SAFETY: the capsule is named "arrow_array_stream", so by the Arrow
+    // PyCapsule interface it holds an FFI_ArrowArrayStream; `from_raw` moves it
+    // out and marks the original released.
+    let reader = unsafe { RecordBatchStreamReader::from_raw(pointer.cast().as_ptr()) }
+        .map_err(|e| ThresherError::new_err(format!("cannot read Arrow stream: {e}")))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ThresherError::new_err(format!("cannot read Arrow stream: {e}")))
+}
+
+/// Borrows the first column of each batch as texts.
+fn texts<'a>(py: Python<'_>, batches: &'a [RecordBatch]) -> PyResult<Vec<&'a str>> {
+    let mut out = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
+    for batch in batches {
+        if batch.num_columns() != 1 {
+            return Err(PyValueError::new_err("expected exactly one text column"));
+        }
+        tables::texts_of(batch.column(0).as_ref(), &mut out).map_err(|e| to_py_err(py, e))?;
+    }
+    Ok(out)
+}
+
+fn options(
+    threshold: f64,
+    ngram: usize,
+    num_perm: usize,
+    seed: u64,
+    verify: &str,
+) -> PyResult<DedupOptions> {
+    let verify = match verify {
+        "exact" => Verify::Exact,
+        "signature" => Verify::Signature,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "verify must be \"exact\" or \"signature\", got {other:?}"
+            )))
+        }
+    };
+    Ok(DedupOptions { threshold, ngram, num_perm, seed, verify })
+}
+
+/// Reads files and directories; returns (records, errors) as Arrow tables.
+#[pyfunction]
+fn ingest(py: Python<'_>, paths: Vec<PathBuf>, format: &str) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
+    let choice: FormatChoice = format.parse().map_err(|e| to_py_err(py, e))?;
+    let ingested = run_released(py, || ingest_paths(&paths, choice))?;
+    Ok((
+        table(py, tables::records_batch(&ingested.records, 0))?,
+        table(py, tables::errors_batch(&ingested.errors))?,
+    ))
+}
+
+/// Dedup columns for the one-column stream `texts`.
+#[pyfunction]
+#[pyo3(signature = (texts, threshold, ngram, num_perm, seed, verify))]
+fn dedup(
+    py: Python<'_>,
+    texts: &Bound<'_, PyCapsule>,
+    threshold: f64,
+    ngram: usize,
+    num_perm: usize,
+    seed: u64,
+    verify: &str,
+) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
+    let opts = options(threshold, ngram, num_perm, seed, verify)?;
+    let batches = read_stream(texts)?;
+    let texts = self::texts(py, &batches)?;
+    let result = run_released(py, || core_dedup(&texts, &opts))?.map_err(|e| to_py_err(py, e))?;
+    Ok((table(py, tables::dedup_batch(&result))?, table(py, tables::edges_batch(&result.edges))?))
+}
+
+/// MinHash signatures of the one-column stream `texts`.
+#[pyfunction]
+fn minhash(py: Python<'_>, texts: &Bound<'_, PyCapsule>, ngram: usize, num_perm: usize, seed: u64) -> PyResult<Py<ArrowTable>> {
+    let batches = read_stream(texts)?;
+    let texts = self::texts(py, &batches)?;
+    let values = run_released(py, || thresher_core::dedup::signatures(&texts, ngram, num_perm, seed))?
+        .map_err(|e| to_py_err(py, e))?;
+    table(py, tables::signatures_batch(&values, num_perm))
+}
+
+/// The (bands, rows) banding used for a threshold and signature width.
+#[pyfunction]
+fn banding(threshold: f64, num_perm: usize) -> (usize, usize) {
+    let b = thresher_core::lsh::Banding::for_threshold(threshold, num_perm);
+    (b.bands, b.rows)
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("ThresherError", m.py().get_type::<ThresherError>())?;
+    m.add_class::<ArrowTable>()?;
+    m.add_function(wrap_pyfunction!(ingest, m)?)?;
+    m.add_function(wrap_pyfunction!(dedup, m)?)?;
+    m.add_function(wrap_pyfunction!(minhash, m)?)?;
+    m.add_function(wrap_pyfunction!(banding, m)?)?;
+    Ok(())
+}
