@@ -93,20 +93,20 @@ mod tests {
 
     #[test]
     fn signature_values_are_pinned() {
-        // Signatures must be identical across builds and CPUs. These values
-        // were computed once; a change here breaks stored signatures.
-        let h = MinHasher::new(4, DEFAULT_SEED);
-        let sig = h.signature(&[1, 2, 3, u64::MAX]);
-        let expected: Vec<u32> = [1u64, 2, 3, u64::MAX]
-            .iter()
-            .fold(vec![u32::MAX; 4], |mut acc, &x| {
-                for (i, slot) in acc.iter_mut().enumerate() {
-                    let v = (h.multipliers[i].wrapping_mul(x).wrapping_add(h.increments[i]) >> 32) as u32;
-                    *slot = (*slot).min(v);
-                }
-                acc
-            });
-        assert_eq!(sig, expected);
+        // Signatures must be identical across builds and CPUs; stored
+        // signatures depend on these values (tokeniser, shingle hash, seed
+        // stream and permutations together).
+        let h = MinHasher::new(8, DEFAULT_SEED);
+        let fox = shingle_set("The quick brown fox jumps over the lazy dog", 5);
+        assert_eq!(
+            h.signature(&fox),
+            [782768362, 2311298306, 1723304751, 640236891, 505622622, 447406946, 459699989, 66919440]
+        );
+        let short = shingle_set("Fréchet means", 5);
+        assert_eq!(
+            h.signature(&short),
+            [2774708460, 1184660465, 3114886894, 3095807017, 221280117, 1426381881, 3066155618, 1763348933]
+        );
     }
 
     fn words_text(words: &[u16]) -> String {

@@ -133,7 +133,8 @@ mod tests {
         let texts = ["a b c d e f g", "a b c d e f g", "other words here"];
         let result = dedup(&texts, &DedupOptions::default()).expect("dedup");
         let b = dedup_batch(&result).expect("batch");
-        let names: Vec<&str> = b.schema().fields().iter().map(|f| f.name().as_str()).collect();
+        let schema = b.schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(names, ["exact_key", "cluster_id", "cluster_size", "is_duplicate", "duplicate_of", "similarity"]);
         assert_eq!(b.num_rows(), 3);
         assert_eq!(b.column(4).null_count(), 2);

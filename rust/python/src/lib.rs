@@ -12,7 +12,7 @@ use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyCapsule;
+use pyo3::types::{PyCapsule, PyType};
 use rayon::ThreadPool;
 use thresher_core::ingest::{ingest_paths, FormatChoice};
 use thresher_core::{dedup as core_dedup, tables, DedupOptions, Verify};
@@ -25,11 +25,16 @@ pyo3::create_exception!(_core, ThresherError, pyo3::exceptions::PyException, "Ba
 /// `ThresherError`.
 fn to_py_err(py: Python<'_>, err: thresher_core::Error) -> PyErr {
     match err {
-        thresher_core::Error::InvalidArgument(msg) => py
-            .import("thresher.errors")
-            .and_then(|m| m.getattr("InvalidOptionError"))
-            .map(|cls| PyErr::from_type(cls.cast_into().expect("exception type"), msg.clone()))
-            .unwrap_or_else(|_| PyValueError::new_err(msg)),
+        thresher_core::Error::InvalidArgument(msg) => {
+            let class = py
+                .import("thresher.errors")
+                .and_then(|m| m.getattr("InvalidOptionError"))
+                .and_then(|c| c.cast_into::<PyType>().map_err(PyErr::from));
+            match class {
+                Ok(class) => PyErr::from_type(class, msg),
+                Err(_) => PyValueError::new_err(msg),
+            }
+        }
         other => ThresherError::new_err(other.to_string()),
     }
 }

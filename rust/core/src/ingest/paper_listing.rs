@@ -325,7 +325,7 @@ impl<'a> ContentLines<'a> {
 
     /// Classify one trimmed non-empty line; `None` for boilerplate.
     fn classify(&mut self, offset: usize, text: &'a str) -> Option<Line<'a>> {
-        if is_boilerplate(text) {
+        if is_boilerplate_line(text) {
             self.note_boilerplate(text);
             return None;
         }
@@ -345,6 +345,9 @@ impl<'a> ContentLines<'a> {
                     offset += cut;
                     (shape, chars) = shape_of(text);
                 }
+            } else if has_boilerplate_prefix(text) {
+                self.note_boilerplate(text);
+                return None;
             }
         }
         let in_header = !self.seen_abstract;
@@ -516,8 +519,9 @@ fn starts_with_ci(s: &str, p: &str) -> bool {
     s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
 }
 
-/// Whether a whole trimmed line is boilerplate.
-fn is_boilerplate(s: &str) -> bool {
+/// Whether a whole trimmed line is boilerplate: a phrase of [`BOILERPLATE`],
+/// a date, a counter or a symbol-only line.
+fn is_boilerplate_line(s: &str) -> bool {
     if !s.chars().any(char::is_alphanumeric) {
         return true; // Separators and decorations: `·`, `---`, `•`.
     }
@@ -525,9 +529,18 @@ fn is_boilerplate(s: &str) -> bool {
         return false;
     }
     BOILERPLATE.iter().any(|(p, _)| p.eq_ignore_ascii_case(s))
-        || (s.len() <= 100 && BOILERPLATE_PREFIXES.iter().any(|p| starts_with_ci(s, p)))
         || date_prefix_len(s) == Some(s.len())
         || is_counter(s)
+}
+
+/// A short line starting with one of [`BOILERPLATE_PREFIXES`].
+fn has_boilerplate_prefix(s: &str) -> bool {
+    s.len() <= 100 && BOILERPLATE_PREFIXES.iter().any(|p| starts_with_ci(s, p))
+}
+
+/// [`is_boilerplate_line`] or [`has_boilerplate_prefix`].
+fn is_boilerplate(s: &str) -> bool {
+    is_boilerplate_line(s) || has_boilerplate_prefix(s)
 }
 
 /// Bare counters: `12`, `1,024`, `1.2k`, `▲ 12`, `12 upvotes`.
@@ -579,32 +592,40 @@ const MONTHS: &[&str] = &[
     "dec",
 ];
 
-/// Length of a month name at the start of `b` (not followed by a letter),
-/// optionally with a trailing `.`.
+/// Length of a month name at the start of `b` (not followed by a lowercase
+/// letter, so `Marble` is no month but a glued `14 MarGraph` is), optionally
+/// with a trailing `.`.
 fn month_len(b: &[u8]) -> Option<usize> {
     let n = MONTHS.iter().find_map(|m| {
         let n = m.len();
         (b.len() >= n
             && b[..n].eq_ignore_ascii_case(m.as_bytes())
-            && !b.get(n).is_some_and(u8::is_ascii_alphabetic))
+            && !b.get(n).is_some_and(u8::is_ascii_lowercase))
         .then_some(n)
     })?;
     Some(if b.get(n) == Some(&b'.') { n + 1 } else { n })
 }
 
-/// Length of a run of exactly `min..=max` ASCII digits at the start of `b`.
-fn digits_len(b: &[u8], min: usize, max: usize) -> Option<usize> {
-    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    (min..=max).contains(&n).then_some(n)
+/// Whether `b` starts with (at least) `n` ASCII digits.
+fn has_digits(b: &[u8], n: usize) -> bool {
+    b.len() >= n && b[..n].iter().all(u8::is_ascii_digit)
 }
 
-/// Day of month (1–31, optional lowercase ordinal suffix) at the start of `b`.
+/// Whether `b` starts with exactly `n` ASCII digits (no further digit).
+fn exact_digits(b: &[u8], n: usize) -> bool {
+    has_digits(b, n) && !b.get(n).is_some_and(u8::is_ascii_digit)
+}
+
+/// Day of month (1–31) at the start of `b`, with an optional lowercase
+/// ordinal suffix. Two digits are preferred, so a glued `Mar 143D` reads as
+/// `Mar 14` + `3D`.
 fn day_len(b: &[u8]) -> Option<usize> {
-    let n = digits_len(b, 1, 2)?;
-    let v = b[..n]
-        .iter()
-        .fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
-    if !(1..=31).contains(&v) {
+    let d0 = *b.first().filter(|c| c.is_ascii_digit())?;
+    let n = match b.get(1) {
+        Some(&d1) if d1.is_ascii_digit() && (d0 - b'0') * 10 + (d1 - b'0') <= 31 => 2,
+        _ => 1,
+    };
+    if b[..n].iter().all(|&c| c == b'0') {
         return None;
     }
     for suf in [&b"st"[..], b"nd", b"rd", b"th"] {
@@ -617,23 +638,18 @@ fn day_len(b: &[u8]) -> Option<usize> {
 
 /// Optional `[,] YYYY` after a date; returns its length (0 if absent).
 fn year_suffix_len(b: &[u8]) -> usize {
-    let mut i = 0;
-    if b.first() == Some(&b',') {
-        i += 1;
-    }
-    if b.get(i) != Some(&b' ') {
-        return 0;
-    }
-    i += 1;
-    match digits_len(&b[i..], 4, 4) {
-        Some(4) => i + 4,
-        _ => 0,
+    let i = usize::from(b.first() == Some(&b','));
+    if b.get(i) == Some(&b' ') && has_digits(&b[i + 1..], 4) {
+        i + 5
+    } else {
+        0
     }
 }
 
 /// Length of the longest date at the start of `s`: `Mar 14`, `March 14th`,
 /// `Mar. 14, 2024`, `March 2024`, `14 Mar`, `14 March 2024`, `2024-03-14`,
-/// `2024/03/14`.
+/// `2024/03/14`. Digits right after the date are allowed (a glued title may
+/// start with a digit); callers check what follows.
 fn date_prefix_len(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let first = *b.first()?;
@@ -643,44 +659,33 @@ fn date_prefix_len(s: &str) -> Option<usize> {
             return None;
         }
         let rest = &b[m + 1..];
-        if let Some(d) = day_len(rest) {
-            if !rest.get(d).is_some_and(u8::is_ascii_digit) {
-                let end = m + 1 + d;
-                return Some(end + year_suffix_len(&b[end..]));
-            }
+        if exact_digits(rest, 4) {
+            return Some(m + 5); // March 2024
         }
-        let y = digits_len(rest, 4, 4)?;
-        return Some(m + 1 + y);
+        let end = m + 1 + day_len(rest)?;
+        return Some(end + year_suffix_len(&b[end..]));
     }
     if !first.is_ascii_digit() {
         return None;
     }
     // ISO-like: YYYY-MM-DD or YYYY/MM/DD.
-    if let Some(4) = digits_len(b, 4, 4) {
+    if exact_digits(b, 4) {
         let sep = *b.get(4)?;
-        if !matches!(sep, b'-' | b'/') {
-            return None;
-        }
-        let mm = digits_len(&b[5..], 2, 2)?;
-        if b.get(5 + mm) != Some(&sep) {
-            return None;
-        }
-        let dd = digits_len(&b[8..], 2, 2)?;
-        return Some(8 + dd);
+        let ok = matches!(sep, b'-' | b'/')
+            && exact_digits(&b[5..], 2)
+            && b.get(7) == Some(&sep)
+            && has_digits(&b[8..], 2);
+        return ok.then_some(10);
     }
     // Day first: 14 Mar [2024].
     let d = day_len(b)?;
     if b.get(d) != Some(&b' ') {
         return None;
     }
-    let m = month_len(&b[d + 1..])?;
-    let end = d + 1 + m;
+    let end = d + 1 + month_len(&b[d + 1..])?;
     let rest = &b[end..];
-    let y = if rest.first() == Some(&b' ') {
-        match digits_len(&rest[1..], 4, 4) {
-            Some(4) => 5,
-            _ => 0,
-        }
+    let y = if rest.first() == Some(&b' ') && has_digits(&rest[1..], 4) {
+        5
     } else {
         year_suffix_len(rest)
     };
@@ -901,6 +906,75 @@ mod tests {
             last_text: "Reinforcement Learning algorithms that learn",
             glued: None,
         });
+    }
+
+    /// Layout transformations of a real seed keep every paper.
+    #[test]
+    fn seed_layout_variants() {
+        for prefix in ["000_", "001_", "002_"] {
+            let Some(dump) = load_seed(prefix) else {
+                return;
+            };
+            let base = parse(&dump);
+            let strip = |p: &ParsedListing| -> Vec<(String, String)> {
+                p.papers
+                    .iter()
+                    .map(|p| (p.title.clone(), p.text.clone()))
+                    .collect()
+            };
+            let crlf = format!("\u{feff}{}", dump.replace('\n', " \r\n"));
+            let no_blank: String = dump
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let all_blank = dump.lines().collect::<Vec<_>>().join("\n\n");
+            for variant in [&crlf, &no_blank, &all_blank] {
+                let parsed = parse(variant);
+                check_invariants(variant, &parsed);
+                assert_eq!(strip(&parsed), strip(&base), "{prefix}");
+                assert!(parsed.unpaired.is_empty());
+            }
+        }
+    }
+
+    /// Deleting one title or one abstract from a real seed costs exactly one
+    /// unpaired line and leaves every other paper intact.
+    #[test]
+    fn seed_deletions_do_not_shift_pairs() {
+        for prefix in ["000_", "001_", "002_"] {
+            let Some(dump) = load_seed(prefix) else {
+                return;
+            };
+            let base = parse(&dump);
+            let n = base.papers.len();
+            for k in [0, 1, n / 2, n - 1] {
+                let p = &base.papers[k];
+                let t0 = usize::try_from(p.offset).unwrap();
+                let a0 = t0 + dump[t0..].find(&p.text).unwrap();
+                for (cut_start, cut_len, reason) in [
+                    (t0, p.title.len(), REASON_NO_TITLE),
+                    (a0, p.text.len(), REASON_NO_ABSTRACT),
+                ] {
+                    let mut edited = String::from(&dump[..cut_start]);
+                    edited.push_str(&dump[cut_start + cut_len..]);
+                    let parsed = parse(&edited);
+                    check_invariants(&edited, &parsed);
+                    let mut want: Vec<&str> = base.papers.iter().map(|p| p.title.as_str()).collect();
+                    want.remove(k);
+                    let got: Vec<&str> = parsed.papers.iter().map(|p| p.title.as_str()).collect();
+                    assert_eq!(got, want, "{prefix} k={k} {reason}");
+                    assert_eq!(parsed.unpaired.len(), 1, "{prefix} k={k} {reason}");
+                    let u = &parsed.unpaired[0];
+                    // The lone first title of a listing is reported as header.
+                    if !(k == 0 && reason == REASON_NO_ABSTRACT) {
+                        assert_eq!(u.reason, reason, "{prefix} k={k}");
+                    }
+                    let kept = if reason == REASON_NO_TITLE { a0 - p.title.len() } else { t0 };
+                    assert_eq!(u.offset, kept as u64, "{prefix} k={k} {reason}");
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------ synthetic
@@ -1392,7 +1466,11 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
 
         #[test]
         fn recovers_generated_listings(
@@ -1442,7 +1520,8 @@ mod tests {
                 .collect();
             prop_assert_eq!(got, d.exp.clone());
             prop_assert_eq!(parsed.unpaired, vec![]);
-            if n >= 2 {
+            // The detector drops a last line without newline as possibly cut.
+            if n >= 3 {
                 prop_assert!(looks_like_listing(&d.s));
             }
         }
