@@ -145,13 +145,21 @@ fn check_row_count(n: usize) -> Result<()> {
 
 /// MinHash signatures of `texts`, row after row, `num_perm` values each.
 pub fn signatures(texts: &[&str], ngram: usize, num_perm: usize, seed: u64) -> Result<Vec<u32>> {
-    DedupOptions { ngram, num_perm, seed, ..DedupOptions::default() }.validate()?;
+    DedupOptions {
+        ngram,
+        num_perm,
+        seed,
+        ..DedupOptions::default()
+    }
+    .validate()?;
     let hasher = MinHasher::new(num_perm, seed);
     let mut out = vec![0u32; texts.len() * num_perm];
-    out.par_chunks_mut(num_perm).zip(texts.par_iter()).for_each(|(slot, text)| {
-        let shingles = shingle_set_of_normalised(&normalise(text), ngram);
-        hasher.signature_into(&shingles, slot);
-    });
+    out.par_chunks_mut(num_perm)
+        .zip(texts.par_iter())
+        .for_each(|(slot, text)| {
+            let shingles = shingle_set_of_normalised(&normalise(text), ngram);
+            hasher.signature_into(&shingles, slot);
+        });
     Ok(out)
 }
 
@@ -165,7 +173,10 @@ pub fn dedup(texts: &[&str], options: &DedupOptions) -> Result<DedupResult> {
     options.validate()?;
     check_row_count(texts.len())?;
     let n = texts.len();
-    let mut rows: Vec<RowSketch> = texts.par_iter().map(|t| sketch_row(t, options.ngram)).collect();
+    let mut rows: Vec<RowSketch> = texts
+        .par_iter()
+        .map(|t| sketch_row(t, options.ngram))
+        .collect();
 
     // Exact duplicates: the first row with a key represents it.
     let mut exact_rep: Vec<u32> = (0..n as u32).collect();
@@ -214,7 +225,12 @@ pub fn dedup(texts: &[&str], options: &DedupOptions) -> Result<DedupResult> {
         .par_iter()
         .filter_map(|&(a, b)| {
             let similarity = similarity_of(a, b);
-            (similarity >= options.threshold).then_some(Edge { a, b, similarity, exact: false })
+            (similarity >= options.threshold).then_some(Edge {
+                a,
+                b,
+                similarity,
+                exact: false,
+            })
         })
         .collect();
 
@@ -224,7 +240,12 @@ pub fn dedup(texts: &[&str], options: &DedupOptions) -> Result<DedupResult> {
     for (row, &rep) in exact_rep.iter().enumerate() {
         if rep != row as u32 {
             uf.union(rep, row as u32);
-            edges.push(Edge { a: rep, b: row as u32, similarity: 1.0, exact: true });
+            edges.push(Edge {
+                a: rep,
+                b: row as u32,
+                similarity: 1.0,
+                exact: true,
+            });
         }
     }
     for e in &near {
@@ -275,7 +296,9 @@ mod tests {
         let mut state = seed;
         (0..n)
             .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 format!("w{}", (state >> 33) % 5000)
             })
             .collect()
@@ -286,7 +309,13 @@ mod tests {
         words
             .iter()
             .enumerate()
-            .map(|(i, w)| if i % every == every / 2 { format!("edit{i}") } else { w.clone() })
+            .map(|(i, w)| {
+                if i % every == every / 2 {
+                    format!("edit{i}")
+                } else {
+                    w.clone()
+                }
+            })
             .collect()
     }
 
@@ -311,19 +340,31 @@ mod tests {
         let result = run(&texts, &DedupOptions::default());
         for d in 0..100usize {
             let (base, light, heavy, copy) = (4 * d, 4 * d + 1, 4 * d + 2, 4 * d + 3);
-            let j_light = jaccard(&shingle_set(&texts[base], 5), &shingle_set(&texts[light], 5));
-            let j_heavy = jaccard(&shingle_set(&texts[base], 5), &shingle_set(&texts[heavy], 5));
+            let j_light = jaccard(
+                &shingle_set(&texts[base], 5),
+                &shingle_set(&texts[light], 5),
+            );
+            let j_heavy = jaccard(
+                &shingle_set(&texts[base], 5),
+                &shingle_set(&texts[heavy], 5),
+            );
             assert!(j_light >= 0.8 && j_heavy < 0.8, "{j_light} {j_heavy}");
             assert_eq!(result.duplicate_of[light], Some(base as u32));
             assert_eq!(result.similarity[light], j_light);
-            assert_eq!(result.duplicate_of[heavy], None, "J={j_heavy} must not be merged");
+            assert_eq!(
+                result.duplicate_of[heavy], None,
+                "J={j_heavy} must not be merged"
+            );
             assert_eq!(result.duplicate_of[copy], Some(base as u32));
             assert_eq!(result.similarity[copy], 1.0);
             assert_eq!(result.exact_key[copy], result.exact_key[base]);
             assert_eq!(result.cluster_size[base], 3);
         }
         // Every edge is at or above the threshold.
-        assert!(result.edges.iter().all(|e| e.similarity >= 0.8 && e.a < e.b));
+        assert!(result
+            .edges
+            .iter()
+            .all(|e| e.similarity >= 0.8 && e.a < e.b));
     }
 
     #[test]
@@ -334,7 +375,10 @@ mod tests {
             texts.push(base.join(" "));
             texts.push(edited(&base, 100).join(" "));
         }
-        let options = DedupOptions { verify: Verify::Signature, ..DedupOptions::default() };
+        let options = DedupOptions {
+            verify: Verify::Signature,
+            ..DedupOptions::default()
+        };
         let result = run(&texts, &options);
         for d in 0..50usize {
             assert_eq!(result.duplicate_of[2 * d + 1], Some(2 * d as u32));
@@ -344,10 +388,12 @@ mod tests {
 
     #[test]
     fn short_and_empty_texts_do_not_collapse() {
-        let texts: Vec<String> = ["", "", "   ", "!!!", "???", "hello", "world", "hello", "a b", "b a", "a", "", "x"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let texts: Vec<String> = [
+            "", "", "   ", "!!!", "???", "hello", "world", "hello", "a b", "b a", "a", "", "x",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let result = run(&texts, &DedupOptions::default());
         let dups: Vec<(usize, u32)> = (0..texts.len())
             .filter_map(|r| result.duplicate_of[r].map(|d| (r, d)))
@@ -372,7 +418,10 @@ mod tests {
         let b = edited(&a, 40);
         let c = edited(&b, 37);
         let texts = vec![a.join(" "), b.join(" "), c.join(" ")];
-        let options = DedupOptions { threshold: 0.7, ..DedupOptions::default() };
+        let options = DedupOptions {
+            threshold: 0.7,
+            ..DedupOptions::default()
+        };
         let result = run(&texts, &options);
         let j_ac = jaccard(&shingle_set(&texts[0], 5), &shingle_set(&texts[2], 5));
         if result.duplicate_of[2] == Some(0) {
@@ -390,7 +439,10 @@ mod tests {
         let results: Vec<DedupResult> = [1, 2, 3, 8]
             .iter()
             .map(|&threads| {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .expect("pool");
                 pool.install(|| run(&texts, &DedupOptions::default()))
             })
             .collect();
@@ -404,13 +456,31 @@ mod tests {
     fn invalid_options_are_rejected() {
         let texts = ["a"];
         for options in [
-            DedupOptions { threshold: 0.0, ..DedupOptions::default() },
-            DedupOptions { threshold: 1.5, ..DedupOptions::default() },
-            DedupOptions { threshold: f64::NAN, ..DedupOptions::default() },
-            DedupOptions { ngram: 0, ..DedupOptions::default() },
-            DedupOptions { num_perm: 0, ..DedupOptions::default() },
+            DedupOptions {
+                threshold: 0.0,
+                ..DedupOptions::default()
+            },
+            DedupOptions {
+                threshold: 1.5,
+                ..DedupOptions::default()
+            },
+            DedupOptions {
+                threshold: f64::NAN,
+                ..DedupOptions::default()
+            },
+            DedupOptions {
+                ngram: 0,
+                ..DedupOptions::default()
+            },
+            DedupOptions {
+                num_perm: 0,
+                ..DedupOptions::default()
+            },
         ] {
-            assert!(matches!(dedup(&texts, &options), Err(Error::InvalidArgument(_))));
+            assert!(matches!(
+                dedup(&texts, &options),
+                Err(Error::InvalidArgument(_))
+            ));
         }
     }
 

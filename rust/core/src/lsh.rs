@@ -33,9 +33,15 @@ impl Banding {
         let num_perm = num_perm.max(1);
         (1..=num_perm)
             .rev()
-            .map(|rows| Banding { bands: num_perm / rows, rows })
+            .map(|rows| Banding {
+                bands: num_perm / rows,
+                rows,
+            })
             .find(|b| b.candidate_probability(threshold) >= MIN_RECALL_AT_THRESHOLD)
-            .unwrap_or(Banding { bands: num_perm, rows: 1 })
+            .unwrap_or(Banding {
+                bands: num_perm,
+                rows: 1,
+            })
     }
 
     /// Hash of band `band` of `signature`. The band index seeds the hash so
@@ -94,7 +100,10 @@ mod tests {
         assert_eq!(b, Banding { bands: 21, rows: 6 });
         assert!(b.candidate_probability(0.8) >= 0.99);
         // One more row would miss too many pairs at the threshold.
-        let tighter = Banding { bands: 128 / 7, rows: 7 };
+        let tighter = Banding {
+            bands: 128 / 7,
+            rows: 7,
+        };
         assert!(tighter.candidate_probability(0.8) < 0.99);
     }
 
@@ -104,7 +113,10 @@ mod tests {
             for k in [16, 64, 128, 256] {
                 let b = Banding::for_threshold(t, k);
                 assert!(b.bands * b.rows <= k);
-                assert!(b.candidate_probability(t) >= MIN_RECALL_AT_THRESHOLD, "t={t} k={k} {b:?}");
+                assert!(
+                    b.candidate_probability(t) >= MIN_RECALL_AT_THRESHOLD,
+                    "t={t} k={k} {b:?}"
+                );
             }
         }
     }

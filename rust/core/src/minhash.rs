@@ -36,7 +36,10 @@ impl MinHasher {
             multipliers.push(splitmix64(&mut state) | 1);
             increments.push(splitmix64(&mut state));
         }
-        Self { multipliers, increments }
+        Self {
+            multipliers,
+            increments,
+        }
     }
 
     /// Number of values in a signature.
@@ -100,17 +103,27 @@ mod tests {
         let fox = shingle_set("The quick brown fox jumps over the lazy dog", 5);
         assert_eq!(
             h.signature(&fox),
-            [782768362, 2311298306, 1723304751, 640236891, 505622622, 447406946, 459699989, 66919440]
+            [
+                782768362, 2311298306, 1723304751, 640236891, 505622622, 447406946, 459699989,
+                66919440
+            ]
         );
         let short = shingle_set("Fréchet means", 5);
         assert_eq!(
             h.signature(&short),
-            [2774708460, 1184660465, 3114886894, 3095807017, 221280117, 1426381881, 3066155618, 1763348933]
+            [
+                2774708460, 1184660465, 3114886894, 3095807017, 221280117, 1426381881, 3066155618,
+                1763348933
+            ]
         );
     }
 
     fn words_text(words: &[u16]) -> String {
-        words.iter().map(|w| format!("w{w}")).collect::<Vec<_>>().join(" ")
+        words
+            .iter()
+            .map(|w| format!("w{w}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     proptest! {

@@ -30,22 +30,82 @@ pub fn records_batch(records: &[Record], first_doc_id: u64) -> Result<RecordBatc
     let ids = UInt64Array::from_iter_values((0..records.len() as u64).map(|i| first_doc_id + i));
     batch(vec![
         ("doc_id", Arc::new(ids), false),
-        ("source", Arc::new(StringArray::from_iter_values(records.iter().map(|r| &r.source))), false),
-        ("member", Arc::new(StringArray::from_iter(records.iter().map(|r| r.member.as_deref()))), true),
-        ("offset", Arc::new(UInt64Array::from_iter_values(records.iter().map(|r| r.offset))), false),
-        ("format", Arc::new(StringArray::from_iter_values(records.iter().map(|r| r.format.name()))), false),
-        ("title", Arc::new(LargeStringArray::from_iter(records.iter().map(|r| r.title.as_deref()))), true),
-        ("text", Arc::new(LargeStringArray::from_iter_values(records.iter().map(|r| &r.text))), false),
+        (
+            "source",
+            Arc::new(StringArray::from_iter_values(
+                records.iter().map(|r| &r.source),
+            )),
+            false,
+        ),
+        (
+            "member",
+            Arc::new(StringArray::from_iter(
+                records.iter().map(|r| r.member.as_deref()),
+            )),
+            true,
+        ),
+        (
+            "offset",
+            Arc::new(UInt64Array::from_iter_values(
+                records.iter().map(|r| r.offset),
+            )),
+            false,
+        ),
+        (
+            "format",
+            Arc::new(StringArray::from_iter_values(
+                records.iter().map(|r| r.format.name()),
+            )),
+            false,
+        ),
+        (
+            "title",
+            Arc::new(LargeStringArray::from_iter(
+                records.iter().map(|r| r.title.as_deref()),
+            )),
+            true,
+        ),
+        (
+            "text",
+            Arc::new(LargeStringArray::from_iter_values(
+                records.iter().map(|r| &r.text),
+            )),
+            false,
+        ),
     ])
 }
 
 /// Errors as a batch: `source`, `member`, `offset`, `reason`.
 pub fn errors_batch(errors: &[IngestError]) -> Result<RecordBatch> {
     batch(vec![
-        ("source", Arc::new(StringArray::from_iter_values(errors.iter().map(|e| &e.source))), false),
-        ("member", Arc::new(StringArray::from_iter(errors.iter().map(|e| e.member.as_deref()))), true),
-        ("offset", Arc::new(UInt64Array::from_iter_values(errors.iter().map(|e| e.offset))), false),
-        ("reason", Arc::new(StringArray::from_iter_values(errors.iter().map(|e| &e.reason))), false),
+        (
+            "source",
+            Arc::new(StringArray::from_iter_values(
+                errors.iter().map(|e| &e.source),
+            )),
+            false,
+        ),
+        (
+            "member",
+            Arc::new(StringArray::from_iter(
+                errors.iter().map(|e| e.member.as_deref()),
+            )),
+            true,
+        ),
+        (
+            "offset",
+            Arc::new(UInt64Array::from_iter_values(
+                errors.iter().map(|e| e.offset),
+            )),
+            false,
+        ),
+        (
+            "reason",
+            Arc::new(StringArray::from_iter_values(
+                errors.iter().map(|e| &e.reason),
+            )),
+            false,
+        ),
     ])
 }
 
@@ -56,32 +116,76 @@ pub fn dedup_batch(result: &DedupResult) -> Result<RecordBatch> {
     batch(vec![
         (
             "exact_key",
-            Arc::new(StringArray::from_iter_values(result.exact_key.iter().map(|&k| to_hex(k)))),
+            Arc::new(StringArray::from_iter_values(
+                result.exact_key.iter().map(|&k| to_hex(k)),
+            )),
             false,
         ),
-        ("cluster_id", Arc::new(UInt64Array::from_iter_values(result.cluster_id.iter().map(|&c| c as u64))), false),
+        (
+            "cluster_id",
+            Arc::new(UInt64Array::from_iter_values(
+                result.cluster_id.iter().map(|&c| c as u64),
+            )),
+            false,
+        ),
         (
             "cluster_size",
-            Arc::new(UInt64Array::from_iter_values(result.cluster_size.iter().map(|&c| c as u64))),
+            Arc::new(UInt64Array::from_iter_values(
+                result.cluster_size.iter().map(|&c| c as u64),
+            )),
             false,
         ),
-        ("is_duplicate", Arc::new(BooleanArray::from_iter((0..n).map(|r| Some(result.is_duplicate(r))))), false),
+        (
+            "is_duplicate",
+            Arc::new(BooleanArray::from_iter(
+                (0..n).map(|r| Some(result.is_duplicate(r))),
+            )),
+            false,
+        ),
         (
             "duplicate_of",
-            Arc::new(UInt64Array::from_iter(result.duplicate_of.iter().map(|d| d.map(u64::from)))),
+            Arc::new(UInt64Array::from_iter(
+                result.duplicate_of.iter().map(|d| d.map(u64::from)),
+            )),
             true,
         ),
-        ("similarity", Arc::new(Float64Array::from(result.similarity.clone())), false),
+        (
+            "similarity",
+            Arc::new(Float64Array::from(result.similarity.clone())),
+            false,
+        ),
     ])
 }
 
 /// Edges as a batch: `a`, `b`, `similarity`, `exact`.
 pub fn edges_batch(edges: &[Edge]) -> Result<RecordBatch> {
     batch(vec![
-        ("a", Arc::new(UInt64Array::from_iter_values(edges.iter().map(|e| e.a as u64))), false),
-        ("b", Arc::new(UInt64Array::from_iter_values(edges.iter().map(|e| e.b as u64))), false),
-        ("similarity", Arc::new(Float64Array::from_iter_values(edges.iter().map(|e| e.similarity))), false),
-        ("exact", Arc::new(BooleanArray::from_iter(edges.iter().map(|e| Some(e.exact)))), false),
+        (
+            "a",
+            Arc::new(UInt64Array::from_iter_values(
+                edges.iter().map(|e| e.a as u64),
+            )),
+            false,
+        ),
+        (
+            "b",
+            Arc::new(UInt64Array::from_iter_values(
+                edges.iter().map(|e| e.b as u64),
+            )),
+            false,
+        ),
+        (
+            "similarity",
+            Arc::new(Float64Array::from_iter_values(
+                edges.iter().map(|e| e.similarity),
+            )),
+            false,
+        ),
+        (
+            "exact",
+            Arc::new(BooleanArray::from_iter(edges.iter().map(|e| Some(e.exact)))),
+            false,
+        ),
     ])
 }
 
@@ -89,7 +193,9 @@ pub fn edges_batch(edges: &[Edge]) -> Result<RecordBatch> {
 /// batch `signature` of type `fixed_size_list<u32, num_perm>`.
 pub fn signatures_batch(values: &[u32], num_perm: usize) -> Result<RecordBatch> {
     if num_perm == 0 || values.len() % num_perm != 0 {
-        return Err(Error::InvalidArgument("signature length does not divide the values".into()));
+        return Err(Error::InvalidArgument(
+            "signature length does not divide the values".into(),
+        ));
     }
     let mut builder = FixedSizeListBuilder::with_capacity(
         UInt32Builder::with_capacity(values.len()),
@@ -135,7 +241,17 @@ mod tests {
         let b = dedup_batch(&result).expect("batch");
         let schema = b.schema();
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        assert_eq!(names, ["exact_key", "cluster_id", "cluster_size", "is_duplicate", "duplicate_of", "similarity"]);
+        assert_eq!(
+            names,
+            [
+                "exact_key",
+                "cluster_id",
+                "cluster_size",
+                "is_duplicate",
+                "duplicate_of",
+                "similarity"
+            ]
+        );
         assert_eq!(b.num_rows(), 3);
         assert_eq!(b.column(4).null_count(), 2);
     }

@@ -69,7 +69,8 @@ pub fn shingle_set_of_normalised(normalised: &str, ngram: usize) -> Vec<u64> {
     let ngram = ngram.max(1);
     let mut word_hash_bytes: Vec<u8> = Vec::with_capacity(normalised.len());
     for_each_word(normalised, |w| {
-        word_hash_bytes.extend_from_slice(&xxh3_64_with_seed(w.as_bytes(), WORD_HASH_SEED).to_le_bytes())
+        word_hash_bytes
+            .extend_from_slice(&xxh3_64_with_seed(w.as_bytes(), WORD_HASH_SEED).to_le_bytes())
     });
     let word_count = word_hash_bytes.len() / 8;
     if word_count == 0 {
@@ -131,8 +132,14 @@ mod tests {
 
     #[test]
     fn words_are_runs_of_alphanumerics() {
-        assert_eq!(words("Hello, World! x2 -- ok_go"), ["hello", "world", "x2", "ok", "go"]);
-        assert_eq!(words("Fréchet means ﬁle Ⅻ"), ["fréchet", "means", "file", "xii"]);
+        assert_eq!(
+            words("Hello, World! x2 -- ok_go"),
+            ["hello", "world", "x2", "ok", "go"]
+        );
+        assert_eq!(
+            words("Fréchet means ﬁle Ⅻ"),
+            ["fréchet", "means", "file", "xii"]
+        );
         assert_eq!(words("日本語 テキスト"), ["日本語", "テキスト"]);
         assert!(words("  ... !!! ").is_empty());
         assert!(words("").is_empty());
@@ -153,7 +160,10 @@ mod tests {
         assert!(shingle_set("", 5).is_empty());
         assert!(shingle_set("?!", 5).is_empty());
         // Case, punctuation and spacing do not matter.
-        assert_eq!(shingle_set("The cat, sat ON the mat.", 3), shingle_set("the cat sat on   the mat", 3));
+        assert_eq!(
+            shingle_set("The cat, sat ON the mat.", 3),
+            shingle_set("the cat sat on   the mat", 3)
+        );
     }
 
     #[test]

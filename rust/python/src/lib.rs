@@ -19,7 +19,12 @@ use thresher_core::{dedup as core_dedup, tables, DedupOptions, Verify};
 
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
 
-pyo3::create_exception!(_core, ThresherError, pyo3::exceptions::PyException, "Base class of thresher's errors.");
+pyo3::create_exception!(
+    _core,
+    ThresherError,
+    pyo3::exceptions::PyException,
+    "Base class of thresher's errors."
+);
 
 /// Maps a core error to `thresher.InvalidOptionError` (a `ValueError`) or
 /// `ThresherError`.
@@ -101,7 +106,12 @@ impl ArrowTable {
 
 fn table(py: Python<'_>, batch: thresher_core::Result<RecordBatch>) -> PyResult<Py<ArrowTable>> {
     let batch = batch.map_err(|e| to_py_err(py, e))?;
-    Py::new(py, ArrowTable { batch: Mutex::new(Some(batch)) })
+    Py::new(
+        py,
+        ArrowTable {
+            batch: Mutex::new(Some(batch)),
+        },
+    )
 }
 
 /// Reads the batches of an Arrow C stream capsule (from `__arrow_c_stream__`).
@@ -145,12 +155,22 @@ fn options(
             )))
         }
     };
-    Ok(DedupOptions { threshold, ngram, num_perm, seed, verify })
+    Ok(DedupOptions {
+        threshold,
+        ngram,
+        num_perm,
+        seed,
+        verify,
+    })
 }
 
 /// Reads files and directories; returns (records, errors) as Arrow tables.
 #[pyfunction]
-fn ingest(py: Python<'_>, paths: Vec<PathBuf>, format: &str) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
+fn ingest(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    format: &str,
+) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
     let choice: FormatChoice = format.parse().map_err(|e| to_py_err(py, e))?;
     let ingested = run_released(py, || ingest_paths(&paths, choice))?;
     Ok((
@@ -175,16 +195,27 @@ fn dedup(
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
     let result = run_released(py, || core_dedup(&texts, &opts))?.map_err(|e| to_py_err(py, e))?;
-    Ok((table(py, tables::dedup_batch(&result))?, table(py, tables::edges_batch(&result.edges))?))
+    Ok((
+        table(py, tables::dedup_batch(&result))?,
+        table(py, tables::edges_batch(&result.edges))?,
+    ))
 }
 
 /// MinHash signatures of the one-column stream `texts`.
 #[pyfunction]
-fn minhash(py: Python<'_>, texts: &Bound<'_, PyCapsule>, ngram: usize, num_perm: usize, seed: u64) -> PyResult<Py<ArrowTable>> {
+fn minhash(
+    py: Python<'_>,
+    texts: &Bound<'_, PyCapsule>,
+    ngram: usize,
+    num_perm: usize,
+    seed: u64,
+) -> PyResult<Py<ArrowTable>> {
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
-    let values = run_released(py, || thresher_core::dedup::signatures(&texts, ngram, num_perm, seed))?
-        .map_err(|e| to_py_err(py, e))?;
+    let values = run_released(py, || {
+        thresher_core::dedup::signatures(&texts, ngram, num_perm, seed)
+    })?
+    .map_err(|e| to_py_err(py, e))?;
     table(py, tables::signatures_batch(&values, num_perm))
 }
 

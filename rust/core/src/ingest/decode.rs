@@ -26,7 +26,11 @@ impl<'a> Decoded<'a> {
     /// Decodes `bytes`; borrows them when they are valid UTF-8.
     pub fn new(bytes: &'a [u8]) -> Self {
         if let Ok(text) = std::str::from_utf8(bytes) {
-            return Self { text: Cow::Borrowed(text), invalid: Vec::new(), breakpoints: Vec::new() };
+            return Self {
+                text: Cow::Borrowed(text),
+                invalid: Vec::new(),
+                breakpoints: Vec::new(),
+            };
         }
         let mut text = String::with_capacity(bytes.len() + 16);
         let mut invalid = Vec::new();
@@ -37,13 +41,20 @@ impl<'a> Decoded<'a> {
             original += chunk.valid().len();
             let bad = chunk.invalid();
             if !bad.is_empty() {
-                invalid.push(InvalidSpan { offset: original, len: bad.len() });
+                invalid.push(InvalidSpan {
+                    offset: original,
+                    len: bad.len(),
+                });
                 text.push(char::REPLACEMENT_CHARACTER);
                 original += bad.len();
                 breakpoints.push((text.len(), original));
             }
         }
-        Self { text: Cow::Owned(text), invalid, breakpoints }
+        Self {
+            text: Cow::Owned(text),
+            invalid,
+            breakpoints,
+        }
     }
 
     /// The decoded text.
@@ -103,7 +114,13 @@ mod tests {
         let bytes = b"ab\xffcd\xe2\x82ef";
         let d = Decoded::new(bytes);
         assert_eq!(d.text(), "ab\u{fffd}cd\u{fffd}ef");
-        assert_eq!(d.invalid_spans(), &[InvalidSpan { offset: 2, len: 1 }, InvalidSpan { offset: 5, len: 2 }]);
+        assert_eq!(
+            d.invalid_spans(),
+            &[
+                InvalidSpan { offset: 2, len: 1 },
+                InvalidSpan { offset: 5, len: 2 }
+            ]
+        );
         // 'c' is at 5 in the text and 3 in the bytes; 'e' at 10 and 7.
         assert_eq!(d.original_offset(5), 3);
         assert_eq!(d.original_offset(10), 7);

@@ -95,8 +95,15 @@ pub struct Ingested {
 /// Reads every file under `paths` (files or directories) in parallel.
 pub fn ingest_paths(paths: &[PathBuf], choice: FormatChoice) -> Ingested {
     let walked = walk::collect_files(paths);
-    let per_file: Vec<Ingested> = walked.files.par_iter().map(|path| ingest_file(path, choice)).collect();
-    let mut out = Ingested { records: Vec::new(), errors: walked.errors };
+    let per_file: Vec<Ingested> = walked
+        .files
+        .par_iter()
+        .map(|path| ingest_file(path, choice))
+        .collect();
+    let mut out = Ingested {
+        records: Vec::new(),
+        errors: walked.errors,
+    };
     for part in per_file {
         out.records.extend(part.records);
         out.errors.extend(part.errors);
@@ -111,13 +118,23 @@ pub fn ingest_file(path: &Path, choice: FormatChoice) -> Ingested {
         Ok(bytes) => ingest_bytes(&source, None, &bytes, choice),
         Err(e) => Ingested {
             records: Vec::new(),
-            errors: vec![IngestError { source, member: None, offset: 0, reason: format!("cannot read file: {e}") }],
+            errors: vec![IngestError {
+                source,
+                member: None,
+                offset: 0,
+                reason: format!("cannot read file: {e}"),
+            }],
         },
     }
 }
 
 /// Parses the bytes of one file (or archive member).
-pub fn ingest_bytes(source: &str, member: Option<&str>, bytes: &[u8], choice: FormatChoice) -> Ingested {
+pub fn ingest_bytes(
+    source: &str,
+    member: Option<&str>,
+    bytes: &[u8],
+    choice: FormatChoice,
+) -> Ingested {
     let mut out = Ingested::default();
     let error = |offset: u64, reason: String| IngestError {
         source: source.to_owned(),
@@ -173,7 +190,8 @@ pub fn ingest_bytes(source: &str, member: Option<&str>, bytes: &[u8], choice: Fo
         Format::PaperListing => {
             let parsed = paper_listing::parse(text);
             for paper in parsed.papers {
-                out.records.push(record(paper.offset as usize, Some(paper.title), paper.text));
+                out.records
+                    .push(record(paper.offset as usize, Some(paper.title), paper.text));
             }
             for line in parsed.unpaired {
                 let offset = decoded.original_offset(line.offset as usize) as u64;

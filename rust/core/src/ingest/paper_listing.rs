@@ -231,8 +231,10 @@ fn plausible_pair(title: &str, text: &str) -> bool {
     let (Some(&t0), Some(&tl), Some(&x0)) = (tb.first(), tb.last(), xb.first()) else {
         return false;
     };
-    if matches!(t0, b'{' | b'}' | b'<' | b'#' | b'/' | b'*' | b';' | b'=' | b'|' | b'\\' | b'`')
-        || matches!(tl, b'{' | b';' | b',' | b'=' | b'\\' | b'[' | b'(')
+    if matches!(
+        t0,
+        b'{' | b'}' | b'<' | b'#' | b'/' | b'*' | b';' | b'=' | b'|' | b'\\' | b'`'
+    ) || matches!(tl, b'{' | b';' | b',' | b'=' | b'\\' | b'[' | b'(')
         || matches!(x0, b'{' | b'[' | b'<' | b'"' | b'/' | b'#' | b'|' | b'`')
     {
         return false;
@@ -389,8 +391,14 @@ impl<'a> Iterator for ContentLines<'a> {
 
 /// Output of the pairing pass.
 enum Event<'a> {
-    Paper { title: Line<'a>, text: Line<'a> },
-    Unpaired { line: Line<'a>, reason: &'static str },
+    Paper {
+        title: Line<'a>,
+        text: Line<'a>,
+    },
+    Unpaired {
+        line: Line<'a>,
+        reason: &'static str,
+    },
 }
 
 fn unpaired_title(line: Line<'_>) -> Event<'_> {
@@ -806,14 +814,20 @@ mod tests {
         assert!(offs.windows(2).all(|w| w[0] < w[1]), "papers out of order");
     }
 
+    /// Expected seed contents, as xxh3-64 fingerprints of the exact strings
+    /// so that no seed text is copied into the repository.
     struct SeedExpect {
         prefix: &'static str,
         count: usize,
-        first_title: &'static str,
-        first_text: &'static str,
-        last_title: &'static str,
-        last_text: &'static str,
+        first_title: u64,
+        first_text: u64,
+        last_title: u64,
+        last_text: u64,
         glued: Option<&'static str>,
+    }
+
+    fn fingerprint(s: &str) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(s.as_bytes())
     }
 
     fn check_seed(e: &SeedExpect) {
@@ -839,18 +853,29 @@ mod tests {
         }
         let first = &parsed.papers[0];
         let last = &parsed.papers[parsed.papers.len() - 1];
-        assert!(first.title.starts_with(e.first_title), "{:?}", first.title);
-        assert!(first.text.starts_with(e.first_text));
-        assert!(last.title.starts_with(e.last_title), "{:?}", last.title);
-        assert!(last.text.starts_with(e.last_text));
+        assert_eq!(
+            fingerprint(&first.title),
+            e.first_title,
+            "{:?}",
+            first.title
+        );
+        assert_eq!(fingerprint(&first.text), e.first_text);
+        assert_eq!(fingerprint(&last.title), e.last_title, "{:?}", last.title);
+        assert_eq!(fingerprint(&last.text), e.last_text);
         let expected_first_off = match e.glued {
-            Some(g) => dump.find(&format!("{g}{}", e.first_title)).unwrap() + g.len(),
-            None => dump.find(e.first_title).unwrap(),
+            Some(g) => dump.find(&format!("{g}{}", first.title)).unwrap() + g.len(),
+            None => dump.find(&format!("\n{}\n", first.title)).unwrap() + 1,
         };
         assert_eq!(first.offset, expected_first_off as u64);
-        assert_eq!(last.offset, dump.rfind(e.last_title).unwrap() as u64);
+        assert_eq!(
+            last.offset,
+            dump.rfind(&format!("\n{}\n", last.title)).unwrap() as u64 + 1
+        );
         // The last abstract ends the file, possibly without a newline.
-        assert_eq!(dump.trim_end(), &dump[..dump.rfind(&last.text).unwrap() + last.text.len()]);
+        assert_eq!(
+            dump.trim_end(),
+            &dump[..dump.rfind(&last.text).unwrap() + last.text.len()]
+        );
         assert!(looks_like_listing(&dump));
         // The detector sees a prefix cut mid-line, as the sniffer does.
         let mut cut = dump.len().min(64 * 1024);
@@ -866,10 +891,10 @@ mod tests {
         check_seed(&SeedExpect {
             prefix: "000_",
             count: 43,
-            first_title: "Kernel Density Estimators in Large Dimensions",
-            first_text: "This paper studies Kernel density estimation",
-            last_title: "A Hierarchical Bayesian Model for Deep Few-Shot Meta Learning",
-            last_text: "We propose a novel hierarchical Bayesian model",
+            first_title: 0x8d455fb7aa3807d9,
+            first_text: 0x1b5c07f13474417a,
+            last_title: 0x191882f540089f42,
+            last_text: 0x2c7c5626c03cb6d7,
             glued: None,
         });
     }
@@ -879,19 +904,15 @@ mod tests {
         check_seed(&SeedExpect {
             prefix: "001_",
             count: 200,
-            first_title: "How connectivity structure shapes rich and lazy learning",
-            first_text: "In theoretical neuroscience,",
-            last_title: "Autoregressive Hidden Markov Models with partial knowledge",
-            last_text: "[This paper was initially published",
+            first_title: 0xc40df2889018d66d,
+            first_text: 0xa6c8ef45fd75bbbd,
+            last_title: 0xbbc67a6bb566f75d,
+            last_text: 0xdf9bb61c55c81f0e,
             glued: Some("Subscribe"),
         });
         if let Some(dump) = load_seed("001_") {
             let parsed = parse(&dump);
-            assert!(parsed.papers.iter().any(|p| p.title.contains("Fréchet")));
-            assert!(parsed
-                .papers
-                .iter()
-                .any(|p| p.title == "What do CNNs Learn in the First Layer and Why? A Linear Systems Perspective"));
+            assert!(parsed.papers.iter().any(|p| p.title.contains('é')));
         }
     }
 
@@ -900,10 +921,10 @@ mod tests {
         check_seed(&SeedExpect {
             prefix: "002_",
             count: 57,
-            first_title: "Towards Exact Computation of Inductive Bias",
-            first_text: "Much research in machine learning",
-            last_title: "Making RL with Preference-based Feedback Efficient via Randomization",
-            last_text: "Reinforcement Learning algorithms that learn",
+            first_title: 0xdc3305cb320b7337,
+            first_text: 0x7d07e79f6c53bc4c,
+            last_title: 0x16c3bc295c0e2877,
+            last_text: 0x6796d2135a3b4849,
             glued: None,
         });
     }
@@ -960,17 +981,25 @@ mod tests {
                     edited.push_str(&dump[cut_start + cut_len..]);
                     let parsed = parse(&edited);
                     check_invariants(&edited, &parsed);
-                    let mut want: Vec<&str> = base.papers.iter().map(|p| p.title.as_str()).collect();
+                    let mut want: Vec<&str> =
+                        base.papers.iter().map(|p| p.title.as_str()).collect();
                     want.remove(k);
                     let got: Vec<&str> = parsed.papers.iter().map(|p| p.title.as_str()).collect();
                     assert_eq!(got, want, "{prefix} k={k} {reason}");
                     assert_eq!(parsed.unpaired.len(), 1, "{prefix} k={k} {reason}");
                     let u = &parsed.unpaired[0];
-                    // The lone first title of a listing is reported as header.
-                    if !(k == 0 && reason == REASON_NO_ABSTRACT) {
-                        assert_eq!(u.reason, reason, "{prefix} k={k}");
-                    }
-                    let kept = if reason == REASON_NO_TITLE { a0 - p.title.len() } else { t0 };
+                    // A lone first title is indistinguishable from header chrome.
+                    let want_reason = if k == 0 && reason == REASON_NO_ABSTRACT {
+                        REASON_HEADER
+                    } else {
+                        reason
+                    };
+                    assert_eq!(u.reason, want_reason, "{prefix} k={k}");
+                    let kept = if reason == REASON_NO_TITLE {
+                        a0 - p.title.len()
+                    } else {
+                        t0
+                    };
                     assert_eq!(u.offset, kept as u64, "{prefix} k={k} {reason}");
                 }
             }
@@ -1001,9 +1030,17 @@ mod tests {
             self.s.len() as u64
         }
         /// `glue` + title, `sep`, abstract, `end`.
-        fn paper(&mut self, glue: &str, title: &str, sep: &str, text: &str, end: &str) -> &mut Self {
+        fn paper(
+            &mut self,
+            glue: &str,
+            title: &str,
+            sep: &str,
+            text: &str,
+            end: &str,
+        ) -> &mut Self {
             self.s.push_str(glue);
-            self.exp.push((self.here(), title.to_owned(), text.to_owned()));
+            self.exp
+                .push((self.here(), title.to_owned(), text.to_owned()));
             self.s.push_str(title);
             self.s.push_str(sep);
             self.s.push_str(text);
@@ -1054,7 +1091,13 @@ mod tests {
             d.line(h).line("");
         }
         for i in 0..5 {
-            d.paper("", &format!("Sparse Widgets for Task {i}"), "\n\n", &abs(i), "\n\n");
+            d.paper(
+                "",
+                &format!("Sparse Widgets for Task {i}"),
+                "\n\n",
+                &abs(i),
+                "\n\n",
+            );
         }
         d.check(&[]);
     }
@@ -1064,7 +1107,13 @@ mod tests {
         let mut d = Dump::default();
         d.line("Get trending papers in your email inbox once a day!")
             .line("Get trending papers in your email inbox!");
-        d.paper("Subscribe", "Gentle Annealing of Sparse Codes", "\n", &abs(0), "\n");
+        d.paper(
+            "Subscribe",
+            "Gentle Annealing of Sparse Codes",
+            "\n",
+            &abs(0),
+            "\n",
+        );
         for i in 1..4 {
             d.paper("", &format!("Widget Theory Part {i}"), "\n", &abs(i), "\n");
         }
@@ -1076,7 +1125,13 @@ mod tests {
         let mut d = Dump::default();
         d.raw("\u{feff}new  \r\n\r\n\tSubscribe\t\r\n");
         d.raw("  ");
-        d.paper("", "Crlf Robust Widgets", " \t\r\n\r\n   ", &abs(1), "  \r\n");
+        d.paper(
+            "",
+            "Crlf Robust Widgets",
+            " \t\r\n\r\n   ",
+            &abs(1),
+            "  \r\n",
+        );
         d.raw("\u{3000}");
         d.paper("", "Another Title With Nbsp", "\u{a0}\r\n", &abs(2), "");
         d.check(&[]);
@@ -1102,7 +1157,8 @@ mod tests {
             "Get trending papers in your email inbox!Subscribe",
         ] {
             let mut d = Dump::default();
-            d.line("new").line("Get trending papers in your email inbox!");
+            d.line("new")
+                .line("Get trending papers in your email inbox!");
             d.paper(glue, "Attention Is All You Need", "\n", &abs(0), "\n");
             d.paper("", "Second Paper Title", "\n", &abs(1), "\n");
             d.check(&[]);
@@ -1133,7 +1189,13 @@ mod tests {
         for h in HEADER {
             d.line(h);
         }
-        d.paper("", "Subscriber Churn Prediction With Graphs", "\n", &abs(0), "\n");
+        d.paper(
+            "",
+            "Subscriber Churn Prediction With Graphs",
+            "\n",
+            &abs(0),
+            "\n",
+        );
         d.paper("", "Newton Methods Revisited", "\n", &abs(1), "\n");
         d.paper("", "News Recommendation at Scale", "\n", &abs(2), "\n");
         d.paper("", "SearchQA Revisited", "\n", &abs(3), "\n");
@@ -1144,7 +1206,12 @@ mod tests {
         d.check(&[]);
         // In header position: capital-to-capital junctions are never split,
         // and non-glue words are never stripped.
-        for t in ["NEWSROOM: A Corpus", "Subscriber Models", "SearchQA Again", "Newton"] {
+        for t in [
+            "NEWSROOM: A Corpus",
+            "Subscriber Models",
+            "SearchQA Again",
+            "Newton",
+        ] {
             let mut d = Dump::default();
             d.line("Subscribe");
             d.paper("", t, "\n", &abs(0), "\n");
@@ -1156,11 +1223,35 @@ mod tests {
     fn header_variants() {
         let variants: &[&[&str]] = &[
             &[],
-            &["Daily Papers", "by AK and the research community", "March 14"],
-            &["Trending Papers", "Search", "Sign Up", "Log In", "Submit", "Mar 14, 2024"],
-            &["14 March 2024", "Previous", "Next", "2024-03-14", "·", "---"],
-            &["NEW", "SUBSCRIBE", "Get trending papers in your email inbox every week!"],
-            &["Home", "Models", "Datasets", "Spaces", "Docs", "Pricing", "Log In", "Sign Up"],
+            &[
+                "Daily Papers",
+                "by AK and the research community",
+                "March 14",
+            ],
+            &[
+                "Trending Papers",
+                "Search",
+                "Sign Up",
+                "Log In",
+                "Submit",
+                "Mar 14, 2024",
+            ],
+            &[
+                "14 March 2024",
+                "Previous",
+                "Next",
+                "2024-03-14",
+                "·",
+                "---",
+            ],
+            &[
+                "NEW",
+                "SUBSCRIBE",
+                "Get trending papers in your email inbox every week!",
+            ],
+            &[
+                "Home", "Models", "Datasets", "Spaces", "Docs", "Pricing", "Log In", "Sign Up",
+            ],
         ];
         for v in variants {
             for blank in ["\n", "\n\n", "\r\n"] {
@@ -1241,7 +1332,10 @@ mod tests {
     #[test]
     fn empty_and_whitespace_only() {
         assert_eq!(parse(""), ParsedListing::default());
-        assert_eq!(parse(" \n\t\r\n\u{3000}\n\u{feff}"), ParsedListing::default());
+        assert_eq!(
+            parse(" \n\t\r\n\u{3000}\n\u{feff}"),
+            ParsedListing::default()
+        );
         assert_eq!(parse("\u{feff}"), ParsedListing::default());
         assert_eq!(parse("new\nSubscribe\nMar 14\n"), ParsedListing::default());
         assert!(!looks_like_listing(""));
@@ -1310,7 +1404,13 @@ mod tests {
             assert_eq!(date_prefix_len(s), Some(s.len()), "{s}");
             assert!(is_boilerplate(s), "{s}");
         }
-        for s in ["May the Force", "March of Widgets", "Mar 32", "Marble 14", "2024 Widgets"] {
+        for s in [
+            "May the Force",
+            "March of Widgets",
+            "Mar 32",
+            "Marble 14",
+            "2024 Widgets",
+        ] {
             assert_ne!(date_prefix_len(s), Some(s.len()), "{s}");
             assert!(!is_boilerplate(s), "{s}");
         }
@@ -1334,18 +1434,18 @@ mod tests {
         // Cut mid-abstract.
         assert!(looks_like_listing(&d.s[..d.s.len() - 40]));
         let mut d = Dump::default();
-        d.line("Get trending papers in your email inbox!").line("Subscribe");
+        d.line("Get trending papers in your email inbox!")
+            .line("Subscribe");
         d.paper("", "Only One Paper", "\n", &abs(0), "\n");
         assert!(looks_like_listing(&d.s));
     }
 
     #[test]
     fn looks_like_listing_negative() {
-        let prose = "It was a bright cold day in April, and the clocks were striking \
-                     thirteen. The hallway smelt of boiled cabbage and old rag mats. At one \
-                     end of it a coloured poster, too large for indoor display, had been \
-                     tacked to the wall. It depicted simply an enormous face, more than a \
-                     metre wide.";
+        let prose = "The ferry left the harbour an hour late, and by the time it rounded \
+                     the lighthouse the rain had turned to sleet. Nobody on deck seemed to \
+                     mind. A boy in a yellow coat counted the gulls aloud, lost track at \
+                     forty, and started again from one with great seriousness.";
         let many = format!("{prose}\n\n{prose}\n\n{prose}\n\n{prose}\n");
         assert!(!looks_like_listing(prose));
         assert!(!looks_like_listing(&many));
@@ -1354,32 +1454,105 @@ mod tests {
             .repeat(20);
         assert!(!looks_like_listing(&code));
         let jsonl: String = (0..20)
-            .map(|i| format!("{{\"id\": {i}, \"title\": \"T{i}\"}}\n{{\"text\": \"{}\"}}\n", abs(i)))
+            .map(|i| {
+                format!(
+                    "{{\"id\": {i}, \"title\": \"T{i}\"}}\n{{\"text\": \"{}\"}}\n",
+                    abs(i)
+                )
+            })
             .collect();
         assert!(!looks_like_listing(&jsonl));
         let md = format!("# Intro\n\n{prose}\n\n## Methods\n\n{prose}\n\n## End\n\n{prose}\n");
         assert!(!looks_like_listing(&md));
         assert!(!looks_like_listing(""));
         assert!(!looks_like_listing("Hello"));
-        assert!(!looks_like_listing("Title\nshort line\nanother short line\n"));
+        assert!(!looks_like_listing(
+            "Title\nshort line\nanother short line\n"
+        ));
     }
 
     // ------------------------------------------------------------ proptest
 
     const TITLE_FIRST: &[&str] = &[
-        "Attention", "Subscriber", "Newton", "Searching", "Über", "Fréchet", "深度学习", "Graph",
-        "Robust", "Next-Gen", "Learning", "3D", "\"Quoted\"", "(Bracketed)", "Marching", "Maybe",
+        "Attention",
+        "Subscriber",
+        "Newton",
+        "Searching",
+        "Über",
+        "Fréchet",
+        "深度学习",
+        "Graph",
+        "Robust",
+        "Next-Gen",
+        "Learning",
+        "3D",
+        "\"Quoted\"",
+        "(Bracketed)",
+        "Marching",
+        "Maybe",
     ];
     const TITLE_REST: &[&str] = &[
-        "is", "all", "you", "need", "for", "of", "and", "via", "Neural", "Kernel", "Models",
-        "Sparse", "Widgets", "Diffusion", "🚀", "Große", "on", "the", "Scale:", "A", "Study",
-        "Bayesian", "Transformers", "RLHF", "with", "Noise",
+        "is",
+        "all",
+        "you",
+        "need",
+        "for",
+        "of",
+        "and",
+        "via",
+        "Neural",
+        "Kernel",
+        "Models",
+        "Sparse",
+        "Widgets",
+        "Diffusion",
+        "🚀",
+        "Große",
+        "on",
+        "the",
+        "Scale:",
+        "A",
+        "Study",
+        "Bayesian",
+        "Transformers",
+        "RLHF",
+        "with",
+        "Noise",
     ];
     const ABS_WORDS: &[&str] = &[
-        "we", "study", "the", "problem", "of", "learning", "sparse", "widgets", "from", "noisy",
-        "data", "and", "show", "that", "our", "method", "improves", "naïve", "baselines",
-        "große", "kernel", "estimation", "under", "drift", "with", "provable", "guarantees",
-        "experiments", "confirm", "theory", "in", "practice", "results",
+        "we",
+        "study",
+        "the",
+        "problem",
+        "of",
+        "learning",
+        "sparse",
+        "widgets",
+        "from",
+        "noisy",
+        "data",
+        "and",
+        "show",
+        "that",
+        "our",
+        "method",
+        "improves",
+        "naïve",
+        "baselines",
+        "große",
+        "kernel",
+        "estimation",
+        "under",
+        "drift",
+        "with",
+        "provable",
+        "guarantees",
+        "experiments",
+        "confirm",
+        "theory",
+        "in",
+        "practice",
+        "results",
     ];
     const HEADERS: &[&str] = &[
         "new",
@@ -1412,7 +1585,15 @@ mod tests {
         "14 Mar",
         "Sign Up",
     ];
-    const BETWEEN: &[&str] = &["12", "3 comments", "·", "Mar 15", "Load more", "Next", "new"];
+    const BETWEEN: &[&str] = &[
+        "12",
+        "3 comments",
+        "·",
+        "Mar 15",
+        "Load more",
+        "Next",
+        "new",
+    ];
     const SEPS: &[&str] = &["\n", "\n\n", "\r\n", "\r\n\r\n", "\n \n", "\n\t\n\n"];
     const PADS: &[&str] = &["", "", "", " ", "\t", "  ", "\u{a0}", "\u{3000}"];
 
@@ -1427,7 +1608,7 @@ mod tests {
         }
         fn chance(&mut self, in_n: u64) -> bool {
             self.pick(&["x"]);
-            self.0 % in_n == 0
+            self.0.is_multiple_of(in_n)
         }
     }
 

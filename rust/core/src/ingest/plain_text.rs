@@ -16,7 +16,10 @@ pub fn whole_file(text: &str) -> Option<TextDocument> {
         return None;
     }
     let offset = body.as_ptr() as usize - text.as_ptr() as usize;
-    Some(TextDocument { offset, text: body.to_owned() })
+    Some(TextDocument {
+        offset,
+        text: body.to_owned(),
+    })
 }
 
 #[cfg(test)]

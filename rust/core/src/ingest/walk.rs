@@ -14,7 +14,12 @@ pub struct Walked {
 }
 
 fn walk_error(path: &Path, reason: String) -> IngestError {
-    IngestError { source: path.to_string_lossy().into_owned(), member: None, offset: 0, reason }
+    IngestError {
+        source: path.to_string_lossy().into_owned(),
+        member: None,
+        offset: 0,
+        reason,
+    }
 }
 
 /// Walks `paths`: files are taken as they are, directories recursively.
@@ -27,7 +32,10 @@ pub fn collect_files(paths: &[PathBuf]) -> Walked {
     for path in paths {
         visit(path, &mut files, &mut errors, &mut seen_dirs);
     }
-    Walked { files: files.into_iter().collect(), errors }
+    Walked {
+        files: files.into_iter().collect(),
+        errors,
+    }
 }
 
 fn visit(
@@ -48,7 +56,10 @@ fn visit(
         return;
     }
     if !meta.is_dir() {
-        errors.push(walk_error(path, "not a regular file or directory; skipped".to_owned()));
+        errors.push(walk_error(
+            path,
+            "not a regular file or directory; skipped".to_owned(),
+        ));
         return;
     }
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
@@ -70,7 +81,10 @@ fn visit(
                     children.push(entry.path());
                 }
             }
-            Err(e) => errors.push(walk_error(path, format!("cannot list directory entry: {e}"))),
+            Err(e) => errors.push(walk_error(
+                path,
+                format!("cannot list directory entry: {e}"),
+            )),
         }
     }
     children.sort();
@@ -88,14 +102,24 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("thresher-walk-{}", std::process::id()));
         let sub = dir.join("b");
         std::fs::create_dir_all(&sub).expect("mkdir");
-        for p in [dir.join("c.txt"), dir.join("a.txt"), sub.join("x.txt"), dir.join(".hidden")] {
+        for p in [
+            dir.join("c.txt"),
+            dir.join("a.txt"),
+            sub.join("x.txt"),
+            dir.join(".hidden"),
+        ] {
             std::fs::write(&p, "x").expect("write");
         }
         let walked = collect_files(&[dir.clone(), dir.join("a.txt"), dir.join("missing.txt")]);
         let names: Vec<String> = walked
             .files
             .iter()
-            .map(|p| p.strip_prefix(&dir).expect("under dir").to_string_lossy().into_owned())
+            .map(|p| {
+                p.strip_prefix(&dir)
+                    .expect("under dir")
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(names, ["a.txt", "b/x.txt", "c.txt"]);
         assert_eq!(walked.errors.len(), 1);
