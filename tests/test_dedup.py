@@ -170,7 +170,9 @@ def test_many_empty_texts() -> None:
 def test_empty_frame() -> None:
     out = thresher.dedup(pl.DataFrame({"text": []}, schema={"text": pl.String}))
     assert out.height == 0 and "cluster_id" in out.columns
-    assert thresher.similar_pairs(pl.DataFrame({"text": []}, schema={"text": pl.String})).height == 0
+    assert (
+        thresher.similar_pairs(pl.DataFrame({"text": []}, schema={"text": pl.String})).height == 0
+    )
 
 
 def test_bad_arguments() -> None:

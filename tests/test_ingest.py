@@ -127,7 +127,10 @@ def test_synthetic_listing_and_plain_text(tmp_path: Path) -> None:
     assert result.errors.height == 0
     r = result.records
     assert r["format"].to_list() == ["paper_listing", "paper_listing", "text"]
-    assert r["title"].to_list()[:2] == ["Quantum Widgets for Sparse Gardens", "A Second Title About Ducks"]
+    assert r["title"].to_list()[:2] == [
+        "Quantum Widgets for Sparse Gardens",
+        "A Second Title About Ducks",
+    ]
     assert r["title"][2] is None
     assert r["text"][2] == "Just a note.\nWith two lines."
     assert r["text"][0].startswith("We study quantum widgets") and r["text"][0].endswith("gardens.")

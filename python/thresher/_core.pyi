@@ -1,12 +1,15 @@
 """Type stubs of the compiled module ``thresher._core``. Use the wrappers in ``thresher``."""
 
-from typing import Any
+from typing import Any, final
+
+__all__ = ["ArrowTable", "ThresherError", "__version__", "banding", "dedup", "ingest", "minhash"]
 
 __version__: str
 
 class ThresherError(Exception):
     """Base class of thresher's errors."""
 
+@final
 class ArrowTable:
     """An Arrow table exported once through the Arrow PyCapsule stream interface."""
 

@@ -192,7 +192,7 @@ pub fn edges_batch(edges: &[Edge]) -> Result<RecordBatch> {
 /// Signatures (`num_perm` values per row, row after row) as a one-column
 /// batch `signature` of type `fixed_size_list<u32, num_perm>`.
 pub fn signatures_batch(values: &[u32], num_perm: usize) -> Result<RecordBatch> {
-    if num_perm == 0 || values.len() % num_perm != 0 {
+    if num_perm == 0 || !values.len().is_multiple_of(num_perm) {
         return Err(Error::InvalidArgument(
             "signature length does not divide the values".into(),
         ));
