@@ -6,7 +6,7 @@
 //! than `ngram` words has exactly one shingle: all of its words. A text with no
 //! words has no shingles.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 /// Seed of the word hash; fixed so that shingle hashes never change.
@@ -14,18 +14,26 @@ const WORD_HASH_SEED: u64 = 0x7468_7265_7368_6572; // "thresher"
 
 /// NFKC-normalised, lowercased copy of `text`.
 pub fn normalise(text: &str) -> String {
+    if text.is_ascii() {
+        // ASCII is already in NFKC.
+        return text.to_ascii_lowercase();
+    }
+    if text.contains('Σ') {
+        // `str::to_lowercase` handles the final sigma, `char::to_lowercase` cannot.
+        return text.nfkc().collect::<String>().to_lowercase();
+    }
     let mut out = String::with_capacity(text.len());
-    for c in text.nfkc() {
+    let mut push = |c: char| {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
         } else {
             out.extend(c.to_lowercase());
         }
-    }
-    // `char::to_lowercase` has no context; `str::to_lowercase` handles the
-    // final sigma. Only pay for it when a capital sigma occurred.
-    if text.contains('Σ') {
-        return text.nfkc().collect::<String>().to_lowercase();
+    };
+    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        text.chars().for_each(&mut push);
+    } else {
+        text.nfkc().for_each(&mut push);
     }
     out
 }
@@ -143,6 +151,17 @@ mod tests {
         assert_eq!(words("日本語 テキスト"), ["日本語", "テキスト"]);
         assert!(words("  ... !!! ").is_empty());
         assert!(words("").is_empty());
+    }
+
+    proptest::proptest! {
+        /// The fast paths agree with the definition: NFKC, then full lowercasing.
+        #[test]
+        fn normalise_is_nfkc_then_lowercase(text in "\\PC{0,40}", ascii in "[ -~]{0,40}") {
+            for t in [&text, &ascii] {
+                let reference = t.nfkc().collect::<String>().to_lowercase();
+                proptest::prop_assert_eq!(normalise(t), reference);
+            }
+        }
     }
 
     #[test]
