@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from importlib import resources
@@ -24,7 +25,9 @@ def _demo(args: argparse.Namespace) -> int:
     records = result.records
     deduped = thresher.dedup(records, threshold=args.threshold)
     elapsed = time.perf_counter() - started
-    exact = deduped.filter(pl.col("is_duplicate") & (pl.col("similarity") == 1.0)).height
+    # An exact duplicate has the same exact key as its cluster's representative.
+    rep_key = pl.col("exact_key").gather(pl.col("cluster_id"))
+    exact = deduped.filter(pl.col("is_duplicate") & (pl.col("exact_key") == rep_key)).height
     near = deduped.filter(pl.col("is_duplicate")).height - exact
     kept = deduped.filter(~pl.col("is_duplicate")).height
     print(f"thresher {thresher.__version__}: read {', '.join(str(p) for p in inputs)}")
@@ -36,7 +39,8 @@ def _demo(args: argparse.Namespace) -> int:
         f"kept {kept}, exact duplicates {exact}, near duplicates {near} "
         f"(threshold {args.threshold}) in {elapsed:.2f} s"
     )
-    assert records.height == kept + exact + near
+    if records.height != kept + exact + near:
+        raise thresher.ThresherError("records were lost: kept + duplicates != records")
     clusters = (
         deduped.filter(pl.col("cluster_size") > 1)
         .group_by("cluster_id")
@@ -76,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:
+        # The reader went away (`thresher demo | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
