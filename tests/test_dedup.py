@@ -8,8 +8,10 @@ import multiprocessing
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
+import time
 import unicodedata
 
 import polars as pl
@@ -273,3 +275,34 @@ def test_banding_meets_target() -> None:
     bands, rows = thresher.banding(0.8, 128)
     assert (bands, rows) == (21, 6)
     assert 1 - (1 - 0.8**rows) ** bands >= 0.99
+
+
+INTERRUPTED_CHILD = """
+import sys, time, polars as pl, thresher
+n = 1_000_000
+words = [(pl.col("i") * k % 100003).cast(pl.String) for k in range(1, 41)]
+df = pl.DataFrame({"i": pl.int_range(0, n, eager=True)}).select(
+    pl.concat_str(words, separator=" ").alias("text")
+)
+print("start", flush=True)
+try:
+    thresher.dedup(df)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_interrupts_a_long_call() -> None:
+    """SIGINT during a long Rust call raises KeyboardInterrupt instead of
+    waiting for the call to finish."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_CHILD], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "start"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert out.strip() == "interrupted"

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::cancel::Cancel;
 use crate::cluster::UnionFind;
 use crate::error::{Error, Result};
 use crate::exact::{key_of_exact_form, ExactKey};
@@ -143,23 +144,33 @@ fn check_row_count(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// MinHash signatures of `texts`, row after row, `num_perm` values each.
-pub fn signatures(texts: &[&str], ngram: usize, num_perm: usize, seed: u64) -> Result<Vec<u32>> {
-    DedupOptions {
+/// MinHash signatures of `texts`, row after row, `num_perm` values each;
+/// stops with [`Error::Cancelled`] soon after `cancel` is set.
+pub fn signatures(
+    texts: &[&str],
+    ngram: usize,
+    num_perm: usize,
+    seed: u64,
+    cancel: &Cancel,
+) -> Result<Vec<u32>> {
+    let options = DedupOptions {
         ngram,
         num_perm,
         seed,
         ..DedupOptions::default()
-    }
-    .validate()?;
+    };
+    options.validate()?;
     let hasher = MinHasher::new(num_perm, seed);
     let mut out = vec![0u32; texts.len() * num_perm];
     out.par_chunks_mut(num_perm)
         .zip(texts.par_iter())
         .for_each(|(slot, text)| {
-            let shingles = shingle_set_of_normalised(&normalise(text), ngram);
-            hasher.signature_into(&shingles, slot);
+            if !cancel.is_cancelled() {
+                let shingles = shingle_set_of_normalised(&normalise(text), ngram);
+                hasher.signature_into(&shingles, slot);
+            }
         });
+    cancel.check()?;
     Ok(out)
 }
 
@@ -170,13 +181,33 @@ pub fn signatures(texts: &[&str], ngram: usize, num_perm: usize, seed: u64) -> R
 /// are never near duplicates. Exact duplicates are linked to the first row
 /// with their key and skip MinHash.
 pub fn dedup(texts: &[&str], options: &DedupOptions) -> Result<DedupResult> {
+    dedup_cancellable(texts, options, &Cancel::new())
+}
+
+/// [`dedup`] that stops with [`Error::Cancelled`] soon after `cancel` is set.
+pub fn dedup_cancellable(
+    texts: &[&str],
+    options: &DedupOptions,
+    cancel: &Cancel,
+) -> Result<DedupResult> {
     options.validate()?;
     check_row_count(texts.len())?;
     let n = texts.len();
     let mut rows: Vec<RowSketch> = texts
         .par_iter()
-        .map(|t| sketch_row(t, options.ngram))
+        .map(|t| {
+            if cancel.is_cancelled() {
+                RowSketch {
+                    key: 0,
+                    has_content: false,
+                    shingles: Vec::new(),
+                }
+            } else {
+                sketch_row(t, options.ngram)
+            }
+        })
         .collect();
+    cancel.check()?;
 
     // Exact duplicates: the first row with a key represents it.
     let mut exact_rep: Vec<u32> = (0..n as u32).collect();
@@ -197,7 +228,12 @@ pub fn dedup(texts: &[&str], options: &DedupOptions) -> Result<DedupResult> {
     let mut sigs = vec![0u32; unique.len() * k];
     sigs.par_chunks_mut(k)
         .zip(unique.par_iter())
-        .for_each(|(slot, &row)| hasher.signature_into(&rows[row as usize].shingles, slot));
+        .for_each(|(slot, &row)| {
+            if !cancel.is_cancelled() {
+                hasher.signature_into(&rows[row as usize].shingles, slot)
+            }
+        });
+    cancel.check()?;
     let mut sig_slot = vec![u32::MAX; n];
     for (i, &row) in unique.iter().enumerate() {
         sig_slot[row as usize] = i as u32;
@@ -221,9 +257,13 @@ pub fn dedup(texts: &[&str], options: &DedupOptions) -> Result<DedupResult> {
     let banding = options.banding();
     let items: Vec<(u32, &[u32])> = unique.iter().map(|&r| (r, signature_of(r))).collect();
     let candidates = candidate_pairs(&items, banding);
+    cancel.check()?;
     let near: Vec<Edge> = candidates
         .par_iter()
         .filter_map(|&(a, b)| {
+            if cancel.is_cancelled() {
+                return None;
+            }
             let similarity = similarity_of(a, b);
             (similarity >= options.threshold).then_some(Edge {
                 a,
@@ -233,6 +273,7 @@ pub fn dedup(texts: &[&str], options: &DedupOptions) -> Result<DedupResult> {
             })
         })
         .collect();
+    cancel.check()?;
 
     // Clusters.
     let mut uf = UnionFind::new(n);
@@ -485,9 +526,25 @@ mod tests {
     }
 
     #[test]
+    fn cancelled_calls_stop_with_an_error() {
+        let texts = ["a b c d e f", "a b c d e f"];
+        let cancel = Cancel::new();
+        cancel.cancel();
+        assert!(matches!(
+            dedup_cancellable(&texts, &DedupOptions::default(), &cancel),
+            Err(Error::Cancelled)
+        ));
+        assert!(matches!(
+            signatures(&texts, 5, 8, 1, &cancel),
+            Err(Error::Cancelled)
+        ));
+        assert!(dedup_cancellable(&texts, &DedupOptions::default(), &Cancel::new()).is_ok());
+    }
+
+    #[test]
     fn signatures_match_dedup_inputs() {
         let texts = ["one two three four five six", ""];
-        let flat = signatures(&texts, 5, 16, 3).expect("signatures");
+        let flat = signatures(&texts, 5, 16, 3, &Cancel::new()).expect("signatures");
         let expected = MinHasher::new(16, 3).signature(&shingle_set(texts[0], 5));
         assert_eq!(&flat[..16], expected.as_slice());
         assert!(flat[16..].iter().all(|&v| v == u32::MAX));

@@ -7,6 +7,9 @@ pub enum Error {
     /// An option is out of range or inconsistent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The call was cancelled (for example by Ctrl-C) before it finished.
+    #[error("cancelled")]
+    Cancelled,
     /// An Arrow array could not be built or read.
     #[error("arrow error: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),

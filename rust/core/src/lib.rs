@@ -11,6 +11,7 @@
 //! * [`cluster`] verifies candidates and groups rows into clusters.
 //! * [`dedup`] ties the steps together.
 
+pub mod cancel;
 pub mod cluster;
 pub mod dedup;
 pub mod error;
@@ -21,5 +22,6 @@ pub mod minhash;
 pub mod tables;
 pub mod text;
 
-pub use dedup::{dedup, similar_pairs, DedupOptions, DedupResult, Edge, Verify};
+pub use cancel::Cancel;
+pub use dedup::{dedup, dedup_cancellable, similar_pairs, DedupOptions, DedupResult, Edge, Verify};
 pub use error::{Error, Result};

@@ -6,7 +6,9 @@
 
 use std::ffi::CStr;
 use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use arrow_array::{RecordBatch, RecordBatchIterator};
@@ -15,7 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyType};
 use rayon::ThreadPool;
 use thresher_core::ingest::{ingest_paths, FormatChoice};
-use thresher_core::{dedup as core_dedup, tables, DedupOptions, Verify};
+use thresher_core::{dedup_cancellable, tables, Cancel, DedupOptions, Verify};
 
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
 
@@ -69,10 +71,50 @@ fn pool() -> PyResult<Arc<ThreadPool>> {
     Ok(pool)
 }
 
-/// Runs `f` on the pool with the GIL released.
-fn run_released<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+/// Runs `f` on the pool with the GIL released. While it runs, this thread
+/// checks for signals (Ctrl-C) every 50 ms; a pending one cancels `f`
+/// cooperatively and is raised once `f` has stopped.
+fn run_released<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce(&Cancel) -> thresher_core::Result<T> + Send,
+) -> PyResult<T> {
     let pool = pool()?;
-    Ok(py.detach(|| pool.install(f)))
+    let cancel = Cancel::new();
+    let (result, interrupt) = py.detach(|| {
+        std::thread::scope(|scope| {
+            let (done, finished) = mpsc::channel();
+            let cancel = &cancel;
+            scope.spawn(move || {
+                // A send fails only if the receiver is gone, which it is not.
+                let _ = done.send(pool.install(|| f(cancel)));
+            });
+            let mut interrupt: Option<PyErr> = None;
+            loop {
+                match finished.recv_timeout(Duration::from_millis(50)) {
+                    Ok(result) => return (Some(result), interrupt),
+                    Err(RecvTimeoutError::Timeout) => {
+                        if interrupt.is_none() {
+                            if let Err(e) = Python::attach(|py| py.check_signals()) {
+                                cancel.cancel();
+                                interrupt = Some(e);
+                            }
+                        }
+                    }
+                    // The worker panicked; the scope re-raises the panic.
+                    Err(RecvTimeoutError::Disconnected) => return (None, interrupt),
+                }
+            }
+        })
+    });
+    if let Some(e) = interrupt {
+        return Err(e);
+    }
+    match result {
+        Some(r) => r.map_err(|e| to_py_err(py, e)),
+        None => Err(ThresherError::new_err(
+            "the worker thread stopped without a result",
+        )),
+    }
 }
 
 /// An Arrow table handed to Python through `__arrow_c_stream__`.
@@ -172,7 +214,7 @@ fn ingest(
     format: &str,
 ) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
     let choice: FormatChoice = format.parse().map_err(|e| to_py_err(py, e))?;
-    let ingested = run_released(py, || ingest_paths(&paths, choice))?;
+    let ingested = run_released(py, |cancel| ingest_paths(&paths, choice, cancel))?;
     Ok((
         table(py, tables::records_batch(&ingested.records, 0))?,
         table(py, tables::errors_batch(&ingested.errors))?,
@@ -194,7 +236,7 @@ fn dedup(
     let opts = options(threshold, ngram, num_perm, seed, verify)?;
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
-    let result = run_released(py, || core_dedup(&texts, &opts))?.map_err(|e| to_py_err(py, e))?;
+    let result = run_released(py, |cancel| dedup_cancellable(&texts, &opts, cancel))?;
     Ok((
         table(py, tables::dedup_batch(&result))?,
         table(py, tables::edges_batch(&result.edges))?,
@@ -212,10 +254,9 @@ fn minhash(
 ) -> PyResult<Py<ArrowTable>> {
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
-    let values = run_released(py, || {
-        thresher_core::dedup::signatures(&texts, ngram, num_perm, seed)
-    })?
-    .map_err(|e| to_py_err(py, e))?;
+    let values = run_released(py, |cancel| {
+        thresher_core::dedup::signatures(&texts, ngram, num_perm, seed, cancel)
+    })?;
     table(py, tables::signatures_batch(&values, num_perm))
 }
 

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 
 /// Bytes of a file's start that format detection looks at.
@@ -92,14 +93,22 @@ pub struct Ingested {
     pub errors: Vec<IngestError>,
 }
 
-/// Reads every file under `paths` (files or directories) in parallel.
-pub fn ingest_paths(paths: &[PathBuf], choice: FormatChoice) -> Ingested {
+/// Reads every file under `paths` (files or directories) in parallel; stops
+/// with [`Error::Cancelled`] soon after `cancel` is set.
+pub fn ingest_paths(paths: &[PathBuf], choice: FormatChoice, cancel: &Cancel) -> Result<Ingested> {
     let walked = walk::collect_files(paths);
     let per_file: Vec<Ingested> = walked
         .files
         .par_iter()
-        .map(|path| ingest_file(path, choice))
+        .map(|path| {
+            if cancel.is_cancelled() {
+                Ingested::default()
+            } else {
+                ingest_file(path, choice)
+            }
+        })
         .collect();
+    cancel.check()?;
     let mut out = Ingested {
         records: Vec::new(),
         errors: walked.errors,
@@ -108,7 +117,7 @@ pub fn ingest_paths(paths: &[PathBuf], choice: FormatChoice) -> Ingested {
         out.records.extend(part.records);
         out.errors.extend(part.errors);
     }
-    out
+    Ok(out)
 }
 
 /// Reads one file.
