@@ -40,6 +40,24 @@ pub fn normalise(text: &str) -> String {
 
 /// Calls `f` with every word of an already normalised text, in order.
 pub fn for_each_word<'a>(normalised: &'a str, mut f: impl FnMut(&'a str)) {
+    if normalised.is_ascii() {
+        // Same words as below: for ASCII, alphanumeric means [0-9A-Za-z].
+        let bytes = normalised.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && !bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            if i > start {
+                f(&normalised[start..i]);
+            }
+        }
+        return;
+    }
     let mut start: Option<usize> = None;
     for (i, c) in normalised.char_indices() {
         if c.is_alphanumeric() {
@@ -161,6 +179,20 @@ mod tests {
                 let reference = t.nfkc().collect::<String>().to_lowercase();
                 proptest::prop_assert_eq!(normalise(t), reference);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The ASCII fast path splits words exactly like the general path.
+        #[test]
+        fn ascii_words_match_general_split(text in "[ -~\t\n]{0,60}") {
+            let mut fast = Vec::new();
+            for_each_word(&text, |w| fast.push(w.to_owned()));
+            // Appending a non-ASCII separator forces the general path.
+            let general_input = format!("{text}\u{a0}");
+            let mut general = Vec::new();
+            for_each_word(&general_input, |w| general.push(w.to_owned()));
+            proptest::prop_assert_eq!(fast, general);
         }
     }
 
