@@ -50,12 +50,15 @@ import re
 import sys
 import sysconfig
 import time
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import polars as pl
+
+from thresher import reference
+from thresher.reference import exact_form as exact_key
+from thresher.reference import jaccard, words
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "quality_corpus.parquet"
@@ -73,30 +76,9 @@ DERIVED_SHARE = 0.22
 # Reference tokenisation.
 # ---------------------------------------------------------------------------
 
-_WORD_RE = re.compile(r"[^\W_]+")
-
-
-def words(text: str) -> list[str]:
-    return _WORD_RE.findall(unicodedata.normalize("NFKC", text).lower())
-
 
 def shingles(text: str, ngram: int = NGRAM) -> set[tuple[str, ...]]:
-    ws = words(text)
-    if not ws:
-        return set()
-    n = min(ngram, len(ws))
-    return {tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)}
-
-
-def jaccard(a: set, b: set) -> float:
-    if not a or not b:
-        return 0.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
-
-
-def exact_key(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    return reference.shingles(text, ngram)
 
 
 # ---------------------------------------------------------------------------

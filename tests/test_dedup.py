@@ -7,12 +7,10 @@ import json
 import multiprocessing
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
 import time
-import unicodedata
 
 import polars as pl
 import pytest
@@ -20,25 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import thresher
-
-WORD = re.compile(r"[^\W_]+")
+from thresher import reference
 
 
 def shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
-    """Reference shingling, written independently of the Rust code."""
-    words = WORD.findall(unicodedata.normalize("NFKC", text).lower())
-    if not words:
-        return set()
-    if len(words) < n:
-        return {tuple(words)}
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    return reference.shingles(text, n)
 
 
 def jaccard(a: str, b: str, n: int = 5) -> float:
-    sa, sb = shingles(a, n), shingles(b, n)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / len(sa | sb)
+    return reference.jaccard(shingles(a, n), shingles(b, n))
 
 
 VOCAB = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "pe", "ro", "si", "tu") for b in range(60)]

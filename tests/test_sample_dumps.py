@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import random
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
+from thresher import reference
+from thresher import sample_dumps as sd
+
 REPO = Path(__file__).resolve().parents[1]
 
-
-def _load_generator():
-    """Import ``thresher.sample_dumps``; fall back to loading the file by path.
-
-    The generator is pure Python, so its tests also run where the compiled
-    extension (imported by ``thresher/__init__.py``) is not built.
-    """
-    try:
-        from thresher import sample_dumps
-
-        return sample_dumps
-    except ImportError:
-        path = REPO / "python" / "thresher" / "sample_dumps.py"
-        spec = importlib.util.spec_from_file_location("_thresher_sample_dumps", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        return module
-
-
-sd = _load_generator()
 SAMPLES = Path(sd.__file__).resolve().parent / "samples"
 NAMES = ["listing_000.txt", "listing_001.txt", "listing_002.txt"]
 HEADER = {
@@ -115,13 +94,13 @@ def test_exact_and_near_pairs_are_exact(corpus):
     _, truth = corpus
     refs = [(n, i) for n, ps in truth["files"].items() for i in range(len(ps))]
     text = {(n, i): a for n, ps in truth["files"].items() for i, (_, a) in enumerate(ps)}
-    sets = {r: sd.shingles(text[r]) for r in refs}
+    sets = {r: reference.shingles(text[r]) for r in refs}
     exact, near = set(), {}
     for a, b in itertools.combinations(refs, 2):
-        if sd.exact_form(text[a]) == sd.exact_form(text[b]):
+        if reference.exact_form(text[a]) == reference.exact_form(text[b]):
             exact.add((a, b))
         else:
-            j = sd.jaccard(sets[a], sets[b])
+            j = reference.jaccard(sets[a], sets[b])
             if j >= 0.8:
                 near[(a, b)] = j
     assert set(truth["exact_pairs"]) == exact
@@ -157,26 +136,28 @@ def test_near_copy_is_small_edit():
     for _ in range(30):
         _, abstract = sd.generate_paper(rng)
         edited, j = sd.near_copy(rng, abstract)
-        assert sd.exact_form(edited) != sd.exact_form(abstract)
-        assert j == pytest.approx(sd.jaccard(sd.shingles(abstract), sd.shingles(edited)))
+        assert reference.exact_form(edited) != reference.exact_form(abstract)
+        assert j == pytest.approx(
+            reference.jaccard(reference.shingles(abstract), reference.shingles(edited))
+        )
         assert j >= sd.NEAR_TARGET
-        assert abs(len(sd.words(edited)) - len(sd.words(abstract))) <= 10
+        assert abs(len(reference.words(edited)) - len(reference.words(abstract))) <= 10
 
 
 def test_reference_tokenisation():
-    assert sd.words("\uff26\uff55\uff4c\uff4c-width ﬁne_tuning, Σίσυφος 10²!") == [
+    assert reference.words("\uff26\uff55\uff4c\uff4c-width ﬁne_tuning, Σίσυφος 10²!") == [
         "full", "width", "fine", "tuning", "σίσυφος", "102",
     ]  # fmt: skip
-    assert sd.shingles("") == set()
-    assert sd.shingles("... ---") == set()
-    assert sd.shingles("one two three") == {("one", "two", "three")}
-    assert sd.shingles("a b c d e f", ngram=5) == {
+    assert reference.shingles("") == set()
+    assert reference.shingles("... ---") == set()
+    assert reference.shingles("one two three") == {("one", "two", "three")}
+    assert reference.shingles("a b c d e f", ngram=5) == {
         ("a", "b", "c", "d", "e"),
         ("b", "c", "d", "e", "f"),
     }
-    assert sd.jaccard({1, 2}, {2, 3}) == pytest.approx(1 / 3)
-    assert sd.jaccard(set(), set()) == 0.0
-    assert sd.exact_form("  Hello\n\tWORLD ") == "hello world"
+    assert reference.jaccard({1, 2}, {2, 3}) == pytest.approx(1 / 3)
+    assert reference.jaccard(set(), set()) == 0.0
+    assert reference.exact_form("  Hello\n\tWORLD ") == "hello world"
 
 
 # ---------------------------------------------------------------------------

@@ -31,24 +31,21 @@ import argparse
 import os
 import random
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from thresher.reference import exact_form, jaccard, shingles
+
 __all__ = [
     "LAYOUTS",
-    "exact_form",
     "generate_abstract",
     "generate_corpus",
     "generate_dump",
     "generate_paper",
     "generate_title",
-    "jaccard",
     "main",
     "near_copy",
-    "shingles",
-    "words",
 ]
 
 #: Supported values of the ``layout`` argument of :func:`generate_dump`.
@@ -63,50 +60,6 @@ ABSTRACT_MAX_CHARS = 1800
 #: it is at least :data:`NEAR_THRESHOLD`.
 NEAR_TARGET = 0.85
 NEAR_THRESHOLD = 0.8
-
-# ---------------------------------------------------------------------------
-# Reference tokenisation (mirrors thresher's Rust implementation).
-# ---------------------------------------------------------------------------
-
-_WORD_RE = re.compile(r"[^\W_]+")
-
-
-def words(text: str) -> list[str]:
-    """Words of ``text``: maximal runs of alphanumeric characters after NFKC + lowercasing.
-
-    This mirrors thresher's tokeniser.  Python's notion of an alphanumeric
-    character (``str.isalnum``-like, via ``[^\\W_]``) can differ from Rust's
-    ``char::is_alphanumeric`` on a few rare characters (some combining marks and
-    number forms); the generated text avoids them.
-    """
-    return _WORD_RE.findall(unicodedata.normalize("NFKC", text).lower())
-
-
-def shingles(text: str, ngram: int = 5) -> set[tuple[str, ...]]:
-    """Distinct word ``ngram``-shingles of ``text``.
-
-    A text with at least one but fewer than ``ngram`` words has a single
-    shingle made of all its words; a text without words has none.
-    """
-    ws = words(text)
-    if not ws:
-        return set()
-    n = max(1, min(ngram, len(ws)))
-    return {tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)}
-
-
-def jaccard(a: set, b: set) -> float:
-    """Jaccard similarity ``|a & b| / |a | b|`` (0.0 when either set is empty)."""
-    if not a or not b:
-        return 0.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
-
-
-def exact_form(text: str) -> str:
-    """Key under which two texts are exact duplicates: NFKC, lowercase, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
-
 
 # ---------------------------------------------------------------------------
 # Invented vocabulary.
