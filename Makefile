@@ -33,6 +33,7 @@ lint: dev
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/ruff check python tests benches
 	$(VENV)/bin/ruff format --check python tests benches
+	$(PY) -m mypy python/thresher
 	$(PY) -m mypy.stubtest thresher._core
 
 fmt: dev
