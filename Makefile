@@ -16,8 +16,8 @@ demo: $(PY)
 
 # Development install: quick build into the venv, with the test tools.
 dev: $(PY)
-	$(PIP) install "maturin>=1.8,<2" "polars>=1.30" "pytest>=8" "hypothesis>=6" "mypy>=1.10" "ruff>=0.6"
-	$(VENV)/bin/maturin develop -q
+	$(PIP) install "maturin>=1.8,<2"
+	$(VENV)/bin/maturin develop -q --extras test
 
 test-rust:
 	cargo test --workspace
