@@ -161,13 +161,26 @@ pub fn signatures(
     };
     options.validate()?;
     let hasher = MinHasher::new(num_perm, seed);
-    let mut out = vec![0u32; texts.len() * num_perm];
-    out.par_chunks_mut(num_perm)
-        .zip(texts.par_iter())
-        .for_each(|(slot, text)| {
+    sign_all(&hasher, texts, cancel, |text, slot| {
+        hasher.signature_into(&shingle_set_of_normalised(&normalise(text), ngram), slot)
+    })
+}
+
+/// Signatures of `items` in parallel, `hasher.num_perm()` values each, in
+/// item order; `sign` writes one item's signature into its slot.
+fn sign_all<T: Sync>(
+    hasher: &MinHasher,
+    items: &[T],
+    cancel: &Cancel,
+    sign: impl Fn(&T, &mut [u32]) + Sync,
+) -> Result<Vec<u32>> {
+    let k = hasher.num_perm();
+    let mut out = vec![0u32; items.len() * k];
+    out.par_chunks_mut(k)
+        .zip(items.par_iter())
+        .for_each(|(slot, item)| {
             if !cancel.is_cancelled() {
-                let shingles = shingle_set_of_normalised(&normalise(text), ngram);
-                hasher.signature_into(&shingles, slot);
+                sign(item, slot);
             }
         });
     cancel.check()?;
@@ -225,15 +238,9 @@ pub fn dedup_cancellable(
         .collect();
     let k = options.num_perm;
     let hasher = MinHasher::new(k, options.seed);
-    let mut sigs = vec![0u32; unique.len() * k];
-    sigs.par_chunks_mut(k)
-        .zip(unique.par_iter())
-        .for_each(|(slot, &row)| {
-            if !cancel.is_cancelled() {
-                hasher.signature_into(&rows[row as usize].shingles, slot)
-            }
-        });
-    cancel.check()?;
+    let sigs = sign_all(&hasher, &unique, cancel, |&row, slot| {
+        hasher.signature_into(&rows[row as usize].shingles, slot)
+    })?;
     let mut sig_slot = vec![u32::MAX; n];
     for (i, &row) in unique.iter().enumerate() {
         sig_slot[row as usize] = i as u32;
