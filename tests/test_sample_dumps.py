@@ -12,8 +12,6 @@ import pytest
 from thresher import reference
 from thresher import sample_dumps as sd
 
-REPO = Path(__file__).resolve().parents[1]
-
 SAMPLES = Path(sd.__file__).resolve().parent / "samples"
 NAMES = ["listing_000.txt", "listing_001.txt", "listing_002.txt"]
 HEADER = {
