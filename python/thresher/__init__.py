@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 import polars as pl
@@ -27,6 +27,8 @@ __all__ = [
     "Ingest",
     "IngestWarning",
     "InvalidOptionError",
+    "Limits",
+    "Scan",
     "ThresherError",
     "__version__",
     "banding",
@@ -34,6 +36,7 @@ __all__ = [
     "ingest",
     "minhash",
     "read_dumps",
+    "scan",
     "similar_pairs",
 ]
 
@@ -42,13 +45,47 @@ __version__: str = _core.__version__
 #: Seed of the MinHash permutations used when none is given.
 DEFAULT_SEED = 42
 
-Format = Literal["auto", "paper_listing", "text"]
+Format = Literal["auto", "paper_listing", "text", "jsonl", "warc", "wet", "parquet", "arrow"]
 Verify = Literal["exact", "signature"]
 PathLike = str | os.PathLike[str]
 
 
+TextUnit = Literal["file", "line", "paragraph"]
+_DEFAULT_LIMITS: dict[str, int] = _core.default_limits()
+
+
 class IngestWarning(UserWarning):
     """Some inputs could not be read completely; see ``Ingest.errors``."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits of ingest. Hitting one gives an error row (``kind ==
+    "limit"``) for the member or record concerned, never a crash or a hang.
+
+    Attributes:
+        max_member_bytes: most decompressed bytes read from one archive member
+            or compressed stream.
+        max_input_bytes: most decompressed bytes read from one input file, all
+            members and nesting levels together.
+        max_ratio: largest expansion of one compressed stream (decompressed
+            bytes per compressed byte), checked after its first 64 MiB;
+            catches decompression bombs early.
+        max_record_bytes: longest record (a line, a paragraph, a JSON line, a
+            WARC record, a whole-file document).
+        max_depth: deepest nesting of containers (``.gz`` in ``.tar`` in
+            ``.zip`` is 3).
+        max_buffered_bytes: largest member held in memory because its format
+            needs random access (zip or Parquet inside another archive) or is
+            parsed whole (a paper-listing dump).
+    """
+
+    max_member_bytes: int = _DEFAULT_LIMITS["max_member_bytes"]
+    max_input_bytes: int = _DEFAULT_LIMITS["max_input_bytes"]
+    max_ratio: int = _DEFAULT_LIMITS["max_ratio"]
+    max_record_bytes: int = _DEFAULT_LIMITS["max_record_bytes"]
+    max_depth: int = _DEFAULT_LIMITS["max_depth"]
+    max_buffered_bytes: int = _DEFAULT_LIMITS["max_buffered_bytes"]
 
 
 @dataclass(frozen=True)
@@ -57,11 +94,15 @@ class Ingest:
 
     Attributes:
         records: one row per document: ``doc_id``, ``source``, ``member``,
-            ``offset``, ``format``, ``title``, ``text``.
+            ``offset``, ``format``, ``title``, ``text``, ``id``, ``url``,
+            ``date``, ``meta`` (other fields as a JSON object) and
+            ``invalid_utf8`` (the text held invalid UTF-8, replaced with
+            U+FFFD).
         errors: one row per problem: ``source``, ``member``, ``offset``,
-            ``reason``. Lines that could not be paired, unreadable, empty or
-            binary files, and invalid UTF-8 (records kept, text decoded with
-            U+FFFD) all appear here.
+            ``kind`` and ``reason``. Corrupt or truncated archives, limits hit,
+            binary or empty members, JSON lines that do not parse, missing
+            text fields, lines that could not be paired, unreadable paths and
+            invalid UTF-8 (records kept) all appear here.
     """
 
     records: pl.DataFrame
@@ -74,21 +115,140 @@ def _paths(paths: PathLike | Iterable[PathLike]) -> list[str]:
     return [os.fspath(p) for p in paths]
 
 
-def ingest(paths: PathLike | Iterable[PathLike], format: Format = "auto") -> Ingest:
-    """Read dumps from files and directories (recursively, in sorted order).
+def _options(
+    format: str,
+    text_field: str,
+    title_field: str | None,
+    id_field: str | None,
+    text_unit: str,
+    limits: Limits | None,
+) -> tuple[str, str, str | None, str | None, str, dict[str, int]]:
+    limit_values = asdict(limits if limits is not None else Limits())
+    return (format, text_field, title_field, id_field, text_unit, limit_values)
+
+
+def ingest(
+    paths: PathLike | Iterable[PathLike],
+    format: Format = "auto",
+    *,
+    text_field: str = "text",
+    title_field: str | None = "title",
+    id_field: str | None = "id",
+    text_unit: TextUnit = "file",
+    limits: Limits | None = None,
+) -> Ingest:
+    """Read dumps from files, directories and archives.
+
+    Directories are walked recursively in sorted order. Compressed streams
+    (gzip, zstd, bzip2, xz), tar and zip archives are recognised by their
+    content, nested to any depth, and streamed member by member, never
+    extracted to disk.
 
     Args:
         paths: a file or directory, or several.
-        format: ``"auto"`` detects each file's format from its content (a
-            paper-listing page dump, else plain text with one document per
-            file); ``"paper_listing"`` or ``"text"`` force one.
+        format: ``"auto"`` detects each member's format from its content: a
+            paper-listing page dump, JSON Lines, WARC/WET, Parquet, Arrow IPC,
+            else plain text. Any of ``"paper_listing"``, ``"text"``,
+            ``"jsonl"``, ``"warc"``, ``"wet"``, ``"parquet"``, ``"arrow"``
+            forces one for every member (containers are still unwrapped).
+        text_field: JSONL field, or Parquet/Arrow column, holding the text.
+        title_field: field or column holding the title (``None``: none).
+        id_field: field or column holding the record's own id (``None``: none).
+        text_unit: how plain text is cut into documents: the whole ``"file"``,
+            each ``"line"``, or each blank-line-separated ``"paragraph"``.
+        limits: safety limits (:class:`Limits`); defaults when ``None``.
 
     Returns:
         An :class:`Ingest` with ``records`` and ``errors`` frames. ``doc_id``
-        is stable: files in sorted path order, then records in file order.
+        is stable: files in sorted path order, then archive members in order,
+        then records in member order, whatever the thread count.
     """
-    records, errors = _core.ingest(_paths(paths), format)
+    options = _options(format, text_field, title_field, id_field, text_unit, limits)
+    records, errors = _core.ingest(_paths(paths), *options)
     return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors))
+
+
+class Scan:
+    """Batches of records from :func:`scan`; iterate over it for Polars frames.
+
+    ``errors`` holds the error rows seen so far and ``progress`` the counters
+    (``files_total``, ``files_done``, ``bytes_done``, ``records``,
+    ``errors``). Closing the scan (or leaving a ``with`` block) stops its
+    worker threads.
+    """
+
+    def __init__(self, inner: _core.Scan) -> None:
+        self._inner = inner
+        self._errors: list[pl.DataFrame] = []
+        self._last_progress: dict[str, int] = inner.progress()
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        return self
+
+    def __next__(self) -> pl.DataFrame:
+        batch = self._inner.next_batch()
+        self._last_progress = self._inner.progress() or self._last_progress
+        if batch is None:
+            raise StopIteration
+        records, errors = batch
+        errors_frame = pl.DataFrame(errors)
+        if errors_frame.height:
+            self._errors.append(errors_frame)
+        return pl.DataFrame(records)
+
+    @property
+    def errors(self) -> pl.DataFrame:
+        """Error rows seen so far (``source``, ``member``, ``offset``, ``kind``, ``reason``)."""
+        if not self._errors:
+            return pl.DataFrame(_core.empty_errors())
+        return pl.concat(self._errors)
+
+    @property
+    def progress(self) -> dict[str, int]:
+        """Live counters: ``files_total``, ``files_done``, ``bytes_done``, ``records``, ``errors``."""
+        return self._inner.progress() or self._last_progress
+
+    def close(self) -> None:
+        """Stops reading; the worker threads end."""
+        self._inner.close()
+
+    def __enter__(self) -> Scan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def scan(
+    paths: PathLike | Iterable[PathLike],
+    batch_size: int = 65_536,
+    *,
+    format: Format = "auto",
+    text_field: str = "text",
+    title_field: str | None = "title",
+    id_field: str | None = "id",
+    text_unit: TextUnit = "file",
+    limits: Limits | None = None,
+    threads: int | None = None,
+) -> Scan:
+    """Stream the records of :func:`ingest` in frames of ``batch_size`` rows.
+
+    Files are read in parallel (``threads``, default ``RAYON_NUM_THREADS`` or
+    the CPU count) but come out in ``doc_id`` order, so the frames are the
+    same whatever the thread count; only a few files are read ahead, so
+    memory stays bounded for corpora larger than memory. The options are
+    those of :func:`ingest`.
+
+    >>> for frame in thresher.scan("dumps/", batch_size=10_000):  # doctest: +SKIP
+    ...     process(frame)
+    """
+    if batch_size < 1:
+        raise InvalidOptionError("batch_size must be at least 1")
+    if threads is not None and threads < 1:
+        raise InvalidOptionError("threads must be at least 1")
+    options = _options(format, text_field, title_field, id_field, text_unit, limits)
+    inner = _core.Scan(_paths(paths), *options, batch_size, threads or 0)
+    return Scan(inner)
 
 
 def read_dumps(paths: PathLike | Iterable[PathLike], format: Format = "auto") -> pl.DataFrame:

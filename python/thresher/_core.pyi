@@ -2,7 +2,18 @@
 
 from typing import Any, final
 
-__all__ = ["ArrowTable", "ThresherError", "__version__", "banding", "dedup", "ingest", "minhash"]
+__all__ = [
+    "ArrowTable",
+    "Scan",
+    "ThresherError",
+    "__version__",
+    "banding",
+    "dedup",
+    "default_limits",
+    "empty_errors",
+    "ingest",
+    "minhash",
+]
 
 __version__: str
 
@@ -15,7 +26,37 @@ class ArrowTable:
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> Any: ...
 
-def ingest(paths: list[str], format: str) -> tuple[ArrowTable, ArrowTable]: ...
+@final
+class Scan:
+    """A running scan: batches of (records, errors) tables in ``doc_id`` order."""
+
+    def __new__(
+        cls,
+        paths: list[str],
+        format: str,
+        text_field: str,
+        title_field: str | None,
+        id_field: str | None,
+        text_unit: str,
+        limits: dict[str, int],
+        batch_size: int,
+        threads: int,
+    ) -> Scan: ...
+    def next_batch(self) -> tuple[ArrowTable, ArrowTable] | None: ...
+    def progress(self) -> dict[str, int]: ...
+    def close(self) -> None: ...
+
+def default_limits() -> dict[str, int]: ...
+def empty_errors() -> ArrowTable: ...
+def ingest(
+    paths: list[str],
+    format: str,
+    text_field: str,
+    title_field: str | None,
+    id_field: str | None,
+    text_unit: str,
+    limits: dict[str, int],
+) -> tuple[ArrowTable, ArrowTable]: ...
 def dedup(
     texts: object, threshold: float, ngram: int, num_perm: int, seed: int, verify: str
 ) -> tuple[ArrowTable, ArrowTable]: ...

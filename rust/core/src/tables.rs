@@ -25,9 +25,13 @@ fn batch(columns: Vec<(&str, ArrayRef, bool)>) -> Result<RecordBatch> {
 }
 
 /// Records as a batch: `doc_id`, `source`, `member`, `offset`, `format`,
-/// `title`, `text`. `doc_id` counts from `first_doc_id`.
+/// `title`, `text`, `id`, `url`, `date`, `meta`, `invalid_utf8`. `doc_id`
+/// counts from `first_doc_id`. The schema is the same for every batch.
 pub fn records_batch(records: &[Record], first_doc_id: u64) -> Result<RecordBatch> {
     let ids = UInt64Array::from_iter_values((0..records.len() as u64).map(|i| first_doc_id + i));
+    let optional = |get: fn(&Record) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(records.iter().map(get)))
+    };
     batch(vec![
         ("doc_id", Arc::new(ids), false),
         (
@@ -37,13 +41,7 @@ pub fn records_batch(records: &[Record], first_doc_id: u64) -> Result<RecordBatc
             )),
             false,
         ),
-        (
-            "member",
-            Arc::new(StringArray::from_iter(
-                records.iter().map(|r| r.member.as_deref()),
-            )),
-            true,
-        ),
+        ("member", optional(|r| r.member.as_deref()), true),
         (
             "offset",
             Arc::new(UInt64Array::from_iter_values(
@@ -72,10 +70,21 @@ pub fn records_batch(records: &[Record], first_doc_id: u64) -> Result<RecordBatc
             )),
             false,
         ),
+        ("id", optional(|r| r.id.as_deref()), true),
+        ("url", optional(|r| r.url.as_deref()), true),
+        ("date", optional(|r| r.date.as_deref()), true),
+        ("meta", optional(|r| r.meta.as_deref()), true),
+        (
+            "invalid_utf8",
+            Arc::new(BooleanArray::from_iter(
+                records.iter().map(|r| Some(r.invalid_utf8)),
+            )),
+            false,
+        ),
     ])
 }
 
-/// Errors as a batch: `source`, `member`, `offset`, `reason`.
+/// Errors as a batch: `source`, `member`, `offset`, `kind`, `reason`.
 pub fn errors_batch(errors: &[IngestError]) -> Result<RecordBatch> {
     batch(vec![
         (
@@ -96,6 +105,13 @@ pub fn errors_batch(errors: &[IngestError]) -> Result<RecordBatch> {
             "offset",
             Arc::new(UInt64Array::from_iter_values(
                 errors.iter().map(|e| e.offset),
+            )),
+            false,
+        ),
+        (
+            "kind",
+            Arc::new(StringArray::from_iter_values(
+                errors.iter().map(|e| e.kind.name()),
             )),
             false,
         ),

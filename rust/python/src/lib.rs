@@ -14,9 +14,11 @@ use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use pyo3::types::{PyCapsule, PyType};
 use rayon::ThreadPool;
-use thresher_core::ingest::{ingest_paths, FormatChoice};
+use thresher_core::ingest::scan::{Batch, ScanConfig, Scanner};
+use thresher_core::ingest::{ingest_paths, FormatChoice, IngestOptions, Limits};
 use thresher_core::{dedup_cancellable, tables, Cancel, DedupOptions, Verify};
 
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
@@ -206,19 +208,187 @@ fn options(
     })
 }
 
+/// The default safety limits, by name.
+#[pyfunction]
+fn default_limits(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let l = Limits::default();
+    let d = PyDict::new(py);
+    d.set_item("max_member_bytes", l.max_member_bytes)?;
+    d.set_item("max_input_bytes", l.max_input_bytes)?;
+    d.set_item("max_ratio", l.max_ratio)?;
+    d.set_item("max_record_bytes", l.max_record_bytes)?;
+    d.set_item("max_depth", l.max_depth)?;
+    d.set_item("max_buffered_bytes", l.max_buffered_bytes)?;
+    Ok(d)
+}
+
+fn limits_from(limits: &Bound<'_, PyDict>) -> PyResult<Limits> {
+    let mut l = Limits::default();
+    for (key, value) in limits.iter() {
+        let key: String = key.extract()?;
+        match key.as_str() {
+            "max_member_bytes" => l.max_member_bytes = value.extract()?,
+            "max_input_bytes" => l.max_input_bytes = value.extract()?,
+            "max_ratio" => l.max_ratio = value.extract()?,
+            "max_record_bytes" => l.max_record_bytes = value.extract()?,
+            "max_depth" => l.max_depth = value.extract()?,
+            "max_buffered_bytes" => l.max_buffered_bytes = value.extract()?,
+            other => return Err(PyValueError::new_err(format!("unknown limit {other:?}"))),
+        }
+    }
+    Ok(l)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ingest_options(
+    py: Python<'_>,
+    format: &str,
+    text_field: String,
+    title_field: Option<String>,
+    id_field: Option<String>,
+    text_unit: &str,
+    limits: &Bound<'_, PyDict>,
+) -> PyResult<IngestOptions> {
+    let options = IngestOptions {
+        format: format
+            .parse::<FormatChoice>()
+            .map_err(|e| to_py_err(py, e))?,
+        text_field,
+        title_field,
+        id_field,
+        text_unit: text_unit.parse().map_err(|e| to_py_err(py, e))?,
+        limits: limits_from(limits)?,
+    };
+    options.validate().map_err(|e| to_py_err(py, e))?;
+    Ok(options)
+}
+
 /// Reads files and directories; returns (records, errors) as Arrow tables.
 #[pyfunction]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (paths, format, text_field, title_field, id_field, text_unit, limits))]
 fn ingest(
     py: Python<'_>,
     paths: Vec<PathBuf>,
     format: &str,
+    text_field: String,
+    title_field: Option<String>,
+    id_field: Option<String>,
+    text_unit: &str,
+    limits: &Bound<'_, PyDict>,
 ) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
-    let choice: FormatChoice = format.parse().map_err(|e| to_py_err(py, e))?;
-    let ingested = run_released(py, |cancel| ingest_paths(&paths, choice, cancel))?;
+    let options = ingest_options(
+        py,
+        format,
+        text_field,
+        title_field,
+        id_field,
+        text_unit,
+        limits,
+    )?;
+    let ingested = run_released(py, |cancel| ingest_paths(&paths, &options, cancel))?;
     Ok((
         table(py, tables::records_batch(&ingested.records, 0))?,
         table(py, tables::errors_batch(&ingested.errors))?,
     ))
+}
+
+/// An errors table with no rows (the schema of every errors table).
+#[pyfunction]
+fn empty_errors(py: Python<'_>) -> PyResult<Py<ArrowTable>> {
+    table(py, tables::errors_batch(&[]))
+}
+
+/// A running scan: batches of (records, errors) in `doc_id` order.
+#[pyclass(module = "thresher._core", frozen)]
+struct Scan {
+    scanner: Mutex<Option<Scanner>>,
+}
+
+#[pymethods]
+impl Scan {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (paths, format, text_field, title_field, id_field, text_unit, limits, batch_size, threads))]
+    fn new(
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+        format: &str,
+        text_field: String,
+        title_field: Option<String>,
+        id_field: Option<String>,
+        text_unit: &str,
+        limits: &Bound<'_, PyDict>,
+        batch_size: usize,
+        threads: usize,
+    ) -> PyResult<Self> {
+        let options = ingest_options(
+            py,
+            format,
+            text_field,
+            title_field,
+            id_field,
+            text_unit,
+            limits,
+        )?;
+        let config = ScanConfig {
+            batch_size,
+            threads,
+            window: 0,
+        };
+        let scanner = run_released(py, |_| Scanner::start(&paths, &options, config))?;
+        Ok(Scan {
+            scanner: Mutex::new(Some(scanner)),
+        })
+    }
+
+    /// The next (records, errors) tables, or None at the end.
+    fn next_batch(&self, py: Python<'_>) -> PyResult<Option<(Py<ArrowTable>, Py<ArrowTable>)>> {
+        let mut guard = self.scanner.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(scanner) = guard.as_mut() else {
+            return Ok(None);
+        };
+        let batch: Option<Batch> =
+            run_released(py, |cancel| scanner.next_batch_cancellable(cancel))?;
+        match batch {
+            None => {
+                *guard = None;
+                Ok(None)
+            }
+            Some(batch) => Ok(Some((
+                table(
+                    py,
+                    tables::records_batch(&batch.records, batch.first_doc_id),
+                )?,
+                table(py, tables::errors_batch(&batch.errors))?,
+            ))),
+        }
+    }
+
+    /// Counters: files_total, files_done, bytes_done, records, errors.
+    fn progress<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let guard = self.scanner.lock().unwrap_or_else(|p| p.into_inner());
+        let d = PyDict::new(py);
+        if let Some(scanner) = guard.as_ref() {
+            let p = scanner.progress();
+            d.set_item("files_total", p.files_total)?;
+            d.set_item("files_done", p.files_done)?;
+            d.set_item("bytes_done", p.bytes_done)?;
+            d.set_item("records", p.records)?;
+            d.set_item("errors", p.errors)?;
+        }
+        Ok(d)
+    }
+
+    /// Stops the workers (also done when the scan is garbage-collected).
+    fn close(&self, py: Python<'_>) {
+        let scanner = self
+            .scanner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        py.detach(|| drop(scanner));
+    }
 }
 
 /// Dedup columns for the one-column stream `texts`.
@@ -272,6 +442,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ThresherError", m.py().get_type::<ThresherError>())?;
     m.add_class::<ArrowTable>()?;
+    m.add_class::<Scan>()?;
+    m.add_function(wrap_pyfunction!(default_limits, m)?)?;
+    m.add_function(wrap_pyfunction!(empty_errors, m)?)?;
     m.add_function(wrap_pyfunction!(ingest, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
     m.add_function(wrap_pyfunction!(minhash, m)?)?;

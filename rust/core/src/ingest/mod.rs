@@ -1,21 +1,38 @@
-//! Ingest: walk paths, sniff each file's format from its content, and parse
-//! it into records. Problems become error rows; nothing is dropped silently.
+//! Ingest: walk paths, unwrap containers (compression, tar, zip) sniffed from
+//! their content and nested to any depth, detect each member's format, and
+//! parse it into records. Problems become error rows; nothing is dropped
+//! silently.
 //!
-//! `doc_id` is stable: files in sorted path order, then records in file order.
+//! Members are streamed, never extracted to disk. `doc_id` is stable: files in
+//! sorted path order, then members in archive order, then records in member
+//! order, whatever the thread count.
 
+pub mod columnar;
+pub mod container;
 pub mod decode;
+pub mod jsonl;
+pub mod lines;
+pub mod location;
+pub mod member;
+pub mod options;
 pub mod paper_listing;
 pub mod plain_text;
+pub mod scan;
+pub mod sink;
+pub mod sniff;
 pub mod walk;
+pub mod warc;
 
-use std::path::{Path, PathBuf};
-
-use rayon::prelude::*;
+use std::path::PathBuf;
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 
-/// Bytes of a file's start that format detection looks at.
+pub use location::Location;
+pub use options::{IngestOptions, Limits, TextUnit};
+pub use sink::Sink;
+
+/// Bytes of a member's start that format detection looks at.
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
 /// A dump format thresher can parse.
@@ -23,16 +40,42 @@ pub const SNIFF_BYTES: usize = 64 * 1024;
 pub enum Format {
     /// A paper-listing page dump: boilerplate, then title and abstract lines.
     PaperListing,
-    /// Plain text: one document per file.
+    /// Plain text: one document per file, line or paragraph.
     PlainText,
+    /// JSON Lines: one JSON object per line.
+    Jsonl,
+    /// WARC: web archive records (HTTP responses and resources).
+    Warc,
+    /// WET: Common Crawl's WARC files of extracted text (conversion records).
+    Wet,
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC (file or stream format).
+    Arrow,
 }
 
 impl Format {
+    /// Every format, in the order of [`Format::name`]'s documentation.
+    pub const ALL: [Format; 7] = [
+        Format::PaperListing,
+        Format::PlainText,
+        Format::Jsonl,
+        Format::Warc,
+        Format::Wet,
+        Format::Parquet,
+        Format::Arrow,
+    ];
+
     /// The name used in the `format` column and the `format=` option.
     pub fn name(self) -> &'static str {
         match self {
             Format::PaperListing => "paper_listing",
             Format::PlainText => "text",
+            Format::Jsonl => "jsonl",
+            Format::Warc => "warc",
+            Format::Wet => "wet",
+            Format::Parquet => "parquet",
+            Format::Arrow => "arrow",
         }
     }
 }
@@ -40,10 +83,10 @@ impl Format {
 /// Which format to parse inputs as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FormatChoice {
-    /// Detect per file from its content.
+    /// Detect per member from its content.
     #[default]
     Auto,
-    /// Parse every file as this format.
+    /// Parse every (innermost) member as this format.
     Fixed(Format),
 }
 
@@ -51,13 +94,17 @@ impl std::str::FromStr for FormatChoice {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "auto" => Ok(FormatChoice::Auto),
-            "paper_listing" => Ok(FormatChoice::Fixed(Format::PaperListing)),
-            "text" => Ok(FormatChoice::Fixed(Format::PlainText)),
-            other => Err(Error::InvalidArgument(format!(
-                "unknown format {other:?}; expected \"auto\", \"paper_listing\" or \"text\""
-            ))),
+        if s == "auto" {
+            return Ok(FormatChoice::Auto);
+        }
+        match Format::ALL.into_iter().find(|f| f.name() == s) {
+            Some(f) => Ok(FormatChoice::Fixed(f)),
+            None => {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                Err(Error::InvalidArgument(format!(
+                    "unknown format {s:?}; expected \"auto\" or one of {names:?}"
+                )))
+            }
         }
     }
 }
@@ -67,13 +114,71 @@ impl std::str::FromStr for FormatChoice {
 pub struct Record {
     /// The input file.
     pub source: String,
-    /// Path inside an archive; `None` for plain files.
+    /// Path inside an archive, levels joined by [`location::MEMBER_SEPARATOR`];
+    /// `None` for plain (or only compressed) files.
     pub member: Option<String>,
-    /// Byte offset of the record in the (decompressed) file.
+    /// Byte offset of the record in the decompressed member; the row number
+    /// for Parquet and Arrow.
     pub offset: u64,
     pub format: Format,
+    /// The record's own id (a JSONL/Parquet id field, a WARC record id).
+    pub id: Option<String>,
     pub title: Option<String>,
     pub text: String,
+    /// WARC/WET target URI.
+    pub url: Option<String>,
+    /// WARC/WET date.
+    pub date: Option<String>,
+    /// Other fields as a JSON object (JSONL fields, Parquet columns, WARC
+    /// headers of interest).
+    pub meta: Option<String>,
+    /// The text held invalid UTF-8, replaced with U+FFFD.
+    pub invalid_utf8: bool,
+}
+
+/// What kind of problem an error row reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A file or directory could not be opened, listed or read.
+    Io,
+    /// A compressed stream or archive is corrupt or truncated.
+    Corrupt,
+    /// A safety limit was hit (decompressed size, ratio, record length,
+    /// nesting depth, buffered size).
+    Limit,
+    /// Binary content where text was expected.
+    Binary,
+    /// A file or member with no text.
+    Empty,
+    /// Invalid UTF-8, decoded with U+FFFD; the record is kept and flagged.
+    InvalidUtf8,
+    /// A JSON line or a structured record that does not parse.
+    Malformed,
+    /// The text field is missing or not a string.
+    MissingField,
+    /// A line of a paper-listing dump that could not be paired.
+    Unpaired,
+    /// An archive entry that is not a regular file (a link, a device), or a
+    /// feature that is not supported (encrypted zip entries).
+    Unsupported,
+}
+
+impl ErrorKind {
+    /// The name used in the `kind` column of the errors table.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Io => "io",
+            ErrorKind::Corrupt => "corrupt",
+            ErrorKind::Limit => "limit",
+            ErrorKind::Binary => "binary",
+            ErrorKind::Empty => "empty",
+            ErrorKind::InvalidUtf8 => "invalid_utf8",
+            ErrorKind::Malformed => "malformed",
+            ErrorKind::MissingField => "missing_field",
+            ErrorKind::Unpaired => "unpaired",
+            ErrorKind::Unsupported => "unsupported",
+        }
+    }
 }
 
 /// Input that could not become a record, or a record that needs a warning.
@@ -81,8 +186,10 @@ pub struct Record {
 pub struct IngestError {
     pub source: String,
     pub member: Option<String>,
-    /// Byte offset of the problem in the (decompressed) file.
+    /// Byte offset of the problem in the decompressed member (a row number
+    /// for Parquet and Arrow).
     pub offset: u64,
+    pub kind: ErrorKind,
     pub reason: String,
 }
 
@@ -93,125 +200,35 @@ pub struct Ingested {
     pub errors: Vec<IngestError>,
 }
 
-/// Reads every file under `paths` (files or directories) in parallel; stops
-/// with [`Error::Cancelled`] soon after `cancel` is set.
-pub fn ingest_paths(paths: &[PathBuf], choice: FormatChoice, cancel: &Cancel) -> Result<Ingested> {
-    let walked = walk::collect_files(paths);
-    let per_file: Vec<Ingested> = walked
-        .files
-        .par_iter()
-        .map(|path| {
-            if cancel.is_cancelled() {
-                Ingested::default()
-            } else {
-                ingest_file(path, choice)
-            }
-        })
-        .collect();
-    cancel.check()?;
-    let mut out = Ingested {
-        records: Vec::new(),
-        errors: walked.errors,
-    };
-    for part in per_file {
-        out.records.extend(part.records);
-        out.errors.extend(part.errors);
+/// Reads every file under `paths` (files or directories) in parallel and
+/// collects the records in `doc_id` order; stops with [`Error::Cancelled`]
+/// soon after `cancel` is set.
+pub fn ingest_paths(
+    paths: &[PathBuf],
+    options: &IngestOptions,
+    cancel: &Cancel,
+) -> Result<Ingested> {
+    let mut scanner = scan::Scanner::start(paths, options, scan::ScanConfig::default())?;
+    let mut out = Ingested::default();
+    while let Some(batch) = scanner.next_batch() {
+        cancel.check()?;
+        out.records.extend(batch.records);
+        out.errors.extend(batch.errors);
     }
+    cancel.check()?;
     Ok(out)
 }
 
-/// Reads one file.
-pub fn ingest_file(path: &Path, choice: FormatChoice) -> Ingested {
-    let source = path.to_string_lossy().into_owned();
-    match std::fs::read(path) {
-        Ok(bytes) => ingest_bytes(&source, None, &bytes, choice),
-        Err(e) => Ingested {
-            records: Vec::new(),
-            errors: vec![IngestError {
-                source,
-                member: None,
-                offset: 0,
-                reason: format!("cannot read file: {e}"),
-            }],
-        },
-    }
-}
-
-/// Parses the bytes of one file (or archive member).
-pub fn ingest_bytes(
-    source: &str,
-    member: Option<&str>,
-    bytes: &[u8],
-    choice: FormatChoice,
-) -> Ingested {
+/// Parses the bytes of one member held in memory (tests, fuzzing, small
+/// inputs): containers inside are unwrapped as for files.
+pub fn ingest_bytes(source: &str, bytes: &[u8], options: &IngestOptions) -> Ingested {
     let mut out = Ingested::default();
-    let error = |offset: u64, reason: String| IngestError {
-        source: source.to_owned(),
-        member: member.map(str::to_owned),
-        offset,
-        reason,
+    let budget = member::ByteBudget::new(options.limits.max_input_bytes);
+    let mut cx = member::ReadContext {
+        options,
+        sink: &mut out,
+        input_budget: &budget,
     };
-    if let Some(offset) = decode::binary_marker(bytes) {
-        out.errors.push(error(
-            offset as u64,
-            format!("binary content (NUL or control bytes near byte {offset}); file not parsed"),
-        ));
-        return out;
-    }
-    let decoded = decode::Decoded::new(bytes);
-    for bad in decoded.invalid_spans() {
-        out.errors.push(error(
-            bad.offset as u64,
-            format!(
-                "invalid UTF-8 ({} byte(s)); replaced with U+FFFD, the record is kept",
-                bad.len
-            ),
-        ));
-    }
-    let text = decoded.text();
-    if text.trim().is_empty() {
-        out.errors.push(error(0, "empty file: no text".to_owned()));
-        return out;
-    }
-    let format = match choice {
-        FormatChoice::Fixed(f) => f,
-        FormatChoice::Auto => {
-            let mut end = text.len().min(SNIFF_BYTES);
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            if paper_listing::looks_like_listing(&text[..end]) {
-                Format::PaperListing
-            } else {
-                Format::PlainText
-            }
-        }
-    };
-    let record = |offset: usize, title: Option<String>, body: String| Record {
-        source: source.to_owned(),
-        member: member.map(str::to_owned),
-        offset: decoded.original_offset(offset) as u64,
-        format,
-        title,
-        text: body,
-    };
-    match format {
-        Format::PaperListing => {
-            let parsed = paper_listing::parse(text);
-            for paper in parsed.papers {
-                out.records
-                    .push(record(paper.offset as usize, Some(paper.title), paper.text));
-            }
-            for line in parsed.unpaired {
-                let offset = decoded.original_offset(line.offset as usize) as u64;
-                out.errors.push(error(offset, line.reason));
-            }
-        }
-        Format::PlainText => {
-            if let Some(doc) = plain_text::whole_file(text) {
-                out.records.push(record(doc.offset, None, doc.text));
-            }
-        }
-    }
+    member::read_member(&mut &bytes[..], &Location::file(source), 0, &mut cx);
     out
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::IngestError;
+use super::{ErrorKind, IngestError, Location};
 
 /// Files found under the inputs, sorted and without repeats, and the inputs
 /// that could not be read.
@@ -14,12 +14,7 @@ pub struct Walked {
 }
 
 fn walk_error(path: &Path, reason: String) -> IngestError {
-    IngestError {
-        source: path.to_string_lossy().into_owned(),
-        member: None,
-        offset: 0,
-        reason,
-    }
+    Location::file(&path.to_string_lossy()).error(0, ErrorKind::Io, reason)
 }
 
 /// Walks `paths`: files are taken as they are, directories recursively.

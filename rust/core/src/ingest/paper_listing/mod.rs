@@ -35,7 +35,13 @@
 //! abstract-like line) or right after a boilerplate line, and only at a
 //! plausible word boundary, so `Subscriber Churn ...` is never mangled.
 
+use std::io::BufRead;
+
 use memchr::{memchr, memchr3, memchr_iter};
+
+use super::decode::Decoded;
+use super::member::{read_bounded, ReadContext};
+use super::{ErrorKind, Format, Location};
 
 /// Reason reported for an abstract-like line with no title before it.
 pub const REASON_NO_TITLE: &str = "abstract without a title";
@@ -92,6 +98,46 @@ pub struct ParsedListing {
     pub papers: Vec<Paper>,
     /// Content lines that could not be paired, in dump order.
     pub unpaired: Vec<Unpaired>,
+}
+
+/// Reads a paper-listing dump from a stream (held in memory up to
+/// `max_buffered_bytes`): one record per paper, one error row per unpaired line.
+pub fn read(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
+    let limit = cx.options.limits.max_buffered_bytes;
+    let (bytes, more) = match read_bounded(reader, limit) {
+        Ok(read) => read,
+        Err(e) => {
+            cx.read_failed(loc, 0, &e);
+            return;
+        }
+    };
+    if more {
+        cx.error(
+            loc,
+            0,
+            ErrorKind::Limit,
+            format!("paper-listing dump longer than max_buffered_bytes ({limit} bytes); not read"),
+        );
+        return;
+    }
+    let decoded = Decoded::new(&bytes);
+    let lossy = cx.report_invalid_utf8(loc, 0, &decoded);
+    let parsed = parse(decoded.text());
+    if parsed.papers.is_empty() && parsed.unpaired.is_empty() {
+        let reason = format!("empty {}: no papers", loc.noun());
+        cx.error(loc, 0, ErrorKind::Empty, reason);
+    }
+    for paper in parsed.papers {
+        let offset = decoded.original_offset(paper.offset as usize) as u64;
+        let mut record = loc.record(offset, Format::PaperListing, paper.text);
+        record.title = Some(paper.title);
+        record.invalid_utf8 = lossy;
+        cx.sink.record(record);
+    }
+    for line in parsed.unpaired {
+        let offset = decoded.original_offset(line.offset as usize) as u64;
+        cx.error(loc, offset, ErrorKind::Unpaired, line.reason);
+    }
 }
 
 /// Parse a dump that is already valid UTF-8.

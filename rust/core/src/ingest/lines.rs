@@ -1,0 +1,1 @@
+//! Reading lines with a length limit, keeping byte offsets.

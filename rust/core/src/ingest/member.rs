@@ -1,0 +1,272 @@
+//! Reading one member: sniff its start, unwrap containers (recursing into
+//! their members), or hand it to the parser of its format.
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::path::Path;
+
+use super::decode::Decoded;
+use super::sniff::{self, RandomAccess, Sniffed};
+use super::{
+    columnar, container, jsonl, paper_listing, plain_text, warc, ErrorKind, Format, IngestOptions,
+    Location, Sink, SNIFF_BYTES,
+};
+
+/// Buffer size for reading files and decompressed streams.
+pub const READ_BUFFER_BYTES: usize = 256 * 1024;
+
+/// Decompressed bytes one input may still produce ([`super::Limits::max_input_bytes`]).
+#[derive(Debug)]
+pub struct ByteBudget {
+    used: Cell<u64>,
+    limit: u64,
+}
+
+impl ByteBudget {
+    pub fn new(limit: u64) -> Self {
+        ByteBudget {
+            used: Cell::new(0),
+            limit,
+        }
+    }
+
+    /// Counts `n` more bytes; an error once the total passes the limit.
+    pub fn take(&self, n: u64) -> io::Result<()> {
+        let used = self.used.get().saturating_add(n);
+        self.used.set(used);
+        if used > self.limit {
+            return Err(limit_error(format!(
+                "input decompresses to more than max_input_bytes ({} bytes)",
+                self.limit
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn used(&self) -> u64 {
+        self.used.get()
+    }
+}
+
+/// Everything a parser needs besides its input: options, where to put what
+/// it reads, and the input's byte budget.
+pub struct ReadContext<'a> {
+    pub options: &'a IngestOptions,
+    pub sink: &'a mut dyn Sink,
+    pub input_budget: &'a ByteBudget,
+}
+
+impl ReadContext<'_> {
+    /// Reports an error row.
+    pub fn error(
+        &mut self,
+        loc: &Location,
+        offset: u64,
+        kind: ErrorKind,
+        reason: impl Into<String>,
+    ) {
+        self.sink.error(loc.error(offset, kind, reason));
+    }
+
+    /// Reports each invalid UTF-8 run of `decoded` (whose bytes start at
+    /// `base` in the member) as an `invalid_utf8` row; true if there was any.
+    pub fn report_invalid_utf8(
+        &mut self,
+        loc: &Location,
+        base: u64,
+        decoded: &Decoded<'_>,
+    ) -> bool {
+        for bad in decoded.invalid_spans() {
+            self.error(
+                loc,
+                base + bad.offset as u64,
+                ErrorKind::InvalidUtf8,
+                format!(
+                    "invalid UTF-8 ({} byte(s)); replaced with U+FFFD, the record is kept and flagged",
+                    bad.len
+                ),
+            );
+        }
+        !decoded.invalid_spans().is_empty()
+    }
+
+    /// Reports a failed read at `offset` as a `corrupt`, `limit` or `io` row.
+    pub fn read_failed(&mut self, loc: &Location, offset: u64, err: &io::Error) {
+        let kind = error_kind(err);
+        let reason = match kind {
+            ErrorKind::Limit => format!("limit reached: {err}; the rest of this member is skipped"),
+            ErrorKind::Corrupt => {
+                format!("corrupt or truncated data: {err}; the rest of this member is skipped")
+            }
+            _ => format!("read failed: {err}; the rest of this member is skipped"),
+        };
+        self.error(loc, offset, kind, reason);
+    }
+}
+
+/// The payload of an `io::Error` raised when a safety limit is hit.
+#[derive(Debug)]
+pub struct LimitExceeded(pub String);
+
+impl std::fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LimitExceeded {}
+
+/// An `io::Error` that [`error_kind`] reports as [`ErrorKind::Limit`].
+pub fn limit_error(message: String) -> io::Error {
+    io::Error::other(LimitExceeded(message))
+}
+
+/// The error-row kind of a failed read.
+pub fn error_kind(err: &io::Error) -> ErrorKind {
+    if err
+        .get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<LimitExceeded>().is_some())
+    {
+        return ErrorKind::Limit;
+    }
+    match err.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied | io::ErrorKind::Interrupted => {
+            ErrorKind::Io
+        }
+        _ => ErrorKind::Corrupt,
+    }
+}
+
+/// Reads one input file. Zip, Parquet and Arrow files are read in place
+/// (they need random access); everything else is streamed.
+pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
+    let loc = Location::file(&path.to_string_lossy());
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            cx.error(&loc, 0, ErrorKind::Io, format!("cannot open file: {e}"));
+            return;
+        }
+    };
+    let mut magic = [0u8; 16];
+    let n = match read_up_to(&mut file, &mut magic).and_then(|n| file.rewind().map(|()| n)) {
+        Ok(n) => n,
+        Err(e) => {
+            cx.error(&loc, 0, ErrorKind::Io, format!("cannot read file: {e}"));
+            return;
+        }
+    };
+    match sniff::random_access(&magic[..n]) {
+        Some(RandomAccess::Zip) => container::read_zip_file(file, &loc, 1, cx),
+        Some(RandomAccess::Parquet) => columnar::read_parquet(file, &loc, cx),
+        Some(RandomAccess::Arrow) => columnar::read_arrow(file, &loc, cx),
+        None => {
+            let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
+            read_member(&mut reader, &loc, 0, cx);
+        }
+    }
+}
+
+/// Fills `buf` as far as the stream allows; returns the bytes read.
+pub fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Reads one member (or a whole plain file) from `reader`. `depth` is the
+/// number of containers around it.
+pub fn read_member(reader: &mut dyn Read, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
+    if cx.sink.is_stopped() {
+        return;
+    }
+    let mut prefix = vec![0u8; SNIFF_BYTES];
+    let n = match read_up_to(reader, &mut prefix) {
+        Ok(n) => n,
+        Err(e) => {
+            cx.read_failed(loc, 0, &e);
+            return;
+        }
+    };
+    prefix.truncate(n);
+    let sniffed = sniff::sniff(&prefix, cx.options.format);
+    let mut stream = io::Cursor::new(prefix).chain(reader);
+    let enter = |cx: &mut ReadContext<'_>| {
+        if depth + 1 > cx.options.limits.max_depth {
+            cx.error(
+                loc,
+                0,
+                ErrorKind::Limit,
+                format!(
+                    "containers nested deeper than max_depth ({}); member not read",
+                    cx.options.limits.max_depth
+                ),
+            );
+            return false;
+        }
+        true
+    };
+    match sniffed {
+        Sniffed::Empty => {
+            let reason = format!("empty {}: no data", loc.noun());
+            cx.error(loc, 0, ErrorKind::Empty, reason);
+        }
+        Sniffed::Binary(offset) => cx.error(
+            loc,
+            offset as u64,
+            ErrorKind::Binary,
+            format!("binary content (NUL or control bytes near byte {offset}); not parsed"),
+        ),
+        Sniffed::Compressed(codec) => {
+            if enter(cx) {
+                container::read_compressed(codec, &mut stream, loc, depth + 1, cx);
+            }
+        }
+        Sniffed::Tar => {
+            if enter(cx) {
+                container::read_tar(&mut stream, loc, depth + 1, cx);
+            }
+        }
+        Sniffed::Zip => {
+            if enter(cx) {
+                container::read_zip_stream(&mut stream, loc, depth + 1, cx);
+            }
+        }
+        Sniffed::Format(format @ (Format::Parquet | Format::Arrow)) => {
+            columnar::read_buffered(&mut stream, format, loc, cx);
+        }
+        Sniffed::Format(format) => {
+            let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
+            parse(format, &mut buffered, loc, cx);
+        }
+    }
+}
+
+/// Parses a stream of a text format.
+fn parse(format: Format, reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
+    match format {
+        Format::PaperListing => paper_listing::read(reader, loc, cx),
+        Format::PlainText => plain_text::read(reader, loc, cx),
+        Format::Jsonl => jsonl::read(reader, loc, cx),
+        Format::Warc | Format::Wet => warc::read(reader, loc, cx),
+        Format::Parquet | Format::Arrow => columnar::read_buffered(reader, format, loc, cx),
+    }
+}
+
+/// Reads the rest of `reader` into memory, at most `limit` bytes. Returns the
+/// bytes and whether more were left (the rest is not read).
+pub fn read_bounded(reader: &mut dyn Read, limit: u64) -> io::Result<(Vec<u8>, bool)> {
+    let mut bytes = Vec::new();
+    reader.take(limit).read_to_end(&mut bytes)?;
+    let mut probe = [0u8; 1];
+    let more = read_up_to(reader, &mut probe)? > 0;
+    Ok((bytes, more))
+}

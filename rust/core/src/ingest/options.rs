@@ -1,0 +1,142 @@
+//! What ingest reads and how: the format choice, the fields to take from
+//! structured formats, how plain text is cut into documents, and the safety
+//! limits.
+
+use crate::error::{Error, Result};
+
+use super::{Format, FormatChoice};
+
+/// How a plain-text member is cut into documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextUnit {
+    /// The whole member is one document.
+    #[default]
+    File,
+    /// Every non-blank line is a document.
+    Line,
+    /// Every run of non-blank lines (paragraphs separated by blank lines) is a
+    /// document.
+    Paragraph,
+}
+
+impl std::str::FromStr for TextUnit {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "file" => Ok(TextUnit::File),
+            "line" => Ok(TextUnit::Line),
+            "paragraph" => Ok(TextUnit::Paragraph),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown text unit {other:?}; expected \"file\", \"line\" or \"paragraph\""
+            ))),
+        }
+    }
+}
+
+/// Safety limits. Hitting one is an error row for the member or record
+/// concerned, never a crash, a hang or unbounded memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most decompressed bytes read from one member (or one plain file).
+    pub max_member_bytes: u64,
+    /// Most decompressed bytes read from one input file, all members and
+    /// nesting levels together.
+    pub max_input_bytes: u64,
+    /// Largest expansion (decompressed bytes per compressed byte) of one
+    /// compressed stream, checked once it has produced
+    /// [`Limits::RATIO_GRACE_BYTES`]; catches decompression bombs early.
+    pub max_ratio: u64,
+    /// Longest record (a line, a paragraph, a JSON line, a WARC record, a
+    /// whole-file document) in bytes.
+    pub max_record_bytes: u64,
+    /// Deepest nesting of containers (a `.gz` inside a `.tar` inside a `.zip`
+    /// is depth 3).
+    pub max_depth: usize,
+    /// Largest member that must be held in memory to be read because its
+    /// format needs random access (a zip or Parquet file inside another
+    /// archive, a paper-listing dump).
+    pub max_buffered_bytes: u64,
+}
+
+impl Limits {
+    /// Output a compressed stream may produce before its ratio is checked.
+    pub const RATIO_GRACE_BYTES: u64 = 64 << 20;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_member_bytes: 16 << 30,
+            max_input_bytes: 256 << 30,
+            max_ratio: 200,
+            max_record_bytes: 64 << 20,
+            max_depth: 8,
+            max_buffered_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Options of one ingest run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Format of the innermost members: detected, or forced. Containers
+    /// (compression, tar, zip) are always detected from their content.
+    pub format: FormatChoice,
+    /// JSONL field (Parquet/Arrow column) holding the text.
+    pub text_field: String,
+    /// JSONL field (Parquet/Arrow column) holding the title, if any.
+    pub title_field: Option<String>,
+    /// JSONL field (Parquet/Arrow column) holding the record's own id, if any.
+    pub id_field: Option<String>,
+    /// How plain-text members are cut into documents.
+    pub text_unit: TextUnit,
+    pub limits: Limits,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            format: FormatChoice::Auto,
+            text_field: "text".to_owned(),
+            title_field: Some("title".to_owned()),
+            id_field: Some("id".to_owned()),
+            text_unit: TextUnit::File,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl IngestOptions {
+    /// Options that parse every member as `format`.
+    pub fn with_format(format: Format) -> Self {
+        IngestOptions {
+            format: FormatChoice::Fixed(format),
+            ..Self::default()
+        }
+    }
+
+    /// Checks the options for values that cannot work.
+    pub fn validate(&self) -> Result<()> {
+        let l = &self.limits;
+        if self.text_field.is_empty() {
+            return Err(Error::InvalidArgument(
+                "text_field must not be empty".into(),
+            ));
+        }
+        if l.max_member_bytes == 0 || l.max_input_bytes == 0 || l.max_record_bytes == 0 {
+            return Err(Error::InvalidArgument(
+                "byte limits must be positive".into(),
+            ));
+        }
+        if l.max_ratio == 0 {
+            return Err(Error::InvalidArgument("max_ratio must be positive".into()));
+        }
+        if l.max_depth == 0 {
+            return Err(Error::InvalidArgument(
+                "max_depth must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}

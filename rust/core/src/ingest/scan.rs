@@ -1,0 +1,503 @@
+//! Streaming ingest: files are read in parallel by worker threads, and their
+//! records come out in batches in `doc_id` order (files in sorted order, then
+//! members, then records), whatever the thread count.
+//!
+//! Memory stays bounded: a worker may only start a file that is less than
+//! [`ScanConfig::window`] files ahead of the one being consumed, and each file
+//! hands its records over through a channel of [`CHANNEL_CHUNKS`] chunks of at
+//! most [`CHUNK_RECORDS`] records or [`CHUNK_BYTES`] bytes of text.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+
+use super::member::{self, ByteBudget, ReadContext};
+use super::{walk, ErrorKind, IngestError, IngestOptions, Location, Record, Sink};
+use crate::cancel::Cancel;
+use crate::error::{Error, Result};
+
+/// Records per chunk handed from a worker to the consumer.
+pub const CHUNK_RECORDS: usize = 4096;
+/// Text bytes per chunk handed from a worker to the consumer.
+pub const CHUNK_BYTES: usize = 8 << 20;
+/// Chunks a file's channel holds before its worker waits.
+pub const CHANNEL_CHUNKS: usize = 2;
+
+/// How a scan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanConfig {
+    /// Records per batch (the last batch may be shorter).
+    pub batch_size: usize,
+    /// Worker threads; 0 means rayon's thread count (`RAYON_NUM_THREADS`, else
+    /// the number of CPUs).
+    pub threads: usize,
+    /// Files that may be read ahead of the one being consumed; 0 means twice
+    /// the thread count.
+    pub window: usize,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            batch_size: 65_536,
+            threads: 0,
+            window: 0,
+        }
+    }
+}
+
+/// Records and error rows in `doc_id` order.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// `doc_id` of the first record.
+    pub first_doc_id: u64,
+    pub records: Vec<Record>,
+    pub errors: Vec<IngestError>,
+}
+
+/// Counters for progress bars, updated as the scan goes.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub files_total: AtomicU64,
+    pub files_done: AtomicU64,
+    /// Bytes of the input files done (as stored, before decompression).
+    pub bytes_done: AtomicU64,
+    pub records: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// A snapshot of [`Progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProgressSnapshot {
+    pub files_total: u64,
+    pub files_done: u64,
+    pub bytes_done: u64,
+    pub records: u64,
+    pub errors: u64,
+}
+
+enum Chunk {
+    Read {
+        records: Vec<Record>,
+        errors: Vec<IngestError>,
+    },
+    Done {
+        bytes: u64,
+    },
+}
+
+/// The consumer's position, shared with the workers so that they do not read
+/// too far ahead.
+struct Window {
+    consumed: Mutex<usize>,
+    moved: Condvar,
+    size: usize,
+}
+
+/// A running scan. Dropping it stops the workers.
+pub struct Scanner {
+    receivers: Vec<Option<Receiver<Chunk>>>,
+    current: usize,
+    pending_records: Vec<Record>,
+    pending_errors: Vec<IngestError>,
+    batch_size: usize,
+    next_doc_id: u64,
+    window: Arc<Window>,
+    stop: Arc<AtomicBool>,
+    progress: Arc<Progress>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Scanner {
+    /// Walks `paths` and starts the workers.
+    pub fn start(paths: &[PathBuf], options: &IngestOptions, config: ScanConfig) -> Result<Self> {
+        options.validate()?;
+        if config.batch_size == 0 {
+            return Err(Error::InvalidArgument("batch_size must be positive".into()));
+        }
+        let threads = match config.threads {
+            0 => rayon::current_num_threads(),
+            n => n,
+        }
+        .max(1);
+        let walked = walk::collect_files(paths);
+        let files = Arc::new(walked.files);
+        let progress = Arc::new(Progress::default());
+        progress
+            .files_total
+            .store(files.len() as u64, Ordering::Relaxed);
+        progress
+            .errors
+            .store(walked.errors.len() as u64, Ordering::Relaxed);
+        let window = Arc::new(Window {
+            consumed: Mutex::new(0),
+            moved: Condvar::new(),
+            size: match config.window {
+                0 => 2 * threads,
+                n => n,
+            },
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let (senders, receivers): (Vec<_>, Vec<_>) =
+            (0..files.len()).map(|_| bounded(CHANNEL_CHUNKS)).unzip();
+        let senders = Arc::new(senders);
+        let next_file = Arc::new(AtomicUsize::new(0));
+        let mut workers = Vec::new();
+        for i in 0..threads.min(files.len()) {
+            let job = Worker {
+                files: files.clone(),
+                senders: senders.clone(),
+                next_file: next_file.clone(),
+                window: window.clone(),
+                stop: stop.clone(),
+                options: options.clone(),
+            };
+            let handle = std::thread::Builder::new()
+                .name(format!("thresher-ingest-{i}"))
+                .spawn(move || job.run())
+                .map_err(|e| Error::InvalidArgument(format!("cannot start threads: {e}")))?;
+            workers.push(handle);
+        }
+        Ok(Scanner {
+            receivers: receivers.into_iter().map(Some).collect(),
+            current: 0,
+            pending_records: Vec::new(),
+            pending_errors: walked.errors,
+            batch_size: config.batch_size,
+            next_doc_id: 0,
+            window,
+            stop,
+            progress,
+            workers,
+        })
+    }
+
+    /// The live counters.
+    pub fn progress(&self) -> ProgressSnapshot {
+        let p = &self.progress;
+        ProgressSnapshot {
+            files_total: p.files_total.load(Ordering::Relaxed),
+            files_done: p.files_done.load(Ordering::Relaxed),
+            bytes_done: p.bytes_done.load(Ordering::Relaxed),
+            records: p.records.load(Ordering::Relaxed),
+            errors: p.errors.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The next batch, or `None` when everything has been read.
+    pub fn next_batch(&mut self) -> Option<Batch> {
+        self.next_batch_cancellable(&Cancel::new()).ok().flatten()
+    }
+
+    /// The next batch; stops with [`Error::Cancelled`] soon after `cancel` is
+    /// set (the scan can go on afterwards).
+    pub fn next_batch_cancellable(&mut self, cancel: &Cancel) -> Result<Option<Batch>> {
+        while self.pending_records.len() < self.batch_size && self.current < self.receivers.len() {
+            let Some(receiver) = &self.receivers[self.current] else {
+                self.advance(0);
+                continue;
+            };
+            match receiver.recv_timeout(Duration::from_millis(50)) {
+                Ok(Chunk::Read { records, errors }) => {
+                    let p = &self.progress;
+                    p.records.fetch_add(records.len() as u64, Ordering::Relaxed);
+                    p.errors.fetch_add(errors.len() as u64, Ordering::Relaxed);
+                    self.pending_records.extend(records);
+                    self.pending_errors.extend(errors);
+                }
+                Ok(Chunk::Done { bytes }) => self.advance(bytes),
+                Err(RecvTimeoutError::Timeout) => cancel.check()?,
+                Err(RecvTimeoutError::Disconnected) => {
+                    // Only if a worker thread died outside the panic guard.
+                    let error = Location::file("<scan>").error(
+                        0,
+                        ErrorKind::Io,
+                        format!(
+                            "worker stopped before finishing input file #{}",
+                            self.current
+                        ),
+                    );
+                    self.pending_errors.push(error);
+                    self.advance(0);
+                }
+            }
+        }
+        if self.pending_records.is_empty() && self.pending_errors.is_empty() {
+            return Ok(None);
+        }
+        let take = self.pending_records.len().min(self.batch_size);
+        let rest = self.pending_records.split_off(take);
+        let records = std::mem::replace(&mut self.pending_records, rest);
+        let batch = Batch {
+            first_doc_id: self.next_doc_id,
+            records,
+            errors: std::mem::take(&mut self.pending_errors),
+        };
+        self.next_doc_id += batch.records.len() as u64;
+        Ok(Some(batch))
+    }
+
+    /// Moves on to the next file and lets the workers read further ahead.
+    fn advance(&mut self, bytes: u64) {
+        self.receivers[self.current] = None;
+        self.current += 1;
+        let p = &self.progress;
+        p.files_done.fetch_add(1, Ordering::Relaxed);
+        p.bytes_done.fetch_add(bytes, Ordering::Relaxed);
+        let mut consumed = self
+            .window
+            .consumed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *consumed = self.current;
+        self.window.moved.notify_all();
+    }
+}
+
+impl Iterator for Scanner {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        self.next_batch()
+    }
+}
+
+impl Drop for Scanner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Dropping the receivers makes blocked sends fail.
+        self.receivers.clear();
+        {
+            let _guard = self
+                .window
+                .consumed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.window.moved.notify_all();
+        }
+        for handle in self.workers.drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
+
+struct Worker {
+    files: Arc<Vec<PathBuf>>,
+    senders: Arc<Vec<Sender<Chunk>>>,
+    next_file: Arc<AtomicUsize>,
+    window: Arc<Window>,
+    stop: Arc<AtomicBool>,
+    options: IngestOptions,
+}
+
+impl Worker {
+    fn run(self) {
+        loop {
+            let k = self.next_file.fetch_add(1, Ordering::Relaxed);
+            if k >= self.files.len() || !self.wait_for_window(k) {
+                return;
+            }
+            let path = &self.files[k];
+            let mut sink = ChannelSink {
+                sender: &self.senders[k],
+                stop: &self.stop,
+                records: Vec::new(),
+                errors: Vec::new(),
+                text_bytes: 0,
+                disconnected: false,
+            };
+            let read = catch_unwind(AssertUnwindSafe(|| {
+                let budget = ByteBudget::new(self.options.limits.max_input_bytes);
+                let mut cx = ReadContext {
+                    options: &self.options,
+                    sink: &mut sink,
+                    input_budget: &budget,
+                };
+                member::read_file(path, &mut cx);
+            }));
+            if let Err(panic) = read {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown".to_owned());
+                sink.error(Location::file(&path.to_string_lossy()).error(
+                    0,
+                    ErrorKind::Io,
+                    format!("internal error while reading this file ({message}); please report it"),
+                ));
+            }
+            sink.flush();
+            let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            if self.senders[k].send(Chunk::Done { bytes }).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Waits until file `k` is within the window; false when the scan stops.
+    fn wait_for_window(&self, k: usize) -> bool {
+        let mut consumed = self
+            .window
+            .consumed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        while k >= *consumed + self.window.size && !self.stop.load(Ordering::Relaxed) {
+            consumed = self
+                .window
+                .moved
+                .wait(consumed)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        !self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// Hands a worker's records to the consumer in chunks.
+struct ChannelSink<'a> {
+    sender: &'a Sender<Chunk>,
+    stop: &'a AtomicBool,
+    records: Vec<Record>,
+    errors: Vec<IngestError>,
+    text_bytes: usize,
+    disconnected: bool,
+}
+
+impl ChannelSink<'_> {
+    fn flush(&mut self) {
+        if self.records.is_empty() && self.errors.is_empty() {
+            return;
+        }
+        let chunk = Chunk::Read {
+            records: std::mem::take(&mut self.records),
+            errors: std::mem::take(&mut self.errors),
+        };
+        self.text_bytes = 0;
+        if self.sender.send(chunk).is_err() {
+            self.disconnected = true;
+        }
+    }
+}
+
+impl Sink for ChannelSink<'_> {
+    fn record(&mut self, record: Record) {
+        self.text_bytes += record.text.len();
+        self.records.push(record);
+        if self.records.len() >= CHUNK_RECORDS || self.text_bytes >= CHUNK_BYTES {
+            self.flush();
+        }
+    }
+
+    fn error(&mut self, error: IngestError) {
+        self.errors.push(error);
+        if self.errors.len() >= CHUNK_RECORDS {
+            self.flush();
+        }
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.disconnected || self.stop.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_files(dir: &std::path::Path, n: usize) {
+        for i in 0..n {
+            let body: String = (0..=(i % 7))
+                .map(|j| format!("doc {i} part {j} words\n\n"))
+                .collect();
+            std::fs::write(dir.join(format!("f{i:03}.txt")), body).expect("write");
+        }
+    }
+
+    fn scan_all(
+        paths: &[PathBuf],
+        options: &IngestOptions,
+        config: ScanConfig,
+    ) -> (Vec<Record>, Vec<IngestError>, Vec<usize>) {
+        let mut scanner = Scanner::start(paths, options, config).expect("start");
+        let (mut records, mut errors, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
+        while let Some(batch) = scanner.next_batch() {
+            assert_eq!(batch.first_doc_id, records.len() as u64);
+            sizes.push(batch.records.len());
+            records.extend(batch.records);
+            errors.extend(batch.errors);
+        }
+        (records, errors, sizes)
+    }
+
+    #[test]
+    fn same_records_for_any_threads_and_batch_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_files(dir.path(), 40);
+        std::fs::write(dir.path().join("empty.txt"), "").expect("write");
+        let paths = vec![dir.path().to_path_buf(), dir.path().join("missing")];
+        let options = IngestOptions::default();
+        let one = ScanConfig {
+            batch_size: 1000,
+            threads: 1,
+            window: 1,
+        };
+        let (reference, ref_errors, _) = scan_all(&paths, &options, one);
+        assert_eq!(reference.len(), 40);
+        assert_eq!(ref_errors.len(), 2);
+        for (batch_size, threads) in [(1, 4), (3, 2), (7, 8), (100_000, 3)] {
+            let config = ScanConfig {
+                batch_size,
+                threads,
+                window: 0,
+            };
+            let (records, errors, sizes) = scan_all(&paths, &options, config);
+            assert_eq!(records, reference);
+            assert_eq!(errors, ref_errors);
+            assert!(sizes[..sizes.len() - 1].iter().all(|&s| s == batch_size));
+        }
+    }
+
+    #[test]
+    fn dropping_a_scan_midway_stops_the_workers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_files(dir.path(), 50);
+        let config = ScanConfig {
+            batch_size: 1,
+            threads: 3,
+            window: 2,
+        };
+        let mut scanner = Scanner::start(
+            &[dir.path().to_path_buf()],
+            &IngestOptions::default(),
+            config,
+        )
+        .expect("start");
+        assert!(scanner.next_batch().is_some());
+        drop(scanner);
+    }
+
+    #[test]
+    fn cancel_returns_cancelled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_files(dir.path(), 3);
+        let mut scanner = Scanner::start(
+            &[dir.path().to_path_buf()],
+            &IngestOptions::default(),
+            ScanConfig::default(),
+        )
+        .expect("start");
+        let cancel = Cancel::new();
+        cancel.cancel();
+        // Either everything was already there, or the wait saw the cancel.
+        match scanner.next_batch_cancellable(&cancel) {
+            Ok(Some(batch)) => assert_eq!(batch.records.len(), 3),
+            Err(Error::Cancelled) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Recognising containers and formats from the first bytes of a member. Names
+//! are never trusted: `x.txt` holding gzip data is read as gzip.
+
+use super::{decode, paper_listing, Format, FormatChoice};
+
+/// A compression format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    Gzip,
+    Zstd,
+    Bzip2,
+    Xz,
+}
+
+impl Codec {
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Gzip => "gzip",
+            Codec::Zstd => "zstd",
+            Codec::Bzip2 => "bzip2",
+            Codec::Xz => "xz",
+        }
+    }
+}
+
+/// What a member's first bytes say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    /// No bytes at all.
+    Empty,
+    /// Binary content where text was expected, first seen at this offset.
+    Binary(usize),
+    Compressed(Codec),
+    Tar,
+    Zip,
+    /// A format to parse.
+    Format(Format),
+}
+
+/// A file format that needs random access, read in place when it is a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RandomAccess {
+    Zip,
+    Parquet,
+    Arrow,
+}
+
+const GZIP: &[u8] = &[0x1f, 0x8b];
+const ZSTD: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+const XZ: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0x00];
+const PARQUET: &[u8] = b"PAR1";
+const ARROW_FILE: &[u8] = b"ARROW1";
+/// The continuation marker that starts every message of the Arrow IPC stream format.
+const ARROW_STREAM: &[u8] = &[0xff, 0xff, 0xff, 0xff];
+
+/// Whether `magic` starts a zip archive (a local file header, an empty
+/// archive's end record, or a spanned archive's marker).
+pub fn is_zip(magic: &[u8]) -> bool {
+    magic.starts_with(b"PK\x03\x04")
+        || magic.starts_with(b"PK\x05\x06")
+        || magic.starts_with(b"PK\x07\x08")
+}
+
+/// The random-access format a file starts with, if any.
+pub fn random_access(magic: &[u8]) -> Option<RandomAccess> {
+    if is_zip(magic) {
+        Some(RandomAccess::Zip)
+    } else if magic.starts_with(PARQUET) {
+        Some(RandomAccess::Parquet)
+    } else if magic.starts_with(ARROW_FILE) {
+        Some(RandomAccess::Arrow)
+    } else {
+        None
+    }
+}
+
+/// The compression a stream starts with, if any.
+pub fn codec(prefix: &[u8]) -> Option<Codec> {
+    if prefix.starts_with(GZIP) {
+        Some(Codec::Gzip)
+    } else if prefix.starts_with(ZSTD) {
+        Some(Codec::Zstd)
+    } else if prefix.starts_with(XZ) {
+        Some(Codec::Xz)
+    } else if prefix.len() >= 4 && prefix.starts_with(b"BZh") && (b'1'..=b'9').contains(&prefix[3])
+    {
+        Some(Codec::Bzip2)
+    } else {
+        None
+    }
+}
+
+/// Whether `prefix` starts with a tar header: the `ustar` magic, or an old
+/// (v7) header whose checksum is right.
+pub fn is_tar(prefix: &[u8]) -> bool {
+    if prefix.len() < 512 {
+        return false;
+    }
+    let header = &prefix[..512];
+    if &header[257..262] == b"ustar" {
+        return true;
+    }
+    // Checksum: the sum of the header bytes with the checksum field read as spaces.
+    let field = &header[148..156];
+    let digits: Vec<u8> = field
+        .iter()
+        .copied()
+        .skip_while(|b| *b == b' ')
+        .take_while(|b| (b'0'..=b'7').contains(b))
+        .collect();
+    if digits.is_empty() || header[0] == 0 {
+        return false;
+    }
+    let stored = digits
+        .iter()
+        .fold(0u64, |acc, d| acc * 8 + u64::from(d - b'0'));
+    let sum: u64 = header
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u64::from(b)
+            }
+        })
+        .sum();
+    stored == sum
+}
+
+/// Whether `prefix` looks like JSON Lines: its first non-blank line is a JSON
+/// object (or starts like one when it is longer than the prefix).
+pub fn looks_like_jsonl(prefix: &[u8]) -> bool {
+    let start = prefix
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(prefix.len());
+    let rest = &prefix[start..];
+    if rest.first() != Some(&b'{') {
+        return false;
+    }
+    match memchr::memchr(b'\n', rest) {
+        Some(end) => {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&rest[..end])
+                .is_ok()
+        }
+        None => {
+            rest.len() == prefix.len() - start
+                && rest.len() >= 2
+                && matches!(
+                    rest[1..].iter().find(|b| !b.is_ascii_whitespace()),
+                    Some(b'"') | Some(b'}')
+                )
+        }
+    }
+}
+
+/// Whether `prefix` starts a WARC file (WARC or WET).
+pub fn looks_like_warc(prefix: &[u8]) -> bool {
+    prefix.starts_with(b"WARC/1.")
+}
+
+/// What a member is, from its first bytes (at most [`super::SNIFF_BYTES`]).
+/// Containers are always recognised; `choice` fixes the format of what is not
+/// a container. Text formats are checked for binary content.
+pub fn sniff(prefix: &[u8], choice: FormatChoice) -> Sniffed {
+    if prefix.is_empty() {
+        return Sniffed::Empty;
+    }
+    if let Some(codec) = codec(prefix) {
+        return Sniffed::Compressed(codec);
+    }
+    if is_zip(prefix) {
+        return Sniffed::Zip;
+    }
+    if is_tar(prefix) {
+        return Sniffed::Tar;
+    }
+    let format = match choice {
+        FormatChoice::Fixed(format) => format,
+        FormatChoice::Auto => {
+            if prefix.starts_with(PARQUET) {
+                Format::Parquet
+            } else if prefix.starts_with(ARROW_FILE) || prefix.starts_with(ARROW_STREAM) {
+                Format::Arrow
+            } else if looks_like_warc(prefix) {
+                Format::Warc
+            } else if looks_like_jsonl(prefix) {
+                Format::Jsonl
+            } else {
+                Format::PlainText
+            }
+        }
+    };
+    if matches!(format, Format::PlainText | Format::PaperListing) {
+        if let Some(offset) = decode::binary_marker(prefix) {
+            return Sniffed::Binary(offset);
+        }
+    }
+    if choice == FormatChoice::Auto && format == Format::PlainText {
+        let decoded = decode::Decoded::new(prefix);
+        let text = decoded.text();
+        if paper_listing::looks_like_listing(text) {
+            return Sniffed::Format(Format::PaperListing);
+        }
+    }
+    Sniffed::Format(format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containers_by_magic() {
+        assert_eq!(
+            sniff(b"\x1f\x8b\x08\0", FormatChoice::Auto),
+            Sniffed::Compressed(Codec::Gzip)
+        );
+        assert_eq!(
+            sniff(b"\x28\xb5\x2f\xfdxx", FormatChoice::Auto),
+            Sniffed::Compressed(Codec::Zstd)
+        );
+        assert_eq!(
+            sniff(b"BZh91AY", FormatChoice::Auto),
+            Sniffed::Compressed(Codec::Bzip2)
+        );
+        assert_eq!(
+            sniff(b"\xfd7zXZ\0\0", FormatChoice::Auto),
+            Sniffed::Compressed(Codec::Xz)
+        );
+        assert_eq!(sniff(b"PK\x03\x04rest", FormatChoice::Auto), Sniffed::Zip);
+        // Containers win over a forced format.
+        let forced = FormatChoice::Fixed(Format::Jsonl);
+        assert_eq!(
+            sniff(b"\x1f\x8b\x08\0", forced),
+            Sniffed::Compressed(Codec::Gzip)
+        );
+    }
+
+    #[test]
+    fn tar_by_magic_or_checksum() {
+        let mut header = [0u8; 512];
+        header[..5].copy_from_slice(b"a.txt");
+        header[257..262].copy_from_slice(b"ustar");
+        assert!(is_tar(&header));
+        header[257..262].copy_from_slice(b"\0\0\0\0\0");
+        let sum: u64 = header.iter().map(|&b| u64::from(b)).sum::<u64>() + 8 * 32;
+        let field = format!("{sum:06o}\0 ");
+        header[148..156].copy_from_slice(field.as_bytes());
+        assert!(is_tar(&header));
+        header[0] = b'b';
+        assert!(!is_tar(&header));
+        assert!(!is_tar(&[b'x'; 600]));
+    }
+
+    #[test]
+    fn text_formats() {
+        let auto = FormatChoice::Auto;
+        assert_eq!(
+            sniff(b"{\"text\": \"hi\"}\n{\"text\": 1}\n", auto),
+            Sniffed::Format(Format::Jsonl)
+        );
+        assert_eq!(
+            sniff(b"{not json}\n", auto),
+            Sniffed::Format(Format::PlainText)
+        );
+        assert_eq!(
+            sniff(b"WARC/1.0\r\nWARC-Type: warcinfo\r\n", auto),
+            Sniffed::Format(Format::Warc)
+        );
+        assert_eq!(
+            sniff(b"just some words\n", auto),
+            Sniffed::Format(Format::PlainText)
+        );
+        assert_eq!(sniff(b"PAR1....", auto), Sniffed::Format(Format::Parquet));
+        assert_eq!(sniff(b"ARROW1\0\0", auto), Sniffed::Format(Format::Arrow));
+        assert_eq!(sniff(b"text\0more", auto), Sniffed::Binary(4));
+        assert_eq!(sniff(b"", auto), Sniffed::Empty);
+        assert_eq!(
+            sniff(b"just words", FormatChoice::Fixed(Format::Jsonl)),
+            Sniffed::Format(Format::Jsonl)
+        );
+    }
+}
