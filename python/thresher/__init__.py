@@ -180,14 +180,12 @@ class Scan:
     def __init__(self, inner: _core.Scan) -> None:
         self._inner = inner
         self._errors: list[pl.DataFrame] = []
-        self._last_progress: dict[str, int] = inner.progress()
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         return self
 
     def __next__(self) -> pl.DataFrame:
         batch = self._inner.next_batch()
-        self._last_progress = self._inner.progress() or self._last_progress
         if batch is None:
             raise StopIteration
         records, errors = batch
@@ -206,7 +204,7 @@ class Scan:
     @property
     def progress(self) -> dict[str, int]:
         """Live counters: ``files_total``, ``files_done``, ``bytes_done``, ``records``, ``errors``."""
-        return self._inner.progress() or self._last_progress
+        return self._inner.progress()
 
     def close(self) -> None:
         """Stops reading; the worker threads end."""

@@ -17,7 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::types::{PyCapsule, PyType};
 use rayon::ThreadPool;
-use thresher_core::ingest::scan::{Batch, ScanConfig, Scanner};
+use thresher_core::ingest::scan::{Batch, ProgressSnapshot, ScanConfig, Scanner};
 use thresher_core::ingest::{ingest_paths, FormatChoice, IngestOptions, Limits};
 use thresher_core::{dedup_cancellable, tables, Cancel, DedupOptions, Verify};
 
@@ -303,6 +303,8 @@ fn empty_errors(py: Python<'_>) -> PyResult<Py<ArrowTable>> {
 #[pyclass(module = "thresher._core", frozen)]
 struct Scan {
     scanner: Mutex<Option<Scanner>>,
+    /// Counters as they were when the scan ended or was closed.
+    last_progress: Mutex<ProgressSnapshot>,
 }
 
 #[pymethods]
@@ -339,6 +341,7 @@ impl Scan {
         let scanner = run_released(py, |_| Scanner::start(&paths, &options, config))?;
         Ok(Scan {
             scanner: Mutex::new(Some(scanner)),
+            last_progress: Mutex::new(ProgressSnapshot::default()),
         })
     }
 
@@ -352,7 +355,10 @@ impl Scan {
             run_released(py, |cancel| scanner.next_batch_cancellable(cancel))?;
         match batch {
             None => {
-                *guard = None;
+                if let Some(scanner) = guard.take() {
+                    *self.last_progress.lock().unwrap_or_else(|p| p.into_inner()) =
+                        scanner.progress();
+                }
                 Ok(None)
             }
             Some(batch) => Ok(Some((
@@ -367,16 +373,20 @@ impl Scan {
 
     /// Counters: files_total, files_done, bytes_done, records, errors.
     fn progress<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let guard = self.scanner.lock().unwrap_or_else(|p| p.into_inner());
+        let live = self
+            .scanner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(Scanner::progress);
+        let p =
+            live.unwrap_or_else(|| *self.last_progress.lock().unwrap_or_else(|p| p.into_inner()));
         let d = PyDict::new(py);
-        if let Some(scanner) = guard.as_ref() {
-            let p = scanner.progress();
-            d.set_item("files_total", p.files_total)?;
-            d.set_item("files_done", p.files_done)?;
-            d.set_item("bytes_done", p.bytes_done)?;
-            d.set_item("records", p.records)?;
-            d.set_item("errors", p.errors)?;
-        }
+        d.set_item("files_total", p.files_total)?;
+        d.set_item("files_done", p.files_done)?;
+        d.set_item("bytes_done", p.bytes_done)?;
+        d.set_item("records", p.records)?;
+        d.set_item("errors", p.errors)?;
         Ok(d)
     }
 

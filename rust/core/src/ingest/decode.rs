@@ -81,13 +81,17 @@ impl<'a> Decoded<'a> {
 }
 
 /// Offset of the first sign that `bytes` are binary rather than text: a NUL
-/// byte, or a 4 KiB window where more than a tenth of the bytes are control
-/// characters other than tab, newline, carriage return and form feed.
+/// byte, or a window dense in control characters (see [`control_heavy`]).
 pub fn binary_marker(bytes: &[u8]) -> Option<usize> {
-    if let Some(pos) = memchr::memchr(0, bytes) {
-        return Some(pos);
-    }
-    let is_control = |b: &u8| matches!(*b, 0x01..=0x08 | 0x0b | 0x0e..=0x1a | 0x1c..=0x1f | 0x7f);
+    memchr::memchr(0, bytes).or_else(|| control_heavy(bytes))
+}
+
+/// Offset of the first control character of the first 4 KiB window where
+/// more than a tenth of the bytes are control characters other than tab,
+/// newline, carriage return and form feed: junk rather than text with a stray
+/// byte.
+pub fn control_heavy(bytes: &[u8]) -> Option<usize> {
+    let is_control = |b: &u8| matches!(*b, 0x00..=0x08 | 0x0b | 0x0e..=0x1a | 0x1c..=0x1f | 0x7f);
     for (i, window) in bytes.chunks(4096).enumerate() {
         let controls = window.iter().filter(|b| is_control(b)).count();
         if controls * 10 > window.len() {

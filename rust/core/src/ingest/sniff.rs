@@ -192,8 +192,10 @@ pub fn sniff(prefix: &[u8], choice: FormatChoice) -> Sniffed {
             }
         }
     };
+    // Junk is not text. A stray NUL in text is left to the text parsers,
+    // which report the line, paragraph or file that holds it.
     if matches!(format, Format::PlainText | Format::PaperListing) {
-        if let Some(offset) = decode::binary_marker(prefix) {
+        if let Some(offset) = decode::control_heavy(prefix) {
             return Sniffed::Binary(offset);
         }
     }
@@ -275,7 +277,11 @@ mod tests {
         );
         assert_eq!(sniff(b"PAR1....", auto), Sniffed::Format(Format::Parquet));
         assert_eq!(sniff(b"ARROW1\0\0", auto), Sniffed::Format(Format::Arrow));
-        assert_eq!(sniff(b"text\0more", auto), Sniffed::Binary(4));
+        assert_eq!(
+            sniff(b"text\0more", auto),
+            Sniffed::Format(Format::PlainText)
+        );
+        assert_eq!(sniff(b"\x01\x02\x03 junk", auto), Sniffed::Binary(0));
         assert_eq!(sniff(b"", auto), Sniffed::Empty);
         assert_eq!(
             sniff(b"just words", FormatChoice::Fixed(Format::Jsonl)),
