@@ -63,6 +63,8 @@ pub struct LineReader<'r> {
     pending: usize,
     /// Lines that do not lie whole in the reader's buffer are gathered here.
     buf: Vec<u8>,
+    /// Whether the last line handed out ended with `\n`.
+    ended: bool,
 }
 
 /// Where the next line ends, as far as the reader's buffer shows.
@@ -86,12 +88,19 @@ impl<'r> LineReader<'r> {
             position: 0,
             pending: 0,
             buf: Vec::new(),
+            ended: true,
         }
     }
 
     /// Offset in the member of the next byte to read.
     pub fn position(&self) -> u64 {
         self.position
+    }
+
+    /// Whether the last line read ended with `\n` (false for a last line cut
+    /// short by the end of the member).
+    pub fn last_line_ended(&self) -> bool {
+        self.ended
     }
 
     /// The next line, or `None` at the end of the member. A last line without
@@ -103,6 +112,7 @@ impl<'r> LineReader<'r> {
         match self.probe()? {
             Probe::End => Ok(None),
             Probe::Whole { len, newline } => {
+                self.ended = true;
                 self.pending = newline + 1;
                 self.position += newline as u64 + 1;
                 let available = self
@@ -169,6 +179,7 @@ impl<'r> LineReader<'r> {
         let mut len: u64 = 0;
         let mut too_long = false;
         let mut last_is_cr = false;
+        self.ended = false;
         loop {
             let available = fill(&mut *self.reader, self.position)?;
             if available.is_empty() {
@@ -193,6 +204,7 @@ impl<'r> LineReader<'r> {
             self.position += used as u64;
             len += taken as u64;
             if newline.is_some() {
+                self.ended = true;
                 break;
             }
         }
@@ -307,6 +319,18 @@ mod tests {
                 expected,
                 "capacity {capacity}"
             );
+        }
+    }
+
+    #[test]
+    fn knows_whether_the_last_line_ended() {
+        for capacity in [2, 64] {
+            let mut reader = BufReader::with_capacity(capacity, &b"ab\ncd"[..]);
+            let mut lines = LineReader::new(&mut reader, 10);
+            assert!(lines.next_line().unwrap().is_some());
+            assert!(lines.last_line_ended());
+            assert!(lines.next_line().unwrap().is_some());
+            assert!(!lines.last_line_ended());
         }
     }
 
