@@ -43,6 +43,7 @@ pub enum Line<'a> {
 pub struct ReadFailure {
     /// Bytes of the member read before the failure.
     pub offset: u64,
+    /// The error the reader returned.
     pub error: io::Error,
 }
 
