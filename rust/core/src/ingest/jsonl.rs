@@ -1,11 +1,377 @@
 //! JSON Lines: one JSON object per line.
+//!
+//! Each non-blank line is parsed as a JSON object. The text comes from
+//! `options.text_field`, which must hold a string; the title from
+//! `options.title_field` when it holds a string; the record id from
+//! `options.id_field` when it holds a string or a number (numbers are written
+//! as JSON writes them). Every other field, and a title or id of another
+//! type, is kept in `meta` as a JSON object.
+//!
+//! Problems, each an error row at the line's offset: a line that is not a
+//! JSON object (including a truncated last line and a line with NUL bytes) is
+//! `malformed`; a missing or non-string text field is `missing_field`; a
+//! line longer than `max_record_bytes` is `limit` and is read through without
+//! being held. Invalid UTF-8 is replaced with U+FFFD, reported as
+//! `invalid_utf8` and flagged on the record, whose JSON is then parsed.
 
 use std::io::BufRead;
 
+use serde_json::{Map, Value};
+
+use super::decode::Decoded;
+use super::lines::{too_long_reason, Line, LineReader};
 use super::member::ReadContext;
-use super::{ErrorKind, Location};
+use super::{ErrorKind, Format, IngestOptions, Location, Record};
+
+/// A UTF-8 byte order mark, skipped at the start of a line.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// Reads JSON Lines.
-pub fn read(_reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
-    cx.error(loc, 0, ErrorKind::Unsupported, "jsonl not read yet");
+pub fn read(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
+    let limit = cx.options.limits.max_record_bytes;
+    let mut lines = LineReader::new(reader, limit);
+    let mut saw_content = false;
+    loop {
+        if cx.sink.is_stopped() {
+            return;
+        }
+        let line = match lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(failure) => {
+                cx.read_failed(loc, failure.offset, &failure.error);
+                return;
+            }
+        };
+        match line {
+            Line::TooLong { offset, len } => {
+                saw_content = true;
+                cx.error(loc, offset, ErrorKind::Limit, too_long_reason(len, limit));
+            }
+            Line::Text { offset, bytes } => {
+                if is_blank(bytes) {
+                    continue;
+                }
+                saw_content = true;
+                read_line(bytes, offset, loc, cx);
+            }
+        }
+    }
+    if !saw_content {
+        let reason = format!("empty {}: no JSON lines", loc.noun());
+        cx.error(loc, 0, ErrorKind::Empty, reason);
+    }
+}
+
+/// Whether a line holds only ASCII whitespace (or a byte order mark).
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes
+        .strip_prefix(BOM)
+        .unwrap_or(bytes)
+        .iter()
+        .all(u8::is_ascii_whitespace)
+}
+
+/// Parses one non-blank line at `offset` into a record or an error row.
+fn read_line(bytes: &[u8], offset: u64, loc: &Location, cx: &mut ReadContext<'_>) {
+    let decoded = Decoded::new(bytes);
+    let lossy = cx.report_invalid_utf8(loc, offset, &decoded);
+    let json = decoded.text();
+    let json = json.strip_prefix('\u{feff}').unwrap_or(json);
+    let fields = match serde_json::from_str::<Map<String, Value>>(json) {
+        Ok(fields) => fields,
+        Err(e) => {
+            cx.error(
+                loc,
+                offset,
+                ErrorKind::Malformed,
+                format!("not a JSON object: {e}"),
+            );
+            return;
+        }
+    };
+    match to_record(fields, offset, loc, cx.options) {
+        Ok(mut record) => {
+            record.invalid_utf8 = lossy;
+            cx.sink.record(record);
+        }
+        Err(reason) => cx.error(loc, offset, ErrorKind::MissingField, reason),
+    }
+}
+
+/// The record of a parsed line, or the reason its text field is unusable.
+fn to_record(
+    mut fields: Map<String, Value>,
+    offset: u64,
+    loc: &Location,
+    options: &IngestOptions,
+) -> Result<Record, String> {
+    let name = &options.text_field;
+    let text = match fields.remove(name) {
+        Some(Value::String(text)) => text,
+        Some(other) => {
+            return Err(format!(
+                "text field {name:?} is {}, not a string",
+                describe(&other)
+            ))
+        }
+        None => return Err(missing_reason(name, &fields)),
+    };
+    let mut record = loc.record(offset, Format::Jsonl, text);
+    if let Some(field) = &options.title_field {
+        record.title = take_if(&mut fields, field, |value| match value {
+            Value::String(s) => Ok(s),
+            other => Err(other),
+        });
+    }
+    if let Some(field) = &options.id_field {
+        record.id = take_if(&mut fields, field, |value| match value {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(other),
+        });
+    }
+    if !fields.is_empty() {
+        record.meta = serde_json::to_string(&fields).ok();
+    }
+    Ok(record)
+}
+
+/// Removes field `name` when `convert` accepts its value; a value it refuses
+/// is put back (and ends up in `meta`).
+fn take_if(
+    fields: &mut Map<String, Value>,
+    name: &str,
+    convert: impl FnOnce(Value) -> Result<String, Value>,
+) -> Option<String> {
+    let value = fields.remove(name)?;
+    match convert(value) {
+        Ok(s) => Some(s),
+        Err(value) => {
+            fields.insert(name.to_owned(), value);
+            None
+        }
+    }
+}
+
+/// The reason for a missing text field, naming the fields found.
+fn missing_reason(name: &str, fields: &Map<String, Value>) -> String {
+    if fields.is_empty() {
+        return format!("no text field {name:?}: the object is empty");
+    }
+    const SHOWN: usize = 10;
+    let mut found: Vec<String> = fields
+        .keys()
+        .take(SHOWN)
+        .map(|k| format!("{k:?}"))
+        .collect();
+    if fields.len() > SHOWN {
+        found.push(format!("... ({} fields)", fields.len()));
+    }
+    format!("no text field {name:?}; found {}", found.join(", "))
+}
+
+/// "a number", "null", ... for a reason.
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::options::Limits;
+    use crate::ingest::{ingest_bytes, FormatChoice, IngestError, IngestOptions, Ingested};
+
+    fn options() -> IngestOptions {
+        IngestOptions::with_format(Format::Jsonl)
+    }
+
+    fn errors(out: &Ingested) -> Vec<(u64, ErrorKind)> {
+        out.errors.iter().map(|e| (e.offset, e.kind)).collect()
+    }
+
+    fn error_at(out: &Ingested, offset: u64) -> &IngestError {
+        out.errors.iter().find(|e| e.offset == offset).unwrap()
+    }
+
+    #[test]
+    fn fields_offsets_and_meta() {
+        let input = concat!(
+            "{\"id\": \"a1\", \"title\": \"First\", \"text\": \"hello\", \"lang\": \"en\", \"n\": 3}\n",
+            "\n",
+            "  \r\n",
+            "{\"text\": \"second\", \"id\": 42}\r\n",
+            "{\"text\": \"third\", \"title\": 7, \"id\": [1]}\n",
+            "{\"text\": \"last\", \"id\": 1.5}",
+        );
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &IngestOptions::default());
+        assert_eq!(errors(&out), vec![]);
+        let r = &out.records;
+        assert_eq!(r.len(), 4);
+        assert_eq!(r[0].source, "d.jsonl");
+        assert_eq!(r[0].member, None);
+        assert_eq!(r[0].format, Format::Jsonl);
+        assert_eq!(r[0].offset, 0);
+        assert_eq!(r[0].text, "hello");
+        assert_eq!(r[0].id.as_deref(), Some("a1"));
+        assert_eq!(r[0].title.as_deref(), Some("First"));
+        assert_eq!(r[0].meta.as_deref(), Some(r#"{"lang":"en","n":3}"#));
+        assert!(!r[0].invalid_utf8);
+        let second = input.find("{\"text\": \"second\"").unwrap() as u64;
+        assert_eq!((r[1].offset, r[1].text.as_str()), (second, "second"));
+        assert_eq!(r[1].id.as_deref(), Some("42"));
+        assert_eq!((r[1].title.clone(), r[1].meta.clone()), (None, None));
+        let third = input.find("{\"text\": \"third\"").unwrap() as u64;
+        assert_eq!((r[2].offset, r[2].text.as_str()), (third, "third"));
+        assert_eq!((r[2].id.clone(), r[2].title.clone()), (None, None));
+        assert_eq!(r[2].meta.as_deref(), Some(r#"{"id":[1],"title":7}"#));
+        let last = input.find("{\"text\": \"last\"").unwrap() as u64;
+        assert_eq!((r[3].offset, r[3].id.as_deref()), (last, Some("1.5")));
+    }
+
+    #[test]
+    fn configured_fields_are_used() {
+        let options = IngestOptions {
+            format: FormatChoice::Fixed(Format::Jsonl),
+            text_field: "body".to_owned(),
+            title_field: None,
+            id_field: Some("doc".to_owned()),
+            ..IngestOptions::default()
+        };
+        let input = b"{\"body\": \"b\", \"title\": \"t\", \"doc\": 9, \"text\": \"x\"}\n";
+        let out = ingest_bytes("d.jsonl", input, &options);
+        assert_eq!(errors(&out), vec![]);
+        assert_eq!(out.records[0].text, "b");
+        assert_eq!(out.records[0].id.as_deref(), Some("9"));
+        assert_eq!(out.records[0].title, None);
+        assert_eq!(
+            out.records[0].meta.as_deref(),
+            Some(r#"{"text":"x","title":"t"}"#)
+        );
+    }
+
+    #[test]
+    fn bad_lines_become_rows_and_good_ones_still_arrive() {
+        let input = concat!(
+            "{\"text\": \"one\"}\n",
+            "{\"body\": \"no text\", \"id\": 1}\n",
+            "{\"text\": 12}\n",
+            "{\"text\": null}\n",
+            "{}\n",
+            "[1, 2]\n",
+            "not json at all\n",
+            "{\"text\": \"a\0b\"}\n",
+            "\0\0\0\n",
+            "{\"text\": \"two\"}\n",
+            "{\"text\": \"trunc",
+        );
+        let at = |needle: &str| input.find(needle).unwrap() as u64;
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &options());
+        let texts: Vec<(u64, &str)> = out
+            .records
+            .iter()
+            .map(|r| (r.offset, r.text.as_str()))
+            .collect();
+        assert_eq!(texts, vec![(0, "one"), (at("{\"text\": \"two\""), "two")]);
+        assert_eq!(
+            errors(&out),
+            vec![
+                (at("{\"body\""), ErrorKind::MissingField),
+                (at("{\"text\": 12"), ErrorKind::MissingField),
+                (at("{\"text\": null"), ErrorKind::MissingField),
+                (at("{}"), ErrorKind::MissingField),
+                (at("[1, 2]"), ErrorKind::Malformed),
+                (at("not json"), ErrorKind::Malformed),
+                (at("{\"text\": \"a\0"), ErrorKind::Malformed),
+                (at("\0\0\0"), ErrorKind::Malformed),
+                (at("{\"text\": \"trunc"), ErrorKind::Malformed),
+            ]
+        );
+        let reason = |needle: &str| error_at(&out, at(needle)).reason.as_str();
+        assert_eq!(
+            reason("{\"body\""),
+            "no text field \"text\"; found \"body\", \"id\""
+        );
+        assert_eq!(
+            reason("{\"text\": 12"),
+            "text field \"text\" is a number, not a string"
+        );
+        assert_eq!(
+            reason("{\"text\": null"),
+            "text field \"text\" is null, not a string"
+        );
+        assert_eq!(reason("{}"), "no text field \"text\": the object is empty");
+        assert!(reason("[1, 2]").starts_with("not a JSON object: invalid type: sequence"));
+        assert!(reason("{\"text\": \"trunc").contains("EOF while parsing"));
+        assert!(out.errors.iter().all(|e| e.source == "d.jsonl"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_reported_and_flagged() {
+        let input = b"{\"text\": \"ok\"}\n{\"text\": \"caf\xe9 \xff\"}\n";
+        let out = ingest_bytes("d.jsonl", input, &options());
+        assert_eq!(out.records.len(), 2);
+        assert!(!out.records[0].invalid_utf8);
+        let r = &out.records[1];
+        assert_eq!((r.offset, r.text.as_str()), (15, "caf\u{fffd} \u{fffd}"));
+        assert!(r.invalid_utf8);
+        assert_eq!(
+            errors(&out),
+            vec![
+                (15 + 13, ErrorKind::InvalidUtf8),
+                (15 + 15, ErrorKind::InvalidUtf8)
+            ]
+        );
+    }
+
+    #[test]
+    fn over_long_lines_are_limit_rows() {
+        let mut options = options();
+        options.limits = Limits {
+            max_record_bytes: 30,
+            ..Limits::default()
+        };
+        let long = format!("{{\"text\": \"{}\"}}", "x".repeat(100));
+        let input = format!("{{\"text\": \"a\"}}\n{long}\r\n{{\"text\": \"b\"}}\n");
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &options);
+        let texts: Vec<(u64, &str)> = out
+            .records
+            .iter()
+            .map(|r| (r.offset, r.text.as_str()))
+            .collect();
+        let after = 14 + long.len() as u64 + 2;
+        assert_eq!(texts, vec![(0, "a"), (after, "b")]);
+        assert_eq!(errors(&out), vec![(14, ErrorKind::Limit)]);
+        assert_eq!(
+            out.errors[0].reason,
+            format!(
+                "line longer than max_record_bytes (30 bytes): {} bytes; skipped",
+                long.len()
+            )
+        );
+    }
+
+    #[test]
+    fn blank_member_is_empty_row() {
+        let out = ingest_bytes("d.jsonl", b"\n  \n\r\n", &options());
+        assert_eq!(out.records, vec![]);
+        assert_eq!(errors(&out), vec![(0, ErrorKind::Empty)]);
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let out = ingest_bytes("d.jsonl", b"\xef\xbb\xbf{\"text\": \"t\"}\n", &options());
+        assert_eq!(errors(&out), vec![]);
+        assert_eq!(
+            (out.records[0].offset, out.records[0].text.as_str()),
+            (0, "t")
+        );
+    }
 }

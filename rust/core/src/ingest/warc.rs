@@ -1,11 +1,1084 @@
-//! WARC and WET files (Common Crawl).
+//! WARC 1.0/1.1 and WET files (Common Crawl).
+//!
+//! # Records
+//!
+//! A record is a version line `WARC/1.x`, header lines `Name: value` (names
+//! case-insensitive, continuation lines folded in) up to an empty line, a
+//! block of exactly `Content-Length` bytes, then `\r\n\r\n`. Lines may end
+//! with `\r\n` or `\n`; blank lines between records are ignored.
+//!
+//! * `response`: the block is an HTTP response; its status line and headers
+//!   are dropped (a chunked body is de-chunked) and the body is the text. A
+//!   body whose HTTP `Content-Type` is not text (`image/*`,
+//!   `application/pdf`, ...) or whose `Content-Encoding` is not `identity` is
+//!   an `unsupported` row. A block that does not start with `HTTP/` is taken
+//!   whole, like a resource.
+//! * `resource`: the block is the document (same `Content-Type` rule, from the
+//!   WARC header).
+//!   Both give [`Format::Warc`] records.
+//! * `conversion` (WET extracted text): the block is the text;
+//!   [`Format::Wet`] records.
+//! * `warcinfo`, `request`, `metadata`, `revisit`: not documents; skipped
+//!   without an error row, as nothing of the input's text is lost by that.
+//! * Any other type (`continuation` segments, unknown types): an
+//!   `unsupported` row, block skipped.
+//!
+//! A record's `offset` is that of its `WARC/` line; `url` is
+//! `WARC-Target-URI`, `date` `WARC-Date`, `id` `WARC-Record-ID`; `meta` is a
+//! JSON object with `warc_type`, `content_type` (the WARC `Content-Type`, or
+//! the HTTP one for responses; absent when there is none) and, for WET,
+//! `language` (`WARC-Identified-Content-Language`) when present. The text is
+//! the block decoded as UTF-8 (invalid bytes replaced with U+FFFD, reported
+//! as `invalid_utf8` and flagged; a body in another charset shows up this
+//! way), trimmed. A body with binary content is a `binary` row, one with no
+//! text an `empty` row.
+//!
+//! # Bad input
+//!
+//! Memory is bounded by `max_record_bytes` per record: a block longer than
+//! that is a `limit` row and is read through without being held; the next
+//! record is still read. A record without a numeric `Content-Length`, with a
+//! header line without a colon, or with a header section longer than
+//! [`MAX_HEADER_BYTES`] is `malformed`; reading resumes at the next line
+//! starting `WARC/1.`. Data where a record should start is one `malformed`
+//! row at its offset, and reading resumes the same way. A member that ends
+//! inside a record's headers or block is a `corrupt` row at the record's
+//! offset.
 
 use std::io::BufRead;
 
+use memchr::memmem;
+use serde_json::{Map, Value};
+
+use super::decode::{binary_marker, Decoded};
+use super::lines::{Line, LineReader, ReadFailure};
 use super::member::ReadContext;
-use super::{ErrorKind, Location};
+use super::{ErrorKind, Format, Location};
+
+/// The start of every record's version line.
+const VERSION_PREFIX: &[u8] = b"WARC/1.";
+
+/// Largest header section (version line included) of a record, in bytes.
+pub const MAX_HEADER_BYTES: u64 = 1 << 20;
+
+/// Longest header line, in bytes.
+const MAX_HEADER_LINE_BYTES: u64 = 64 << 10;
+
+/// Record types that are not documents, skipped without a row.
+const NOT_DOCUMENTS: [&str; 4] = ["warcinfo", "request", "metadata", "revisit"];
 
 /// Reads WARC or WET records.
-pub fn read(_reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
-    cx.error(loc, 0, ErrorKind::Unsupported, "warc not read yet");
+pub fn read(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
+    let mut lines = LineReader::new(reader, MAX_HEADER_LINE_BYTES);
+    let mut block = Vec::new();
+    let mut next = find_record(&mut lines, loc, cx, true);
+    while let Found::Record(offset) = next {
+        if cx.sink.is_stopped() {
+            return;
+        }
+        next = match read_record(&mut lines, offset, &mut block, loc, cx) {
+            Outcome::Read => find_record(&mut lines, loc, cx, true),
+            Outcome::Broken => find_record(&mut lines, loc, cx, false),
+            Outcome::NextRecord(offset) => Found::Record(offset),
+            Outcome::Failed => return,
+        };
+    }
+}
+
+/// Where the search for the next record ended.
+enum Found {
+    /// A version line at this offset (already read).
+    Record(u64),
+    /// The end of the member, or a failed read (reported).
+    End,
+}
+
+/// How reading one record ended.
+enum Outcome {
+    /// The whole record was read (or reported); the next one follows.
+    Read,
+    /// The record was broken (reported); resume at the next version line.
+    Broken,
+    /// A version line at this offset cut the record's headers short.
+    NextRecord(u64),
+    /// A read failed (reported); stop.
+    Failed,
+}
+
+/// Reads up to the next version line, skipping blank lines. Anything else is
+/// skipped too, reported as one `malformed` row when `report` is set.
+fn find_record(
+    lines: &mut LineReader<'_>,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+    report: bool,
+) -> Found {
+    let mut reported = !report;
+    loop {
+        let garbage_at = match lines.next_line() {
+            Ok(None) => return Found::End,
+            Err(failure) => {
+                report_failure(&failure, loc, cx);
+                return Found::End;
+            }
+            Ok(Some(Line::TooLong { offset, .. })) => offset,
+            Ok(Some(Line::Text { offset, bytes })) => {
+                if bytes.starts_with(VERSION_PREFIX) {
+                    return Found::Record(offset);
+                }
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                offset
+            }
+        };
+        if !reported {
+            reported = true;
+            cx.error(
+                loc,
+                garbage_at,
+                ErrorKind::Malformed,
+                "data that is not a WARC record; skipped to the next line starting \"WARC/1.\"",
+            );
+        }
+    }
+}
+
+fn report_failure(failure: &ReadFailure, loc: &Location, cx: &mut ReadContext<'_>) {
+    cx.read_failed(loc, failure.offset, &failure.error);
+}
+
+/// A record's named headers, in order, names as written.
+#[derive(Debug, Default)]
+struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// The value of header `name` (case-insensitive); the first if repeated.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How reading a header section ended.
+enum HeaderEnd {
+    Complete(Headers),
+    Stop(Outcome),
+}
+
+/// Reads one record whose version line, at `offset`, was just read.
+fn read_record(
+    lines: &mut LineReader<'_>,
+    offset: u64,
+    block: &mut Vec<u8>,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+) -> Outcome {
+    let headers = match read_headers(lines, offset, loc, cx) {
+        HeaderEnd::Complete(headers) => headers,
+        HeaderEnd::Stop(outcome) => return outcome,
+    };
+    let Some(length) = content_length(&headers, offset, loc, cx) else {
+        return Outcome::Broken;
+    };
+    let warc_type = headers.get("WARC-Type").unwrap_or("").to_ascii_lowercase();
+    let format = match warc_type.as_str() {
+        "response" | "resource" => Format::Warc,
+        "conversion" => Format::Wet,
+        t if NOT_DOCUMENTS.contains(&t) => return skip_block(lines, offset, length, loc, cx),
+        t => {
+            let shown = if t.is_empty() { "(missing)" } else { t };
+            cx.error(
+                loc,
+                offset,
+                ErrorKind::Unsupported,
+                format!("WARC-Type {shown} is not read; record skipped"),
+            );
+            return skip_block(lines, offset, length, loc, cx);
+        }
+    };
+    let limit = cx.options.limits.max_record_bytes;
+    if length > limit {
+        cx.error(
+            loc,
+            offset,
+            ErrorKind::Limit,
+            format!(
+                "WARC record block longer than max_record_bytes ({limit} bytes): {length} bytes; skipped"
+            ),
+        );
+        return skip_block(lines, offset, length, loc, cx);
+    }
+    block.clear();
+    let block_start = lines.position();
+    match lines.read_block(length, block) {
+        Ok(n) if n < length => {
+            report_truncated(offset, length, n, loc, cx);
+            return Outcome::Read;
+        }
+        Ok(_) => {}
+        Err(failure) => {
+            report_failure(&failure, loc, cx);
+            return Outcome::Failed;
+        }
+    }
+    let record = RawRecord {
+        offset,
+        headers: &headers,
+        warc_type: &warc_type,
+        format,
+        block,
+        block_start,
+    };
+    emit(&record, loc, cx);
+    Outcome::Read
+}
+
+/// Reads header lines up to the empty line that ends them.
+fn read_headers(
+    lines: &mut LineReader<'_>,
+    offset: u64,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+) -> HeaderEnd {
+    let mut headers = Headers::default();
+    let broken = |cx: &mut ReadContext<'_>, reason: String| {
+        cx.error(loc, offset, ErrorKind::Malformed, reason);
+        HeaderEnd::Stop(Outcome::Broken)
+    };
+    loop {
+        if lines.position() - offset > MAX_HEADER_BYTES {
+            return broken(
+                cx,
+                format!(
+                    "WARC header section longer than {MAX_HEADER_BYTES} bytes without an empty line; record skipped"
+                ),
+            );
+        }
+        let line = match lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => {
+                cx.error(
+                    loc,
+                    offset,
+                    ErrorKind::Corrupt,
+                    "truncated WARC record: the member ends inside its headers",
+                );
+                return HeaderEnd::Stop(Outcome::Read);
+            }
+            Err(failure) => {
+                report_failure(&failure, loc, cx);
+                return HeaderEnd::Stop(Outcome::Failed);
+            }
+        };
+        let (at, text) = match line {
+            Line::Text { offset, bytes } => (offset, String::from_utf8_lossy(bytes).into_owned()),
+            Line::TooLong { offset: at, len } => {
+                return broken(
+                    cx,
+                    format!(
+                        "WARC header line at byte {at} longer than {MAX_HEADER_LINE_BYTES} bytes ({len} bytes); record skipped"
+                    ),
+                )
+            }
+        };
+        if !lines.last_line_ended() {
+            cx.error(
+                loc,
+                offset,
+                ErrorKind::Corrupt,
+                "truncated WARC record: the member ends inside its headers",
+            );
+            return HeaderEnd::Stop(Outcome::Read);
+        }
+        if text.is_empty() {
+            return HeaderEnd::Complete(headers);
+        }
+        if text.as_bytes().starts_with(VERSION_PREFIX) {
+            cx.error(
+                loc,
+                offset,
+                ErrorKind::Malformed,
+                format!(
+                    "WARC headers never end: a new record starts at byte {at} before the empty line; record skipped"
+                ),
+            );
+            return HeaderEnd::Stop(Outcome::NextRecord(at));
+        }
+        if let Some(folded) = text.strip_prefix([' ', '\t']) {
+            if let Some((_, value)) = headers.0.last_mut() {
+                value.push(' ');
+                value.push_str(folded.trim());
+                continue;
+            }
+        }
+        match text.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() => headers
+                .0
+                .push((name.trim().to_owned(), value.trim().to_owned())),
+            _ => {
+                return broken(
+                    cx,
+                    format!(
+                    "WARC header line at byte {at} is not \"Name: value\" ({:?}); record skipped",
+                    clip(&text, 60)
+                ),
+                )
+            }
+        }
+    }
+}
+
+/// The record's `Content-Length`, or `None` (reported) when it is missing or
+/// not a number.
+fn content_length(
+    headers: &Headers,
+    offset: u64,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+) -> Option<u64> {
+    let reason = match headers.get("Content-Length") {
+        None => "WARC record without Content-Length; skipped to the next record".to_owned(),
+        Some(value) => match value.parse::<u64>() {
+            Ok(length) => return Some(length),
+            Err(_) => format!(
+                "WARC Content-Length {:?} is not a number; skipped to the next record",
+                clip(value, 40)
+            ),
+        },
+    };
+    cx.error(loc, offset, ErrorKind::Malformed, reason);
+    None
+}
+
+/// Skips a block of `length` bytes.
+fn skip_block(
+    lines: &mut LineReader<'_>,
+    offset: u64,
+    length: u64,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+) -> Outcome {
+    match lines.skip(length) {
+        Ok(n) if n < length => {
+            report_truncated(offset, length, n, loc, cx);
+            Outcome::Read
+        }
+        Ok(_) => Outcome::Read,
+        Err(failure) => {
+            report_failure(&failure, loc, cx);
+            Outcome::Failed
+        }
+    }
+}
+
+fn report_truncated(offset: u64, length: u64, got: u64, loc: &Location, cx: &mut ReadContext<'_>) {
+    cx.error(
+        loc,
+        offset,
+        ErrorKind::Corrupt,
+        format!(
+            "truncated WARC record: Content-Length is {length} bytes but the member ends after {got}"
+        ),
+    );
+}
+
+/// A record of a document type whose block was read whole.
+struct RawRecord<'a> {
+    offset: u64,
+    headers: &'a Headers,
+    /// Lowercase.
+    warc_type: &'a str,
+    format: Format,
+    block: &'a [u8],
+    /// Offset of the block in the member.
+    block_start: u64,
+}
+
+/// The document of a record: its body and content type.
+struct Body<'a> {
+    bytes: std::borrow::Cow<'a, [u8]>,
+    /// Offset of the body in the member.
+    start: u64,
+    content_type: Option<String>,
+}
+
+/// Emits a record's document, or the row that says why it has none.
+fn emit(raw: &RawRecord<'_>, loc: &Location, cx: &mut ReadContext<'_>) {
+    let body = match body_of(raw) {
+        Ok(body) => body,
+        Err((kind, reason)) => {
+            cx.error(loc, raw.offset, kind, reason);
+            return;
+        }
+    };
+    if let Some(at) = binary_marker(&body.bytes) {
+        let at = body.start + at as u64;
+        cx.error(
+            loc,
+            at,
+            ErrorKind::Binary,
+            format!("binary content (NUL or control bytes near byte {at}); not read"),
+        );
+        return;
+    }
+    let decoded = Decoded::new(&body.bytes);
+    let text = decoded.text().trim();
+    if text.is_empty() {
+        cx.error(
+            loc,
+            raw.offset,
+            ErrorKind::Empty,
+            format!("WARC {} record with no text", raw.warc_type),
+        );
+        return;
+    }
+    let lossy = cx.report_invalid_utf8(loc, body.start, &decoded);
+    let headers = raw.headers;
+    let mut record = loc.record(raw.offset, raw.format, text.to_owned());
+    record.url = headers.get("WARC-Target-URI").map(unbracket);
+    record.date = headers.get("WARC-Date").map(str::to_owned);
+    record.id = headers.get("WARC-Record-ID").map(str::to_owned);
+    record.meta = Some(meta(raw, body.content_type));
+    record.invalid_utf8 = lossy;
+    cx.sink.record(record);
+}
+
+/// The body of a record and its content type, or the row that says why it
+/// is not read.
+fn body_of<'a>(raw: &RawRecord<'a>) -> Result<Body<'a>, (ErrorKind, String)> {
+    let warc_content_type = raw.headers.get("Content-Type").map(str::to_owned);
+    let whole = Body {
+        bytes: raw.block.into(),
+        start: raw.block_start,
+        content_type: warc_content_type,
+    };
+    let body = if raw.warc_type == "response" && raw.block.starts_with(b"HTTP/") {
+        http_body(raw.block, raw.block_start)?
+    } else {
+        whole
+    };
+    if let Some(content_type) = &body.content_type {
+        if !is_text_type(content_type) {
+            return Err((
+                ErrorKind::Unsupported,
+                format!("non-text content ({content_type}); not read"),
+            ));
+        }
+    }
+    Ok(body)
+}
+
+/// The body of an HTTP response held in `block` (at `start` in the member).
+fn http_body(block: &[u8], start: u64) -> Result<Body<'_>, (ErrorKind, String)> {
+    let Some((head_len, body_at)) = header_end(block) else {
+        return Err((
+            ErrorKind::Malformed,
+            "HTTP headers of a response never end (no empty line)".to_owned(),
+        ));
+    };
+    let head = String::from_utf8_lossy(&block[..head_len]);
+    let header = |name: &str| {
+        head.lines()
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let content_type = header("Content-Type").filter(|v| !v.is_empty());
+    if let Some(encoding) = header("Content-Encoding") {
+        if !encoding.is_empty() && !encoding.eq_ignore_ascii_case("identity") {
+            return Err((
+                ErrorKind::Unsupported,
+                format!("HTTP Content-Encoding {encoding} is not decoded; not read"),
+            ));
+        }
+    }
+    let raw_body = &block[body_at..];
+    let chunked =
+        header("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let bytes = if chunked {
+        dechunk(raw_body)
+            .map_err(|e| (ErrorKind::Malformed, format!("bad chunked HTTP body: {e}")))?
+            .into()
+    } else {
+        raw_body.into()
+    };
+    Ok(Body {
+        bytes,
+        start: start + body_at as u64,
+        content_type,
+    })
+}
+
+/// The length of an HTTP head (status line and headers) and where the body
+/// starts, at the first empty line (`\r\n\r\n` or `\n\n`).
+fn header_end(block: &[u8]) -> Option<(usize, usize)> {
+    let crlf = memmem::find(block, b"\r\n\r\n").map(|i| (i, i + 4));
+    let lf = memmem::find(block, b"\n\n").map(|i| (i, i + 2));
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Decodes an HTTP chunked body (chunk extensions and trailers ignored).
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(data.len());
+    loop {
+        let Some(eol) = memchr::memchr(b'\n', data) else {
+            return Err("chunk size line without an end".to_owned());
+        };
+        let line = String::from_utf8_lossy(&data[..eol]);
+        let digits = line.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(digits, 16)
+            .map_err(|_| format!("chunk size {:?} is not hexadecimal", clip(digits, 20)))?;
+        data = &data[eol + 1..];
+        if size == 0 {
+            return Ok(out);
+        }
+        let Some(chunk) = data.get(..size) else {
+            return Err(format!(
+                "chunk of {size} bytes but only {} left",
+                data.len()
+            ));
+        };
+        out.extend_from_slice(chunk);
+        data = &data[size..];
+        data = data
+            .strip_prefix(b"\r\n")
+            .or_else(|| data.strip_prefix(b"\n"))
+            .unwrap_or(data);
+    }
+}
+
+/// Whether a MIME type (with parameters) is text that can be read.
+fn is_text_type(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    const TEXT_APPLICATIONS: [&str; 9] = [
+        "application/xhtml+xml",
+        "application/xml",
+        "application/json",
+        "application/javascript",
+        "application/x-javascript",
+        "application/ecmascript",
+        "application/x-sh",
+        "application/http",
+        "message/http",
+    ];
+    mime.is_empty()
+        || mime.starts_with("text/")
+        || mime.ends_with("+xml")
+        || mime.ends_with("+json")
+        || TEXT_APPLICATIONS.contains(&mime.as_str())
+}
+
+/// The `meta` JSON object of a record.
+fn meta(raw: &RawRecord<'_>, content_type: Option<String>) -> String {
+    let mut fields = Map::new();
+    fields.insert("warc_type".to_owned(), Value::from(raw.warc_type));
+    if let Some(content_type) = content_type {
+        fields.insert("content_type".to_owned(), Value::from(content_type));
+    }
+    if raw.format == Format::Wet {
+        if let Some(language) = raw.headers.get("WARC-Identified-Content-Language") {
+            fields.insert("language".to_owned(), Value::from(language));
+        }
+    }
+    Value::Object(fields).to_string()
+}
+
+/// A URI without the angle brackets WARC 1.0 writers put around it.
+fn unbracket(uri: &str) -> String {
+    uri.strip_prefix('<')
+        .and_then(|u| u.strip_suffix('>'))
+        .unwrap_or(uri)
+        .to_owned()
+}
+
+/// At most `chars` characters of `text`, for a reason.
+fn clip(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::member::ByteBudget;
+    use crate::ingest::options::Limits;
+    use crate::ingest::{ingest_bytes, IngestOptions, Ingested, Record};
+
+    /// A WARC file built record by record, remembering offsets.
+    #[derive(Default)]
+    struct Warc {
+        bytes: Vec<u8>,
+    }
+
+    impl Warc {
+        /// Appends a record with a correct Content-Length; returns its offset.
+        fn record(&mut self, headers: &[(&str, &str)], block: &[u8]) -> u64 {
+            self.record_with("WARC/1.0", "\r\n", headers, block)
+        }
+
+        fn record_with(
+            &mut self,
+            version: &str,
+            eol: &str,
+            headers: &[(&str, &str)],
+            block: &[u8],
+        ) -> u64 {
+            let offset = self.bytes.len() as u64;
+            let mut head = format!("{version}{eol}");
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}{eol}"));
+            }
+            head.push_str(&format!("Content-Length: {}{eol}{eol}", block.len()));
+            self.bytes.extend_from_slice(head.as_bytes());
+            self.bytes.extend_from_slice(block);
+            self.bytes
+                .extend_from_slice(format!("{eol}{eol}").as_bytes());
+            offset
+        }
+
+        /// Appends raw bytes; returns their offset.
+        fn raw(&mut self, bytes: &[u8]) -> u64 {
+            let offset = self.bytes.len() as u64;
+            self.bytes.extend_from_slice(bytes);
+            offset
+        }
+
+        fn read(&self, options: &IngestOptions) -> Ingested {
+            ingest_bytes("crawl.warc", &self.bytes, options)
+        }
+    }
+
+    fn typed(warc_type: &str) -> (&str, &str) {
+        ("WARC-Type", warc_type)
+    }
+
+    fn errors(out: &Ingested) -> Vec<(u64, ErrorKind)> {
+        out.errors.iter().map(|e| (e.offset, e.kind)).collect()
+    }
+
+    fn docs(out: &Ingested) -> Vec<(u64, Format, &str)> {
+        out.records
+            .iter()
+            .map(|r| (r.offset, r.format, r.text.as_str()))
+            .collect()
+    }
+
+    fn http(content_type: &str, body: &str) -> Vec<u8> {
+        format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nServer: x\r\n\r\n{body}")
+            .into_bytes()
+    }
+
+    #[test]
+    fn documents_of_each_type_with_their_fields() {
+        let mut w = Warc::default();
+        let info = w.record(
+            &[
+                typed("warcinfo"),
+                ("Content-Type", "application/warc-fields"),
+            ],
+            b"software: test\r\n",
+        );
+        w.record(
+            &[typed("request")],
+            b"GET / HTTP/1.1\r\nHost: a.example\r\n\r\n",
+        );
+        let response = w.record(
+            &[
+                typed("response"),
+                ("WARC-Target-URI", "<https://a.example/page>"),
+                ("WARC-Date", "2024-01-02T03:04:05Z"),
+                ("warc-record-id", "<urn:uuid:0001>"),
+                ("Content-Type", "application/http; msgtype=response"),
+            ],
+            &http("text/html; charset=utf-8", "\r\n  <p>Hello</p>\n"),
+        );
+        w.record(&[typed("metadata")], b"fetchTimeMs: 12\r\n");
+        w.record(&[typed("revisit")], b"");
+        let resource = w.record_with(
+            "WARC/1.1",
+            "\n",
+            &[
+                typed("resource"),
+                ("WARC-Target-URI", "file:///notes.txt"),
+                ("Content-Type", "text/plain"),
+            ],
+            b"Some notes.\n",
+        );
+        let wet = w.record(
+            &[
+                typed("conversion"),
+                ("WARC-Target-URI", "https://b.example/"),
+                ("WARC-Date", "2024-02-03T04:05:06Z"),
+                ("WARC-Record-ID", "<urn:uuid:0002>"),
+                ("WARC-Identified-Content-Language", "eng,fra"),
+                ("Content-Type", "text/plain"),
+            ],
+            "Extracted text\nwith two lines.\n".as_bytes(),
+        );
+        let out = w.read(&IngestOptions::default());
+        assert_eq!(errors(&out), vec![]);
+        assert!(info == 0 && response > 0);
+        assert_eq!(
+            docs(&out),
+            vec![
+                (response, Format::Warc, "<p>Hello</p>"),
+                (resource, Format::Warc, "Some notes."),
+                (wet, Format::Wet, "Extracted text\nwith two lines."),
+            ]
+        );
+        let expected = |offset, format, text: &str| Record {
+            source: "crawl.warc".to_owned(),
+            member: None,
+            offset,
+            format,
+            id: None,
+            title: None,
+            text: text.to_owned(),
+            url: None,
+            date: None,
+            meta: None,
+            invalid_utf8: false,
+        };
+        assert_eq!(
+            out.records[0],
+            Record {
+                id: Some("<urn:uuid:0001>".to_owned()),
+                url: Some("https://a.example/page".to_owned()),
+                date: Some("2024-01-02T03:04:05Z".to_owned()),
+                meta: Some(
+                    r#"{"content_type":"text/html; charset=utf-8","warc_type":"response"}"#
+                        .to_owned()
+                ),
+                ..expected(response, Format::Warc, "<p>Hello</p>")
+            }
+        );
+        assert_eq!(
+            out.records[1],
+            Record {
+                url: Some("file:///notes.txt".to_owned()),
+                meta: Some(r#"{"content_type":"text/plain","warc_type":"resource"}"#.to_owned()),
+                ..expected(resource, Format::Warc, "Some notes.")
+            }
+        );
+        assert_eq!(
+            out.records[2],
+            Record {
+                id: Some("<urn:uuid:0002>".to_owned()),
+                url: Some("https://b.example/".to_owned()),
+                date: Some("2024-02-03T04:05:06Z".to_owned()),
+                meta: Some(
+                    r#"{"content_type":"text/plain","language":"eng,fra","warc_type":"conversion"}"#
+                        .to_owned()
+                ),
+                ..expected(wet, Format::Wet, "Extracted text\nwith two lines.")
+            }
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_text_are_rows() {
+        let mut w = Warc::default();
+        let image = w.record(&[typed("response")], &http("image/png", "\u{89}PNG"));
+        let pdf = w.record(
+            &[typed("resource"), ("Content-Type", "application/pdf")],
+            b"%PDF-1.4",
+        );
+        let gzip = w.record(
+            &[typed("response")],
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n\x1f\x8b",
+        );
+        let redirect = w.record(
+            &[typed("response")],
+            b"HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n",
+        );
+        let chunked = w.record(
+            &[typed("response")],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n",
+        );
+        let bad_chunks = w.record(
+            &[typed("response")],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nHello\r\n",
+        );
+        let binary = w.record(&[typed("response")], b"HTTP/1.1 200 OK\r\n\r\nab\0cd");
+        // The NUL: 2 bytes into the 5-byte body, before the closing "\r\n\r\n".
+        let binary_at = w.bytes.len() as u64 - 4 - 5 + 2;
+        assert!(binary_at > binary);
+        let no_head_end = w.record(&[typed("response")], b"HTTP/1.1 200 OK\r\nServer: x");
+        let segment = w.record(&[typed("continuation")], b"rest of a segment");
+        let untyped = w.record(&[], b"what am I");
+        let good = w.record(
+            &[typed("response"), ("WARC-Target-URI", "https://c.example/")],
+            &http("application/xhtml+xml", "<html>fine</html>"),
+        );
+        let out = w.read(&IngestOptions::default());
+        assert_eq!(
+            docs(&out),
+            vec![
+                (chunked, Format::Warc, "Hello, world"),
+                (good, Format::Warc, "<html>fine</html>"),
+            ]
+        );
+        assert_eq!(
+            out.records[0].meta.as_deref(),
+            Some(r#"{"warc_type":"response"}"#)
+        );
+        assert_eq!(
+            errors(&out),
+            vec![
+                (image, ErrorKind::Unsupported),
+                (pdf, ErrorKind::Unsupported),
+                (gzip, ErrorKind::Unsupported),
+                (redirect, ErrorKind::Empty),
+                (bad_chunks, ErrorKind::Malformed),
+                (binary_at, ErrorKind::Binary),
+                (no_head_end, ErrorKind::Malformed),
+                (segment, ErrorKind::Unsupported),
+                (untyped, ErrorKind::Unsupported),
+            ]
+        );
+        let reason = |i: usize| out.errors[i].reason.as_str();
+        assert_eq!(reason(0), "non-text content (image/png); not read");
+        assert_eq!(reason(1), "non-text content (application/pdf); not read");
+        assert_eq!(
+            reason(2),
+            "HTTP Content-Encoding gzip is not decoded; not read"
+        );
+        assert_eq!(reason(3), "WARC response record with no text");
+        assert_eq!(
+            reason(7),
+            "WARC-Type continuation is not read; record skipped"
+        );
+        assert_eq!(reason(8), "WARC-Type (missing) is not read; record skipped");
+    }
+
+    fn conversion(text: &[u8]) -> (Vec<(&'static str, &'static str)>, Vec<u8>) {
+        (vec![("WARC-Type", "conversion")], text.to_vec())
+    }
+
+    #[test]
+    fn oversized_block_is_a_limit_row_and_the_next_record_is_read() {
+        let mut w = Warc::default();
+        let (h, b) = conversion(b"small one");
+        let first = w.record(&h, &b);
+        let big = w.record(&[typed("conversion")], &[b'x'; 100]);
+        let big_skipped = w.record(&[typed("warcinfo")], &[b'y'; 100]);
+        let last = w.record(&h, b"small two");
+        let options = IngestOptions {
+            limits: Limits {
+                max_record_bytes: 50,
+                ..Limits::default()
+            },
+            ..IngestOptions::default()
+        };
+        let out = w.read(&options);
+        assert!(big_skipped > big);
+        assert_eq!(
+            docs(&out),
+            vec![
+                (first, Format::Wet, "small one"),
+                (last, Format::Wet, "small two")
+            ]
+        );
+        assert_eq!(errors(&out), vec![(big, ErrorKind::Limit)]);
+        assert_eq!(
+            out.errors[0].reason,
+            "WARC record block longer than max_record_bytes (50 bytes): 100 bytes; skipped"
+        );
+    }
+
+    #[test]
+    fn garbage_is_one_row_per_resync() {
+        let mut w = Warc::default();
+        let lead = w.raw(b"junk before\r\nmore junk\r\n");
+        let first = w.record(&[typed("conversion")], b"one");
+        let junk = w.raw(b"\r\nstray line\nWARC/0.9 not a version\n");
+        let second = w.record(&[typed("conversion")], b"two");
+        let junk2 = w.raw(&[b'z'; 70_000]);
+        w.raw(b"\n");
+        let third = w.record_with("WARC/1.1", "\n", &[typed("conversion")], b"three");
+        let options = IngestOptions::with_format(Format::Warc);
+        let out = w.read(&options);
+        assert_eq!(
+            docs(&out),
+            vec![
+                (first, Format::Wet, "one"),
+                (second, Format::Wet, "two"),
+                (third, Format::Wet, "three"),
+            ]
+        );
+        assert_eq!(
+            errors(&out),
+            vec![
+                (lead, ErrorKind::Malformed),
+                (junk + 2, ErrorKind::Malformed),
+                (junk2, ErrorKind::Malformed),
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_headers_are_rows_and_reading_resumes() {
+        let mut w = Warc::default();
+        let no_length = w.raw(b"WARC/1.0\r\nWARC-Type: conversion\r\n\r\nlost text\r\n\r\n");
+        let first = w.record(&[typed("conversion")], b"one");
+        let bad_length =
+            w.raw(b"WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: 12x\r\n\r\nlost\r\n\r\n");
+        let no_colon =
+            w.raw(b"WARC/1.0\r\nWARC-Type conversion\r\nContent-Length: 4\r\n\r\nlost\r\n\r\n");
+        let unended = w.raw(b"WARC/1.1\r\nWARC-Type: conversion\r\nContent-Length: 4\r\n");
+        let second = w.record(
+            &[
+                typed("conversion"),
+                ("WARC-Identified-Content-Language", "deu"),
+            ],
+            b"two",
+        );
+        let out = w.read(&IngestOptions::default());
+        assert_eq!(
+            docs(&out),
+            vec![(first, Format::Wet, "one"), (second, Format::Wet, "two")]
+        );
+        assert_eq!(
+            out.records[1].meta.as_deref(),
+            Some(r#"{"language":"deu","warc_type":"conversion"}"#)
+        );
+        assert_eq!(
+            errors(&out),
+            vec![
+                (no_length, ErrorKind::Malformed),
+                (bad_length, ErrorKind::Malformed),
+                (no_colon, ErrorKind::Malformed),
+                (unended, ErrorKind::Malformed),
+            ]
+        );
+        let reasons: Vec<&str> = out.errors.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(
+            reasons[..2],
+            [
+                "WARC record without Content-Length; skipped to the next record",
+                "WARC Content-Length \"12x\" is not a number; skipped to the next record",
+            ]
+        );
+        assert_eq!(
+            reasons[3],
+            format!(
+                "WARC headers never end: a new record starts at byte {second} before the empty line; record skipped"
+            )
+        );
+    }
+
+    #[test]
+    fn header_section_that_never_ends_is_malformed() {
+        let mut w = Warc::default();
+        let endless = w.raw(b"WARC/1.0\r\n");
+        let line = format!("X-Filler: {}\r\n", "f".repeat(1000));
+        for _ in 0..1100 {
+            w.raw(line.as_bytes());
+        }
+        w.raw(b"\r\n");
+        let next = w.record(&[typed("conversion")], b"after");
+        let out = w.read(&IngestOptions::default());
+        assert_eq!(docs(&out), vec![(next, Format::Wet, "after")]);
+        assert_eq!(errors(&out), vec![(endless, ErrorKind::Malformed)]);
+        assert!(out.errors[0]
+            .reason
+            .starts_with("WARC header section longer than"));
+    }
+
+    #[test]
+    fn truncated_records_are_corrupt_rows() {
+        let mut w = Warc::default();
+        let first = w.record(&[typed("conversion")], b"whole");
+        let cut = w.record(&[typed("conversion")], b"cut short here");
+        w.bytes.truncate(w.bytes.len() - 4 - 6);
+        let out = w.read(&IngestOptions::default());
+        assert_eq!(docs(&out), vec![(first, Format::Wet, "whole")]);
+        assert_eq!(errors(&out), vec![(cut, ErrorKind::Corrupt)]);
+        assert_eq!(
+            out.errors[0].reason,
+            "truncated WARC record: Content-Length is 14 bytes but the member ends after 8"
+        );
+
+        let mut w = Warc::default();
+        w.record(&[typed("conversion")], b"whole");
+        let cut = w.raw(b"WARC/1.0\r\nWARC-Type: conversion\r\nContent-Le");
+        let out = w.read(&IngestOptions::default());
+        assert_eq!(out.records.len(), 1);
+        assert_eq!(errors(&out), vec![(cut, ErrorKind::Corrupt)]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_reported_and_flagged() {
+        let mut w = Warc::default();
+        let body = b"  caf\xe9 au lait";
+        let at = w.record(&[typed("conversion")], body);
+        let body_start = w.bytes.len() as u64 - 4 - body.len() as u64;
+        let response = w.record(&[typed("response")], b"HTTP/1.1 200 OK\n\nna\xffve");
+        let response_body = w.bytes.len() as u64 - 4 - 5;
+        let out = w.read(&IngestOptions::default());
+        assert_eq!(
+            docs(&out),
+            vec![
+                (at, Format::Wet, "caf\u{fffd} au lait"),
+                (response, Format::Warc, "na\u{fffd}ve"),
+            ]
+        );
+        assert!(out.records.iter().all(|r| r.invalid_utf8));
+        assert_eq!(
+            errors(&out),
+            vec![
+                (body_start + 5, ErrorKind::InvalidUtf8),
+                (response_body + 2, ErrorKind::InvalidUtf8),
+            ]
+        );
+    }
+
+    /// Yields its bytes, then fails.
+    struct FailAfter<'a>(&'a [u8]);
+
+    impl std::io::Read for FailAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            self.0.read(buf)
+        }
+    }
+
+    #[test]
+    fn a_failed_read_stops_with_a_row_at_the_offset_reached() {
+        let mut w = Warc::default();
+        let first = w.record(&[typed("conversion")], b"one");
+        w.raw(b"WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: 50\r\n\r\npartial");
+        let options = IngestOptions::default();
+        let mut out = Ingested::default();
+        let budget = ByteBudget::new(u64::MAX);
+        let mut cx = ReadContext {
+            options: &options,
+            sink: &mut out,
+            input_budget: &budget,
+        };
+        let mut reader = std::io::BufReader::with_capacity(16, FailAfter(&w.bytes));
+        read(&mut reader, &Location::file("crawl.warc"), &mut cx);
+        assert_eq!(docs(&out), vec![(first, Format::Wet, "one")]);
+        assert_eq!(
+            errors(&out),
+            vec![(w.bytes.len() as u64, ErrorKind::Corrupt)]
+        );
+        assert!(out.errors[0].reason.contains("disk on fire"));
+    }
 }
