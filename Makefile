@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: demo dev test test-rust test-python lint fmt bench clean
+.PHONY: demo dev test test-rust test-python lint fmt fuzz bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -27,6 +27,13 @@ test-python: dev
 
 # Every test: Rust and Python.
 test: test-rust test-python
+
+# Property-based fuzzing of the sniffer, every parser and every container
+# (rust/core/tests/fuzz_ingest.rs) with many more cases than `make test`,
+# bounded in time.
+FUZZ_CASES ?= 4000
+fuzz:
+	THRESHER_FUZZ_CASES=$(FUZZ_CASES) timeout 900 cargo test -p thresher-core --test fuzz_ingest
 
 lint: dev
 	cargo fmt --all --check
@@ -55,6 +62,7 @@ bench: $(BENCH_PY)
 	$(BENCH_PY) -m pip --disable-pip-version-check -q install ".[bench]"
 	$(BENCH_PY) benches/eval_quality.py
 	$(BENCH_PY) benches/bench_speed.py
+	$(BENCH_PY) benches/bench_ingest.py
 
 clean:
 	rm -rf target $(VENV)

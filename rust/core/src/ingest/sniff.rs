@@ -141,8 +141,9 @@ pub fn looks_like_jsonl(prefix: &[u8]) -> bool {
     }
     match memchr::memchr(b'\n', rest) {
         Some(end) => {
-            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&rest[..end])
-                .is_ok()
+            // Lossy: a stray invalid byte must not hide JSON (the parser reports it).
+            let line = String::from_utf8_lossy(&rest[..end]);
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&line).is_ok()
         }
         None => {
             rest.len() == prefix.len() - start
@@ -266,6 +267,10 @@ mod tests {
         assert_eq!(
             sniff(b"{not json}\n", auto),
             Sniffed::Format(Format::PlainText)
+        );
+        assert_eq!(
+            sniff(b"{\"text\": \"caf\xe9\"}\n", auto),
+            Sniffed::Format(Format::Jsonl)
         );
         assert_eq!(
             sniff(b"WARC/1.0\r\nWARC-Type: warcinfo\r\n", auto),
