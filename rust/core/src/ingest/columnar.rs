@@ -1435,7 +1435,11 @@ mod tests {
         let text: DictionaryArray<Int32Type> = vec!["same", "other", "same"].into_iter().collect();
         let title = BinaryArray::from_opt_vec(vec![Some(b"ok"), None, Some(b"x")]);
         let b = RecordBatch::try_new(schema, vec![Arc::new(text), Arc::new(title)]).unwrap();
-        let out = ingest_bytes("f", &arrow_stream(&[b.clone()]), &IngestOptions::default());
+        let out = ingest_bytes(
+            "f",
+            &arrow_stream(std::slice::from_ref(&b)),
+            &IngestOptions::default(),
+        );
         assert_eq!(out.errors, vec![]);
         let got: Vec<(&str, Option<&str>, Option<&str>)> = out
             .records
@@ -1752,7 +1756,11 @@ mod tests {
     #[test]
     fn no_rows_is_an_empty_row() {
         let empty = RecordBatch::new_empty(schema());
-        let out = ingest_bytes("f", &parquet(&[empty.clone()]), &IngestOptions::default());
+        let out = ingest_bytes(
+            "f",
+            &parquet(std::slice::from_ref(&empty)),
+            &IngestOptions::default(),
+        );
         assert_eq!(
             out.errors,
             vec![error(0, ErrorKind::Empty, "Parquet file with no rows")]
