@@ -3,7 +3,7 @@
 //!
 //! Every member goes back through [`member::read_member`], so containers nest
 //! to any depth up to [`Limits::max_depth`]. Decompressed bytes pass through a
-//! [`LimitedReader`] that enforces the byte limits (per member, per input) and
+//! limiting reader that enforces the byte limits (per member, per input) and
 //! the expansion ratio that catches decompression bombs. Entry names are only
 //! reported (`../x` and `/etc/x` included, as stored), never used as paths.
 //!
@@ -69,10 +69,11 @@ pub fn read_compressed(
         }
     };
     let ratio = Ratio::new(stream_noun(codec), compressed, limits.max_ratio);
-    let mut limited = LimitedReader::new(decoder, limits.max_member_bytes)
-        .charging(cx.input_budget, limits.max_input_bytes)
-        .with_ratio(ratio);
-    member::read_member(&mut limited, loc, depth, cx);
+    let mut limited =
+        LimitedReader::new(decoder, decompressed_noun(codec), limits.max_member_bytes)
+            .charging(cx.input_budget, limits.max_input_bytes)
+            .with_ratio(ratio);
+    limited.read_member(loc, depth, cx);
     if let Some(at) = trailing.get() {
         cx.error(
             loc,
@@ -92,6 +93,16 @@ fn stream_noun(codec: Codec) -> &'static str {
         Codec::Zstd => "zstd stream",
         Codec::Bzip2 => "bzip2 stream",
         Codec::Xz => "xz stream",
+    }
+}
+
+/// "decompressed gzip stream", ... (for limit messages).
+fn decompressed_noun(codec: Codec) -> &'static str {
+    match codec {
+        Codec::Gzip => "decompressed gzip stream",
+        Codec::Zstd => "decompressed zstd stream",
+        Codec::Bzip2 => "decompressed bzip2 stream",
+        Codec::Xz => "decompressed xz stream",
     }
 }
 
@@ -283,6 +294,8 @@ enum Stop {
 /// bytes before the error. The parser then meets the error right after them.
 struct LimitedReader<'b, R> {
     inner: R,
+    /// What the bytes are ("tar member"), for messages.
+    what: &'static str,
     /// Bytes returned so far.
     produced: u64,
     max_bytes: u64,
@@ -301,9 +314,10 @@ struct LimitedReader<'b, R> {
 }
 
 impl<'b, R: Read> LimitedReader<'b, R> {
-    fn new(inner: R, max_bytes: u64) -> Self {
+    fn new(inner: R, what: &'static str, max_bytes: u64) -> Self {
         LimitedReader {
             inner,
+            what,
             produced: 0,
             max_bytes,
             expected: None,
@@ -355,8 +369,8 @@ impl<'b, R: Read> LimitedReader<'b, R> {
     fn check(&mut self, n: u64) -> Result<(), io::Error> {
         if self.produced.saturating_add(n) > self.max_bytes {
             let reason = format!(
-                "member larger than max_member_bytes ({} bytes)",
-                self.max_bytes
+                "{} larger than max_member_bytes ({} bytes)",
+                self.what, self.max_bytes
             );
             return Err(self.limit(Stop::MemberLimit, reason));
         }
@@ -384,6 +398,16 @@ impl<'b, R: Read> LimitedReader<'b, R> {
                 self.fail(err)
             }
             _ => Ok(0),
+        }
+    }
+
+    /// Reads the member through this reader; reports a held-back error the
+    /// parser never met (it stopped reading first), so that it is reported
+    /// exactly once.
+    fn read_member(&mut self, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
+        member::read_member(self, loc, depth, cx);
+        if let Some(err) = self.deferred.take() {
+            cx.read_failed(loc, self.produced, &err);
         }
     }
 
@@ -560,9 +584,13 @@ fn read_tar_entry<R: Read>(
         EntryType::Regular if name.ends_with('/') && entry.size() == 0 => EntryOutcome::Skipped,
         EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
             let size = entry.size();
-            let mut limited =
-                LimitedReader::new(&mut *entry, cx.options.limits.max_member_bytes).expecting(size);
-            member::read_member(&mut limited, &member, depth, cx);
+            let mut limited = LimitedReader::new(
+                &mut *entry,
+                "tar member",
+                cx.options.limits.max_member_bytes,
+            )
+            .expecting(size);
+            limited.read_member(&member, depth, cx);
             match limited.stop {
                 Some(Stop::Inner | Stop::Truncated) => EntryOutcome::StreamBroken,
                 _ => EntryOutcome::Member,
@@ -740,10 +768,10 @@ fn read_zip_member(
     cx: &mut ReadContext<'_>,
 ) -> Option<Stop> {
     let limits = cx.options.limits;
-    let mut limited = LimitedReader::new(file, limits.max_member_bytes)
+    let mut limited = LimitedReader::new(file, "decompressed zip member", limits.max_member_bytes)
         .charging(cx.input_budget, limits.max_input_bytes)
         .with_ratio(ratio.clone());
-    member::read_member(&mut limited, member, depth, cx);
+    limited.read_member(member, depth, cx);
     limited.stop
 }
 
@@ -1172,6 +1200,23 @@ mod tests {
         assert_eq!(out.errors[0].kind, ErrorKind::Corrupt);
     }
 
+    #[test]
+    fn error_after_a_complete_tar_is_still_reported() {
+        let tar = tar_files(&[("a.txt", b"alpha"), ("b.txt", b"beta")]);
+        let gz = gzip(&tar);
+        // Without its trailer (CRC and size) the gzip stream is truncated, but
+        // the tar inside is whole: its members arrive, then the error.
+        let out = ingest_bytes("cut.tar.gz", &gz[..gz.len() - 8], &IngestOptions::default());
+        assert_eq!(
+            records(&out),
+            vec![(Some("a.txt"), 0, "alpha"), (Some("b.txt"), 0, "beta")]
+        );
+        assert_eq!(
+            errors(&out),
+            vec![(None, tar.len() as u64, ErrorKind::Corrupt)]
+        );
+    }
+
     /// Where each entry's data starts in a zip.
     fn zip_data_starts(bytes: &[u8]) -> Vec<u64> {
         let mut archive = ZipArchive::new(Cursor::new(bytes)).unwrap();
@@ -1380,7 +1425,8 @@ mod tests {
         let out = ingest_bytes("big.gz", &gzip(&varied_text(2000)), &options);
         assert_eq!(records(&out), vec![]);
         assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Limit)]);
-        assert!(reason(&out, 0).contains("max_member_bytes (4096 bytes)"));
+        assert!(reason(&out, 0)
+            .contains("decompressed gzip stream larger than max_member_bytes (4096 bytes)"));
 
         // In a plain tar, only the big member is skipped.
         let big = varied_text(1000);
@@ -1388,6 +1434,7 @@ mod tests {
         let out = ingest_bytes("mixed.tar", &tar, &options);
         assert_eq!(records(&out), vec![(Some("small.txt"), 0, "small")]);
         assert_eq!(errors(&out), vec![(Some("big.txt"), 0, ErrorKind::Limit)]);
+        assert!(reason(&out, 0).contains("tar member larger than max_member_bytes (4096 bytes)"));
     }
 
     #[test]
