@@ -24,7 +24,7 @@ use zip::ZipArchive;
 
 use super::member::{self, ByteBudget, ReadContext, READ_BUFFER_BYTES};
 use super::sniff::Codec;
-use super::{ErrorKind, Limits, Location, SNIFF_BYTES};
+use super::{ErrorKind, Limits, Location};
 
 /// Most memory the xz decoder may use (mostly its dictionary; `xz -9` needs
 /// 65 MiB). Streams that need more fail as corrupt.
@@ -287,11 +287,6 @@ enum Stop {
 /// limit is an error (a [`member::limit_error`]) returned once the bytes up to
 /// the limit were read, and repeated on later reads; `stop` says what stopped
 /// the reader.
-///
-/// An error within the first [`SNIFF_BYTES`] (after some data) is held back
-/// for one read, which returns end of stream: [`member::read_member`] reads
-/// that much to sniff the format, and a failed read there would lose the good
-/// bytes before the error. The parser then meets the error right after them.
 struct LimitedReader<'b, R> {
     inner: R,
     /// What the bytes are ("tar member"), for messages.
@@ -307,10 +302,6 @@ struct LimitedReader<'b, R> {
     stop: Option<Stop>,
     /// The limit that was hit, repeated on later reads.
     limit_hit: Option<String>,
-    /// An error held back for the next read.
-    deferred: Option<io::Error>,
-    /// Whether an error was already held back (it is done once).
-    deferral_used: bool,
 }
 
 impl<'b, R: Read> LimitedReader<'b, R> {
@@ -325,8 +316,6 @@ impl<'b, R: Read> LimitedReader<'b, R> {
             ratio: None,
             stop: None,
             limit_hit: None,
-            deferred: None,
-            deferral_used: false,
         }
     }
 
@@ -395,39 +384,20 @@ impl<'b, R: Read> LimitedReader<'b, R> {
                     io::ErrorKind::UnexpectedEof,
                     format!("data cut short after {} of {expected} bytes", self.produced),
                 );
-                self.fail(err)
+                Err(err)
             }
             _ => Ok(0),
         }
     }
 
-    /// Reads the member through this reader; reports a held-back error the
-    /// parser never met (it stopped reading first), so that it is reported
-    /// exactly once.
+    /// Reads the member through this reader.
     fn read_member(&mut self, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
         member::read_member(self, loc, depth, cx);
-        if let Some(err) = self.deferred.take() {
-            cx.read_failed(loc, self.produced, &err);
-        }
-    }
-
-    /// Returns `err`, or holds it back for one read (see the type's doc).
-    fn fail(&mut self, err: io::Error) -> io::Result<usize> {
-        let in_prefix = self.produced > 0 && self.produced < SNIFF_BYTES as u64;
-        if in_prefix && !self.deferral_used {
-            self.deferral_used = true;
-            self.deferred = Some(err);
-            return Ok(0);
-        }
-        Err(err)
     }
 }
 
 impl<R: Read> Read for LimitedReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(err) = self.deferred.take() {
-            return Err(err);
-        }
         if let Some(reason) = &self.limit_hit {
             return Err(member::limit_error(reason.clone()));
         }
@@ -443,11 +413,11 @@ impl<R: Read> Read for LimitedReader<'_, R> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
             Err(e) => {
                 self.stop = Some(Stop::Inner);
-                return self.fail(e);
+                return Err(e);
             }
         };
         if let Err(e) = self.check(n as u64) {
-            return self.fail(e);
+            return Err(e);
         }
         self.produced += n as u64;
         Ok(n)

@@ -170,16 +170,37 @@ pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
 
 /// Fills `buf` as far as the stream allows; returns the bytes read.
 pub fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    match fill_prefix(reader, buf) {
+        (n, None) => Ok(n),
+        (_, Some(err)) => Err(err),
+    }
+}
+
+/// Fills `buf` as far as the stream allows; returns the bytes read and the
+/// error that stopped it early, if any.
+fn fill_prefix(reader: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     let mut filled = 0;
     while filled < buf.len() {
         match reader.read(&mut buf[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (filled, Some(e)),
         }
     }
-    Ok(filled)
+    (filled, None)
+}
+
+/// A stream whose next read fails with the error it holds (then it is empty).
+struct FailedRead(Option<io::Error>);
+
+impl Read for FailedRead {
+    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(err) => Err(err),
+            None => Ok(0),
+        }
+    }
 }
 
 /// Reads one member (or a whole plain file) from `reader`. `depth` is the
@@ -188,17 +209,41 @@ pub fn read_member(reader: &mut dyn Read, loc: &Location, depth: usize, cx: &mut
     if cx.sink.is_stopped() {
         return;
     }
+    // A read that fails after some bytes still lets those bytes be sniffed
+    // and parsed; the parser then meets the error right after them.
     let mut prefix = vec![0u8; SNIFF_BYTES];
-    let n = match read_up_to(reader, &mut prefix) {
-        Ok(n) => n,
-        Err(e) => {
-            cx.read_failed(loc, 0, &e);
-            return;
-        }
-    };
+    let (n, failure) = fill_prefix(reader, &mut prefix);
+    if let (0, Some(err)) = (n, &failure) {
+        cx.read_failed(loc, 0, err);
+        return;
+    }
     prefix.truncate(n);
     let sniffed = sniff::sniff(&prefix, cx.options.format);
-    let mut stream = io::Cursor::new(prefix).chain(reader);
+    let mut failed = FailedRead(failure);
+    {
+        let rest: &mut dyn Read = if failed.0.is_some() {
+            &mut failed
+        } else {
+            reader
+        };
+        let mut stream = io::Cursor::new(prefix).chain(rest);
+        dispatch(sniffed, &mut stream, loc, depth, cx);
+    }
+    // A failure right after the sniffed bytes that the parser never met (it
+    // had all it needed, e.g. a complete tar) is still reported.
+    if let Some(err) = failed.0.take() {
+        cx.read_failed(loc, n as u64, &err);
+    }
+}
+
+/// Hands a sniffed member to its container reader or parser.
+fn dispatch(
+    sniffed: Sniffed,
+    stream: &mut dyn Read,
+    loc: &Location,
+    depth: usize,
+    cx: &mut ReadContext<'_>,
+) {
     let enter = |cx: &mut ReadContext<'_>| {
         if depth + 1 > cx.options.limits.max_depth {
             cx.error(
@@ -227,21 +272,21 @@ pub fn read_member(reader: &mut dyn Read, loc: &Location, depth: usize, cx: &mut
         ),
         Sniffed::Compressed(codec) => {
             if enter(cx) {
-                container::read_compressed(codec, &mut stream, loc, depth + 1, cx);
+                container::read_compressed(codec, stream, loc, depth + 1, cx);
             }
         }
         Sniffed::Tar => {
             if enter(cx) {
-                container::read_tar(&mut stream, loc, depth + 1, cx);
+                container::read_tar(stream, loc, depth + 1, cx);
             }
         }
         Sniffed::Zip => {
             if enter(cx) {
-                container::read_zip_stream(&mut stream, loc, depth + 1, cx);
+                container::read_zip_stream(stream, loc, depth + 1, cx);
             }
         }
         Sniffed::Format(format @ (Format::Parquet | Format::Arrow)) => {
-            columnar::read_buffered(&mut stream, format, loc, cx);
+            columnar::read_buffered(stream, format, loc, cx);
         }
         Sniffed::Format(format) => {
             let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, stream);

@@ -90,11 +90,17 @@ pub fn codec(prefix: &[u8]) -> Option<Codec> {
     }
 }
 
-/// Whether `prefix` starts with a tar header: the `ustar` magic, or an old
-/// (v7) header whose checksum is right.
+/// Whether `prefix` starts with a tar header: the `ustar` magic, an old (v7)
+/// header whose checksum is right, or the end marker of an empty archive.
 pub fn is_tar(prefix: &[u8]) -> bool {
     if prefix.len() < 512 {
         return false;
+    }
+    // An empty archive is only its end marker: zero blocks, padded to at most
+    // one 10 KiB record. (More zeros than that are junk, not a tar.)
+    let whole_record = (1024..=10240).contains(&prefix.len()) && prefix.len() % 512 == 0;
+    if whole_record && prefix.iter().all(|&b| b == 0) {
+        return true;
     }
     let header = &prefix[..512];
     if &header[257..262] == b"ustar" {
@@ -255,6 +261,9 @@ mod tests {
         header[0] = b'b';
         assert!(!is_tar(&header));
         assert!(!is_tar(&[b'x'; 600]));
+        assert!(is_tar(&[0; 10240]));
+        assert!(!is_tar(&[0; 600]));
+        assert!(!is_tar(&[0; 65536]));
     }
 
     #[test]
@@ -283,7 +292,7 @@ mod tests {
         assert_eq!(sniff(b"PAR1....", auto), Sniffed::Format(Format::Parquet));
         assert_eq!(sniff(b"ARROW1\0\0", auto), Sniffed::Format(Format::Arrow));
         assert_eq!(
-            sniff(b"text\0more", auto),
+            sniff(b"some text with a stray \0 NUL byte in it", auto),
             Sniffed::Format(Format::PlainText)
         );
         assert_eq!(sniff(b"\x01\x02\x03 junk", auto), Sniffed::Binary(0));
