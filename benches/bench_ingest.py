@@ -75,7 +75,9 @@ def write_corpus(size_mb: int, file_mb: int, seed: int) -> dict[str, list[Path]]
     rng = random.Random(seed)
     # A pool of distinct dump pages; files are pages drawn from it.
     pages = [
-        sample_dumps.generate_dump(rng, 150, layout=sample_dumps.LAYOUTS[i % 2], glued_title=i % 3 == 0)
+        sample_dumps.generate_dump(
+            rng, 150, layout=sample_dumps.LAYOUTS[i % 2], glued_title=i % 3 == 0
+        )
         for i in range(48)
     ]
     names: dict[str, list[str]] = {"plain": [], "gz": [], "zst": []}

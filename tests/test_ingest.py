@@ -37,7 +37,15 @@ def test_seed_dumps_parse_exactly(seeds_dir: Path) -> None:
     result = thresher.ingest(seeds_dir)
     assert result.errors.height == 0, result.errors
     records = result.records
-    assert records.columns[:7] == ["doc_id", "source", "member", "offset", "format", "title", "text"]
+    assert records.columns[:7] == [
+        "doc_id",
+        "source",
+        "member",
+        "offset",
+        "format",
+        "title",
+        "text",
+    ]
     assert records["doc_id"].to_list() == list(range(records.height))
     assert set(records["format"]) == {"paper_listing"}
     files = sorted(seeds_dir.glob("*.txt"))

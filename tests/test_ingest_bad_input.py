@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from archive_builders import compress, jsonl_bytes, tar_bytes, zip_bytes
+from archive_builders import compress, tar_bytes, zip_bytes
 
 import thresher
 
@@ -125,7 +125,13 @@ def test_nul_bytes_and_binary_junk(tmp_path: Path) -> None:
         ("lines.txt", None, "other line"),
         ("packed.tar", "ok.txt", GOOD.decode()),
     ]
-    by_source = dict(zip(result.errors["source"].map_elements(os.path.basename, pl.String), result.errors["kind"], strict=False))
+    by_source = dict(
+        zip(
+            result.errors["source"].map_elements(os.path.basename, pl.String),
+            result.errors["kind"],
+            strict=False,
+        )
+    )
     assert by_source["nul.txt"] == "binary"
     assert by_source["lines.txt"] == "binary"
     assert by_source["packed.tar"] == "binary"

@@ -66,7 +66,12 @@ def test_nested_archives_keep_their_path(tmp_path: Path) -> None:
     assert rows(result.records, "member", "offset", "format", "text") == [
         ("inner.tar.zst!/inner.zip!/deep/x.txt", 0, "text", "deepest words"),
         ("inner.tar.zst!/inner.zip!/rows.jsonl.gz", 0, "jsonl", "json one"),
-        ("inner.tar.zst!/inner.zip!/rows.jsonl.gz", len(jsonl.splitlines()[0]) + 1, "jsonl", "json two"),
+        (
+            "inner.tar.zst!/inner.zip!/rows.jsonl.gz",
+            len(jsonl.splitlines()[0]) + 1,
+            "jsonl",
+            "json two",
+        ),
         ("inner.tar.zst!/plain.txt", 0, "text", "middle words"),
         ("top.txt", 0, "text", "top words"),
     ]
@@ -201,8 +206,14 @@ def test_columnar_files_on_disk_and_in_archives(
         (1, fmt, "11", None, "row one"),
         (2, fmt, "12", "t2", "row two"),
     ]
-    assert rows(r.filter(pl.col("member").is_null()), "offset", "format", "id", "title", "text") == expected
-    assert rows(r.filter(pl.col("member") == name), "offset", "format", "id", "title", "text") == expected
+    assert (
+        rows(r.filter(pl.col("member").is_null()), "offset", "format", "id", "title", "text")
+        == expected
+    )
+    assert (
+        rows(r.filter(pl.col("member") == name), "offset", "format", "id", "title", "text")
+        == expected
+    )
     assert json.loads(r["meta"][0]) == {"lang": "en", "score": 1.5}
     assert json.loads(r["meta"][2]) == {"lang": None, "score": 2.0}
 

@@ -203,7 +203,8 @@ class Scan:
 
     @property
     def progress(self) -> dict[str, int]:
-        """Live counters: ``files_total``, ``files_done``, ``bytes_done``, ``records``, ``errors``."""
+        """Live counters: ``files_total``, ``files_done``, ``bytes_done``,
+        ``records`` and ``errors`` (kept once the scan has ended)."""
         return self._inner.progress()
 
     def close(self) -> None:

@@ -9,6 +9,9 @@
 //!
 //! Inputs that once crashed a parser are kept as regression cases at the end.
 
+// Test code: building the seed inputs may panic on a broken writer.
+#![allow(clippy::expect_used)]
+
 use std::io::Write;
 use std::sync::Arc;
 

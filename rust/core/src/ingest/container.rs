@@ -416,9 +416,7 @@ impl<R: Read> Read for LimitedReader<'_, R> {
                 return Err(e);
             }
         };
-        if let Err(e) = self.check(n as u64) {
-            return Err(e);
-        }
+        self.check(n as u64)?;
         self.produced += n as u64;
         Ok(n)
     }

@@ -98,7 +98,7 @@ pub fn is_tar(prefix: &[u8]) -> bool {
     }
     // An empty archive is only its end marker: zero blocks, padded to at most
     // one 10 KiB record. (More zeros than that are junk, not a tar.)
-    let whole_record = (1024..=10240).contains(&prefix.len()) && prefix.len() % 512 == 0;
+    let whole_record = (1024..=10240).contains(&prefix.len()) && prefix.len().is_multiple_of(512);
     if whole_record && prefix.iter().all(|&b| b == 0) {
         return true;
     }
