@@ -217,6 +217,13 @@ fn generate(target: usize) -> (Vec<u8>, u64) {
     (out, papers)
 }
 
+/// Nanoseconds this thread has run on a CPU (Linux), so that the figure
+/// holds on a busy machine too; `None` elsewhere.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
 fn main() {
     let mb: usize = std::env::var("PARSE_SPEED_MB")
         .ok()
@@ -242,11 +249,20 @@ fn main() {
             input_budget: &budget,
         };
         let mut reader: &[u8] = &dump;
+        let cpu_before = thread_cpu_ns();
         let started = Instant::now();
         paper_listing::read(&mut reader, &loc, &mut cx);
         let secs = started.elapsed().as_secs_f64();
+        let cpu = match (cpu_before, thread_cpu_ns()) {
+            (Some(a), Some(b)) if b > a => format!(
+                ", {:.0} MB/s of CPU time ({:.3} s)",
+                dump.len() as f64 / ((b - a) as f64 / 1e9) / 1e6,
+                (b - a) as f64 / 1e9
+            ),
+            _ => String::new(),
+        };
         println!(
-            "run {run}: {:.0} MB/s ({} bytes in {secs:.3} s), {} records, {} errors, {} text bytes",
+            "run {run}: {:.0} MB/s wall ({} bytes in {secs:.3} s){cpu}; {} records, {} errors, {} text bytes",
             dump.len() as f64 / secs / 1e6,
             dump.len(),
             sink.records,

@@ -558,16 +558,18 @@ impl Listing {
 
 /// Trim Unicode whitespace and stray BOMs from both ends.
 fn trim(s: &str) -> &str {
+    // Fast path: printable ASCII at both ends is neither whitespace nor a BOM.
+    let printable = |b: Option<&u8>| b.is_some_and(|&b| (0x21..0x7f).contains(&b));
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        return s;
+    }
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
 /// Shape and (approximate above a few hundred) character count of a line.
 fn shape_of(s: &str) -> (Shape, usize) {
-    // Cheap exits first: a line this long in bytes has > ABSTRACT_CHARS chars,
-    // and so has one whose first ABSTRACT_CHARS + 1 bytes are ASCII.
-    if s.len() > 4 * ABSTRACT_CHARS
-        || (s.len() > ABSTRACT_CHARS && s.as_bytes()[..=ABSTRACT_CHARS].is_ascii())
-    {
+    // Long lines are abstracts: counting the characters of a prefix is enough.
+    if s.len() > ABSTRACT_CHARS && has_more_chars(s.as_bytes(), ABSTRACT_CHARS) {
         return (Shape::Abstract, s.len());
     }
     let chars = if s.is_ascii() {
@@ -575,9 +577,6 @@ fn shape_of(s: &str) -> (Shape, usize) {
     } else {
         s.chars().count()
     };
-    if chars > ABSTRACT_CHARS {
-        return (Shape::Abstract, chars);
-    }
     let (breaks, ends_period) = sentence_stats(s);
     let ends = breaks + usize::from(ends_period);
     let shape = if (ends >= 2 && chars >= 60) || (ends_period && chars >= 150) {
@@ -588,6 +587,21 @@ fn shape_of(s: &str) -> (Shape, usize) {
         Shape::Title
     };
     (shape, chars)
+}
+
+/// Whether the UTF-8 text `b` has more than `n` characters. Scans only about
+/// `n` bytes when the text is mostly ASCII: a prefix of `k` bytes holds at
+/// least `k / 4` characters, so the count is topped up chunk by chunk.
+fn has_more_chars(b: &[u8], n: usize) -> bool {
+    let mut seen = 0; // Characters that start in b[..pos].
+    let mut pos = 0;
+    while seen <= n && pos < b.len() {
+        let end = b.len().min(pos + (n + 1 - seen));
+        // Every byte but a continuation byte (0b10xx_xxxx) starts a character.
+        seen += b[pos..end].iter().filter(|&&c| (c as i8) >= -0x40).count();
+        pos = end;
+    }
+    seen > n
 }
 
 /// Number of internal sentence breaks (`x. Y`, `x? Y`, `x! Y` where `x` ends

@@ -1479,3 +1479,21 @@ fn ingest_bytes_reads_a_listing() {
         .iter()
         .all(|r| r.format == Format::PaperListing && !r.invalid_utf8 && r.source == "dump.txt"));
 }
+
+#[test]
+fn character_counts_of_long_lines() {
+    for (text, more) in [
+        ("a".repeat(300), false),
+        ("a".repeat(301), true),
+        ("é".repeat(300), false),
+        ("é".repeat(301), true),
+        (format!("{}{}", "🚀".repeat(299), "ab"), true),
+        (format!("{}{}", "🚀".repeat(299), "a"), false),
+        (format!("{}{}", "a".repeat(299), "深".repeat(2)), true),
+    ] {
+        assert_eq!(has_more_chars(text.as_bytes(), 300), more, "{text}");
+        assert_eq!(text.chars().count() > 300, more);
+        let shape = shape_of(&text).0;
+        assert_eq!(shape == Shape::Abstract, more, "{text}");
+    }
+}
