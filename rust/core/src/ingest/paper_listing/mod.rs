@@ -569,7 +569,7 @@ fn trim(s: &str) -> &str {
 /// Shape and (approximate above a few hundred) character count of a line.
 fn shape_of(s: &str) -> (Shape, usize) {
     // Long lines are abstracts: counting the characters of a prefix is enough.
-    if s.len() > ABSTRACT_CHARS && has_more_chars(s.as_bytes(), ABSTRACT_CHARS) {
+    if s.len() > ABSTRACT_CHARS && has_more_chars(s, ABSTRACT_CHARS) {
         return (Shape::Abstract, s.len());
     }
     let chars = if s.is_ascii() {
@@ -589,16 +589,23 @@ fn shape_of(s: &str) -> (Shape, usize) {
     (shape, chars)
 }
 
-/// Whether the UTF-8 text `b` has more than `n` characters. Scans only about
-/// `n` bytes when the text is mostly ASCII: a prefix of `k` bytes holds at
-/// least `k / 4` characters, so the count is topped up chunk by chunk.
-fn has_more_chars(b: &[u8], n: usize) -> bool {
-    let mut seen = 0; // Characters that start in b[..pos].
+/// Whether `s` has more than `n` characters. Scans only about `n` bytes
+/// when the text is mostly ASCII: a prefix of `k` bytes holds at least `k / 4`
+/// characters, so the count is topped up chunk by chunk.
+fn has_more_chars(s: &str, n: usize) -> bool {
+    let mut seen = 0; // Characters in s[..pos].
     let mut pos = 0;
-    while seen <= n && pos < b.len() {
-        let end = b.len().min(pos + (n + 1 - seen));
-        // Every byte but a continuation byte (0b10xx_xxxx) starts a character.
-        seen += b[pos..end].iter().filter(|&&c| (c as i8) >= -0x40).count();
+    while seen <= n && pos < s.len() {
+        let mut end = s.len().min(pos + (n + 1 - seen));
+        while !s.is_char_boundary(end) {
+            end += 1;
+        }
+        let chunk = &s[pos..end];
+        seen += if chunk.is_ascii() {
+            chunk.len()
+        } else {
+            chunk.chars().count()
+        };
         pos = end;
     }
     seen > n
