@@ -37,14 +37,18 @@
 //!
 //! # Streaming
 //!
-//! [`read`] parses a member in blocks of whole lines (see [`stream`]), in
-//! memory bounded by the block size plus one line: classification state and
-//! the pending (short) title are carried from block to block, and a weak line
-//! that needs a look at the next content line waits for it in the pairing
-//! state, so the records and error rows are exactly those of [`parse`] on the
-//! whole text. The only difference: a line longer than
+//! [`read`] parses a member in blocks of whole lines (module `stream`), in
+//! memory bounded by the block size plus one line, whatever the size of the
+//! member. The classification state and the pending title (always short: a
+//! title or weak line has at most [`MAX_TITLE_CHARS`] + 50 characters) carry
+//! over from block to block, and a weak line that needs a look at the next
+//! content line waits for it in the pairing state rather than peeking, so
+//! the records and error rows are exactly those of [`parse`] on the whole
+//! text, with member byte offsets. The only difference: a line longer than
 //! [`super::Limits::max_record_bytes`] is reported as a `limit` row and
-//! skipped as if absent.
+//! skipped as if absent. A record is flagged `invalid_utf8` when its own
+//! title or abstract held invalid UTF-8 (one `invalid_utf8` row per invalid
+//! run, as for other formats).
 
 use std::borrow::Cow;
 use std::io::BufRead;

@@ -13,7 +13,10 @@
 //! whole member, and offsets are mapped back to member offsets through the
 //! block's [`Decoded`] and its base offset. The classification state and the
 //! pairing state (see [`Listing`]) carry over from block to block, so the
-//! events are those of the whole text.
+//! events are those of the whole text. Records, and rows of each kind, come
+//! in member order; the `invalid_utf8` rows of a block are reported when it
+//! is decoded, so they may come before an `unpaired` row for a title held
+//! over from an earlier block.
 
 use std::io::{self, BufRead};
 
