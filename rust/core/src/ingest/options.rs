@@ -55,7 +55,7 @@ pub struct Limits {
     pub max_depth: usize,
     /// Largest member that must be held in memory to be read because its
     /// format needs random access (a zip or Parquet file inside another
-    /// archive, a paper-listing dump).
+    /// archive); paper-listing dumps are streamed and need no such limit.
     pub max_buffered_bytes: u64,
 }
 

@@ -179,9 +179,11 @@ pub(super) const MONTHS: &[&str] = &[
 /// letter, so `Marble` is no month but a glued `14 MarGraph` is), optionally
 /// with a trailing `.`.
 pub(super) fn month_len(b: &[u8]) -> Option<usize> {
+    let first = b.first()?.to_ascii_lowercase();
     let n = MONTHS.iter().find_map(|m| {
         let n = m.len();
-        (b.len() >= n
+        (m.as_bytes().first() == Some(&first)
+            && b.len() >= n
             && b[..n].eq_ignore_ascii_case(m.as_bytes())
             && !b.get(n).is_some_and(u8::is_ascii_lowercase))
         .then_some(n)
@@ -307,9 +309,17 @@ pub(super) fn one_glued_prefix(s: &str) -> usize {
             return n;
         }
     }
+    let Some(first) = s.as_bytes().first().map(u8::to_ascii_lowercase) else {
+        return 0;
+    };
     let mut best = 0;
     for &(p, glue) in BOILERPLATE {
-        if glue && p.len() > best && starts_with_ci(s, p) && ok(p.len()) {
+        if glue
+            && p.as_bytes().first() == Some(&first)
+            && p.len() > best
+            && starts_with_ci(s, p)
+            && ok(p.len())
+        {
             best = p.len();
         }
     }

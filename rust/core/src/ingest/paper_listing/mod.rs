@@ -34,14 +34,29 @@
 //! `newAttention ...`) are split only in header position (before any
 //! abstract-like line) or right after a boilerplate line, and only at a
 //! plausible word boundary, so `Subscriber Churn ...` is never mangled.
+//!
+//! # Streaming
+//!
+//! [`read`] parses a member in blocks of whole lines (module `stream`), in
+//! memory bounded by the block size plus one line, whatever the size of the
+//! member. The classification state and the pending title (always short: a
+//! title or weak line has at most [`MAX_TITLE_CHARS`] + 50 characters) carry
+//! over from block to block, and a weak line that needs a look at the next
+//! content line waits for it in the pairing state rather than peeking, so
+//! the records and error rows are exactly those of [`parse`] on the whole
+//! text, with member byte offsets. The only difference: a line longer than
+//! [`super::Limits::max_record_bytes`] is reported as a `limit` row and
+//! skipped as if absent. A record is flagged `invalid_utf8` when its own
+//! title or abstract held invalid UTF-8 (one `invalid_utf8` row per invalid
+//! run, as for other formats).
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use memchr::{memchr, memchr3, memchr_iter};
 
-use super::decode::Decoded;
-use super::member::{read_bounded, ReadContext};
-use super::{ErrorKind, Format, Location};
+use super::member::ReadContext;
+use super::Location;
 
 /// Reason reported for an abstract-like line with no title before it.
 pub const REASON_NO_TITLE: &str = "abstract without a title";
@@ -60,6 +75,7 @@ pub const MAX_TITLE_CHARS: usize = 250;
 const ABSTRACT_CHARS: usize = MAX_TITLE_CHARS + 50;
 
 mod boilerplate;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -100,61 +116,38 @@ pub struct ParsedListing {
     pub unpaired: Vec<Unpaired>,
 }
 
-/// Reads a paper-listing dump from a stream (held in memory up to
-/// `max_buffered_bytes`): one record per paper, one error row per unpaired line.
+/// Bytes parsed at a time by [`read`] (blocks end at a line end).
+const BLOCK_BYTES: usize = 4 << 20;
+
+/// Reads a paper-listing dump from a stream, in blocks of whole lines: one
+/// record per paper, one error row per unpaired line, one `limit` row per
+/// line longer than `max_record_bytes` (skipped), and the same records and
+/// rows as [`parse`] on the whole text otherwise.
 pub fn read(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
-    let limit = cx.options.limits.max_buffered_bytes;
-    let (bytes, more) = match read_bounded(reader, limit) {
-        Ok(read) => read,
-        Err(e) => {
-            cx.read_failed(loc, 0, &e);
-            return;
-        }
-    };
-    if more {
-        cx.error(
-            loc,
-            0,
-            ErrorKind::Limit,
-            format!("paper-listing dump longer than max_buffered_bytes ({limit} bytes); not read"),
-        );
-        return;
-    }
-    let decoded = Decoded::new(&bytes);
-    let lossy = cx.report_invalid_utf8(loc, 0, &decoded);
-    let parsed = parse(decoded.text());
-    if parsed.papers.is_empty() && parsed.unpaired.is_empty() {
-        let reason = format!("empty {}: no papers", loc.noun());
-        cx.error(loc, 0, ErrorKind::Empty, reason);
-    }
-    for paper in parsed.papers {
-        let offset = decoded.original_offset(paper.offset as usize) as u64;
-        let mut record = loc.record(offset, Format::PaperListing, paper.text);
-        record.title = Some(paper.title);
-        record.invalid_utf8 = lossy;
-        cx.sink.record(record);
-    }
-    for line in parsed.unpaired {
-        let offset = decoded.original_offset(line.offset as usize) as u64;
-        cx.error(loc, offset, ErrorKind::Unpaired, line.reason);
-    }
+    stream::read_blocks(reader, loc, cx, BLOCK_BYTES);
 }
 
 /// Parse a dump that is already valid UTF-8.
 pub fn parse(dump: &str) -> ParsedListing {
     let mut out = ParsedListing::default();
-    let mut lines = ContentLines::new(dump);
-    pair_lines(&mut lines, |ev| match ev {
-        Event::Paper { title, text } => out.papers.push(Paper {
-            offset: title.offset as u64,
-            title: title.text.to_owned(),
-            text: text.text.to_owned(),
-        }),
-        Event::Unpaired { line, reason } => out.unpaired.push(Unpaired {
-            offset: line.offset as u64,
-            reason: reason.to_owned(),
-        }),
-    });
+    let mut emit = |ev: Event<'_>| {
+        match ev {
+            Event::Paper { title, text, .. } => out.papers.push(Paper {
+                offset: title.offset,
+                title: title.text,
+                text: text.into_owned(),
+            }),
+            Event::Unpaired { offset, reason } => out.unpaired.push(Unpaired {
+                offset,
+                reason: reason.to_owned(),
+            }),
+            Event::TooLong { .. } => {}
+        }
+        true
+    };
+    let mut listing = Listing::new(usize::MAX);
+    listing.feed(dump, &InText, &mut emit);
+    listing.finish(&mut emit);
     out
 }
 
@@ -173,24 +166,30 @@ pub fn looks_like_listing(sample: &str) -> bool {
             None => sample,
         },
     };
-    let mut lines = ContentLines::new(sample);
     let mut pairs = 0usize;
     let mut content = 0usize;
-    pair_lines(&mut lines, |ev| match ev {
-        Event::Paper { title, text } => {
-            content += 2;
-            if plausible_pair(title.text, text.text) {
-                pairs += 1;
+    let mut emit = |ev: Event<'_>| {
+        match ev {
+            Event::Paper { title, text, .. } => {
+                content += 2;
+                if plausible_pair(&title.text, &text) {
+                    pairs += 1;
+                }
             }
+            Event::Unpaired { .. } => content += 1,
+            Event::TooLong { .. } => {}
         }
-        Event::Unpaired { .. } => content += 1,
-    });
-    let boiler = lines.boilerplate;
+        true
+    };
+    let mut listing = Listing::new(usize::MAX);
+    listing.feed(sample, &InText, &mut emit);
+    listing.finish(&mut emit);
+    let boiler = listing.lines.boilerplate;
     let total = content + boiler;
     if total == 0 || pairs == 0 {
         return false;
     }
-    if lines.distinctive_header {
+    if listing.lines.distinctive_header {
         return true;
     }
     pairs >= 2 && (2 * pairs + boiler) * 10 >= total * 6
@@ -225,9 +224,10 @@ enum Shape {
     Weak,
 }
 
-/// A trimmed, classified, non-boilerplate line.
+/// A trimmed, classified, non-boilerplate line of the text being fed.
 #[derive(Debug, Clone, Copy)]
 struct Line<'a> {
+    /// Offset in the text being fed.
     offset: usize,
     text: &'a str,
     shape: Shape,
@@ -237,10 +237,10 @@ struct Line<'a> {
     in_header: bool,
 }
 
-/// Iterator over the content lines of a dump; counts what it skips.
-struct ContentLines<'a> {
-    dump: &'a str,
-    pos: usize,
+/// Classifies trimmed lines one after the other; the state it carries from
+/// line to line (and from block to block) is small.
+#[derive(Debug)]
+struct ContentLines {
     /// The previous non-blank line was boilerplate (or there was none yet).
     after_boilerplate: bool,
     /// An abstract-like line has been seen.
@@ -249,57 +249,21 @@ struct ContentLines<'a> {
     boilerplate: usize,
     /// A distinctive header phrase of the site was seen.
     distinctive_header: bool,
-    /// A peeked line.
-    peeked: Option<Option<Line<'a>>>,
 }
 
-impl<'a> ContentLines<'a> {
-    fn new(dump: &'a str) -> Self {
-        let pos = if dump.starts_with('\u{feff}') { 3 } else { 0 };
+impl ContentLines {
+    fn new() -> Self {
         ContentLines {
-            dump,
-            pos,
             after_boilerplate: true,
             seen_abstract: false,
             boilerplate: 0,
             distinctive_header: false,
-            peeked: None,
         }
-    }
-
-    fn peek(&mut self) -> Option<&Line<'a>> {
-        if self.peeked.is_none() {
-            let next = self.advance();
-            self.peeked = Some(next);
-        }
-        self.peeked.as_ref().and_then(|p| p.as_ref())
-    }
-
-    fn advance(&mut self) -> Option<Line<'a>> {
-        let bytes = self.dump.as_bytes();
-        while self.pos < bytes.len() {
-            let start = self.pos;
-            let end = match memchr(b'\n', &bytes[start..]) {
-                Some(i) => start + i,
-                None => bytes.len(),
-            };
-            self.pos = end + 1;
-            let raw = &self.dump[start..end];
-            let text = trim(raw);
-            if text.is_empty() {
-                continue;
-            }
-            let offset = start + (text.as_ptr() as usize - raw.as_ptr() as usize);
-            if let Some(line) = self.classify(offset, text) {
-                return Some(line);
-            }
-        }
-        self.pos = bytes.len();
-        None
     }
 
     /// Classify one trimmed non-empty line; `None` for boilerplate.
-    fn classify(&mut self, offset: usize, text: &'a str) -> Option<Line<'a>> {
+    fn classify<'a>(&mut self, offset: usize, text: &'a str) -> Option<Line<'a>> {
+        // Boilerplate lines are short, or have no letter or digit at all.
         if is_boilerplate_line(text) {
             self.note_boilerplate(text);
             return None;
@@ -351,96 +315,272 @@ impl<'a> ContentLines<'a> {
     }
 }
 
-impl<'a> Iterator for ContentLines<'a> {
-    type Item = Line<'a>;
+/// Where the text being fed sits in the member: maps its offsets to member
+/// offsets and tells where invalid UTF-8 was replaced.
+trait Placement {
+    /// Member offset of offset `at` in the text.
+    fn offset(&self, at: usize) -> u64;
+    /// Whether `[start, end)` of the text holds a replaced invalid sequence.
+    fn invalid(&self, start: usize, end: usize) -> bool;
+}
 
-    fn next(&mut self) -> Option<Line<'a>> {
-        match self.peeked.take() {
-            Some(p) => p,
-            None => self.advance(),
-        }
+/// The text is the whole dump and valid UTF-8 ([`parse`]).
+struct InText;
+
+impl Placement for InText {
+    fn offset(&self, at: usize) -> u64 {
+        at as u64
     }
+
+    fn invalid(&self, _start: usize, _end: usize) -> bool {
+        false
+    }
+}
+
+/// A short content line kept by the pairing pass (a title, or a weak line
+/// waiting for the next content line), owned so that it can outlive the
+/// block it came from.
+#[derive(Debug)]
+struct Held {
+    /// Member offset of the first byte of the trimmed line.
+    offset: u64,
+    text: String,
+    chars: usize,
+    in_header: bool,
+    /// The line holds replaced invalid UTF-8.
+    invalid: bool,
 }
 
 /// Output of the pairing pass.
 enum Event<'a> {
+    /// A paper: its title and its abstract; `invalid` when either holds
+    /// replaced invalid UTF-8.
     Paper {
-        title: Line<'a>,
-        text: Line<'a>,
+        title: Held,
+        text: Cow<'a, str>,
+        invalid: bool,
     },
-    Unpaired {
-        line: Line<'a>,
-        reason: &'static str,
-    },
+    /// A content line that could not be paired, at its member offset.
+    Unpaired { offset: u64, reason: &'static str },
+    /// A line longer than the line limit, at its member offset; skipped.
+    TooLong { offset: u64 },
 }
 
-fn unpaired_title(line: Line<'_>) -> Event<'_> {
+fn unpaired_title<'a>(line: &Held) -> Event<'a> {
     let reason = if line.in_header {
         REASON_HEADER
     } else {
         REASON_NO_ABSTRACT
     };
-    Event::Unpaired { line, reason }
+    Event::Unpaired {
+        offset: line.offset,
+        reason,
+    }
 }
 
-/// The pairing pass (see the module docs).
-fn pair_lines<'a>(lines: &mut ContentLines<'a>, mut emit: impl FnMut(Event<'a>)) {
-    let mut pending: Option<Line<'a>> = None;
-    while let Some(line) = lines.next() {
-        match line.shape {
-            Shape::Abstract => match pending.take() {
-                Some(title) => emit(Event::Paper { title, text: line }),
-                None => emit(Event::Unpaired {
-                    line,
-                    reason: REASON_NO_TITLE,
-                }),
-            },
-            Shape::Title => {
-                if let Some(p) = pending.replace(line) {
-                    emit(unpaired_title(p));
+/// What the pairing pass is waiting on.
+#[derive(Debug, Default)]
+enum Pending {
+    #[default]
+    Nothing,
+    /// A title waiting for its abstract.
+    Title(Held),
+    /// A title followed by a weak line, waiting for the next content line:
+    /// the weak line is the title's abstract unless that line is an abstract.
+    TitleThenWeak(Held, Held),
+}
+
+/// The pairing pass (see the module docs), fed one content line at a time.
+/// An `emit` callback returns false to stop; the pass then returns false.
+#[derive(Debug, Default)]
+struct Pairer {
+    pending: Pending,
+}
+
+impl Pairer {
+    fn push<'a>(
+        &mut self,
+        line: Line<'a>,
+        place: &impl Placement,
+        emit: &mut impl FnMut(Event<'a>) -> bool,
+    ) -> bool {
+        let pending = match std::mem::take(&mut self.pending) {
+            Pending::TitleThenWeak(title, weak) => {
+                if !self.decide_weak(title, weak, line.shape == Shape::Abstract, emit) {
+                    return false;
                 }
+                std::mem::take(&mut self.pending)
             }
-            Shape::Weak => match pending.take() {
-                None => pending = Some(line),
-                Some(title) => {
-                    let next_is_abstract =
-                        matches!(lines.peek(), Some(n) if n.shape == Shape::Abstract);
-                    if !next_is_abstract && line.chars > title.chars {
-                        emit(Event::Paper { title, text: line });
-                    } else {
-                        emit(unpaired_title(title));
-                        pending = Some(line);
-                    }
-                }
-            },
+            other => other,
+        };
+        let hold = |line: &Line<'a>| Held {
+            offset: place.offset(line.offset),
+            text: line.text.to_owned(),
+            chars: line.chars,
+            in_header: line.in_header,
+            invalid: place.invalid(line.offset, line.offset + line.text.len()),
+        };
+        match (line.shape, pending) {
+            (Shape::Abstract, Pending::Title(title)) => {
+                let invalid =
+                    title.invalid || place.invalid(line.offset, line.offset + line.text.len());
+                emit(Event::Paper {
+                    title,
+                    text: Cow::Borrowed(line.text),
+                    invalid,
+                })
+            }
+            (Shape::Abstract, _) => emit(Event::Unpaired {
+                offset: place.offset(line.offset),
+                reason: REASON_NO_TITLE,
+            }),
+            (Shape::Title, Pending::Title(old)) => {
+                self.pending = Pending::Title(hold(&line));
+                emit(unpaired_title(&old))
+            }
+            (Shape::Weak, Pending::Title(title)) => {
+                self.pending = Pending::TitleThenWeak(title, hold(&line));
+                true
+            }
+            (Shape::Title | Shape::Weak, _) => {
+                self.pending = Pending::Title(hold(&line));
+                true
+            }
         }
     }
-    if let Some(p) = pending {
-        emit(unpaired_title(p));
+
+    /// A weak line after a pending title is its abstract when it is longer
+    /// than the title and the next content line is not an abstract;
+    /// otherwise the title is unpaired and the weak line becomes pending.
+    fn decide_weak<'a>(
+        &mut self,
+        title: Held,
+        weak: Held,
+        next_is_abstract: bool,
+        emit: &mut impl FnMut(Event<'a>) -> bool,
+    ) -> bool {
+        if !next_is_abstract && weak.chars > title.chars {
+            let invalid = title.invalid || weak.invalid;
+            emit(Event::Paper {
+                title,
+                text: Cow::Owned(weak.text),
+                invalid,
+            })
+        } else {
+            let go = emit(unpaired_title(&title));
+            self.pending = Pending::Title(weak);
+            go
+        }
+    }
+
+    /// End of the dump: whatever is pending is decided and reported.
+    fn finish<'a>(&mut self, emit: &mut impl FnMut(Event<'a>) -> bool) -> bool {
+        match std::mem::take(&mut self.pending) {
+            Pending::Nothing => true,
+            Pending::Title(title) => emit(unpaired_title(&title)),
+            Pending::TitleThenWeak(title, weak) => {
+                self.decide_weak(title, weak, false, emit)
+                    && match std::mem::take(&mut self.pending) {
+                        Pending::Title(last) => emit(unpaired_title(&last)),
+                        _ => true,
+                    }
+            }
+        }
+    }
+}
+
+/// Line classification and pairing, fed one text (a whole dump, or one block
+/// of whole lines after another) at a time.
+#[derive(Debug)]
+struct Listing {
+    lines: ContentLines,
+    pairer: Pairer,
+    /// Lines longer than this many bytes are skipped with a `TooLong` event.
+    max_line: usize,
+}
+
+impl Listing {
+    fn new(max_line: usize) -> Self {
+        Listing {
+            lines: ContentLines::new(),
+            pairer: Pairer::default(),
+            max_line,
+        }
+    }
+
+    /// Feeds `text`, which ends at a line end (or at the end of the dump).
+    /// Returns false when `emit` asked to stop.
+    fn feed<'a>(
+        &mut self,
+        text: &'a str,
+        place: &impl Placement,
+        emit: &mut impl FnMut(Event<'a>) -> bool,
+    ) -> bool {
+        let bytes = text.as_bytes();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let start = pos;
+            let end = match memchr(b'\n', &bytes[start..]) {
+                Some(i) => start + i,
+                None => bytes.len(),
+            };
+            pos = end + 1;
+            if end - start > self.max_line && self.too_long(place, start, end) {
+                if !emit(Event::TooLong {
+                    offset: place.offset(start),
+                }) {
+                    return false;
+                }
+                continue;
+            }
+            let raw = &text[start..end];
+            let trimmed = trim(raw);
+            if trimmed.is_empty() {
+                continue;
+            }
+            let offset = start + (trimmed.as_ptr() as usize - raw.as_ptr() as usize);
+            if let Some(line) = self.lines.classify(offset, trimmed) {
+                if !self.pairer.push(line, place, emit) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Whether `[start, end)` of the text was more than `max_line` bytes in
+    /// the member (a replacement character may stand for fewer bytes).
+    fn too_long(&self, place: &impl Placement, start: usize, end: usize) -> bool {
+        place.offset(end) - place.offset(start) > self.max_line as u64
+    }
+
+    /// End of the dump. Returns false when `emit` asked to stop.
+    fn finish<'a>(&mut self, emit: &mut impl FnMut(Event<'a>) -> bool) -> bool {
+        self.pairer.finish(emit)
     }
 }
 
 /// Trim Unicode whitespace and stray BOMs from both ends.
 fn trim(s: &str) -> &str {
+    // Fast path: printable ASCII at both ends is neither whitespace nor a BOM.
+    let printable = |b: Option<&u8>| b.is_some_and(|&b| (0x21..0x7f).contains(&b));
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        return s;
+    }
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
 /// Shape and (approximate above a few hundred) character count of a line.
 fn shape_of(s: &str) -> (Shape, usize) {
-    // Cheap exits first: a line this long in bytes has > ABSTRACT_CHARS chars.
-    if s.len() > 4 * ABSTRACT_CHARS {
+    // Long lines are abstracts: counting the characters of a prefix is enough.
+    if s.len() > ABSTRACT_CHARS && has_more_chars(s, ABSTRACT_CHARS) {
         return (Shape::Abstract, s.len());
     }
-    let chars = if s.len() > ABSTRACT_CHARS {
-        s.chars().count()
-    } else if s.is_ascii() {
+    let chars = if s.is_ascii() {
         s.len()
     } else {
         s.chars().count()
     };
-    if chars > ABSTRACT_CHARS {
-        return (Shape::Abstract, chars);
-    }
     let (breaks, ends_period) = sentence_stats(s);
     let ends = breaks + usize::from(ends_period);
     let shape = if (ends >= 2 && chars >= 60) || (ends_period && chars >= 150) {
@@ -451,6 +591,28 @@ fn shape_of(s: &str) -> (Shape, usize) {
         Shape::Title
     };
     (shape, chars)
+}
+
+/// Whether `s` has more than `n` characters. Scans only about `n` bytes
+/// when the text is mostly ASCII: a prefix of `k` bytes holds at least `k / 4`
+/// characters, so the count is topped up chunk by chunk.
+fn has_more_chars(s: &str, n: usize) -> bool {
+    let mut seen = 0; // Characters in s[..pos].
+    let mut pos = 0;
+    while seen <= n && pos < s.len() {
+        let mut end = s.len().min(pos + (n + 1 - seen));
+        while !s.is_char_boundary(end) {
+            end += 1;
+        }
+        let chunk = &s[pos..end];
+        seen += if chunk.is_ascii() {
+            chunk.len()
+        } else {
+            chunk.chars().count()
+        };
+        pos = end;
+    }
+    seen > n
 }
 
 /// Number of internal sentence breaks (`x. Y`, `x? Y`, `x! Y` where `x` ends

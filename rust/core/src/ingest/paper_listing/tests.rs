@@ -946,3 +946,554 @@ proptest! {
         }
     }
 }
+
+// ------------------------------------------------------------ streaming
+
+use super::stream::read_blocks;
+use crate::ingest::decode::Decoded;
+use crate::ingest::member::{ByteBudget, ReadContext};
+use crate::ingest::{ErrorKind, Format, IngestError, IngestOptions, Ingested, Location, Record};
+use std::io::{BufReader, Read};
+
+/// Reads `bytes` through [`read_blocks`] with blocks of `block` bytes, from a
+/// `BufReader` of `capacity` bytes (the whole slice at once when 0).
+fn read_stream(bytes: &[u8], block: usize, capacity: usize, options: &IngestOptions) -> Ingested {
+    let mut out = Ingested::default();
+    let budget = ByteBudget::new(u64::MAX);
+    let mut cx = ReadContext {
+        options,
+        sink: &mut out,
+        input_budget: &budget,
+    };
+    let loc = Location::file("dump.txt");
+    if capacity == 0 {
+        read_blocks(&mut &bytes[..], &loc, &mut cx, block);
+    } else {
+        let mut reader = BufReader::with_capacity(capacity, bytes);
+        read_blocks(&mut reader, &loc, &mut cx, block);
+    }
+    out
+}
+
+/// What reading `bytes` must give, from [`parse`] on the whole decoded text:
+/// papers (member offset, title, text), unpaired lines (member offset,
+/// reason) and the offsets of the invalid UTF-8 runs.
+type Expected = (Vec<(u64, String, String)>, Vec<(u64, String)>, Vec<u64>);
+
+fn whole_text_reference(bytes: &[u8]) -> Expected {
+    let decoded = Decoded::new(bytes);
+    let parsed = parse(decoded.text());
+    let at = |o: u64| decoded.original_offset(usize::try_from(o).unwrap()) as u64;
+    let papers = parsed
+        .papers
+        .into_iter()
+        .map(|p| (at(p.offset), p.title, p.text))
+        .collect();
+    let unpaired = parsed
+        .unpaired
+        .into_iter()
+        .map(|u| (at(u.offset), u.reason))
+        .collect();
+    let invalid = decoded
+        .invalid_spans()
+        .iter()
+        .map(|s| s.offset as u64)
+        .collect();
+    (papers, unpaired, invalid)
+}
+
+/// The same view of what [`read_blocks`] reported; panics on error rows of
+/// other kinds (an `empty` row is allowed only when nothing else came).
+fn streamed(out: &Ingested) -> Expected {
+    for r in &out.records {
+        assert_eq!(r.source, "dump.txt");
+        assert_eq!(r.member, None);
+        assert_eq!(r.format, Format::PaperListing);
+        let title = r.title.as_deref().unwrap();
+        let replaced = title.contains('\u{fffd}') || r.text.contains('\u{fffd}');
+        assert_eq!(r.invalid_utf8, replaced, "flag of {title:?}");
+    }
+    let papers = out
+        .records
+        .iter()
+        .map(|r| (r.offset, r.title.clone().unwrap(), r.text.clone()))
+        .collect();
+    let of_kind = |kind: ErrorKind| -> Vec<&IngestError> {
+        out.errors.iter().filter(|e| e.kind == kind).collect()
+    };
+    let unpaired: Vec<(u64, String)> = of_kind(ErrorKind::Unpaired)
+        .into_iter()
+        .map(|e| (e.offset, e.reason.clone()))
+        .collect();
+    let invalid = of_kind(ErrorKind::InvalidUtf8)
+        .into_iter()
+        .map(|e| e.offset)
+        .collect();
+    let empty = of_kind(ErrorKind::Empty);
+    if out.records.is_empty() && unpaired.is_empty() {
+        assert_eq!(empty.len(), 1, "{:?}", out.errors);
+        assert_eq!(empty[0].offset, 0);
+    } else {
+        assert!(empty.is_empty(), "{:?}", out.errors);
+    }
+    let others = out.errors.iter().filter(|e| {
+        !matches!(
+            e.kind,
+            ErrorKind::Unpaired | ErrorKind::InvalidUtf8 | ErrorKind::Empty
+        )
+    });
+    assert_eq!(others.count(), 0, "{:?}", out.errors);
+    (papers, unpaired, invalid)
+}
+
+/// Pieces of generated listing-like dumps, rendered by [`render_piece`].
+const PIECES: usize = 14;
+
+/// One line (or a few) of a generated dump; `r` drives the details.
+fn render_piece(kind: usize, r: &mut Rng, out: &mut Vec<u8>) {
+    let title = |r: &mut Rng| {
+        let mut t = r.pick(TITLE_FIRST).to_owned();
+        for _ in 0..(r.0 % 9 + 1) {
+            t.push(' ');
+            t.push_str(r.pick(TITLE_REST));
+        }
+        t
+    };
+    let sentence = |r: &mut Rng| {
+        let words: Vec<Vec<usize>> = (0..(r.0 % 3 + 1))
+            .map(|i| {
+                (0..(r.0 % 7 + 4 + i))
+                    .map(|j| ((r.0 >> (j % 50)) as usize + j as usize) % ABS_WORDS.len())
+                    .collect()
+            })
+            .collect();
+        render_abstract(&words)
+    };
+    let sep = |r: &mut Rng| r.pick(SEPS).to_owned();
+    let pad = |r: &mut Rng| r.pick(PADS).to_owned();
+    let mut line = String::new();
+    match kind {
+        0 => line.push_str(r.pick(HEADERS)),
+        1..=3 => line.push_str(&title(r)),
+        4..=6 => line.push_str(&abs((r.0 % 1000) as usize)),
+        // Weak lines: short sentences ending in a period, or 251-300 chars.
+        7 => line.push_str(&sentence(r)),
+        8 => {
+            let mut t = title(r);
+            while t.chars().count() < 260 {
+                t.push_str(" and more widgets");
+            }
+            line.extend(t.chars().take(251 + (r.0 % 50) as usize));
+        }
+        9 => {
+            line.push_str(r.pick(GLUES));
+            line.push_str(&title(r));
+        }
+        10 => line.push_str(r.pick(BETWEEN)),
+        11 => line.push_str("Welcome to the Widget Portal"),
+        12 => {}
+        _ => {
+            // A line with invalid UTF-8 somewhere: a title, or an abstract.
+            let text = if r.chance(2) {
+                title(r)
+            } else {
+                abs((r.0 % 1000) as usize)
+            };
+            let cut = (r.0 as usize % (text.len() + 1)..=text.len())
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap();
+            out.extend_from_slice(pad(r).as_bytes());
+            out.extend_from_slice(&text.as_bytes()[..cut]);
+            out.extend_from_slice(
+                [
+                    &b"\xff"[..],
+                    b"\xc3",
+                    b"\xe2\x82",
+                    b"\xf0\x9f\x9a",
+                    b"\xfe\xfe",
+                ][r.0 as usize % 5],
+            );
+            out.extend_from_slice(&text.as_bytes()[cut..]);
+            out.extend_from_slice(sep(r).as_bytes());
+            return;
+        }
+    }
+    out.extend_from_slice(pad(r).as_bytes());
+    out.extend_from_slice(line.as_bytes());
+    out.extend_from_slice(pad(r).as_bytes());
+    out.extend_from_slice(sep(r).as_bytes());
+}
+
+fn render_dump(pieces: &[(usize, u64)], bom: bool, final_newline: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice("\u{feff}".as_bytes());
+    }
+    for &(kind, seed) in pieces {
+        render_piece(kind, &mut Rng(seed | 1), &mut out);
+    }
+    if !final_newline {
+        while out.last().is_some_and(|b| b.is_ascii_whitespace()) {
+            out.pop();
+        }
+    }
+    out
+}
+
+fn dump_strategy() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop::collection::vec((0..PIECES, any::<u64>()), 0..40),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(pieces, bom, nl)| render_dump(&pieces, bom, nl))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Streaming in small blocks, from readers of any buffer size, gives
+    /// exactly what whole-text parsing gives.
+    #[test]
+    fn streaming_matches_whole_text(
+        dump in dump_strategy(),
+        block in 64usize..4096,
+        capacity in prop_oneof![Just(0usize), 1usize..600, 600usize..5000],
+    ) {
+        let want = whole_text_reference(&dump);
+        let got = streamed(&read_stream(&dump, block, capacity, &IngestOptions::default()));
+        prop_assert_eq!(got, want);
+    }
+}
+
+/// The generated dumps do exercise what the streaming test is about.
+#[test]
+fn generated_dumps_cover_the_hard_cases() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut weak_papers, mut invalid, mut unpaired, mut papers) = (0, 0, 0, 0);
+    for _ in 0..200 {
+        let dump =
+            proptest::strategy::ValueTree::current(&dump_strategy().new_tree(&mut runner).unwrap());
+        let decoded = Decoded::new(&dump);
+        let parsed = parse(decoded.text());
+        papers += parsed.papers.len();
+        unpaired += parsed.unpaired.len();
+        invalid += decoded.invalid_spans().len();
+        weak_papers += parsed
+            .papers
+            .iter()
+            .filter(|p| shape_of(&p.text).0 == Shape::Weak)
+            .count();
+    }
+    assert!(papers > 500, "{papers}");
+    assert!(unpaired > 500, "{unpaired}");
+    assert!(invalid > 100, "{invalid}");
+    assert!(weak_papers > 20, "{weak_papers}");
+}
+
+/// The real seeds read in small blocks as they parse whole, with no error.
+#[test]
+fn seeds_stream_like_whole_text() {
+    for (prefix, count) in [("000_", 43), ("001_", 200), ("002_", 57)] {
+        let Some(dump) = load_seed(prefix) else {
+            return;
+        };
+        let want = whole_text_reference(dump.as_bytes());
+        assert_eq!(want.0.len(), count, "{prefix}");
+        for (block, capacity) in [(64, 0), (100, 37), (1000, 4096), (4096, 0), (1 << 20, 0)] {
+            let out = read_stream(dump.as_bytes(), block, capacity, &IngestOptions::default());
+            assert_eq!(out.errors, vec![], "{prefix}");
+            assert_eq!(streamed(&out), want, "{prefix} block {block}");
+        }
+    }
+}
+
+/// A weak line whose fate depends on the next content line, in the next
+/// block: the abstract after it, or a title.
+#[test]
+fn weak_line_decided_across_blocks() {
+    let weak = "Widgets considered harmful.";
+    for (next, paired) in [(abs(1), false), ("Next Widget Title".to_owned(), true)] {
+        let mut dump = format!("Subscribe\nShort Title\n{weak}\n");
+        let cut = dump.len();
+        dump.push_str(&format!("\n{next}\n"));
+        let want = whole_text_reference(dump.as_bytes());
+        for block in [cut, cut + 1, 64, 4096] {
+            let out = read_stream(dump.as_bytes(), block, 0, &IngestOptions::default());
+            assert_eq!(streamed(&out), want, "block {block}");
+        }
+        let titles: Vec<&str> = want.0.iter().map(|p| p.1.as_str()).collect();
+        if paired {
+            assert_eq!(titles, vec!["Short Title"]);
+            assert_eq!(want.0[0].2, weak);
+        } else {
+            assert_eq!(titles, vec![weak]);
+        }
+    }
+}
+
+#[test]
+fn long_lines_are_limit_rows_and_skipped() {
+    let mut options = IngestOptions::default();
+    options.limits.max_record_bytes = 400;
+    let ok = abs(0);
+    assert!(ok.len() < 400);
+    let long = format!("{} {}", abs(1), abs(2));
+    assert!(long.len() > 400);
+    let mut d = Dump::default();
+    d.line("Subscribe");
+    d.paper("", "Alpha", "\n", &ok, "\n");
+    let beta = d.here();
+    d.line("Beta Without Abstract");
+    let long_at = d.here();
+    d.line(&long);
+    d.paper("", "Gamma", "\n\n", &ok, "\n");
+    let last_title = d.here();
+    d.line("Delta");
+    let last_at = d.here();
+    d.raw(&long);
+    for (block, capacity) in [(64, 0), (64, 50), (4096, 0), (4096, 300), (1 << 20, 0)] {
+        let out = read_stream(d.s.as_bytes(), block, capacity, &options);
+        let got: Vec<(u64, String, String)> = out
+            .records
+            .iter()
+            .map(|r| (r.offset, r.title.clone().unwrap(), r.text.clone()))
+            .collect();
+        assert_eq!(got, d.exp, "block {block} capacity {capacity}");
+        let rows: Vec<(u64, ErrorKind)> = out.errors.iter().map(|e| (e.offset, e.kind)).collect();
+        assert_eq!(
+            rows,
+            vec![
+                (long_at, ErrorKind::Limit),
+                (beta, ErrorKind::Unpaired),
+                (last_at, ErrorKind::Limit),
+                (last_title, ErrorKind::Unpaired),
+            ],
+            "block {block} capacity {capacity}"
+        );
+        assert_eq!(
+            out.errors[0].reason,
+            "line longer than max_record_bytes (400 bytes); skipped"
+        );
+        assert_eq!(out.errors[1].reason, REASON_NO_ABSTRACT);
+    }
+}
+
+#[test]
+fn invalid_utf8_flags_only_the_records_it_is_in() {
+    let mut dump = b"Subscribe\nFirst Title\n".to_vec();
+    dump.extend_from_slice(abs(0).as_bytes());
+    dump.extend_from_slice(b"\nSecond Title\nWe broke it \xff here. ");
+    dump.extend_from_slice(abs(1).as_bytes());
+    let third = dump.len() as u64 + 1;
+    dump.extend_from_slice(b"\nThird \xc3 Title\n");
+    dump.extend_from_slice(abs(2).as_bytes());
+    let fourth = dump.len() as u64 + 1;
+    dump.extend_from_slice(b"\nFourth Title\n");
+    dump.extend_from_slice(abs(3).as_bytes());
+    for (block, capacity) in [(64, 0), (200, 33), (1 << 20, 0)] {
+        let out = read_stream(&dump, block, capacity, &IngestOptions::default());
+        let flags: Vec<(u64, bool)> = out
+            .records
+            .iter()
+            .map(|r| (r.offset, r.invalid_utf8))
+            .collect();
+        assert_eq!(
+            flags,
+            vec![
+                (10, false),
+                (10 + 12 + abs(0).len() as u64 + 1, true),
+                (third, true),
+                (fourth, false)
+            ]
+        );
+        assert_eq!(
+            out.records[2].title.as_deref(),
+            Some("Third \u{fffd} Title")
+        );
+        let bad_abstract = 10 + 12 + abs(0).len() as u64 + 1 + 13 + 12;
+        let rows: Vec<(u64, ErrorKind)> = out.errors.iter().map(|e| (e.offset, e.kind)).collect();
+        assert_eq!(
+            rows,
+            vec![
+                (bad_abstract, ErrorKind::InvalidUtf8),
+                (third + 6, ErrorKind::InvalidUtf8)
+            ]
+        );
+        assert_eq!(streamed(&out), whole_text_reference(&dump));
+    }
+}
+
+/// A reader that fails after `good` bytes.
+struct FailingReader<'a> {
+    data: &'a [u8],
+    good: usize,
+}
+
+impl Read for FailingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.good == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "bad block",
+            ));
+        }
+        let n = buf.len().min(self.good).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        self.good -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn read_error_keeps_what_was_read() {
+    let mut d = Dump::default();
+    d.paper("", "Alpha", "\n", &abs(0), "\n");
+    let beta = d.here();
+    d.paper("", "Beta", "\n", &abs(1), "\n");
+    let beta_abstract = beta as usize + "Beta\n".len();
+    // Fails in the middle of Beta's abstract.
+    let good = beta_abstract + 20;
+    let mut out = Ingested::default();
+    let options = IngestOptions::default();
+    let budget = ByteBudget::new(u64::MAX);
+    let mut cx = ReadContext {
+        options: &options,
+        sink: &mut out,
+        input_budget: &budget,
+    };
+    let mut reader = BufReader::with_capacity(
+        64,
+        FailingReader {
+            data: d.s.as_bytes(),
+            good,
+        },
+    );
+    read_blocks(&mut reader, &Location::file("dump.txt"), &mut cx, 128);
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(out.records[0].title.as_deref(), Some("Alpha"));
+    let rows: Vec<(u64, ErrorKind)> = out.errors.iter().map(|e| (e.offset, e.kind)).collect();
+    assert_eq!(
+        rows,
+        vec![
+            (beta, ErrorKind::Unpaired),
+            (beta_abstract as u64, ErrorKind::Corrupt)
+        ]
+    );
+    assert!(
+        out.errors[1].reason.contains("bad block"),
+        "{}",
+        out.errors[1].reason
+    );
+}
+
+/// A sink that stops after `left` records.
+struct StopAfter {
+    left: usize,
+    records: Vec<Record>,
+}
+
+impl crate::ingest::Sink for StopAfter {
+    fn record(&mut self, record: Record) {
+        self.records.push(record);
+        self.left = self.left.saturating_sub(1);
+    }
+    fn error(&mut self, _error: IngestError) {}
+    fn is_stopped(&self) -> bool {
+        self.left == 0
+    }
+}
+
+#[test]
+fn stops_when_the_sink_stops() {
+    let mut d = Dump::default();
+    for i in 0..10 {
+        d.paper("", &format!("Title {i}"), "\n", &abs(i), "\n");
+    }
+    for block in [64, 1 << 20] {
+        let mut sink = StopAfter {
+            left: 3,
+            records: Vec::new(),
+        };
+        let options = IngestOptions::default();
+        let budget = ByteBudget::new(u64::MAX);
+        let mut cx = ReadContext {
+            options: &options,
+            sink: &mut sink,
+            input_budget: &budget,
+        };
+        read_blocks(
+            &mut d.s.as_bytes(),
+            &Location::file("dump.txt"),
+            &mut cx,
+            block,
+        );
+        let titles: Vec<&str> = sink
+            .records
+            .iter()
+            .map(|r| r.title.as_deref().unwrap())
+            .collect();
+        assert_eq!(titles, vec!["Title 0", "Title 1", "Title 2"]);
+    }
+}
+
+#[test]
+fn chrome_only_member_is_empty() {
+    for dump in ["", "new\nSubscribe\n\nMar 14", "\u{feff}\n \n"] {
+        let out = read_stream(dump.as_bytes(), 64, 0, &IngestOptions::default());
+        assert_eq!(out.records, vec![]);
+        let rows: Vec<(u64, ErrorKind, &str)> = out
+            .errors
+            .iter()
+            .map(|e| (e.offset, e.kind, e.reason.as_str()))
+            .collect();
+        assert_eq!(rows, vec![(0, ErrorKind::Empty, "empty file: no papers")]);
+    }
+}
+
+/// Through the public entry point, a listing is found and read with member
+/// offsets and provenance.
+#[test]
+fn ingest_bytes_reads_a_listing() {
+    let mut d = Dump::default();
+    d.line("Get trending papers in your email inbox!")
+        .line("Subscribe");
+    for i in 0..3 {
+        d.paper("", &format!("Widget Paper {i}"), "\n\n", &abs(i), "\n\n");
+    }
+    let out = crate::ingest::ingest_bytes("dump.txt", d.s.as_bytes(), &IngestOptions::default());
+    assert_eq!(out.errors, vec![]);
+    let got: Vec<(u64, String, String)> = out
+        .records
+        .iter()
+        .map(|r| (r.offset, r.title.clone().unwrap(), r.text.clone()))
+        .collect();
+    assert_eq!(got, d.exp);
+    assert!(out
+        .records
+        .iter()
+        .all(|r| r.format == Format::PaperListing && !r.invalid_utf8 && r.source == "dump.txt"));
+}
+
+#[test]
+fn character_counts_of_long_lines() {
+    for (text, more) in [
+        ("a".repeat(300), false),
+        ("a".repeat(301), true),
+        ("é".repeat(300), false),
+        ("é".repeat(301), true),
+        (format!("{}{}", "🚀".repeat(299), "ab"), true),
+        (format!("{}{}", "🚀".repeat(299), "a"), false),
+        (format!("{}{}", "a".repeat(299), "深".repeat(2)), true),
+    ] {
+        assert_eq!(has_more_chars(&text, 300), more, "{text}");
+        assert_eq!(text.chars().count() > 300, more);
+        let shape = shape_of(&text).0;
+        assert_eq!(shape == Shape::Abstract, more, "{text}");
+    }
+}
