@@ -76,8 +76,8 @@ class Limits:
         max_depth: deepest nesting of containers (``.gz`` in ``.tar`` in
             ``.zip`` is 3).
         max_buffered_bytes: largest member held in memory because its format
-            needs random access (zip or Parquet inside another archive) or is
-            parsed whole (a paper-listing dump).
+            needs random access (a zip, Parquet or Arrow file inside another
+            archive or stream), and largest Parquet row group.
     """
 
     max_member_bytes: int = _DEFAULT_LIMITS["max_member_bytes"]
