@@ -122,9 +122,15 @@ def _options(
     id_field: str | None,
     text_unit: str,
     limits: Limits | None,
-) -> tuple[str, str, str | None, str | None, str, dict[str, int]]:
-    limit_values = asdict(limits if limits is not None else Limits())
-    return (format, text_field, title_field, id_field, text_unit, limit_values)
+) -> dict[str, object]:
+    return {
+        "format": format,
+        "text_field": text_field,
+        "title_field": title_field,
+        "id_field": id_field,
+        "text_unit": text_unit,
+        "limits": asdict(limits if limits is not None else Limits()),
+    }
 
 
 def ingest(
@@ -164,7 +170,7 @@ def ingest(
         then records in member order, whatever the thread count.
     """
     options = _options(format, text_field, title_field, id_field, text_unit, limits)
-    records, errors = _core.ingest(_paths(paths), *options)
+    records, errors = _core.ingest(_paths(paths), options)
     return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors))
 
 
@@ -246,7 +252,7 @@ def scan(
     if threads is not None and threads < 1:
         raise InvalidOptionError("threads must be at least 1")
     options = _options(format, text_field, title_field, id_field, text_unit, limits)
-    inner = _core.Scan(_paths(paths), *options, batch_size, threads or 0)
+    inner = _core.Scan(_paths(paths), options, batch_size, threads or 0)
     return Scan(inner)
 
 

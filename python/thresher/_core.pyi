@@ -31,16 +31,7 @@ class Scan:
     """A running scan: batches of (records, errors) tables in ``doc_id`` order."""
 
     def __new__(
-        cls,
-        paths: list[str],
-        format: str,
-        text_field: str,
-        title_field: str | None,
-        id_field: str | None,
-        text_unit: str,
-        limits: dict[str, int],
-        batch_size: int,
-        threads: int,
+        cls, paths: list[str], options: dict[str, Any], batch_size: int, threads: int
     ) -> Scan: ...
     def next_batch(self) -> tuple[ArrowTable, ArrowTable] | None: ...
     def progress(self) -> dict[str, int]: ...
@@ -48,15 +39,7 @@ class Scan:
 
 def default_limits() -> dict[str, int]: ...
 def empty_errors() -> ArrowTable: ...
-def ingest(
-    paths: list[str],
-    format: str,
-    text_field: str,
-    title_field: str | None,
-    id_field: str | None,
-    text_unit: str,
-    limits: dict[str, int],
-) -> tuple[ArrowTable, ArrowTable]: ...
+def ingest(paths: list[str], options: dict[str, Any]) -> tuple[ArrowTable, ArrowTable]: ...
 def dedup(
     texts: object, threshold: float, ngram: int, num_perm: int, seed: int, verify: str
 ) -> tuple[ArrowTable, ArrowTable]: ...

@@ -222,70 +222,64 @@ fn default_limits(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     Ok(d)
 }
 
-fn limits_from(limits: &Bound<'_, PyDict>) -> PyResult<Limits> {
-    let mut l = Limits::default();
-    for (key, value) in limits.iter() {
-        let key: String = key.extract()?;
-        match key.as_str() {
-            "max_member_bytes" => l.max_member_bytes = value.extract()?,
-            "max_input_bytes" => l.max_input_bytes = value.extract()?,
-            "max_ratio" => l.max_ratio = value.extract()?,
-            "max_record_bytes" => l.max_record_bytes = value.extract()?,
-            "max_depth" => l.max_depth = value.extract()?,
-            "max_buffered_bytes" => l.max_buffered_bytes = value.extract()?,
-            other => return Err(PyValueError::new_err(format!("unknown limit {other:?}"))),
-        }
-    }
-    Ok(l)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn ingest_options(
-    py: Python<'_>,
-    format: &str,
+/// Ingest options as the Python layer passes them: a dict with these keys.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct OptionsArg {
+    format: String,
     text_field: String,
     title_field: Option<String>,
     id_field: Option<String>,
-    text_unit: &str,
-    limits: &Bound<'_, PyDict>,
-) -> PyResult<IngestOptions> {
-    let options = IngestOptions {
-        format: format
-            .parse::<FormatChoice>()
-            .map_err(|e| to_py_err(py, e))?,
-        text_field,
-        title_field,
-        id_field,
-        text_unit: text_unit.parse().map_err(|e| to_py_err(py, e))?,
-        limits: limits_from(limits)?,
-    };
-    options.validate().map_err(|e| to_py_err(py, e))?;
-    Ok(options)
+    text_unit: String,
+    limits: LimitsArg,
+}
+
+/// The safety limits as a dict (the keys of [`default_limits`]).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct LimitsArg {
+    max_member_bytes: u64,
+    max_input_bytes: u64,
+    max_ratio: u64,
+    max_record_bytes: u64,
+    max_depth: usize,
+    max_buffered_bytes: u64,
+}
+
+impl OptionsArg {
+    fn to_options(&self, py: Python<'_>) -> PyResult<IngestOptions> {
+        let l = &self.limits;
+        let options = IngestOptions {
+            format: self
+                .format
+                .parse::<FormatChoice>()
+                .map_err(|e| to_py_err(py, e))?,
+            text_field: self.text_field.clone(),
+            title_field: self.title_field.clone(),
+            id_field: self.id_field.clone(),
+            text_unit: self.text_unit.parse().map_err(|e| to_py_err(py, e))?,
+            limits: Limits {
+                max_member_bytes: l.max_member_bytes,
+                max_input_bytes: l.max_input_bytes,
+                max_ratio: l.max_ratio,
+                max_record_bytes: l.max_record_bytes,
+                max_depth: l.max_depth,
+                max_buffered_bytes: l.max_buffered_bytes,
+            },
+        };
+        options.validate().map_err(|e| to_py_err(py, e))?;
+        Ok(options)
+    }
 }
 
 /// Reads files and directories; returns (records, errors) as Arrow tables.
 #[pyfunction]
-#[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (paths, format, text_field, title_field, id_field, text_unit, limits))]
 fn ingest(
     py: Python<'_>,
     paths: Vec<PathBuf>,
-    format: &str,
-    text_field: String,
-    title_field: Option<String>,
-    id_field: Option<String>,
-    text_unit: &str,
-    limits: &Bound<'_, PyDict>,
+    options: OptionsArg,
 ) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
-    let options = ingest_options(
-        py,
-        format,
-        text_field,
-        title_field,
-        id_field,
-        text_unit,
-        limits,
-    )?;
+    let options = options.to_options(py)?;
     let ingested = run_released(py, |cancel| ingest_paths(&paths, &options, cancel))?;
     Ok((
         table(py, tables::records_batch(&ingested.records, 0))?,
@@ -310,29 +304,14 @@ struct Scan {
 #[pymethods]
 impl Scan {
     #[new]
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (paths, format, text_field, title_field, id_field, text_unit, limits, batch_size, threads))]
     fn new(
         py: Python<'_>,
         paths: Vec<PathBuf>,
-        format: &str,
-        text_field: String,
-        title_field: Option<String>,
-        id_field: Option<String>,
-        text_unit: &str,
-        limits: &Bound<'_, PyDict>,
+        options: OptionsArg,
         batch_size: usize,
         threads: usize,
     ) -> PyResult<Self> {
-        let options = ingest_options(
-            py,
-            format,
-            text_field,
-            title_field,
-            id_field,
-            text_unit,
-            limits,
-        )?;
+        let options = options.to_options(py)?;
         let config = ScanConfig {
             batch_size,
             threads,
