@@ -3,6 +3,7 @@ batch size, and equal to ingest() once collected."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -65,3 +66,24 @@ def test_empty_scan_has_schema(tmp_path: Path) -> None:
     scan = thresher.scan(tmp_path)
     assert list(scan) == []
     assert scan.errors.columns == ["source", "member", "offset", "kind", "reason"]
+
+
+def test_progress_can_be_polled_while_another_thread_iterates(corpus: Path) -> None:
+    scan = thresher.scan(corpus, batch_size=3, threads=2)
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            seen.append(scan.progress["records"])
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        total = sum(frame.height for frame in scan)
+    finally:
+        stop.set()
+        poller.join(timeout=30)
+    assert not poller.is_alive()
+    assert seen == sorted(seen)
+    assert total == scan.progress["records"] == thresher.ingest(corpus).records.height

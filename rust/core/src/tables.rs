@@ -73,7 +73,13 @@ pub fn records_batch(records: &[Record], first_doc_id: u64) -> Result<RecordBatc
         ("id", optional(|r| r.id.as_deref()), true),
         ("url", optional(|r| r.url.as_deref()), true),
         ("date", optional(|r| r.date.as_deref()), true),
-        ("meta", optional(|r| r.meta.as_deref()), true),
+        (
+            "meta",
+            Arc::new(LargeStringArray::from_iter(
+                records.iter().map(|r| r.meta.as_deref()),
+            )),
+            true,
+        ),
         (
             "invalid_utf8",
             Arc::new(BooleanArray::from_iter(

@@ -17,7 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::types::{PyCapsule, PyType};
 use rayon::ThreadPool;
-use thresher_core::ingest::scan::{Batch, ProgressSnapshot, ScanConfig, Scanner};
+use thresher_core::ingest::scan::{Batch, Progress, ScanConfig, Scanner};
 use thresher_core::ingest::{ingest_paths, FormatChoice, IngestOptions, Limits};
 use thresher_core::{dedup_cancellable, tables, Cancel, DedupOptions, Verify};
 
@@ -295,10 +295,14 @@ fn empty_errors(py: Python<'_>) -> PyResult<Py<ArrowTable>> {
 
 /// A running scan: batches of (records, errors) in `doc_id` order.
 #[pyclass(module = "thresher._core", frozen)]
+///
+/// The scanner's mutex is only ever taken with the GIL released: a thread
+/// waiting for a batch holds it and takes the GIL now and then to check for
+/// Ctrl-C, so waiting for it while holding the GIL would deadlock. The
+/// counters live outside it, so a progress bar never waits for a batch.
 struct Scan {
     scanner: Mutex<Option<Scanner>>,
-    /// Counters as they were when the scan ended or was closed.
-    last_progress: Mutex<ProgressSnapshot>,
+    progress: Arc<Progress>,
 }
 
 #[pymethods]
@@ -319,47 +323,40 @@ impl Scan {
         };
         let scanner = run_released(py, |_| Scanner::start(&paths, &options, config))?;
         Ok(Scan {
+            progress: scanner.progress_handle(),
             scanner: Mutex::new(Some(scanner)),
-            last_progress: Mutex::new(ProgressSnapshot::default()),
         })
     }
 
     /// The next (records, errors) tables, or None at the end.
     fn next_batch(&self, py: Python<'_>) -> PyResult<Option<(Py<ArrowTable>, Py<ArrowTable>)>> {
-        let mut guard = self.scanner.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(scanner) = guard.as_mut() else {
+        let batch: Option<Batch> = run_released(py, |cancel| {
+            let mut guard = self.scanner.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(scanner) = guard.as_mut() else {
+                return Ok(None);
+            };
+            let batch = scanner.next_batch_cancellable(cancel)?;
+            if batch.is_none() {
+                // Finished: the workers end here, with the GIL released.
+                *guard = None;
+            }
+            Ok(batch)
+        })?;
+        let Some(batch) = batch else {
             return Ok(None);
         };
-        let batch: Option<Batch> =
-            run_released(py, |cancel| scanner.next_batch_cancellable(cancel))?;
-        match batch {
-            None => {
-                if let Some(scanner) = guard.take() {
-                    *self.last_progress.lock().unwrap_or_else(|p| p.into_inner()) =
-                        scanner.progress();
-                }
-                Ok(None)
-            }
-            Some(batch) => Ok(Some((
-                table(
-                    py,
-                    tables::records_batch(&batch.records, batch.first_doc_id),
-                )?,
-                table(py, tables::errors_batch(&batch.errors))?,
-            ))),
-        }
+        Ok(Some((
+            table(
+                py,
+                tables::records_batch(&batch.records, batch.first_doc_id),
+            )?,
+            table(py, tables::errors_batch(&batch.errors))?,
+        )))
     }
 
     /// Counters: files_total, files_done, bytes_done, records, errors.
     fn progress<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let live = self
-            .scanner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(Scanner::progress);
-        let p =
-            live.unwrap_or_else(|| *self.last_progress.lock().unwrap_or_else(|p| p.into_inner()));
+        let p = self.progress.snapshot();
         let d = PyDict::new(py);
         d.set_item("files_total", p.files_total)?;
         d.set_item("files_done", p.files_done)?;
@@ -371,12 +368,14 @@ impl Scan {
 
     /// Stops the workers (also done when the scan is garbage-collected).
     fn close(&self, py: Python<'_>) {
-        let scanner = self
-            .scanner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        py.detach(|| drop(scanner));
+        py.detach(|| {
+            let scanner = self
+                .scanner
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            drop(scanner);
+        });
     }
 }
 

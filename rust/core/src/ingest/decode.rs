@@ -80,6 +80,19 @@ impl<'a> Decoded<'a> {
     }
 }
 
+/// The invalid runs of `bytes` grouped by line: runs with no newline between
+/// them form one group. Cutting `bytes` at newlines does not change the groups.
+pub fn spans_by_line<'s>(
+    bytes: &'s [u8],
+    spans: &'s [InvalidSpan],
+) -> impl Iterator<Item = &'s [InvalidSpan]> + 's {
+    let same_line = |a: &InvalidSpan, b: &InvalidSpan| {
+        let gap = bytes.get(a.offset + a.len..b.offset).unwrap_or_default();
+        memchr::memchr(b'\n', gap).is_none()
+    };
+    spans.chunk_by(move |a, b| same_line(a, b))
+}
+
 /// Offset of the first sign that `bytes` are binary rather than text: a NUL
 /// byte, or a window dense in control characters (see [`control_heavy`]).
 pub fn binary_marker(bytes: &[u8]) -> Option<usize> {
@@ -129,6 +142,16 @@ mod tests {
         assert_eq!(d.original_offset(5), 3);
         assert_eq!(d.original_offset(10), 7);
         assert_eq!(d.original_offset(1), 1);
+    }
+
+    #[test]
+    fn spans_group_by_line() {
+        let bytes = b"a\xffb\xfe\nc\xfd\n\n\xfc";
+        let d = Decoded::new(bytes);
+        let groups: Vec<Vec<usize>> = spans_by_line(bytes, d.invalid_spans())
+            .map(|g| g.iter().map(|s| s.offset).collect())
+            .collect();
+        assert_eq!(groups, [vec![1, 3], vec![6], vec![9]]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
-use super::decode::Decoded;
+use super::decode::{Decoded, InvalidSpan};
 use super::sniff::{self, RandomAccess, Sniffed};
 use super::{
     columnar, container, jsonl, paper_listing, plain_text, warc, ErrorKind, Format, IngestOptions,
@@ -69,26 +69,49 @@ impl ReadContext<'_> {
         self.sink.error(loc.error(offset, kind, reason));
     }
 
-    /// Reports each invalid UTF-8 run of `decoded` (whose bytes start at
-    /// `base` in the member) as an `invalid_utf8` row; true if there was any.
+    /// Reports the invalid UTF-8 of `decoded` (whose bytes start at `base` in
+    /// the member) as one `invalid_utf8` row at its first run, so that a
+    /// Latin-1 document gives one row, not one per accented letter; true if
+    /// there was any.
     pub fn report_invalid_utf8(
         &mut self,
         loc: &Location,
         base: u64,
         decoded: &Decoded<'_>,
     ) -> bool {
-        for bad in decoded.invalid_spans() {
-            self.error(
-                loc,
-                base + bad.offset as u64,
-                ErrorKind::InvalidUtf8,
-                format!(
-                    "invalid UTF-8 ({} byte(s)); replaced with U+FFFD, the record is kept and flagged",
-                    bad.len
-                ),
-            );
-        }
-        !decoded.invalid_spans().is_empty()
+        self.report_invalid_spans(loc, base, decoded.invalid_spans())
+    }
+
+    /// Reports `spans` (offsets relative to `base`) as one `invalid_utf8` row
+    /// at the first; true if there was any.
+    pub fn report_invalid_spans(
+        &mut self,
+        loc: &Location,
+        base: u64,
+        spans: &[InvalidSpan],
+    ) -> bool {
+        let Some(first) = spans.first() else {
+            return false;
+        };
+        let bytes: usize = spans.iter().map(|span| span.len).sum();
+        let reason = if spans.len() == 1 {
+            format!(
+                "invalid UTF-8 ({bytes} byte(s)); replaced with U+FFFD, the record is kept and flagged"
+            )
+        } else {
+            format!(
+                "invalid UTF-8 ({} runs, {bytes} bytes, the first here); replaced with U+FFFD, \
+                 the record is kept and flagged",
+                spans.len()
+            )
+        };
+        self.error(
+            loc,
+            base + first.offset as u64,
+            ErrorKind::InvalidUtf8,
+            reason,
+        );
+        true
     }
 
     /// Reports a failed read at `offset` as a `corrupt`, `limit` or `io` row.

@@ -136,6 +136,21 @@ pub struct Record {
     pub invalid_utf8: bool,
 }
 
+impl Record {
+    /// Bytes held by the record's strings.
+    pub fn heap_bytes(&self) -> usize {
+        let optional = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        self.source.len()
+            + self.text.len()
+            + optional(&self.member)
+            + optional(&self.id)
+            + optional(&self.title)
+            + optional(&self.url)
+            + optional(&self.date)
+            + optional(&self.meta)
+    }
+}
+
 /// What kind of problem an error row reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {

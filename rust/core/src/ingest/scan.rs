@@ -23,15 +23,20 @@ use crate::error::{Error, Result};
 
 /// Records per chunk handed from a worker to the consumer.
 pub const CHUNK_RECORDS: usize = 4096;
-/// Text bytes per chunk handed from a worker to the consumer.
+/// Bytes of strings (text, title, meta, ...) per chunk handed from a worker
+/// to the consumer.
 pub const CHUNK_BYTES: usize = 8 << 20;
 /// Chunks a file's channel holds before its worker waits.
 pub const CHANNEL_CHUNKS: usize = 2;
 
+/// Error rows that end a batch early (before `batch_size` records).
+pub const MAX_PENDING_ERRORS: usize = 65_536;
+
 /// How a scan runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScanConfig {
-    /// Records per batch (the last batch may be shorter).
+    /// Records per batch (the last batch may be shorter, and so may a batch
+    /// that ends with [`MAX_PENDING_ERRORS`] error rows).
     pub batch_size: usize,
     /// Worker threads; 0 means rayon's thread count (`RAYON_NUM_THREADS`, else
     /// the number of CPUs).
@@ -69,6 +74,19 @@ pub struct Progress {
     pub bytes_done: AtomicU64,
     pub records: AtomicU64,
     pub errors: AtomicU64,
+}
+
+impl Progress {
+    /// The counters now.
+    pub fn snapshot(&self) -> ProgressSnapshot {
+        ProgressSnapshot {
+            files_total: self.files_total.load(Ordering::Relaxed),
+            files_done: self.files_done.load(Ordering::Relaxed),
+            bytes_done: self.bytes_done.load(Ordering::Relaxed),
+            records: self.records.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// A snapshot of [`Progress`].
@@ -179,14 +197,12 @@ impl Scanner {
 
     /// The live counters.
     pub fn progress(&self) -> ProgressSnapshot {
-        let p = &self.progress;
-        ProgressSnapshot {
-            files_total: p.files_total.load(Ordering::Relaxed),
-            files_done: p.files_done.load(Ordering::Relaxed),
-            bytes_done: p.bytes_done.load(Ordering::Relaxed),
-            records: p.records.load(Ordering::Relaxed),
-            errors: p.errors.load(Ordering::Relaxed),
-        }
+        self.progress.snapshot()
+    }
+
+    /// The counters, to read from another thread while the scan runs.
+    pub fn progress_handle(&self) -> Arc<Progress> {
+        self.progress.clone()
     }
 
     /// The next batch, or `None` when everything has been read.
@@ -197,7 +213,13 @@ impl Scanner {
     /// The next batch; stops with [`Error::Cancelled`] soon after `cancel` is
     /// set (the scan can go on afterwards).
     pub fn next_batch_cancellable(&mut self, cancel: &Cancel) -> Result<Option<Batch>> {
-        while self.pending_records.len() < self.batch_size && self.current < self.receivers.len() {
+        // A batch ends at `batch_size` records, or early once
+        // `MAX_PENDING_ERRORS` error rows wait (a member of nothing but bad
+        // lines), so that memory stays bounded.
+        while self.pending_records.len() < self.batch_size
+            && self.pending_errors.len() < MAX_PENDING_ERRORS
+            && self.current < self.receivers.len()
+        {
             let Some(receiver) = &self.receivers[self.current] else {
                 self.advance(0);
                 continue;
@@ -386,7 +408,7 @@ impl ChannelSink<'_> {
 
 impl Sink for ChannelSink<'_> {
     fn record(&mut self, record: Record) {
-        self.text_bytes += record.text.len();
+        self.text_bytes += record.heap_bytes();
         self.records.push(record);
         if self.records.len() >= CHUNK_RECORDS || self.text_bytes >= CHUNK_BYTES {
             self.flush();

@@ -23,7 +23,7 @@ use std::io::{self, BufRead};
 use memchr::{memchr, memrchr};
 
 use super::{Event, Listing, Placement};
-use crate::ingest::decode::Decoded;
+use crate::ingest::decode::{spans_by_line, Decoded};
 use crate::ingest::member::ReadContext;
 use crate::ingest::{ErrorKind, Format, Location};
 
@@ -231,7 +231,10 @@ impl Output<'_, '_> {
     /// offset `base`. False when the sink asked to stop.
     fn feed(&mut self, listing: &mut Listing, bytes: &[u8], base: u64) -> bool {
         let decoded = Decoded::new(bytes);
-        self.cx.report_invalid_utf8(self.loc, base, &decoded);
+        // One row per line with invalid UTF-8: the same whatever the blocks.
+        for spans in spans_by_line(bytes, decoded.invalid_spans()) {
+            self.cx.report_invalid_spans(self.loc, base, spans);
+        }
         let place = InBlock {
             base,
             decoded: &decoded,

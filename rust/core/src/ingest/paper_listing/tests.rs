@@ -7,6 +7,8 @@ use super::*;
 use proptest::prelude::*;
 use std::path::PathBuf;
 
+use crate::ingest::decode::spans_by_line;
+
 // ---------------------------------------------------------------- seeds
 
 fn seeds_dir() -> PathBuf {
@@ -994,10 +996,8 @@ fn whole_text_reference(bytes: &[u8]) -> Expected {
         .into_iter()
         .map(|u| (at(u.offset), u.reason))
         .collect();
-    let invalid = decoded
-        .invalid_spans()
-        .iter()
-        .map(|s| s.offset as u64)
+    let invalid = spans_by_line(bytes, decoded.invalid_spans())
+        .map(|line| line[0].offset as u64)
         .collect();
     (papers, unpaired, invalid)
 }
