@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use arrow_array::{RecordBatch, RecordBatchIterator};
+use arrow_schema::SchemaRef;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -122,7 +123,7 @@ fn run_released<T: Send>(
 /// An Arrow table handed to Python through `__arrow_c_stream__`.
 #[pyclass(module = "thresher._core", frozen)]
 struct ArrowTable {
-    batch: Mutex<Option<RecordBatch>>,
+    batches: Mutex<Option<(SchemaRef, Vec<RecordBatch>)>>,
 }
 
 #[pymethods]
@@ -135,14 +136,13 @@ impl ArrowTable {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema;
-        let batch = self
-            .batch
+        let (schema, batches) = self
+            .batches
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
             .ok_or_else(|| ThresherError::new_err("this Arrow table was already exported"))?;
-        let schema = batch.schema();
-        let reader = RecordBatchIterator::new(vec![Ok(batch)], schema);
+        let reader = RecordBatchIterator::new(batches.into_iter().map(Ok), schema);
         let stream = FFI_ArrowArrayStream::new(Box::new(reader));
         PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
     }
@@ -150,12 +150,27 @@ impl ArrowTable {
 
 fn table(py: Python<'_>, batch: thresher_core::Result<RecordBatch>) -> PyResult<Py<ArrowTable>> {
     let batch = batch.map_err(|e| to_py_err(py, e))?;
+    chunked_table(py, batch.schema(), vec![batch])
+}
+
+/// A table of several batches (one Polars chunk each; nothing is copied).
+fn chunked_table(
+    py: Python<'_>,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> PyResult<Py<ArrowTable>> {
     Py::new(
         py,
         ArrowTable {
-            batch: Mutex::new(Some(batch)),
+            batches: Mutex::new(Some((schema, batches))),
         },
     )
+}
+
+/// Records as a table; the schema is the records' even when there are none.
+fn records_table(py: Python<'_>, batches: Vec<RecordBatch>) -> PyResult<Py<ArrowTable>> {
+    let schema = tables::records_schema().map_err(|e| to_py_err(py, e))?;
+    chunked_table(py, schema, batches)
 }
 
 /// Reads the batches of an Arrow C stream capsule (from `__arrow_c_stream__`).
@@ -280,10 +295,10 @@ fn ingest(
     options: OptionsArg,
 ) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
     let options = options.to_options(py)?;
-    let ingested = run_released(py, |cancel| ingest_paths(&paths, &options, cancel))?;
+    let scanned = run_released(py, |cancel| ingest_paths(&paths, &options, cancel))?;
     Ok((
-        table(py, tables::records_batch(&ingested.records, 0))?,
-        table(py, tables::errors_batch(&ingested.errors))?,
+        records_table(py, scanned.records)?,
+        table(py, tables::errors_batch(&scanned.errors))?,
     ))
 }
 
@@ -346,10 +361,7 @@ impl Scan {
             return Ok(None);
         };
         Ok(Some((
-            table(
-                py,
-                tables::records_batch(&batch.records, batch.first_doc_id),
-            )?,
+            records_table(py, batch.records)?,
             table(py, tables::errors_batch(&batch.errors))?,
         )))
     }

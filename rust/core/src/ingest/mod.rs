@@ -215,6 +215,14 @@ pub struct Ingested {
     pub errors: Vec<IngestError>,
 }
 
+/// Everything read from a set of inputs, records as Arrow batches (the
+/// schema of [`crate::tables::records_batch`]) in `doc_id` order.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    pub records: Vec<arrow_array::RecordBatch>,
+    pub errors: Vec<IngestError>,
+}
+
 /// Reads every file under `paths` (files or directories) in parallel and
 /// collects the records in `doc_id` order; stops with [`Error::Cancelled`]
 /// soon after `cancel` is set.
@@ -222,15 +230,17 @@ pub fn ingest_paths(
     paths: &[PathBuf],
     options: &IngestOptions,
     cancel: &Cancel,
-) -> Result<Ingested> {
-    let mut scanner = scan::Scanner::start(paths, options, scan::ScanConfig::default())?;
-    let mut out = Ingested::default();
-    while let Some(batch) = scanner.next_batch() {
-        cancel.check()?;
+) -> Result<Scanned> {
+    let config = scan::ScanConfig {
+        batch_size: usize::MAX,
+        ..scan::ScanConfig::default()
+    };
+    let mut scanner = scan::Scanner::start(paths, options, config)?;
+    let mut out = Scanned::default();
+    while let Some(batch) = scanner.next_batch_cancellable(cancel)? {
         out.records.extend(batch.records);
         out.errors.extend(batch.errors);
     }
-    cancel.check()?;
     Ok(out)
 }
 

@@ -7,6 +7,7 @@
 //! hands its records over through a channel of [`CHANNEL_CHUNKS`] chunks of at
 //! most [`CHUNK_RECORDS`] records or [`CHUNK_BYTES`] bytes of text.
 
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -14,12 +15,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use arrow_array::RecordBatch;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
 use super::member::{self, ByteBudget, ReadContext};
 use super::{walk, ErrorKind, IngestError, IngestOptions, Location, Record, Sink};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
+use crate::tables;
 
 /// Records per chunk handed from a worker to the consumer.
 pub const CHUNK_RECORDS: usize = 4096;
@@ -56,13 +59,22 @@ impl Default for ScanConfig {
     }
 }
 
-/// Records and error rows in `doc_id` order.
+/// Records and error rows in `doc_id` order. The records come as Arrow
+/// batches of [`crate::tables::records_batch`]'s schema (several when the
+/// batch spans chunks; slices share the workers' buffers, nothing is copied).
 #[derive(Debug, Default)]
 pub struct Batch {
     /// `doc_id` of the first record.
     pub first_doc_id: u64,
-    pub records: Vec<Record>,
+    pub records: Vec<RecordBatch>,
     pub errors: Vec<IngestError>,
+}
+
+impl Batch {
+    /// Number of records.
+    pub fn num_rows(&self) -> usize {
+        self.records.iter().map(RecordBatch::num_rows).sum()
+    }
 }
 
 /// Counters for progress bars, updated as the scan goes.
@@ -101,7 +113,8 @@ pub struct ProgressSnapshot {
 
 enum Chunk {
     Read {
-        records: Vec<Record>,
+        /// Records as [`tables::record_fields_batch`] (no `doc_id` yet).
+        records: Option<RecordBatch>,
         errors: Vec<IngestError>,
     },
     Done {
@@ -121,7 +134,8 @@ struct Window {
 pub struct Scanner {
     receivers: Vec<Option<Receiver<Chunk>>>,
     current: usize,
-    pending_records: Vec<Record>,
+    pending_records: VecDeque<RecordBatch>,
+    pending_rows: usize,
     pending_errors: Vec<IngestError>,
     batch_size: usize,
     next_doc_id: u64,
@@ -184,7 +198,8 @@ impl Scanner {
         Ok(Scanner {
             receivers: receivers.into_iter().map(Some).collect(),
             current: 0,
-            pending_records: Vec::new(),
+            pending_records: VecDeque::new(),
+            pending_rows: 0,
             pending_errors: walked.errors,
             batch_size: config.batch_size,
             next_doc_id: 0,
@@ -216,7 +231,7 @@ impl Scanner {
         // A batch ends at `batch_size` records, or early once
         // `MAX_PENDING_ERRORS` error rows wait (a member of nothing but bad
         // lines), so that memory stays bounded.
-        while self.pending_records.len() < self.batch_size
+        while self.pending_rows < self.batch_size
             && self.pending_errors.len() < MAX_PENDING_ERRORS
             && self.current < self.receivers.len()
         {
@@ -226,10 +241,13 @@ impl Scanner {
             };
             match receiver.recv_timeout(Duration::from_millis(50)) {
                 Ok(Chunk::Read { records, errors }) => {
+                    let rows = records.as_ref().map_or(0, RecordBatch::num_rows);
                     let p = &self.progress;
-                    p.records.fetch_add(records.len() as u64, Ordering::Relaxed);
+                    p.records.fetch_add(rows as u64, Ordering::Relaxed);
                     p.errors.fetch_add(errors.len() as u64, Ordering::Relaxed);
-                    self.pending_records.extend(records);
+                    self.pending_rows += rows;
+                    self.pending_records
+                        .extend(records.filter(|r| r.num_rows() > 0));
                     self.pending_errors.extend(errors);
                 }
                 Ok(Chunk::Done { bytes }) => self.advance(bytes),
@@ -249,19 +267,40 @@ impl Scanner {
                 }
             }
         }
-        if self.pending_records.is_empty() && self.pending_errors.is_empty() {
+        if self.pending_rows == 0 && self.pending_errors.is_empty() {
             return Ok(None);
         }
-        let take = self.pending_records.len().min(self.batch_size);
-        let rest = self.pending_records.split_off(take);
-        let records = std::mem::replace(&mut self.pending_records, rest);
+        let records = self.take_rows(self.pending_rows.min(self.batch_size))?;
         let batch = Batch {
             first_doc_id: self.next_doc_id,
             records,
             errors: std::mem::take(&mut self.pending_errors),
         };
-        self.next_doc_id += batch.records.len() as u64;
+        self.next_doc_id += batch.num_rows() as u64;
         Ok(Some(batch))
+    }
+
+    /// The first `rows` pending records, numbered; chunks are sliced, not copied.
+    fn take_rows(&mut self, mut rows: usize) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::new();
+        let mut doc_id = self.next_doc_id;
+        while rows > 0 {
+            let Some(front) = self.pending_records.pop_front() else {
+                break;
+            };
+            let part = if front.num_rows() > rows {
+                self.pending_records
+                    .push_front(front.slice(rows, front.num_rows() - rows));
+                front.slice(0, rows)
+            } else {
+                front
+            };
+            rows -= part.num_rows();
+            self.pending_rows -= part.num_rows();
+            out.push(tables::with_doc_ids(&part, doc_id)?);
+            doc_id += part.num_rows() as u64;
+        }
+        Ok(out)
     }
 
     /// Moves on to the next file and lets the workers read further ahead.
@@ -395,12 +434,26 @@ impl ChannelSink<'_> {
         if self.records.is_empty() && self.errors.is_empty() {
             return;
         }
-        let chunk = Chunk::Read {
-            records: std::mem::take(&mut self.records),
-            errors: std::mem::take(&mut self.errors),
-        };
+        let records = std::mem::take(&mut self.records);
+        let mut errors = std::mem::take(&mut self.errors);
         self.text_bytes = 0;
-        if self.sender.send(chunk).is_err() {
+        let records = match tables::record_fields_batch(&records) {
+            Ok(batch) => Some(batch),
+            Err(e) => {
+                // Not expected (string columns hold 64-bit offsets where it
+                // matters); still, the records are reported, not lost.
+                for record in &records {
+                    let loc = Location {
+                        source: record.source.as_str().into(),
+                        member: record.member.clone(),
+                    };
+                    let reason = format!("record could not be converted to Arrow: {e}");
+                    errors.push(loc.error(record.offset, ErrorKind::Io, reason));
+                }
+                None
+            }
+        };
+        if self.sender.send(Chunk::Read { records, errors }).is_err() {
             self.disconnected = true;
         }
     }
@@ -444,16 +497,20 @@ mod tests {
         paths: &[PathBuf],
         options: &IngestOptions,
         config: ScanConfig,
-    ) -> (Vec<Record>, Vec<IngestError>, Vec<usize>) {
+    ) -> (RecordBatch, Vec<IngestError>, Vec<usize>) {
         let mut scanner = Scanner::start(paths, options, config).expect("start");
         let (mut records, mut errors, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
+        let mut rows = 0;
         while let Some(batch) = scanner.next_batch() {
-            assert_eq!(batch.first_doc_id, records.len() as u64);
-            sizes.push(batch.records.len());
+            assert_eq!(batch.first_doc_id, rows as u64);
+            rows += batch.num_rows();
+            sizes.push(batch.num_rows());
             records.extend(batch.records);
             errors.extend(batch.errors);
         }
-        (records, errors, sizes)
+        let schema = tables::records_schema().expect("schema");
+        let all = arrow_select::concat::concat_batches(&schema, &records).expect("concat");
+        (all, errors, sizes)
     }
 
     #[test]
@@ -469,7 +526,7 @@ mod tests {
             window: 1,
         };
         let (reference, ref_errors, _) = scan_all(&paths, &options, one);
-        assert_eq!(reference.len(), 40);
+        assert_eq!(reference.num_rows(), 40);
         assert_eq!(ref_errors.len(), 2);
         for (batch_size, threads) in [(1, 4), (3, 2), (7, 8), (100_000, 3)] {
             let config = ScanConfig {
@@ -517,7 +574,7 @@ mod tests {
         cancel.cancel();
         // Either everything was already there, or the wait saw the cancel.
         match scanner.next_batch_cancellable(&cancel) {
-            Ok(Some(batch)) => assert_eq!(batch.records.len(), 3),
+            Ok(Some(batch)) => assert_eq!(batch.num_rows(), 3),
             Err(Error::Cancelled) => {}
             other => panic!("unexpected {other:?}"),
         }
