@@ -145,22 +145,34 @@ pub fn looks_like_jsonl(prefix: &[u8]) -> bool {
     if rest.first() != Some(&b'{') {
         return false;
     }
-    match memchr::memchr(b'\n', rest) {
-        Some(end) => {
-            // Lossy: a stray invalid byte must not hide JSON (the parser reports it).
-            let line = String::from_utf8_lossy(&rest[..end]);
-            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&line).is_ok()
-        }
-        None => {
-            rest.len() == prefix.len() - start
-                && rest.len() >= 2
-                && matches!(
-                    rest[1..].iter().find(|b| !b.is_ascii_whitespace()),
-                    Some(b'"') | Some(b'}')
-                )
+    let Some(last_newline) = memchr::memrchr(b'\n', rest) else {
+        // One line longer than the prefix: it must start like an object.
+        return rest.len() >= 2
+            && matches!(
+                rest[1..].iter().find(|b| !b.is_ascii_whitespace()),
+                Some(b'"') | Some(b'}')
+            );
+    };
+    // The complete lines among the first few: most must be JSON objects, so
+    // that one corrupt first line does not turn a shard into plain text.
+    let lines = rest[..last_newline]
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.trim_ascii().is_empty())
+        .take(JSONL_SNIFF_LINES);
+    let (mut objects, mut total) = (0usize, 0usize);
+    for line in lines {
+        total += 1;
+        // Lossy: a stray invalid byte must not hide JSON (the parser reports it).
+        let text = String::from_utf8_lossy(line);
+        if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text).is_ok() {
+            objects += 1;
         }
     }
+    objects > 0 && objects * 2 >= total
 }
+
+/// Complete lines looked at to recognise JSON Lines.
+const JSONL_SNIFF_LINES: usize = 8;
 
 /// Whether `prefix` starts a WARC file (WARC or WET).
 pub fn looks_like_warc(prefix: &[u8]) -> bool {
@@ -281,6 +293,10 @@ mod tests {
             sniff(b"{\"text\": \"caf\xe9\"}\n", auto),
             Sniffed::Format(Format::Jsonl)
         );
+        let corrupt_first = b"{\"text\": broken\n{\"text\": \"a\"}\n{\"text\": \"b\"}\n";
+        assert_eq!(sniff(corrupt_first, auto), Sniffed::Format(Format::Jsonl));
+        let prose = b"{braces} in prose\nmore prose\n{\"a\": 1}\nand more\n";
+        assert_eq!(sniff(prose, auto), Sniffed::Format(Format::PlainText));
         assert_eq!(
             sniff(b"WARC/1.0\r\nWARC-Type: warcinfo\r\n", auto),
             Sniffed::Format(Format::Warc)
