@@ -124,6 +124,8 @@ fn read_paragraphs(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContex
         if cx.sink.is_stopped() {
             return;
         }
+        // Where the line about to be read starts (a failure may cut it).
+        let line_start = lines.position();
         match lines.next_line() {
             Ok(None) => break,
             Ok(Some(Line::TooLong { offset, len })) => paragraph.push(offset, len, None, limit),
@@ -135,7 +137,14 @@ fn read_paragraphs(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContex
                 }
             }
             Err(failure) => {
-                cx.read_failed(loc, failure.offset, &failure.error);
+                // The paragraph (or line) being gathered is lost with the
+                // rest: the row starts where it did.
+                let offset = if paragraph.open {
+                    paragraph.start
+                } else {
+                    line_start
+                };
+                cx.read_failed(loc, offset, &failure.error);
                 return;
             }
         }
@@ -391,6 +400,28 @@ mod tests {
         assert_eq!(
             out.errors[0].reason,
             "line longer than max_record_bytes (32 bytes): 40 bytes; skipped"
+        );
+    }
+
+    #[test]
+    fn a_paragraph_cut_by_a_failed_read_is_reported_from_its_start() {
+        use std::io::Write;
+        let long: String = (0..40_000).map(|i| format!("w{i} ")).collect();
+        let text = format!("first para\n\nsecond {long}\n");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).expect("gzip");
+        let gz = gz.finish().expect("gzip");
+        let options = IngestOptions {
+            text_unit: TextUnit::Paragraph,
+            ..IngestOptions::default()
+        };
+        let out = ingest_bytes("cut.gz", &gz[..gz.len() / 2], &options);
+        let texts: Vec<&str> = out.records.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(texts, ["first para"]);
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert_eq!(
+            (out.errors[0].offset, out.errors[0].kind),
+            (12, ErrorKind::Corrupt)
         );
     }
 
