@@ -20,10 +20,12 @@ use std::time::Duration;
 use arrow_array::{Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use proptest::prelude::*;
+use thresher_core::ingest::location::MEMBER_SEPARATOR;
 use thresher_core::ingest::scan::{ScanConfig, Scanner};
 use thresher_core::ingest::sniff::sniff;
 use thresher_core::ingest::{
-    ingest_bytes, Format, FormatChoice, IngestOptions, Ingested, Limits, TextUnit,
+    ingest_bytes, Format, FormatChoice, IngestError, IngestOptions, Ingested, Limits, Record,
+    TextUnit,
 };
 
 fn cases() -> u32 {
@@ -238,6 +240,9 @@ enum Mutation {
     Insert(usize, Vec<u8>),
     Delete(usize, usize),
     Repeat(usize, usize),
+    /// Replaces the run of ASCII digits at or after a position (a length,
+    /// a chunk size, a tar octal field) with another number.
+    Number(usize, u64),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -248,6 +253,11 @@ fn mutation() -> impl Strategy<Value = Mutation> {
             .prop_map(|(p, b)| Mutation::Insert(p, b)),
         (any::<usize>(), 1..64usize).prop_map(|(p, n)| Mutation::Delete(p, n)),
         (any::<usize>(), 1..64usize).prop_map(|(p, n)| Mutation::Repeat(p, n)),
+        (
+            any::<usize>(),
+            prop_oneof![0..1024u64, Just(u64::MAX), any::<u64>()]
+        )
+            .prop_map(|(p, n)| Mutation::Number(p, n)),
     ]
 }
 
@@ -272,6 +282,18 @@ fn apply(mut data: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
                 let at = p % len;
                 let piece: Vec<u8> = data[at..(at + n).min(len)].to_vec();
                 data.splice(at..at, piece);
+            }
+            Mutation::Number(p, n) => {
+                let at = p % len;
+                let Some(start) = data[at..].iter().position(u8::is_ascii_digit) else {
+                    continue;
+                };
+                let start = at + start;
+                let end = data[start..]
+                    .iter()
+                    .position(|b| !b.is_ascii_digit())
+                    .map_or(len, |e| start + e);
+                data.splice(start..end, n.to_string().into_bytes());
             }
         }
     }
@@ -474,6 +496,100 @@ proptest! {
         for cut in [0, 1, 4, 8, 262, 511, 512, 1024] {
             let _ = sniff(&data[..cut.min(data.len())], FormatChoice::Auto);
         }
+    }
+}
+
+/// A container put around a member to check that reading through it changes
+/// nothing but the member path.
+#[derive(Debug, Clone, Copy)]
+enum Wrapper {
+    Gzip,
+    Zstd,
+    Bzip2,
+    Xz,
+    Tar,
+    Zip,
+    ZipStored,
+}
+
+impl Wrapper {
+    const ALL: [Wrapper; 7] = [
+        Wrapper::Gzip,
+        Wrapper::Zstd,
+        Wrapper::Bzip2,
+        Wrapper::Xz,
+        Wrapper::Tar,
+        Wrapper::Zip,
+        Wrapper::ZipStored,
+    ];
+
+    /// Name of the one member of an archive wrapper.
+    const MEMBER: &'static str = "m.bin";
+
+    fn wrap(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Wrapper::Gzip => gzip(data),
+            Wrapper::Zstd => zstd::encode_all(data, 3).expect("zstd"),
+            Wrapper::Bzip2 => bzip2(data),
+            Wrapper::Xz => xz(data),
+            Wrapper::Tar => tar(&[(Self::MEMBER, data)]),
+            Wrapper::Zip => zip(&[(Self::MEMBER, data)]),
+            Wrapper::ZipStored => zip_with(&[(Self::MEMBER, data)], zip::CompressionMethod::Stored),
+        }
+    }
+
+    fn is_archive(self) -> bool {
+        matches!(self, Wrapper::Tar | Wrapper::Zip | Wrapper::ZipStored)
+    }
+}
+
+/// A member path one archive level down.
+fn nested(member: &Option<String>) -> Option<String> {
+    Some(match member {
+        None => Wrapper::MEMBER.to_owned(),
+        Some(inner) => format!("{}{MEMBER_SEPARATOR}{inner}", Wrapper::MEMBER),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A member read inside a (valid) compressed stream gives exactly what it
+    /// gives on its own; inside a tar or zip, the same records and error rows
+    /// (kind and offset; the wording may say "member" for "file") one member
+    /// level down.
+    #[test]
+    fn wrapping_a_member_changes_only_its_path(
+        seed in 0..seeds().len(),
+        mutations in prop::collection::vec(mutation(), 0..5),
+        wrapper in 0..Wrapper::ALL.len(),
+        choice in 0..8usize,
+        unit in unit(),
+        record_limit in 0..RECORD_LIMITS.len(),
+    ) {
+        let wrapper = Wrapper::ALL[wrapper];
+        let data = apply(seeds()[seed].clone(), &mutations);
+        let opts = options_with(choices()[choice], unit, RECORD_LIMITS[record_limit]);
+        let bare = check(&data, &opts);
+        let wrapped = check(&wrapper.wrap(&data), &opts);
+        if !wrapper.is_archive() {
+            prop_assert_eq!(wrapped, bare);
+            return Ok(());
+        }
+        let moved: Vec<Record> = bare
+            .records
+            .into_iter()
+            .map(|r| Record { member: nested(&r.member), ..r })
+            .collect();
+        prop_assert_eq!(wrapped.records, moved);
+        let where_what = |errors: &[IngestError]| -> Vec<(Option<String>, u64, &'static str)> {
+            errors.iter().map(|e| (e.member.clone(), e.offset, e.kind.name())).collect()
+        };
+        let moved_errors: Vec<_> = where_what(&bare.errors)
+            .into_iter()
+            .map(|(member, offset, kind)| (nested(&member), offset, kind))
+            .collect();
+        prop_assert_eq!(where_what(&wrapped.errors), moved_errors);
     }
 }
 
