@@ -594,6 +594,33 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A compressed stream, zip or tar archive cut short is reported:
+    /// whatever records come out, at least one error row says data was lost.
+    #[test]
+    fn a_cut_container_is_never_silent(
+        seed in 0..seeds().len(),
+        wrapper in 0..Wrapper::ALL.len(),
+        cut in any::<usize>(),
+    ) {
+        let wrapper = Wrapper::ALL[wrapper];
+        let mut data = wrapper.wrap(&seeds()[seed]);
+        // A tar ends with its member's padding (under 512 bytes) and two zero
+        // blocks: a cut there loses nothing, so cut before them.
+        let end = if matches!(wrapper, Wrapper::Tar) { data.len() - 1536 } else { data.len() };
+        // Keep the magic bytes (6 for xz), or it is no longer that container.
+        data.truncate(6 + cut % (end - 6));
+        let out = check(&data, &options(FormatChoice::Auto, TextUnit::File));
+        prop_assert!(
+            // (A cut header leaves binary junk: that is reported too.)
+            out.errors.iter().any(|e| matches!(e.kind.name(), "corrupt" | "empty" | "binary")),
+            "cut at {} of {:?}: {:?}", data.len(), wrapper, out
+        );
+    }
+}
+
+proptest! {
     // Files and threads are slow: a tenth of the cases, at least 8.
     #![proptest_config(ProptestConfig { cases: (cases() / 10).max(8), failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -662,5 +689,45 @@ fn regressions() {
             "{name}: {out:?}"
         );
         assert!(!out.errors.is_empty(), "{name}: no error row");
+    }
+}
+
+/// Cut containers the fuzzer found read without an error row; each must now
+/// report the loss.
+#[test]
+fn regressions_cut_containers() {
+    let cut = |mut data: Vec<u8>, at: usize| {
+        data.truncate(at);
+        data
+    };
+    let stored = zip::CompressionMethod::Stored;
+    let inner_zip = zip_with(&[("s.txt", TEXT)], stored);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        // The Arrow stream reader took the gzip decoder's UnexpectedEof for
+        // the end of the stream.
+        ("gzip of an arrow stream, cut at 268", {
+            let data = gzip(&arrow_stream());
+            cut(data, 268)
+        }),
+        // The zip crate read the stored inner zip as the archive, at the
+        // wrong member paths, and said nothing of the lost outer one.
+        ("stored zip in a stored zip, cut in the outer directory", {
+            let data = zip_with(&[("m.bin", &inner_zip)], stored);
+            let len = data.len();
+            cut(data, len - 10)
+        }),
+    ];
+    for (name, data) in cases {
+        let out = check(&data, &options(FormatChoice::Auto, TextUnit::File));
+        assert!(
+            out.errors.iter().any(|e| e.kind.name() == "corrupt"),
+            "{name}: {out:?}"
+        );
+        assert!(
+            out.records
+                .iter()
+                .all(|r| r.member.as_deref().is_none_or(|m| m.starts_with("m.bin"))),
+            "{name}: {out:?}"
+        );
     }
 }
