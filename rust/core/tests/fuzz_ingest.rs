@@ -1,26 +1,39 @@
 //! Property-based fuzzing of the sniffer and every parser and container.
 //!
 //! Valid inputs of every format and container are built, then mutated (bytes
-//! flipped, cut, inserted, deleted, spliced) and read with each format forced
-//! and with detection. Whatever the bytes, reading must not panic, must give
-//! the same output twice, and every problem must be an error row with a
-//! location and a reason. `THRESHER_FUZZ_CASES` sets the number of cases per
-//! property (default 256); CI runs a bounded number.
+//! flipped, cut, inserted, deleted, spliced, numbers rewritten) and read with
+//! each format forced and with detection. Whatever the bytes, reading must
+//! not panic or hang (each case has [`CASE_TIMEOUT`]), must give the same
+//! output twice, every problem must be an error row with a reason, no record
+//! may be longer than `max_record_bytes`, and the offsets of a text member
+//! lie inside it. Besides:
+//! - wrapping a member in a compressed stream changes nothing, and in a tar
+//!   or zip only its member path;
+//! - a compressed stream, zip or tar cut short is always reported;
+//! - the scanner gives the same records and errors on one thread and three.
 //!
-//! Inputs that once crashed a parser are kept as regression cases at the end.
+//! `THRESHER_FUZZ_CASES` sets the number of cases per property (default 256;
+//! the scanner property runs a tenth of them); CI runs a bounded number.
+//!
+//! Inputs that once failed are kept as regression cases at the end.
 
 // Test code: building the seed inputs may panic on a broken writer.
 #![allow(clippy::expect_used)]
 
 use std::io::Write;
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{mpsc, Arc, OnceLock};
+use std::time::Duration;
 
 use arrow_array::{Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use proptest::prelude::*;
-use thresher_core::ingest::sniff::sniff;
+use thresher_core::ingest::location::MEMBER_SEPARATOR;
+use thresher_core::ingest::scan::{ScanConfig, Scanner};
+use thresher_core::ingest::sniff::{sniff, Sniffed};
 use thresher_core::ingest::{
-    ingest_bytes, Format, FormatChoice, IngestOptions, Ingested, Limits, TextUnit,
+    ingest_bytes, Format, FormatChoice, IngestError, IngestOptions, Ingested, Limits, Record,
+    TextUnit,
 };
 
 fn cases() -> u32 {
@@ -48,15 +61,28 @@ fn jsonl() -> Vec<u8> {
 }
 
 fn warc() -> Vec<u8> {
-    let mut out = Vec::new();
-    let records: [(&str, &[u8]); 2] = [
+    warc_of(&[
         (
             "response",
             b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>Hello page</p>",
         ),
         ("conversion", b"Plain extracted text of the page."),
-    ];
-    for (kind, block) in records {
+    ])
+}
+
+/// A WARC whose response has a chunked HTTP body (with a chunk extension).
+fn warc_chunked() -> Vec<u8> {
+    warc_of(&[(
+        "response",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n\
+          5\r\nHello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n",
+    )])
+}
+
+/// A WARC of `(WARC-Type, block)` records.
+fn warc_of(records: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &(kind, block) in records {
         out.extend_from_slice(
             format!(
                 "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Target-URI: http://x/\r\nWARC-Date: 2024-01-01T00:00:00Z\r\nContent-Length: {}\r\n\r\n",
@@ -143,8 +169,12 @@ fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    zip_with(members, zip::CompressionMethod::Deflated)
+}
+
+fn zip_with(members: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
     for (name, data) in members {
         writer.start_file(*name, options).expect("zip member");
         writer.write_all(data).expect("zip data");
@@ -152,12 +182,34 @@ fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
     writer.finish().expect("zip").into_inner()
 }
 
-/// Valid inputs of every format and container.
-fn seeds() -> Vec<Vec<u8>> {
+fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    e.write_all(data).expect("bzip2");
+    e.finish().expect("bzip2")
+}
+
+fn xz(data: &[u8]) -> Vec<u8> {
+    let mut e = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    e.write_all(data).expect("xz");
+    e.finish().expect("xz")
+}
+
+/// A member name longer than a tar header holds: the tar crate writes a GNU
+/// long-name entry before it.
+const LONG_NAME: &str = "a/very/long/directory/name/that/does/not/fit/in/the/hundred/bytes/of/a/tar/header/field/doc.jsonl";
+
+/// Valid inputs of every format and container, built once.
+fn seeds() -> &'static [Vec<u8>] {
+    static SEEDS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    SEEDS.get_or_init(build_seeds)
+}
+
+fn build_seeds() -> Vec<Vec<u8>> {
     let listing = listing();
     let jsonl = jsonl();
     let warc = warc();
     let parquet = parquet();
+    let jsonl_bad_utf8 = b"{\"text\": \"caf\xe9 au lait\"}\n{\"text\": \"ok\"}\n".to_vec();
     vec![
         TEXT.to_vec(),
         listing.clone(),
@@ -176,6 +228,15 @@ fn seeds() -> Vec<Vec<u8>> {
         gzip(&tar(&[("l.txt", &listing), ("w.warc", &warc)])),
         zip(&[("x.txt", TEXT), ("y.jsonl.gz", &gzip(&jsonl))]),
         tar(&[("inner.zip", &zip(&[("deep.txt", TEXT)]))]),
+        warc_chunked(),
+        zip_with(
+            &[("s.txt", TEXT), ("t.warc", &warc)],
+            zip::CompressionMethod::Stored,
+        ),
+        bzip2(&jsonl),
+        xz(TEXT),
+        tar(&[(LONG_NAME, &jsonl), ("short.txt", TEXT)]),
+        jsonl_bad_utf8,
     ]
 }
 
@@ -187,6 +248,9 @@ enum Mutation {
     Insert(usize, Vec<u8>),
     Delete(usize, usize),
     Repeat(usize, usize),
+    /// Replaces the run of ASCII digits at or after a position (a length,
+    /// a chunk size, a tar octal field) with another number.
+    Number(usize, u64),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -197,6 +261,11 @@ fn mutation() -> impl Strategy<Value = Mutation> {
             .prop_map(|(p, b)| Mutation::Insert(p, b)),
         (any::<usize>(), 1..64usize).prop_map(|(p, n)| Mutation::Delete(p, n)),
         (any::<usize>(), 1..64usize).prop_map(|(p, n)| Mutation::Repeat(p, n)),
+        (
+            any::<usize>(),
+            prop_oneof![0..1024u64, Just(u64::MAX), any::<u64>()]
+        )
+            .prop_map(|(p, n)| Mutation::Number(p, n)),
     ]
 }
 
@@ -222,20 +291,44 @@ fn apply(mut data: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
                 let piece: Vec<u8> = data[at..(at + n).min(len)].to_vec();
                 data.splice(at..at, piece);
             }
+            Mutation::Number(p, n) => {
+                let at = p % len;
+                let Some(start) = data[at..].iter().position(u8::is_ascii_digit) else {
+                    continue;
+                };
+                let start = at + start;
+                let end = data[start..]
+                    .iter()
+                    .position(|b| !b.is_ascii_digit())
+                    .map_or(len, |e| start + e);
+                data.splice(start..end, n.to_string().into_bytes());
+            }
         }
     }
     data
 }
 
+/// Record limits a case may run with: roomy, and small enough that the
+/// seeds' records (rows, lines, WARC blocks) hit them.
+const RECORD_LIMITS: [u64; 3] = [1 << 20, 64, 8];
+
+/// Longest a case may take to read (twice); far above what any case needs,
+/// so that only a hang (or a near-hang) trips it.
+const CASE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Small limits so that mutated length fields cannot make a case slow.
 fn options(format: FormatChoice, unit: TextUnit) -> IngestOptions {
+    options_with(format, unit, RECORD_LIMITS[0])
+}
+
+fn options_with(format: FormatChoice, unit: TextUnit, max_record_bytes: u64) -> IngestOptions {
     IngestOptions {
         format,
         text_unit: unit,
         limits: Limits {
             max_member_bytes: 4 << 20,
             max_input_bytes: 8 << 20,
-            max_record_bytes: 1 << 20,
+            max_record_bytes,
             max_buffered_bytes: 4 << 20,
             ..Limits::default()
         },
@@ -249,23 +342,109 @@ fn choices() -> Vec<FormatChoice> {
     all
 }
 
-/// Reads `data` and checks the invariants that hold for any input.
-fn check(data: &[u8], options: &IngestOptions) -> Ingested {
-    let first = ingest_bytes("fuzz.bin", data, options);
-    let again = ingest_bytes("fuzz.bin", data, options);
+fn unit() -> impl Strategy<Value = TextUnit> {
+    prop_oneof![
+        Just(TextUnit::File),
+        Just(TextUnit::Line),
+        Just(TextUnit::Paragraph)
+    ]
+}
+
+/// Reads `data` twice on another thread; fails if that takes longer than
+/// [`CASE_TIMEOUT`] (a hang), or if the two reads differ.
+fn read_twice_in_time(data: &[u8], options: &IngestOptions) -> Ingested {
+    let (data, options) = (data.to_vec(), options.clone());
+    let (done, result) = mpsc::channel();
+    std::thread::spawn(move || {
+        let first = ingest_bytes("fuzz.bin", &data, &options);
+        let again = ingest_bytes("fuzz.bin", &data, &options);
+        // The receiver is gone only when the case already failed on time.
+        let _ = done.send((first, again));
+    });
+    let (first, again) = match result.recv_timeout(CASE_TIMEOUT) {
+        Ok(both) => both,
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("reading took more than {CASE_TIMEOUT:?}"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the reading thread panicked"),
+    };
     assert_eq!(first, again, "reading the same bytes twice differed");
-    for e in &first.errors {
-        assert_eq!(e.source, "fuzz.bin");
+    first
+}
+
+/// Checks the invariants that hold for any output read with `options`.
+fn check_output(out: &Ingested, options: &IngestOptions) {
+    let max = options.limits.max_record_bytes;
+    for e in &out.errors {
         assert!(!e.reason.trim().is_empty(), "error row without a reason");
     }
-    for r in &first.records {
-        assert_eq!(r.source, "fuzz.bin");
+    for r in &out.records {
+        // KNOWN GAP, not checked here: the paper-listing parser does not apply
+        // max_record_bytes (an abstract of any length up to
+        // max_buffered_bytes is one record). It is being reworked elsewhere;
+        // drop this exemption once it does.
+        if r.format == Format::PaperListing {
+            continue;
+        }
+        // Each invalid byte may become a 3-byte U+FFFD; valid text never grows.
+        let allowed = if r.invalid_utf8 { max * 3 } else { max };
+        assert!(
+            r.text.len() as u64 <= allowed,
+            "record of {} bytes, more than max_record_bytes ({max}): {r:?}",
+            r.text.len()
+        );
         if let Some(meta) = &r.meta {
             let parsed: serde_json::Value = serde_json::from_str(meta).expect("meta is JSON");
             assert!(parsed.is_object(), "meta is a JSON object");
         }
     }
-    first
+}
+
+/// Reads `data` and checks the invariants that hold for any input.
+fn check(data: &[u8], options: &IngestOptions) -> Ingested {
+    let out = read_twice_in_time(data, options);
+    check_output(&out, options);
+    // A text format read as is: offsets are byte offsets into `data`.
+    if let Sniffed::Format(format) = sniff(data, options.format) {
+        if !matches!(format, Format::Parquet | Format::Arrow) {
+            let len = data.len() as u64;
+            for r in &out.records {
+                assert!(
+                    r.offset < len,
+                    "record offset {} past the data: {r:?}",
+                    r.offset
+                );
+            }
+            for e in &out.errors {
+                assert!(
+                    e.offset <= len,
+                    "error offset {} past the data: {e:?}",
+                    e.offset
+                );
+            }
+        }
+    }
+    assert!(out.records.iter().all(|r| r.source == "fuzz.bin"));
+    assert!(out.errors.iter().all(|e| e.source == "fuzz.bin"));
+    out
+}
+
+/// Reads `files` (written to a temp dir) with the scanner on `threads`
+/// threads, in batches of 3 records so that batches cut across files.
+fn scan(dir: &Path, options: &IngestOptions, threads: usize) -> Ingested {
+    let config = ScanConfig {
+        batch_size: 3,
+        threads,
+        window: 0,
+    };
+    let mut scanner = Scanner::start(&[dir.to_path_buf()], options, config).expect("scanner");
+    let mut out = Ingested::default();
+    let mut next_doc_id = 0;
+    while let Some(batch) = scanner.next_batch() {
+        assert_eq!(batch.first_doc_id, next_doc_id, "doc ids run on");
+        next_doc_id += batch.records.len() as u64;
+        out.records.extend(batch.records);
+        out.errors.extend(batch.errors);
+    }
+    out
 }
 
 #[test]
@@ -273,12 +452,41 @@ fn seeds_read_without_errors() {
     for (i, seed) in seeds().iter().enumerate() {
         let out = check(seed, &options(FormatChoice::Auto, TextUnit::File));
         assert!(!out.records.is_empty(), "seed {i} gave no records");
+        // The one seed with invalid UTF-8 reports it, and keeps the record.
         assert!(
-            out.errors.iter().all(|e| e.kind.name() == "missing_field"),
+            out.errors
+                .iter()
+                .all(|e| matches!(e.kind.name(), "missing_field" | "invalid_utf8")),
             "seed {i}: {:?}",
             out.errors
         );
     }
+}
+
+/// The seeds' paths through the containers: each is read as expected.
+#[test]
+fn seeds_cover_their_paths() {
+    let opts = options(FormatChoice::Auto, TextUnit::File);
+    let texts = |i: usize| -> Vec<String> {
+        check(&seeds()[i], &opts)
+            .records
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    };
+    assert_eq!(texts(13), ["Hello, world"]);
+    assert_eq!(texts(14).len(), 3);
+    assert_eq!(texts(15), ["first row", "second row"]);
+    assert_eq!(texts(16).len(), 1);
+    let long = check(&seeds()[17], &opts);
+    assert_eq!(
+        long.records[0].member.as_deref(),
+        Some(LONG_NAME),
+        "{long:?}"
+    );
+    let bad = check(&seeds()[18], &opts);
+    assert!(bad.records[0].invalid_utf8);
+    assert_eq!(bad.errors[0].kind.name(), "invalid_utf8");
 }
 
 proptest! {
@@ -286,13 +494,14 @@ proptest! {
 
     #[test]
     fn mutated_inputs_never_panic(
-        seed in 0..13usize,
+        seed in 0..seeds().len(),
         mutations in prop::collection::vec(mutation(), 1..6),
         choice in 0..8usize,
-        unit in prop_oneof![Just(TextUnit::File), Just(TextUnit::Line), Just(TextUnit::Paragraph)],
+        unit in unit(),
+        record_limit in 0..RECORD_LIMITS.len(),
     ) {
         let data = apply(seeds()[seed].clone(), &mutations);
-        check(&data, &options(choices()[choice], unit));
+        check(&data, &options_with(choices()[choice], unit, RECORD_LIMITS[record_limit]));
     }
 
     #[test]
@@ -307,7 +516,7 @@ proptest! {
 
     #[test]
     fn mutated_prefixes_sniff_like_their_containers(
-        seed in 0..13usize,
+        seed in 0..seeds().len(),
         mutations in prop::collection::vec(mutation(), 0..3),
     ) {
         let data = apply(seeds()[seed].clone(), &mutations);
@@ -315,6 +524,156 @@ proptest! {
         for cut in [0, 1, 4, 8, 262, 511, 512, 1024] {
             let _ = sniff(&data[..cut.min(data.len())], FormatChoice::Auto);
         }
+    }
+}
+
+/// A container put around a member to check that reading through it changes
+/// nothing but the member path.
+#[derive(Debug, Clone, Copy)]
+enum Wrapper {
+    Gzip,
+    Zstd,
+    Bzip2,
+    Xz,
+    Tar,
+    Zip,
+    ZipStored,
+}
+
+impl Wrapper {
+    const ALL: [Wrapper; 7] = [
+        Wrapper::Gzip,
+        Wrapper::Zstd,
+        Wrapper::Bzip2,
+        Wrapper::Xz,
+        Wrapper::Tar,
+        Wrapper::Zip,
+        Wrapper::ZipStored,
+    ];
+
+    /// Name of the one member of an archive wrapper.
+    const MEMBER: &'static str = "m.bin";
+
+    fn wrap(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Wrapper::Gzip => gzip(data),
+            Wrapper::Zstd => zstd::encode_all(data, 3).expect("zstd"),
+            Wrapper::Bzip2 => bzip2(data),
+            Wrapper::Xz => xz(data),
+            Wrapper::Tar => tar(&[(Self::MEMBER, data)]),
+            Wrapper::Zip => zip(&[(Self::MEMBER, data)]),
+            Wrapper::ZipStored => zip_with(&[(Self::MEMBER, data)], zip::CompressionMethod::Stored),
+        }
+    }
+
+    fn is_archive(self) -> bool {
+        matches!(self, Wrapper::Tar | Wrapper::Zip | Wrapper::ZipStored)
+    }
+}
+
+/// A member path one archive level down.
+fn nested(member: &Option<String>) -> Option<String> {
+    Some(match member {
+        None => Wrapper::MEMBER.to_owned(),
+        Some(inner) => format!("{}{MEMBER_SEPARATOR}{inner}", Wrapper::MEMBER),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A member read inside a (valid) compressed stream gives exactly what it
+    /// gives on its own; inside a tar or zip, the same records and error rows
+    /// (kind and offset; the wording may say "member" for "file") one member
+    /// level down.
+    #[test]
+    fn wrapping_a_member_changes_only_its_path(
+        seed in 0..seeds().len(),
+        mutations in prop::collection::vec(mutation(), 0..5),
+        wrapper in 0..Wrapper::ALL.len(),
+        choice in 0..8usize,
+        unit in unit(),
+        record_limit in 0..RECORD_LIMITS.len(),
+    ) {
+        let wrapper = Wrapper::ALL[wrapper];
+        let data = apply(seeds()[seed].clone(), &mutations);
+        let opts = options_with(choices()[choice], unit, RECORD_LIMITS[record_limit]);
+        let bare = check(&data, &opts);
+        let wrapped = check(&wrapper.wrap(&data), &opts);
+        if !wrapper.is_archive() {
+            prop_assert_eq!(wrapped, bare);
+            return Ok(());
+        }
+        let moved: Vec<Record> = bare
+            .records
+            .into_iter()
+            .map(|r| Record { member: nested(&r.member), ..r })
+            .collect();
+        prop_assert_eq!(wrapped.records, moved);
+        let where_what = |errors: &[IngestError]| -> Vec<(Option<String>, u64, &'static str)> {
+            errors.iter().map(|e| (e.member.clone(), e.offset, e.kind.name())).collect()
+        };
+        let moved_errors: Vec<_> = where_what(&bare.errors)
+            .into_iter()
+            .map(|(member, offset, kind)| (nested(&member), offset, kind))
+            .collect();
+        prop_assert_eq!(where_what(&wrapped.errors), moved_errors);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A compressed stream, zip or tar archive cut short is reported:
+    /// whatever records come out, at least one error row says data was lost.
+    #[test]
+    fn a_cut_container_is_never_silent(
+        seed in 0..seeds().len(),
+        wrapper in 0..Wrapper::ALL.len(),
+        cut in any::<usize>(),
+    ) {
+        let wrapper = Wrapper::ALL[wrapper];
+        let mut data = wrapper.wrap(&seeds()[seed]);
+        // A tar ends with its member's padding (under 512 bytes) and two zero
+        // blocks: a cut there loses nothing, so cut before them.
+        let end = if matches!(wrapper, Wrapper::Tar) { data.len() - 1536 } else { data.len() };
+        // Keep the magic bytes (6 for xz), or it is no longer that container.
+        data.truncate(6 + cut % (end - 6));
+        let out = check(&data, &options(FormatChoice::Auto, TextUnit::File));
+        prop_assert!(
+            // (A cut header leaves binary junk: that is reported too.)
+            out.errors.iter().any(|e| matches!(e.kind.name(), "corrupt" | "empty" | "binary")),
+            "cut at {} of {:?}: {:?}", data.len(), wrapper, out
+        );
+    }
+}
+
+proptest! {
+    // Files and threads are slow: a tenth of the cases, at least 8.
+    #![proptest_config(ProptestConfig { cases: (cases() / 10).max(8), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The same files give the same records and error rows, in the same
+    /// order, on one thread and on three; and the scanner (which reads zip,
+    /// Parquet and Arrow files in place) keeps the invariants.
+    #[test]
+    fn scanning_is_the_same_on_any_thread_count(
+        files in prop::collection::vec(
+            (0..seeds().len(), prop::collection::vec(mutation(), 0..4)),
+            1..6,
+        ),
+        choice in 0..8usize,
+        unit in unit(),
+    ) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (i, (seed, mutations)) in files.iter().enumerate() {
+            let data = apply(seeds()[*seed].clone(), mutations);
+            std::fs::write(dir.path().join(format!("f{i}.bin")), data).expect("write");
+        }
+        let opts = options(choices()[choice], unit);
+        let one = scan(dir.path(), &opts, 1);
+        let three = scan(dir.path(), &opts, 3);
+        prop_assert_eq!(&one, &three);
+        check_output(&one, &opts);
     }
 }
 
@@ -358,5 +717,45 @@ fn regressions() {
             "{name}: {out:?}"
         );
         assert!(!out.errors.is_empty(), "{name}: no error row");
+    }
+}
+
+/// Cut containers the fuzzer found read without an error row; each must now
+/// report the loss.
+#[test]
+fn regressions_cut_containers() {
+    let cut = |mut data: Vec<u8>, at: usize| {
+        data.truncate(at);
+        data
+    };
+    let stored = zip::CompressionMethod::Stored;
+    let inner_zip = zip_with(&[("s.txt", TEXT)], stored);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        // The Arrow stream reader took the gzip decoder's UnexpectedEof for
+        // the end of the stream.
+        ("gzip of an arrow stream, cut at 268", {
+            let data = gzip(&arrow_stream());
+            cut(data, 268)
+        }),
+        // The zip crate read the stored inner zip as the archive, at the
+        // wrong member paths, and said nothing of the lost outer one.
+        ("stored zip in a stored zip, cut in the outer directory", {
+            let data = zip_with(&[("m.bin", &inner_zip)], stored);
+            let len = data.len();
+            cut(data, len - 10)
+        }),
+    ];
+    for (name, data) in cases {
+        let out = check(&data, &options(FormatChoice::Auto, TextUnit::File));
+        assert!(
+            out.errors.iter().any(|e| e.kind.name() == "corrupt"),
+            "{name}: {out:?}"
+        );
+        assert!(
+            out.records
+                .iter()
+                .all(|r| r.member.as_deref().is_none_or(|m| m.starts_with("m.bin"))),
+            "{name}: {out:?}"
+        );
     }
 }

@@ -43,7 +43,7 @@ use parquet::errors::ParquetError;
 use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::reader::ChunkReader;
 
-use super::member::{read_bounded, read_up_to, ReadContext};
+use super::member::{error_kind, limit_error, read_bounded, read_up_to, ReadContext};
 use super::{ErrorKind, Format, IngestOptions, Location, Record};
 
 /// Rows per record batch asked of the readers.
@@ -119,6 +119,7 @@ fn read_arrow_member(reader: &mut dyn Read, loc: &Location, cx: &mut ReadContext
         }
         return;
     }
+    let stream = KeepFirstError::new(stream);
     match guarded(Format::Arrow, || {
         StreamReader::try_new_buffered(stream, None)
     }) {
@@ -127,16 +128,63 @@ fn read_arrow_member(reader: &mut dyn Read, loc: &Location, cx: &mut ReadContext
     }
 }
 
-/// Reads the record batches of an Arrow IPC stream. Bytes after its end (a
-/// damaged message can read as the end-of-stream marker) are reported: they
+/// A reader that keeps a copy of the first error it passes on. The Arrow
+/// stream reader takes an `UnexpectedEof` where a message should start for
+/// the end of the stream, which is also how a cut gzip or zstd stream fails:
+/// kept here, that failure is still reported.
+struct KeepFirstError<R> {
+    inner: R,
+    first_error: Option<io::Error>,
+}
+
+impl<R> KeepFirstError<R> {
+    fn new(inner: R) -> Self {
+        KeepFirstError {
+            inner,
+            first_error: None,
+        }
+    }
+}
+
+impl<R: Read> Read for KeepFirstError<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let result = self.inner.read(buf);
+        if let Err(e) = &result {
+            if e.kind() != io::ErrorKind::Interrupted && self.first_error.is_none() {
+                self.first_error = Some(copy_error(e));
+            }
+        }
+        result
+    }
+}
+
+/// An error of the same error-row kind and message as `err`.
+fn copy_error(err: &io::Error) -> io::Error {
+    match error_kind(err) {
+        ErrorKind::Limit => limit_error(err.to_string()),
+        _ => io::Error::new(err.kind(), err.to_string()),
+    }
+}
+
+/// Reads the record batches of an Arrow IPC stream. A read error the Arrow
+/// reader took for the end of the stream is reported, and so are bytes after
+/// its end (a damaged message can read as the end-of-stream marker): they
 /// are rows that could not be read.
-fn read_ipc_stream<R: Read>(mut reader: StreamReader<R>, loc: &Location, cx: &mut ReadContext<'_>) {
+fn read_ipc_stream<R: Read>(
+    mut reader: StreamReader<BufReader<KeepFirstError<R>>>,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+) {
     let schema = reader.schema();
     let Some(rows) = read_ipc(&schema, &mut reader, loc, cx) else {
         return;
     };
+    if let Some(err) = reader.get_mut().get_mut().first_error.take() {
+        cx.read_failed(loc, rows, &err);
+        return;
+    }
     match read_up_to(reader.get_mut(), &mut [0u8; 1]) {
-        Ok(0) => {}
+        Ok(0) => report_if_empty(rows, loc, cx),
         Ok(_) => cx.error(
             loc,
             rows,
@@ -198,7 +246,17 @@ fn read_ipc_file<R: Read + Seek>(
             )))
         })
     });
-    read_ipc(&schema, batches, loc, cx);
+    if let Some(rows) = read_ipc(&schema, batches, loc, cx) {
+        report_if_empty(rows, loc, cx);
+    }
+}
+
+/// Reports an Arrow IPC file or stream read to its end without a row.
+fn report_if_empty(rows: u64, loc: &Location, cx: &mut ReadContext<'_>) {
+    if rows == 0 {
+        let reason = format!("Arrow IPC {} with no rows", loc.noun());
+        cx.error(loc, 0, ErrorKind::Empty, reason);
+    }
 }
 
 /// Reads the record batches of an Arrow IPC file or stream. Returns the
@@ -217,13 +275,7 @@ fn read_ipc(
         }
     };
     match read_batches(batches, 0, &plan, Format::Arrow, loc, cx) {
-        Outcome::Done(rows) => {
-            if rows == 0 {
-                let reason = format!("Arrow IPC {} with no rows", loc.noun());
-                cx.error(loc, 0, ErrorKind::Empty, reason);
-            }
-            Some(rows)
-        }
+        Outcome::Done(rows) => Some(rows),
         Outcome::Stopped => None,
         Outcome::Failed { row, failure } => {
             report_failure(failure, row, "the rest of it is skipped", loc, cx);
@@ -1712,6 +1764,35 @@ mod tests {
         );
         assert_eq!(out.records, vec![]);
         assert_eq!(kinds(&out), vec![(0, ErrorKind::Corrupt)]);
+    }
+
+    /// Found by fuzzing: a gzip-compressed Arrow stream cut just after its
+    /// last batch gave every row and no error row; the Arrow reader took the
+    /// decoder's `UnexpectedEof` for the end of the stream. Every cut must be
+    /// reported, with the rows before it kept.
+    #[test]
+    fn every_cut_of_a_compressed_arrow_stream_is_reported() {
+        use std::io::Write as _;
+        let mut writer = StreamWriter::try_new(Vec::new(), &schema()).unwrap();
+        for b in batches(&ROWS) {
+            writer.write(&b).unwrap();
+        }
+        writer.finish().unwrap();
+        let stream = writer.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&stream).unwrap();
+        let gz = gz.finish().unwrap();
+        let all = expected("f", Format::Arrow);
+        for cut in 2..gz.len() {
+            let out = ingest_bytes("f", &gz[..cut], &IngestOptions::default());
+            let rows = out.records.len();
+            assert_eq!(out.records, all[..rows].to_vec(), "cut at {cut}");
+            assert_eq!(
+                kinds(&out),
+                vec![(rows as u64, ErrorKind::Corrupt)],
+                "cut at {cut}"
+            );
+        }
     }
 
     #[test]

@@ -618,18 +618,69 @@ pub fn read_zip_stream(
 
 /// Reads a zip archive from its central directory, or from its local headers
 /// when the central directory cannot be read.
+///
+/// The central directory is only trusted when it is the one the end record
+/// at the very end of the input describes, for an archive starting at byte 0.
+/// The zip crate would otherwise take an end record found further back
+/// (skipping what follows it) and data before the archive as junk, so that a
+/// cut archive whose stored member is itself a zip would be read as that
+/// inner zip, at the wrong member paths and without a word about what was
+/// lost, and a zip followed by another would lose the second one silently.
 fn read_zip<R: Read + Seek>(reader: R, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
     let compressed = Counter::default();
     let mut input = BufReader::new(CountingReader::new(reader, compressed.clone()));
     let ratio = Ratio::new("zip archive", compressed, cx.options.limits.max_ratio);
-    let error = match ZipArchive::new(&mut input) {
-        Ok(mut archive) => {
-            read_zip_archive(&mut archive, &ratio, loc, depth, cx);
-            return;
+    let error = match final_zip_end_record(&mut input) {
+        Ok(Some(cd_offset)) => {
+            let config = zip::read::Config {
+                archive_offset: zip::read::ArchiveOffset::Known(0),
+            };
+            match ZipArchive::with_config(config, &mut input) {
+                Ok(mut archive) if describes(&archive, cd_offset) => {
+                    read_zip_archive(&mut archive, &ratio, loc, depth, cx);
+                    return;
+                }
+                Ok(_) => "the end of central directory record at the end of the data does not \
+                          point to a readable central directory"
+                    .to_owned(),
+                Err(e) => e.to_string(),
+            }
         }
-        Err(e) => e,
+        Ok(None) => "no end of central directory record at the end of the data \
+                     (cut short, or followed by other data)"
+            .to_owned(),
+        Err(e) => e.to_string(),
     };
     read_zip_local_headers(&mut input, &error, &ratio, loc, depth, cx);
+}
+
+/// Size of a zip end-of-central-directory record without its comment.
+const ZIP_END_RECORD: usize = 22;
+
+/// Most bytes a zip end-of-central-directory record takes, comment included.
+const ZIP_END_RECORD_MAX: u64 = (ZIP_END_RECORD + u16::MAX as usize) as u64;
+
+/// The central directory offset stored in the zip end-of-central-directory
+/// record that ends the data (its comment, of the stored length, reaching the
+/// end), if there is one.
+fn final_zip_end_record<R: Read + Seek>(input: &mut R) -> io::Result<Option<u32>> {
+    let len = input.seek(SeekFrom::End(0))?;
+    input.seek(SeekFrom::Start(len.saturating_sub(ZIP_END_RECORD_MAX)))?;
+    let mut tail = Vec::new();
+    input.take(ZIP_END_RECORD_MAX).read_to_end(&mut tail)?;
+    let found = memchr::memmem::rfind_iter(&tail, b"PK\x05\x06").find_map(|at| {
+        let record = tail.get(at..at + ZIP_END_RECORD)?;
+        let comment = usize::from(u16::from_le_bytes([record[20], record[21]]));
+        let cd_offset = u32::from_le_bytes([record[16], record[17], record[18], record[19]]);
+        (at + ZIP_END_RECORD + comment == tail.len()).then_some(cd_offset)
+    });
+    Ok(found)
+}
+
+/// Whether `archive` is the one whose end record gives `cd_offset` (zip64
+/// archives store `u32::MAX` there and the real offset elsewhere).
+fn describes<R: Read + Seek>(archive: &ZipArchive<R>, cd_offset: u32) -> bool {
+    cd_offset == u32::MAX || archive.central_directory_start() == u64::from(cd_offset)
 }
 
 /// What a zip entry is, from its metadata.
@@ -747,7 +798,7 @@ fn read_zip_member(
 /// walking its local headers from the start, as a stream.
 fn read_zip_local_headers<R: BufRead + Seek>(
     input: &mut R,
-    cd_error: &ZipError,
+    cd_error: &str,
     ratio: &Ratio,
     loc: &Location,
     depth: usize,
@@ -1518,6 +1569,59 @@ mod tests {
         assert_eq!(records(&out), vec![]);
         assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Corrupt)]);
         assert!(reason(&out, 0).starts_with("not a readable zip archive"));
+    }
+
+    /// Found by fuzzing: a stored zip inside a stored zip, the outer one cut
+    /// inside its central directory, was read as the inner zip (the zip
+    /// crate took the inner end record and the outer local header for
+    /// prepended junk): members at the wrong path and no error row.
+    #[test]
+    fn cut_zip_holding_a_stored_zip_is_not_taken_for_the_inner_one() {
+        let inner = zip_of(&[("s.txt", b"inner text", CompressionMethod::Stored)]);
+        let outer = zip_of(&[("m.zip", &inner, CompressionMethod::Stored)]);
+        for cut in [outer.len() - 10, outer.len() - 30] {
+            let out = ingest_bytes("cut.zip", &outer[..cut], &IngestOptions::default());
+            assert_eq!(records(&out), vec![(Some("m.zip!/s.txt"), 0, "inner text")]);
+            assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Corrupt)], "{out:?}");
+            assert!(reason(&out, 0).contains("local headers instead"));
+        }
+    }
+
+    /// Data after a zip's end record (another archive appended, junk) was
+    /// dropped without a word; now the archive is read from its local
+    /// headers and the damage is reported.
+    #[test]
+    fn zip_followed_by_other_data_is_reported() {
+        let mut bytes = zip_files(&[("a.txt", b"alpha")]);
+        bytes.extend_from_slice(&zip_files(&[("b.txt", b"beta")]));
+        let out = ingest_bytes("two.zip", &bytes, &IngestOptions::default());
+        // The local headers stop at the first archive's central directory.
+        assert_eq!(records(&out), vec![(Some("a.txt"), 0, "alpha")]);
+        assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Corrupt)]);
+        assert!(
+            reason(&out, 0).contains("does not point to a readable central directory"),
+            "{out:?}"
+        );
+
+        // Junk after the end record.
+        let mut junk = zip_files(&[("a.txt", b"alpha")]);
+        junk.extend_from_slice(b"trailing junk");
+        let out = ingest_bytes("junk.zip", &junk, &IngestOptions::default());
+        assert_eq!(records(&out), vec![(Some("a.txt"), 0, "alpha")]);
+        assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Corrupt)]);
+        assert!(reason(&out, 0).contains("no end of central directory record at the end"));
+
+        // A comment that reaches the end is the end record's own: fine.
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        writer.set_comment("a comment".to_owned()).unwrap();
+        writer
+            .start_file("c.txt", SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(b"gamma").unwrap();
+        let commented = writer.finish().unwrap().into_inner();
+        let out = ingest_bytes("c.zip", &commented, &IngestOptions::default());
+        assert_eq!(records(&out), vec![(Some("c.txt"), 0, "gamma")]);
+        assert_eq!(errors(&out), vec![]);
     }
 
     #[test]
