@@ -251,6 +251,17 @@ impl Output<'_, '_> {
                 text,
                 invalid,
             } => {
+                // Lines inside a block are not gathered, so the limit on
+                // record length is applied to the paper as a whole here.
+                if text.len().max(title.text.len()) > self.max_line {
+                    let reason = format!(
+                        "paper longer than max_record_bytes ({} bytes); skipped",
+                        self.max_line
+                    );
+                    self.cx
+                        .error(self.loc, title.offset, ErrorKind::Limit, reason);
+                    return !self.cx.sink.is_stopped();
+                }
                 let mut record =
                     self.loc
                         .record(title.offset, Format::PaperListing, text.into_owned());
