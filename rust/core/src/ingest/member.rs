@@ -69,6 +69,14 @@ impl ReadContext<'_> {
         self.sink.error(loc.error(offset, kind, reason));
     }
 
+    /// Reports binary content (see [`super::decode::binary_marker`]) at
+    /// `offset` in the member; the document or member is not parsed.
+    pub fn report_binary(&mut self, loc: &Location, offset: u64) {
+        let reason =
+            format!("binary content (NUL or control bytes near byte {offset}); not parsed");
+        self.error(loc, offset, ErrorKind::Binary, reason);
+    }
+
     /// Reports the invalid UTF-8 of `decoded` (whose bytes start at `base` in
     /// the member) as one `invalid_utf8` row at its first run, so that a
     /// Latin-1 document gives one row, not one per accented letter; true if
@@ -287,12 +295,7 @@ fn dispatch(
             let reason = format!("empty {}: no data", loc.noun());
             cx.error(loc, 0, ErrorKind::Empty, reason);
         }
-        Sniffed::Binary(offset) => cx.error(
-            loc,
-            offset as u64,
-            ErrorKind::Binary,
-            format!("binary content (NUL or control bytes near byte {offset}); not parsed"),
-        ),
+        Sniffed::Binary(offset) => cx.report_binary(loc, offset as u64),
         Sniffed::Compressed(codec) => {
             if enter(cx) {
                 container::read_compressed(codec, stream, loc, depth + 1, cx);

@@ -196,13 +196,7 @@ fn emit_document(
     finish: impl FnOnce(&str) -> String,
 ) {
     if let Some(at) = binary_marker(bytes) {
-        let offset = base + at as u64;
-        cx.error(
-            loc,
-            offset,
-            ErrorKind::Binary,
-            format!("binary content (NUL or control bytes near byte {offset}); not parsed"),
-        );
+        cx.report_binary(loc, base + at as u64);
         return;
     }
     let decoded = Decoded::new(bytes);
@@ -259,12 +253,7 @@ fn read_whole(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>
         return;
     }
     if let Some(offset) = binary_marker(&bytes) {
-        cx.error(
-            loc,
-            offset as u64,
-            ErrorKind::Binary,
-            format!("binary content (NUL or control bytes near byte {offset}); not parsed"),
-        );
+        cx.report_binary(loc, offset as u64);
         return;
     }
     let decoded = Decoded::new(&bytes);

@@ -415,13 +415,7 @@ fn emit(raw: &RawRecord<'_>, loc: &Location, cx: &mut ReadContext<'_>) {
         }
     };
     if let Some(at) = binary_marker(&body.bytes) {
-        let at = body.start + at as u64;
-        cx.error(
-            loc,
-            at,
-            ErrorKind::Binary,
-            format!("binary content (NUL or control bytes near byte {at}); not read"),
-        );
+        cx.report_binary(loc, body.start + at as u64);
         return;
     }
     let decoded = Decoded::new(&body.bytes);
