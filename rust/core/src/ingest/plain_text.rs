@@ -187,22 +187,23 @@ fn join_lines(text: &str) -> String {
 }
 
 /// Emits the document held in `bytes` (at `base` in the member), trimmed and
-/// shaped by `finish`; or a `binary` row, or nothing when it is blank.
+/// shaped by `finish`; or a `binary` row, or nothing when it is blank. False
+/// only when it is blank.
 fn emit_document(
     bytes: &[u8],
     base: u64,
     loc: &Location,
     cx: &mut ReadContext<'_>,
     finish: impl FnOnce(&str) -> String,
-) {
+) -> bool {
     if let Some(at) = binary_marker(bytes) {
         cx.report_binary(loc, base + at as u64);
-        return;
+        return true;
     }
     let decoded = Decoded::new(bytes);
     let body = trim_text(decoded.text());
     if body.is_empty() {
-        return;
+        return false;
     }
     let lossy = cx.report_invalid_utf8(loc, base, &decoded);
     let start = body.as_ptr() as usize - decoded.text().as_ptr() as usize;
@@ -210,6 +211,7 @@ fn emit_document(
     let mut record = loc.record(offset, Format::PlainText, finish(body));
     record.invalid_utf8 = lossy;
     cx.sink.record(record);
+    true
 }
 
 /// `text` without surrounding whitespace and a leading byte order mark.
@@ -252,46 +254,9 @@ fn read_whole(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>
         );
         return;
     }
-    if let Some(offset) = binary_marker(&bytes) {
-        cx.report_binary(loc, offset as u64);
-        return;
+    if !emit_document(&bytes, 0, loc, cx, str::to_owned) {
+        report_empty(loc, cx);
     }
-    let decoded = Decoded::new(&bytes);
-    let lossy = cx.report_invalid_utf8(loc, 0, &decoded);
-    match whole_file(decoded.text()) {
-        None => {
-            let reason = format!("empty {}: no text", loc.noun());
-            cx.error(loc, 0, ErrorKind::Empty, reason);
-        }
-        Some(doc) => {
-            let offset = decoded.original_offset(doc.offset) as u64;
-            let mut record = loc.record(offset, Format::PlainText, doc.text);
-            record.invalid_utf8 = lossy;
-            cx.sink.record(record);
-        }
-    }
-}
-
-/// A document cut from a plain-text file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextDocument {
-    /// Byte offset of the first non-whitespace character.
-    pub offset: usize,
-    /// The text, trimmed.
-    pub text: String,
-}
-
-/// The whole file as one document, or `None` when it holds only whitespace.
-pub fn whole_file(text: &str) -> Option<TextDocument> {
-    let body = text.trim_start_matches('\u{feff}').trim();
-    if body.is_empty() {
-        return None;
-    }
-    let offset = body.as_ptr() as usize - text.as_ptr() as usize;
-    Some(TextDocument {
-        offset,
-        text: body.to_owned(),
-    })
 }
 
 #[cfg(test)]
@@ -324,11 +289,13 @@ mod tests {
 
     #[test]
     fn whole_file_is_trimmed_with_offset() {
-        let doc = whole_file("\n\n  Hello there.\n").expect("document");
-        assert_eq!(doc.offset, 4);
-        assert_eq!(doc.text, "Hello there.");
-        assert!(whole_file(" \n\t").is_none());
-        assert_eq!(whole_file("\u{feff}x").map(|d| d.offset), Some(3));
+        let read = |bytes: &[u8]| ingest_bytes("f.txt", bytes, &IngestOptions::default());
+        let doc = read(b"\n\n  Hello there.\n");
+        assert_eq!(docs(&doc), vec![(4, "Hello there.")]);
+        let blank = read(b" \n\t");
+        assert!(blank.records.is_empty());
+        assert_eq!(errors(&blank), vec![(0, ErrorKind::Empty)]);
+        assert_eq!(docs(&read("\u{feff}x".as_bytes())), vec![(3, "x")]);
     }
 
     #[test]
