@@ -432,7 +432,7 @@ fn scan(dir: &Path, options: &IngestOptions, threads: usize) -> (RecordBatch, Ve
     let mut scanner = Scanner::start(&[dir.to_path_buf()], options, config).expect("scanner");
     let (mut records, mut errors) = (Vec::new(), Vec::new());
     let mut next_doc_id = 0;
-    while let Some(batch) = scanner.next_batch() {
+    while let Some(batch) = scanner.next_batch().expect("batch") {
         assert_eq!(batch.first_doc_id, next_doc_id, "doc ids run on");
         next_doc_id += batch.num_rows() as u64;
         records.extend(batch.records);

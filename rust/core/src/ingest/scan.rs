@@ -221,8 +221,8 @@ impl Scanner {
     }
 
     /// The next batch, or `None` when everything has been read.
-    pub fn next_batch(&mut self) -> Option<Batch> {
-        self.next_batch_cancellable(&Cancel::new()).ok().flatten()
+    pub fn next_batch(&mut self) -> Result<Option<Batch>> {
+        self.next_batch_cancellable(&Cancel::new())
     }
 
     /// The next batch; stops with [`Error::Cancelled`] soon after `cancel` is
@@ -321,10 +321,10 @@ impl Scanner {
 }
 
 impl Iterator for Scanner {
-    type Item = Batch;
+    type Item = Result<Batch>;
 
-    fn next(&mut self) -> Option<Batch> {
-        self.next_batch()
+    fn next(&mut self) -> Option<Result<Batch>> {
+        self.next_batch().transpose()
     }
 }
 
@@ -501,7 +501,7 @@ mod tests {
         let mut scanner = Scanner::start(paths, options, config).expect("start");
         let (mut records, mut errors, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
         let mut rows = 0;
-        while let Some(batch) = scanner.next_batch() {
+        while let Some(batch) = scanner.next_batch().expect("batch") {
             assert_eq!(batch.first_doc_id, rows as u64);
             rows += batch.num_rows();
             sizes.push(batch.num_rows());
@@ -556,7 +556,7 @@ mod tests {
             config,
         )
         .expect("start");
-        assert!(scanner.next_batch().is_some());
+        assert!(scanner.next_batch().expect("batch").is_some());
         drop(scanner);
     }
 
