@@ -7,6 +7,7 @@
 //! * [`text`] normalises and tokenises text into hashed word shingles.
 //! * [`exact`] computes exact-duplicate keys.
 //! * [`minhash`] computes MinHash signatures.
+//! * [`sketch`] turns one text into its exact key, flags and signature.
 //! * [`lsh`] chooses bands and turns signatures into candidate pairs.
 //! * [`cluster`] verifies candidates and groups rows into clusters.
 //! * [`dedup`] ties the steps together.
@@ -19,6 +20,7 @@ pub mod exact;
 pub mod ingest;
 pub mod lsh;
 pub mod minhash;
+pub mod sketch;
 pub mod tables;
 pub mod text;
 

@@ -1,0 +1,105 @@
+//! One pass over a text for dedup: its exact-duplicate key, whether it has
+//! content, and its MinHash signature; and, for verification, its shingle set.
+//!
+//! [`Sketcher`] is the only entry point the dedup pipeline uses for text, so
+//! the tokeniser, the shingle hash and the sketch can change behind it.
+
+use crate::exact::{key_of_exact_form, ExactKey};
+use crate::minhash::MinHasher;
+use crate::text::{exact_form_of_normalised, normalise, shingle_set_of_normalised};
+
+/// What a text contributes to dedup besides its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextSketch {
+    /// xxh3-128 of the canonical form ([`crate::text::exact_form`]).
+    pub exact_key: ExactKey,
+    /// False when the text is empty or only whitespace after normalisation.
+    pub has_content: bool,
+    /// False when the text has no word (so no shingle); its signature is all
+    /// `u32::MAX`.
+    pub has_shingles: bool,
+}
+
+/// Sketches texts for one choice of `ngram`, `num_perm` and `seed`.
+#[derive(Debug, Clone)]
+pub struct Sketcher {
+    ngram: usize,
+    hasher: MinHasher,
+}
+
+impl Sketcher {
+    /// A sketcher of word `ngram`-shingles with `num_perm` values from `seed`.
+    pub fn new(ngram: usize, num_perm: usize, seed: u64) -> Self {
+        Self {
+            ngram: ngram.max(1),
+            hasher: MinHasher::new(num_perm, seed),
+        }
+    }
+
+    /// Words per shingle.
+    pub fn ngram(&self) -> usize {
+        self.ngram
+    }
+
+    /// Values per signature.
+    pub fn num_perm(&self) -> usize {
+        self.hasher.num_perm()
+    }
+
+    /// Exact key and flags of `text`; writes its signature into `signature`
+    /// (length [`Self::num_perm`]).
+    pub fn sketch(&self, text: &str, signature: &mut [u32]) -> TextSketch {
+        let normalised = normalise(text);
+        let form = exact_form_of_normalised(&normalised);
+        let shingles = shingle_set_of_normalised(&normalised, self.ngram);
+        self.hasher.signature_into(&shingles, signature);
+        TextSketch {
+            exact_key: key_of_exact_form(&form),
+            has_content: !form.is_empty(),
+            has_shingles: !shingles.is_empty(),
+        }
+    }
+
+    /// The signature of `text` alone.
+    pub fn signature_into(&self, text: &str, signature: &mut [u32]) {
+        let shingles = shingle_set_of_normalised(&normalise(text), self.ngram);
+        self.hasher.signature_into(&shingles, signature);
+    }
+
+    /// Hashes of the distinct shingles of `text`, sorted ascending: what
+    /// exact Jaccard verification compares.
+    pub fn shingle_set(&self, text: &str) -> Vec<u64> {
+        shingle_set_of_normalised(&normalise(text), self.ngram)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exact::exact_key;
+    use crate::text::shingle_set;
+
+    #[test]
+    fn sketch_agrees_with_the_separate_steps() {
+        let sketcher = Sketcher::new(5, 32, 9);
+        for text in [
+            "The quick brown fox jumps over the lazy dog",
+            "  Fréchet   means ",
+            "!!!",
+            "",
+            "日本語 テキスト",
+        ] {
+            let mut signature = vec![0; 32];
+            let sketch = sketcher.sketch(text, &mut signature);
+            assert_eq!(sketch.exact_key, exact_key(text));
+            assert_eq!(sketch.has_content, !text.trim().is_empty());
+            let shingles = shingle_set(text, 5);
+            assert_eq!(sketch.has_shingles, !shingles.is_empty());
+            assert_eq!(signature, MinHasher::new(32, 9).signature(&shingles));
+            let mut alone = vec![0; 32];
+            sketcher.signature_into(text, &mut alone);
+            assert_eq!(alone, signature);
+            assert_eq!(sketcher.shingle_set(text), shingles);
+        }
+    }
+}
