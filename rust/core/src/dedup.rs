@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::exact::{key_of_exact_form, ExactKey};
 use crate::lsh::{candidate_pairs, Banding};
 use crate::minhash::{estimated_jaccard, MinHasher, DEFAULT_NUM_PERM, DEFAULT_SEED};
+use crate::sketch::Sketcher;
 use crate::text::{exact_form_of_normalised, jaccard, normalise, shingle_set_of_normalised};
 
 /// How a candidate pair is confirmed.
@@ -160,9 +161,10 @@ pub fn signatures(
         ..DedupOptions::default()
     };
     options.validate()?;
+    let sketcher = Sketcher::new(ngram, num_perm, seed);
     let hasher = MinHasher::new(num_perm, seed);
     sign_all(&hasher, texts, cancel, |text, slot| {
-        hasher.signature_into(&shingle_set_of_normalised(&normalise(text), ngram), slot)
+        sketcher.signature_into(text, slot)
     })
 }
 
