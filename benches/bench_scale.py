@@ -114,6 +114,7 @@ def reset_peak() -> bool:
 
 
 def worker(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
     import polars as pl
 
     import thresher
@@ -162,13 +163,13 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     del out, records
     truth = pl.read_parquet(corpus / "truth.parquet")
     rows = res.select("id", "row")
-    t = (
-        truth.join(rows, on="id", how="inner")
-        .join(rows.rename({"id": "source_id", "row": "src_row"}), on="source_id", how="left")
-        .with_columns(pl.coalesce("source_id", "id").alias("group"))
+    t = truth.join(rows, on="id", how="inner").join(
+        rows.rename({"id": "source_id", "row": "src_row"}), on="source_id", how="left"
     )
     missing_ids = truth.height - t.height
-    group_of = dict(zip(t["row"].to_list(), t["group"].to_list(), strict=True))
+    # Planted cluster of each row: the row of its source, or its own.
+    group_of = np.full(docs, -1, np.int64)
+    group_of[t["row"].to_numpy()] = t.select(pl.coalesce("src_row", "row"))["src_row"].to_numpy()
     cluster = res["cluster_id"].to_numpy()
     shingle_cache: dict[int, set] = {}
 
@@ -227,7 +228,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         sim_err = max(sim_err, abs(j - sim))
         if j >= args.threshold:
             direct += 1
-        elif group_of.get(r) == group_of.get(rep):
+        elif group_of[r] == group_of[rep] >= 0:
             chained += 1
         elif len(false_pos) < 5:
             false_pos.append({"rows": [r, rep], "jaccard": round(j, 4)})
