@@ -118,6 +118,9 @@ impl DedupResult {
     }
 }
 
+/// Rows per chunk fed to the verification and scoring passes.
+const FEED_ROWS: usize = 1 << 16;
+
 fn check_row_count(n: usize) -> Result<()> {
     if n >= u32::MAX as usize {
         return Err(Error::InvalidArgument(format!("too many rows: {n}")));
@@ -188,9 +191,15 @@ pub fn dedup_with_priority(
     let sketches = engine.sketch(texts, cancel)?;
     engine.add(sketches)?;
     engine.find_candidates(cancel)?;
-    engine.verify(texts, cancel)?;
+    // Fed in chunks, so profiles are dropped as soon as no later row needs
+    // them, as in a streamed run.
+    for chunk in texts.chunks(FEED_ROWS) {
+        engine.verify(chunk, cancel)?;
+    }
     if engine.cluster(priority, cancel)? > 0 {
-        engine.score(texts, cancel)?;
+        for chunk in texts.chunks(FEED_ROWS) {
+            engine.score(chunk, cancel)?;
+        }
     }
     engine.result()
 }
