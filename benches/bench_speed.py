@@ -504,6 +504,35 @@ def estimate_quality(
     }
 
 
+#: rensa's paths that compute a full MinHash of the whole set (not rho).
+RENSA_FULL_SET = ("rensa RMinHash update+digest", "rensa digest_matrix_from_token_sets")
+
+
+def speed_ratios(sig_rows: list[dict], threads: list[int]) -> list[str]:
+    """thresher's signature speed over rensa's fastest full-set path handed
+    pre-split shingles and over datasketch's bulk API (with its shingling),
+    per thread count; the targets of issue 4 are 2x and 100x."""
+    lines = []
+    ds = next((r for r in sig_rows if r["name"] == "datasketch MinHash.bulk + shingling"), None)
+    for t in threads:
+        thr = next(r for r in sig_rows if r["name"] == "thresher.minhash" and r["threads"] == t)
+        rensa = [r for r in sig_rows if r["name"] in RENSA_FULL_SET and r["threads"] == t]
+        best = max(rensa, key=lambda r: r["mb_per_s"])
+        line = (
+            f"thresher {t} thr: {thr['mb_per_s']:.1f} MB/s, {thr['docs_per_s']:.0f} docs/s, "
+            f"peak RSS {thr['rss_peak_mb']:.0f} MB; "
+            f"x{thr['mb_per_s'] / best['mb_per_s']:.2f} rensa's fastest pre-split "
+            f"({best['name']}, {t} thr, {best['mb_per_s']:.1f} MB/s; target 2x)"
+        )
+        if ds is not None:
+            line += (
+                f"; x{thr['mb_per_s'] / ds['mb_per_s']:.1f} datasketch bulk "
+                f"({ds['mb_per_s']:.2f} MB/s; target 100x)"
+            )
+        lines.append(line)
+    return lines
+
+
 def fmt_table(headers: list[str], rows: list[list[Any]], left: int = 1) -> str:
     cells = [[str(c) for c in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
@@ -793,6 +822,8 @@ def parent_main(args: argparse.Namespace) -> int:
         "   pre-split: shingles built beforehand, not timed (MB/s still of the source text); "
         "RSS MB: peak RSS of that subprocess; +RSS: over its RSS after imports and corpus load"
     )
+    for line in speed_ratios(sig_rows, threads):
+        print("   " + line)
     print()
     print(
         f"2. near-dedup at J >= {args.threshold}, text -> pairs; recall/precision vs exact truth; "
