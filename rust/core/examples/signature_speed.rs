@@ -51,7 +51,7 @@ fn corpus(docs: usize, words: usize, accent_every: u64) -> Vec<String> {
                         .wrapping_mul(6364136223846793005)
                         .wrapping_add(1442695040888963407);
                     let w = (state >> 40) % 20_000;
-                    if accent_every > 0 && w % accent_every == 0 {
+                    if accent_every > 0 && w.is_multiple_of(accent_every) {
                         format!("Wörd{w}")
                     } else {
                         format!("word{w}")

@@ -151,8 +151,7 @@ fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     if shingles.is_empty() {
         return;
     }
-    for round in 0..k {
-        let key = round_keys[round];
+    for (round, &key) in round_keys.iter().enumerate().take(k) {
         let high = (round as u64) << 32;
         let mut chunks = shingles.chunks_exact(CHUNK);
         let mut z = [0u64; CHUNK];
