@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -75,7 +74,7 @@ DATASKETCH_BUDGET_S = 120.0
 def shingle_set(text: str, ngram: int = NGRAM) -> set[str]:
     """thresher's shingles as strings: NFKC, lowercase, ``[^\\W_]+`` words,
     ``ngram`` consecutive words joined by a space (the whole text if shorter)."""
-    ws = q._WORD_RE.findall(unicodedata.normalize("NFKC", text).lower())
+    ws = q.words(text)  # thresher.reference.words: NFKC, lowercase, [^\W_]+
     if len(ws) <= ngram:
         return {" ".join(ws)} if ws else set()
     return set(map(" ".join, zip(*[ws[i:] for i in range(ngram)], strict=False)))
