@@ -165,10 +165,19 @@ fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
                 *slot = (*slot).min(high | (zi & 0xFFFF_FFFF));
             }
         }
-        for &x in chunks.remainder() {
-            let zi = mix64(x.wrapping_add(key));
-            let slot = &mut acc[bin_of(zi, k)];
-            *slot = (*slot).min(high | (zi & 0xFFFF_FFFF));
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            // A full chunk again: the first shingle repeated is no new
+            // element (a minimum does not change when it sees it twice).
+            let mut padded = [shingles[0]; CHUNK];
+            padded[..rest.len()].copy_from_slice(rest);
+            for (zi, &x) in z.iter_mut().zip(&padded) {
+                *zi = mix64(x.wrapping_add(key));
+            }
+            for &zi in &z {
+                let slot = &mut acc[bin_of(zi, k)];
+                *slot = (*slot).min(high | (zi & 0xFFFF_FFFF));
+            }
         }
         if !acc.contains(&EMPTY) {
             return;

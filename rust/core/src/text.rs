@@ -27,12 +27,60 @@ pub fn normalise_into(text: &str, out: &mut String) {
         out.make_ascii_lowercase();
         return;
     }
-    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+    if is_nfkc_quick_yes(text) {
         lowercase_into(text, out);
     } else {
         let nfkc: String = text.nfkc().collect();
         lowercase_into(&nfkc, out);
     }
+}
+
+/// `is_nfkc_quick(text) == Yes`, checking only the runs of non-ASCII
+/// characters: an ASCII character is NFKC-stable with combining class 0, so
+/// the check restarts after it as from the start of a text.
+fn is_nfkc_quick_yes(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = &rest[ascii_prefix_len(rest.as_bytes())..];
+        if rest.is_empty() {
+            return true;
+        }
+        let run = rest
+            .char_indices()
+            .find(|(_, c)| c.is_ascii())
+            .map_or(rest.len(), |(i, _)| i);
+        if is_nfkc_quick(rest[..run].chars()) != IsNormalized::Yes {
+            return false;
+        }
+        rest = &rest[run..];
+    }
+}
+
+/// Whether `text` has a whitespace character outside ASCII (U+0085, U+00A0,
+/// U+1680, U+2000 to U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), found
+/// from their UTF-8 lead bytes.
+fn has_non_ascii_space(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(i) = memchr::memchr3(0xC2, 0xE1, 0xE2, &bytes[at..]) {
+        let i = at + i;
+        let next = |k: usize| bytes.get(i + k).copied().unwrap_or(0);
+        let space = match bytes[i] {
+            0xC2 => matches!(next(1), 0x85 | 0xA0),
+            0xE1 => next(1) == 0x9A && next(2) == 0x80,
+            _ => match next(1) {
+                0x80 => matches!(next(2), 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF),
+                0x81 => next(2) == 0x9F,
+                _ => false,
+            },
+        };
+        if space {
+            return true;
+        }
+        at = i + 1;
+    }
+    // U+3000 is E3 80 80.
+    memchr::memmem::find(bytes, "\u{3000}".as_bytes()).is_some()
 }
 
 /// Appends the full lowercase of `text` to `out`: ASCII runs in bulk, other
@@ -266,19 +314,26 @@ impl TextScan {
 
     fn scan_words(&mut self, normalised: &str) {
         let canonical = &mut self.canonical;
-        canonical.clear();
-        for word in normalised.split_whitespace() {
-            if !canonical.is_empty() {
-                canonical.push(b' ');
+        if has_non_ascii_space(normalised) {
+            canonical.clear();
+            for word in normalised.split_whitespace() {
+                if !canonical.is_empty() {
+                    canonical.push(b' ');
+                }
+                canonical.extend_from_slice(word.as_bytes());
             }
-            canonical.extend_from_slice(word.as_bytes());
+            self.canonical_len = canonical.len();
+            canonical.resize(self.canonical_len + PAD, 0);
+            // Same words as the general split: non-ASCII runs are split by
+            // `char::is_alphanumeric` (words of the canonical form are those
+            // of the normalised text: whitespace is never alphanumeric).
+            word_hashes::<true>(&self.canonical, self.canonical_len, &mut self.hashes);
+        } else {
+            // All whitespace is ASCII: the block-wise collapse applies (it
+            // copies the bytes of other characters unchanged).
+            self.canonical_len =
+                scan_bytes::<true>(normalised.as_bytes(), canonical, &mut self.hashes);
         }
-        self.canonical_len = canonical.len();
-        canonical.resize(self.canonical_len + PAD, 0);
-        // Same words as the general split: non-ASCII runs are split by
-        // `char::is_alphanumeric` (words of the canonical form are those of
-        // the normalised text: whitespace is never alphanumeric).
-        word_hashes::<true>(&self.canonical, self.canonical_len, &mut self.hashes);
     }
 
     /// The canonical form of the last text scanned ([`exact_form`]).
@@ -408,38 +463,61 @@ const BLOCK: usize = 64;
 /// Scans ASCII `text`: its canonical form into `canonical` and its word
 /// hashes onto `hashes`; returns the length of the canonical form.
 fn scan_ascii(text: &[u8], canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> usize {
+    scan_bytes::<false>(text, canonical, hashes)
+}
+
+/// [`scan_ascii`] for `text` that is ASCII (`UNICODE` false) or normalised
+/// UTF-8 whose whitespace is all ASCII (`UNICODE` true), on the widest
+/// vector unit the CPU has.
+fn scan_bytes<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512bw") {
             // SAFETY: the CPU supports the features the function enables.
-            return unsafe { scan_ascii_avx512(text, canonical, hashes) };
+            return unsafe { scan_bytes_avx512::<UNICODE>(text, canonical, hashes) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: as above.
-            return unsafe { scan_ascii_avx2(text, canonical, hashes) };
+            return unsafe { scan_bytes_avx2::<UNICODE>(text, canonical, hashes) };
         }
     }
-    scan_ascii_portable(text, canonical, hashes)
+    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,bmi2")]
-unsafe fn scan_ascii_avx2(text: &[u8], canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> usize {
-    scan_ascii_portable(text, canonical, hashes)
+unsafe fn scan_bytes_avx2<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2")]
-unsafe fn scan_ascii_avx512(text: &[u8], canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> usize {
-    scan_ascii_portable(text, canonical, hashes)
+unsafe fn scan_bytes_avx512<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
 }
 
 /// The portable scan; the dispatched ones compile this same code with
 /// wider vectors, so they give the same bytes and hashes.
 #[inline(always)]
-fn scan_ascii_portable(text: &[u8], canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> usize {
+fn scan_bytes_portable<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> usize {
     let len = ascii_exact_form_into(text, canonical);
-    ascii_word_hashes(canonical, len, hashes);
+    word_hashes::<UNICODE>(canonical, len, hashes);
     len
 }
 
@@ -457,62 +535,68 @@ fn map_block(block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
     (mapped, spaces)
 }
 
-/// Appends the canonical form of `bytes` byte by byte at `out[len..]` (which
-/// has room for all of them); `prev_space` says whether the last byte before
-/// was whitespace (or nothing was written yet). Branch-free per byte.
+/// Appends the canonical form of one block at `out[len..]` (which has room
+/// for 64 more bytes) and returns the new length. `valid`: the bytes of the
+/// block that are text; `prev_space`: bit 0 set when the byte before the
+/// block was whitespace (or nothing was written yet). A whitespace byte after
+/// whitespace is dropped, the others are kept (whitespace as a space,
+/// letters lowercased), copied in runs: no branch per byte.
 #[inline(always)]
-fn collapse_bytes(
-    bytes: &[u8],
+fn collapse_block(
+    block: &[u8; BLOCK],
+    valid: u64,
     out: &mut [u8],
     mut len: usize,
-    mut prev_space: bool,
-) -> (usize, bool) {
-    let Some(room) = out.get_mut(len..len + bytes.len()) else {
-        return (len, prev_space);
-    };
-    let mut written = 0usize;
-    for &c in bytes {
-        let space = is_ascii_space(c);
-        // `written <= i < room.len()`: never out of bounds.
-        if let Some(slot) = room.get_mut(written) {
-            *slot = if space { b' ' } else { c.to_ascii_lowercase() };
+    prev_space: &mut u64,
+) -> usize {
+    let (mapped, spaces) = map_block(block);
+    let dropped = spaces & ((spaces << 1) | *prev_space);
+    *prev_space = spaces >> 63;
+    let mut keep = !dropped & valid;
+    if keep == u64::MAX {
+        if let Some(dst) = out.get_mut(len..len + BLOCK) {
+            dst.copy_from_slice(&mapped);
+            return len + BLOCK;
         }
-        written += usize::from(!(space && prev_space));
-        prev_space = space;
     }
-    len += written;
-    (len, prev_space)
+    while keep != 0 {
+        let from = keep.trailing_zeros() as usize;
+        let run = (!(keep >> from)).trailing_zeros() as usize;
+        if let (Some(dst), Some(src)) = (out.get_mut(len..len + run), mapped.get(from..from + run))
+        {
+            dst.copy_from_slice(src);
+        }
+        len += run;
+        keep &= bits_from(from + run);
+    }
+    len
 }
 
-/// Writes the canonical form of ASCII `text` (lowercased, whitespace runs
+/// Writes the canonical form of `text` (lowercased, whitespace runs
 /// collapsed to one space, trimmed) to the front of `out`, followed by at
-/// least [`PAD`] bytes; returns its length. A 64-byte block without two
-/// whitespace bytes in a row (most of running text) maps byte for byte and
-/// is copied whole; other blocks are collapsed byte by byte.
+/// least [`PAD`] bytes; returns its length. `text` is ASCII, or UTF-8 whose
+/// only whitespace is ASCII and whose non-ASCII characters are already in
+/// lower case (their bytes are copied unchanged). Works on 64-byte blocks.
 #[inline(always)]
 fn ascii_exact_form_into(text: &[u8], out: &mut Vec<u8>) -> usize {
     out.clear();
     out.resize(text.len() + BLOCK + PAD, 0);
     let mut len = 0usize;
     // Leading whitespace is dropped like a run after a space.
-    let mut prev_space = true;
+    let mut prev_space = 1u64;
     let mut blocks = text.chunks_exact(BLOCK);
     for block in &mut blocks {
         let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
             continue;
         };
-        let (mapped, spaces) = map_block(block);
-        let runs = spaces & ((spaces << 1) | u64::from(prev_space));
-        match out.get_mut(len..len + BLOCK) {
-            Some(dst) if runs == 0 => {
-                dst.copy_from_slice(&mapped);
-                len += BLOCK;
-                prev_space = spaces >> 63 != 0;
-            }
-            _ => (len, prev_space) = collapse_bytes(block, out, len, prev_space),
-        }
+        len = collapse_block(block, u64::MAX, out, len, &mut prev_space);
     }
-    (len, _) = collapse_bytes(blocks.remainder(), out, len, prev_space);
+    let rest = blocks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; BLOCK];
+        b[..rest.len()].copy_from_slice(rest);
+        len = collapse_block(&b, !bits_from(rest.len()), out, len, &mut prev_space);
+    }
     if len > 0 && out[len - 1] == b' ' {
         len -= 1;
     }
@@ -613,13 +697,6 @@ impl WordCursor {
             hashes.push(word_hash_padded(buf, offset, w.len()));
         });
     }
-}
-
-/// Pushes the [`word_hash`] of every word of the lowercase ASCII text
-/// `buf[..len]` (followed by at least [`PAD`] bytes) onto `hashes`.
-#[inline(always)]
-fn ascii_word_hashes(buf: &[u8], len: usize, hashes: &mut Vec<u64>) {
-    word_hashes::<false>(buf, len, hashes)
 }
 
 /// Pushes the [`word_hash`] of every word of the normalised, lowercase text
@@ -836,7 +913,7 @@ mod tests {
         #[test]
         fn dispatched_scan_matches_portable(text in "[ -~\t\n\r]{0,400}") {
             let (mut c0, mut h0) = (Vec::new(), Vec::new());
-            let len = scan_ascii_portable(text.as_bytes(), &mut c0, &mut h0);
+            let len = scan_bytes_portable::<false>(text.as_bytes(), &mut c0, &mut h0);
             let (mut c1, mut h1) = (Vec::new(), Vec::new());
             proptest::prop_assert_eq!(scan_ascii(text.as_bytes(), &mut c1, &mut h1), len);
             proptest::prop_assert_eq!(&c1[..len], &c0[..len]);
@@ -846,7 +923,7 @@ mod tests {
                 if std::arch::is_x86_feature_detected!("avx2") {
                     let (mut c2, mut h2) = (Vec::new(), Vec::new());
                     // SAFETY: the CPU has AVX2.
-                    let l2 = unsafe { scan_ascii_avx2(text.as_bytes(), &mut c2, &mut h2) };
+                    let l2 = unsafe { scan_bytes_avx2::<false>(text.as_bytes(), &mut c2, &mut h2) };
                     proptest::prop_assert_eq!(l2, len);
                     proptest::prop_assert_eq!(&c2[..len], &c0[..len]);
                     proptest::prop_assert_eq!(&h2, &h0);
@@ -868,6 +945,36 @@ mod tests {
                     "{start} {len}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn unicode_whitespace_is_collapsed_like_split_whitespace() {
+        let mut scan = TextScan::new();
+        for text in [
+            "a\u{85}b",
+            "a\u{a0} b",
+            " \u{1680}x\u{2000}\u{200a}y\u{2028}\u{2029}",
+            "p\u{202f}q\u{205f}r\u{3000}s ",
+            "don\u{2019}t \u{2014} stop \u{2192}",
+            "\u{2029}",
+            "é\u{200b}è",
+            "\u{c2}",
+        ] {
+            scan.scan(text, 2);
+            assert_eq!(scan.exact_form(), exact_form(text).as_bytes(), "{text:?}");
+            let n = normalise(text);
+            scan.scan_normalised(&n, 2);
+            assert_eq!(
+                scan.exact_form(),
+                exact_form_of_normalised(&n).as_bytes(),
+                "{n:?}"
+            );
+            assert_eq!(
+                scan.shingles(),
+                &reference_shingles(text, 2)[..],
+                "{text:?}"
+            );
         }
     }
 
