@@ -154,16 +154,8 @@ fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     for (round, &key) in round_keys.iter().enumerate().take(k) {
         let high = (round as u64) << 32;
         let mut chunks = shingles.chunks_exact(CHUNK);
-        let mut z = [0u64; CHUNK];
         for chunk in &mut chunks {
-            // Vectorises: the mixes of a chunk are independent.
-            for (zi, &x) in z.iter_mut().zip(chunk) {
-                *zi = mix64(x.wrapping_add(key));
-            }
-            for &zi in &z {
-                let slot = &mut acc[bin_of(zi, k)];
-                *slot = (*slot).min(high | (zi & 0xFFFF_FFFF));
-            }
+            throw_chunk(chunk, key, high, acc);
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
@@ -171,13 +163,7 @@ fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
             // element (a minimum does not change when it sees it twice).
             let mut padded = [shingles[0]; CHUNK];
             padded[..rest.len()].copy_from_slice(rest);
-            for (zi, &x) in z.iter_mut().zip(&padded) {
-                *zi = mix64(x.wrapping_add(key));
-            }
-            for &zi in &z {
-                let slot = &mut acc[bin_of(zi, k)];
-                *slot = (*slot).min(high | (zi & 0xFFFF_FFFF));
-            }
+            throw_chunk(&padded, key, high, acc);
         }
         if !acc.contains(&EMPTY) {
             return;
@@ -197,6 +183,25 @@ fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
             .min()
             .unwrap_or(0xFFFF_FFFF);
         *slot = ((round as u64) << 32) | low;
+    }
+}
+
+/// One round for one chunk of shingles: mixes, bins and keys computed
+/// together (this part vectorises), then each bin keeps its minimum.
+#[inline(always)]
+fn throw_chunk(chunk: &[u64], key: u64, high: u64, acc: &mut [u64]) {
+    let k = acc.len();
+    let mut bins = [0usize; CHUNK];
+    let mut keys = [0u64; CHUNK];
+    for ((b, v), &x) in bins.iter_mut().zip(keys.iter_mut()).zip(chunk) {
+        let z = mix64(x.wrapping_add(key));
+        *b = bin_of(z, k);
+        *v = high | (z & 0xFFFF_FFFF);
+    }
+    for (&b, &v) in bins.iter().zip(&keys) {
+        if let Some(slot) = acc.get_mut(b) {
+            *slot = (*slot).min(v);
+        }
     }
 }
 
