@@ -21,7 +21,10 @@ best of ``--repeat`` runs after a warm-up on a few documents.  Shingles given
 to rensa and datasketch follow thresher's tokenisation: NFKC, lowercase, words
 ``[^\\W_]+``, 5-grams of words joined by single spaces.
 
-Usage: ``python benches/bench_speed.py [--max-docs N] [--skip-datasketch] [--repeat 3]``
+Usage: ``python benches/bench_speed.py [--max-docs N] [--skip-datasketch] [--repeat 3]
+[--thread-counts 1,2]``.  The signatures section ends with thresher's MB/s,
+docs/s and peak RSS per thread count and its ratios to rensa's fastest
+full-set path handed pre-split shingles and to datasketch's bulk API.
 Results go to ``benches/out/speed.json``.
 """
 
@@ -547,13 +550,16 @@ def fmt_table(headers: list[str], rows: list[list[Any]], left: int = 1) -> str:
 
 def parent_main(args: argparse.Namespace) -> int:
     print("command: " + shlex.join([sys.executable, *sys.argv]), flush=True)
-    nthreads = n_cpus()
-    threads = sorted({1, nthreads})
+    ncpus = n_cpus()
+    # Thread counts measured: --thread-counts, else 1 and all CPUs; "N" in
+    # the report below is the largest of them.
+    threads = sorted(set(args.thread_counts or [1, ncpus]))
+    nthreads = threads[-1]
     import thresher
 
     info = {
         "cpu": cpu_model(),
-        "logical_cpus": nthreads,
+        "logical_cpus": ncpus,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "thresher": version("thresher"),
@@ -564,7 +570,7 @@ def parent_main(args: argparse.Namespace) -> int:
         "numpy": version("numpy"),
         "thread_counts": threads,
     }
-    print(f"cpu: {info['cpu']} ({nthreads} logical CPUs available); {info['platform']}")
+    print(f"cpu: {info['cpu']} ({ncpus} logical CPUs available); {info['platform']}")
     print(
         f"versions: python {info['python']}, thresher {info['thresher']} "
         f"({info['thresher_module']}), rensa {info['rensa']}, datasketch {info['datasketch']}, "
@@ -955,6 +961,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-docs", type=int, default=None)
     parser.add_argument("--skip-datasketch", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--thread-counts",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=None,
+        help="comma-separated thread counts, e.g. 1,2 (default: 1 and all CPUs)",
+    )
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument(
         "--rensa-bands",
