@@ -21,7 +21,10 @@ best of ``--repeat`` runs after a warm-up on a few documents.  Shingles given
 to rensa and datasketch follow thresher's tokenisation: NFKC, lowercase, words
 ``[^\\W_]+``, 5-grams of words joined by single spaces.
 
-Usage: ``python benches/bench_speed.py [--max-docs N] [--skip-datasketch] [--repeat 3]``
+Usage: ``python benches/bench_speed.py [--max-docs N] [--skip-datasketch] [--repeat 3]
+[--thread-counts 1,2]``.  The signatures section ends with thresher's MB/s,
+docs/s and peak RSS per thread count and its ratios to rensa's fastest
+full-set path handed pre-split shingles and to datasketch's bulk API.
 Results go to ``benches/out/speed.json``.
 """
 
@@ -39,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -75,7 +77,7 @@ DATASKETCH_BUDGET_S = 120.0
 def shingle_set(text: str, ngram: int = NGRAM) -> set[str]:
     """thresher's shingles as strings: NFKC, lowercase, ``[^\\W_]+`` words,
     ``ngram`` consecutive words joined by a space (the whole text if shorter)."""
-    ws = q._WORD_RE.findall(unicodedata.normalize("NFKC", text).lower())
+    ws = q.words(text)  # thresher.reference.words: NFKC, lowercase, [^\W_]+
     if len(ws) <= ngram:
         return {" ".join(ws)} if ws else set()
     return set(map(" ".join, zip(*[ws[i:] for i in range(ngram)], strict=False)))
@@ -504,6 +506,35 @@ def estimate_quality(
     }
 
 
+#: rensa's paths that compute a full MinHash of the whole set (not rho).
+RENSA_FULL_SET = ("rensa RMinHash update+digest", "rensa digest_matrix_from_token_sets")
+
+
+def speed_ratios(sig_rows: list[dict], threads: list[int]) -> list[str]:
+    """thresher's signature speed over rensa's fastest full-set path handed
+    pre-split shingles and over datasketch's bulk API (with its shingling),
+    per thread count; the targets of issue 4 are 2x and 100x."""
+    lines = []
+    ds = next((r for r in sig_rows if r["name"] == "datasketch MinHash.bulk + shingling"), None)
+    for t in threads:
+        thr = next(r for r in sig_rows if r["name"] == "thresher.minhash" and r["threads"] == t)
+        rensa = [r for r in sig_rows if r["name"] in RENSA_FULL_SET and r["threads"] == t]
+        best = max(rensa, key=lambda r: r["mb_per_s"])
+        line = (
+            f"thresher {t} thr: {thr['mb_per_s']:.1f} MB/s, {thr['docs_per_s']:.0f} docs/s, "
+            f"peak RSS {thr['rss_peak_mb']:.0f} MB; "
+            f"x{thr['mb_per_s'] / best['mb_per_s']:.2f} rensa's fastest pre-split "
+            f"({best['name']}, {t} thr, {best['mb_per_s']:.1f} MB/s; target 2x)"
+        )
+        if ds is not None:
+            line += (
+                f"; x{thr['mb_per_s'] / ds['mb_per_s']:.1f} datasketch bulk "
+                f"({ds['mb_per_s']:.2f} MB/s; target 100x)"
+            )
+        lines.append(line)
+    return lines
+
+
 def fmt_table(headers: list[str], rows: list[list[Any]], left: int = 1) -> str:
     cells = [[str(c) for c in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
@@ -519,13 +550,16 @@ def fmt_table(headers: list[str], rows: list[list[Any]], left: int = 1) -> str:
 
 def parent_main(args: argparse.Namespace) -> int:
     print("command: " + shlex.join([sys.executable, *sys.argv]), flush=True)
-    nthreads = n_cpus()
-    threads = sorted({1, nthreads})
+    ncpus = n_cpus()
+    # Thread counts measured: --thread-counts, else 1 and all CPUs; "N" in
+    # the report below is the largest of them.
+    threads = sorted(set(args.thread_counts or [1, ncpus]))
+    nthreads = threads[-1]
     import thresher
 
     info = {
         "cpu": cpu_model(),
-        "logical_cpus": nthreads,
+        "logical_cpus": ncpus,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "thresher": version("thresher"),
@@ -536,7 +570,7 @@ def parent_main(args: argparse.Namespace) -> int:
         "numpy": version("numpy"),
         "thread_counts": threads,
     }
-    print(f"cpu: {info['cpu']} ({nthreads} logical CPUs available); {info['platform']}")
+    print(f"cpu: {info['cpu']} ({ncpus} logical CPUs available); {info['platform']}")
     print(
         f"versions: python {info['python']}, thresher {info['thresher']} "
         f"({info['thresher_module']}), rensa {info['rensa']}, datasketch {info['datasketch']}, "
@@ -793,6 +827,8 @@ def parent_main(args: argparse.Namespace) -> int:
         "   pre-split: shingles built beforehand, not timed (MB/s still of the source text); "
         "RSS MB: peak RSS of that subprocess; +RSS: over its RSS after imports and corpus load"
     )
+    for line in speed_ratios(sig_rows, threads):
+        print("   " + line)
     print()
     print(
         f"2. near-dedup at J >= {args.threshold}, text -> pairs; recall/precision vs exact truth; "
@@ -925,6 +961,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-docs", type=int, default=None)
     parser.add_argument("--skip-datasketch", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--thread-counts",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=None,
+        help="comma-separated thread counts, e.g. 1,2 (default: 1 and all CPUs)",
+    )
     parser.add_argument("--threshold", type=float, default=0.8)
     parser.add_argument(
         "--rensa-bands",

@@ -1,54 +1,152 @@
 //! Rough single-thread timing of the text -> signature path on generated
 //! text: `cargo run --release -p thresher-core --example signature_speed`.
-//! The comparisons with other libraries live in `benches/`.
+//! Times are this thread's CPU time (see `Clock`). The comparisons with
+//! other libraries live in `benches/`.
 
 use std::time::Instant;
 
-use thresher_core::minhash::MinHasher;
-use thresher_core::text::{normalise, shingle_set_of_normalised};
+/// A clock of this thread's time on a CPU (from `/proc/thread-self/schedstat`,
+/// in seconds), so that other work on a shared machine inflates the figures
+/// less; wall time where that file is missing.
+struct Clock {
+    wall: Instant,
+    cpu: Option<f64>,
+}
 
-fn main() {
+fn cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+impl Clock {
+    fn start() -> Self {
+        Self {
+            wall: Instant::now(),
+            cpu: cpu_seconds(),
+        }
+    }
+
+    fn seconds(&self) -> f64 {
+        match (self.cpu, cpu_seconds()) {
+            (Some(a), Some(b)) => b - a,
+            _ => self.wall.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+use thresher_core::minhash::MinHasher;
+use thresher_core::sketch::Sketcher;
+use thresher_core::text::TextScan;
+
+/// Generated documents of `words` words each; one word in `accent_every`
+/// gets a non-ASCII letter (0: pure ASCII).
+fn corpus(docs: usize, words: usize, accent_every: u64) -> Vec<String> {
     let mut state = 1u64;
-    let docs: Vec<String> = (0..20_000)
+    (0..docs)
         .map(|_| {
-            (0..200)
+            (0..words)
                 .map(|_| {
                     state = state
                         .wrapping_mul(6364136223846793005)
                         .wrapping_add(1442695040888963407);
-                    format!("word{}", (state >> 40) % 20_000)
+                    let w = (state >> 40) % 20_000;
+                    if accent_every > 0 && w.is_multiple_of(accent_every) {
+                        format!("Wörd{w}")
+                    } else {
+                        format!("word{w}")
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join(" ")
         })
-        .collect();
+        .collect()
+}
+
+/// Passes over the documents so that each phase sees at least this many
+/// bytes (the CPU clock ticks coarsely).
+const MIN_BYTES: usize = 100_000_000;
+
+fn run(label: &str, docs: &[String]) {
+    if docs.is_empty() {
+        return;
+    }
     let bytes: usize = docs.iter().map(String::len).sum();
+    let passes = MIN_BYTES.div_ceil(bytes.max(1));
+    let mb = (bytes * passes) as f64 / 1e6;
     let hasher = MinHasher::new(128, 42);
+    let sketcher = Sketcher::new(5, 128, 42);
 
-    let started = Instant::now();
-    let sets: Vec<Vec<u64>> = docs
-        .iter()
-        .map(|d| shingle_set_of_normalised(&normalise(d), 5))
-        .collect();
-    let shingling = started.elapsed().as_secs_f64();
-    let shingles: usize = sets.iter().map(Vec::len).sum();
+    // Scan: normalise, canonical form, words, shingle hashes (no sketch).
+    let mut scan = TextScan::new();
+    let started = Clock::start();
+    let mut shingles = 0usize;
+    let mut sets: Vec<Vec<u64>> = Vec::with_capacity(docs.len());
+    for pass in 0..passes {
+        for d in docs {
+            scan.scan(d, 5);
+            shingles += scan.shingles().len();
+            if pass == 0 {
+                sets.push(scan.shingles().to_vec());
+            }
+        }
+    }
+    let scanning = started.seconds();
 
-    let started = Instant::now();
+    // Sketch alone, over the shingles of each text.
+    let started = Clock::start();
     let mut out = vec![0u32; 128];
     let mut check = 0u64;
-    for set in &sets {
-        hasher.signature_into(set, &mut out);
-        check = check.wrapping_add(out[0] as u64);
+    for _ in 0..passes {
+        for set in &sets {
+            hasher.signature_into(set, &mut out);
+            check = check.wrapping_add(u64::from(out[0]));
+        }
     }
-    let sketching = started.elapsed().as_secs_f64();
+    let sketching = started.seconds();
+
+    // The whole path dedup takes: exact key, flags and signature.
+    let started = Clock::start();
+    for _ in 0..passes {
+        for d in docs {
+            let s = sketcher.sketch(d, &mut out);
+            check = check.wrapping_add(u64::from(out[1]) ^ s.exact_key as u64);
+        }
+    }
+    let full = started.seconds();
     println!(
-        "{} docs, {:.1} MB, {} shingles: shingling {:.1} MB/s, sketching {:.1} M shingles/s ({:.1} MB/s), total {:.1} MB/s [{check}]",
+        "{label}: {} docs x {passes} passes, {mb:.1} MB, {shingles} shingles: scan {:.0} MB/s, sketch {:.0} M shingles/s \
+         ({:.0} MB/s), Sketcher::sketch {:.0} MB/s ({:.0} docs/s) [{check}]",
         docs.len(),
-        bytes as f64 / 1e6,
-        shingles,
-        bytes as f64 / 1e6 / shingling,
+        mb / scanning,
         shingles as f64 / 1e6 / sketching,
-        bytes as f64 / 1e6 / sketching,
-        bytes as f64 / 1e6 / (shingling + sketching),
+        mb / sketching,
+        mb / full,
+        (docs.len() * passes) as f64 / full,
     );
+}
+
+fn main() {
+    // `signature_speed FILE`: also the texts of FILE, separated by NUL bytes
+    // (for instance the bench corpus, written out from Python).
+    if let Some(path) = std::env::args().nth(1) {
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let docs: Vec<String> = bytes
+                    .split(|&b| b == 0)
+                    .map(|d| String::from_utf8_lossy(d).into_owned())
+                    .collect();
+                let (ascii, other): (Vec<String>, Vec<String>) =
+                    docs.iter().cloned().partition(|d| d.is_ascii());
+                run(&format!("{path}, all"), &docs);
+                run(&format!("{path}, ASCII docs"), &ascii);
+                run(&format!("{path}, non-ASCII docs"), &other);
+            }
+            Err(e) => eprintln!("{path}: {e}"),
+        }
+    }
+    run("ASCII, 200 words", &corpus(20_000, 200, 0));
+    run("ASCII, 2000 words", &corpus(2_000, 2_000, 0));
+    run("ASCII, 30 words", &corpus(100_000, 30, 0));
+    run("1 word in 50 accented, 200 words", &corpus(20_000, 200, 50));
 }

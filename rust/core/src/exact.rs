@@ -8,7 +8,12 @@ pub type ExactKey = u128;
 
 /// Key of an already canonicalised text.
 pub fn key_of_exact_form(exact_form: &str) -> ExactKey {
-    xxh3_128(exact_form.as_bytes())
+    key_of_exact_form_bytes(exact_form.as_bytes())
+}
+
+/// [`key_of_exact_form`] of the UTF-8 bytes of a canonical form.
+pub fn key_of_exact_form_bytes(exact_form: &[u8]) -> ExactKey {
+    xxh3_128(exact_form)
 }
 
 /// Key of `text`.

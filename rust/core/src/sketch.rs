@@ -4,9 +4,11 @@
 //! [`Sketcher`] is the only entry point the dedup pipeline uses for text, so
 //! the tokeniser, the shingle hash and the sketch can change behind it.
 
-use crate::exact::{key_of_exact_form, ExactKey};
+use std::cell::RefCell;
+
+use crate::exact::{key_of_exact_form_bytes, ExactKey};
 use crate::minhash::MinHasher;
-use crate::text::{exact_form_of_normalised, normalise, shingle_set_of_normalised};
+use crate::text::TextScan;
 
 /// What a text contributes to dedup besides its signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,26 @@ pub struct TextSketch {
 pub struct Sketcher {
     ngram: usize,
     hasher: MinHasher,
+}
+
+/// Buffers kept by a thread longer than this are dropped after use.
+const KEEP_SCRATCH_BYTES: usize = 4 << 20;
+
+thread_local! {
+    /// One scan buffer per thread: no allocation per text once warm.
+    static SCAN: RefCell<TextScan> = RefCell::new(TextScan::new());
+}
+
+/// Runs `f` on this thread's scan buffers (fresh ones if they are in use).
+fn with_scan<R>(f: impl FnOnce(&mut TextScan) -> R) -> R {
+    SCAN.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scan) => {
+            let out = f(&mut scan);
+            scan.shrink(KEEP_SCRATCH_BYTES);
+            out
+        }
+        Err(_) => f(&mut TextScan::new()),
+    })
 }
 
 impl Sketcher {
@@ -49,27 +71,33 @@ impl Sketcher {
     /// Exact key and flags of `text`; writes its signature into `signature`
     /// (length [`Self::num_perm`]).
     pub fn sketch(&self, text: &str, signature: &mut [u32]) -> TextSketch {
-        let normalised = normalise(text);
-        let form = exact_form_of_normalised(&normalised);
-        let shingles = shingle_set_of_normalised(&normalised, self.ngram);
-        self.hasher.signature_into(&shingles, signature);
-        TextSketch {
-            exact_key: key_of_exact_form(&form),
-            has_content: !form.is_empty(),
-            has_shingles: !shingles.is_empty(),
-        }
+        with_scan(|scan| {
+            scan.scan(text, self.ngram);
+            self.hasher.signature_into(scan.shingles(), signature);
+            let form = scan.exact_form();
+            TextSketch {
+                exact_key: key_of_exact_form_bytes(form),
+                has_content: !form.is_empty(),
+                has_shingles: !scan.shingles().is_empty(),
+            }
+        })
     }
 
     /// The signature of `text` alone.
     pub fn signature_into(&self, text: &str, signature: &mut [u32]) {
-        let shingles = shingle_set_of_normalised(&normalise(text), self.ngram);
-        self.hasher.signature_into(&shingles, signature);
+        with_scan(|scan| {
+            scan.scan(text, self.ngram);
+            self.hasher.signature_into(scan.shingles(), signature);
+        })
     }
 
     /// Hashes of the distinct shingles of `text`, sorted ascending: what
     /// exact Jaccard verification compares.
     pub fn shingle_set(&self, text: &str) -> Vec<u64> {
-        shingle_set_of_normalised(&normalise(text), self.ngram)
+        with_scan(|scan| {
+            scan.scan(text, self.ngram);
+            scan.shingle_set()
+        })
     }
 }
 

@@ -7,35 +7,123 @@
 //! words has no shingles.
 
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 /// Seed of the word hash; fixed so that shingle hashes never change.
 const WORD_HASH_SEED: u64 = 0x7468_7265_7368_6572; // "thresher"
 
 /// NFKC-normalised, lowercased copy of `text`.
 pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    normalise_into(text, &mut out);
+    out
+}
+
+/// [`normalise`] into `out` (cleared first), reusing its memory.
+pub fn normalise_into(text: &str, out: &mut String) {
+    out.clear();
     if text.is_ascii() {
         // ASCII is already in NFKC.
-        return text.to_ascii_lowercase();
+        out.push_str(text);
+        out.make_ascii_lowercase();
+        return;
     }
+    if is_nfkc_quick_yes(text) {
+        lowercase_into(text, out);
+    } else {
+        let nfkc: String = text.nfkc().collect();
+        lowercase_into(&nfkc, out);
+    }
+}
+
+/// `is_nfkc_quick(text) == Yes`, checking only the runs of non-ASCII
+/// characters: an ASCII character is NFKC-stable with combining class 0, so
+/// the check restarts after it as from the start of a text.
+fn is_nfkc_quick_yes(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = &rest[ascii_prefix_len(rest.as_bytes())..];
+        if rest.is_empty() {
+            return true;
+        }
+        let run = rest
+            .char_indices()
+            .find(|(_, c)| c.is_ascii())
+            .map_or(rest.len(), |(i, _)| i);
+        if is_nfkc_quick(rest[..run].chars()) != IsNormalized::Yes {
+            return false;
+        }
+        rest = &rest[run..];
+    }
+}
+
+/// Whether `text` has a whitespace character outside ASCII (U+0085, U+00A0,
+/// U+1680, U+2000 to U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), found
+/// from their UTF-8 lead bytes.
+fn has_non_ascii_space(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some(i) = memchr::memchr3(0xC2, 0xE1, 0xE2, &bytes[at..]) {
+        let i = at + i;
+        let next = |k: usize| bytes.get(i + k).copied().unwrap_or(0);
+        let space = match bytes[i] {
+            0xC2 => matches!(next(1), 0x85 | 0xA0),
+            0xE1 => next(1) == 0x9A && next(2) == 0x80,
+            _ => match next(1) {
+                0x80 => matches!(next(2), 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF),
+                0x81 => next(2) == 0x9F,
+                _ => false,
+            },
+        };
+        if space {
+            return true;
+        }
+        at = i + 1;
+    }
+    // U+3000 is E3 80 80.
+    memchr::memmem::find(bytes, "\u{3000}".as_bytes()).is_some()
+}
+
+/// Appends the full lowercase of `text` to `out`: ASCII runs in bulk, other
+/// characters one by one; `str::to_lowercase` where a capital sigma needs
+/// its context (final sigma).
+fn lowercase_into(text: &str, out: &mut String) {
     if text.contains('Σ') {
-        // `str::to_lowercase` handles the final sigma, `char::to_lowercase` cannot.
-        return text.nfkc().collect::<String>().to_lowercase();
+        out.push_str(&text.to_lowercase());
+        return;
     }
-    let mut out = String::with_capacity(text.len());
-    let mut push = |c: char| {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else {
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = ascii_prefix_len(rest.as_bytes());
+        let (run, tail) = rest.split_at(ascii);
+        let from = out.len();
+        out.push_str(run);
+        out[from..].make_ascii_lowercase();
+        let mut chars = tail.chars();
+        rest = "";
+        while let Some(c) = chars.next() {
+            if c.is_ascii() {
+                // Back up to this character: the next ASCII run starts here.
+                let after = chars.as_str();
+                rest = &tail[tail.len() - after.len() - 1..];
+                break;
+            }
             out.extend(c.to_lowercase());
         }
-    };
-    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        text.chars().for_each(&mut push);
-    } else {
-        text.nfkc().for_each(&mut push);
     }
-    out
+}
+
+/// Length of the ASCII prefix of `bytes`, 16 bytes at a time.
+#[inline]
+fn ascii_prefix_len(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    for chunk in bytes.chunks(16) {
+        if chunk.is_ascii() {
+            n += chunk.len();
+        } else {
+            return n + chunk.iter().take_while(|b| b.is_ascii()).count();
+        }
+    }
+    n
 }
 
 /// Calls `f` with every word of an already normalised text, in order.
@@ -83,34 +171,566 @@ pub fn words(text: &str) -> Vec<String> {
 
 /// Hashes of the distinct word `ngram`-shingles of `text`, sorted ascending.
 ///
-/// Each word is hashed with xxh3; a shingle's hash is xxh3 of the little-endian
-/// bytes of its word hashes, so no string is built per shingle.
+/// Each word is hashed with [`word_hash`]; a shingle's hash is the
+/// polynomial `sum_j w_j * B^(n-1-j)` (mod 2^64) of its `n` word hashes, so
+/// no string is built per shingle or word. The MinHash sketch mixes these
+/// hashes again, per seed, before use.
 pub fn shingle_set(text: &str, ngram: usize) -> Vec<u64> {
-    let normalised = normalise(text);
-    shingle_set_of_normalised(&normalised, ngram)
+    let mut scan = TextScan::new();
+    scan.scan(text, ngram);
+    scan.shingle_set()
 }
 
 /// [`shingle_set`] for text that is already normalised.
 pub fn shingle_set_of_normalised(normalised: &str, ngram: usize) -> Vec<u64> {
-    let ngram = ngram.max(1);
-    let mut word_hash_bytes: Vec<u8> = Vec::with_capacity(normalised.len());
-    for_each_word(normalised, |w| {
-        word_hash_bytes
-            .extend_from_slice(&xxh3_64_with_seed(w.as_bytes(), WORD_HASH_SEED).to_le_bytes())
-    });
-    let word_count = word_hash_bytes.len() / 8;
-    if word_count == 0 {
-        return Vec::new();
+    let mut scan = TextScan::new();
+    scan.scan_normalised(normalised, ngram);
+    scan.shingle_set()
+}
+
+const P0: u64 = 0xa076_1d64_78bd_642f;
+const P1: u64 = 0xe703_7ed1_a0b4_28db;
+const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
+const P3: u64 = 0x5899_65cc_7537_4cc3;
+/// Base of the shingle polynomial: odd, and `B - 1` has a single factor 2,
+/// so swapping two words changes the hash unless they agree on 63 bits.
+const SHINGLE_BASE: u64 = 0x9E37_79B9_7F4A_7C17;
+
+/// High and low halves of the 128-bit product, xor-ed (wyhash's "mum").
+#[inline(always)]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// One 16-byte block (little-endian, zero-padded) into the word state.
+#[inline(always)]
+fn word_block(state: u64, lo: u64, hi: u64) -> u64 {
+    fold_mul(lo ^ P0, hi ^ P1 ^ state)
+}
+
+#[inline(always)]
+fn word_finish(state: u64, len: usize) -> u64 {
+    fold_mul(state ^ P2, len as u64 ^ P3)
+}
+
+/// Hash of one (normalised) word's UTF-8 bytes: wyhash-style folded
+/// multiplies over 16-byte blocks. Seeded with a fixed value so that shingle
+/// hashes never change.
+pub fn word_hash(word: &[u8]) -> u64 {
+    let mut state = WORD_HASH_SEED;
+    for block in word.chunks(16) {
+        let mut padded = [0u8; 16];
+        padded[..block.len()].copy_from_slice(block);
+        let (lo, hi) = halves(&padded);
+        state = word_block(state, lo, hi);
     }
-    let width = ngram.min(word_count) * 8;
-    let mut shingles: Vec<u64> = word_hash_bytes
-        .windows(width)
-        .step_by(8)
-        .map(xxh3_64)
-        .collect();
-    shingles.sort_unstable();
-    shingles.dedup();
-    shingles
+    if word.is_empty() {
+        state = word_block(state, 0, 0);
+    }
+    word_finish(state, word.len())
+}
+
+#[inline(always)]
+fn halves(block: &[u8; 16]) -> (u64, u64) {
+    let mut lo = [0u8; 8];
+    let mut hi = [0u8; 8];
+    lo.copy_from_slice(&block[..8]);
+    hi.copy_from_slice(&block[8..]);
+    (u64::from_le_bytes(lo), u64::from_le_bytes(hi))
+}
+
+/// Bytes that keep the last 1 to 8 bytes of a little-endian load.
+#[inline(always)]
+fn low_bytes_mask(bytes: usize) -> u64 {
+    u64::MAX
+        .checked_shr(64 - 8 * bytes.min(8) as u32)
+        .unwrap_or(0)
+}
+
+/// [`word_hash`] of `buf[start..start + len]`, where `buf` has at least 16
+/// bytes after the word: two unaligned loads, masked.
+#[inline(always)]
+fn word_hash_padded(buf: &[u8], start: usize, len: usize) -> u64 {
+    if len > 16 || start + 16 > buf.len() {
+        return word_hash(buf.get(start..start + len).unwrap_or_default());
+    }
+    let mut block = [0u8; 16];
+    block.copy_from_slice(&buf[start..start + 16]);
+    let (lo, hi) = halves(&block);
+    let lo = lo & low_bytes_mask(len);
+    let hi = hi & low_bytes_mask(len.saturating_sub(8));
+    word_finish(word_block(WORD_HASH_SEED, lo, hi), len)
+}
+
+/// Zero bytes kept after the canonical form, so that words can be loaded
+/// 16 bytes at a time.
+const PAD: usize = 16;
+
+/// Reusable buffers for the scan of one text: its canonical form (for the
+/// exact key) and its shingle hashes, without an allocation per word or
+/// shingle. One per thread is enough; see [`crate::sketch`].
+#[derive(Debug, Default)]
+pub struct TextScan {
+    /// Canonical form, then at least [`PAD`] more bytes.
+    canonical: Vec<u8>,
+    canonical_len: usize,
+    /// Word hashes, in text order.
+    hashes: Vec<u64>,
+    /// Normalised text (non-ASCII input only).
+    normalised: String,
+    /// Shingle hashes, in text order.
+    shingles: Vec<u64>,
+}
+
+impl TextScan {
+    /// Empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Normalises `text` and scans it: afterwards [`Self::exact_form`] and
+    /// [`Self::shingles`] describe it.
+    pub fn scan(&mut self, text: &str, ngram: usize) {
+        self.hashes.clear();
+        if text.is_ascii() {
+            // ASCII is already NFKC: lowercase, collapse and hash on the fly.
+            self.canonical_len = scan_ascii(text.as_bytes(), &mut self.canonical, &mut self.hashes);
+        } else {
+            let mut normalised = std::mem::take(&mut self.normalised);
+            normalise_into(text, &mut normalised);
+            self.scan_words(&normalised);
+            self.normalised = normalised;
+        }
+        shingles_of_words(&self.hashes, ngram, &mut self.shingles);
+    }
+
+    /// [`Self::scan`] for text that is already normalised.
+    pub fn scan_normalised(&mut self, normalised: &str, ngram: usize) {
+        self.hashes.clear();
+        self.scan_words(normalised);
+        shingles_of_words(&self.hashes, ngram, &mut self.shingles);
+    }
+
+    fn scan_words(&mut self, normalised: &str) {
+        let canonical = &mut self.canonical;
+        if has_non_ascii_space(normalised) {
+            canonical.clear();
+            for word in normalised.split_whitespace() {
+                if !canonical.is_empty() {
+                    canonical.push(b' ');
+                }
+                canonical.extend_from_slice(word.as_bytes());
+            }
+            self.canonical_len = canonical.len();
+            canonical.resize(self.canonical_len + PAD, 0);
+            // Same words as the general split: non-ASCII runs are split by
+            // `char::is_alphanumeric` (words of the canonical form are those
+            // of the normalised text: whitespace is never alphanumeric).
+            word_hashes::<true>(&self.canonical, self.canonical_len, &mut self.hashes);
+        } else {
+            // All whitespace is ASCII: the block-wise collapse applies (it
+            // copies the bytes of other characters unchanged).
+            self.canonical_len =
+                scan_bytes::<true>(normalised.as_bytes(), canonical, &mut self.hashes);
+        }
+    }
+
+    /// The canonical form of the last text scanned ([`exact_form`]).
+    pub fn exact_form(&self) -> &[u8] {
+        &self.canonical[..self.canonical_len]
+    }
+
+    /// Shingle hashes of the last text scanned, in text order, repeats kept.
+    pub fn shingles(&self) -> &[u64] {
+        &self.shingles
+    }
+
+    /// Distinct shingle hashes of the last text scanned, sorted.
+    pub fn shingle_set(&self) -> Vec<u64> {
+        let mut set = self.shingles.clone();
+        set.sort_unstable();
+        set.dedup();
+        set
+    }
+
+    /// Gives back memory held for an unusually long text.
+    pub fn shrink(&mut self, keep_bytes: usize) {
+        if self.canonical.capacity() > keep_bytes {
+            self.canonical = Vec::new();
+        }
+        if self.hashes.capacity() * 8 > keep_bytes {
+            self.hashes = Vec::new();
+        }
+        if self.shingles.capacity() * 8 > keep_bytes {
+            self.shingles = Vec::new();
+        }
+        if self.normalised.capacity() > keep_bytes {
+            self.normalised = String::new();
+        }
+    }
+}
+
+/// Shingles this wide or narrower are hashed by the vectorised kernel.
+const MAX_VECTOR_NGRAM: usize = 16;
+
+/// The hashes of the `ngram` shingles of `words` (one shingle of all words
+/// when there are fewer than `ngram`) into `out` (cleared first):
+/// `sum_j w[i + j] * B^(n-1-j)`, each shingle on its own, so that the loop
+/// vectorises instead of rolling one long dependency chain.
+fn shingles_of_words(words: &[u64], ngram: usize, out: &mut Vec<u64>) {
+    out.clear();
+    if words.is_empty() {
+        return;
+    }
+    let n = ngram.max(1).min(words.len());
+    let count = words.len() - n + 1;
+    out.resize(count, 0);
+    if n > MAX_VECTOR_NGRAM {
+        for (slot, window) in out.iter_mut().zip(words.windows(n)) {
+            *slot = window
+                .iter()
+                .fold(0u64, |h, &w| h.wrapping_mul(SHINGLE_BASE).wrapping_add(w));
+        }
+        return;
+    }
+    // powers[j] = B^(n-1-j)
+    let mut powers = [0u64; MAX_VECTOR_NGRAM];
+    let mut p = 1u64;
+    for j in (0..n).rev() {
+        powers[j] = p;
+        p = p.wrapping_mul(SHINGLE_BASE);
+    }
+    shingle_kernel_dispatched(words, &powers[..n], out);
+}
+
+fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the CPU supports the features the function enables.
+            unsafe { shingle_kernel_avx512(words, powers, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            unsafe { shingle_kernel_avx2(words, powers, out) };
+            return;
+        }
+    }
+    shingle_kernel(words, powers, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn shingle_kernel_avx2(words: &[u64], powers: &[u64], out: &mut [u64]) {
+    shingle_kernel(words, powers, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut [u64]) {
+    shingle_kernel(words, powers, out)
+}
+
+/// `out[i] = sum_j words[i + j] * powers[j]` (mod 2^64), one power at a time
+/// over all shingles.
+#[inline(always)]
+fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut [u64]) {
+    let count = out.len();
+    out.fill(0);
+    for (j, &p) in powers.iter().enumerate() {
+        let Some(column) = words.get(j..j + count) else {
+            return;
+        };
+        for (slot, &w) in out.iter_mut().zip(column) {
+            *slot = slot.wrapping_add(w.wrapping_mul(p));
+        }
+    }
+}
+
+/// Whitespace as `char::is_whitespace` has it, for ASCII bytes.
+#[inline(always)]
+fn is_ascii_space(c: u8) -> bool {
+    c == b' ' || c.wrapping_sub(b'\t') < 5
+}
+
+/// Bytes of the canonical form handled as one block.
+const BLOCK: usize = 64;
+
+/// Scans ASCII `text`: its canonical form into `canonical` and its word
+/// hashes onto `hashes`; returns the length of the canonical form.
+fn scan_ascii(text: &[u8], canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> usize {
+    scan_bytes::<false>(text, canonical, hashes)
+}
+
+/// [`scan_ascii`] for `text` that is ASCII (`UNICODE` false) or normalised
+/// UTF-8 whose whitespace is all ASCII (`UNICODE` true), on the widest
+/// vector unit the CPU has.
+fn scan_bytes<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: the CPU supports the features the function enables.
+            return unsafe { scan_bytes_avx512::<UNICODE>(text, canonical, hashes) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { scan_bytes_avx2::<UNICODE>(text, canonical, hashes) };
+        }
+    }
+    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2")]
+unsafe fn scan_bytes_avx2<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2")]
+unsafe fn scan_bytes_avx512<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
+}
+
+/// The portable scan; the dispatched ones compile this same code with
+/// wider vectors, so they give the same bytes and hashes.
+#[inline(always)]
+fn scan_bytes_portable<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    let len = ascii_exact_form_into(text, canonical);
+    word_hashes::<UNICODE>(canonical, len, hashes);
+    len
+}
+
+/// One block mapped byte for byte: whitespace to a space, letters to lower
+/// case; and the bit mask of its whitespace.
+#[inline(always)]
+fn map_block(block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
+    let mut mapped = [0u8; BLOCK];
+    let mut spaces = 0u64;
+    for (i, (&c, m)) in block.iter().zip(mapped.iter_mut()).enumerate() {
+        let space = is_ascii_space(c);
+        *m = if space { b' ' } else { c.to_ascii_lowercase() };
+        spaces |= u64::from(space) << i;
+    }
+    (mapped, spaces)
+}
+
+/// Appends the canonical form of one block at `out[len..]` (which has room
+/// for 64 more bytes) and returns the new length. `valid`: the bytes of the
+/// block that are text; `prev_space`: bit 0 set when the byte before the
+/// block was whitespace (or nothing was written yet). A whitespace byte after
+/// whitespace is dropped, the others are kept (whitespace as a space,
+/// letters lowercased), copied in runs: no branch per byte.
+#[inline(always)]
+fn collapse_block(
+    block: &[u8; BLOCK],
+    valid: u64,
+    out: &mut [u8],
+    mut len: usize,
+    prev_space: &mut u64,
+) -> usize {
+    let (mapped, spaces) = map_block(block);
+    let dropped = spaces & ((spaces << 1) | *prev_space);
+    *prev_space = spaces >> 63;
+    let mut keep = !dropped & valid;
+    if keep == u64::MAX {
+        if let Some(dst) = out.get_mut(len..len + BLOCK) {
+            dst.copy_from_slice(&mapped);
+            return len + BLOCK;
+        }
+    }
+    while keep != 0 {
+        let from = keep.trailing_zeros() as usize;
+        let run = (!(keep >> from)).trailing_zeros() as usize;
+        if let (Some(dst), Some(src)) = (out.get_mut(len..len + run), mapped.get(from..from + run))
+        {
+            dst.copy_from_slice(src);
+        }
+        len += run;
+        keep &= bits_from(from + run);
+    }
+    len
+}
+
+/// Writes the canonical form of `text` (lowercased, whitespace runs
+/// collapsed to one space, trimmed) to the front of `out`, followed by at
+/// least [`PAD`] bytes; returns its length. `text` is ASCII, or UTF-8 whose
+/// only whitespace is ASCII and whose non-ASCII characters are already in
+/// lower case (their bytes are copied unchanged). Works on 64-byte blocks.
+#[inline(always)]
+fn ascii_exact_form_into(text: &[u8], out: &mut Vec<u8>) -> usize {
+    out.clear();
+    out.resize(text.len() + BLOCK + PAD, 0);
+    let mut len = 0usize;
+    // Leading whitespace is dropped like a run after a space.
+    let mut prev_space = 1u64;
+    let mut blocks = text.chunks_exact(BLOCK);
+    for block in &mut blocks {
+        let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
+            continue;
+        };
+        len = collapse_block(block, u64::MAX, out, len, &mut prev_space);
+    }
+    let rest = blocks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; BLOCK];
+        b[..rest.len()].copy_from_slice(rest);
+        len = collapse_block(&b, !bits_from(rest.len()), out, len, &mut prev_space);
+    }
+    if len > 0 && out[len - 1] == b' ' {
+        len -= 1;
+    }
+    out[len..len + PAD].fill(0);
+    len
+}
+
+/// Bit `i` set when byte `i` of the block may be part of a word: a lowercase
+/// ASCII letter or digit or (with `UNICODE`) a byte of a non-ASCII character;
+/// and the mask of the non-ASCII bytes.
+#[inline(always)]
+fn word_masks<const UNICODE: bool>(block: &[u8; BLOCK]) -> (u64, u64) {
+    let mut m = 0u64;
+    let mut high = 0u64;
+    for (i, &c) in block.iter().enumerate() {
+        let alnum = c.wrapping_sub(b'a') < 26 || c.wrapping_sub(b'0') < 10;
+        m |= u64::from(alnum || (UNICODE && c >= 0x80)) << i;
+        if UNICODE {
+            high |= u64::from(c >= 0x80) << i;
+        }
+    }
+    (m, high)
+}
+
+/// Bits `from..` of a block.
+#[inline(always)]
+fn bits_from(from: usize) -> u64 {
+    u64::MAX.checked_shl(from as u32).unwrap_or(0)
+}
+
+/// Where the word scan stands between blocks.
+struct WordCursor {
+    in_word: bool,
+    start: usize,
+    /// Bit 0: whether the last byte of the previous block was in a word.
+    carry: u64,
+    /// Whether the run being read has a non-ASCII byte in an earlier block.
+    high_before: bool,
+}
+
+impl WordCursor {
+    /// Each change between word and not is one set bit, found with
+    /// `trailing_zeros`: no branch per byte.
+    #[inline(always)]
+    fn block<const UNICODE: bool>(
+        &mut self,
+        (m, high): (u64, u64),
+        base: usize,
+        buf: &[u8],
+        hashes: &mut Vec<u64>,
+    ) {
+        let mut changes = m ^ ((m << 1) | self.carry);
+        self.carry = m >> 63;
+        while changes != 0 {
+            let at = base + changes.trailing_zeros() as usize;
+            changes &= changes - 1;
+            if self.in_word {
+                let unicode = UNICODE
+                    && (self.high_before
+                        || high
+                            & bits_from(self.start.saturating_sub(base))
+                            & !bits_from(at - base)
+                            != 0);
+                self.emit::<UNICODE>(buf, at, unicode, hashes);
+            } else {
+                self.start = at;
+                self.high_before = false;
+            }
+            self.in_word = !self.in_word;
+        }
+        if UNICODE && self.in_word {
+            self.high_before |= high & bits_from(self.start.saturating_sub(base)) != 0;
+        }
+    }
+
+    /// The run `start..end` ends: one ASCII word, or (with non-ASCII bytes)
+    /// the words `char::is_alphanumeric` finds in it.
+    #[inline(always)]
+    fn emit<const UNICODE: bool>(
+        &self,
+        buf: &[u8],
+        end: usize,
+        unicode: bool,
+        hashes: &mut Vec<u64>,
+    ) {
+        if !(UNICODE && unicode) {
+            hashes.push(word_hash_padded(buf, self.start, end - self.start));
+            return;
+        }
+        // Runs start and end at ASCII bytes (or the ends), so at character
+        // boundaries of the UTF-8 canonical form.
+        let Some(Ok(run)) = buf.get(self.start..end).map(std::str::from_utf8) else {
+            return;
+        };
+        let run_start = run.as_ptr() as usize;
+        for_each_word(run, |w| {
+            let offset = self.start + (w.as_ptr() as usize - run_start);
+            hashes.push(word_hash_padded(buf, offset, w.len()));
+        });
+    }
+}
+
+/// Pushes the [`word_hash`] of every word of the normalised, lowercase text
+/// `buf[..len]` (followed by at least [`PAD`] bytes; with `UNICODE`, any
+/// UTF-8, else ASCII only) onto `hashes`.
+#[inline(always)]
+fn word_hashes<const UNICODE: bool>(buf: &[u8], len: usize, hashes: &mut Vec<u64>) {
+    let text = &buf[..len.min(buf.len())];
+    hashes.reserve(text.len() / 2 + 1);
+    let mut cursor = WordCursor {
+        in_word: false,
+        start: 0,
+        carry: 0,
+        high_before: false,
+    };
+    let mut base = 0usize;
+    let mut blocks = text.chunks_exact(BLOCK);
+    for block in &mut blocks {
+        let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
+            continue;
+        };
+        cursor.block::<UNICODE>(word_masks::<UNICODE>(block), base, buf, hashes);
+        base += BLOCK;
+    }
+    let rest = blocks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; BLOCK];
+        b[..rest.len()].copy_from_slice(rest);
+        cursor.block::<UNICODE>(word_masks::<UNICODE>(&b), base, buf, hashes);
+    }
+    if cursor.in_word {
+        let unicode = UNICODE && cursor.high_before;
+        cursor.emit::<UNICODE>(buf, text.len(), unicode, hashes);
+    }
 }
 
 /// Canonical form for exact-duplicate keys: normalised, whitespace runs
@@ -224,6 +844,138 @@ mod tests {
         assert_eq!(s.len(), 2);
         let again = shingle_set_of_normalised("alpha beta gamma", 2);
         assert_eq!(s, again);
+        assert_eq!(
+            (
+                word_hash(b"alpha"),
+                word_hash("fréchet".as_bytes()),
+                word_hash(b"a_word_longer_than_sixteen_bytes"),
+                s,
+            ),
+            (
+                15645144283070685156,
+                14366869493507643890,
+                17862631179963896996,
+                vec![3571753190543375753, 13626469926189509421]
+            )
+        );
+    }
+
+    /// Shingle hashes by the definition: word hashes of [`words`], then the
+    /// polynomial of every window, computed afresh.
+    fn reference_shingles(text: &str, ngram: usize) -> Vec<u64> {
+        let hashes: Vec<u64> = words(text)
+            .iter()
+            .map(|w| word_hash(w.as_bytes()))
+            .collect();
+        if hashes.is_empty() {
+            return Vec::new();
+        }
+        let n = ngram.max(1).min(hashes.len());
+        hashes
+            .windows(n)
+            .map(|win| {
+                win.iter()
+                    .fold(0u64, |h, &w| h.wrapping_mul(SHINGLE_BASE).wrapping_add(w))
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// The fused scan (ASCII fast path, bit-mask tokeniser, padded word
+        /// loads, rolling shingles) gives the definition's canonical form
+        /// and shingle hashes, in order.
+        #[test]
+        fn scan_matches_definition(
+            text in "\\PC{0,80}",
+            ascii in "[ -~\t\n\r\u{b}\u{c}\u{1c}\u{1f}]{0,300}",
+            long_word in "[a-zA-Z0-9]{15,70}",
+            ngram in 1usize..7,
+        ) {
+            let joined = format!("{ascii} {long_word}{ascii}");
+            for t in [&text, &ascii, &joined] {
+                let mut scan = TextScan::new();
+                scan.scan(t, ngram);
+                let form = exact_form(t);
+                proptest::prop_assert_eq!(scan.exact_form(), form.as_bytes());
+                proptest::prop_assert_eq!(scan.shingles(), &reference_shingles(t, ngram)[..]);
+                let mut sorted = reference_shingles(t, ngram);
+                sorted.sort_unstable();
+                sorted.dedup();
+                proptest::prop_assert_eq!(shingle_set(t, ngram), sorted.clone());
+                proptest::prop_assert_eq!(shingle_set_of_normalised(&normalise(t), ngram), sorted);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Every dispatched ASCII scan gives the portable one's bytes and
+        /// hashes, bit for bit.
+        #[test]
+        fn dispatched_scan_matches_portable(text in "[ -~\t\n\r]{0,400}") {
+            let (mut c0, mut h0) = (Vec::new(), Vec::new());
+            let len = scan_bytes_portable::<false>(text.as_bytes(), &mut c0, &mut h0);
+            let (mut c1, mut h1) = (Vec::new(), Vec::new());
+            proptest::prop_assert_eq!(scan_ascii(text.as_bytes(), &mut c1, &mut h1), len);
+            proptest::prop_assert_eq!(&c1[..len], &c0[..len]);
+            proptest::prop_assert_eq!(&h1, &h0);
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    let (mut c2, mut h2) = (Vec::new(), Vec::new());
+                    // SAFETY: the CPU has AVX2.
+                    let l2 = unsafe { scan_bytes_avx2::<false>(text.as_bytes(), &mut c2, &mut h2) };
+                    proptest::prop_assert_eq!(l2, len);
+                    proptest::prop_assert_eq!(&c2[..len], &c0[..len]);
+                    proptest::prop_assert_eq!(&h2, &h0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn padded_word_loads_match_word_hash() {
+        let text: Vec<u8> = (0..80u8).map(|i| b'a' + i % 26).collect();
+        let mut buf = text.clone();
+        buf.extend_from_slice(&[b'x'; PAD]);
+        for start in 0..8 {
+            for len in 0..40 {
+                assert_eq!(
+                    word_hash_padded(&buf, start, len),
+                    word_hash(&text[start..start + len]),
+                    "{start} {len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unicode_whitespace_is_collapsed_like_split_whitespace() {
+        let mut scan = TextScan::new();
+        for text in [
+            "a\u{85}b",
+            "a\u{a0} b",
+            " \u{1680}x\u{2000}\u{200a}y\u{2028}\u{2029}",
+            "p\u{202f}q\u{205f}r\u{3000}s ",
+            "don\u{2019}t \u{2014} stop \u{2192}",
+            "\u{2029}",
+            "é\u{200b}è",
+            "\u{c2}",
+        ] {
+            scan.scan(text, 2);
+            assert_eq!(scan.exact_form(), exact_form(text).as_bytes(), "{text:?}");
+            let n = normalise(text);
+            scan.scan_normalised(&n, 2);
+            assert_eq!(
+                scan.exact_form(),
+                exact_form_of_normalised(&n).as_bytes(),
+                "{n:?}"
+            );
+            assert_eq!(
+                scan.shingles(),
+                &reference_shingles(text, 2)[..],
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
