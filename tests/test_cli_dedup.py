@@ -134,9 +134,7 @@ def test_dedup_writes_every_output(corpus: Path, reference_run: Path) -> None:
     # Same decisions as the in-memory library call.
     ingested = thresher.ingest([str(corpus)])
     expected = thresher.dedup(ingested.records)
-    assert set(dups["doc_id"].to_list()) == set(
-        expected.filter("is_duplicate")["doc_id"].to_list()
-    )
+    assert set(dups["doc_id"].to_list()) == set(expected.filter("is_duplicate")["doc_id"].to_list())
     assert errors.height > 0 and errors.equals(ingested.errors)
     assert summary["errors"] == errors.height
     assert set(errors["kind"].to_list())  # corrupt gzip member and binary file reported
@@ -152,7 +150,9 @@ def test_dedup_writes_every_output(corpus: Path, reference_run: Path) -> None:
     ]
     assert clusters.height == summary["clusters"]
     assert int(clusters["size"].sum()) == dups.height + clusters.height
-    assert (clusters["size"] == clusters["exact_duplicates"] + clusters["near_duplicates"] + 1).all()
+    assert (
+        clusters["size"] == clusters["exact_duplicates"] + clusters["near_duplicates"] + 1
+    ).all()
     assert set(clusters["representative_doc_id"].to_list()) <= set(kept["doc_id"].to_list())
 
 

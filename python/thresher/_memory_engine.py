@@ -82,7 +82,12 @@ class InMemoryDedupEngine:
         """a, b, similarity, exact."""
         if self._edges is None:
             self._edges = pl.DataFrame(
-                schema={"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64, "exact": pl.Boolean}
+                schema={
+                    "a": pl.UInt64,
+                    "b": pl.UInt64,
+                    "similarity": pl.Float64,
+                    "exact": pl.Boolean,
+                }
             )
         return self._edges
 
@@ -145,7 +150,9 @@ class InMemoryDedupEngine:
         rep = pl.Series("cluster_id", self._rep, dtype=pl.UInt64)
         frame = pl.DataFrame(
             {
-                "exact_key": pl.concat(self._keys) if self._keys else pl.Series([], dtype=pl.String),
+                "exact_key": pl.concat(self._keys)
+                if self._keys
+                else pl.Series([], dtype=pl.String),
                 "cluster_id": rep,
                 "similarity": pl.Series(self._sim, dtype=pl.Float64),
             }

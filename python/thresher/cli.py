@@ -189,14 +189,14 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument("--json", action="store_true", help="JSON lines on stdout (for pipelines)")
-    p.add_argument(
-        "--strict", action="store_true", help="exit with 1 when any input had errors"
-    )
+    p.add_argument("--strict", action="store_true", help="exit with 1 when any input had errors")
 
 
 def _ingest_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories or archives")
-    p.add_argument("--format", choices=_FORMATS, default="auto", help="force a format (default: sniffed)")
+    p.add_argument(
+        "--format", choices=_FORMATS, default="auto", help="force a format (default: sniffed)"
+    )
     p.add_argument("--text-field", default="text", help="JSONL field / column with the text")
     p.add_argument(
         "--batch-size", type=int, default=65_536, help="records per batch (default 65536)"
@@ -287,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     dedup.set_defaults(run=_dedup)
 
     scan = sub.add_parser(
-        "scan", help="ingest only: records into one Parquet file", description=_SCAN_HELP,
+        "scan",
+        help="ingest only: records into one Parquet file",
+        description=_SCAN_HELP,
         formatter_class=raw,
     )
     _ingest_flags(scan)

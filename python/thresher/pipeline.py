@@ -29,7 +29,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -219,9 +219,9 @@ class _DedupRun:
                 phase.note(**done["progress"])
                 if engine is not None:
                     for i in range(done["batches"]):
-                        chunk = pl.read_parquet(work.chunk(i))
-                        engine.add(chunk.select(_SKETCH_COLUMNS))
-                        self.priorities.append(chunk["priority"])
+                        stored = pl.read_parquet(work.chunk(i))
+                        engine.add(stored.select(_SKETCH_COLUMNS))
+                        self.priorities.append(stored["priority"])
                 return _Scanned(done["batches"], done["rows"], done["progress"])
             batches = rows = reused = 0
             with self.scan() as scan:
@@ -230,7 +230,9 @@ class _DedupRun:
                     if frame["doc_id"][0] != rows:
                         raise ThresherError("scan batches are not in doc_id order")
                     path = work.chunk(index)
-                    chunk = pl.read_parquet(path) if path.exists() else None
+                    chunk: pl.DataFrame | None = None
+                    if path.exists():
+                        chunk = pl.read_parquet(path)
                     if chunk is not None and (
                         chunk.height != frame.height or chunk["doc_id"][0] != rows
                     ):
@@ -300,7 +302,7 @@ class _DedupRun:
             key = pl.col("exact_key")
             result = raw.with_row_index("doc_id").with_columns(
                 pl.col("doc_id").cast(pl.UInt64),
-                exact=pl.col("is_duplicate") & (key == key.gather(pl.col("cluster_id")))
+                exact=pl.col("is_duplicate") & (key == key.gather(pl.col("cluster_id"))),
             )
             write_parquet(result, work.result)
         self.priorities = []
@@ -365,7 +367,7 @@ class _DedupRun:
         from thresher.report import write_report
 
         work, final = self.work, self.work.final
-        with self.reporter.phase("outputs", "outputs") as phase:
+        with self.reporter.phase("outputs", "outputs"):
             empty = _empty_output()
             PartedParquet(work.write, "kept").join(batches, final / "kept.parquet", empty)
             PartedParquet(work.write, "duplicates").join(
@@ -401,7 +403,7 @@ class _DedupRun:
                 "exact_duplicates": exact_n,
                 "near_duplicates": dup_n - exact_n,
                 "clusters": clusters.height,
-                "largest_cluster": int(clusters["size"].max() or 0) if clusters.height else 0,
+                "largest_cluster": int(cast(int, clusters["size"].max())) if clusters.height else 0,
                 "errors": errors.height,
                 "parameters": {**self.options.parameters(), "bands": bands, "rows": rows},
                 "timings": timings,

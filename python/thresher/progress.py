@@ -144,9 +144,7 @@ class JsonLog(Reporter):
         self.emit("phase_start", phase=phase.name, label=phase.label)
 
     def update(self, phase: Phase) -> None:
-        self.emit(
-            "progress", phase=phase.name, seconds=round(phase.elapsed, 3), **phase.counters
-        )
+        self.emit("progress", phase=phase.name, seconds=round(phase.elapsed, 3), **phase.counters)
 
     def end(self, phase: Phase, skipped: bool) -> None:
         self.emit(

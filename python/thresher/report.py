@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import difflib
 import html
+import itertools
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -102,7 +103,7 @@ def _nice_max(value: float) -> tuple[float, list[float]]:
         s = step * exp
         if value / s <= 5:
             top = math.ceil(value / s) * s
-            ticks = [i * s for i in range(int(round(top / s)) + 1)]
+            ticks = [i * s for i in range(round(top / s) + 1)]
             return top, ticks
     return value, [0.0, value]
 
@@ -201,14 +202,18 @@ def cluster_size_chart(sizes: pl.Series) -> str:
     else:
         edges = [2, 3, 4, 5, 6, 8, 11, 16, 32, 64, 128, 256, 512, 1024, 10**18]
         labels, values = [], []
-        for lo, hi in zip(edges, edges[1:], strict=False):
+        for lo, hi in itertools.pairwise(edges):
             if lo > largest:
                 break
             n = int(sizes.filter((sizes >= lo) & (sizes < hi)).len())
-            labels.append(str(lo) if hi == lo + 1 else f"{lo}+" if hi > largest else f"{lo}-{hi - 1}")
+            labels.append(
+                str(lo) if hi == lo + 1 else f"{lo}+" if hi > largest else f"{lo}-{hi - 1}"
+            )
             values.append(n)
     _bars(plot, labels, values, "#3b6fd8")
-    return plot.svg("chart-sizes") + f"<p>{sizes.len():,} clusters; the largest holds {largest:,}.</p>"
+    return (
+        plot.svg("chart-sizes") + f"<p>{sizes.len():,} clusters; the largest holds {largest:,}.</p>"
+    )
 
 
 def similarity_chart(similarities: pl.Series, threshold: float) -> str:
@@ -236,7 +241,7 @@ def similarity_chart(similarities: pl.Series, threshold: float) -> str:
     else:
         note = (
             f"{similarities.len():,} near-duplicate pairs, median "
-            f"{similarities.median():.3f}; exact duplicates are not shown."
+            f"{cast(float, similarities.median()):.3f}; exact duplicates are not shown."
         )
     return plot.svg("chart-similarity") + f"<p>{note}</p>"
 
@@ -385,8 +390,9 @@ def render_report(
         f'<i style="background:var(--exact)"></i>exact duplicates {pct["exact_duplicates"]:.1f}%'
         f'<i style="background:var(--near)"></i>near duplicates {pct["near_duplicates"]:.1f}%'
     )
+    sizes = clusters["size"] if clusters.height else pl.Series("size", [], pl.UInt64)
     charts = (
-        f'<div class="chart">{cluster_size_chart(clusters["size"] if clusters.height else pl.Series("size", [], pl.UInt64))}</div>'
+        f'<div class="chart">{cluster_size_chart(sizes)}</div>'
         f'<div class="chart">{similarity_chart(similarities, p["threshold"])}</div>'
         f'<div class="chart">{lsh_chart(p["bands"], p["rows"], p["threshold"])}</div>'
     )
