@@ -235,7 +235,7 @@ def test_exit_codes(corpus: Path, tmp_path: Path) -> None:
 def test_help_everywhere() -> None:
     for args in (["--help"], ["dedup", "--help"], ["scan", "--help"], ["demo", "--help"]):
         proc = run(*args)
-        assert "example" in proc.stdout, args
+        assert "Examples:" in proc.stdout, args
     dedup_help = run("dedup", "--help").stdout
     for flag in (
         "--threshold",

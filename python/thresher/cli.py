@@ -218,7 +218,7 @@ Memory stays bounded: the corpus is streamed several times and about 260 bytes
 per record are held, never the texts (see the README). A run that is killed
 and started again with the same arguments resumes from DIR/.thresher-work.
 
-examples:
+Examples:
   thresher dedup crawl/ --out deduped/
   thresher dedup dumps.tar.gz extra/ --out out/ --threshold 0.9 --keep longest
   thresher dedup shards/*.jsonl.zst --text-field content --out out/ --json > log.jsonl
@@ -227,7 +227,7 @@ examples:
 _SCAN_HELP = """\
 Read INPUTs (ingest only, no dedup) and stream every record into one Parquet file.
 
-examples:
+Examples:
   thresher scan crawl/ --out records.parquet
   thresher scan dump.tar.zst --out records.parquet --errors errors.parquet --strict
 """
@@ -236,7 +236,7 @@ _DEMO_HELP = """\
 Ingest the sample dumps bundled with thresher (or INPUTs), dedup them in memory
 and print a summary.
 
-examples:
+Examples:
   thresher demo
   thresher demo ./dumps --threshold 0.9
   thresher demo --out demo-out/     # also write the outputs and report.html
@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thresher",
         description="Ingest scraped text dumps and find exact and near duplicates.",
-        epilog="examples:\n  thresher demo\n  thresher dedup crawl/ --out deduped/\n"
+        epilog="Examples:\n  thresher demo\n  thresher dedup crawl/ --out deduped/\n"
         "  thresher scan crawl/ --out records.parquet\n\n"
         "exit codes: 0 success, 1 input errors with --strict, 2 bad usage, 3 failure, "
         "130 interrupted",

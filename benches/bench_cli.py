@@ -1,0 +1,183 @@
+"""The ``thresher dedup`` command on a generated corpus of nested archives:
+wall time, records/s, MB/s and peak RSS of the command, at two corpus sizes
+(so that memory per record can be read off), printed as a markdown table.
+
+The corpus (``benches/data/cli``): paper-listing dumps in which about 15% of
+the papers are verbatim copies and 15% near copies (a few words edited) of
+earlier ones, stored as plain files, ``.zst`` files, and tar.gz archives of
+zips of dumps. ``--papers`` sets its size (the bundled samples hold 180).
+Each run is the installed ``thresher`` command in a fresh process, measured
+with ``os.wait4`` (peak RSS of that process alone).
+
+    .venv-bench/bin/python benches/bench_cli.py [--papers 120000] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import zstandard
+
+from thresher import sample_dumps
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data" / "cli"
+OUT = HERE / "out"
+PAPERS_PER_FILE = 400
+
+
+def _tar_gz(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 0
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def write_corpus(papers: int, seed: int) -> tuple[Path, int]:
+    """Write (or reuse) a corpus of about ``papers`` papers; returns its
+    directory and the bytes of text in it."""
+    root = DATA / f"papers-{papers}-seed-{seed}"
+    marker = root / ".done.json"
+    if marker.exists():
+        return root, json.loads(marker.read_text())["text_bytes"]
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    rng = random.Random(seed)
+    fresh: list[tuple[str, str]] = []
+    dumps: list[bytes] = []
+    for f in range(max(1, papers // PAPERS_PER_FILE)):
+        listing: list[tuple[str, str]] = []
+        for _ in range(PAPERS_PER_FILE):
+            roll = rng.random()
+            if fresh and roll < 0.15:
+                listing.append(rng.choice(fresh))
+            elif fresh and roll < 0.30:
+                title, abstract = rng.choice(fresh)
+                listing.append((title, sample_dumps.near_copy(rng, abstract)[0]))
+            else:
+                paper = sample_dumps.generate_paper(rng)
+                fresh.append(paper)
+                listing.append(paper)
+        text = sample_dumps.generate_dump(
+            rng, len(listing), layout=sample_dumps.LAYOUTS[f % 2], papers=listing
+        )
+        dumps.append(text.encode())
+    zstd = zstandard.ZstdCompressor(level=3)
+    # Groups of 8 dumps: 2 plain, 2 .zst, 4 in a tar.gz holding two zips.
+    for g in range(0, len(dumps), 8):
+        group = dumps[g : g + 8]
+        d = root / f"crawl-{g // 8:03d}"
+        d.mkdir()
+        for i, data in enumerate(group[:2]):
+            (d / f"listing-{i}.txt").write_bytes(data)
+        for i, data in enumerate(group[2:4]):
+            (d / f"listing-{i}.txt.zst").write_bytes(zstd.compress(data))
+        rest = group[4:]
+        if rest:
+            zips = {
+                f"part-{j}.zip": _zip({f"p/{j}-{k}.txt": x for k, x in enumerate(rest[j : j + 2])})
+                for j in range(0, len(rest), 2)
+            }
+            (d / "archive.tar.gz").write_bytes(_tar_gz(zips))
+    text_bytes = sum(len(x) for x in dumps)
+    marker.write_text(json.dumps({"text_bytes": text_bytes, "dumps": len(dumps)}))
+    return root, text_bytes
+
+
+def run_command(corpus: Path, out: Path, threads: int) -> dict[str, float]:
+    """One ``thresher dedup`` run in a fresh process: seconds, peak RSS, summary."""
+    shutil.rmtree(out, ignore_errors=True)
+    script = Path(sys.executable).parent / "thresher"
+    cmd = [str(script), "dedup", str(corpus), "--out", str(out), "--quiet"]
+    cmd += ["--threads", str(threads)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited with {proc.returncode}")
+    summary = json.loads((out / "summary.json").read_text())
+    return {"seconds": seconds, "rss": usage.ru_maxrss * 1024, "summary": summary}  # type: ignore[dict-item]
+
+
+def main() -> int:
+    """Write the corpus, run the command at two sizes, print a markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=120_000, help="papers in the corpus")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()}")
+    rows = []
+    for papers in (args.papers // 4, args.papers):
+        corpus, text_bytes = write_corpus(papers, args.seed)
+        stored = sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file())
+        r = run_command(corpus, OUT / f"cli-{papers}", args.threads)
+        s = r["summary"]
+        rows.append(
+            {
+                "papers": papers,
+                "files": s["files"],
+                "stored_mb": stored / 1e6,
+                "text_mb": text_bytes / 1e6,
+                "records": s["records_in"],
+                "kept": s["kept"],
+                "exact": s["exact_duplicates"],
+                "near": s["near_duplicates"],
+                "errors": s["errors"],
+                "seconds": r["seconds"],
+                "records_s": s["records_in"] / r["seconds"],
+                "mb_s": text_bytes / 1e6 / r["seconds"],
+                "rss_mb": r["rss"] / 1e6,
+                "timings": s["timings"],
+            }
+        )
+    print(f"load average at end: {os.getloadavg()}")
+    print()
+    print(
+        "| records | input files | stored MB | text MB | kept | exact | near | wall s "
+        "| records/s | MB/s of text | peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['records']:,} | {r['files']} | {r['stored_mb']:.1f} | {r['text_mb']:.1f} "
+            f"| {r['kept']:,} | {r['exact']:,} | {r['near']:,} | {r['seconds']:.1f} "
+            f"| {r['records_s']:,.0f} | {r['mb_s']:.1f} | {r['rss_mb']:.0f} MB |"
+        )
+    small, large = rows
+    per_record = (large["rss_mb"] - small["rss_mb"]) * 1e6 / (large["records"] - small["records"])
+    print()
+    print(f"peak RSS grows by {per_record:.0f} bytes per extra record")
+    for r in rows:
+        print(f"phases, {r['records']:,} records: {r['timings']}")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "cli.json").write_text(json.dumps({"runs": rows, "threads": args.threads}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
