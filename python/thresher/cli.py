@@ -186,7 +186,9 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _run_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+    p.add_argument(
+        "--threads", type=int, default=None, metavar="N", help="worker threads (default: all cores)"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.add_argument("--json", action="store_true", help="JSON lines on stdout (for pipelines)")
     p.add_argument("--strict", action="store_true", help="exit with 1 when any input had errors")
@@ -197,9 +199,11 @@ def _ingest_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", choices=_FORMATS, default="auto", help="force a format (default: sniffed)"
     )
-    p.add_argument("--text-field", default="text", help="JSONL field / column with the text")
     p.add_argument(
-        "--batch-size", type=int, default=65_536, help="records per batch (default 65536)"
+        "--text-field", default="text", metavar="FIELD", help="JSONL field or column with the text"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=65_536, metavar="N", help="records per batch (65536)"
     )
 
 
@@ -214,8 +218,8 @@ any depth) and write into DIR:
   summary.json        counts (records_in == kept + duplicates), parameters, timings
   report.html         a page with the counts, charts and the largest clusters
 
-Memory stays bounded: the corpus is streamed several times and about 260 bytes
-per record are held, never the texts (see the README). A run that is killed
+Memory stays bounded: the inputs are streamed up to four times and about 200
+bytes per record are held, never the texts (see the README). A run that is killed
 and started again with the same arguments resumes from DIR/.thresher-work.
 
 Examples:
