@@ -59,15 +59,15 @@ svg .title { fill: var(--ink); font-size: 12px; font-weight: 600; }
 .doc { border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px;
   font-size: 13px; line-height: 1.45; max-height: 300px; overflow: auto; }
 .doc.rep { border-color: #b9cbf3; background: #f7f9fe; }
-.doc .hd { font-size: 12px; color: var(--muted); margin-bottom: 6px; }
+.doc .hd { font-size: 12px; color: var(--muted); margin-bottom: 6px; word-break: break-all; }
 .doc .hd b { color: var(--ink); }
 .doc .t { font-weight: 600; margin-bottom: 4px; }
 .tag { display:inline-block; font-size: 11px; border-radius: 4px; padding: 0 6px;
   margin-left: 6px; color: #fff; }
 .tag.rep { background: var(--kept); } .tag.exact { background: var(--exact); }
 .tag.near { background: var(--near); }
-ins { background: #dff3e8; text-decoration: none; border-radius: 2px; }
-del { background: #fde2e0; border-radius: 2px; }
+ins { background: #d5f0e0; text-decoration: none; border-radius: 2px; padding: 0 2px; }
+del { background: #fde2e0; color: #8a2c22; border-radius: 2px; padding: 0 2px; }
 table { border-collapse: collapse; width: 100%; background: var(--card); font-size: 13px;
   border: 1px solid var(--line); border-radius: 10px; overflow: hidden; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line);
@@ -266,8 +266,8 @@ def lsh_chart(bands: int, rows: int, threshold: float) -> str:
         f'<line class="threshold" x1="{x:.1f}" x2="{x:.1f}" y1="{plot.top}" y2="{plot.y(0):.1f}" '
         f'stroke="#c0392b" stroke-dasharray="4 3"/>'
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#c0392b"/>'
-        f'<text x="{x - 6:.1f}" y="{y + 16:.1f}" text-anchor="end" style="fill:#c0392b">'
-        f"P = {p:.3f} at {threshold:g}</text>"
+        f'<text x="{plot.w - plot.right:.1f}" y="{plot.y(0.12):.1f}" text-anchor="end" '
+        f'style="fill:#c0392b">P = {p:.3f} at threshold {threshold:g}</text>'
     )
     return plot.svg("chart-lsh") + (
         f"<p>A pair at the threshold becomes a candidate with probability {p:.3f}; "
@@ -278,15 +278,28 @@ def lsh_chart(bands: int, rows: int, threshold: float) -> str:
 _WORD = re.compile(r"\S+|\s+")
 
 
-def _diff_html(base: str, other: str) -> str:
+def _diff_html(base: str, other: str, context: int = 24) -> str:
     """``other`` with the words not in ``base`` marked ``<ins>`` and the words of
-    ``base`` missing from it marked ``<del>``."""
+    ``base`` missing from it marked ``<del>``; long unchanged stretches are cut
+    to ``context`` tokens (words and spaces) around each change."""
     a, b = _WORD.findall(base), _WORD.findall(other)
     out: list[str] = []
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+    ops = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+    if all(op == "equal" for op, *_ in ops):
+        head = "".join(b[: 4 * context])
+        return _e(head) + (" &hellip;" if len(b) > 4 * context else "")
+    for i, (op, a0, a1, b0, b1) in enumerate(ops):
         if op == "equal":
-            out.append(_e("".join(b[b0:b1])))
+            run = b[b0:b1]
+            first, last = i == 0, i == len(ops) - 1
+            if first and len(run) > context:
+                out.append("&hellip; " + _e("".join(run[-context:])))
+            elif last and len(run) > context:
+                out.append(_e("".join(run[:context])) + " &hellip;")
+            elif not first and not last and len(run) > 2 * context:
+                out.append(_e("".join(run[:context])) + " &hellip; " + _e("".join(run[-context:])))
+            else:
+                out.append(_e("".join(run)))
             continue
         if op in ("replace", "delete") and "".join(a[a0:a1]).strip():
             out.append(f"<del>{_e(''.join(a[a0:a1]))}</del>")
@@ -295,11 +308,16 @@ def _diff_html(base: str, other: str) -> str:
     return "".join(out)
 
 
+def _excerpt(text: str, words: int = 96) -> str:
+    tokens = _WORD.findall(text)
+    return _e("".join(tokens[:words])) + (" &hellip;" if len(tokens) > words else "")
+
+
 def _doc(row: dict[str, Any], body: str, is_rep: bool) -> str:
     if is_rep:
         tag = '<span class="tag rep">kept</span>'
     elif row["exact"]:
-        tag = '<span class="tag exact">exact</span>'
+        tag = '<span class="tag exact">exact, identical text</span>'
     else:
         tag = f'<span class="tag near">near, {row["similarity"]:.3f}</span>'
     where = _e(row["source"]) + (f" !/ {_e(row['member'])}" if row.get("member") else "")
@@ -325,15 +343,15 @@ def _clusters_section(clusters: pl.DataFrame, samples: pl.DataFrame) -> str:
             continue
         rep = reps[0]
         others = [r for r in rows if r["is_duplicate"]]
-        cards = [_doc(rep, _e(rep["text"]), True)]
+        cards = [_doc(rep, _excerpt(rep["text"] or ""), True)]
         cards += [_doc(r, _diff_html(rep["text"] or "", r["text"] or ""), False) for r in others]
         min_sim = c["min_similarity"]
         blocks.append(
             f'<div class="cluster"><h3>Cluster {c["cluster_id"]}: {c["size"]:,} records</h3>'
             f'<div class="meta">{c["exact_duplicates"]:,} exact and {c["near_duplicates"]:,} '
             f"near duplicates of doc {c['representative_doc_id']}; lowest similarity "
-            f"{min_sim:.3f}. Showing the kept record and its least similar members; "
-            "<ins>added</ins> and <del>removed</del> words are marked.</div>"
+            f"{min_sim:.3f}. Showing the kept record and its least similar members, "
+            "with the words they <ins>add</ins> and <del>drop</del> marked.</div>"
             f'<div class="side" style="grid-template-columns: repeat({len(cards)}, 1fr)">'
             + "".join(cards)
             + "</div></div>"
