@@ -5,6 +5,7 @@ JSON logs, Ctrl-C, SIGKILL and resume, and the report in a real browser."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,9 @@ import pytest
 from archive_builders import compress, jsonl_bytes, tar_bytes, warc_record, zip_bytes
 
 import thresher
+from thresher import pipeline
 from thresher.pipeline import DEDUP_COLUMNS, OUTPUT_FILES, RECORD_COLUMNS
+from thresher.progress import Reporter
 from thresher.sample_dumps import generate_corpus
 
 PARQUETS = ["kept.parquet", "duplicates.parquet", "clusters.parquet", "errors.parquet"]
@@ -371,4 +374,24 @@ def test_ctrl_c_leaves_no_outputs(corpus: Path, reference_run: Path, tmp_path: P
 def test_threads_do_not_change_outputs(corpus: Path, reference_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     run("dedup", str(corpus), "--out", str(out), "--batch-size", "8", "--threads", "2", "-q")
+    assert_same_outputs(reference_run, out)
+
+
+def test_killed_while_publishing_finishes_on_rerun(
+    corpus: Path, reference_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.publish
+
+    def killed_after_first_rename(files: list[tuple[Path, Path]], last: object = None) -> None:
+        os.replace(*files[0])
+        raise KeyboardInterrupt  # stands for a kill between two renames
+
+    monkeypatch.setattr(pipeline, "publish", killed_after_first_rename)
+    out, options = tmp_path / "o", pipeline.DedupOptions(batch_size=8)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_dedup([str(corpus)], out, options, Reporter())
+    assert (out / "kept.parquet").exists() and not (out / "summary.json").exists()
+    monkeypatch.setattr(pipeline, "publish", real)
+    _, state = pipeline.run_dedup([str(corpus)], out, options, Reporter())
+    assert state == "resumed"
     assert_same_outputs(reference_run, out)

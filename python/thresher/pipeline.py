@@ -298,7 +298,14 @@ class _DedupRun:
                     phase.watch(scan)
                     for frame in scan:
                         engine.score(frame["text"])
-            raw = engine.result()
+            raw = engine.result().select(
+                pl.col("exact_key").cast(pl.String),
+                pl.col("cluster_id").cast(pl.UInt64),
+                pl.col("cluster_size").cast(pl.UInt64),
+                pl.col("is_duplicate").cast(pl.Boolean),
+                pl.col("duplicate_of").cast(pl.UInt64),
+                pl.col("similarity").cast(pl.Float64),
+            )
             key = pl.col("exact_key")
             result = raw.with_row_index("doc_id").with_columns(
                 pl.col("doc_id").cast(pl.UInt64),
