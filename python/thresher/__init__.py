@@ -20,10 +20,12 @@ from typing import Literal
 import polars as pl
 
 from thresher import _core
+from thresher.engine import DedupEngine
 from thresher.errors import InvalidOptionError, ThresherError
 
 __all__ = [
     "DEFAULT_SEED",
+    "DedupEngine",
     "Ingest",
     "IngestWarning",
     "InvalidOptionError",
@@ -34,6 +36,7 @@ __all__ = [
     "banding",
     "dedup",
     "ingest",
+    "keep_priority",
     "minhash",
     "read_dumps",
     "scan",
@@ -47,6 +50,7 @@ DEFAULT_SEED = 42
 
 Format = Literal["auto", "paper_listing", "text", "jsonl", "warc", "wet", "parquet", "arrow"]
 Verify = Literal["exact", "signature"]
+Keep = Literal["first", "longest", "newest"]
 PathLike = str | os.PathLike[str]
 
 
@@ -281,6 +285,29 @@ def _text_stream(frame: pl.DataFrame | pl.Series, column: str) -> object:
     return texts.select(pl.col(column).cast(pl.String)).__arrow_c_stream__()
 
 
+def keep_priority(
+    frame: pl.DataFrame, keep: Keep, column: str = "text", date_column: str = "date"
+) -> pl.Series | None:
+    """Priorities (higher wins) that make each cluster's representative the
+    row :func:`dedup`'s ``keep`` asks for: ``None`` for ``"first"`` (lowest
+    row), text length in characters for ``"longest"``, and the rank of the
+    ``date_column`` value (ISO dates or datetimes; missing dates rank lowest)
+    for ``"newest"``."""
+    if keep == "first":
+        return None
+    if keep == "longest":
+        return frame[column].cast(pl.String).str.len_chars().fill_null(0).cast(pl.Int64)
+    if keep == "newest":
+        if date_column not in frame.columns:
+            raise InvalidOptionError(f'keep="newest" needs a {date_column!r} column')
+        dates = frame[date_column]
+        if dates.dtype == pl.String:
+            # ISO 8601 strings sort in time order; "" counts as missing.
+            dates = dates.replace("", None)
+        return dates.rank("dense").fill_null(0).cast(pl.Int64)
+    raise InvalidOptionError(f'keep must be "first", "longest" or "newest", got {keep!r}')
+
+
 def _run_dedup(
     frame: pl.DataFrame | pl.Series,
     column: str,
@@ -289,9 +316,17 @@ def _run_dedup(
     num_perm: int,
     seed: int,
     verify: Verify,
+    priority: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     stream = _text_stream(frame, column)
-    columns, edges = _core.dedup(stream, float(threshold), ngram, num_perm, seed, verify)
+    priority_stream = (
+        None
+        if priority is None
+        else priority.cast(pl.Int64).rename("priority").to_frame().__arrow_c_stream__()
+    )
+    columns, edges = _core.dedup(
+        stream, float(threshold), ngram, num_perm, seed, verify, priority_stream
+    )
     return pl.DataFrame(columns), pl.DataFrame(edges)
 
 
@@ -304,6 +339,8 @@ def dedup(
     num_perm: int = 128,
     seed: int = DEFAULT_SEED,
     verify: Verify = "exact",
+    keep: Keep = "first",
+    date_column: str = "date",
 ) -> pl.DataFrame:
     """Find exact and near duplicates among the rows of ``frame``.
 
@@ -314,8 +351,11 @@ def dedup(
     at ``threshold`` becomes a candidate with probability >= 0.99, and every
     candidate is verified: by the exact Jaccard similarity of the shingle sets
     (``verify="exact"``) or by the signature estimate (``"signature"``).
-    Verified pairs are joined into clusters represented by their lowest row.
-    Rows with empty text are never duplicates.
+    Verified pairs are joined into clusters. The row each cluster keeps (its
+    representative) is chosen by ``keep``: ``"first"`` (lowest row),
+    ``"longest"`` (longest text) or ``"newest"`` (latest ``date_column``
+    value); ties go to the lowest row. Rows with empty text are never
+    duplicates.
 
     Returns:
         The rows of ``frame`` in order, plus ``exact_key`` (xxh3-128 hex of
@@ -324,7 +364,8 @@ def dedup(
         (null unless a duplicate) and ``similarity`` (to the representative;
         1.0 for representatives and exact duplicates).
     """
-    columns, _ = _run_dedup(frame, column, threshold, ngram, num_perm, seed, verify)
+    priority = keep_priority(frame, keep, column, date_column)
+    columns, _ = _run_dedup(frame, column, threshold, ngram, num_perm, seed, verify, priority)
     taken = [c for c in columns.columns if c in frame.columns]
     if taken:
         raise InvalidOptionError(f"frame already has result column(s) {taken}")

@@ -1,22 +1,20 @@
-//! The dedup pipeline: exact keys, signatures, LSH candidates, verification
-//! and clusters, for one column of texts.
+//! The dedup pipeline for one column of texts held in memory: exact keys,
+//! signatures, LSH candidates, verification and clusters, by running the
+//! passes of [`crate::engine::DedupEngine`] over the whole column.
 //!
 //! Rows are processed in parallel with rayon; every step produces its output
-//! in row order, candidate pairs are sorted, and the representative of a
-//! cluster is its lowest row, so the result is the same for any thread count.
-
-use std::collections::HashMap;
+//! in row order, candidate pairs are sorted, and representatives are chosen
+//! by priority then lowest row, so the result is the same for any thread count.
 
 use rayon::prelude::*;
 
 use crate::cancel::Cancel;
-use crate::cluster::UnionFind;
+use crate::engine::DedupEngine;
 use crate::error::{Error, Result};
-use crate::exact::{key_of_exact_form, ExactKey};
-use crate::lsh::{candidate_pairs, Banding};
-use crate::minhash::{estimated_jaccard, MinHasher, DEFAULT_NUM_PERM, DEFAULT_SEED};
+use crate::exact::ExactKey;
+use crate::lsh::Banding;
+use crate::minhash::{DEFAULT_NUM_PERM, DEFAULT_SEED};
 use crate::sketch::Sketcher;
-use crate::text::{exact_form_of_normalised, jaccard, normalise, shingle_set_of_normalised};
 
 /// How a candidate pair is confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -120,23 +118,8 @@ impl DedupResult {
     }
 }
 
-/// What the pipeline keeps of one row.
-struct RowSketch {
-    key: ExactKey,
-    /// False when the text is empty or only whitespace after normalisation.
-    has_content: bool,
-    shingles: Vec<u64>,
-}
-
-fn sketch_row(text: &str, ngram: usize) -> RowSketch {
-    let normalised = normalise(text);
-    let form = exact_form_of_normalised(&normalised);
-    RowSketch {
-        key: key_of_exact_form(&form),
-        has_content: !form.is_empty(),
-        shingles: shingle_set_of_normalised(&normalised, ngram),
-    }
-}
+/// Rows per chunk fed to the verification and scoring passes.
+const FEED_ROWS: usize = 1 << 16;
 
 fn check_row_count(n: usize) -> Result<()> {
     if n >= u32::MAX as usize {
@@ -162,27 +145,12 @@ pub fn signatures(
     };
     options.validate()?;
     let sketcher = Sketcher::new(ngram, num_perm, seed);
-    let hasher = MinHasher::new(num_perm, seed);
-    sign_all(&hasher, texts, cancel, |text, slot| {
-        sketcher.signature_into(text, slot)
-    })
-}
-
-/// Signatures of `items` in parallel, `hasher.num_perm()` values each, in
-/// item order; `sign` writes one item's signature into its slot.
-fn sign_all<T: Sync>(
-    hasher: &MinHasher,
-    items: &[T],
-    cancel: &Cancel,
-    sign: impl Fn(&T, &mut [u32]) + Sync,
-) -> Result<Vec<u32>> {
-    let k = hasher.num_perm();
-    let mut out = vec![0u32; items.len() * k];
-    out.par_chunks_mut(k)
-        .zip(items.par_iter())
-        .for_each(|(slot, item)| {
+    let mut out = vec![0u32; texts.len() * num_perm];
+    out.par_chunks_mut(num_perm)
+        .zip(texts.par_iter())
+        .for_each(|(slot, text)| {
             if !cancel.is_cancelled() {
-                sign(item, slot);
+                sketcher.signature_into(text, slot);
             }
         });
     cancel.check()?;
@@ -194,7 +162,8 @@ fn sign_all<T: Sync>(
 /// Rows whose text is empty after normalisation are never duplicates. Rows
 /// without a word (only punctuation) can be exact duplicates of each other but
 /// are never near duplicates. Exact duplicates are linked to the first row
-/// with their key and skip MinHash.
+/// with their key and skip MinHash. The representative of a cluster is its
+/// lowest row.
 pub fn dedup(texts: &[&str], options: &DedupOptions) -> Result<DedupResult> {
     dedup_cancellable(texts, options, &Cancel::new())
 }
@@ -205,130 +174,34 @@ pub fn dedup_cancellable(
     options: &DedupOptions,
     cancel: &Cancel,
 ) -> Result<DedupResult> {
-    options.validate()?;
+    dedup_with_priority(texts, options, None, cancel)
+}
+
+/// [`dedup`] whose cluster representatives are the rows of highest
+/// `priority` (one value per row; ties go to the lowest row). The passes of
+/// [`DedupEngine`] run over `texts` in one go.
+pub fn dedup_with_priority(
+    texts: &[&str],
+    options: &DedupOptions,
+    priority: Option<&[i64]>,
+    cancel: &Cancel,
+) -> Result<DedupResult> {
     check_row_count(texts.len())?;
-    let n = texts.len();
-    let mut rows: Vec<RowSketch> = texts
-        .par_iter()
-        .map(|t| {
-            if cancel.is_cancelled() {
-                RowSketch {
-                    key: 0,
-                    has_content: false,
-                    shingles: Vec::new(),
-                }
-            } else {
-                sketch_row(t, options.ngram)
-            }
-        })
-        .collect();
-    cancel.check()?;
-
-    // Exact duplicates: the first row with a key represents it.
-    let mut exact_rep: Vec<u32> = (0..n as u32).collect();
-    let mut first_with_key: HashMap<ExactKey, u32> = HashMap::with_capacity(n);
-    for (row, sketch) in rows.iter().enumerate() {
-        if sketch.has_content {
-            exact_rep[row] = *first_with_key.entry(sketch.key).or_insert(row as u32);
+    let mut engine = DedupEngine::new(options)?;
+    let sketches = engine.sketch(texts, cancel)?;
+    engine.add(sketches)?;
+    engine.find_candidates(cancel)?;
+    // Fed in chunks, so profiles are dropped as soon as no later row needs
+    // them, as in a streamed run.
+    for chunk in texts.chunks(FEED_ROWS) {
+        engine.verify(chunk, cancel)?;
+    }
+    if engine.cluster(priority, cancel)? > 0 {
+        for chunk in texts.chunks(FEED_ROWS) {
+            engine.score(chunk, cancel)?;
         }
     }
-    drop(first_with_key);
-
-    // Signatures of the distinct texts that have shingles.
-    let unique: Vec<u32> = (0..n as u32)
-        .filter(|&r| exact_rep[r as usize] == r && !rows[r as usize].shingles.is_empty())
-        .collect();
-    let k = options.num_perm;
-    let hasher = MinHasher::new(k, options.seed);
-    let sigs = sign_all(&hasher, &unique, cancel, |&row, slot| {
-        hasher.signature_into(&rows[row as usize].shingles, slot)
-    })?;
-    let mut sig_slot = vec![u32::MAX; n];
-    for (i, &row) in unique.iter().enumerate() {
-        sig_slot[row as usize] = i as u32;
-    }
-    let signature_of = |row: u32| -> &[u32] {
-        let i = sig_slot[row as usize] as usize;
-        &sigs[i * k..(i + 1) * k]
-    };
-    if options.verify == Verify::Signature {
-        // Shingle sets are no longer needed; free them early.
-        rows.par_iter_mut().for_each(|r| r.shingles = Vec::new());
-    }
-    let similarity_of = |a: u32, b: u32| -> f64 {
-        match options.verify {
-            Verify::Exact => jaccard(&rows[a as usize].shingles, &rows[b as usize].shingles),
-            Verify::Signature => estimated_jaccard(signature_of(a), signature_of(b)),
-        }
-    };
-
-    // Candidates and verification.
-    let banding = options.banding();
-    let items: Vec<(u32, &[u32])> = unique.iter().map(|&r| (r, signature_of(r))).collect();
-    let candidates = candidate_pairs(&items, banding);
-    cancel.check()?;
-    let near: Vec<Edge> = candidates
-        .par_iter()
-        .filter_map(|&(a, b)| {
-            if cancel.is_cancelled() {
-                return None;
-            }
-            let similarity = similarity_of(a, b);
-            (similarity >= options.threshold).then_some(Edge {
-                a,
-                b,
-                similarity,
-                exact: false,
-            })
-        })
-        .collect();
-    cancel.check()?;
-
-    // Clusters.
-    let mut uf = UnionFind::new(n);
-    let mut edges: Vec<Edge> = Vec::with_capacity(near.len());
-    for (row, &rep) in exact_rep.iter().enumerate() {
-        if rep != row as u32 {
-            uf.union(rep, row as u32);
-            edges.push(Edge {
-                a: rep,
-                b: row as u32,
-                similarity: 1.0,
-                exact: true,
-            });
-        }
-    }
-    for e in &near {
-        uf.union(e.a, e.b);
-    }
-    edges.extend(near);
-    edges.sort_unstable_by_key(|e| (e.a, e.b));
-    let (cluster_id, cluster_size) = uf.roots_and_sizes();
-
-    let similarity: Vec<f64> = (0..n)
-        .into_par_iter()
-        .map(|row| {
-            let root = cluster_id[row];
-            let rep = exact_rep[row];
-            if rep == root {
-                1.0
-            } else {
-                similarity_of(rep, root)
-            }
-        })
-        .collect();
-    let duplicate_of = (0..n)
-        .map(|row| (cluster_id[row] != row as u32).then_some(cluster_id[row]))
-        .collect();
-    Ok(DedupResult {
-        exact_key: rows.iter().map(|r| r.key).collect(),
-        cluster_id,
-        cluster_size,
-        duplicate_of,
-        similarity,
-        edges,
-        banding,
-    })
+    engine.result()
 }
 
 /// The verified edges of [`dedup`] alone.
@@ -339,7 +212,8 @@ pub fn similar_pairs(texts: &[&str], options: &DedupOptions) -> Result<Vec<Edge>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::shingle_set;
+    use crate::minhash::MinHasher;
+    use crate::text::{jaccard, shingle_set};
 
     /// A deterministic pseudo-random text of `n` words from a 5000-word vocabulary.
     fn random_text(seed: u64, n: usize) -> Vec<String> {

@@ -10,11 +10,14 @@
 //! * [`sketch`] turns one text into its exact key, flags and signature.
 //! * [`lsh`] chooses bands and turns signatures into candidate pairs.
 //! * [`cluster`] verifies candidates and groups rows into clusters.
-//! * [`dedup`] ties the steps together.
+//! * [`engine`] runs dedup in passes over streamed texts; [`verify`] scores
+//!   pairs as texts stream past.
+//! * [`dedup`] runs the passes over texts held in memory.
 
 pub mod cancel;
 pub mod cluster;
 pub mod dedup;
+pub mod engine;
 pub mod error;
 pub mod exact;
 pub mod ingest;
@@ -23,7 +26,12 @@ pub mod minhash;
 pub mod sketch;
 pub mod tables;
 pub mod text;
+pub mod verify;
 
 pub use cancel::Cancel;
-pub use dedup::{dedup, dedup_cancellable, similar_pairs, DedupOptions, DedupResult, Edge, Verify};
+pub use dedup::{
+    dedup, dedup_cancellable, dedup_with_priority, similar_pairs, DedupOptions, DedupResult, Edge,
+    Verify,
+};
+pub use engine::{DedupEngine, RowSketches};
 pub use error::{Error, Result};

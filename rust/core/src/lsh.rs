@@ -59,35 +59,95 @@ impl Banding {
             xxh3_64_with_seed(&owned, band as u64)
         }
     }
+
+    /// Keys of every band of `signature`, written into `out` (length `bands`).
+    pub fn band_keys_into(&self, signature: &[u32], out: &mut [u64]) {
+        for (band, slot) in out.iter_mut().enumerate().take(self.bands) {
+            *slot = self.band_key(signature, band);
+        }
+    }
+}
+
+/// Buckets of at most this many rows give all their pairs. A larger bucket
+/// (thousands of near-identical texts) gives, for each member, its pair with
+/// the bucket's first row and with the next [`LARGE_BUCKET_WINDOW`] rows, so
+/// candidate generation stays linear in the bucket size; clusters still form
+/// through the verified pairs.
+pub const FULL_BUCKET_ROWS: usize = 128;
+/// Neighbours (in row order) each member of a large bucket is paired with.
+pub const LARGE_BUCKET_WINDOW: usize = 8;
+
+/// Pairs of one bucket of rows sorted ascending, appended to `pairs`.
+fn bucket_pairs(rows: &[u32], pairs: &mut Vec<(u32, u32)>) {
+    if rows.len() <= FULL_BUCKET_ROWS {
+        for (i, &a) in rows.iter().enumerate() {
+            pairs.extend(rows[i + 1..].iter().map(|&b| (a, b)));
+        }
+        return;
+    }
+    let first = rows[0];
+    for (i, &a) in rows.iter().enumerate() {
+        if i > LARGE_BUCKET_WINDOW {
+            pairs.push((first, a));
+        }
+        let end = (i + 1 + LARGE_BUCKET_WINDOW).min(rows.len());
+        pairs.extend(rows[i + 1..end].iter().map(|&b| (a, b)));
+    }
+}
+
+/// Candidate pairs `(a, b)` with `a < b` among `rows` (ascending, distinct):
+/// pairs that share at least one band key. `band_keys` holds `bands` keys
+/// per row, row after row, for every row of the index (`rows` index into
+/// it). Each band is sorted on its own (in parallel); the result is sorted
+/// and free of repeats, so it does not depend on the thread count.
+pub fn candidate_pairs_of_keys(band_keys: &[u64], bands: usize, rows: &[u32]) -> Vec<(u32, u32)> {
+    if bands == 0 || rows.len() < 2 {
+        return Vec::new();
+    }
+    let per_band: Vec<Vec<(u32, u32)>> = (0..bands)
+        .into_par_iter()
+        .map(|band| {
+            let mut keyed: Vec<(u64, u32)> = rows
+                .iter()
+                .map(|&row| (band_keys[row as usize * bands + band], row))
+                .collect();
+            keyed.sort_unstable();
+            let mut pairs = Vec::new();
+            let mut bucket: Vec<u32> = Vec::new();
+            for group in keyed.chunk_by(|x, y| x.0 == y.0) {
+                if group.len() < 2 {
+                    continue;
+                }
+                bucket.clear();
+                bucket.extend(group.iter().map(|&(_, row)| row));
+                bucket_pairs(&bucket, &mut pairs);
+            }
+            pairs
+        })
+        .collect();
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(per_band.iter().map(Vec::len).sum());
+    for band in per_band {
+        pairs.extend(band);
+    }
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    pairs
 }
 
 /// Candidate pairs `(a, b)` with `a < b` among `items`: pairs that share at
 /// least one band key. `items[i]` is `(row, signature)`; rows must be
 /// distinct. The result is sorted and free of repeats.
 pub fn candidate_pairs(items: &[(u32, &[u32])], banding: Banding) -> Vec<(u32, u32)> {
-    let per_band: Vec<Vec<(u32, u32)>> = (0..banding.bands)
-        .into_par_iter()
-        .map(|band| {
-            let mut keyed: Vec<(u64, u32)> = items
-                .iter()
-                .map(|&(row, sig)| (banding.band_key(sig, band), row))
-                .collect();
-            keyed.sort_unstable();
-            let mut pairs = Vec::new();
-            for bucket in keyed.chunk_by(|x, y| x.0 == y.0) {
-                for (i, &(_, a)) in bucket.iter().enumerate() {
-                    for &(_, b) in &bucket[i + 1..] {
-                        pairs.push((a.min(b), a.max(b)));
-                    }
-                }
-            }
-            pairs
-        })
-        .collect();
-    let mut pairs: Vec<(u32, u32)> = per_band.into_iter().flatten().collect();
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    pairs
+    let mut sorted: Vec<(u32, &[u32])> = items.to_vec();
+    sorted.sort_unstable_by_key(|&(row, _)| row);
+    let max_row = sorted.last().map_or(0, |&(row, _)| row as usize + 1);
+    let mut keys = vec![0u64; max_row * banding.bands];
+    for &(row, sig) in &sorted {
+        let at = row as usize * banding.bands;
+        banding.band_keys_into(sig, &mut keys[at..at + banding.bands]);
+    }
+    let rows: Vec<u32> = sorted.iter().map(|&(row, _)| row).collect();
+    candidate_pairs_of_keys(&keys, banding.bands, &rows)
 }
 
 #[cfg(test)]
@@ -130,6 +190,27 @@ mod tests {
         let s3 = [5, 6, 7, 8];
         let items: Vec<(u32, &[u32])> = vec![(0, &s0), (1, &s1), (2, &s2), (3, &s3)];
         assert_eq!(candidate_pairs(&items, banding), vec![(0, 1), (0, 2)]);
+    }
+
+    #[test]
+    fn large_buckets_give_linear_pairs_that_still_connect() {
+        let banding = Banding { bands: 1, rows: 2 };
+        let n = 5000u32;
+        let sig = [7u32, 7];
+        let items: Vec<(u32, &[u32])> = (0..n).map(|r| (r, &sig[..])).collect();
+        let pairs = candidate_pairs(&items, banding);
+        assert!(pairs.len() <= n as usize * (LARGE_BUCKET_WINDOW + 1));
+        // Every row meets the first row or a near neighbour, so the bucket is connected.
+        let mut uf = crate::cluster::UnionFind::new(n as usize);
+        for &(a, b) in &pairs {
+            assert!(a < b);
+            uf.union(a, b);
+        }
+        let (roots, _) = uf.roots_and_sizes();
+        assert!(roots.iter().all(|&r| r == 0));
+        // Small buckets give every pair.
+        let few: Vec<(u32, &[u32])> = (0..10).map(|r| (r, &sig[..])).collect();
+        assert_eq!(candidate_pairs(&few, banding).len(), 45);
     }
 
     #[test]

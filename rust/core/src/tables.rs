@@ -1,16 +1,21 @@
 //! Arrow record batches in and out of the core: records, errors, dedup
-//! results, edges and signatures.
+//! results, edges, signatures and the sketches of the streaming engine.
 
 use std::sync::Arc;
 
-use arrow_array::builder::{FixedSizeListBuilder, GenericStringBuilder, UInt32Builder};
+use arrow_array::builder::{
+    FixedSizeListBuilder, GenericStringBuilder, UInt32Builder, UInt64Builder,
+};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type, UInt64Type};
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, LargeStringArray, OffsetSizeTrait, RecordBatch,
-    StringArray, StringViewArray, UInt64Array,
+    Array, ArrayRef, BinaryArray, BooleanArray, Float64Array, LargeStringArray, OffsetSizeTrait,
+    RecordBatch, StringArray, StringViewArray, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use crate::dedup::{DedupResult, Edge};
+use crate::engine::RowSketches;
 use crate::error::{Error, Result};
 use crate::exact::to_hex;
 use crate::ingest::{IngestError, Record};
@@ -271,6 +276,143 @@ pub fn texts_of<'a>(array: &'a dyn Array, out: &mut Vec<&'a str>) -> Result<()> 
     Ok(())
 }
 
+/// Sketches as a batch: `exact_key` (16-byte binary, little-endian),
+/// `has_content`, `has_shingles` and `band_keys` (`fixed_size_list<u64,
+/// bands>`).
+pub fn sketches_batch(sketches: &RowSketches) -> Result<RecordBatch> {
+    let bands = sketches.bands;
+    let mut keys = FixedSizeListBuilder::with_capacity(
+        UInt64Builder::with_capacity(sketches.band_keys.len()),
+        bands as i32,
+        sketches.len(),
+    )
+    .with_field(Field::new("item", DataType::UInt64, false));
+    for row in 0..sketches.len() {
+        keys.values()
+            .append_slice(&sketches.band_keys[row * bands..(row + 1) * bands]);
+        keys.append(true);
+    }
+    let exact: Vec<[u8; 16]> = sketches.exact_key.iter().map(|k| k.to_le_bytes()).collect();
+    batch(vec![
+        (
+            "exact_key",
+            Arc::new(BinaryArray::from_iter_values(exact.iter())),
+            false,
+        ),
+        (
+            "has_content",
+            Arc::new(BooleanArray::from(sketches.has_content.clone())),
+            false,
+        ),
+        (
+            "has_shingles",
+            Arc::new(BooleanArray::from(sketches.has_shingles.clone())),
+            false,
+        ),
+        ("band_keys", Arc::new(keys.finish()), false),
+    ])
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
+    batch
+        .column_by_name(name)
+        .ok_or_else(|| Error::InvalidArgument(format!("column {name:?} is missing")))
+}
+
+fn cast_column(batch: &RecordBatch, name: &str, to: &DataType) -> Result<ArrayRef> {
+    let array = column(batch, name)?;
+    if array.null_count() > 0 {
+        return Err(Error::InvalidArgument(format!("column {name:?} has nulls")));
+    }
+    Ok(arrow_cast::cast(array, to)?)
+}
+
+fn booleans(batch: &RecordBatch, name: &str) -> Result<Vec<bool>> {
+    let array = cast_column(batch, name, &DataType::Boolean)?;
+    Ok(array
+        .as_boolean()
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
+}
+
+/// Reads sketches written by [`sketches_batch`] (after a round trip through
+/// Polars or Parquet: binary, large or view binary; fixed-size or plain lists).
+pub fn sketches_of(batch: &RecordBatch, bands: usize) -> Result<RowSketches> {
+    let n = batch.num_rows();
+    let keys = cast_column(batch, "exact_key", &DataType::Binary)?;
+    let exact_key =
+        keys.as_binary::<i32>()
+            .iter()
+            .map(|v| {
+                let bytes: [u8; 16] = v.unwrap_or(&[]).try_into().map_err(|_| {
+                    Error::InvalidArgument("exact_key values must be 16 bytes".into())
+                })?;
+                Ok(u128::from_le_bytes(bytes))
+            })
+            .collect::<Result<Vec<_>>>()?;
+    let band_column = column(batch, "band_keys")?;
+    let list_type = DataType::List(Arc::new(Field::new("item", DataType::UInt64, true)));
+    let lists = arrow_cast::cast(band_column, &list_type)?;
+    let lists = lists.as_list::<i32>();
+    let mut band_keys = Vec::with_capacity(n * bands);
+    for row in 0..n {
+        let values = lists.value(row);
+        let values = values.as_primitive::<UInt64Type>();
+        if lists.is_null(row) || values.len() != bands || values.null_count() > 0 {
+            return Err(Error::InvalidArgument(format!(
+                "band_keys of row {row} must be {bands} values"
+            )));
+        }
+        band_keys.extend(values.values().iter());
+    }
+    Ok(RowSketches {
+        exact_key,
+        has_content: booleans(batch, "has_content")?,
+        has_shingles: booleans(batch, "has_shingles")?,
+        band_keys,
+        bands,
+    })
+}
+
+/// Reads edges written by [`edges_batch`] (`a`, `b`, `similarity`, `exact`).
+pub fn edges_of(batch: &RecordBatch) -> Result<Vec<Edge>> {
+    let a = cast_column(batch, "a", &DataType::UInt64)?;
+    let b = cast_column(batch, "b", &DataType::UInt64)?;
+    let similarity = cast_column(batch, "similarity", &DataType::Float64)?;
+    let exact = booleans(batch, "exact")?;
+    let row = |v: u64| -> Result<u32> {
+        u32::try_from(v).map_err(|_| Error::InvalidArgument(format!("row {v} is too large")))
+    };
+    let (a, b) = (
+        a.as_primitive::<UInt64Type>(),
+        b.as_primitive::<UInt64Type>(),
+    );
+    let similarity = similarity.as_primitive::<Float64Type>();
+    (0..batch.num_rows())
+        .map(|i| {
+            Ok(Edge {
+                a: row(a.value(i))?,
+                b: row(b.value(i))?,
+                similarity: similarity.value(i),
+                exact: exact[i],
+            })
+        })
+        .collect()
+}
+
+/// A numeric column as `i64` priorities; nulls rank lowest.
+pub fn priorities_of(array: &dyn Array, out: &mut Vec<i64>) -> Result<()> {
+    let values = arrow_cast::cast(array, &DataType::Int64)?;
+    out.extend(
+        values
+            .as_primitive::<Int64Type>()
+            .iter()
+            .map(|v| v.unwrap_or(i64::MIN)),
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,6 +449,31 @@ mod tests {
             &DataType::FixedSizeList(Arc::new(Field::new("item", DataType::UInt32, false)), 3)
         );
         assert!(signatures_batch(&[1, 2], 3).is_err());
+    }
+
+    #[test]
+    fn sketches_and_edges_round_trip() {
+        let engine = crate::DedupEngine::new(&DedupOptions::default()).expect("engine");
+        let texts = ["a b c d e f g", "", "x"];
+        let sketches = engine
+            .sketch(&texts, &crate::Cancel::new())
+            .expect("sketch");
+        let b = sketches_batch(&sketches).expect("batch");
+        assert_eq!(sketches_of(&b, sketches.bands).expect("read"), sketches);
+        assert!(sketches_of(&b, sketches.bands + 1).is_err());
+        let edges = vec![Edge {
+            a: 0,
+            b: 2,
+            similarity: 0.5,
+            exact: false,
+        }];
+        assert_eq!(
+            edges_of(&edges_batch(&edges).expect("edges")).expect("read"),
+            edges
+        );
+        let mut p = Vec::new();
+        priorities_of(&UInt64Array::from(vec![Some(3), None]), &mut p).expect("priorities");
+        assert_eq!(p, [3, i64::MIN]);
     }
 
     #[test]

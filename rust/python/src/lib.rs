@@ -20,7 +20,9 @@ use pyo3::types::{PyCapsule, PyType};
 use rayon::ThreadPool;
 use thresher_core::ingest::scan::{Batch, Progress, ScanConfig, Scanner};
 use thresher_core::ingest::{ingest_paths, FormatChoice, IngestOptions, Limits};
-use thresher_core::{dedup_cancellable, tables, Cancel, DedupOptions, Verify};
+use thresher_core::{dedup_with_priority, tables, Cancel, DedupOptions, Verify};
+
+mod engine;
 
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
 
@@ -33,7 +35,7 @@ pyo3::create_exception!(
 
 /// Maps a core error to `thresher.InvalidOptionError` (a `ValueError`) or
 /// `ThresherError`.
-fn to_py_err(py: Python<'_>, err: thresher_core::Error) -> PyErr {
+pub(crate) fn to_py_err(py: Python<'_>, err: thresher_core::Error) -> PyErr {
     match err {
         thresher_core::Error::InvalidArgument(msg) => {
             let class = py
@@ -77,7 +79,7 @@ fn pool() -> PyResult<Arc<ThreadPool>> {
 /// Runs `f` on the pool with the GIL released. While it runs, this thread
 /// checks for signals (Ctrl-C) every 50 ms; a pending one cancels `f`
 /// cooperatively and is raised once `f` has stopped.
-fn run_released<T: Send>(
+pub(crate) fn run_released<T: Send>(
     py: Python<'_>,
     f: impl FnOnce(&Cancel) -> thresher_core::Result<T> + Send,
 ) -> PyResult<T> {
@@ -122,7 +124,7 @@ fn run_released<T: Send>(
 
 /// An Arrow table handed to Python through `__arrow_c_stream__`.
 #[pyclass(module = "thresher._core", frozen)]
-struct ArrowTable {
+pub(crate) struct ArrowTable {
     batches: Mutex<Option<(SchemaRef, Vec<RecordBatch>)>>,
 }
 
@@ -148,7 +150,10 @@ impl ArrowTable {
     }
 }
 
-fn table(py: Python<'_>, batch: thresher_core::Result<RecordBatch>) -> PyResult<Py<ArrowTable>> {
+pub(crate) fn table(
+    py: Python<'_>,
+    batch: thresher_core::Result<RecordBatch>,
+) -> PyResult<Py<ArrowTable>> {
     let batch = batch.map_err(|e| to_py_err(py, e))?;
     chunked_table(py, batch.schema(), vec![batch])
 }
@@ -174,7 +179,7 @@ fn records_table(py: Python<'_>, batches: Vec<RecordBatch>) -> PyResult<Py<Arrow
 }
 
 /// Reads the batches of an Arrow C stream capsule (from `__arrow_c_stream__`).
-fn read_stream(capsule: &Bound<'_, PyCapsule>) -> PyResult<Vec<RecordBatch>> {
+pub(crate) fn read_stream(capsule: &Bound<'_, PyCapsule>) -> PyResult<Vec<RecordBatch>> {
     let pointer = capsule.pointer_checked(Some(STREAM_CAPSULE))?;
     // SAFETY: the capsule is named "arrow_array_stream", so by the Arrow
     // PyCapsule interface it holds an FFI_ArrowArrayStream; `from_raw` moves it
@@ -187,7 +192,7 @@ fn read_stream(capsule: &Bound<'_, PyCapsule>) -> PyResult<Vec<RecordBatch>> {
 }
 
 /// Borrows the first column of each batch as texts.
-fn texts<'a>(py: Python<'_>, batches: &'a [RecordBatch]) -> PyResult<Vec<&'a str>> {
+pub(crate) fn texts<'a>(py: Python<'_>, batches: &'a [RecordBatch]) -> PyResult<Vec<&'a str>> {
     let mut out = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
     for batch in batches {
         if batch.num_columns() != 1 {
@@ -198,7 +203,17 @@ fn texts<'a>(py: Python<'_>, batches: &'a [RecordBatch]) -> PyResult<Vec<&'a str
     Ok(out)
 }
 
-fn options(
+/// The values of the one-column numeric stream `priority`.
+pub(crate) fn priorities(py: Python<'_>, priority: &Bound<'_, PyCapsule>) -> PyResult<Vec<i64>> {
+    let mut values = Vec::new();
+    for batch in &read_stream(priority)? {
+        tables::priorities_of(batch.column(0).as_ref(), &mut values)
+            .map_err(|e| to_py_err(py, e))?;
+    }
+    Ok(values)
+}
+
+pub(crate) fn options(
     threshold: f64,
     ngram: usize,
     num_perm: usize,
@@ -393,7 +408,8 @@ impl Scan {
 
 /// Dedup columns for the one-column stream `texts`.
 #[pyfunction]
-#[pyo3(signature = (texts, threshold, ngram, num_perm, seed, verify))]
+#[pyo3(signature = (texts, threshold, ngram, num_perm, seed, verify, priority=None))]
+#[allow(clippy::too_many_arguments)]
 fn dedup(
     py: Python<'_>,
     texts: &Bound<'_, PyCapsule>,
@@ -402,11 +418,15 @@ fn dedup(
     num_perm: usize,
     seed: u64,
     verify: &str,
+    priority: Option<&Bound<'_, PyCapsule>>,
 ) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
     let opts = options(threshold, ngram, num_perm, seed, verify)?;
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
-    let result = run_released(py, |cancel| dedup_cancellable(&texts, &opts, cancel))?;
+    let priority = priority.map(|p| priorities(py, p)).transpose()?;
+    let result = run_released(py, |cancel| {
+        dedup_with_priority(&texts, &opts, priority.as_deref(), cancel)
+    })?;
     Ok((
         table(py, tables::dedup_batch(&result))?,
         table(py, tables::edges_batch(&result.edges))?,
@@ -443,6 +463,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ThresherError", m.py().get_type::<ThresherError>())?;
     m.add_class::<ArrowTable>()?;
     m.add_class::<Scan>()?;
+    m.add_class::<engine::DedupEngine>()?;
     m.add_function(wrap_pyfunction!(default_limits, m)?)?;
     m.add_function(wrap_pyfunction!(empty_errors, m)?)?;
     m.add_function(wrap_pyfunction!(ingest, m)?)?;

@@ -1,0 +1,707 @@
+//! Dedup in passes over a stream of texts, for corpora whose text does not
+//! fit in memory; [`crate::dedup`] runs the same passes over one slice.
+//!
+//! 1. **Sketch** ([`DedupEngine::sketch`], stateless, any batch size): each
+//!    text's exact key, flags and LSH band keys. The signature is dropped as
+//!    soon as its band keys exist. [`DedupEngine::add`] appends the sketches
+//!    as the next rows: about `16 + 8 * bands + 2` bytes per row.
+//! 2. **Candidates** ([`DedupEngine::find_candidates`]): exact duplicates by
+//!    sorting keys; LSH candidate pairs among the distinct texts that have
+//!    shingles, band by band in parallel.
+//! 3. **Verification** ([`DedupEngine::verify`], texts again in row order): a
+//!    [`PairScorer`] holds a row's profile only while a later partner is to
+//!    come. [`DedupEngine::restore_edges`] skips this pass on resume.
+//! 4. **Clusters** ([`DedupEngine::cluster`]): union-find over the exact and
+//!    verified edges; representatives by priority, then lowest row.
+//! 5. **Scores** ([`DedupEngine::score`], texts a third time, only when some
+//!    row's representative is not one of its verified neighbours): the
+//!    similarity of each row to its representative.
+//!
+//! Every step gives the same result for any thread count and batch size.
+
+use rayon::prelude::*;
+
+use crate::cancel::Cancel;
+use crate::cluster::{clusters, Clusters};
+use crate::dedup::{DedupOptions, DedupResult, Edge, Verify};
+use crate::error::{Error, Result};
+use crate::exact::ExactKey;
+use crate::lsh::{candidate_pairs_of_keys, Banding};
+use crate::sketch::Sketcher;
+use crate::verify::PairScorer;
+
+/// Sketches of consecutive rows, column by column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowSketches {
+    /// Exact-duplicate key of each row.
+    pub exact_key: Vec<ExactKey>,
+    /// Whether each row has content (not empty after normalisation).
+    pub has_content: Vec<bool>,
+    /// Whether each row has at least one shingle.
+    pub has_shingles: Vec<bool>,
+    /// `bands` keys per row, row after row (zeros for rows without shingles).
+    pub band_keys: Vec<u64>,
+    /// Keys per row in `band_keys`.
+    pub bands: usize,
+}
+
+impl RowSketches {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.exact_key.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.exact_key.is_empty()
+    }
+
+    fn check(&self) -> Result<()> {
+        let n = self.len();
+        if self.has_content.len() != n
+            || self.has_shingles.len() != n
+            || self.band_keys.len() != n * self.bands
+        {
+            return Err(Error::InvalidArgument(
+                "sketch columns have different lengths".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where the engine is in its passes.
+#[derive(Debug)]
+enum Phase {
+    /// Rows are being added.
+    Adding,
+    /// Texts are being fed to verify the candidates.
+    Verifying(PairScorer),
+    /// Verified near edges (similarity at or above the threshold), sorted.
+    Verified(Vec<Edge>),
+    /// Clusters are known; texts are being fed to score rows against their
+    /// representatives.
+    Scoring {
+        near: Vec<Edge>,
+        clusters: Clusters,
+        similarity: Vec<f64>,
+        /// Rows waiting for a score, and the pair (canonical rows) it is.
+        waiting: Vec<(u32, (u32, u32))>,
+        scorer: PairScorer,
+    },
+    /// Everything is known.
+    Done {
+        near: Vec<Edge>,
+        clusters: Clusters,
+        similarity: Vec<f64>,
+    },
+}
+
+/// Dedup in passes; see the module docs.
+#[derive(Debug)]
+pub struct DedupEngine {
+    options: DedupOptions,
+    banding: Banding,
+    sketcher: Sketcher,
+    rows: RowSketches,
+    /// The first row with each row's exact key (itself for rows without content).
+    exact_rep: Vec<u32>,
+    phase: Phase,
+}
+
+fn phase_error(expected: &str) -> Error {
+    Error::InvalidArgument(format!("dedup engine: {expected}"))
+}
+
+impl DedupEngine {
+    /// An empty engine for `options`.
+    pub fn new(options: &DedupOptions) -> Result<Self> {
+        options.validate()?;
+        let banding = options.banding();
+        Ok(Self {
+            options: options.clone(),
+            banding,
+            sketcher: Sketcher::new(options.ngram, options.num_perm, options.seed),
+            rows: RowSketches {
+                bands: banding.bands,
+                ..RowSketches::default()
+            },
+            exact_rep: Vec::new(),
+            phase: Phase::Adding,
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &DedupOptions {
+        &self.options
+    }
+
+    /// The LSH banding.
+    pub fn banding(&self) -> Banding {
+        self.banding
+    }
+
+    /// Rows added so far.
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Sketches of `texts` (in parallel); stateless, so batches can be
+    /// sketched in any order and stored.
+    pub fn sketch(&self, texts: &[&str], cancel: &Cancel) -> Result<RowSketches> {
+        let bands = self.banding.bands;
+        let k = self.sketcher.num_perm();
+        let mut band_keys = vec![0u64; texts.len() * bands];
+        let (sketcher, banding) = (&self.sketcher, self.banding);
+        let per_row: Vec<(ExactKey, bool, bool)> = band_keys
+            .par_chunks_mut(bands.max(1))
+            .zip(texts.par_iter())
+            .map_init(
+                || vec![0u32; k],
+                |signature, (keys, text)| {
+                    if cancel.is_cancelled() {
+                        return (0, false, false);
+                    }
+                    let sketch = sketcher.sketch(text, signature);
+                    if sketch.has_shingles {
+                        banding.band_keys_into(signature, keys);
+                    }
+                    (sketch.exact_key, sketch.has_content, sketch.has_shingles)
+                },
+            )
+            .collect();
+        cancel.check()?;
+        if bands == 0 {
+            band_keys.clear();
+        }
+        Ok(RowSketches {
+            exact_key: per_row.iter().map(|r| r.0).collect(),
+            has_content: per_row.iter().map(|r| r.1).collect(),
+            has_shingles: per_row.iter().map(|r| r.2).collect(),
+            band_keys,
+            bands,
+        })
+    }
+
+    /// Appends `sketches` as the next rows.
+    pub fn add(&mut self, sketches: RowSketches) -> Result<()> {
+        if !matches!(self.phase, Phase::Adding) {
+            return Err(phase_error("rows can only be added before find_candidates"));
+        }
+        sketches.check()?;
+        if sketches.bands != self.banding.bands {
+            return Err(Error::InvalidArgument(format!(
+                "sketches have {} band keys per row, the engine uses {}",
+                sketches.bands, self.banding.bands
+            )));
+        }
+        if self.rows.len() + sketches.len() >= u32::MAX as usize {
+            return Err(Error::InvalidArgument("too many rows".into()));
+        }
+        let RowSketches {
+            exact_key,
+            has_content,
+            has_shingles,
+            band_keys,
+            ..
+        } = sketches;
+        self.rows.exact_key.extend(exact_key);
+        self.rows.has_content.extend(has_content);
+        self.rows.has_shingles.extend(has_shingles);
+        self.rows.band_keys.extend(band_keys);
+        Ok(())
+    }
+
+    /// The first row with each row's exact key, by sorting the keys.
+    fn resolve_exact_duplicates(&mut self) {
+        let n = self.rows.len();
+        let mut keyed: Vec<(ExactKey, u32)> = (0..n as u32)
+            .into_par_iter()
+            .filter(|&r| self.rows.has_content[r as usize])
+            .map(|r| (self.rows.exact_key[r as usize], r))
+            .collect();
+        keyed.par_sort_unstable();
+        let mut exact_rep: Vec<u32> = (0..n as u32).collect();
+        for group in keyed.chunk_by(|x, y| x.0 == y.0) {
+            let first = group[0].1;
+            for &(_, row) in &group[1..] {
+                exact_rep[row as usize] = first;
+            }
+        }
+        self.exact_rep = exact_rep;
+    }
+
+    /// Rows that take part in LSH: distinct texts with shingles.
+    fn canonical_rows(&self) -> Vec<u32> {
+        (0..self.rows.len() as u32)
+            .into_par_iter()
+            .filter(|&r| self.exact_rep[r as usize] == r && self.rows.has_shingles[r as usize])
+            .collect()
+    }
+
+    /// Resolves exact duplicates and finds the LSH candidate pairs; returns
+    /// how many pairs [`Self::verify`] will check.
+    pub fn find_candidates(&mut self, cancel: &Cancel) -> Result<usize> {
+        if !matches!(self.phase, Phase::Adding) {
+            return Err(phase_error("find_candidates was already called"));
+        }
+        self.resolve_exact_duplicates();
+        cancel.check()?;
+        let canonical = self.canonical_rows();
+        let pairs = candidate_pairs_of_keys(&self.rows.band_keys, self.banding.bands, &canonical);
+        cancel.check()?;
+        let scorer = PairScorer::new(
+            self.sketcher.clone(),
+            self.options.verify,
+            self.rows.len() as u32,
+            pairs,
+        )?;
+        let count = scorer.len();
+        self.phase = Phase::Verifying(scorer);
+        Ok(count)
+    }
+
+    /// Feeds the texts of the next rows to verification (rows in the order
+    /// they were added, in batches of any size).
+    pub fn verify(&mut self, texts: &[&str], cancel: &Cancel) -> Result<()> {
+        match &mut self.phase {
+            Phase::Verifying(scorer) => scorer.feed(texts, cancel),
+            _ => Err(phase_error("verify needs find_candidates first")),
+        }
+    }
+
+    /// Ends verification once every row has been fed.
+    fn finish_verification(&mut self) -> Result<()> {
+        if let Phase::Verifying(scorer) = &self.phase {
+            if scorer.rows_fed() as usize != self.rows.len() {
+                return Err(phase_error(&format!(
+                    "verification has seen {} of {} rows",
+                    scorer.rows_fed(),
+                    self.rows.len()
+                )));
+            }
+            let Phase::Verifying(scorer) = std::mem::replace(&mut self.phase, Phase::Adding) else {
+                unreachable!("matched above")
+            };
+            let threshold = self.options.threshold;
+            let near: Vec<Edge> = scorer
+                .finish()?
+                .into_iter()
+                .filter(|&(_, similarity)| similarity >= threshold)
+                .map(|((a, b), similarity)| Edge {
+                    a,
+                    b,
+                    similarity,
+                    exact: false,
+                })
+                .collect();
+            self.phase = Phase::Verified(near);
+        }
+        Ok(())
+    }
+
+    /// Every verified edge: each exact duplicate linked to the first row with
+    /// its key, and the near-duplicate pairs, sorted by `(a, b)`.
+    pub fn verified_edges(&mut self) -> Result<Vec<Edge>> {
+        self.finish_verification()?;
+        let near = match &self.phase {
+            Phase::Verified(near) => near,
+            Phase::Scoring { near, .. } | Phase::Done { near, .. } => near,
+            _ => return Err(phase_error("verified_edges needs every row verified")),
+        };
+        let mut edges: Vec<Edge> = self
+            .exact_rep
+            .iter()
+            .enumerate()
+            .filter(|&(row, &rep)| rep != row as u32)
+            .map(|(row, &rep)| Edge {
+                a: rep,
+                b: row as u32,
+                similarity: 1.0,
+                exact: true,
+            })
+            .collect();
+        edges.extend_from_slice(near);
+        edges.par_sort_unstable_by_key(|e| (e.a, e.b));
+        Ok(edges)
+    }
+
+    /// Takes the edges of an earlier, finished verification (from
+    /// [`Self::verified_edges`]) instead of running it again. Call after
+    /// every row has been added.
+    pub fn restore_edges(&mut self, edges: &[Edge]) -> Result<()> {
+        if !matches!(self.phase, Phase::Adding) {
+            return Err(phase_error("restore_edges must come right after add"));
+        }
+        self.resolve_exact_duplicates();
+        let n = self.rows.len() as u32;
+        let mut near = Vec::new();
+        for e in edges {
+            if e.a >= e.b || e.b >= n {
+                return Err(Error::InvalidArgument(format!(
+                    "edge ({}, {}) is not a < b < {n}",
+                    e.a, e.b
+                )));
+            }
+            if e.exact {
+                if self.exact_rep[e.b as usize] != e.a {
+                    return Err(Error::InvalidArgument(format!(
+                        "edge ({}, {}) is marked exact, but the rows' keys say otherwise: \
+                         the edges are not from these rows",
+                        e.a, e.b
+                    )));
+                }
+            } else {
+                near.push(*e);
+            }
+        }
+        near.sort_unstable_by_key(|e| (e.a, e.b));
+        self.phase = Phase::Verified(near);
+        Ok(())
+    }
+
+    /// Builds the clusters and picks their representatives: highest
+    /// `priority` (one value per row), then lowest row. Returns how many rows
+    /// still need their similarity to the representative from
+    /// [`Self::score`]; when 0, [`Self::result`] can be called directly.
+    pub fn cluster(&mut self, priority: Option<&[i64]>, cancel: &Cancel) -> Result<usize> {
+        self.finish_verification()?;
+        let near = match std::mem::replace(&mut self.phase, Phase::Adding) {
+            Phase::Verified(near) => near,
+            other => {
+                self.phase = other;
+                return Err(phase_error("cluster needs every row verified, once"));
+            }
+        };
+        let n = self.rows.len();
+        if let Some(p) = priority {
+            if p.len() != n {
+                self.phase = Phase::Verified(near);
+                return Err(Error::InvalidArgument(format!(
+                    "priority has {} values for {n} rows",
+                    p.len()
+                )));
+            }
+        }
+        let mut links: Vec<(u32, u32)> = self
+            .exact_rep
+            .iter()
+            .enumerate()
+            .filter(|&(row, &rep)| rep != row as u32)
+            .map(|(row, &rep)| (rep, row as u32))
+            .collect();
+        links.extend(near.iter().map(|e| (e.a, e.b)));
+        let clusters = clusters(n, &links, priority);
+        drop(links);
+        cancel.check()?;
+        // Similarity to the representative: 1 for itself and exact copies,
+        // the verified edge where there is one, else a score to compute.
+        let exact_rep = &self.exact_rep;
+        let edge_similarity = |a: u32, b: u32| -> Option<f64> {
+            near.binary_search_by_key(&(a, b), |e| (e.a, e.b))
+                .ok()
+                .map(|i| near[i].similarity)
+        };
+        let known: Vec<Option<f64>> = (0..n)
+            .into_par_iter()
+            .map(|row| {
+                let rep = clusters.representative[row];
+                let (ca, cb) = (exact_rep[row], exact_rep[rep as usize]);
+                if ca == cb {
+                    Some(1.0)
+                } else {
+                    edge_similarity(ca.min(cb), ca.max(cb))
+                }
+            })
+            .collect();
+        let similarity: Vec<f64> = known.iter().map(|s| s.unwrap_or(f64::NAN)).collect();
+        let waiting: Vec<(u32, (u32, u32))> = known
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_none())
+            .map(|(row, _)| {
+                let (ca, cb) = (
+                    exact_rep[row],
+                    exact_rep[clusters.representative[row] as usize],
+                );
+                (row as u32, (ca.min(cb), ca.max(cb)))
+            })
+            .collect();
+        let count = waiting.len();
+        if waiting.is_empty() {
+            self.phase = Phase::Done {
+                near,
+                clusters,
+                similarity,
+            };
+        } else {
+            let scorer = PairScorer::new(
+                self.sketcher.clone(),
+                self.options.verify,
+                n as u32,
+                waiting.iter().map(|&(_, pair)| pair).collect(),
+            )?;
+            self.phase = Phase::Scoring {
+                near,
+                clusters,
+                similarity,
+                waiting,
+                scorer,
+            };
+        }
+        Ok(count)
+    }
+
+    /// Feeds the texts of the next rows to the scoring pass.
+    pub fn score(&mut self, texts: &[&str], cancel: &Cancel) -> Result<()> {
+        match &mut self.phase {
+            Phase::Scoring { scorer, .. } => scorer.feed(texts, cancel),
+            _ => Err(phase_error(
+                "score is only needed when cluster returned rows to score",
+            )),
+        }
+    }
+
+    fn finish_scoring(&mut self) -> Result<()> {
+        if let Phase::Scoring { scorer, .. } = &self.phase {
+            if scorer.rows_fed() as usize != self.rows.len() {
+                return Err(phase_error(&format!(
+                    "scoring has seen {} of {} rows",
+                    scorer.rows_fed(),
+                    self.rows.len()
+                )));
+            }
+            let Phase::Scoring {
+                near,
+                clusters,
+                mut similarity,
+                waiting,
+                scorer,
+            } = std::mem::replace(&mut self.phase, Phase::Adding)
+            else {
+                unreachable!("matched above")
+            };
+            let scored = scorer.finish()?;
+            for (row, pair) in waiting {
+                let i = scored
+                    .binary_search_by_key(&pair, |&(p, _)| p)
+                    .map_err(|_| phase_error("a scored pair is missing"))?;
+                similarity[row as usize] = scored[i].1;
+            }
+            self.phase = Phase::Done {
+                near,
+                clusters,
+                similarity,
+            };
+        }
+        Ok(())
+    }
+
+    /// The per-row results and the edges.
+    pub fn result(&mut self) -> Result<DedupResult> {
+        self.finish_scoring()?;
+        let edges = self.verified_edges()?;
+        let Phase::Done {
+            clusters,
+            similarity,
+            ..
+        } = &self.phase
+        else {
+            return Err(phase_error(
+                "result needs cluster (and score, when asked for) first",
+            ));
+        };
+        let duplicate_of = clusters
+            .representative
+            .iter()
+            .enumerate()
+            .map(|(row, &rep)| (rep != row as u32).then_some(rep))
+            .collect();
+        Ok(DedupResult {
+            exact_key: self.rows.exact_key.clone(),
+            cluster_id: clusters.representative.clone(),
+            cluster_size: clusters.size.clone(),
+            duplicate_of,
+            similarity: similarity.clone(),
+            edges,
+            banding: self.banding,
+        })
+    }
+}
+
+impl Verify {
+    /// The name used in options (`"exact"`, `"signature"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Verify::Exact => "exact",
+            Verify::Signature => "signature",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::dedup;
+
+    /// Families of related texts: copies with edits, exact copies, short and
+    /// empty rows.
+    fn corpus() -> Vec<String> {
+        let mut state = 9u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let mut texts = Vec::new();
+        for family in 0..30 {
+            let base: Vec<String> = (0..120).map(|_| format!("w{}", next() % 3000)).collect();
+            for copy in 0..(1 + family % 5) {
+                let mut words = base.clone();
+                for _ in 0..copy * 2 {
+                    let at = next() % words.len();
+                    words[at] = format!("e{}", next() % 100);
+                }
+                texts.push(words.join(" "));
+            }
+            if family % 4 == 0 {
+                texts.push(base.join("  ").to_uppercase());
+            }
+            if family % 6 == 0 {
+                texts.push(String::new());
+                texts.push("?!".into());
+            }
+        }
+        texts
+    }
+
+    fn streamed(
+        texts: &[&str],
+        options: &DedupOptions,
+        batch: usize,
+        priority: Option<&[i64]>,
+        restore: Option<&[Edge]>,
+    ) -> DedupResult {
+        let cancel = Cancel::new();
+        let mut engine = DedupEngine::new(options).expect("engine");
+        for chunk in texts.chunks(batch) {
+            let sketches = engine.sketch(chunk, &cancel).expect("sketch");
+            engine.add(sketches).expect("add");
+        }
+        match restore {
+            Some(edges) => engine.restore_edges(edges).expect("restore"),
+            None => {
+                engine.find_candidates(&cancel).expect("candidates");
+                for chunk in texts.chunks(batch) {
+                    engine.verify(chunk, &cancel).expect("verify");
+                }
+            }
+        }
+        if engine.cluster(priority, &cancel).expect("cluster") > 0 {
+            for chunk in texts.chunks(batch) {
+                engine.score(chunk, &cancel).expect("score");
+            }
+        }
+        engine.result().expect("result")
+    }
+
+    #[test]
+    fn streaming_in_any_batches_equals_in_memory() {
+        let texts = corpus();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let options = DedupOptions {
+            threshold: 0.7,
+            ..DedupOptions::default()
+        };
+        let whole = dedup(&refs, &options).expect("dedup");
+        assert!(whole.edges.iter().filter(|e| !e.exact).count() > 20);
+        assert!(whole.edges.iter().any(|e| e.exact));
+        for batch in [1, 7, 64, refs.len()] {
+            assert_eq!(
+                streamed(&refs, &options, batch, None, None),
+                whole,
+                "batch {batch}"
+            );
+        }
+        // Restored edges give the same result without verification.
+        assert_eq!(
+            streamed(&refs, &options, 13, None, Some(&whole.edges)),
+            whole
+        );
+    }
+
+    #[test]
+    fn priority_picks_representatives_and_scores_them() {
+        let texts = corpus();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let options = DedupOptions {
+            threshold: 0.7,
+            ..DedupOptions::default()
+        };
+        let longest: Vec<i64> = refs.iter().map(|t| t.len() as i64).collect();
+        let whole =
+            crate::dedup::dedup_with_priority(&refs, &options, Some(&longest), &Cancel::new())
+                .expect("dedup");
+        assert_eq!(streamed(&refs, &options, 5, Some(&longest), None), whole);
+        let sketcher = Sketcher::new(options.ngram, options.num_perm, options.seed);
+        for row in 0..refs.len() {
+            let rep = whole.cluster_id[row] as usize;
+            // The representative is the longest of its cluster, lowest row on ties.
+            for other in 0..refs.len() {
+                if whole.cluster_id[other] as usize == rep {
+                    assert!(
+                        longest[other] < longest[rep]
+                            || (longest[other] == longest[rep] && other >= rep)
+                    );
+                }
+            }
+            // Similarity is to the representative, computed exactly.
+            if rep != row && whole.exact_key[rep] != whole.exact_key[row] {
+                let expected = crate::text::jaccard(
+                    &sketcher.shingle_set(refs[row]),
+                    &sketcher.shingle_set(refs[rep]),
+                );
+                assert_eq!(whole.similarity[row], expected);
+            }
+        }
+        assert!(whole.duplicate_of.iter().flatten().count() > 10);
+    }
+
+    #[test]
+    fn passes_out_of_order_are_errors() {
+        let options = DedupOptions::default();
+        let cancel = Cancel::new();
+        let mut engine = DedupEngine::new(&options).expect("engine");
+        assert!(engine.verify(&["a"], &cancel).is_err());
+        assert!(engine.result().is_err());
+        let sketches = engine.sketch(&["a b c", "a b c"], &cancel).expect("sketch");
+        engine.add(sketches.clone()).expect("add");
+        engine.find_candidates(&cancel).expect("candidates");
+        assert!(engine.add(sketches).is_err());
+        // Not every row verified yet.
+        assert!(engine.cluster(None, &cancel).is_err());
+        engine.verify(&["a b c", "a b c"], &cancel).expect("verify");
+        assert_eq!(engine.cluster(None, &cancel).expect("cluster"), 0);
+        let result = engine.result().expect("result");
+        assert_eq!(result.duplicate_of, vec![None, Some(0)]);
+    }
+
+    #[test]
+    fn restored_edges_must_match_the_rows() {
+        let options = DedupOptions::default();
+        let cancel = Cancel::new();
+        let mut engine = DedupEngine::new(&options).expect("engine");
+        let sketches = engine
+            .sketch(&["one two", "three four"], &cancel)
+            .expect("sketch");
+        engine.add(sketches).expect("add");
+        let wrong = [Edge {
+            a: 0,
+            b: 1,
+            similarity: 1.0,
+            exact: true,
+        }];
+        assert!(engine.restore_edges(&wrong).is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! Similarity of pairs of rows, computed while the texts stream past in row
+//! order, holding only what a later row still needs.
+//!
+//! A [`PairScorer`] is given pairs `(a, b)` with `a < b`. As batches of texts
+//! arrive, it builds the profile (shingle set, or signature) of each row that
+//! takes part in a pair, scores every pair whose second row has arrived, and
+//! keeps a profile only until the last row paired with it has been seen. So
+//! memory follows the rows with a partner still to come, not the corpus; fed
+//! everything at once, it is the in-memory verification.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::cancel::Cancel;
+use crate::dedup::Verify;
+use crate::error::{Error, Result};
+use crate::minhash::estimated_jaccard;
+use crate::sketch::Sketcher;
+use crate::text::jaccard;
+
+/// What verification compares of one text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Profile {
+    /// Sorted, distinct shingle hashes (exact Jaccard).
+    Shingles(Vec<u64>),
+    /// MinHash signature (estimated Jaccard).
+    Signature(Vec<u32>),
+}
+
+impl Profile {
+    /// The profile of `text` for `verify`.
+    pub fn of(text: &str, sketcher: &Sketcher, verify: Verify) -> Profile {
+        match verify {
+            Verify::Exact => Profile::Shingles(sketcher.shingle_set(text)),
+            Verify::Signature => {
+                let mut signature = vec![0u32; sketcher.num_perm()];
+                sketcher.signature_into(text, &mut signature);
+                Profile::Signature(signature)
+            }
+        }
+    }
+
+    /// Jaccard similarity of two profiles of the same kind (0 otherwise).
+    pub fn similarity(&self, other: &Profile) -> f64 {
+        match (self, other) {
+            (Profile::Shingles(a), Profile::Shingles(b)) => jaccard(a, b),
+            (Profile::Signature(a), Profile::Signature(b)) => estimated_jaccard(a, b),
+            _ => 0.0,
+        }
+    }
+
+    /// Bytes held by the profile.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Profile::Shingles(s) => s.len() * 8,
+            Profile::Signature(s) => s.len() * 4,
+        }
+    }
+}
+
+/// Scores pairs of rows from texts fed in row order. See the module docs.
+#[derive(Debug)]
+pub struct PairScorer {
+    sketcher: Sketcher,
+    verify: Verify,
+    rows: u32,
+    /// Pairs sorted by `(a, b)`, each `a < b`.
+    pairs: Vec<(u32, u32)>,
+    similarity: Vec<f64>,
+    /// Indices into `pairs`, ordered by `(b, a)`: the order pairs complete.
+    by_second: Vec<u32>,
+    scored: usize,
+    /// Every row in a pair, ascending, with the last row that needs it.
+    needed: Vec<(u32, u32)>,
+    next_needed: usize,
+    /// Profiles of earlier rows still needed, with their last use.
+    held: HashMap<u32, (Profile, u32)>,
+    next_row: u32,
+    peak_held_bytes: usize,
+    held_bytes: usize,
+}
+
+impl PairScorer {
+    /// A scorer for `pairs` (each `a < b < rows`) over `rows` rows.
+    pub fn new(
+        sketcher: Sketcher,
+        verify: Verify,
+        rows: u32,
+        mut pairs: Vec<(u32, u32)>,
+    ) -> Result<Self> {
+        pairs.sort_unstable();
+        pairs.dedup();
+        if let Some(&(a, b)) = pairs.iter().find(|&&(a, b)| a >= b || b >= rows) {
+            return Err(Error::InvalidArgument(format!(
+                "pair ({a}, {b}) is not a < b < {rows}"
+            )));
+        }
+        let mut by_second: Vec<u32> = (0..pairs.len() as u32).collect();
+        by_second.par_sort_unstable_by_key(|&i| {
+            let (a, b) = pairs[i as usize];
+            (b, a)
+        });
+        let mut last_use: Vec<(u32, u32)> = Vec::with_capacity(pairs.len() * 2);
+        for &(a, b) in &pairs {
+            last_use.push((a, b));
+            last_use.push((b, b));
+        }
+        last_use.par_sort_unstable();
+        // Keep, for each row, its largest last use (the last entry of its run).
+        let mut needed: Vec<(u32, u32)> = Vec::with_capacity(last_use.len());
+        for &(row, until) in &last_use {
+            match needed.last_mut() {
+                Some(last) if last.0 == row => last.1 = last.1.max(until),
+                _ => needed.push((row, until)),
+            }
+        }
+        Ok(Self {
+            sketcher,
+            verify,
+            rows,
+            similarity: vec![f64::NAN; pairs.len()],
+            pairs,
+            by_second,
+            scored: 0,
+            needed,
+            next_needed: 0,
+            held: HashMap::new(),
+            next_row: 0,
+            peak_held_bytes: 0,
+            held_bytes: 0,
+        })
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Rows fed so far.
+    pub fn rows_fed(&self) -> u32 {
+        self.next_row
+    }
+
+    /// Most bytes of profiles held at once so far.
+    pub fn peak_held_bytes(&self) -> usize {
+        self.peak_held_bytes
+    }
+
+    /// Feeds the texts of the next rows (starting at [`Self::rows_fed`]).
+    pub fn feed(&mut self, texts: &[&str], cancel: &Cancel) -> Result<()> {
+        let start = self.next_row;
+        let end = start as u64 + texts.len() as u64;
+        if end > self.rows as u64 {
+            return Err(Error::InvalidArgument(format!(
+                "fed {end} rows, but there are only {}",
+                self.rows
+            )));
+        }
+        let end = end as u32;
+        // Profiles of the rows of this batch that take part in a pair.
+        let first = self.next_needed;
+        let mut last = first;
+        while last < self.needed.len() && self.needed[last].0 < end {
+            last += 1;
+        }
+        let wanted = &self.needed[first..last];
+        let (sketcher, verify) = (&self.sketcher, self.verify);
+        let local: Vec<Profile> = wanted
+            .par_iter()
+            .map(|&(row, _)| {
+                if cancel.is_cancelled() {
+                    return Profile::Shingles(Vec::new());
+                }
+                Profile::of(texts[(row - start) as usize], sketcher, verify)
+            })
+            .collect();
+        cancel.check()?;
+        let local_of = |row: u32| -> Option<&Profile> {
+            wanted
+                .binary_search_by_key(&row, |&(r, _)| r)
+                .ok()
+                .map(|i| &local[i])
+        };
+        // Pairs completed by this batch.
+        let done_from = self.scored;
+        let mut done_to = done_from;
+        while done_to < self.by_second.len() && self.pairs[self.by_second[done_to] as usize].1 < end
+        {
+            done_to += 1;
+        }
+        let (pairs, held) = (&self.pairs, &self.held);
+        let scores: Vec<(u32, f64)> = self.by_second[done_from..done_to]
+            .par_iter()
+            .map(|&i| {
+                let (a, b) = pairs[i as usize];
+                let pa = held.get(&a).map(|(p, _)| p).or_else(|| local_of(a));
+                let pb = local_of(b);
+                let similarity = match (pa, pb) {
+                    (Some(pa), Some(pb)) => pa.similarity(pb),
+                    _ => f64::NAN,
+                };
+                (i, similarity)
+            })
+            .collect();
+        for (i, similarity) in scores {
+            if similarity.is_nan() {
+                return Err(Error::InvalidArgument(format!(
+                    "pair {:?} was scored before both its rows were seen",
+                    self.pairs[i as usize]
+                )));
+            }
+            self.similarity[i as usize] = similarity;
+        }
+        self.scored = done_to;
+        // Drop what no later row needs; keep what one does.
+        self.held.retain(|_, (_, until)| *until >= end);
+        for (&(row, until), profile) in wanted.iter().zip(local) {
+            if until >= end {
+                self.held.insert(row, (profile, until));
+            }
+        }
+        self.held_bytes = self.held.values().map(|(p, _)| p.heap_bytes()).sum();
+        self.peak_held_bytes = self.peak_held_bytes.max(self.held_bytes);
+        self.next_needed = last;
+        self.next_row = end;
+        Ok(())
+    }
+
+    /// The pairs and their similarities, once every row has been fed.
+    pub fn finish(self) -> Result<Vec<((u32, u32), f64)>> {
+        if self.next_row != self.rows {
+            return Err(Error::InvalidArgument(format!(
+                "verification was fed {} of {} rows",
+                self.next_row, self.rows
+            )));
+        }
+        Ok(self.pairs.into_iter().zip(self.similarity).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts() -> Vec<String> {
+        (0..40)
+            .map(|i| {
+                let base = i % 7;
+                (0..30)
+                    .map(|w| {
+                        if w == i % 30 {
+                            format!("edit{i}")
+                        } else {
+                            format!("w{base}x{w}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    fn all_pairs(n: u32) -> Vec<(u32, u32)> {
+        (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .collect()
+    }
+
+    #[test]
+    fn any_batching_gives_the_in_memory_scores() {
+        let texts = texts();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let sketcher = Sketcher::new(3, 32, 1);
+        let n = refs.len() as u32;
+        let pairs: Vec<(u32, u32)> = all_pairs(n)
+            .into_iter()
+            .filter(|&(a, b)| (a + b) % 3 == 0)
+            .collect();
+        let expected: Vec<f64> = pairs
+            .iter()
+            .map(|&(a, b)| {
+                jaccard(
+                    &sketcher.shingle_set(refs[a as usize]),
+                    &sketcher.shingle_set(refs[b as usize]),
+                )
+            })
+            .collect();
+        for batch in [1, 3, 7, 40] {
+            let mut scorer =
+                PairScorer::new(sketcher.clone(), Verify::Exact, n, pairs.clone()).expect("scorer");
+            for chunk in refs.chunks(batch) {
+                scorer.feed(chunk, &Cancel::new()).expect("feed");
+            }
+            let scored = scorer.finish().expect("finish");
+            let got: Vec<f64> = scored.iter().map(|&(_, s)| s).collect();
+            assert_eq!(got, expected, "batch {batch}");
+        }
+    }
+
+    #[test]
+    fn profiles_are_dropped_after_their_last_use() {
+        let texts = texts();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let sketcher = Sketcher::new(3, 32, 1);
+        // Only neighbours are paired: at most one profile is held between batches.
+        let pairs: Vec<(u32, u32)> = (1..40).map(|b| (b - 1, b)).collect();
+        let mut scorer =
+            PairScorer::new(sketcher.clone(), Verify::Exact, 40, pairs).expect("scorer");
+        for chunk in refs.chunks(1) {
+            scorer.feed(chunk, &Cancel::new()).expect("feed");
+            assert!(scorer.held.len() <= 1);
+        }
+        for ((a, b), similarity) in scorer.finish().expect("finish") {
+            let expected = jaccard(
+                &sketcher.shingle_set(refs[a as usize]),
+                &sketcher.shingle_set(refs[b as usize]),
+            );
+            assert_eq!(similarity, expected);
+        }
+    }
+
+    #[test]
+    fn incomplete_or_excess_feeding_is_an_error() {
+        let sketcher = Sketcher::new(3, 16, 1);
+        let mut scorer =
+            PairScorer::new(sketcher.clone(), Verify::Signature, 3, vec![(0, 2)]).expect("scorer");
+        scorer
+            .feed(&["a b c", "d e f"], &Cancel::new())
+            .expect("feed");
+        assert!(scorer.feed(&["x", "y"], &Cancel::new()).is_err());
+        let scorer =
+            PairScorer::new(sketcher.clone(), Verify::Exact, 3, vec![(0, 2)]).expect("scorer");
+        assert!(scorer.finish().is_err());
+        assert!(PairScorer::new(sketcher, Verify::Exact, 3, vec![(2, 1)]).is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! `thresher._core.DedupEngine`: the core's [`thresher_core::DedupEngine`]
+//! behind a mutex, each pass run with the GIL released.
+
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+use thresher_core::tables;
+
+use crate::{options, priorities, read_stream, run_released, table, texts, to_py_err, ArrowTable};
+
+/// Dedup in passes over streamed texts (see the core's `engine` module).
+///
+/// The mutex is only taken with the GIL released, inside `run_released`.
+#[pyclass(module = "thresher._core", frozen)]
+pub struct DedupEngine {
+    inner: Mutex<thresher_core::DedupEngine>,
+}
+
+impl DedupEngine {
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(
+                &mut thresher_core::DedupEngine,
+                &thresher_core::Cancel,
+            ) -> thresher_core::Result<T>
+            + Send,
+    ) -> PyResult<T> {
+        run_released(py, |cancel| {
+            let mut engine = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut engine, cancel)
+        })
+    }
+}
+
+#[pymethods]
+impl DedupEngine {
+    #[new]
+    fn new(
+        threshold: f64,
+        ngram: usize,
+        num_perm: usize,
+        seed: u64,
+        verify: &str,
+    ) -> PyResult<Self> {
+        let opts = options(threshold, ngram, num_perm, seed, verify)?;
+        let engine = Python::attach(|py| {
+            thresher_core::DedupEngine::new(&opts).map_err(|e| to_py_err(py, e))
+        })?;
+        Ok(Self {
+            inner: Mutex::new(engine),
+        })
+    }
+
+    /// (bands, rows) of the LSH banding.
+    fn banding(&self, py: Python<'_>) -> PyResult<(usize, usize)> {
+        let b = self.with(py, |e, _| Ok(e.banding()))?;
+        Ok((b.bands, b.rows))
+    }
+
+    /// Rows added so far.
+    fn rows(&self, py: Python<'_>) -> PyResult<usize> {
+        self.with(py, |e, _| Ok(e.rows()))
+    }
+
+    /// Sketches of the one-column text stream `texts`.
+    fn sketch(&self, py: Python<'_>, texts: &Bound<'_, PyCapsule>) -> PyResult<Py<ArrowTable>> {
+        let batches = read_stream(texts)?;
+        let texts = self::texts(py, &batches)?;
+        let sketches = self.with(py, |e, cancel| e.sketch(&texts, cancel))?;
+        table(py, tables::sketches_batch(&sketches))
+    }
+
+    /// Appends the sketches in the stream `sketches` as the next rows.
+    fn add(&self, py: Python<'_>, sketches: &Bound<'_, PyCapsule>) -> PyResult<()> {
+        let batches = read_stream(sketches)?;
+        self.with(py, |e, _| {
+            let bands = e.banding().bands;
+            for batch in &batches {
+                e.add(tables::sketches_of(batch, bands)?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Resolves exact duplicates and finds candidates; returns their number.
+    fn find_candidates(&self, py: Python<'_>) -> PyResult<usize> {
+        self.with(py, |e, cancel| e.find_candidates(cancel))
+    }
+
+    /// Feeds the next rows' texts to verification.
+    fn verify(&self, py: Python<'_>, texts: &Bound<'_, PyCapsule>) -> PyResult<()> {
+        let batches = read_stream(texts)?;
+        let texts = self::texts(py, &batches)?;
+        self.with(py, |e, cancel| e.verify(&texts, cancel))
+    }
+
+    /// Exact and verified near edges: a, b, similarity, exact.
+    fn verified_edges(&self, py: Python<'_>) -> PyResult<Py<ArrowTable>> {
+        let edges = self.with(py, |e, _| e.verified_edges())?;
+        table(py, tables::edges_batch(&edges))
+    }
+
+    /// Takes the edges of a finished verification instead of running it.
+    fn restore_edges(&self, py: Python<'_>, edges: &Bound<'_, PyCapsule>) -> PyResult<()> {
+        let batches = read_stream(edges)?;
+        self.with(py, |e, _| {
+            let mut all = Vec::new();
+            for batch in &batches {
+                all.extend(tables::edges_of(batch)?);
+            }
+            e.restore_edges(&all)
+        })
+    }
+
+    /// Builds clusters (representatives by the one-column `priority` stream,
+    /// or lowest row); returns how many rows still need `score`.
+    #[pyo3(signature = (priority=None))]
+    fn cluster(&self, py: Python<'_>, priority: Option<&Bound<'_, PyCapsule>>) -> PyResult<usize> {
+        let priority = priority.map(|p| priorities(py, p)).transpose()?;
+        self.with(py, |e, cancel| e.cluster(priority.as_deref(), cancel))
+    }
+
+    /// Feeds the next rows' texts to the scoring pass.
+    fn score(&self, py: Python<'_>, texts: &Bound<'_, PyCapsule>) -> PyResult<()> {
+        let batches = read_stream(texts)?;
+        let texts = self::texts(py, &batches)?;
+        self.with(py, |e, cancel| e.score(&texts, cancel))
+    }
+
+    /// The per-row dedup columns and the edges.
+    fn result(&self, py: Python<'_>) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
+        let result = self.with(py, |e, _| e.result())?;
+        Ok((
+            table(py, tables::dedup_batch(&result))?,
+            table(py, tables::edges_batch(&result.edges))?,
+        ))
+    }
+}
