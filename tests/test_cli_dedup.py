@@ -296,6 +296,8 @@ def test_keep_longest_and_newest(tmp_path: Path) -> None:
         assert kept.height == 1, (keep, kept, dups)
         kept_ids[keep] = kept["doc_id"][0]
         assert (dups["duplicate_of"] == kept_ids[keep]).all()
+        library = thresher.dedup(thresher.ingest(inputs).records, keep=keep, threshold=0.5)  # type: ignore[arg-type]
+        assert library.filter(~pl.col("is_duplicate"))["doc_id"].to_list() == [kept_ids[keep]]
     assert kept_ids == {"first": 0, "longest": 2, "newest": 1}
 
 

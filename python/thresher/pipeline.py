@@ -116,8 +116,10 @@ class DedupOptions:
 
 def date_priority(dates: pl.Series) -> pl.Series:
     """``--keep newest`` priority: seconds since 1970 of an ISO date or timestamp
-    (its first 19 characters; a zone suffix is ignored); missing or unreadable
-    dates get the lowest priority."""
+    (its first 19 characters; a zone suffix is ignored); missing, empty or
+    unreadable dates get the lowest priority. Computed per batch, so that it
+    streams (:func:`thresher.dedup` ranks the whole column instead; the two
+    differ only between dates within the same second)."""
     text = dates.cast(pl.String).str.strip_chars().str.replace(" ", "T").str.slice(0, 19)
     stamp = text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
     day = text.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
@@ -133,18 +135,13 @@ def _priority(frame: pl.DataFrame, keep: str) -> pl.Series:
     return pl.Series("priority", [0] * frame.height, dtype=pl.Int64)
 
 
-def _engine(options: DedupOptions) -> Any:
-    engine_class = getattr(thresher, "DedupEngine", None)
-    if engine_class is None:
-        from thresher._memory_engine import InMemoryDedupEngine
-
-        engine_class = InMemoryDedupEngine
-    return engine_class(
+def _engine(options: DedupOptions) -> thresher.DedupEngine:
+    return thresher.DedupEngine(
         threshold=options.threshold,
         ngram=options.ngram,
         num_perm=options.num_perm,
         seed=options.seed,
-        verify=options.verify,
+        verify=options.verify,  # type: ignore[arg-type]
     )
 
 
@@ -210,7 +207,7 @@ class _DedupRun:
         )
 
     # -- pass 1 -------------------------------------------------------------
-    def sketch(self, engine: Any) -> _Scanned:
+    def sketch(self, engine: thresher.DedupEngine | None) -> _Scanned:
         work = self.work
         with self.reporter.phase("sketch", "pass 1: sketch") as phase:
             done = work.read_json(work.sketch_done)
@@ -223,6 +220,7 @@ class _DedupRun:
                         engine.add(stored.select(_SKETCH_COLUMNS))
                         self.priorities.append(stored["priority"])
                 return _Scanned(done["batches"], done["rows"], done["progress"])
+            assert engine is not None, "no checkpoint, so the engine is needed"
             batches = rows = reused = 0
             with self.scan() as scan:
                 phase.watch(scan)
@@ -260,7 +258,7 @@ class _DedupRun:
         return _Scanned(batches, rows, progress)
 
     # -- pass 2 -------------------------------------------------------------
-    def verify(self, engine: Any) -> pl.DataFrame:
+    def verify(self, engine: thresher.DedupEngine | None) -> pl.DataFrame:
         work = self.work
         with self.reporter.phase("verify", "pass 2: verify") as phase:
             if work.edges.exists():
@@ -269,6 +267,7 @@ class _DedupRun:
                 if engine is not None:
                     engine.restore_edges(edges)
                 return edges
+            assert engine is not None, "no checkpoint, so the engine is needed"
             candidates = engine.find_candidates()
             phase.note(candidates=candidates)
             if candidates:
@@ -282,12 +281,13 @@ class _DedupRun:
         return edges
 
     # -- pass 3 -------------------------------------------------------------
-    def cluster(self, engine: Any) -> pl.DataFrame:
+    def cluster(self, engine: thresher.DedupEngine | None) -> pl.DataFrame:
         work = self.work
         with self.reporter.phase("cluster", "pass 3: cluster") as phase:
             if work.result.exists():
                 phase.skipped = True
                 return pl.read_parquet(work.result)
+            assert engine is not None, "no checkpoint, so the engine is needed"
             priority = None
             if self.options.keep != "first" and self.priorities:
                 priority = pl.concat(self.priorities)
