@@ -397,3 +397,18 @@ def test_killed_while_publishing_finishes_on_rerun(
     _, state = pipeline.run_dedup([str(corpus)], out, options, Reporter())
     assert state == "resumed"
     assert_same_outputs(reference_run, out)
+
+
+def test_only_exact_duplicates(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    for name, text in (
+        ("a", "alpha beta gamma delta epsilon zeta"),
+        ("b", "Alpha  beta gamma delta epsilon zeta"),
+        ("c", "one two three four five six seven"),
+    ):
+        (tmp_path / "in" / f"{name}.txt").write_text(text + "\n")
+    out = tmp_path / "o"
+    run("dedup", str(tmp_path / "in"), "--out", str(out), "-q")
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["kept"], summary["exact_duplicates"], summary["near_duplicates"]) == (2, 1, 0)
+    assert pl.read_parquet(out / "duplicates.parquet")["exact"].to_list() == [True]
