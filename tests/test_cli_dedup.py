@@ -412,3 +412,37 @@ def test_only_exact_duplicates(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["kept"], summary["exact_duplicates"], summary["near_duplicates"]) == (2, 1, 0)
     assert pl.read_parquet(out / "duplicates.parquet")["exact"].to_list() == [True]
+
+
+def test_library_options_reach_the_run(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    args = ["--verify", "signature", "--ngram", "3", "--num-perm", "64", "--threshold", "0.7"]
+    run("dedup", str(corpus), "--out", str(out), *args, "--seed", "5", "-q")
+    summary = json.loads((out / "summary.json").read_text())
+    p = summary["parameters"]
+    assert (p["verify"], p["ngram"], p["num_perm"], p["threshold"], p["seed"]) == (
+        "signature",
+        3,
+        64,
+        0.7,
+        5,
+    )
+    assert (p["bands"], p["rows"]) == thresher.banding(0.7, 64)
+    assert summary["records_in"] == summary["kept"] + summary["duplicates"]
+    expected = thresher.dedup(
+        thresher.ingest([str(corpus)]).records,
+        threshold=0.7,
+        ngram=3,
+        num_perm=64,
+        seed=5,
+        verify="signature",
+    )
+    assert summary["duplicates"] == int(expected["is_duplicate"].sum())
+
+
+def test_demo_writes_outputs(tmp_path: Path) -> None:
+    proc = run("demo", "--out", str(tmp_path / "demo"))
+    assert "report.html" in proc.stdout
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert summary["records_in"] == 180
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == sorted(OUTPUT_FILES)
