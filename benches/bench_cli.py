@@ -9,7 +9,7 @@ zips of dumps. ``--papers`` sets its size (the bundled samples hold 180).
 Each run is the installed ``thresher`` command in a fresh process, measured
 with ``os.wait4`` (peak RSS of that process alone).
 
-    .venv-bench/bin/python benches/bench_cli.py [--papers 120000] [--threads 2]
+    .venv-bench/bin/python benches/bench_cli.py [--papers 400000] [--threads 2]
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import zstandard
 
@@ -106,27 +108,59 @@ def write_corpus(papers: int, seed: int) -> tuple[Path, int]:
     return root, text_bytes
 
 
-def run_command(corpus: Path, out: Path, threads: int) -> dict[str, float]:
-    """One ``thresher dedup`` run in a fresh process: seconds, peak RSS, summary."""
+def run_command(corpus: Path, out: Path, threads: int) -> dict[str, Any]:
+    """One ``thresher dedup --json`` run in a fresh process: seconds, peak RSS
+    (``os.wait4``), the peak RSS seen in each phase (sampled every 20 ms with
+    psutil, when installed) and the summary."""
     shutil.rmtree(out, ignore_errors=True)
     script = Path(sys.executable).parent / "thresher"
-    cmd = [str(script), "dedup", str(corpus), "--out", str(out), "--quiet"]
+    cmd = [str(script), "dedup", str(corpus), "--out", str(out), "--json"]
     cmd += ["--threads", str(threads)]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    phase = ["start"]
+    phase_rss: dict[str, int] = {}
+    sampler = threading.Thread(target=_sample_rss, args=(proc, phase, phase_rss), daemon=True)
+    sampler.start()
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        event = json.loads(line)
+        if event["event"] == "phase_start":
+            phase[0] = event["phase"]
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited with {proc.returncode}")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited with {code}")
+    sampler.join()
     summary = json.loads((out / "summary.json").read_text())
-    return {"seconds": seconds, "rss": usage.ru_maxrss * 1024, "summary": summary}  # type: ignore[dict-item]
+    return {
+        "seconds": seconds,
+        "rss": usage.ru_maxrss * 1024,
+        "phase_rss": phase_rss,
+        "summary": summary,
+    }
+
+
+def _sample_rss(proc: subprocess.Popen[str], phase: list[str], peaks: dict[str, int]) -> None:
+    try:
+        import psutil
+    except ImportError:
+        return
+    try:
+        process = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            rss = process.memory_info().rss
+            peaks[phase[0]] = max(peaks.get(phase[0], 0), rss)
+            time.sleep(0.02)
+    except psutil.Error:
+        return
 
 
 def main() -> int:
     """Write the corpus, run the command at two sizes, print a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--papers", type=int, default=120_000, help="papers in the corpus")
+    parser.add_argument("--papers", type=int, default=400_000, help="papers in the corpus")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -153,6 +187,7 @@ def main() -> int:
                 "mb_s": text_bytes / 1e6 / r["seconds"],
                 "rss_mb": r["rss"] / 1e6,
                 "timings": s["timings"],
+                "phase_rss_mb": {k: v / 1e6 for k, v in r["phase_rss"].items()},
             }
         )
     print(f"load average at end: {os.getloadavg()}")
@@ -173,7 +208,17 @@ def main() -> int:
     print()
     print(f"peak RSS grows by {per_record:.0f} bytes per extra record")
     for r in rows:
-        print(f"phases, {r['records']:,} records: {r['timings']}")
+        print(f"phases, {r['records']:,} records: seconds {r['timings']}")
+        peaks = ", ".join(f"{k} {v:.0f} MB" for k, v in r["phase_rss_mb"].items())
+        print(f"    peak RSS by phase: {peaks}")
+    if small["phase_rss_mb"] and large["phase_rss_mb"]:
+        extra = large["records"] - small["records"]
+        slopes = ", ".join(
+            f"{k} {(large['phase_rss_mb'][k] - small['phase_rss_mb'][k]) * 1e6 / extra:.0f} B"
+            for k in large["phase_rss_mb"]
+            if k in small["phase_rss_mb"]
+        )
+        print(f"peak RSS growth per extra record, by phase: {slopes}")
     OUT.mkdir(exist_ok=True)
     (OUT / "cli.json").write_text(json.dumps({"runs": rows, "threads": args.threads}, indent=2))
     return 0

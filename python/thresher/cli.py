@@ -203,7 +203,7 @@ def _ingest_flags(p: argparse.ArgumentParser) -> None:
         "--text-field", default="text", metavar="FIELD", help="JSONL field or column with the text"
     )
     p.add_argument(
-        "--batch-size", type=int, default=65_536, metavar="N", help="records per batch (65536)"
+        "--batch-size", type=int, default=16_384, metavar="N", help="records per batch (16384)"
     )
 
 

@@ -31,6 +31,9 @@ __all__ = [
 
 #: Prefix of every temporary name; leftovers of a killed run are removed on start.
 TEMP_PREFIX = ".tmp-"
+#: Rows per Parquet row group. Polars' writers buffer a whole row group, so this
+#: bounds their memory (the default, 512**2 rows, is 340 MB of 1.3 KB texts).
+ROW_GROUP_ROWS = 16_384
 
 
 def temporary_name(path: Path) -> Path:
@@ -55,7 +58,7 @@ def _atomic(path: Path, *, fsync: bool) -> Iterator[Path]:
 def write_parquet(frame: pl.DataFrame, path: Path, *, fsync: bool = False) -> None:
     """Write ``frame`` to ``path`` atomically (temporary name, then rename)."""
     with _atomic(path, fsync=fsync) as tmp:
-        frame.write_parquet(tmp)
+        frame.write_parquet(tmp, row_group_size=ROW_GROUP_ROWS)
 
 
 def write_text(text: str, path: Path, *, fsync: bool = False) -> None:
@@ -139,4 +142,4 @@ class PartedParquet:
             write_parquet(empty, path)
             return
         with _atomic(path, fsync=True) as tmp:
-            pl.scan_parquet(self.parts(count)).sink_parquet(tmp)
+            pl.scan_parquet(self.parts(count)).sink_parquet(tmp, row_group_size=ROW_GROUP_ROWS)

@@ -104,7 +104,7 @@ class DedupOptions:
     format: str = "auto"
     text_field: str = "text"
     keep: str = "first"
-    batch_size: int = 65_536
+    batch_size: int = 16_384
     threads: int | None = field(default=None, compare=False)
 
     def parameters(self) -> dict[str, Any]:
