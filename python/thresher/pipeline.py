@@ -6,17 +6,18 @@ order:
 
 1. **sketch**: exact key, flags and LSH band keys of every record
    (:meth:`DedupEngine.sketch`), written as one chunk per batch to the work
-   directory and added to the engine (about ``16 + 8 * bands`` bytes per
-   record; 184 at the defaults), with the ``--keep`` priority (8 bytes);
+   directory and added to the engine (about ``18 + 8 * bands`` bytes per
+   record; 190 at the defaults), with the ``--keep`` priority (8 bytes);
 2. **verify**: only when LSH found candidate pairs: the texts again, for the
    engine to verify them (it holds a shingle set, 8 bytes per distinct
    shingle, only for records whose candidate partner is still to come);
 3. **cluster**: union-find and representatives; a third scan only when some
    members are linked to their representative indirectly and need their
-   similarity to it;
-4. **write**: the records again, each joined with its cluster fields (about
-   80 bytes per record, held for the run) and written to part files of
-   ``kept`` and ``duplicates``, then streamed into one Parquet file each.
+   similarity to it; the cluster fields of every record (about 100 bytes)
+   are held from here on;
+4. **write**: the records again, each batch joined with its cluster fields
+   and written to part files of ``kept`` and ``duplicates``, then streamed
+   into one Parquet file each.
 
 Every phase's result is checkpointed in ``DIR/.thresher-work`` (see
 :mod:`thresher.workdir`), so a killed run started again with the same
