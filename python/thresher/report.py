@@ -313,14 +313,24 @@ def _excerpt(text: str, words: int = 96) -> str:
     return _e("".join(tokens[:words])) + (" &hellip;" if len(tokens) > words else "")
 
 
-def _doc(row: dict[str, Any], body: str, is_rep: bool) -> str:
+def _short_source(source: str, inputs: list[str]) -> str:
+    """``source`` relative to the input directory it was found in."""
+    for top in inputs:
+        prefix = top.rstrip("/") + "/"
+        if source.startswith(prefix):
+            return source[len(prefix) :]
+    return source
+
+
+def _doc(row: dict[str, Any], body: str, is_rep: bool, inputs: list[str]) -> str:
     if is_rep:
         tag = '<span class="tag rep">kept</span>'
     elif row["exact"]:
         tag = '<span class="tag exact">exact, identical text</span>'
     else:
         tag = f'<span class="tag near">near, {row["similarity"]:.3f}</span>'
-    where = _e(row["source"]) + (f" !/ {_e(row['member'])}" if row.get("member") else "")
+    source = _short_source(row["source"] or "", inputs)
+    where = _e(source) + (f"!/{_e(row['member'])}" if row.get("member") else "")
     title = f'<div class="t">{_e(row["title"])}</div>' if row.get("title") else ""
     return (
         f'<div class="doc{" rep" if is_rep else ""}"><div class="hd"><b>doc {row["doc_id"]}'
@@ -328,7 +338,7 @@ def _doc(row: dict[str, Any], body: str, is_rep: bool) -> str:
     )
 
 
-def _clusters_section(clusters: pl.DataFrame, samples: pl.DataFrame) -> str:
+def _clusters_section(clusters: pl.DataFrame, samples: pl.DataFrame, inputs: list[str]) -> str:
     if clusters.height == 0 or samples.height == 0:
         return '<p class="empty">No clusters.</p>'
     top = clusters.sort(["size", "cluster_id"], descending=[True, False]).head(6)
@@ -343,8 +353,10 @@ def _clusters_section(clusters: pl.DataFrame, samples: pl.DataFrame) -> str:
             continue
         rep = reps[0]
         others = [r for r in rows if r["is_duplicate"]]
-        cards = [_doc(rep, _excerpt(rep["text"] or ""), True)]
-        cards += [_doc(r, _diff_html(rep["text"] or "", r["text"] or ""), False) for r in others]
+        cards = [_doc(rep, _excerpt(rep["text"] or ""), True, inputs)]
+        cards += [
+            _doc(r, _diff_html(rep["text"] or "", r["text"] or ""), False, inputs) for r in others
+        ]
         min_sim = c["min_similarity"]
         blocks.append(
             f'<div class="cluster"><h3>Cluster {c["cluster_id"]}: {c["size"]:,} records</h3>'
@@ -453,7 +465,7 @@ def render_report(
 <h2>Distributions</h2>
 <section class="charts">{charts}</section>
 <h2>Largest clusters</h2>
-<section id="clusters">{_clusters_section(clusters, samples)}</section>
+<section id="clusters">{_clusters_section(clusters, samples, summary["inputs"])}</section>
 <h2>Input errors</h2>
 <section id="errors">{errors_html}</section>
 <h2>Run</h2>
