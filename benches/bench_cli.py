@@ -163,10 +163,20 @@ def main() -> int:
     parser.add_argument("--papers", type=int, default=400_000, help="papers in the corpus")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write-corpus", type=int, metavar="PAPERS", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write_corpus:
+        write_corpus(args.write_corpus, args.seed)
+        return 0
     print(f"load average at start: {os.getloadavg()}")
     rows = []
     for papers in (args.papers // 4, args.papers):
+        # Written by a child process: a child forked from a parent holding the
+        # generated text would count the parent's pages in its peak RSS.
+        subprocess.run(
+            [sys.executable, __file__, "--write-corpus", str(papers), "--seed", str(args.seed)],
+            check=True,
+        )
         corpus, text_bytes = write_corpus(papers, args.seed)
         stored = sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file())
         r = run_command(corpus, OUT / f"cli-{papers}", args.threads)
