@@ -446,3 +446,35 @@ def test_demo_writes_outputs(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
     assert summary["records_in"] == 180
     assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == sorted(OUTPUT_FILES)
+
+
+def test_progress_bar_on_a_terminal_only(corpus: Path, tmp_path: Path) -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*thresher_command(), "dedup", str(corpus), "--out", str(tmp_path / "tty")],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closed: the run is over
+            break
+        if not chunk:
+            break
+        seen += chunk
+    stdout, _ = proc.communicate(timeout=60)
+    os.close(master)
+    assert proc.returncode == 0
+    screen = seen.decode(errors="replace")
+    for label in ("pass 1: sketch", "pass 2: verify", "pass 4: write", "files", "records"):
+        assert label in screen, label
+    assert "kept" in stdout
+    # Not a terminal: no progress at all on stderr.
+    quiet = run("dedup", str(corpus), "--out", str(tmp_path / "pipe"))
+    assert quiet.stderr == "" and "kept" in quiet.stdout
