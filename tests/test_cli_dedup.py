@@ -228,6 +228,7 @@ def test_exit_codes(corpus: Path, tmp_path: Path) -> None:
         ["dedup", str(corpus), "--out", out, "--threshold", "1.5"],
         ["dedup", str(corpus), "--out", out, "--keep", "oldest"],
         ["dedup", str(corpus), "--out", out, "--threads", "0"],
+        ["dedup", str(corpus), "--out", str(corpus / "plain" / "out")],  # would read itself
         ["scan", str(corpus), "--out", str(tmp_path)],  # a directory
         ["frobnicate"],
     ):

@@ -108,6 +108,9 @@ def _dedup(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _UsageError(f"--out {out} exists and is not a directory")
+    for top in args.inputs:
+        if os.path.isdir(top) and out.resolve().is_relative_to(Path(top).resolve()):
+            raise _UsageError(f"--out {out} lies inside input {top}: its outputs would be read")
     options = DedupOptions(
         threshold=args.threshold,
         ngram=args.ngram,
