@@ -1,0 +1,89 @@
+//! Time of each pass of the dedup engine on generated text, one thread or
+//! many: `cargo run --release -p thresher-core --example dedup_speed -- [docs] [threads]`.
+//! A quarter of the documents are edited copies of others, so verification
+//! has real work. The comparisons with other libraries live in `benches/`.
+
+use std::time::Instant;
+
+use thresher_core::{Cancel, DedupEngine, DedupOptions};
+
+fn corpus(docs: usize) -> Vec<String> {
+    let mut state = 7u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let mut texts: Vec<String> = Vec::with_capacity(docs);
+    while texts.len() < docs {
+        if texts.len() > 10 && next() % 4 == 0 {
+            let source = &texts[next() % texts.len()];
+            let mut words: Vec<&str> = source.split(' ').collect();
+            let edits = next() % 6;
+            for _ in 0..edits {
+                let at = next() % words.len();
+                words[at] = "edited";
+            }
+            let copy = words.join(" ");
+            texts.push(copy);
+        } else {
+            let len = 80 + next() % 240;
+            let words: Vec<String> = (0..len).map(|_| format!("w{}", next() % 30_000)).collect();
+            texts.push(words.join(" "));
+        }
+    }
+    texts
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let docs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200_000);
+    let threads: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
+    let texts = corpus(docs);
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let mb = texts.iter().map(String::len).sum::<usize>() as f64 / 1e6;
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool,
+        Err(e) => return eprintln!("cannot start threads: {e}"),
+    };
+    let cancel = Cancel::new();
+    let run = || -> thresher_core::Result<()> {
+        let mut engine = DedupEngine::new(&DedupOptions::default())?;
+        let mut last = Instant::now();
+        let mut lap = |name: &str| {
+            let s = last.elapsed().as_secs_f64();
+            println!("  {name:<16} {s:8.3} s  {:8.1} MB/s", mb / s);
+            last = Instant::now();
+        };
+        let sketches = engine.sketch(&refs, &cancel)?;
+        engine.add(sketches)?;
+        lap("sketch");
+        let pairs = engine.find_candidates(&cancel)?;
+        lap("candidates");
+        for chunk in refs.chunks(1 << 16) {
+            engine.verify(chunk, &cancel)?;
+        }
+        lap("verify");
+        let to_score = engine.cluster(None, &cancel)?;
+        lap("cluster");
+        if to_score > 0 {
+            for chunk in refs.chunks(1 << 16) {
+                engine.score(chunk, &cancel)?;
+            }
+            lap("score");
+        }
+        let result = engine.result()?;
+        lap("result");
+        let duplicates = result.duplicate_of.iter().flatten().count();
+        println!("  {pairs} candidate pairs, {duplicates} duplicates, {to_score} rows scored");
+        Ok(())
+    };
+    println!("{docs} docs, {mb:.1} MB, {threads} thread(s)");
+    let started = Instant::now();
+    if let Err(e) = pool.install(run) {
+        eprintln!("dedup failed: {e}");
+    }
+    let s = started.elapsed().as_secs_f64();
+    println!("  total            {s:8.3} s  {:8.1} MB/s", mb / s);
+}
