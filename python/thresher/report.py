@@ -74,7 +74,7 @@ th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--lin
   vertical-align: top; }
 th { background: #fafbfc; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.two { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
+.two { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; align-items: start; }
 .empty { color: var(--muted); font-style: italic; }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 """
@@ -94,13 +94,15 @@ def _fmt(n: Any) -> str:
     return f"{n:,}" if isinstance(n, int) else _e(n)
 
 
-def _nice_max(value: float) -> tuple[float, list[float]]:
-    """An axis maximum >= value and 3-5 tick positions."""
+def _nice_max(value: float, integer: bool = True) -> tuple[float, list[float]]:
+    """An axis maximum >= value and 3-5 tick positions (whole numbers for counts)."""
     if value <= 0:
         return 1.0, [0.0, 1.0]
     exp = 10 ** math.floor(math.log10(value))
     for step in (0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0):
         s = step * exp
+        if integer and s < 1:
+            continue
         if value / s <= 5:
             top = math.ceil(value / s) * s
             ticks = [i * s for i in range(round(top / s) + 1)]
@@ -211,8 +213,9 @@ def cluster_size_chart(sizes: pl.Series) -> str:
             )
             values.append(n)
     _bars(plot, labels, values, "#3b6fd8")
-    return (
-        plot.svg("chart-sizes") + f"<p>{sizes.len():,} clusters; the largest holds {largest:,}.</p>"
+    noun = "cluster" if sizes.len() == 1 else "clusters"
+    return plot.svg("chart-sizes") + (
+        f"<p>{sizes.len():,} {noun} of two or more records; the largest holds {largest:,}.</p>"
     )
 
 
