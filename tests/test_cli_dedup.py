@@ -482,3 +482,26 @@ def test_progress_bar_on_a_terminal_only(corpus: Path, tmp_path: Path) -> None:
     # Not a terminal: no progress at all on stderr.
     quiet = run("dedup", str(corpus), "--out", str(tmp_path / "pipe"))
     assert quiet.stderr == "" and "kept" in quiet.stdout
+
+
+def test_changed_input_starts_over(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = tmp_path / "in"
+    shutil.copytree(corpus / "plain", inputs)
+    real = pipeline.publish
+
+    def killed(files: list[tuple[Path, Path]], last: object = None) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "publish", killed)
+    out, options = tmp_path / "o", pipeline.DedupOptions(batch_size=8)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_dedup([str(inputs)], out, options, Reporter())
+    assert (out / ".thresher-work" / "final" / "done.json").exists()
+    monkeypatch.setattr(pipeline, "publish", real)
+    first = inputs / "listing_000.txt"
+    first.write_text(first.read_text() + "\nOne More Paper Title\nAn abstract added later.\n")
+    summary, state = pipeline.run_dedup([str(inputs)], out, options, Reporter())
+    assert state == "restarted"
+    assert summary["records_in"] == thresher.ingest([str(inputs)]).records.height
