@@ -325,7 +325,7 @@ class _DedupRun:
         return result
 
     # -- pass 4 -------------------------------------------------------------
-    def write(self, result: pl.DataFrame, wanted: pl.Series) -> tuple[int, pl.Schema | None]:
+    def write(self, result: pl.DataFrame, wanted: pl.Series) -> int:
         work = self.work
         kept = PartedParquet(work.write, "kept")
         dups = PartedParquet(work.write, "duplicates")
@@ -334,11 +334,10 @@ class _DedupRun:
             done = work.read_json(work.write_done)
             if done is not None:
                 phase.skipped = True
-                return done["batches"], None
+                return int(done["batches"])
             wanted_ids = wanted.implode()
             dedup_cols = result.select([*DEDUP_COLUMNS, "is_duplicate"])
             batches = 0
-            schema: pl.Schema | None = None
             with self.scan() as scan:
                 phase.watch(scan)
                 for index, frame in enumerate(scan):
@@ -347,7 +346,6 @@ class _DedupRun:
                         continue
                     start = frame["doc_id"][0]
                     joined = frame.hstack(dedup_cols.slice(start, frame.height).get_columns())
-                    schema = joined.schema
                     dup = pl.col("is_duplicate")
                     samples.write(
                         index,
@@ -367,7 +365,7 @@ class _DedupRun:
                     kept.write(index, joined.filter(~dup).drop("is_duplicate"))
             write_json({"batches": batches}, work.write_done)
         self.timings["write"] = phase.elapsed
-        return batches, schema
+        return batches
 
     # -- outputs ------------------------------------------------------------
     def finish(
@@ -503,7 +501,7 @@ def run_dedup(
     result = run.cluster(engine)
     del engine
     clusters = cluster_table(result)
-    batches, _ = run.write(result, _sample_rows(result, clusters))
+    batches = run.write(result, _sample_rows(result, clusters))
     summary = run.finish(scanned, result, edges, clusters, batches, started)
     return summary, state
 
