@@ -1,17 +1,37 @@
-"""The ``thresher`` command."""
+"""The ``thresher`` command: argument parsing and exit codes only.
+
+The work is done in :mod:`thresher.pipeline`; what is shown while it runs in
+:mod:`thresher.progress`. Exit codes: 0 success; 1 finished, but the inputs
+had errors and ``--strict`` was given; 2 bad usage; 3 the run failed; 130
+interrupted (Ctrl-C or SIGTERM; finished work is kept for a rerun).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 import thresher
+
+EXIT_OK = 0
+EXIT_INPUT_ERRORS = 1
+EXIT_USAGE = 2
+EXIT_FAILED = 3
+EXIT_INTERRUPTED = 130
+
+_FORMATS = ["auto", "paper_listing", "text", "jsonl", "warc", "wet", "parquet", "arrow"]
+
+
+class _UsageError(Exception):
+    """Arguments that parse but make no sense (exit code 2)."""
 
 
 def _sample_dir() -> Path:
@@ -55,37 +75,291 @@ def _demo(args: argparse.Namespace) -> int:
     if result.errors.height:
         print("errors:")
         print(result.errors)
+    if args.out:
+        from thresher.pipeline import DedupOptions, run_dedup
+        from thresher.progress import Reporter
+
+        run_dedup(
+            [str(p) for p in inputs],
+            Path(args.out),
+            DedupOptions(threshold=args.threshold),
+            Reporter(),
+        )
+        print(f"wrote the dedup outputs and {Path(args.out) / 'report.html'}")
     return 0
 
 
+def _check_inputs(inputs: list[str]) -> None:
+    missing = [p for p in inputs if not os.path.exists(p)]
+    if missing:
+        raise _UsageError(f"input not found: {missing[0]}")
+
+
+def _dedup(args: argparse.Namespace) -> int:
+    from thresher.pipeline import DedupOptions, run_dedup
+    from thresher.progress import make_reporter
+
+    _check_inputs(args.inputs)
+    if not 0 < args.threshold <= 1:
+        raise _UsageError("--threshold must be in (0, 1]")
+    for name in ("ngram", "num_perm", "batch_size"):
+        if getattr(args, name) < 1:
+            raise _UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"--out {out} exists and is not a directory")
+    for top in args.inputs:
+        if os.path.isdir(top) and out.resolve().is_relative_to(Path(top).resolve()):
+            raise _UsageError(f"--out {out} lies inside input {top}: its outputs would be read")
+    options = DedupOptions(
+        threshold=args.threshold,
+        ngram=args.ngram,
+        num_perm=args.num_perm,
+        seed=args.seed,
+        verify=args.verify,
+        format=args.format,
+        text_field=args.text_field,
+        keep=args.keep,
+        batch_size=args.batch_size,
+        threads=args.threads,
+    )
+    reporter = make_reporter(json_log=args.json, quiet=args.quiet)
+    try:
+        summary, _ = run_dedup(list(args.inputs), out, options, reporter)
+    finally:
+        reporter.close()
+    if args.json:
+        from thresher.progress import JsonLog
+
+        assert isinstance(reporter, JsonLog)
+        reporter.emit("summary", **summary)
+    elif not args.quiet:
+        mb = summary["bytes"] / 1e6
+        print(
+            f"thresher {summary['thresher_version']}: {summary['records_in']:,} records from "
+            f"{summary['files']:,} file(s) ({mb:,.1f} MB), {summary['errors']:,} input error(s)"
+        )
+        print(
+            f"kept {summary['kept']:,}, exact duplicates {summary['exact_duplicates']:,}, "
+            f"near duplicates {summary['near_duplicates']:,} in {summary['clusters']:,} "
+            f"clusters (threshold {args.threshold:g}) in {summary['timings']['total']:.2f} s"
+        )
+        print(f"wrote {out}/: {', '.join(summary['outputs'])}")
+    if args.strict and summary["errors"]:
+        return EXIT_INPUT_ERRORS
+    return EXIT_OK
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from thresher.pipeline import run_scan
+    from thresher.progress import JsonLog, make_reporter
+
+    _check_inputs(args.inputs)
+    if args.batch_size < 1:
+        raise _UsageError("--batch-size must be at least 1")
+    out = Path(args.out)
+    if out.is_dir():
+        raise _UsageError(f"--out {out} is a directory; give a file name such as records.parquet")
+    errors_out = Path(args.errors) if args.errors else None
+    reporter = make_reporter(json_log=args.json, quiet=args.quiet)
+    try:
+        counters = run_scan(
+            list(args.inputs),
+            out,
+            errors_out,
+            batch_size=args.batch_size,
+            format=args.format,
+            text_field=args.text_field,
+            threads=args.threads,
+            reporter=reporter,
+        )
+    finally:
+        reporter.close()
+    if isinstance(reporter, JsonLog):
+        reporter.emit("summary", **counters)
+    elif not args.quiet:
+        print(
+            f"wrote {counters['records']:,} records from {counters['files_done']:,} file(s) "
+            f"to {out}; {counters['errors']:,} input error(s)"
+            + (f" in {errors_out}" if errors_out else "")
+        )
+    if args.strict and counters["errors"]:
+        return EXIT_INPUT_ERRORS
+    return EXIT_OK
+
+
+def _run_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads", type=int, default=None, metavar="N", help="worker threads (default: all cores)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    p.add_argument("--json", action="store_true", help="JSON lines on stdout (for pipelines)")
+    p.add_argument("--strict", action="store_true", help="exit with 1 when any input had errors")
+
+
+def _ingest_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories or archives")
+    p.add_argument(
+        "--format", choices=_FORMATS, default="auto", help="force a format (default: sniffed)"
+    )
+    p.add_argument(
+        "--text-field", default="text", metavar="FIELD", help="JSONL field or column with the text"
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=16_384, metavar="N", help="records per batch (16384)"
+    )
+
+
+_DEDUP_HELP = """\
+Find exact and near duplicates in INPUTs (files, directories, archives, nested to
+any depth) and write into DIR:
+
+  kept.parquet        the records kept, with provenance and cluster fields
+  duplicates.parquet  every removed record: duplicate_of, cluster_id, similarity, exact
+  clusters.parquet    one row per cluster of two or more records
+  errors.parquet      every input problem (nothing is dropped silently)
+  summary.json        counts (records_in == kept + duplicates), parameters, timings
+  report.html         a page with the counts, charts and the largest clusters
+
+Memory stays bounded: the inputs are streamed up to four times and about 200
+bytes per record are held, never the texts (see the README). A run that is killed
+and started again with the same arguments resumes from DIR/.thresher-work.
+
+Examples:
+  thresher dedup crawl/ --out deduped/
+  thresher dedup dumps.tar.gz extra/ --out out/ --threshold 0.9 --keep longest
+  thresher dedup shards/*.jsonl.zst --text-field content --out out/ --json > log.jsonl
+"""
+
+_SCAN_HELP = """\
+Read INPUTs (ingest only, no dedup) and stream every record into one Parquet file.
+
+Examples:
+  thresher scan crawl/ --out records.parquet
+  thresher scan dump.tar.zst --out records.parquet --errors errors.parquet --strict
+"""
+
+_DEMO_HELP = """\
+Ingest the sample dumps bundled with thresher (or INPUTs), dedup them in memory
+and print a summary.
+
+Examples:
+  thresher demo
+  thresher demo ./dumps --threshold 0.9
+  thresher demo --out demo-out/     # also write the outputs and report.html
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``thresher`` and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="thresher",
         description="Ingest scraped text dumps and find exact and near duplicates.",
+        epilog="Examples:\n  thresher demo\n  thresher dedup crawl/ --out deduped/\n"
+        "  thresher scan crawl/ --out records.parquet\n\n"
+        "exit codes: 0 success, 1 input errors with --strict, 2 bad usage, 3 failure, "
+        "130 interrupted",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=thresher.__version__)
     sub = parser.add_subparsers(dest="command", required=True)
+    raw = argparse.RawDescriptionHelpFormatter
+
+    dedup = sub.add_parser(
+        "dedup",
+        help="find duplicates and write kept/duplicates/clusters/errors/report",
+        description=_DEDUP_HELP,
+        formatter_class=raw,
+    )
+    _ingest_flags(dedup)
+    dedup.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    dedup.add_argument("--threshold", type=float, default=0.8, help="Jaccard threshold (0.8)")
+    dedup.add_argument("--ngram", type=int, default=5, help="words per shingle (5)")
+    dedup.add_argument("--num-perm", type=int, default=128, help="MinHash values (128)")
+    dedup.add_argument("--seed", type=int, default=thresher.DEFAULT_SEED, help="MinHash seed")
+    dedup.add_argument(
+        "--verify",
+        choices=["exact", "signature"],
+        default="exact",
+        help="verify candidates by exact Jaccard (default) or the signature estimate",
+    )
+    dedup.add_argument(
+        "--keep",
+        choices=["first", "longest", "newest"],
+        default="first",
+        help="which record of a cluster is kept: lowest doc_id (default), longest text, "
+        "latest date (records without a date lose)",
+    )
+    _run_flags(dedup)
+    dedup.set_defaults(run=_dedup)
+
+    scan = sub.add_parser(
+        "scan",
+        help="ingest only: records into one Parquet file",
+        description=_SCAN_HELP,
+        formatter_class=raw,
+    )
+    _ingest_flags(scan)
+    scan.add_argument("--out", required=True, metavar="FILE", help="Parquet file to write")
+    scan.add_argument("--errors", metavar="FILE", help="also write the error rows here")
+    _run_flags(scan)
+    scan.set_defaults(run=_scan)
+
     demo = sub.add_parser(
         "demo",
         help="ingest and dedup the bundled sample dumps (or INPUTs)",
-        description="Ingest the sample dumps bundled with thresher, dedup them and print a "
-        "summary. Example: thresher demo; thresher demo ./dumps --threshold 0.9",
+        description=_DEMO_HELP,
+        formatter_class=raw,
     )
     demo.add_argument("inputs", nargs="*", help="files or directories (default: bundled samples)")
     demo.add_argument("--threshold", type=float, default=0.8, help="Jaccard threshold")
     demo.add_argument("--show", type=int, default=5, help="clusters to print")
+    demo.add_argument("--out", metavar="DIR", help="also write the dedup outputs and report here")
     demo.set_defaults(run=_demo)
     return parser
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Entry point of the ``thresher`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        if threads < 1:
+            parser.error("--threads must be at least 1")
+        # Read by the rayon pool when it is first built, by the first parallel call.
+        os.environ["RAYON_NUM_THREADS"] = str(threads)
+    if _in_main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.run(args))
+    except _UsageError as exc:
+        parser.error(str(exc))
+    except KeyboardInterrupt:
+        print(
+            "thresher: interrupted; no output was written. Finished work is kept: run the same "
+            "command again to resume.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`thresher demo | head`): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
+    except thresher.ThresherError as exc:
+        print(f"thresher: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _in_main_thread() -> bool:
+    # Signal handlers can only be set in the main thread.
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,238 @@
+"""The ``thresher dedup`` command on a generated corpus of nested archives:
+wall time, records/s, MB/s and peak RSS of the command, at two corpus sizes
+(so that memory per record can be read off), printed as a markdown table.
+
+The corpus (``benches/data/cli``): paper-listing dumps in which about 15% of
+the papers are verbatim copies and 15% near copies (a few words edited) of
+earlier ones, stored as plain files, ``.zst`` files, and tar.gz archives of
+zips of dumps. ``--papers`` sets its size (the bundled samples hold 180).
+Each run is the installed ``thresher`` command in a fresh process, measured
+with ``os.wait4`` (peak RSS of that process alone).
+
+    .venv-bench/bin/python benches/bench_cli.py [--papers 400000] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+from thresher import sample_dumps
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data" / "cli"
+OUT = HERE / "out"
+PAPERS_PER_FILE = 400
+
+
+def _tar_gz(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 0
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def write_corpus(papers: int, seed: int) -> tuple[Path, int]:
+    """Write (or reuse) a corpus of about ``papers`` papers; returns its
+    directory and the bytes of text in it."""
+    root = DATA / f"papers-{papers}-seed-{seed}"
+    marker = root / ".done.json"
+    if marker.exists():
+        return root, json.loads(marker.read_text())["text_bytes"]
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    rng = random.Random(seed)
+    fresh: list[tuple[str, str]] = []
+    dumps: list[bytes] = []
+    for f in range(max(1, papers // PAPERS_PER_FILE)):
+        listing: list[tuple[str, str]] = []
+        for _ in range(PAPERS_PER_FILE):
+            roll = rng.random()
+            if fresh and roll < 0.15:
+                listing.append(rng.choice(fresh))
+            elif fresh and roll < 0.30:
+                title, abstract = rng.choice(fresh)
+                listing.append((title, sample_dumps.near_copy(rng, abstract)[0]))
+            else:
+                paper = sample_dumps.generate_paper(rng)
+                fresh.append(paper)
+                listing.append(paper)
+        text = sample_dumps.generate_dump(
+            rng, len(listing), layout=sample_dumps.LAYOUTS[f % 2], papers=listing
+        )
+        dumps.append(text.encode())
+    zstd = zstandard.ZstdCompressor(level=3)
+    # Groups of 8 dumps: 2 plain, 2 .zst, 4 in a tar.gz holding two zips.
+    for g in range(0, len(dumps), 8):
+        group = dumps[g : g + 8]
+        d = root / f"crawl-{g // 8:03d}"
+        d.mkdir()
+        for i, data in enumerate(group[:2]):
+            (d / f"listing-{i}.txt").write_bytes(data)
+        for i, data in enumerate(group[2:4]):
+            (d / f"listing-{i}.txt.zst").write_bytes(zstd.compress(data))
+        rest = group[4:]
+        if rest:
+            zips = {
+                f"part-{j}.zip": _zip({f"p/{j}-{k}.txt": x for k, x in enumerate(rest[j : j + 2])})
+                for j in range(0, len(rest), 2)
+            }
+            (d / "archive.tar.gz").write_bytes(_tar_gz(zips))
+    text_bytes = sum(len(x) for x in dumps)
+    marker.write_text(json.dumps({"text_bytes": text_bytes, "dumps": len(dumps)}))
+    return root, text_bytes
+
+
+def run_command(corpus: Path, out: Path, threads: int) -> dict[str, Any]:
+    """One ``thresher dedup --json`` run in a fresh process: seconds, peak RSS
+    (``os.wait4``), the peak RSS seen in each phase (sampled every 20 ms with
+    psutil, when installed) and the summary."""
+    shutil.rmtree(out, ignore_errors=True)
+    script = Path(sys.executable).parent / "thresher"
+    cmd = [str(script), "dedup", str(corpus), "--out", str(out), "--json"]
+    cmd += ["--threads", str(threads)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    phase = ["start"]
+    phase_rss: dict[str, int] = {}
+    sampler = threading.Thread(target=_sample_rss, args=(proc, phase, phase_rss), daemon=True)
+    sampler.start()
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        event = json.loads(line)
+        if event["event"] == "phase_start":
+            phase[0] = event["phase"]
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited with {code}")
+    sampler.join()
+    summary = json.loads((out / "summary.json").read_text())
+    return {
+        "seconds": seconds,
+        "rss": usage.ru_maxrss * 1024,
+        "phase_rss": phase_rss,
+        "summary": summary,
+    }
+
+
+def _sample_rss(proc: subprocess.Popen[str], phase: list[str], peaks: dict[str, int]) -> None:
+    try:
+        import psutil
+    except ImportError:
+        return
+    try:
+        process = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            rss = process.memory_info().rss
+            peaks[phase[0]] = max(peaks.get(phase[0], 0), rss)
+            time.sleep(0.02)
+    except psutil.Error:
+        return
+
+
+def main() -> int:
+    """Write the corpus, run the command at two sizes, print a markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=400_000, help="papers in the corpus")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write-corpus", type=int, metavar="PAPERS", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.write_corpus:
+        write_corpus(args.write_corpus, args.seed)
+        return 0
+    print(f"load average at start: {os.getloadavg()}")
+    rows = []
+    for papers in (args.papers // 4, args.papers):
+        # Written by a child process: a child forked from a parent holding the
+        # generated text would count the parent's pages in its peak RSS.
+        subprocess.run(
+            [sys.executable, __file__, "--write-corpus", str(papers), "--seed", str(args.seed)],
+            check=True,
+        )
+        corpus, text_bytes = write_corpus(papers, args.seed)
+        stored = sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file())
+        r = run_command(corpus, OUT / f"cli-{papers}", args.threads)
+        s = r["summary"]
+        rows.append(
+            {
+                "papers": papers,
+                "files": s["files"],
+                "stored_mb": stored / 1e6,
+                "text_mb": text_bytes / 1e6,
+                "records": s["records_in"],
+                "kept": s["kept"],
+                "exact": s["exact_duplicates"],
+                "near": s["near_duplicates"],
+                "errors": s["errors"],
+                "seconds": r["seconds"],
+                "records_s": s["records_in"] / r["seconds"],
+                "mb_s": text_bytes / 1e6 / r["seconds"],
+                "rss_mb": r["rss"] / 1e6,
+                "timings": s["timings"],
+                "phase_rss_mb": {k: v / 1e6 for k, v in r["phase_rss"].items()},
+            }
+        )
+    print(f"load average at end: {os.getloadavg()}")
+    print()
+    print(
+        "| records | input files | stored MB | text MB | kept | exact | near | wall s "
+        "| records/s | MB/s of text | peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['records']:,} | {r['files']} | {r['stored_mb']:.1f} | {r['text_mb']:.1f} "
+            f"| {r['kept']:,} | {r['exact']:,} | {r['near']:,} | {r['seconds']:.1f} "
+            f"| {r['records_s']:,.0f} | {r['mb_s']:.1f} | {r['rss_mb']:.0f} MB |"
+        )
+    small, large = rows
+    per_record = (large["rss_mb"] - small["rss_mb"]) * 1e6 / (large["records"] - small["records"])
+    print()
+    print(f"peak RSS grows by {per_record:.0f} bytes per extra record")
+    for r in rows:
+        print(f"phases, {r['records']:,} records: seconds {r['timings']}")
+        peaks = ", ".join(f"{k} {v:.0f} MB" for k, v in r["phase_rss_mb"].items())
+        print(f"    peak RSS by phase: {peaks}")
+    if small["phase_rss_mb"] and large["phase_rss_mb"]:
+        extra = large["records"] - small["records"]
+        slopes = ", ".join(
+            f"{k} {(large['phase_rss_mb'][k] - small['phase_rss_mb'][k]) * 1e6 / extra:.0f} B"
+            for k in large["phase_rss_mb"]
+            if k in small["phase_rss_mb"]
+        )
+        print(f"peak RSS growth per extra record, by phase: {slopes}")
+    OUT.mkdir(exist_ok=True)
+    (OUT / "cli.json").write_text(json.dumps({"runs": rows, "threads": args.threads}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

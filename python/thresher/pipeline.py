@@ -1,0 +1,553 @@
+"""The phases of ``thresher dedup`` and ``thresher scan``, with their checkpoints.
+
+``dedup`` never holds the corpus's text. It scans the inputs up to four
+times, each scan streaming batches of ``batch_size`` records in ``doc_id``
+order:
+
+1. **sketch**: exact key, flags and LSH band keys of every record
+   (:meth:`DedupEngine.sketch`), written as one chunk per batch to the work
+   directory and added to the engine (about ``18 + 8 * bands`` bytes per
+   record; 190 at the defaults), with the ``--keep`` priority (8 bytes);
+2. **verify**: only when LSH found candidate pairs: the texts again, for the
+   engine to verify them (it holds a shingle set, 8 bytes per distinct
+   shingle, only for records whose candidate partner is still to come);
+3. **cluster**: union-find and representatives; a third scan only when some
+   members are linked to their representative indirectly and need their
+   similarity to it; the cluster fields of every record (about 100 bytes)
+   are held from here on;
+4. **write**: the records again, each batch joined with its cluster fields
+   and written to part files of ``kept`` and ``duplicates``, then streamed
+   into one Parquet file each.
+
+Every phase's result is checkpointed in ``DIR/.thresher-work`` (see
+:mod:`thresher.workdir`), so a killed run started again with the same
+arguments continues where it stopped and ends with the same outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import polars as pl
+
+import thresher
+from thresher.errors import ThresherError
+from thresher.outputs import (
+    PartedParquet,
+    publish,
+    remove_temporaries,
+    temporary_name,
+    write_json,
+    write_parquet,
+)
+from thresher.progress import Reporter
+from thresher.workdir import WorkDir, input_fingerprint
+
+__all__ = [
+    "DEDUP_COLUMNS",
+    "OUTPUT_FILES",
+    "RECORD_COLUMNS",
+    "DedupOptions",
+    "cluster_table",
+    "date_priority",
+    "run_dedup",
+    "run_scan",
+]
+
+#: Columns of every record, as :func:`thresher.scan` yields them.
+RECORD_COLUMNS = [
+    "doc_id",
+    "source",
+    "member",
+    "offset",
+    "format",
+    "title",
+    "text",
+    "id",
+    "url",
+    "date",
+    "meta",
+    "invalid_utf8",
+]
+#: Columns added to the records in ``kept.parquet`` and ``duplicates.parquet``.
+DEDUP_COLUMNS = ["exact_key", "cluster_id", "cluster_size", "duplicate_of", "similarity", "exact"]
+#: The files ``thresher dedup`` writes into its output directory.
+OUTPUT_FILES = [
+    "kept.parquet",
+    "duplicates.parquet",
+    "clusters.parquet",
+    "errors.parquet",
+    "report.html",
+    "summary.json",
+]
+_SKETCH_COLUMNS = ["exact_key", "has_content", "has_shingles", "band_keys"]
+#: Priority of a record without a date under ``--keep newest``: it loses to any date.
+_NO_DATE = -(2**62)
+#: Clusters shown with sample texts in the report, and members shown per cluster.
+_SAMPLE_CLUSTERS = 6
+_SAMPLE_MEMBERS = 3
+_SAMPLE_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class DedupOptions:
+    """Options of ``thresher dedup``; all but ``threads`` go into the resume manifest."""
+
+    threshold: float = 0.8
+    ngram: int = 5
+    num_perm: int = 128
+    seed: int = thresher.DEFAULT_SEED
+    verify: str = "exact"
+    format: str = "auto"
+    text_field: str = "text"
+    keep: str = "first"
+    batch_size: int = 16_384
+    threads: int | None = field(default=None, compare=False)
+
+    def parameters(self) -> dict[str, Any]:
+        """The options that decide the result (not ``threads``)."""
+        params = asdict(self)
+        params.pop("threads")
+        return params
+
+
+def date_priority(dates: pl.Series) -> pl.Series:
+    """``--keep newest`` priority: seconds since 1970 of an ISO date or timestamp
+    (its first 19 characters; a zone suffix is ignored); missing, empty or
+    unreadable dates get the lowest priority. Computed per batch, so that it
+    streams (:func:`thresher.dedup` ranks the whole column instead; the two
+    differ only between dates within the same second)."""
+    text = dates.cast(pl.String).str.strip_chars().str.replace(" ", "T").str.slice(0, 19)
+    stamp = text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
+    day = text.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    combined = stamp.fill_null(day.cast(pl.Datetime("us")))
+    return combined.dt.epoch("s").fill_null(_NO_DATE).cast(pl.Int64).rename("priority")
+
+
+def _priority(frame: pl.DataFrame, keep: str) -> pl.Series:
+    if keep == "longest":
+        return frame["text"].fill_null("").str.len_chars().cast(pl.Int64).rename("priority")
+    if keep == "newest":
+        return date_priority(frame["date"])
+    return pl.Series("priority", [0] * frame.height, dtype=pl.Int64)
+
+
+def _engine(options: DedupOptions) -> thresher.DedupEngine:
+    return thresher.DedupEngine(
+        threshold=options.threshold,
+        ngram=options.ngram,
+        num_perm=options.num_perm,
+        seed=options.seed,
+        verify=options.verify,  # type: ignore[arg-type]
+    )
+
+
+def cluster_table(result: pl.DataFrame) -> pl.DataFrame:
+    """One row per cluster of more than one record: ``cluster_id``, ``size``,
+    ``representative_doc_id``, ``exact_duplicates``, ``near_duplicates`` and
+    ``min_similarity`` (lowest similarity of a member to the representative)."""
+    dup = pl.col("is_duplicate")
+    return (
+        result.filter(pl.col("cluster_size") > 1)
+        .group_by("cluster_id")
+        .agg(
+            size=pl.len().cast(pl.UInt64),
+            representative_doc_id=pl.col("doc_id").filter(~dup).first(),
+            exact_duplicates=(dup & pl.col("exact")).sum().cast(pl.UInt64),
+            near_duplicates=(dup & ~pl.col("exact")).sum().cast(pl.UInt64),
+            min_similarity=pl.col("similarity").filter(dup).min(),
+        )
+        .sort("cluster_id")
+    )
+
+
+def _sample_rows(result: pl.DataFrame, clusters: pl.DataFrame) -> pl.Series:
+    """doc_ids of the records shown in the report: the largest clusters'
+    representatives and their least similar members."""
+    top = clusters.sort(["size", "cluster_id"], descending=[True, False]).head(_SAMPLE_CLUSTERS)
+    members = (
+        result.filter(pl.col("cluster_id").is_in(top["cluster_id"].implode()))
+        .sort(["cluster_id", "is_duplicate", "exact", "similarity", "doc_id"])
+        .group_by("cluster_id", maintain_order=True)
+        .head(_SAMPLE_MEMBERS + 1)
+    )
+    return members["doc_id"]
+
+
+@dataclass
+class _Scanned:
+    batches: int
+    rows: int
+    progress: dict[str, int]
+
+
+class _DedupRun:
+    def __init__(
+        self, inputs: list[str], out: Path, options: DedupOptions, reporter: Reporter
+    ) -> None:
+        self.inputs = inputs
+        self.out = out
+        self.options = options
+        self.reporter = reporter
+        self.work = WorkDir(out)
+        self.timings: dict[str, float] = {}
+        self.priorities: list[pl.Series] = []
+
+    def scan(self) -> thresher.Scan:
+        o = self.options
+        return thresher.scan(
+            self.inputs,
+            o.batch_size,
+            format=o.format,  # type: ignore[arg-type]
+            text_field=o.text_field,
+            threads=o.threads,
+        )
+
+    # -- pass 1 -------------------------------------------------------------
+    def sketch(self, engine: thresher.DedupEngine | None) -> _Scanned:
+        work = self.work
+        with self.reporter.phase("sketch", "pass 1: sketch") as phase:
+            done = work.read_json(work.sketch_done)
+            if done is not None:
+                phase.skipped = True
+                phase.note(**done["progress"])
+                if engine is not None:
+                    for i in range(done["batches"]):
+                        stored = pl.read_parquet(work.chunk(i))
+                        engine.add(stored.select(_SKETCH_COLUMNS))
+                        self.priorities.append(stored["priority"])
+                return _Scanned(done["batches"], done["rows"], done["progress"])
+            assert engine is not None, "no checkpoint, so the engine is needed"
+            batches = rows = reused = 0
+            with self.scan() as scan:
+                phase.watch(scan)
+                for index, frame in enumerate(scan):
+                    if frame["doc_id"][0] != rows:
+                        raise ThresherError("scan batches are not in doc_id order")
+                    path = work.chunk(index)
+                    chunk: pl.DataFrame | None = None
+                    if path.exists():
+                        chunk = pl.read_parquet(path)
+                    if chunk is not None and (
+                        chunk.height != frame.height or chunk["doc_id"][0] != rows
+                    ):
+                        chunk = None
+                    if chunk is None:
+                        sketches = engine.sketch(frame["text"])
+                        chunk = sketches.select(_SKETCH_COLUMNS).with_columns(
+                            doc_id=frame["doc_id"], priority=_priority(frame, self.options.keep)
+                        )
+                        write_parquet(chunk, path)
+                    else:
+                        reused += 1
+                    engine.add(chunk.select(_SKETCH_COLUMNS))
+                    self.priorities.append(chunk["priority"])
+                    rows += frame.height
+                    batches = index + 1
+                errors = scan.errors
+                progress = dict(scan.progress)
+            if reused:
+                self.reporter.message(f"reused {reused} of {batches} sketch chunks", reused=reused)
+            write_parquet(errors, work.errors)
+            done = {"batches": batches, "rows": rows, "progress": progress}
+            write_json(done, work.sketch_done)
+        self.timings["sketch"] = phase.elapsed
+        return _Scanned(batches, rows, progress)
+
+    # -- pass 2 -------------------------------------------------------------
+    def verify(self, engine: thresher.DedupEngine | None) -> pl.DataFrame:
+        work = self.work
+        with self.reporter.phase("verify", "pass 2: verify") as phase:
+            if work.edges.exists():
+                phase.skipped = True
+                edges = pl.read_parquet(work.edges)
+                if engine is not None:
+                    engine.restore_edges(edges)
+                return edges
+            assert engine is not None, "no checkpoint, so the engine is needed"
+            candidates = engine.find_candidates()
+            phase.note(candidates=candidates)
+            if candidates:
+                with self.scan() as scan:
+                    phase.watch(scan)
+                    for frame in scan:
+                        engine.verify(frame["text"])
+            else:
+                # No pair to check: the engine still counts the rows fed to it but
+                # reads no text, so the scan is skipped.
+                step = self.options.batch_size
+                for start in range(0, engine.rows, step):
+                    n = min(step, engine.rows - start)
+                    engine.verify(pl.repeat(None, n, dtype=pl.String, eager=True))
+            edges = engine.verified_edges()
+            write_parquet(edges, work.edges)
+        self.timings["verify"] = phase.elapsed
+        return edges
+
+    # -- pass 3 -------------------------------------------------------------
+    def cluster(self, engine: thresher.DedupEngine | None) -> pl.DataFrame:
+        work = self.work
+        with self.reporter.phase("cluster", "pass 3: cluster") as phase:
+            if work.result.exists():
+                phase.skipped = True
+                return pl.read_parquet(work.result)
+            assert engine is not None, "no checkpoint, so the engine is needed"
+            priority = None
+            if self.options.keep != "first" and self.priorities:
+                priority = pl.concat(self.priorities)
+            to_score = engine.cluster(priority)
+            phase.note(to_score=to_score)
+            if to_score:
+                with self.scan() as scan:
+                    phase.watch(scan)
+                    for frame in scan:
+                        engine.score(frame["text"])
+            raw = engine.result().select(
+                pl.col("exact_key").cast(pl.String),
+                pl.col("cluster_id").cast(pl.UInt64),
+                pl.col("cluster_size").cast(pl.UInt64),
+                pl.col("is_duplicate").cast(pl.Boolean),
+                pl.col("duplicate_of").cast(pl.UInt64),
+                pl.col("similarity").cast(pl.Float64),
+            )
+            key = pl.col("exact_key")
+            result = raw.with_row_index("doc_id").with_columns(
+                pl.col("doc_id").cast(pl.UInt64),
+                exact=pl.col("is_duplicate") & (key == key.gather(pl.col("cluster_id"))),
+            )
+            write_parquet(result, work.result)
+        self.priorities = []
+        self.timings["cluster"] = phase.elapsed
+        return result
+
+    # -- pass 4 -------------------------------------------------------------
+    def write(self, result: pl.DataFrame, wanted: pl.Series) -> int:
+        work = self.work
+        kept = PartedParquet(work.write, "kept")
+        dups = PartedParquet(work.write, "duplicates")
+        samples = PartedParquet(work.write, "samples")
+        with self.reporter.phase("write", "pass 4: write") as phase:
+            done = work.read_json(work.write_done)
+            if done is not None:
+                phase.skipped = True
+                return int(done["batches"])
+            wanted_ids = wanted.implode()
+            dedup_cols = result.select([*DEDUP_COLUMNS, "is_duplicate"])
+            batches = 0
+            with self.scan() as scan:
+                phase.watch(scan)
+                for index, frame in enumerate(scan):
+                    batches = index + 1
+                    if kept.has(index) and dups.has(index) and samples.has(index):
+                        continue
+                    start = frame["doc_id"][0]
+                    joined = frame.hstack(dedup_cols.slice(start, frame.height).get_columns())
+                    dup = pl.col("is_duplicate")
+                    samples.write(
+                        index,
+                        joined.filter(pl.col("doc_id").is_in(wanted_ids)).select(
+                            "doc_id",
+                            "cluster_id",
+                            "is_duplicate",
+                            "exact",
+                            "similarity",
+                            "source",
+                            "member",
+                            "title",
+                            pl.col("text").str.slice(0, _SAMPLE_CHARS),
+                        ),
+                    )
+                    dups.write(index, joined.filter(dup).drop("is_duplicate"))
+                    kept.write(index, joined.filter(~dup).drop("is_duplicate"))
+            write_json({"batches": batches}, work.write_done)
+        self.timings["write"] = phase.elapsed
+        return batches
+
+    # -- outputs ------------------------------------------------------------
+    def finish(
+        self,
+        scanned: _Scanned,
+        result: pl.DataFrame,
+        edges: pl.DataFrame,
+        clusters: pl.DataFrame,
+        batches: int,
+        started: float,
+    ) -> dict[str, Any]:
+        from thresher.report import write_report
+
+        work, final = self.work, self.work.final
+        with self.reporter.phase("outputs", "outputs"):
+            empty = _empty_output()
+            PartedParquet(work.write, "kept").join(batches, final / "kept.parquet", empty)
+            PartedParquet(work.write, "duplicates").join(
+                batches, final / "duplicates.parquet", empty
+            )
+            if batches:
+                samples = pl.read_parquet(PartedParquet(work.write, "samples").parts(batches))
+            else:
+                samples = pl.DataFrame()
+            write_parquet(clusters, final / "clusters.parquet", fsync=True)
+            errors = pl.read_parquet(work.errors)
+            write_parquet(errors, final / "errors.parquet", fsync=True)
+            kept_n = int(pl.scan_parquet(final / "kept.parquet").select(pl.len()).collect().item())
+            dup_n = int(
+                pl.scan_parquet(final / "duplicates.parquet").select(pl.len()).collect().item()
+            )
+            if kept_n + dup_n != scanned.rows:
+                raise ThresherError(
+                    f"records were lost: {scanned.rows} in, {kept_n} kept + {dup_n} duplicates"
+                )
+            exact_n = int(result["exact"].sum())
+            bands, rows = thresher.banding(self.options.threshold, self.options.num_perm)
+            timings = {k: round(v, 3) for k, v in self.timings.items()}
+            timings["total"] = round(time.perf_counter() - started, 3)
+            summary: dict[str, Any] = {
+                "thresher_version": thresher.__version__,
+                "inputs": self.inputs,
+                "files": scanned.progress.get("files_done", 0),
+                "bytes": scanned.progress.get("bytes_done", 0),
+                "records_in": scanned.rows,
+                "kept": kept_n,
+                "duplicates": dup_n,
+                "exact_duplicates": exact_n,
+                "near_duplicates": dup_n - exact_n,
+                "clusters": clusters.height,
+                "largest_cluster": int(cast(int, clusters["size"].max())) if clusters.height else 0,
+                "errors": errors.height,
+                "parameters": {**self.options.parameters(), "bands": bands, "rows": rows},
+                "timings": timings,
+                "outputs": OUTPUT_FILES,
+            }
+            near = edges.filter(~pl.col("exact"))["similarity"] if edges.height else None
+            write_report(
+                final / "report.html",
+                summary=summary,
+                clusters=clusters,
+                similarities=near if near is not None else pl.Series([], dtype=pl.Float64),
+                samples=samples,
+                errors=errors,
+            )
+            write_json(summary, final / "summary.json", fsync=True)
+            write_json({"complete": True}, work.final_done)
+        self.publish()
+        return summary
+
+    def publish(self) -> None:
+        final = self.work.final
+        publish(
+            [(final / name, self.out / name) for name in OUTPUT_FILES if name != "summary.json"],
+            last=(final / "summary.json", self.out / "summary.json"),
+        )
+        self.work.remove()
+
+
+def _empty_output() -> pl.DataFrame:
+    records = thresher.ingest([]).records
+    return records.with_columns(
+        exact_key=pl.lit(None, pl.String),
+        cluster_id=pl.lit(None, pl.UInt64),
+        cluster_size=pl.lit(None, pl.UInt64),
+        duplicate_of=pl.lit(None, pl.UInt64),
+        similarity=pl.lit(None, pl.Float64),
+        exact=pl.lit(None, pl.Boolean),
+    ).clear()
+
+
+def run_dedup(
+    inputs: list[str], out: Path, options: DedupOptions, reporter: Reporter
+) -> tuple[dict[str, Any], str]:
+    """Run ``thresher dedup``: find duplicates among the records of ``inputs`` and
+    write ``kept.parquet``, ``duplicates.parquet``, ``clusters.parquet``,
+    ``errors.parquet``, ``report.html`` and ``summary.json`` into ``out``.
+
+    Returns the summary and how the work directory was found: ``"new"``,
+    ``"resumed"`` (a killed run's finished work was reused) or
+    ``"restarted"`` (it belonged to other arguments or inputs and was
+    discarded). Raises :class:`KeyboardInterrupt` on Ctrl-C, leaving the
+    finished checkpoints (and no output file) behind.
+    """
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    remove_temporaries(out)
+    run = _DedupRun(inputs, out, options, reporter)
+    manifest = {
+        "thresher_version": thresher.__version__,
+        "inputs": inputs,
+        "parameters": options.parameters(),
+        "files": input_fingerprint(inputs),
+    }
+    state = run.work.open(manifest)
+    if state == "resumed":
+        reporter.message(f"resuming the earlier run in {run.work.root}", state=state)
+    elif state == "restarted":
+        reporter.message(
+            "the work directory belonged to other arguments or changed inputs: starting over",
+            state=state,
+        )
+    if run.work.read_json(run.work.final_done) is not None:
+        # Killed while renaming the finished outputs: finish the renames.
+        summary = run.work.read_json(run.work.final / "summary.json")
+        if summary is None:
+            summary = run.work.read_json(out / "summary.json")
+        run.publish()
+        return summary, state
+    engine = None if run.work.result.exists() else _engine(options)
+    scanned = run.sketch(engine)
+    edges = run.verify(engine)
+    result = run.cluster(engine)
+    del engine
+    clusters = cluster_table(result)
+    batches = run.write(result, _sample_rows(result, clusters))
+    summary = run.finish(scanned, result, edges, clusters, batches, started)
+    return summary, state
+
+
+def run_scan(
+    inputs: list[str],
+    out: Path,
+    errors_out: Path | None,
+    *,
+    batch_size: int,
+    format: str,
+    text_field: str,
+    threads: int | None,
+    reporter: Reporter,
+) -> dict[str, Any]:
+    """Run ``thresher scan``: stream the records of ``inputs`` into one Parquet
+    file ``out`` (and the error rows into ``errors_out``), atomically.
+
+    Returns the counters of the scan (``files_done``, ``bytes_done``,
+    ``records``, ``errors``).
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    parts_dir = temporary_name(out.with_name(out.name + ".parts"))
+    parts = PartedParquet(parts_dir, "records")
+    try:
+        with reporter.phase("scan", "scan") as phase:
+            with thresher.scan(
+                inputs,
+                batch_size,
+                format=format,  # type: ignore[arg-type]
+                text_field=text_field,
+                threads=threads,
+            ) as scan:
+                phase.watch(scan)
+                batches = 0
+                for index, frame in enumerate(scan):
+                    parts.write(index, frame)
+                    batches = index + 1
+                errors = scan.errors
+                progress = dict(scan.progress)
+        with reporter.phase("outputs", "outputs"):
+            parts.join(batches, out, thresher.ingest([]).records)
+            if errors_out is not None:
+                write_parquet(errors, errors_out)
+    finally:
+        import shutil
+
+        shutil.rmtree(parts_dir, ignore_errors=True)
+    return {**progress, "errors": errors.height, "out": os.fspath(out)}

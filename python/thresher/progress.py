@@ -1,0 +1,238 @@
+"""What the ``thresher`` command tells a person or a pipeline while it runs.
+
+Three reporters with one interface: :class:`TerminalProgress` draws a ``rich``
+progress bar per phase on a terminal (files, bytes, records, rate),
+:class:`JsonLog` writes one JSON object per line to stdout for pipelines, and
+:class:`Reporter` itself says nothing (``--quiet``, or stderr not a terminal).
+The counters come from :attr:`thresher.Scan.progress`, polled from a thread
+(the scan takes its lock with the GIL released, so polling never blocks it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import IO, Any, Protocol
+
+__all__ = ["JsonLog", "Phase", "Reporter", "TerminalProgress", "make_reporter"]
+
+
+class _Progressing(Protocol):
+    @property
+    def progress(self) -> dict[str, int]: ...
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+class Phase:
+    """One phase of a run, as handed out by :meth:`Reporter.phase`."""
+
+    def __init__(self, reporter: Reporter, name: str, label: str, interval: float) -> None:
+        self.reporter = reporter
+        self.name = name
+        self.label = label
+        self.started = time.perf_counter()
+        self.counters: dict[str, int] = {}
+        #: Set to ``True`` when the phase's work was reused from the work directory.
+        self.skipped = False
+        self._interval = interval
+        self._source: _Progressing | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the phase started."""
+        return time.perf_counter() - self.started
+
+    def watch(self, source: _Progressing) -> None:
+        """Poll ``source.progress`` (a :class:`thresher.Scan`) until the phase ends."""
+        self._source = source
+        self._thread = threading.Thread(target=self._poll, name="thresher-progress", daemon=True)
+        self._thread.start()
+
+    def note(self, **counters: int) -> None:
+        """Set counters by hand (phases that do not scan)."""
+        self.counters.update(counters)
+        self.reporter.update(self)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._sample()
+
+    def _sample(self) -> None:
+        if self._source is not None:
+            with contextlib.suppress(Exception):
+                self.counters.update(self._source.progress)
+        self.reporter.update(self)
+
+    def stop(self) -> None:
+        """End polling and take the last counters."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._sample()
+
+
+class Reporter:
+    """Reports nothing; the base of the others."""
+
+    interval = 1.0
+
+    def message(self, text: str, **fields: Any) -> None:
+        """A line for a person (``text``) or a log event (``fields``)."""
+
+    def update(self, phase: Phase) -> None:
+        """New counters for ``phase``."""
+
+    def start(self, phase: Phase) -> None:
+        """``phase`` begins."""
+
+    def end(self, phase: Phase, skipped: bool) -> None:
+        """``phase`` has ended (``skipped``: its result came from the work directory)."""
+
+    def close(self) -> None:
+        """The run is over."""
+
+    @contextlib.contextmanager
+    def phase(self, name: str, label: str) -> Iterator[Phase]:
+        """Run a phase: ``with reporter.phase("sketch", "pass 1: sketch") as p: ...``.
+
+        Set ``p.skipped = True`` inside when the phase's work was reused.
+        """
+        handle = Phase(self, name, label, self.interval)
+        self.start(handle)
+        try:
+            yield handle
+        finally:
+            handle.stop()
+        self.end(handle, handle.skipped)
+
+
+class JsonLog(Reporter):
+    """One JSON object per line: ``{"time", "event", ...}`` with events ``message``,
+    ``phase_start``, ``progress`` (about once a second), ``phase_end`` and the
+    final ``summary``."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stdout
+        self._lock = threading.Lock()
+
+    def emit(self, event: str, **fields: Any) -> None:
+        """Write one event line."""
+        now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+        line = json.dumps({"time": now, "event": event, **fields}, default=str)
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    def message(self, text: str, **fields: Any) -> None:
+        self.emit("message", message=text, **fields)
+
+    def start(self, phase: Phase) -> None:
+        self.emit("phase_start", phase=phase.name, label=phase.label)
+
+    def update(self, phase: Phase) -> None:
+        self.emit("progress", phase=phase.name, seconds=round(phase.elapsed, 3), **phase.counters)
+
+    def end(self, phase: Phase, skipped: bool) -> None:
+        self.emit(
+            "phase_end",
+            phase=phase.name,
+            seconds=round(phase.elapsed, 3),
+            reused=skipped,
+            **phase.counters,
+        )
+
+
+class TerminalProgress(Reporter):
+    """A ``rich`` progress bar per phase on stderr: files, bytes, records, rate."""
+
+    interval = 0.1
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.console = Console(stderr=True)
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description:<18}"),
+            BarColumn(bar_width=28),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self._tasks: dict[str, Any] = {}
+        self._progress.start()
+
+    def _detail(self, phase: Phase) -> str:
+        c = phase.counters
+        if not c:
+            return ""
+        parts = []
+        if "files_total" in c:
+            parts.append(f"{c.get('files_done', 0)}/{c['files_total']} files")
+        if "bytes_done" in c:
+            parts.append(_bytes(c["bytes_done"]))
+        if "records" in c:
+            rate = c["records"] / phase.elapsed if phase.elapsed > 0 else 0.0
+            parts.append(f"{c['records']:,} records  {rate:,.0f}/s")
+        if c.get("errors"):
+            parts.append(f"[yellow]{c['errors']} errors[/]")
+        return "  ".join(parts)
+
+    def message(self, text: str, **fields: Any) -> None:
+        self.console.print(text, highlight=False)
+
+    def start(self, phase: Phase) -> None:
+        self._tasks[phase.name] = self._progress.add_task(phase.label, total=None, detail="")
+
+    def update(self, phase: Phase) -> None:
+        task = self._tasks.get(phase.name)
+        if task is None:
+            return
+        c = phase.counters
+        total = c.get("files_total") or None
+        self._progress.update(
+            task, total=total, completed=c.get("files_done", 0), detail=self._detail(phase)
+        )
+
+    def end(self, phase: Phase, skipped: bool) -> None:
+        task = self._tasks.get(phase.name)
+        if task is None:
+            return
+        detail = "reused from the work directory" if skipped else self._detail(phase)
+        self._progress.update(task, total=1, completed=1, detail=detail)
+        self._progress.stop_task(task)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+def make_reporter(*, json_log: bool, quiet: bool) -> Reporter:
+    """The reporter for these flags: JSON lines, a terminal bar, or nothing
+    (``--quiet``, or stderr is not a terminal)."""
+    if json_log:
+        return JsonLog()
+    if quiet or not sys.stderr.isatty():
+        return Reporter()
+    return TerminalProgress()
