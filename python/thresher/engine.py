@@ -105,7 +105,8 @@ class DedupEngine:
     def verify(self, texts: pl.Series) -> None:
         """Feeds the texts of the next rows (from row 0, in order) to
         verification; feed every row before :meth:`verified_edges` or
-        :meth:`cluster`."""
+        :meth:`cluster`. When :meth:`find_candidates` found no pair, this pass
+        can be skipped."""
         self._inner.verify(_texts(texts))
 
     def verified_edges(self) -> pl.DataFrame:

@@ -271,18 +271,12 @@ class _DedupRun:
             assert engine is not None, "no checkpoint, so the engine is needed"
             candidates = engine.find_candidates()
             phase.note(candidates=candidates)
+            # With no candidate pair there is nothing to verify: no scan.
             if candidates:
                 with self.scan() as scan:
                     phase.watch(scan)
                     for frame in scan:
                         engine.verify(frame["text"])
-            else:
-                # No pair to check: the engine still counts the rows fed to it but
-                # reads no text, so the scan is skipped.
-                step = self.options.batch_size
-                for start in range(0, engine.rows, step):
-                    n = min(step, engine.rows - start)
-                    engine.verify(pl.repeat(None, n, dtype=pl.String, eager=True))
             edges = engine.verified_edges()
             write_parquet(edges, work.edges)
         self.timings["verify"] = phase.elapsed

@@ -273,7 +273,8 @@ impl DedupEngine {
     /// Ends verification once every row has been fed.
     fn finish_verification(&mut self) -> Result<()> {
         if let Phase::Verifying(scorer) = &self.phase {
-            if scorer.rows_fed() as usize != self.rows.len() {
+            // Without candidates there is nothing to verify: the pass may be skipped.
+            if !scorer.is_empty() && scorer.rows_fed() as usize != self.rows.len() {
                 return Err(phase_error(&format!(
                     "verification has seen {} of {} rows",
                     scorer.rows_fed(),
@@ -284,8 +285,12 @@ impl DedupEngine {
                 unreachable!("matched above")
             };
             let threshold = self.options.threshold;
-            let near: Vec<Edge> = scorer
-                .finish()?
+            let scored = if scorer.is_empty() {
+                Vec::new()
+            } else {
+                scorer.finish()?
+            };
+            let near: Vec<Edge> = scored
                 .into_iter()
                 .filter(|&(_, similarity)| similarity >= threshold)
                 .map(|((a, b), similarity)| Edge {
@@ -675,16 +680,31 @@ mod tests {
         let mut engine = DedupEngine::new(&options).expect("engine");
         assert!(engine.verify(&["a"], &cancel).is_err());
         assert!(engine.result().is_err());
-        let sketches = engine.sketch(&["a b c", "a b c"], &cancel).expect("sketch");
+        // Same shingles, different exact keys: a certain candidate pair.
+        let texts = ["a b c d e f", "a, b, c, d, e, f"];
+        let sketches = engine.sketch(&texts, &cancel).expect("sketch");
         engine.add(sketches.clone()).expect("add");
-        engine.find_candidates(&cancel).expect("candidates");
+        assert_eq!(engine.find_candidates(&cancel).expect("candidates"), 1);
         assert!(engine.add(sketches).is_err());
         // Not every row verified yet.
         assert!(engine.cluster(None, &cancel).is_err());
-        engine.verify(&["a b c", "a b c"], &cancel).expect("verify");
+        engine.verify(&texts, &cancel).expect("verify");
         assert_eq!(engine.cluster(None, &cancel).expect("cluster"), 0);
         let result = engine.result().expect("result");
         assert_eq!(result.duplicate_of, vec![None, Some(0)]);
+    }
+
+    #[test]
+    fn verification_without_candidates_needs_no_texts() {
+        let cancel = Cancel::new();
+        let mut engine = DedupEngine::new(&DedupOptions::default()).expect("engine");
+        let texts = ["one two three", "one two three", "four five six seven"];
+        let sketches = engine.sketch(&texts, &cancel).expect("sketch");
+        engine.add(sketches).expect("add");
+        assert_eq!(engine.find_candidates(&cancel).expect("candidates"), 0);
+        assert_eq!(engine.verified_edges().expect("edges").len(), 1);
+        assert_eq!(engine.cluster(None, &cancel).expect("cluster"), 0);
+        assert_eq!(engine.result().expect("result").cluster_size, vec![2, 2, 1]);
     }
 
     #[test]
