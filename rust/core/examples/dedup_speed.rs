@@ -38,9 +38,16 @@ fn corpus(docs: usize) -> Vec<String> {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let docs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200_000);
+    let source = args.next().unwrap_or_else(|| "200000".into());
     let threads: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
-    let texts = corpus(docs);
+    let texts = match source.parse::<usize>() {
+        Ok(docs) => corpus(docs),
+        Err(_) => match std::fs::read_to_string(&source) {
+            Ok(text) => text.split('\0').map(str::to_owned).collect(),
+            Err(e) => return eprintln!("cannot read {source}: {e}"),
+        },
+    };
+    let docs = texts.len();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let mb = texts.iter().map(String::len).sum::<usize>() as f64 / 1e6;
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
@@ -49,6 +56,8 @@ fn main() {
     };
     let cancel = Cancel::new();
     let run = || -> thresher_core::Result<()> {
+        // Warm up the threads and their buffers.
+        thresher_core::dedup(&refs[..refs.len().min(200)], &DedupOptions::default())?;
         let mut engine = DedupEngine::new(&DedupOptions::default())?;
         let mut last = Instant::now();
         let mut lap = |name: &str| {

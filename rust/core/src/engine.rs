@@ -253,6 +253,7 @@ impl DedupEngine {
         let scorer = PairScorer::new(
             self.sketcher.clone(),
             self.options.verify,
+            self.options.threshold,
             self.rows.len() as u32,
             pairs,
         )?;
@@ -443,6 +444,7 @@ impl DedupEngine {
             let scorer = PairScorer::new(
                 self.sketcher.clone(),
                 self.options.verify,
+                0.0,
                 n as u32,
                 waiting.iter().map(|&(_, pair)| pair).collect(),
             )?;

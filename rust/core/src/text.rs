@@ -754,22 +754,56 @@ pub fn exact_form_of_normalised(normalised: &str) -> String {
 /// Exact Jaccard similarity of two sorted, deduplicated sets.
 /// Two empty sets have similarity 0: there is nothing to compare.
 pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    jaccard_at_least(a, b, 0.0)
+}
+
+/// Jaccard similarity from the common count and the two set sizes.
+fn jaccard_of_counts(common: usize, a: usize, b: usize) -> f64 {
+    common as f64 / (a + b - common) as f64
+}
+
+/// Merge steps between two checks of whether the threshold is still reachable.
+const REACH_CHECK_STEPS: usize = 32;
+
+/// [`jaccard`] of two sorted, deduplicated sets when it is at least
+/// `threshold`; otherwise some value below `threshold` (an upper bound),
+/// found as soon as the threshold is out of reach: from the set sizes alone
+/// (J <= min/max), or part way through the merge. Values at or above the
+/// threshold are exactly [`jaccard`]'s, so deciding with either gives the
+/// same pairs.
+pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
+    let (n, m) = (a.len(), b.len());
+    // The best case: every element still to come matches. J grows with the
+    // common count, also in floating point, so a best case below the
+    // threshold proves the true value is below it too.
+    let best = |common: usize, i: usize, j: usize| -> f64 {
+        jaccard_of_counts(common + (n - i).min(m - j), n, m)
+    };
+    let upper = best(0, 0, 0);
+    if upper < threshold {
+        return upper;
+    }
     let (mut i, mut j, mut common) = (0usize, 0usize, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += 1;
-                i += 1;
-                j += 1;
+    while i < n && j < m {
+        // Branch-free merge: steps of at most REACH_CHECK_STEPS, then a check.
+        let steps = REACH_CHECK_STEPS.min(n - i).min(m - j);
+        for _ in 0..steps {
+            let (x, y) = (a[i], b[j]);
+            common += usize::from(x == y);
+            i += usize::from(x <= y);
+            j += usize::from(y <= x);
+        }
+        if threshold > 0.0 {
+            let reachable = best(common, i, j);
+            if reachable < threshold {
+                return reachable;
             }
         }
     }
-    common as f64 / (a.len() + b.len() - common) as f64
+    jaccard_of_counts(common, n, m)
 }
 
 #[cfg(test)]
@@ -983,6 +1017,26 @@ mod tests {
         assert_eq!(exact_form("  Hello\t\nWORLD  "), "hello world");
         assert_eq!(exact_form("ﬁne"), "fine");
         assert_eq!(exact_form(" \n "), "");
+    }
+
+    proptest::proptest! {
+        /// With a threshold, values at or above it are exact, and values
+        /// below it stay below it.
+        #[test]
+        fn jaccard_at_least_decides_like_jaccard(
+            a in proptest::collection::btree_set(0u64..300, 0..200),
+            b in proptest::collection::btree_set(0u64..300, 0..200),
+            threshold in 0.0f64..1.0,
+        ) {
+            let (a, b): (Vec<u64>, Vec<u64>) = (a.into_iter().collect(), b.into_iter().collect());
+            let exact = jaccard(&a, &b);
+            let bounded = jaccard_at_least(&a, &b, threshold);
+            if exact >= threshold {
+                proptest::prop_assert_eq!(bounded, exact);
+            } else {
+                proptest::prop_assert!(bounded < threshold && bounded >= exact);
+            }
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::dedup::Verify;
 use crate::error::{Error, Result};
 use crate::minhash::estimated_jaccard;
 use crate::sketch::Sketcher;
-use crate::text::jaccard;
+use crate::text::jaccard_at_least;
 
 /// What verification compares of one text.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,8 +43,14 @@ impl Profile {
 
     /// Jaccard similarity of two profiles of the same kind (0 otherwise).
     pub fn similarity(&self, other: &Profile) -> f64 {
+        self.similarity_at_least(other, 0.0)
+    }
+
+    /// [`Self::similarity`] where it is at least `cutoff`; below it, only
+    /// some value below `cutoff` (see [`jaccard_at_least`]), found sooner.
+    pub fn similarity_at_least(&self, other: &Profile, cutoff: f64) -> f64 {
         match (self, other) {
-            (Profile::Shingles(a), Profile::Shingles(b)) => jaccard(a, b),
+            (Profile::Shingles(a), Profile::Shingles(b)) => jaccard_at_least(a, b, cutoff),
             (Profile::Signature(a), Profile::Signature(b)) => estimated_jaccard(a, b),
             _ => 0.0,
         }
@@ -64,6 +70,8 @@ impl Profile {
 pub struct PairScorer {
     sketcher: Sketcher,
     verify: Verify,
+    /// Similarities below this are only known to be below it.
+    cutoff: f64,
     rows: u32,
     /// Pairs sorted by `(a, b)`, each `a < b`.
     pairs: Vec<(u32, u32)>,
@@ -82,10 +90,13 @@ pub struct PairScorer {
 }
 
 impl PairScorer {
-    /// A scorer for `pairs` (each `a < b < rows`) over `rows` rows.
+    /// A scorer for `pairs` (each `a < b < rows`) over `rows` rows. A
+    /// similarity below `cutoff` is reported only as some value below it
+    /// (`0.0`: every similarity exactly), which saves work in verification.
     pub fn new(
         sketcher: Sketcher,
         verify: Verify,
+        cutoff: f64,
         rows: u32,
         mut pairs: Vec<(u32, u32)>,
     ) -> Result<Self> {
@@ -118,6 +129,7 @@ impl PairScorer {
         Ok(Self {
             sketcher,
             verify,
+            cutoff,
             rows,
             similarity: vec![f64::NAN; pairs.len()],
             pairs,
@@ -194,7 +206,7 @@ impl PairScorer {
         {
             done_to += 1;
         }
-        let (pairs, held) = (&self.pairs, &self.held);
+        let (pairs, held, cutoff) = (&self.pairs, &self.held, self.cutoff);
         let scores: Vec<(u32, f64)> = self.by_second[done_from..done_to]
             .par_iter()
             .map(|&i| {
@@ -202,7 +214,7 @@ impl PairScorer {
                 let pa = held.get(&a).map(|(p, _)| p).or_else(|| local_of(a));
                 let pb = local_of(b);
                 let similarity = match (pa, pb) {
-                    (Some(pa), Some(pb)) => pa.similarity(pb),
+                    (Some(pa), Some(pb)) => pa.similarity_at_least(pb, cutoff),
                     _ => f64::NAN,
                 };
                 (i, similarity)
@@ -247,6 +259,7 @@ impl PairScorer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::jaccard;
 
     fn texts() -> Vec<String> {
         (0..40)
@@ -293,7 +306,8 @@ mod tests {
             .collect();
         for batch in [1, 3, 7, 40] {
             let mut scorer =
-                PairScorer::new(sketcher.clone(), Verify::Exact, n, pairs.clone()).expect("scorer");
+                PairScorer::new(sketcher.clone(), Verify::Exact, 0.0, n, pairs.clone())
+                    .expect("scorer");
             for chunk in refs.chunks(batch) {
                 scorer.feed(chunk, &Cancel::new()).expect("feed");
             }
@@ -311,7 +325,7 @@ mod tests {
         // Only neighbours are paired: at most one profile is held between batches.
         let pairs: Vec<(u32, u32)> = (1..40).map(|b| (b - 1, b)).collect();
         let mut scorer =
-            PairScorer::new(sketcher.clone(), Verify::Exact, 40, pairs).expect("scorer");
+            PairScorer::new(sketcher.clone(), Verify::Exact, 0.0, 40, pairs).expect("scorer");
         for chunk in refs.chunks(1) {
             scorer.feed(chunk, &Cancel::new()).expect("feed");
             assert!(scorer.held.len() <= 1);
@@ -328,15 +342,15 @@ mod tests {
     #[test]
     fn incomplete_or_excess_feeding_is_an_error() {
         let sketcher = Sketcher::new(3, 16, 1);
-        let mut scorer =
-            PairScorer::new(sketcher.clone(), Verify::Signature, 3, vec![(0, 2)]).expect("scorer");
+        let mut scorer = PairScorer::new(sketcher.clone(), Verify::Signature, 0.0, 3, vec![(0, 2)])
+            .expect("scorer");
         scorer
             .feed(&["a b c", "d e f"], &Cancel::new())
             .expect("feed");
         assert!(scorer.feed(&["x", "y"], &Cancel::new()).is_err());
         let scorer =
-            PairScorer::new(sketcher.clone(), Verify::Exact, 3, vec![(0, 2)]).expect("scorer");
+            PairScorer::new(sketcher.clone(), Verify::Exact, 0.0, 3, vec![(0, 2)]).expect("scorer");
         assert!(scorer.finish().is_err());
-        assert!(PairScorer::new(sketcher, Verify::Exact, 3, vec![(2, 1)]).is_err());
+        assert!(PairScorer::new(sketcher, Verify::Exact, 0.0, 3, vec![(2, 1)]).is_err());
     }
 }
