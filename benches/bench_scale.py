@@ -130,7 +130,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     del ingested
     rss_ingest = proc_status("VmRSS")
     peak_ingest = proc_status("VmHWM")
-    text_bytes = int(records["text"].str.len_bytes().sum())
+    text_bytes = int(records["text"].str.len_bytes().cast(pl.UInt64).sum())
     # As one Arrow large-string array: the bytes plus 64-bit offsets.
     text_arrow = text_bytes + 8 * (records.height + 1)
     frame_bytes = int(records.estimated_size())
