@@ -64,15 +64,21 @@ fn corpus(docs: usize, words: usize, accent_every: u64) -> Vec<String> {
 }
 
 /// Passes over the documents so that each phase sees at least this many
-/// bytes (the CPU clock ticks coarsely).
-const MIN_BYTES: usize = 100_000_000;
+/// bytes (the CPU clock ticks coarsely); `SIGNATURE_SPEED_MIN_BYTES` sets
+/// another figure (a small one for a run under a profiler).
+fn min_bytes() -> usize {
+    std::env::var("SIGNATURE_SPEED_MIN_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000_000)
+}
 
 fn run(label: &str, docs: &[String]) {
     if docs.is_empty() {
         return;
     }
     let bytes: usize = docs.iter().map(String::len).sum();
-    let passes = MIN_BYTES.div_ceil(bytes.max(1));
+    let passes = min_bytes().div_ceil(bytes.max(1));
     let mb = (bytes * passes) as f64 / 1e6;
     let hasher = MinHasher::new(128, 42);
     let sketcher = Sketcher::new(5, 128, 42);
@@ -141,6 +147,9 @@ fn main() {
                 run(&format!("{path}, all"), &docs);
                 run(&format!("{path}, ASCII docs"), &ascii);
                 run(&format!("{path}, non-ASCII docs"), &other);
+                if std::env::var_os("SIGNATURE_SPEED_FILE_ONLY").is_some() {
+                    return;
+                }
             }
             Err(e) => eprintln!("{path}: {e}"),
         }
