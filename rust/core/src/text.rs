@@ -56,6 +56,31 @@ fn is_nfkc_quick_yes(text: &str) -> bool {
     }
 }
 
+/// Whether `normalise(text)` only lowercases the ASCII letters of `text`:
+/// `text` is in NFKC ([`is_nfkc_quick_yes`]) and each of its other
+/// characters is its own lowercase.
+fn is_normalised_but_ascii_case(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = &rest[ascii_prefix_len(rest.as_bytes())..];
+        if rest.is_empty() {
+            return true;
+        }
+        let run = rest
+            .char_indices()
+            .find(|(_, c)| c.is_ascii())
+            .map_or(rest.len(), |(i, _)| i);
+        let own_lowercase = rest[..run].chars().all(|c| {
+            let mut lower = c.to_lowercase();
+            lower.next() == Some(c) && lower.next().is_none()
+        });
+        if !own_lowercase || is_nfkc_quick(rest[..run].chars()) != IsNormalized::Yes {
+            return false;
+        }
+        rest = &rest[run..];
+    }
+}
+
 /// Whether `text` has a whitespace character outside ASCII (U+0085, U+00A0,
 /// U+1680, U+2000 to U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), found
 /// from their UTF-8 lead bytes.
@@ -298,6 +323,11 @@ impl TextScan {
             // ASCII is already NFKC: lowercase, collapse and hash on the fly.
             (self.canonical_len, self.word_count) =
                 scan_ascii(text.as_bytes(), &mut self.canonical, &mut self.hashes);
+        } else if is_normalised_but_ascii_case(text) && !has_non_ascii_space(text) {
+            // The block scan lowercases ASCII letters itself and copies the
+            // other characters, already normalised, unchanged.
+            (self.canonical_len, self.word_count) =
+                scan_bytes::<true>(text.as_bytes(), &mut self.canonical, &mut self.hashes);
         } else {
             let mut normalised = std::mem::take(&mut self.normalised);
             normalise_into(text, &mut normalised);
@@ -1001,6 +1031,23 @@ mod tests {
                 proptest::prop_assert_eq!(shingle_set(t, ngram), sorted.clone());
                 proptest::prop_assert_eq!(shingle_set_of_normalised(&normalise(t), ngram), sorted);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Mostly-ASCII text with a few non-ASCII characters, lowercase or
+        /// not, normalised or not (the path that skips normalisation when
+        /// only ASCII letters would change, and the one that does not).
+        #[test]
+        fn mixed_text_scan_matches_definition(
+            text in "[a-zA-Z0-9 \\t\\n.,éèüÜßẞΣσς’—ﬁ日Ⅻ\u{301}\u{a0}]{0,120}",
+            ngram in 1usize..6,
+        ) {
+            let mut scan = TextScan::new();
+            scan.scan(&text, ngram);
+            let form = exact_form(&text);
+            proptest::prop_assert_eq!(scan.exact_form(), form.as_bytes());
+            proptest::prop_assert_eq!(scan.shingles(), &reference_shingles(&text, ngram)[..]);
         }
     }
 
