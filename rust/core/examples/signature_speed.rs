@@ -64,15 +64,21 @@ fn corpus(docs: usize, words: usize, accent_every: u64) -> Vec<String> {
 }
 
 /// Passes over the documents so that each phase sees at least this many
-/// bytes (the CPU clock ticks coarsely).
-const MIN_BYTES: usize = 100_000_000;
+/// bytes (the CPU clock ticks coarsely); `SIGNATURE_SPEED_MIN_BYTES` sets
+/// another figure (a small one for a run under a profiler).
+fn min_bytes() -> usize {
+    std::env::var("SIGNATURE_SPEED_MIN_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000_000)
+}
 
 fn run(label: &str, docs: &[String]) {
     if docs.is_empty() {
         return;
     }
     let bytes: usize = docs.iter().map(String::len).sum();
-    let passes = MIN_BYTES.div_ceil(bytes.max(1));
+    let passes = min_bytes().div_ceil(bytes.max(1));
     let mb = (bytes * passes) as f64 / 1e6;
     let hasher = MinHasher::new(128, 42);
     let sketcher = Sketcher::new(5, 128, 42);
@@ -114,15 +120,26 @@ fn run(label: &str, docs: &[String]) {
         }
     }
     let full = started.seconds();
+
+    // What verification needs: the sorted, distinct shingles.
+    let started = Clock::start();
+    for _ in 0..passes {
+        for d in docs {
+            let set = sketcher.shingle_set(d);
+            check = check.wrapping_add(set.first().copied().unwrap_or(0));
+        }
+    }
+    let sets_time = started.seconds();
     println!(
         "{label}: {} docs x {passes} passes, {mb:.1} MB, {shingles} shingles: scan {:.0} MB/s, sketch {:.0} M shingles/s \
-         ({:.0} MB/s), Sketcher::sketch {:.0} MB/s ({:.0} docs/s) [{check}]",
+         ({:.0} MB/s), Sketcher::sketch {:.0} MB/s ({:.0} docs/s), shingle_set {:.0} MB/s [{check}]",
         docs.len(),
         mb / scanning,
         shingles as f64 / 1e6 / sketching,
         mb / sketching,
         mb / full,
         (docs.len() * passes) as f64 / full,
+        mb / sets_time,
     );
 }
 
@@ -141,6 +158,9 @@ fn main() {
                 run(&format!("{path}, all"), &docs);
                 run(&format!("{path}, ASCII docs"), &ascii);
                 run(&format!("{path}, non-ASCII docs"), &other);
+                if std::env::var_os("SIGNATURE_SPEED_FILE_ONLY").is_some() {
+                    return;
+                }
             }
             Err(e) => eprintln!("{path}: {e}"),
         }

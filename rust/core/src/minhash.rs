@@ -42,6 +42,9 @@ const EMPTY: u64 = u64::MAX;
 /// Widths up to this keep their bins on the stack.
 const STACK_BINS: usize = 512;
 
+/// Widths up to this (the default among them) use a smaller stack array.
+const SMALL_STACK_BINS: usize = DEFAULT_NUM_PERM;
+
 /// Shingles mixed together before they are scattered to their bins.
 const CHUNK: usize = 16;
 
@@ -100,15 +103,23 @@ impl MinHasher {
         if k == 0 || shingles.is_empty() {
             return;
         }
-        // The usual widths sketch on the stack: no allocation per text.
-        let mut stack = [EMPTY; STACK_BINS];
-        let mut heap = Vec::new();
-        let acc = if k <= STACK_BINS {
-            &mut stack[..k]
+        // The usual widths sketch on the stack: no allocation per text, and
+        // for the default width no more bins to fill than it uses.
+        if k <= SMALL_STACK_BINS {
+            let mut stack = [EMPTY; SMALL_STACK_BINS];
+            self.sketch_bins(shingles, &mut stack[..k], out);
+        } else if k <= STACK_BINS {
+            let mut stack = [EMPTY; STACK_BINS];
+            self.sketch_bins(shingles, &mut stack[..k], out);
         } else {
-            heap.resize(k, EMPTY);
-            &mut heap[..]
-        };
+            self.sketch_bins(shingles, &mut vec![EMPTY; k], out);
+        }
+    }
+
+    /// The sketch into `acc` (length `num_perm`, all [`EMPTY`]), then its
+    /// values into `out`.
+    #[inline(always)]
+    fn sketch_bins(&self, shingles: &[u64], acc: &mut [u64], out: &mut [u32]) {
         sketch_dispatched(&self.round_keys, shingles, acc);
         for (slot, &key) in out.iter_mut().zip(acc.iter()) {
             *slot = key as u32;

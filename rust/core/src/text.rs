@@ -56,6 +56,31 @@ fn is_nfkc_quick_yes(text: &str) -> bool {
     }
 }
 
+/// Whether `normalise(text)` only lowercases the ASCII letters of `text`:
+/// `text` is in NFKC ([`is_nfkc_quick_yes`]) and each of its other
+/// characters is its own lowercase.
+fn is_normalised_but_ascii_case(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = &rest[ascii_prefix_len(rest.as_bytes())..];
+        if rest.is_empty() {
+            return true;
+        }
+        let run = rest
+            .char_indices()
+            .find(|(_, c)| c.is_ascii())
+            .map_or(rest.len(), |(i, _)| i);
+        let own_lowercase = rest[..run].chars().all(|c| {
+            let mut lower = c.to_lowercase();
+            lower.next() == Some(c) && lower.next().is_none()
+        });
+        if !own_lowercase || is_nfkc_quick(rest[..run].chars()) != IsNormalized::Yes {
+            return false;
+        }
+        rest = &rest[run..];
+    }
+}
+
 /// Whether `text` has a whitespace character outside ASCII (U+0085, U+00A0,
 /// U+1680, U+2000 to U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), found
 /// from their UTF-8 lead bytes.
@@ -275,8 +300,10 @@ pub struct TextScan {
     /// Canonical form, then at least [`PAD`] more bytes.
     canonical: Vec<u8>,
     canonical_len: usize,
-    /// Word hashes, in text order.
+    /// Word hashes, in text order: the first `word_count` (the rest is
+    /// room kept from earlier texts, so that no text pays to zero it).
     hashes: Vec<u64>,
+    word_count: usize,
     /// Normalised text (non-ASCII input only).
     normalised: String,
     /// Shingle hashes, in text order.
@@ -292,24 +319,33 @@ impl TextScan {
     /// Normalises `text` and scans it: afterwards [`Self::exact_form`] and
     /// [`Self::shingles`] describe it.
     pub fn scan(&mut self, text: &str, ngram: usize) {
-        self.hashes.clear();
         if text.is_ascii() {
             // ASCII is already NFKC: lowercase, collapse and hash on the fly.
-            self.canonical_len = scan_ascii(text.as_bytes(), &mut self.canonical, &mut self.hashes);
+            (self.canonical_len, self.word_count) =
+                scan_ascii(text.as_bytes(), &mut self.canonical, &mut self.hashes);
+        } else if is_normalised_but_ascii_case(text) && !has_non_ascii_space(text) {
+            // The block scan lowercases ASCII letters itself and copies the
+            // other characters, already normalised, unchanged.
+            (self.canonical_len, self.word_count) =
+                scan_bytes::<true>(text.as_bytes(), &mut self.canonical, &mut self.hashes);
         } else {
             let mut normalised = std::mem::take(&mut self.normalised);
             normalise_into(text, &mut normalised);
             self.scan_words(&normalised);
             self.normalised = normalised;
         }
-        shingles_of_words(&self.hashes, ngram, &mut self.shingles);
+        self.shingle_words(ngram);
     }
 
     /// [`Self::scan`] for text that is already normalised.
     pub fn scan_normalised(&mut self, normalised: &str, ngram: usize) {
-        self.hashes.clear();
         self.scan_words(normalised);
-        shingles_of_words(&self.hashes, ngram, &mut self.shingles);
+        self.shingle_words(ngram);
+    }
+
+    fn shingle_words(&mut self, ngram: usize) {
+        let words = self.hashes.get(..self.word_count).unwrap_or_default();
+        shingles_of_words(words, ngram, &mut self.shingles);
     }
 
     fn scan_words(&mut self, normalised: &str) {
@@ -327,11 +363,12 @@ impl TextScan {
             // Same words as the general split: non-ASCII runs are split by
             // `char::is_alphanumeric` (words of the canonical form are those
             // of the normalised text: whitespace is never alphanumeric).
-            word_hashes::<true>(&self.canonical, self.canonical_len, &mut self.hashes);
+            self.word_count =
+                word_hashes::<true>(&self.canonical, self.canonical_len, &mut self.hashes);
         } else {
             // All whitespace is ASCII: the block-wise collapse applies (it
             // copies the bytes of other characters unchanged).
-            self.canonical_len =
+            (self.canonical_len, self.word_count) =
                 scan_bytes::<true>(normalised.as_bytes(), canonical, &mut self.hashes);
         }
     }
@@ -361,6 +398,7 @@ impl TextScan {
         }
         if self.hashes.capacity() * 8 > keep_bytes {
             self.hashes = Vec::new();
+            self.word_count = 0;
         }
         if self.shingles.capacity() * 8 > keep_bytes {
             self.shingles = Vec::new();
@@ -440,8 +478,14 @@ unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut [u64]) 
 #[inline(always)]
 fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut [u64]) {
     let count = out.len();
-    out.fill(0);
-    for (j, &p) in powers.iter().enumerate() {
+    let Some((&p0, rest)) = powers.split_first() else {
+        out.fill(0);
+        return;
+    };
+    for (slot, &w) in out.iter_mut().zip(words) {
+        *slot = w.wrapping_mul(p0);
+    }
+    for (j, &p) in rest.iter().enumerate().map(|(j, p)| (j + 1, p)) {
         let Some(column) = words.get(j..j + count) else {
             return;
         };
@@ -461,8 +505,9 @@ fn is_ascii_space(c: u8) -> bool {
 const BLOCK: usize = 64;
 
 /// Scans ASCII `text`: its canonical form into `canonical` and its word
-/// hashes onto `hashes`; returns the length of the canonical form.
-fn scan_ascii(text: &[u8], canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> usize {
+/// hashes to the front of `hashes` (see [`word_hashes`]); returns the
+/// length of the canonical form and the number of words.
+fn scan_ascii(text: &[u8], canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> (usize, usize) {
     scan_bytes::<false>(text, canonical, hashes)
 }
 
@@ -473,7 +518,7 @@ fn scan_bytes<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
-) -> usize {
+) -> (usize, usize) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512bw") {
@@ -494,7 +539,7 @@ unsafe fn scan_bytes_avx2<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
-) -> usize {
+) -> (usize, usize) {
     scan_bytes_portable::<UNICODE>(text, canonical, hashes)
 }
 
@@ -504,7 +549,7 @@ unsafe fn scan_bytes_avx512<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
-) -> usize {
+) -> (usize, usize) {
     scan_bytes_portable::<UNICODE>(text, canonical, hashes)
 }
 
@@ -515,10 +560,10 @@ fn scan_bytes_portable<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
-) -> usize {
+) -> (usize, usize) {
     let len = ascii_exact_form_into(text, canonical);
-    word_hashes::<UNICODE>(canonical, len, hashes);
-    len
+    let words = word_hashes::<UNICODE>(canonical, len, hashes);
+    (len, words)
 }
 
 /// One block mapped byte for byte: whitespace to a space, letters to lower
@@ -579,8 +624,12 @@ fn collapse_block(
 /// lower case (their bytes are copied unchanged). Works on 64-byte blocks.
 #[inline(always)]
 fn ascii_exact_form_into(text: &[u8], out: &mut Vec<u8>) -> usize {
-    out.clear();
-    out.resize(text.len() + BLOCK + PAD, 0);
+    // Every byte read is written first (or is padding written below): only
+    // room is needed, so memory kept from earlier texts is not zeroed again.
+    let room = text.len() + BLOCK + PAD;
+    if out.len() < room {
+        out.resize(room, 0);
+    }
     let mut len = 0usize;
     // Leading whitespace is dropped like a run after a space.
     let mut prev_space = 1u64;
@@ -627,6 +676,26 @@ fn bits_from(from: usize) -> u64 {
     u64::MAX.checked_shl(from as u32).unwrap_or(0)
 }
 
+/// Word hashes written to the front of a slice with room for all of them,
+/// the count kept in a local: no capacity check and no store of a length
+/// per word, as `Vec::push` has.
+struct HashSink<'a> {
+    out: &'a mut [u64],
+    count: usize,
+}
+
+impl HashSink<'_> {
+    #[inline(always)]
+    fn put(&mut self, hash: u64) {
+        // The slice has room for every word (see `word_hashes`), so this
+        // always writes.
+        if let Some(slot) = self.out.get_mut(self.count) {
+            *slot = hash;
+            self.count += 1;
+        }
+    }
+}
+
 /// Where the word scan stands between blocks.
 struct WordCursor {
     in_word: bool,
@@ -638,37 +707,49 @@ struct WordCursor {
 }
 
 impl WordCursor {
-    /// Each change between word and not is one set bit, found with
-    /// `trailing_zeros`: no branch per byte.
+    /// Each change between word and not is one set bit. Word starts and
+    /// ends alternate, so they are taken in pairs with `trailing_zeros`:
+    /// one step per word, no branch per byte nor on the state.
     #[inline(always)]
     fn block<const UNICODE: bool>(
         &mut self,
         (m, high): (u64, u64),
         base: usize,
         buf: &[u8],
-        hashes: &mut Vec<u64>,
+        hashes: &mut HashSink<'_>,
     ) {
-        let mut changes = m ^ ((m << 1) | self.carry);
+        let before = (m << 1) | self.carry;
         self.carry = m >> 63;
-        while changes != 0 {
-            let at = base + changes.trailing_zeros() as usize;
-            changes &= changes - 1;
-            if self.in_word {
-                let unicode = UNICODE
-                    && (self.high_before
-                        || high
-                            & bits_from(self.start.saturating_sub(base))
-                            & !bits_from(at - base)
-                            != 0);
-                self.emit::<UNICODE>(buf, at, unicode, hashes);
-            } else {
-                self.start = at;
-                self.high_before = false;
+        let mut starts = m & !before;
+        let mut ends = !m & before;
+        if self.in_word {
+            if ends == 0 {
+                // The run goes on through the whole block.
+                self.high_before |= UNICODE && high != 0;
+                return;
             }
-            self.in_word = !self.in_word;
+            let end = ends.trailing_zeros() as usize;
+            ends &= ends - 1;
+            let unicode = UNICODE && (self.high_before || high & !bits_from(end) != 0);
+            self.emit::<UNICODE>(buf, base + end, unicode, hashes);
+            self.in_word = false;
         }
-        if UNICODE && self.in_word {
-            self.high_before |= high & bits_from(self.start.saturating_sub(base)) != 0;
+        // Each remaining end closes the lowest remaining start.
+        while ends != 0 {
+            let start = starts.trailing_zeros() as usize;
+            let end = ends.trailing_zeros() as usize;
+            starts &= starts.wrapping_sub(1);
+            ends &= ends - 1;
+            self.start = base + start;
+            let unicode = UNICODE && high & bits_from(start) & !bits_from(end) != 0;
+            self.emit::<UNICODE>(buf, base + end, unicode, hashes);
+        }
+        if starts != 0 {
+            // A run goes on into the next block.
+            let start = starts.trailing_zeros() as usize;
+            self.start = base + start;
+            self.in_word = true;
+            self.high_before = UNICODE && high & bits_from(start) != 0;
         }
     }
 
@@ -680,10 +761,10 @@ impl WordCursor {
         buf: &[u8],
         end: usize,
         unicode: bool,
-        hashes: &mut Vec<u64>,
+        hashes: &mut HashSink<'_>,
     ) {
         if !(UNICODE && unicode) {
-            hashes.push(word_hash_padded(buf, self.start, end - self.start));
+            hashes.put(word_hash_padded(buf, self.start, end - self.start));
             return;
         }
         // Runs start and end at ASCII bytes (or the ends), so at character
@@ -694,18 +775,29 @@ impl WordCursor {
         let run_start = run.as_ptr() as usize;
         for_each_word(run, |w| {
             let offset = self.start + (w.as_ptr() as usize - run_start);
-            hashes.push(word_hash_padded(buf, offset, w.len()));
+            hashes.put(word_hash_padded(buf, offset, w.len()));
         });
     }
 }
 
-/// Pushes the [`word_hash`] of every word of the normalised, lowercase text
+/// Writes the [`word_hash`] of every word of the normalised, lowercase text
 /// `buf[..len]` (followed by at least [`PAD`] bytes; with `UNICODE`, any
-/// UTF-8, else ASCII only) onto `hashes`.
+/// UTF-8, else ASCII only) to the front of `hashes`, in order, and returns
+/// how many there are. `hashes` is lengthened when it has too little room;
+/// what follows the words is left as it was.
 #[inline(always)]
-fn word_hashes<const UNICODE: bool>(buf: &[u8], len: usize, hashes: &mut Vec<u64>) {
+fn word_hashes<const UNICODE: bool>(buf: &[u8], len: usize, hashes: &mut Vec<u64>) -> usize {
     let text = &buf[..len.min(buf.len())];
-    hashes.reserve(text.len() / 2 + 1);
+    // Words are separated by at least one byte, so there are at most
+    // ceil(len / 2) of them.
+    let room = text.len() / 2 + 1;
+    if hashes.len() < room {
+        hashes.resize(room, 0);
+    }
+    let mut hashes = HashSink {
+        out: hashes,
+        count: 0,
+    };
     let mut cursor = WordCursor {
         in_word: false,
         start: 0,
@@ -718,19 +810,20 @@ fn word_hashes<const UNICODE: bool>(buf: &[u8], len: usize, hashes: &mut Vec<u64
         let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
             continue;
         };
-        cursor.block::<UNICODE>(word_masks::<UNICODE>(block), base, buf, hashes);
+        cursor.block::<UNICODE>(word_masks::<UNICODE>(block), base, buf, &mut hashes);
         base += BLOCK;
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
         let mut b = [0u8; BLOCK];
         b[..rest.len()].copy_from_slice(rest);
-        cursor.block::<UNICODE>(word_masks::<UNICODE>(&b), base, buf, hashes);
+        cursor.block::<UNICODE>(word_masks::<UNICODE>(&b), base, buf, &mut hashes);
     }
     if cursor.in_word {
         let unicode = UNICODE && cursor.high_before;
-        cursor.emit::<UNICODE>(buf, text.len(), unicode, hashes);
+        cursor.emit::<UNICODE>(buf, text.len(), unicode, &mut hashes);
     }
+    hashes.count
 }
 
 /// Canonical form for exact-duplicate keys: normalised, whitespace runs
@@ -942,25 +1035,55 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Mostly-ASCII text with a few non-ASCII characters, lowercase or
+        /// not, normalised or not (the path that skips normalisation when
+        /// only ASCII letters would change, and the one that does not).
+        #[test]
+        fn mixed_text_scan_matches_definition(
+            text in "[a-zA-Z0-9 \\t\\n.,éèüÜßẞΣσς’—ﬁ日Ⅻ\u{301}\u{a0}]{0,120}",
+            ngram in 1usize..6,
+        ) {
+            let mut scan = TextScan::new();
+            scan.scan(&text, ngram);
+            let form = exact_form(&text);
+            proptest::prop_assert_eq!(scan.exact_form(), form.as_bytes());
+            proptest::prop_assert_eq!(scan.shingles(), &reference_shingles(&text, ngram)[..]);
+        }
+    }
+
+    proptest::proptest! {
         /// Every dispatched ASCII scan gives the portable one's bytes and
         /// hashes, bit for bit.
         #[test]
         fn dispatched_scan_matches_portable(text in "[ -~\t\n\r]{0,400}") {
             let (mut c0, mut h0) = (Vec::new(), Vec::new());
-            let len = scan_bytes_portable::<false>(text.as_bytes(), &mut c0, &mut h0);
-            let (mut c1, mut h1) = (Vec::new(), Vec::new());
-            proptest::prop_assert_eq!(scan_ascii(text.as_bytes(), &mut c1, &mut h1), len);
+            let (len, n) = scan_bytes_portable::<false>(text.as_bytes(), &mut c0, &mut h0);
+            // Buffers left over from a longer text: their old contents
+            // must not show.
+            let (mut c1, mut h1) = (vec![b'q'; 500], vec![7u64; 300]);
+            proptest::prop_assert_eq!(scan_ascii(text.as_bytes(), &mut c1, &mut h1), (len, n));
             proptest::prop_assert_eq!(&c1[..len], &c0[..len]);
-            proptest::prop_assert_eq!(&h1, &h0);
+            proptest::prop_assert_eq!(&h1[..n], &h0[..n]);
             #[cfg(target_arch = "x86_64")]
             {
                 if std::arch::is_x86_feature_detected!("avx2") {
                     let (mut c2, mut h2) = (Vec::new(), Vec::new());
                     // SAFETY: the CPU has AVX2.
                     let l2 = unsafe { scan_bytes_avx2::<false>(text.as_bytes(), &mut c2, &mut h2) };
-                    proptest::prop_assert_eq!(l2, len);
+                    proptest::prop_assert_eq!(l2, (len, n));
                     proptest::prop_assert_eq!(&c2[..len], &c0[..len]);
-                    proptest::prop_assert_eq!(&h2, &h0);
+                    proptest::prop_assert_eq!(&h2[..n], &h0[..n]);
+                }
+                if std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("bmi2")
+                {
+                    let (mut c3, mut h3) = (Vec::new(), Vec::new());
+                    // SAFETY: the CPU has AVX-512 F and BW, BMI2, and
+                    // with them AVX2 and BMI1.
+                    let l3 = unsafe { scan_bytes_avx512::<false>(text.as_bytes(), &mut c3, &mut h3) };
+                    proptest::prop_assert_eq!(l3, (len, n));
+                    proptest::prop_assert_eq!(&c3[..len], &c0[..len]);
+                    proptest::prop_assert_eq!(&h3[..n], &h0[..n]);
                 }
             }
         }
