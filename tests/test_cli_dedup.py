@@ -271,6 +271,27 @@ def test_scan_writes_records(corpus: Path, tmp_path: Path) -> None:
     run("scan", str(corpus), "--out", str(out), "--strict", "-q", check_rc=1)
 
 
+def test_scan_removes_what_a_killed_scan_left(corpus: Path, tmp_path: Path) -> None:
+    # A finished process's id stands for a scan that was killed with SIGKILL.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(dead.stdout)
+    out = tmp_path / "records.parquet"
+    stale = tmp_path / f".tmp-{dead_pid}-records.parquet.parts"
+    stale.mkdir()
+    (stale / "records-000000.parquet").write_bytes(b"half written")
+    live = tmp_path / f".tmp-{os.getpid()}-records.parquet.parts"
+    live.mkdir()
+    run("scan", str(corpus), "--out", str(out), "-q")
+    assert not stale.exists()
+    assert live.exists(), "a running process's temporaries are left alone"
+    assert pl.read_parquet(out).height == thresher.ingest([str(corpus)]).records.height
+
+
 def test_keep_longest_and_newest(tmp_path: Path) -> None:
     base = "the quick brown fox jumps over the lazy dog near the quiet river bank today"
     docs = [

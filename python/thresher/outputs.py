@@ -22,6 +22,7 @@ import polars as pl
 __all__ = [
     "PartedParquet",
     "publish",
+    "remove_stale_temporaries",
     "remove_temporaries",
     "temporary_name",
     "write_json",
@@ -83,6 +84,33 @@ def remove_temporaries(directory: Path) -> None:
             else:
                 with contextlib.suppress(FileNotFoundError):
                     entry.unlink()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporaries of ``path`` (from :func:`temporary_name`, files or
+    part folders) that a process no longer running left behind, e.g. after a
+    SIGKILL; those of live processes are left alone."""
+    if not path.parent.is_dir():
+        return
+    for entry in path.parent.glob(f"{TEMP_PREFIX}*-{path.name}*"):
+        pid_text = entry.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
 
 
 def publish(files: list[tuple[Path, Path]], last: tuple[Path, Path] | None = None) -> None:

@@ -39,6 +39,7 @@ from thresher.errors import ThresherError
 from thresher.outputs import (
     PartedParquet,
     publish,
+    remove_stale_temporaries,
     remove_temporaries,
     temporary_name,
     write_json,
@@ -518,6 +519,10 @@ def run_scan(
     ``records``, ``errors``).
     """
     out.parent.mkdir(parents=True, exist_ok=True)
+    # A killed earlier run may have left its part files beside the output.
+    remove_stale_temporaries(out)
+    if errors_out is not None:
+        remove_stale_temporaries(errors_out)
     parts_dir = temporary_name(out.with_name(out.name + ".parts"))
     parts = PartedParquet(parts_dir, "records")
     try:
