@@ -35,10 +35,9 @@ pub fn normalise_into(text: &str, out: &mut String) {
     }
 }
 
-/// `is_nfkc_quick(text) == Yes`, checking only the runs of non-ASCII
-/// characters: an ASCII character is NFKC-stable with combining class 0, so
-/// the check restarts after it as from the start of a text.
-fn is_nfkc_quick_yes(text: &str) -> bool {
+/// Whether `check` holds for every maximal run of non-ASCII characters of
+/// `text` (ASCII bytes between the runs are skipped).
+fn every_non_ascii_run(text: &str, check: impl Fn(&str) -> bool) -> bool {
     let mut rest = text;
     loop {
         rest = &rest[ascii_prefix_len(rest.as_bytes())..];
@@ -49,36 +48,31 @@ fn is_nfkc_quick_yes(text: &str) -> bool {
             .char_indices()
             .find(|(_, c)| c.is_ascii())
             .map_or(rest.len(), |(i, _)| i);
-        if is_nfkc_quick(rest[..run].chars()) != IsNormalized::Yes {
+        if !check(&rest[..run]) {
             return false;
         }
         rest = &rest[run..];
     }
 }
 
+/// `is_nfkc_quick(text) == Yes`, checking only the runs of non-ASCII
+/// characters: an ASCII character is NFKC-stable with combining class 0, so
+/// the check restarts after it as from the start of a text.
+fn is_nfkc_quick_yes(text: &str) -> bool {
+    every_non_ascii_run(text, |run| is_nfkc_quick(run.chars()) == IsNormalized::Yes)
+}
+
 /// Whether `normalise(text)` only lowercases the ASCII letters of `text`:
 /// `text` is in NFKC ([`is_nfkc_quick_yes`]) and each of its other
 /// characters is its own lowercase.
 fn is_normalised_but_ascii_case(text: &str) -> bool {
-    let mut rest = text;
-    loop {
-        rest = &rest[ascii_prefix_len(rest.as_bytes())..];
-        if rest.is_empty() {
-            return true;
-        }
-        let run = rest
-            .char_indices()
-            .find(|(_, c)| c.is_ascii())
-            .map_or(rest.len(), |(i, _)| i);
-        let own_lowercase = rest[..run].chars().all(|c| {
+    every_non_ascii_run(text, |run| {
+        let own_lowercase = run.chars().all(|c| {
             let mut lower = c.to_lowercase();
             lower.next() == Some(c) && lower.next().is_none()
         });
-        if !own_lowercase || is_nfkc_quick(rest[..run].chars()) != IsNormalized::Yes {
-            return false;
-        }
-        rest = &rest[run..];
-    }
+        own_lowercase && is_nfkc_quick(run.chars()) == IsNormalized::Yes
+    })
 }
 
 /// Whether `text` has a whitespace character outside ASCII (U+0085, U+00A0,
