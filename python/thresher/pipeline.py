@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -45,7 +46,7 @@ from thresher.outputs import (
     write_json,
     write_parquet,
 )
-from thresher.progress import Reporter
+from thresher.progress import Phase, Reporter
 from thresher.workdir import WorkDir, input_fingerprint
 
 __all__ = [
@@ -208,6 +209,14 @@ class _DedupRun:
             threads=o.threads,
         )
 
+    def feed_texts(self, phase: Phase, feed: Callable[[pl.Series], None]) -> None:
+        """One scan of the inputs, each batch's texts handed to ``feed`` (an
+        engine pass), with ``phase`` showing its progress."""
+        with self.scan() as scan:
+            phase.watch(scan)
+            for frame in scan:
+                feed(frame["text"])
+
     # -- pass 1 -------------------------------------------------------------
     def sketch(self, engine: thresher.DedupEngine | None) -> _Scanned:
         work = self.work
@@ -274,10 +283,7 @@ class _DedupRun:
             phase.note(candidates=candidates)
             # With no candidate pair there is nothing to verify: no scan.
             if candidates:
-                with self.scan() as scan:
-                    phase.watch(scan)
-                    for frame in scan:
-                        engine.verify(frame["text"])
+                self.feed_texts(phase, engine.verify)
             edges = engine.verified_edges()
             write_parquet(edges, work.edges)
         self.timings["verify"] = phase.elapsed
@@ -297,10 +303,7 @@ class _DedupRun:
             to_score = engine.cluster(priority)
             phase.note(to_score=to_score)
             if to_score:
-                with self.scan() as scan:
-                    phase.watch(scan)
-                    for frame in scan:
-                        engine.score(frame["text"])
+                self.feed_texts(phase, engine.score)
             raw = engine.result().select(
                 pl.col("exact_key").cast(pl.String),
                 pl.col("cluster_id").cast(pl.UInt64),
