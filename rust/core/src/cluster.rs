@@ -6,60 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use rayon::prelude::*;
 
-/// Disjoint sets over rows `0..n`; the root of a set is its lowest row.
-#[derive(Debug, Clone)]
-pub struct UnionFind {
-    parent: Vec<u32>,
-}
-
-impl UnionFind {
-    /// `n` singleton sets.
-    pub fn new(n: usize) -> Self {
-        Self {
-            parent: (0..n as u32).collect(),
-        }
-    }
-
-    /// The lowest row of the set holding `row`.
-    pub fn find(&mut self, row: u32) -> u32 {
-        let mut root = row;
-        while self.parent[root as usize] != root {
-            root = self.parent[root as usize];
-        }
-        // Path compression.
-        let mut current = row;
-        while self.parent[current as usize] != root {
-            let next = self.parent[current as usize];
-            self.parent[current as usize] = root;
-            current = next;
-        }
-        root
-    }
-
-    /// Merges the sets of `a` and `b`; the lower root becomes the root.
-    pub fn union(&mut self, a: u32, b: u32) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            let (low, high) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            self.parent[high as usize] = low;
-        }
-    }
-
-    /// Root of every row, and the size of every row's set.
-    pub fn roots_and_sizes(&mut self) -> (Vec<u32>, Vec<u32>) {
-        let n = self.parent.len();
-        let roots: Vec<u32> = (0..n as u32).map(|r| self.find(r)).collect();
-        let mut counts = vec![0u32; n];
-        for &r in &roots {
-            counts[r as usize] += 1;
-        }
-        let sizes = roots.iter().map(|&r| counts[r as usize]).collect();
-        (roots, sizes)
-    }
-}
-
 /// Union-find shared by threads: unions run in parallel (lock-free, by
-/// compare-and-swap) and, as in [`UnionFind`], the root of a set is its
+/// compare-and-swap) and the root of a set is its
 /// lowest row, so the sets and their roots do not depend on the order or
 /// interleaving of unions.
 #[derive(Debug)]
@@ -167,6 +115,59 @@ pub fn clusters(n: usize, edges: &[(u32, u32)], priority: Option<&[i64]>) -> Clu
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Sequential union-find, the reference the concurrent one is checked
+    /// against: disjoint sets over rows `0..n`, the root of a set its lowest row.
+    #[derive(Debug, Clone)]
+    pub struct UnionFind {
+        parent: Vec<u32>,
+    }
+
+    impl UnionFind {
+        /// `n` singleton sets.
+        pub fn new(n: usize) -> Self {
+            Self {
+                parent: (0..n as u32).collect(),
+            }
+        }
+
+        /// The lowest row of the set holding `row`.
+        pub fn find(&mut self, row: u32) -> u32 {
+            let mut root = row;
+            while self.parent[root as usize] != root {
+                root = self.parent[root as usize];
+            }
+            // Path compression.
+            let mut current = row;
+            while self.parent[current as usize] != root {
+                let next = self.parent[current as usize];
+                self.parent[current as usize] = root;
+                current = next;
+            }
+            root
+        }
+
+        /// Merges the sets of `a` and `b`; the lower root becomes the root.
+        pub fn union(&mut self, a: u32, b: u32) {
+            let (ra, rb) = (self.find(a), self.find(b));
+            if ra != rb {
+                let (low, high) = if ra < rb { (ra, rb) } else { (rb, ra) };
+                self.parent[high as usize] = low;
+            }
+        }
+
+        /// Root of every row, and the size of every row's set.
+        pub fn roots_and_sizes(&mut self) -> (Vec<u32>, Vec<u32>) {
+            let n = self.parent.len();
+            let roots: Vec<u32> = (0..n as u32).map(|r| self.find(r)).collect();
+            let mut counts = vec![0u32; n];
+            for &r in &roots {
+                counts[r as usize] += 1;
+            }
+            let sizes = roots.iter().map(|&r| counts[r as usize]).collect();
+            (roots, sizes)
+        }
+    }
 
     #[test]
     fn lowest_row_represents_its_set() {

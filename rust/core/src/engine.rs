@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use crate::cancel::Cancel;
 use crate::cluster::{clusters, Clusters};
-use crate::dedup::{DedupOptions, DedupResult, Edge, Verify};
+use crate::dedup::{DedupOptions, DedupResult, Edge};
 use crate::error::{Error, Result};
 use crate::exact::ExactKey;
 use crate::lsh::{candidate_pairs_of_keys, Banding};
@@ -533,16 +533,6 @@ impl DedupEngine {
             edges,
             banding: self.banding,
         })
-    }
-}
-
-impl Verify {
-    /// The name used in options (`"exact"`, `"signature"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Verify::Exact => "exact",
-            Verify::Signature => "signature",
-        }
     }
 }
 

@@ -134,25 +134,25 @@ pub fn candidate_pairs_of_keys(band_keys: &[u64], bands: usize, rows: &[u32]) ->
     pairs
 }
 
-/// Candidate pairs `(a, b)` with `a < b` among `items`: pairs that share at
-/// least one band key. `items[i]` is `(row, signature)`; rows must be
-/// distinct. The result is sorted and free of repeats.
-pub fn candidate_pairs(items: &[(u32, &[u32])], banding: Banding) -> Vec<(u32, u32)> {
-    let mut sorted: Vec<(u32, &[u32])> = items.to_vec();
-    sorted.sort_unstable_by_key(|&(row, _)| row);
-    let max_row = sorted.last().map_or(0, |&(row, _)| row as usize + 1);
-    let mut keys = vec![0u64; max_row * banding.bands];
-    for &(row, sig) in &sorted {
-        let at = row as usize * banding.bands;
-        banding.band_keys_into(sig, &mut keys[at..at + banding.bands]);
-    }
-    let rows: Vec<u32> = sorted.iter().map(|&(row, _)| row).collect();
-    candidate_pairs_of_keys(&keys, banding.bands, &rows)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Candidate pairs `(a, b)` with `a < b` among `items`: pairs that share at
+    /// least one band key. `items[i]` is `(row, signature)`; rows must be
+    /// distinct. The result is sorted and free of repeats.
+    fn candidate_pairs(items: &[(u32, &[u32])], banding: Banding) -> Vec<(u32, u32)> {
+        let mut sorted: Vec<(u32, &[u32])> = items.to_vec();
+        sorted.sort_unstable_by_key(|&(row, _)| row);
+        let max_row = sorted.last().map_or(0, |&(row, _)| row as usize + 1);
+        let mut keys = vec![0u64; max_row * banding.bands];
+        for &(row, sig) in &sorted {
+            let at = row as usize * banding.bands;
+            banding.band_keys_into(sig, &mut keys[at..at + banding.bands]);
+        }
+        let rows: Vec<u32> = sorted.iter().map(|&(row, _)| row).collect();
+        candidate_pairs_of_keys(&keys, banding.bands, &rows)
+    }
 
     #[test]
     fn default_banding_catches_threshold_pairs() {
@@ -201,13 +201,9 @@ mod tests {
         let pairs = candidate_pairs(&items, banding);
         assert!(pairs.len() <= n as usize * (LARGE_BUCKET_WINDOW + 1));
         // Every row meets the first row or a near neighbour, so the bucket is connected.
-        let mut uf = crate::cluster::UnionFind::new(n as usize);
-        for &(a, b) in &pairs {
-            assert!(a < b);
-            uf.union(a, b);
-        }
-        let (roots, _) = uf.roots_and_sizes();
-        assert!(roots.iter().all(|&r| r == 0));
+        assert!(pairs.iter().all(|&(a, b)| a < b));
+        let joined = crate::cluster::clusters(n as usize, &pairs, None);
+        assert!(joined.representative.iter().all(|&r| r == 0));
         // Small buckets give every pair.
         let few: Vec<(u32, &[u32])> = (0..10).map(|r| (r, &sig[..])).collect();
         assert_eq!(candidate_pairs(&few, banding).len(), 45);

@@ -55,14 +55,6 @@ impl Profile {
             _ => 0.0,
         }
     }
-
-    /// Bytes held by the profile.
-    pub fn heap_bytes(&self) -> usize {
-        match self {
-            Profile::Shingles(s) => s.len() * 8,
-            Profile::Signature(s) => s.len() * 4,
-        }
-    }
 }
 
 /// Scores pairs of rows from texts fed in row order. See the module docs.
@@ -85,8 +77,6 @@ pub struct PairScorer {
     /// Profiles of earlier rows still needed, with their last use.
     held: HashMap<u32, (Profile, u32)>,
     next_row: u32,
-    peak_held_bytes: usize,
-    held_bytes: usize,
 }
 
 impl PairScorer {
@@ -139,8 +129,6 @@ impl PairScorer {
             next_needed: 0,
             held: HashMap::new(),
             next_row: 0,
-            peak_held_bytes: 0,
-            held_bytes: 0,
         })
     }
 
@@ -157,11 +145,6 @@ impl PairScorer {
     /// Rows fed so far.
     pub fn rows_fed(&self) -> u32 {
         self.next_row
-    }
-
-    /// Most bytes of profiles held at once so far.
-    pub fn peak_held_bytes(&self) -> usize {
-        self.peak_held_bytes
     }
 
     /// Feeds the texts of the next rows (starting at [`Self::rows_fed`]).
@@ -237,8 +220,6 @@ impl PairScorer {
                 self.held.insert(row, (profile, until));
             }
         }
-        self.held_bytes = self.held.values().map(|(p, _)| p.heap_bytes()).sum();
-        self.peak_held_bytes = self.peak_held_bytes.max(self.held_bytes);
         self.next_needed = last;
         self.next_row = end;
         Ok(())
