@@ -22,6 +22,7 @@ import polars as pl
 from thresher import _core
 from thresher.engine import DedupEngine
 from thresher.errors import InvalidOptionError, ThresherError
+from thresher.streams import priority_stream, text_stream
 
 __all__ = [
     "DEFAULT_SEED",
@@ -274,17 +275,6 @@ def read_dumps(paths: PathLike | Iterable[PathLike], format: Format = "auto") ->
     return result.records
 
 
-def _text_stream(frame: pl.DataFrame | pl.Series, column: str) -> object:
-    if isinstance(frame, pl.Series):
-        frame = frame.to_frame()
-    if column not in frame.columns:
-        raise InvalidOptionError(f"column {column!r} not found; columns are {frame.columns}")
-    texts = frame.select(pl.col(column))
-    if texts.schema[column] not in (pl.String, pl.Null):
-        raise InvalidOptionError(f"column {column!r} must hold strings, not {texts.schema[column]}")
-    return texts.select(pl.col(column).cast(pl.String)).__arrow_c_stream__()
-
-
 def keep_priority(
     frame: pl.DataFrame, keep: Keep, column: str = "text", date_column: str = "date"
 ) -> pl.Series | None:
@@ -318,15 +308,9 @@ def _run_dedup(
     verify: Verify,
     priority: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    stream = _text_stream(frame, column)
-    priority_stream = (
-        None
-        if priority is None
-        else priority.cast(pl.Int64).rename("priority").to_frame().__arrow_c_stream__()
-    )
-    columns, edges = _core.dedup(
-        stream, float(threshold), ngram, num_perm, seed, verify, priority_stream
-    )
+    texts = text_stream(frame, column)
+    priorities = None if priority is None else priority_stream(priority)
+    columns, edges = _core.dedup(texts, float(threshold), ngram, num_perm, seed, verify, priorities)
     return pl.DataFrame(columns), pl.DataFrame(edges)
 
 
@@ -405,7 +389,7 @@ def minhash(
     The values are the ones :func:`dedup` uses with the same options."""
     if not isinstance(series, pl.Series):
         raise InvalidOptionError("minhash() takes a polars Series of strings")
-    stream = _text_stream(series.rename("text"), "text")
+    stream = text_stream(series.rename("text"), "text")
     return pl.DataFrame(_core.minhash(stream, ngram, num_perm, seed)).to_series()
 
 

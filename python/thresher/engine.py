@@ -33,6 +33,7 @@ import polars as pl
 
 from thresher import _core
 from thresher.errors import InvalidOptionError
+from thresher.streams import priority_stream, text_stream
 
 Verify = Literal["exact", "signature"]
 
@@ -40,15 +41,7 @@ Verify = Literal["exact", "signature"]
 def _texts(texts: pl.Series) -> object:
     if not isinstance(texts, pl.Series):
         raise InvalidOptionError("texts must be a polars Series of strings")
-    if texts.dtype not in (pl.String, pl.Null):
-        raise InvalidOptionError(f"texts must hold strings, not {texts.dtype}")
-    return texts.cast(pl.String).rename("text").to_frame().__arrow_c_stream__()
-
-
-def _priority(priority: pl.Series) -> object:
-    if not isinstance(priority, pl.Series) or not priority.dtype.is_numeric():
-        raise InvalidOptionError("priority must be a numeric polars Series")
-    return priority.cast(pl.Int64).rename("priority").to_frame().__arrow_c_stream__()
+    return text_stream(texts.rename("text"), "text")
 
 
 class DedupEngine:
@@ -130,7 +123,7 @@ class DedupEngine:
         call :meth:`result` directly."""
         if priority is None:
             return self._inner.cluster(None)
-        return self._inner.cluster(_priority(priority))
+        return self._inner.cluster(priority_stream(priority))
 
     def score(self, texts: pl.Series) -> None:
         """Feeds the texts of the next rows (from row 0) to the scoring pass."""

@@ -132,7 +132,7 @@ def date_priority(dates: pl.Series) -> pl.Series:
 
 def _priority(frame: pl.DataFrame, keep: str) -> pl.Series:
     if keep == "longest":
-        return frame["text"].fill_null("").str.len_chars().cast(pl.Int64).rename("priority")
+        return cast(pl.Series, thresher.keep_priority(frame, "longest")).rename("priority")
     if keep == "newest":
         return date_priority(frame["date"])
     return pl.Series("priority", [0] * frame.height, dtype=pl.Int64)
