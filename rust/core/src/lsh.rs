@@ -77,22 +77,67 @@ pub const FULL_BUCKET_ROWS: usize = 128;
 /// Neighbours (in row order) each member of a large bucket is paired with.
 pub const LARGE_BUCKET_WINDOW: usize = 8;
 
-/// Pairs of one bucket of rows sorted ascending, appended to `pairs`.
-fn bucket_pairs(rows: &[u32], pairs: &mut Vec<(u32, u32)>) {
+/// A pair `(a, b)` packed as `a << 32 | b`, so that pairs sort as integers.
+#[inline(always)]
+fn pack(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
+
+/// Pairs of one bucket of rows sorted ascending, appended to `pairs` (packed).
+fn bucket_pairs(rows: &[u32], pairs: &mut Vec<u64>) {
     if rows.len() <= FULL_BUCKET_ROWS {
         for (i, &a) in rows.iter().enumerate() {
-            pairs.extend(rows[i + 1..].iter().map(|&b| (a, b)));
+            pairs.extend(rows[i + 1..].iter().map(|&b| pack(a, b)));
         }
         return;
     }
     let first = rows[0];
     for (i, &a) in rows.iter().enumerate() {
         if i > LARGE_BUCKET_WINDOW {
-            pairs.push((first, a));
+            pairs.push(pack(first, a));
         }
         let end = (i + 1 + LARGE_BUCKET_WINDOW).min(rows.len());
-        pairs.extend(rows[i + 1..end].iter().map(|&b| (a, b)));
+        pairs.extend(rows[i + 1..end].iter().map(|&b| pack(a, b)));
     }
+}
+
+/// The packed pairs of one band: rows sorted by the high half of their key
+/// (packed with the row, so one integer sort orders both), then each run of
+/// equal high halves split by the full key (a run almost always holds one
+/// key; splitting it keeps the result exact).
+fn band_pairs(band_keys: &[u64], bands: usize, band: usize, rows: &[u32]) -> Vec<u64> {
+    let key = |row: u32| band_keys[row as usize * bands + band];
+    let mut keyed: Vec<u64> = rows
+        .iter()
+        .map(|&row| (key(row) & 0xFFFF_FFFF_0000_0000) | u64::from(row))
+        .collect();
+    keyed.sort_unstable();
+    let mut pairs = Vec::new();
+    let mut bucket: Vec<u32> = Vec::new();
+    let mut split: Vec<(u64, u32)> = Vec::new();
+    for run in keyed.chunk_by(|x, y| x >> 32 == y >> 32) {
+        if run.len() < 2 {
+            continue;
+        }
+        // Rows of a run are ascending (the low half of the sort).
+        let rows_of_run = run.iter().map(|&packed| packed as u32);
+        let full = key(run[0] as u32);
+        if run.iter().all(|&packed| key(packed as u32) == full) {
+            bucket.clear();
+            bucket.extend(rows_of_run);
+            bucket_pairs(&bucket, &mut pairs);
+            continue;
+        }
+        split.clear();
+        split.extend(rows_of_run.map(|row| (key(row), row)));
+        split.sort_unstable();
+        for group in split.chunk_by(|x, y| x.0 == y.0).filter(|g| g.len() > 1) {
+            bucket.clear();
+            bucket.extend(group.iter().map(|&(_, row)| row));
+            bucket_pairs(&bucket, &mut pairs);
+        }
+    }
+    pairs
 }
 
 /// Candidate pairs `(a, b)` with `a < b` among `rows` (ascending, distinct):
@@ -104,34 +149,20 @@ pub fn candidate_pairs_of_keys(band_keys: &[u64], bands: usize, rows: &[u32]) ->
     if bands == 0 || rows.len() < 2 {
         return Vec::new();
     }
-    let per_band: Vec<Vec<(u32, u32)>> = (0..bands)
+    let per_band: Vec<Vec<u64>> = (0..bands)
         .into_par_iter()
-        .map(|band| {
-            let mut keyed: Vec<(u64, u32)> = rows
-                .iter()
-                .map(|&row| (band_keys[row as usize * bands + band], row))
-                .collect();
-            keyed.sort_unstable();
-            let mut pairs = Vec::new();
-            let mut bucket: Vec<u32> = Vec::new();
-            for group in keyed.chunk_by(|x, y| x.0 == y.0) {
-                if group.len() < 2 {
-                    continue;
-                }
-                bucket.clear();
-                bucket.extend(group.iter().map(|&(_, row)| row));
-                bucket_pairs(&bucket, &mut pairs);
-            }
-            pairs
-        })
+        .map(|band| band_pairs(band_keys, bands, band, rows))
         .collect();
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(per_band.iter().map(Vec::len).sum());
+    let mut pairs: Vec<u64> = Vec::with_capacity(per_band.iter().map(Vec::len).sum());
     for band in per_band {
         pairs.extend(band);
     }
     pairs.par_sort_unstable();
     pairs.dedup();
     pairs
+        .into_iter()
+        .map(|packed| ((packed >> 32) as u32, packed as u32))
+        .collect()
 }
 
 #[cfg(test)]
@@ -207,6 +238,27 @@ mod tests {
         // Small buckets give every pair.
         let few: Vec<(u32, &[u32])> = (0..10).map(|r| (r, &sig[..])).collect();
         assert_eq!(candidate_pairs(&few, banding).len(), 45);
+    }
+
+    #[test]
+    fn keys_that_share_their_high_half_stay_apart() {
+        // One band; rows 0, 2 and 3 share the high 32 bits of their key, but
+        // only rows 0 and 3 (and 1 and 4) have equal keys.
+        let high = 0xDEAD_BEEF_0000_0000u64;
+        let keys = [high | 1, 7, high | 2, high | 1, 7];
+        let rows: Vec<u32> = (0..5).collect();
+        assert_eq!(
+            candidate_pairs_of_keys(&keys, 1, &rows),
+            vec![(0, 3), (1, 4)]
+        );
+        // The same with more rows than a full bucket.
+        let n = FULL_BUCKET_ROWS as u64 + 50;
+        let keys: Vec<u64> = (0..n).map(|r| high | (r % 2)).collect();
+        let rows: Vec<u32> = (0..n as u32).collect();
+        let pairs = candidate_pairs_of_keys(&keys, 1, &rows);
+        assert!(pairs.iter().all(|&(a, b)| a % 2 == b % 2 && a < b));
+        let joined = crate::cluster::clusters(n as usize, &pairs, None);
+        assert!((0..n as usize).all(|r| joined.representative[r] as usize == r % 2));
     }
 
     #[test]
