@@ -6,6 +6,7 @@
 //! * [`ingest`] walks paths, sniffs formats and parses dumps into records.
 //! * [`text`] normalises and tokenises text into hashed word shingles.
 //! * [`exact`] computes exact-duplicate keys.
+//! * [`hashsort`] sorts the shingle hashes exact verification compares.
 //! * [`minhash`] computes MinHash signatures.
 //! * [`sketch`] turns one text into its exact key, flags and signature.
 //! * [`lsh`] chooses bands and turns signatures into candidate pairs.
@@ -20,6 +21,7 @@ pub mod dedup;
 pub mod engine;
 pub mod error;
 pub mod exact;
+pub mod hashsort;
 pub mod ingest;
 pub mod lsh;
 pub mod minhash;

@@ -8,6 +8,8 @@
 //! chance candidates below the threshold).
 
 use rayon::prelude::*;
+
+use crate::hashsort::HashSorter;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Probability with which a pair exactly at the threshold must become a candidate.
@@ -107,11 +109,14 @@ fn bucket_pairs(rows: &[u32], pairs: &mut Vec<u64>) {
 /// key; splitting it keeps the result exact).
 fn band_pairs(band_keys: &[u64], bands: usize, band: usize, rows: &[u32]) -> Vec<u64> {
     let key = |row: u32| band_keys[row as usize * bands + band];
-    let mut keyed: Vec<u64> = rows
+    let unsorted: Vec<u64> = rows
         .iter()
         .map(|&row| (key(row) & 0xFFFF_FFFF_0000_0000) | u64::from(row))
         .collect();
-    keyed.sort_unstable();
+    // The high halves are hashes, spread evenly: the bucket sort applies.
+    let mut keyed = Vec::with_capacity(unsorted.len());
+    HashSorter::new().sorted_distinct_into(&unsorted, &mut keyed);
+    drop(unsorted);
     let mut pairs = Vec::new();
     let mut bucket: Vec<u32> = Vec::new();
     let mut split: Vec<(u64, u32)> = Vec::new();
@@ -157,7 +162,9 @@ pub fn candidate_pairs_of_keys(band_keys: &[u64], bands: usize, rows: &[u32]) ->
     for band in per_band {
         pairs.extend(band);
     }
-    pairs.par_sort_unstable();
+    // Rows are dense, so most bytes of the packed pairs are constant: the
+    // radix sort skips those.
+    radsort::sort(&mut pairs);
     pairs.dedup();
     pairs
         .into_iter()

@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 
 use crate::exact::{key_of_exact_form_bytes, ExactKey};
+use crate::hashsort::HashSorter;
 use crate::minhash::MinHasher;
 use crate::text::TextScan;
 
@@ -35,6 +36,8 @@ const KEEP_SCRATCH_BYTES: usize = 4 << 20;
 thread_local! {
     /// One scan buffer per thread: no allocation per text once warm.
     static SCAN: RefCell<TextScan> = RefCell::new(TextScan::new());
+    /// One sorter per thread, for shingle sets.
+    static SORTER: RefCell<HashSorter> = RefCell::new(HashSorter::new());
 }
 
 /// Runs `f` on this thread's scan buffers (fresh ones if they are in use).
@@ -96,7 +99,12 @@ impl Sketcher {
     pub fn shingle_set(&self, text: &str) -> Vec<u64> {
         with_scan(|scan| {
             scan.scan(text, self.ngram);
-            scan.shingle_set()
+            let mut set = Vec::with_capacity(scan.shingles().len());
+            SORTER.with(|sorter| match sorter.try_borrow_mut() {
+                Ok(mut sorter) => sorter.sorted_distinct_into(scan.shingles(), &mut set),
+                Err(_) => HashSorter::new().sorted_distinct_into(scan.shingles(), &mut set),
+            });
+            set
         })
     }
 }

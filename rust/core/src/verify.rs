@@ -98,16 +98,18 @@ impl PairScorer {
             )));
         }
         let mut by_second: Vec<u32> = (0..pairs.len() as u32).collect();
-        by_second.par_sort_unstable_by_key(|&i| {
+        radsort::sort_by_key(&mut by_second, |&i| {
             let (a, b) = pairs[i as usize];
-            (b, a)
+            (u64::from(b) << 32) | u64::from(a)
         });
         let mut last_use: Vec<(u32, u32)> = Vec::with_capacity(pairs.len() * 2);
         for &(a, b) in &pairs {
             last_use.push((a, b));
             last_use.push((b, b));
         }
-        last_use.par_sort_unstable();
+        radsort::sort_by_key(&mut last_use, |&(row, until)| {
+            (u64::from(row) << 32) | u64::from(until)
+        });
         // Keep, for each row, its largest last use (the last entry of its run).
         let mut needed: Vec<(u32, u32)> = Vec::with_capacity(last_use.len());
         for &(row, until) in &last_use {
