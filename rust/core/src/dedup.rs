@@ -121,6 +121,25 @@ impl DedupResult {
 /// Rows per chunk fed to the verification and scoring passes.
 const FEED_ROWS: usize = 1 << 16;
 
+/// Bytes of shingle hashes an in-memory run keeps from its sketch pass for
+/// its verification pass, at most: verifying those rows then needs no second
+/// scan of their texts.
+const KEPT_SHINGLE_BYTES: usize = 256 << 20;
+
+/// Rows of the longest prefix of `texts` whose shingle hashes surely fit in
+/// `budget` bytes: a text of `n` bytes has at most `n / 2 + 1` words, so at
+/// most that many shingles of 8 bytes.
+fn rows_whose_shingles_fit(texts: &[&str], budget: usize) -> usize {
+    let mut used = 0usize;
+    texts
+        .iter()
+        .take_while(|text| {
+            used = used.saturating_add((text.len() / 2 + 1) * 8);
+            used <= budget
+        })
+        .count()
+}
+
 fn check_row_count(n: usize) -> Result<()> {
     if n >= u32::MAX as usize {
         return Err(Error::InvalidArgument(format!("too many rows: {n}")));
@@ -186,14 +205,36 @@ pub fn dedup_with_priority(
     priority: Option<&[i64]>,
     cancel: &Cancel,
 ) -> Result<DedupResult> {
+    dedup_keeping_shingles(texts, options, priority, KEPT_SHINGLE_BYTES, cancel)
+}
+
+/// [`dedup_with_priority`] that keeps at most `kept_bytes` of shingle hashes
+/// from the sketch pass for the verification pass (the result is the same
+/// for any amount).
+fn dedup_keeping_shingles(
+    texts: &[&str],
+    options: &DedupOptions,
+    priority: Option<&[i64]>,
+    kept_bytes: usize,
+    cancel: &Cancel,
+) -> Result<DedupResult> {
     check_row_count(texts.len())?;
     let mut engine = DedupEngine::new(options)?;
-    let sketches = engine.sketch(texts, cancel)?;
+    // The first rows keep their shingle hashes for verification; the rest
+    // are scanned again there.
+    let (head, tail) = texts.split_at(rows_whose_shingles_fit(texts, kept_bytes));
+    let (sketches, mut kept) = engine.sketch_keeping_shingles(head, cancel)?;
+    engine.add(sketches)?;
+    let sketches = engine.sketch(tail, cancel)?;
     engine.add(sketches)?;
     engine.find_candidates(cancel)?;
-    // Fed in chunks, so profiles are dropped as soon as no later row needs
-    // them, as in a streamed run.
-    for chunk in texts.chunks(FEED_ROWS) {
+    // Fed in chunks, so profiles (and kept hashes) are dropped as soon as no
+    // later row needs them, as in a streamed run.
+    for chunk in kept.chunks_mut(FEED_ROWS) {
+        engine.verify_shingles(chunk, cancel)?;
+        chunk.iter_mut().for_each(|shingles| *shingles = Vec::new());
+    }
+    for chunk in tail.chunks(FEED_ROWS) {
         engine.verify(chunk, cancel)?;
     }
     if engine.cluster(priority, cancel)? > 0 {
@@ -350,6 +391,36 @@ mod tests {
         let j_ac = jaccard(&shingle_set(&texts[0], 5), &shingle_set(&texts[2], 5));
         if result.duplicate_of[2] == Some(0) {
             assert_eq!(result.similarity[2], j_ac);
+        }
+    }
+
+    #[test]
+    fn kept_shingles_give_the_result_of_scanning_again() {
+        let mut texts = Vec::new();
+        for d in 0..200u64 {
+            let base = random_text(d % 60 + 1, 80 + (d as usize % 5) * 20);
+            texts.push(edited(&base, 40 + (d as usize % 25)).join(" "));
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let total: usize = refs.iter().map(|t| (t.len() / 2 + 1) * 8).sum();
+        for verify in [Verify::Exact, Verify::Signature] {
+            let options = DedupOptions {
+                verify,
+                threshold: 0.6,
+                ..DedupOptions::default()
+            };
+            let run_with = |kept: usize| {
+                dedup_keeping_shingles(&refs, &options, None, kept, &Cancel::new()).expect("dedup")
+            };
+            // Nothing kept, every row kept, and a prefix kept.
+            let scanned = run_with(0);
+            assert!(scanned.edges.len() > 100, "{} edges", scanned.edges.len());
+            assert_eq!(rows_whose_shingles_fit(&refs, total), refs.len());
+            let half = rows_whose_shingles_fit(&refs, total / 2);
+            assert!(half > 0 && half < refs.len());
+            for kept in [total, total / 2, 1000] {
+                assert_eq!(run_with(kept), scanned, "{verify:?}, {kept} bytes kept");
+            }
         }
     }
 

@@ -149,24 +149,54 @@ impl DedupEngine {
     /// Sketches of `texts` (in parallel); stateless, so batches can be
     /// sketched in any order and stored.
     pub fn sketch(&self, texts: &[&str], cancel: &Cancel) -> Result<RowSketches> {
+        Ok(self.sketch_rows(texts, false, cancel)?.0)
+    }
+
+    /// [`Self::sketch`], also keeping each text's shingle hashes (8 bytes per
+    /// word), so that [`Self::verify_shingles`] can verify these rows
+    /// without scanning their texts again.
+    pub fn sketch_keeping_shingles(
+        &self,
+        texts: &[&str],
+        cancel: &Cancel,
+    ) -> Result<(RowSketches, Vec<Vec<u64>>)> {
+        self.sketch_rows(texts, true, cancel)
+    }
+
+    fn sketch_rows(
+        &self,
+        texts: &[&str],
+        keep_shingles: bool,
+        cancel: &Cancel,
+    ) -> Result<(RowSketches, Vec<Vec<u64>>)> {
         let bands = self.banding.bands;
         let k = self.sketcher.num_perm();
         let mut band_keys = vec![0u64; texts.len() * bands];
         let (sketcher, banding) = (&self.sketcher, self.banding);
-        let per_row: Vec<(ExactKey, bool, bool)> = band_keys
+        let per_row: Vec<(ExactKey, bool, bool, Vec<u64>)> = band_keys
             .par_chunks_mut(bands.max(1))
             .zip(texts.par_iter())
             .map_init(
                 || vec![0u32; k],
                 |signature, (keys, text)| {
+                    let mut shingles = Vec::new();
                     if cancel.is_cancelled() {
-                        return (0, false, false);
+                        return (0, false, false, shingles);
                     }
-                    let sketch = sketcher.sketch(text, signature);
+                    let sketch = if keep_shingles {
+                        sketcher.sketch_keeping_shingles(text, signature, &mut shingles)
+                    } else {
+                        sketcher.sketch(text, signature)
+                    };
                     if sketch.has_shingles {
                         banding.band_keys_into(signature, keys);
                     }
-                    (sketch.exact_key, sketch.has_content, sketch.has_shingles)
+                    (
+                        sketch.exact_key,
+                        sketch.has_content,
+                        sketch.has_shingles,
+                        shingles,
+                    )
                 },
             )
             .collect();
@@ -174,13 +204,19 @@ impl DedupEngine {
         if bands == 0 {
             band_keys.clear();
         }
-        Ok(RowSketches {
+        let sketches = RowSketches {
             exact_key: per_row.iter().map(|r| r.0).collect(),
             has_content: per_row.iter().map(|r| r.1).collect(),
             has_shingles: per_row.iter().map(|r| r.2).collect(),
             band_keys,
             bands,
-        })
+        };
+        let shingles = if keep_shingles {
+            per_row.into_iter().map(|r| r.3).collect()
+        } else {
+            Vec::new()
+        };
+        Ok((sketches, shingles))
     }
 
     /// Appends `sketches` as the next rows.
@@ -267,6 +303,17 @@ impl DedupEngine {
     pub fn verify(&mut self, texts: &[&str], cancel: &Cancel) -> Result<()> {
         match &mut self.phase {
             Phase::Verifying(scorer) => scorer.feed(texts, cancel),
+            _ => Err(phase_error("verify needs find_candidates first")),
+        }
+    }
+
+    /// [`Self::verify`] from the next rows' shingle hashes, as
+    /// [`Self::sketch_keeping_shingles`] kept them: the same result, without
+    /// scanning the texts again. Batches of texts and of shingles may
+    /// alternate.
+    pub fn verify_shingles(&mut self, shingles: &[Vec<u64>], cancel: &Cancel) -> Result<()> {
+        match &mut self.phase {
+            Phase::Verifying(scorer) => scorer.feed_shingles(shingles, cancel),
             _ => Err(phase_error("verify needs find_candidates first")),
         }
     }

@@ -94,18 +94,54 @@ impl Sketcher {
         })
     }
 
+    /// [`Self::sketch`], also copying the text's shingle hashes (in text
+    /// order, repeats kept) into `shingles`, so that verification can skip
+    /// scanning the text again ([`Self::set_of_shingles`]).
+    pub fn sketch_keeping_shingles(
+        &self,
+        text: &str,
+        signature: &mut [u32],
+        shingles: &mut Vec<u64>,
+    ) -> TextSketch {
+        with_scan(|scan| {
+            scan.scan(text, self.ngram);
+            self.hasher.signature_into(scan.shingles(), signature);
+            shingles.clear();
+            shingles.extend_from_slice(scan.shingles());
+            let form = scan.exact_form();
+            TextSketch {
+                exact_key: key_of_exact_form_bytes(form),
+                has_content: !form.is_empty(),
+                has_shingles: !scan.shingles().is_empty(),
+            }
+        })
+    }
+
     /// Hashes of the distinct shingles of `text`, sorted ascending: what
     /// exact Jaccard verification compares.
     pub fn shingle_set(&self, text: &str) -> Vec<u64> {
         with_scan(|scan| {
             scan.scan(text, self.ngram);
-            let mut set = Vec::with_capacity(scan.shingles().len());
-            SORTER.with(|sorter| match sorter.try_borrow_mut() {
-                Ok(mut sorter) => sorter.sorted_distinct_into(scan.shingles(), &mut set),
-                Err(_) => HashSorter::new().sorted_distinct_into(scan.shingles(), &mut set),
-            });
-            set
+            self.set_of_shingles(scan.shingles())
         })
+    }
+
+    /// The distinct values of `shingles` (a text's shingle hashes, as
+    /// [`Self::sketch_keeping_shingles`] kept them), sorted ascending: the
+    /// text's [`Self::shingle_set`].
+    pub fn set_of_shingles(&self, shingles: &[u64]) -> Vec<u64> {
+        let mut set = Vec::with_capacity(shingles.len());
+        SORTER.with(|sorter| match sorter.try_borrow_mut() {
+            Ok(mut sorter) => sorter.sorted_distinct_into(shingles, &mut set),
+            Err(_) => HashSorter::new().sorted_distinct_into(shingles, &mut set),
+        });
+        set
+    }
+
+    /// The signature of a text from its kept shingle hashes: the text's
+    /// [`Self::signature_into`].
+    pub fn signature_of_shingles(&self, shingles: &[u64], signature: &mut [u32]) {
+        self.hasher.signature_into(shingles, signature);
     }
 }
 

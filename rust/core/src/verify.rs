@@ -41,6 +41,20 @@ impl Profile {
         }
     }
 
+    /// The profile of a text from its shingle hashes, as
+    /// [`Sketcher::sketch_keeping_shingles`] kept them: the same as
+    /// [`Self::of`] the text.
+    pub fn of_shingles(shingles: &[u64], sketcher: &Sketcher, verify: Verify) -> Profile {
+        match verify {
+            Verify::Exact => Profile::Shingles(sketcher.set_of_shingles(shingles)),
+            Verify::Signature => {
+                let mut signature = vec![0u32; sketcher.num_perm()];
+                sketcher.signature_of_shingles(shingles, &mut signature);
+                Profile::Signature(signature)
+            }
+        }
+    }
+
     /// Jaccard similarity of two profiles of the same kind (0 otherwise).
     pub fn similarity(&self, other: &Profile) -> f64 {
         self.similarity_at_least(other, 0.0)
@@ -152,7 +166,32 @@ impl PairScorer {
     /// Feeds the texts of the next rows (starting at [`Self::rows_fed`]).
     pub fn feed(&mut self, texts: &[&str], cancel: &Cancel) -> Result<()> {
         let start = self.next_row;
-        let end = start as u64 + texts.len() as u64;
+        let profile = |sketcher: &Sketcher, verify, row: u32| {
+            Profile::of(texts[(row - start) as usize], sketcher, verify)
+        };
+        self.feed_rows(texts.len(), profile, cancel)
+    }
+
+    /// [`Self::feed`] from the shingle hashes of the next rows' texts, as
+    /// [`Sketcher::sketch_keeping_shingles`] kept them: the same scores,
+    /// without scanning the texts again.
+    pub fn feed_shingles(&mut self, shingles: &[Vec<u64>], cancel: &Cancel) -> Result<()> {
+        let start = self.next_row;
+        let profile = |sketcher: &Sketcher, verify, row: u32| {
+            Profile::of_shingles(&shingles[(row - start) as usize], sketcher, verify)
+        };
+        self.feed_rows(shingles.len(), profile, cancel)
+    }
+
+    /// Feeds the next `count` rows, whose profiles `profile` gives by row.
+    fn feed_rows(
+        &mut self,
+        count: usize,
+        profile: impl Fn(&Sketcher, Verify, u32) -> Profile + Sync,
+        cancel: &Cancel,
+    ) -> Result<()> {
+        let start = self.next_row;
+        let end = start as u64 + count as u64;
         if end > self.rows as u64 {
             return Err(Error::InvalidArgument(format!(
                 "fed {end} rows, but there are only {}",
@@ -174,7 +213,7 @@ impl PairScorer {
                 if cancel.is_cancelled() {
                     return Profile::Shingles(Vec::new());
                 }
-                Profile::of(texts[(row - start) as usize], sketcher, verify)
+                profile(sketcher, verify, row)
             })
             .collect();
         cancel.check()?;
