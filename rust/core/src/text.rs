@@ -351,12 +351,16 @@ impl TextScan {
                 canonical.extend_from_slice(word.as_bytes());
             }
             self.canonical_len = canonical.len();
-            canonical.resize(self.canonical_len + PAD, 0);
+            canonical.resize(self.canonical_len + BLOCK + PAD, 0);
             // Same words as the general split: non-ASCII runs are split by
             // `char::is_alphanumeric` (words of the canonical form are those
             // of the normalised text: whitespace is never alphanumeric).
-            self.word_count =
-                word_hashes::<true>(&self.canonical, self.canonical_len, &mut self.hashes);
+            self.word_count = word_hashes::<true>(
+                PortableMasks,
+                &self.canonical,
+                self.canonical_len,
+                &mut self.hashes,
+            );
         } else {
             // All whitespace is ASCII: the block-wise collapse applies (it
             // copies the bytes of other characters unchanged).
@@ -550,7 +554,7 @@ unsafe fn scan_bytes_avx2<const UNICODE: bool>(
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
 ) -> (usize, usize) {
-    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
+    scan_bytes_with::<UNICODE>(PortableMasks, text, canonical, hashes)
 }
 
 /// AVX-512 BW builds the byte masks, DQ gives the 64-bit lane multiplies of
@@ -562,20 +566,117 @@ unsafe fn scan_bytes_avx512<const UNICODE: bool>(
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
 ) -> (usize, usize) {
-    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
+    // SAFETY: this function runs only where the CPU has the features it
+    // enables, AVX-512 F and BW among them.
+    let masks = unsafe { Avx512Masks::new() };
+    scan_bytes_with::<UNICODE>(masks, text, canonical, hashes)
 }
 
-/// The portable scan; the dispatched ones compile this same code with
-/// wider vectors, so they give the same bytes and hashes.
+/// The portable scan, the definition of the others.
 #[inline(always)]
 fn scan_bytes_portable<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
 ) -> (usize, usize) {
-    let len = ascii_exact_form_into(text, canonical);
-    let words = word_hashes::<UNICODE>(canonical, len, hashes);
+    scan_bytes_with::<UNICODE>(PortableMasks, text, canonical, hashes)
+}
+
+/// The scan with the block masks of `masks`. The dispatched scans compile
+/// this same code with wider vectors (and, for AVX-512, masks from mask
+/// compares that give the portable masks' bits), so they give the same
+/// bytes and hashes.
+#[inline(always)]
+fn scan_bytes_with<const UNICODE: bool>(
+    masks: impl BlockMasks,
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> (usize, usize) {
+    let len = ascii_exact_form_into(masks, text, canonical);
+    let words = word_hashes::<UNICODE>(masks, canonical, len, hashes);
     (len, words)
+}
+
+/// The per-block byte masks of the scan. [`PortableMasks`] is their
+/// definition; [`Avx512Masks`] gives the same results with AVX-512BW
+/// compares into mask registers, which LLVM does not make of the portable
+/// loops (it assembles their bits in vector registers instead).
+trait BlockMasks: Copy {
+    /// [`map_block`].
+    fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64);
+    /// [`word_masks`].
+    fn words<const UNICODE: bool>(self, block: &[u8; BLOCK]) -> (u64, u64);
+}
+
+/// The portable block masks.
+#[derive(Clone, Copy)]
+struct PortableMasks;
+
+impl BlockMasks for PortableMasks {
+    #[inline(always)]
+    fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
+        map_block(block)
+    }
+
+    #[inline(always)]
+    fn words<const UNICODE: bool>(self, block: &[u8; BLOCK]) -> (u64, u64) {
+        word_masks::<UNICODE>(block)
+    }
+}
+
+/// The block masks from AVX-512BW instructions; a value exists only where
+/// the CPU has AVX-512 F and BW.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Avx512Masks(());
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512Masks {
+    /// # Safety
+    /// The CPU must have AVX-512 F and BW.
+    unsafe fn new() -> Self {
+        Self(())
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl BlockMasks for Avx512Masks {
+    #[inline(always)]
+    fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
+        use std::arch::x86_64::*;
+        let mut mapped = [0u8; BLOCK];
+        // SAFETY: `self` proves the CPU has AVX-512 F and BW; the load and
+        // the store touch the 64 bytes of `block` and `mapped`.
+        let spaces = unsafe {
+            let c = _mm512_loadu_si512(block.as_ptr().cast());
+            let byte = |b: u8| _mm512_set1_epi8(b as i8);
+            let below =
+                |from: u8, n: u8| _mm512_cmplt_epu8_mask(_mm512_sub_epi8(c, byte(from)), byte(n));
+            // As `is_ascii_space` and `to_ascii_lowercase`.
+            let spaces = _mm512_cmpeq_epi8_mask(c, byte(b' ')) | below(b'\t', 5);
+            let lower = _mm512_mask_add_epi8(c, below(b'A', 26), c, byte(0x20));
+            let out = _mm512_mask_mov_epi8(lower, spaces, byte(b' '));
+            _mm512_storeu_si512(mapped.as_mut_ptr().cast(), out);
+            spaces
+        };
+        (mapped, spaces)
+    }
+
+    #[inline(always)]
+    fn words<const UNICODE: bool>(self, block: &[u8; BLOCK]) -> (u64, u64) {
+        use std::arch::x86_64::*;
+        // SAFETY: as in `map`; the load reads the 64 bytes of `block`.
+        unsafe {
+            let c = _mm512_loadu_si512(block.as_ptr().cast());
+            let byte = |b: u8| _mm512_set1_epi8(b as i8);
+            let below =
+                |from: u8, n: u8| _mm512_cmplt_epu8_mask(_mm512_sub_epi8(c, byte(from)), byte(n));
+            let alnum = below(b'a', 26) | below(b'0', 10);
+            let high = if UNICODE { _mm512_movepi8_mask(c) } else { 0 };
+            (alnum | high, high)
+        }
+    }
 }
 
 /// One block mapped byte for byte: whitespace to a space, letters to lower
@@ -600,13 +701,14 @@ fn map_block(block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
 /// letters lowercased), copied in runs: no branch per byte.
 #[inline(always)]
 fn collapse_block(
+    masks: impl BlockMasks,
     block: &[u8; BLOCK],
     valid: u64,
     out: &mut [u8],
     mut len: usize,
     prev_space: &mut u64,
 ) -> usize {
-    let (mapped, spaces) = map_block(block);
+    let (mapped, spaces) = masks.map(block);
     let dropped = spaces & ((spaces << 1) | *prev_space);
     *prev_space = spaces >> 63;
     let mut keep = !dropped & valid;
@@ -635,7 +737,7 @@ fn collapse_block(
 /// only whitespace is ASCII and whose non-ASCII characters are already in
 /// lower case (their bytes are copied unchanged). Works on 64-byte blocks.
 #[inline(always)]
-fn ascii_exact_form_into(text: &[u8], out: &mut Vec<u8>) -> usize {
+fn ascii_exact_form_into(masks: impl BlockMasks, text: &[u8], out: &mut Vec<u8>) -> usize {
     // Every byte read is written first (or is padding written below): only
     // room is needed, so memory kept from earlier texts is not zeroed again.
     let room = text.len() + BLOCK + PAD;
@@ -650,13 +752,13 @@ fn ascii_exact_form_into(text: &[u8], out: &mut Vec<u8>) -> usize {
         let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
             continue;
         };
-        len = collapse_block(block, u64::MAX, out, len, &mut prev_space);
+        len = collapse_block(masks, block, u64::MAX, out, len, &mut prev_space);
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
         let mut b = [0u8; BLOCK];
         b[..rest.len()].copy_from_slice(rest);
-        len = collapse_block(&b, !bits_from(rest.len()), out, len, &mut prev_space);
+        len = collapse_block(masks, &b, !bits_from(rest.len()), out, len, &mut prev_space);
     }
     if len > 0 && out[len - 1] == b' ' {
         len -= 1;
@@ -861,7 +963,12 @@ impl WordCursor {
 /// how many there are. `hashes` is lengthened when it has too little room;
 /// what follows the words is left as it was.
 #[inline(always)]
-fn word_hashes<const UNICODE: bool>(buf: &[u8], len: usize, hashes: &mut Vec<u64>) -> usize {
+fn word_hashes<const UNICODE: bool>(
+    masks: impl BlockMasks,
+    buf: &[u8],
+    len: usize,
+    hashes: &mut Vec<u64>,
+) -> usize {
     let text = &buf[..len.min(buf.len())];
     // Words are separated by at least one byte, so there are at most
     // ceil(len / 2) of them.
@@ -882,14 +989,14 @@ fn word_hashes<const UNICODE: bool>(buf: &[u8], len: usize, hashes: &mut Vec<u64
         let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
             continue;
         };
-        cursor.block::<UNICODE>(word_masks::<UNICODE>(block), base, buf, &mut hashes);
+        cursor.block::<UNICODE>(masks.words::<UNICODE>(block), base, buf, &mut hashes);
         base += BLOCK;
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
         let mut b = [0u8; BLOCK];
         b[..rest.len()].copy_from_slice(rest);
-        cursor.block::<UNICODE>(word_masks::<UNICODE>(&b), base, buf, &mut hashes);
+        cursor.block::<UNICODE>(masks.words::<UNICODE>(&b), base, buf, &mut hashes);
     }
     if cursor.in_word {
         let unicode = UNICODE && cursor.high_before;
@@ -1173,6 +1280,28 @@ mod tests {
             check_dispatched::<false>(&long_words)?;
             check_dispatched::<true>(&mixed)?;
             check_dispatched::<true>(&long_words)?;
+        }
+    }
+
+    proptest::proptest! {
+        /// The AVX-512 block masks are the portable ones, on any bytes.
+        #[test]
+        fn avx512_masks_match_portable(bytes in proptest::collection::vec(0u8..=255, BLOCK)) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx512_scan() {
+                let block = <[u8; BLOCK]>::try_from(&bytes[..]).unwrap_or([0; BLOCK]);
+                // SAFETY: the CPU has AVX-512 F and BW.
+                let fast = unsafe { Avx512Masks::new() };
+                proptest::prop_assert_eq!(fast.map(&block), PortableMasks.map(&block));
+                proptest::prop_assert_eq!(
+                    fast.words::<true>(&block),
+                    PortableMasks.words::<true>(&block)
+                );
+                proptest::prop_assert_eq!(
+                    fast.words::<false>(&block),
+                    PortableMasks.words::<false>(&block)
+                );
+            }
         }
     }
 
