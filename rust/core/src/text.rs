@@ -770,11 +770,19 @@ fn collapse_block(
             return len + BLOCK;
         }
     }
+    // Each run is copied as a whole block from its start: a fixed-size copy
+    // (two vector moves, no call to `memmove`). The bytes past the run are
+    // overwritten by the next run or block, or lie past the end (where the
+    // padding is written last).
+    let mut source = [0u8; 2 * BLOCK];
+    source[..BLOCK].copy_from_slice(&mapped);
     while keep != 0 {
         let from = keep.trailing_zeros() as usize;
         let run = (!(keep >> from)).trailing_zeros() as usize;
-        if let (Some(dst), Some(src)) = (out.get_mut(len..len + run), mapped.get(from..from + run))
-        {
+        if let (Some(dst), Some(src)) = (
+            out.get_mut(len..len + BLOCK),
+            source.get(from..from + BLOCK),
+        ) {
             dst.copy_from_slice(src);
         }
         len += run;
