@@ -268,7 +268,7 @@ unsafe fn sketch_avx512(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
 /// the work of [`sketch`] and mostly hit nothing.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::{bin_of, fill_by_bin, EMPTY, MIX_MUL};
+    use super::{fill_by_bin, EMPTY, MIX_MUL};
     use std::arch::x86_64::*;
 
     /// Widths whose bitmap of empty bins fits in one 512-bit register.
@@ -278,7 +278,10 @@ mod avx512 {
     const LANES: usize = 8;
 
     /// Hits packed before they are applied (plus one register of slack).
-    const HITS: usize = 64;
+    const HITS: usize = 128;
+
+    /// Most later rounds thrown before their hits are applied.
+    const MAX_BATCH: usize = 4;
 
     /// [`super::sketch`] for `acc.len() <= MAX_BINS`, same values.
     #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
@@ -292,20 +295,30 @@ mod avx512 {
         let full = &shingles[..shingles.len() - shingles.len() % LANES];
         let rest = load_padded(&shingles[full.len()..], first);
         throw_first_round(full, rest, round_keys[0], acc);
-        let (mut empty, mut left) = empty_bins(acc);
-        for (round, &key) in round_keys.iter().enumerate().take(k).skip(1) {
-            if left == 0 {
-                return;
+        let (empty, left) = empty_bins(acc);
+        let mut still = Still {
+            empty,
+            left,
+            hits: [0; HITS + LANES],
+            len: 0,
+        };
+        // Hits are applied after a batch of rounds, all tested against the
+        // bins empty when the batch began: a bin filled in the batch takes
+        // more throws, but none changes it (their keys are larger). Batches
+        // save a mispredicted branch and a restart per round; they pay off
+        // where a round fills few of the bins (few shingles per bin).
+        let batch = (k / shingles.len()).clamp(1, MAX_BATCH);
+        let mut round = 1;
+        while still.left > 0 && round < k {
+            let end = (round + batch).min(k);
+            let empty = still.empty;
+            for (r, &key) in round_keys.iter().enumerate().take(end).skip(round) {
+                still.throw_round(full, rest, r, key, empty, acc);
             }
-            let mut still = Still {
-                empty,
-                left,
-                high: (round as u64) << 32,
-            };
-            still.throw_round(full, rest, key, empty, acc);
-            (empty, left) = (still.empty, still.left);
+            still.apply(acc);
+            round = end;
         }
-        if left > 0 {
+        if still.left > 0 {
             fill_by_bin(round_keys, shingles, acc);
         }
     }
@@ -329,74 +342,74 @@ mod avx512 {
         }
     }
 
-    /// The bins still empty during a later round.
+    /// The bins still empty during the later rounds, and the hits not yet
+    /// applied.
     struct Still {
         /// Bitmap of the empty bins (bit `b % 64` of lane `b / 64`).
         empty: __m512i,
         /// Their number.
         left: usize,
-        /// The round, shifted to the high half of a key.
-        high: u64,
+        /// Throws into bins empty when their round began, each as its bin
+        /// (bits 48 and up) and its key (the 48 bits below: round, `v`).
+        hits: [u64; HITS + LANES],
+        /// Hits held.
+        len: usize,
     }
 
     impl Still {
-        /// A later round of `full` (whole registers) and `rest`: every
-        /// shingle whose bin is set in `empty` (the bins empty when the round
-        /// began) keeps the minimum there.
+        /// Round `round >= 1` of `full` (whole registers) and `rest`: holds
+        /// the throws into bins set in `empty`.
         #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
         fn throw_round(
             &mut self,
             full: &[u64],
             rest: Option<__m512i>,
+            round: usize,
             key: u64,
             empty: __m512i,
             acc: &mut [u64],
         ) {
             let key = _mm512_set1_epi64(key as i64);
             let scale = _mm512_set1_epi64(acc.len() as i64);
-            let mut hits = [0u64; HITS + LANES];
-            let mut len = 0;
+            let high = _mm512_set1_epi64(((round as u64) << 32) as i64);
+            let low = _mm512_set1_epi64(0xFFFF_FFFF);
             for x in full.chunks_exact(LANES).map(|c| load(c)).chain(rest) {
                 let z = mix(_mm512_add_epi64(x, key));
                 let bin = bins_of(z, scale);
                 let word = _mm512_permutexvar_epi64(_mm512_srli_epi64::<6>(bin), empty);
                 let bit = _mm512_srlv_epi64(word, _mm512_and_si512(bin, _mm512_set1_epi64(63)));
                 let hit = _mm512_test_epi64_mask(bit, _mm512_set1_epi64(1));
+                // (z & low) | high, then the bin above.
+                let keys = _mm512_ternarylogic_epi64::<0xEA>(z, low, high);
+                let packed = _mm512_or_si512(_mm512_slli_epi64::<48>(bin), keys);
                 // SAFETY: `len <= HITS` here, so the register's 8 values fit.
                 unsafe {
                     _mm512_storeu_si512(
-                        hits.as_mut_ptr().add(len).cast(),
-                        _mm512_maskz_compress_epi64(hit, z),
+                        self.hits.as_mut_ptr().add(self.len).cast(),
+                        _mm512_maskz_compress_epi64(hit, packed),
                     );
                 }
-                len += hit.count_ones() as usize;
-                if len > HITS - LANES {
-                    self.keep_minima(&hits[..len], acc);
-                    len = 0;
+                self.len += hit.count_ones() as usize;
+                if self.len > HITS - LANES {
+                    self.apply(acc);
                 }
             }
-            self.keep_minima(&hits[..len], acc);
         }
 
-        /// Each mixed value of `hits` keeps its minimum in its bin.
+        /// Each hit held keeps its minimum in its bin, which is no longer
+        /// empty.
         #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
-        fn keep_minima(&mut self, hits: &[u64], acc: &mut [u64]) {
-            for &z in hits {
-                self.keep_minimum(z, acc);
+        fn apply(&mut self, acc: &mut [u64]) {
+            for &hit in &self.hits[..self.len] {
+                let b = (hit >> 48) as usize;
+                if let Some(slot) = acc.get_mut(b) {
+                    self.left -= usize::from(*slot == EMPTY);
+                    *slot = (*slot).min(hit & 0xFFFF_FFFF_FFFF);
+                    let bit = _mm512_maskz_set1_epi64(1 << (b / 64), 1 << (b % 64));
+                    self.empty = _mm512_andnot_si512(bit, self.empty);
+                }
             }
-        }
-
-        /// The mixed value `z` of the round keeps its minimum in its bin,
-        /// which is no longer empty.
-        #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
-        fn keep_minimum(&mut self, z: u64, acc: &mut [u64]) {
-            let b = bin_of(z, acc.len());
-            if let Some(slot) = acc.get_mut(b) {
-                self.left -= usize::from(*slot == EMPTY);
-                *slot = (*slot).min(self.high | (z & 0xFFFF_FFFF));
-                let bit = _mm512_maskz_set1_epi64(1 << (b / 64), 1 << (b % 64));
-                self.empty = _mm512_andnot_si512(bit, self.empty);
-            }
+            self.len = 0;
         }
     }
 
