@@ -28,8 +28,12 @@
 //!
 //! `round_key` is a splitmix64 stream started at the seed. An empty set has
 //! the signature of all `u32::MAX`. Values depend only on the shingle hashes
-//! and the seed, never on the CPU or the build: the AVX-512 and AVX2 paths
-//! (chosen at run time) run the same code as the portable one.
+//! and the seed, never on the CPU or the build. The AVX2 path (chosen at run
+//! time) runs the portable code; the AVX-512 one (module `avx512`) uses that a
+//! bin filled in one round never changes in a later one (its key is
+//! smaller), so after round 0 it only applies the throws into bins still
+//! empty, found with a bitmap test on 8 shingles at once. The tests check
+//! every path against the definition written the slow way.
 
 /// Default number of permutations.
 pub const DEFAULT_NUM_PERM: usize = 128;
@@ -61,11 +65,14 @@ fn splitmix64(state: &mut u64) -> u64 {
     mix64(*state)
 }
 
+/// The multipliers of [`mix64`] (shared with its vector form).
+const MIX_MUL: [u64; 2] = [0xBF58_476D_1CE4_E5B9, 0x94D0_49BB_1331_11EB];
+
 /// The splitmix64 finaliser: a bijection of `u64` with full avalanche.
 #[inline(always)]
 fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z = (z ^ (z >> 30)).wrapping_mul(MIX_MUL[0]);
+    z = (z ^ (z >> 27)).wrapping_mul(MIX_MUL[1]);
     z ^ (z >> 31)
 }
 
@@ -134,13 +141,21 @@ impl MinHasher {
     }
 }
 
+/// Whether the CPU has what [`sketch_avx512`] enables.
+#[cfg(target_arch = "x86_64")]
+fn avx512_detected() -> bool {
+    std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("popcnt")
+        && std::arch::is_x86_feature_detected!("bmi1")
+        && std::arch::is_x86_feature_detected!("bmi2")
+}
+
 /// [`sketch`] on the widest vector unit the CPU has.
 fn sketch_dispatched(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512dq")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-        {
+        if avx512_detected() {
             // SAFETY: the CPU supports the features the function enables.
             unsafe { sketch_avx512(round_keys, shingles, acc) };
             return;
@@ -163,25 +178,36 @@ fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
         return;
     }
     for (round, &key) in round_keys.iter().enumerate().take(k) {
-        let high = (round as u64) << 32;
-        let mut chunks = shingles.chunks_exact(CHUNK);
-        for chunk in &mut chunks {
-            throw_chunk(chunk, key, high, acc);
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            // A full chunk again: the first shingle repeated is no new
-            // element (a minimum does not change when it sees it twice).
-            let mut padded = [shingles[0]; CHUNK];
-            padded[..rest.len()].copy_from_slice(rest);
-            throw_chunk(&padded, key, high, acc);
-        }
+        throw_round(shingles, key, round, acc);
         if !acc.contains(&EMPTY) {
             return;
         }
     }
-    // Bins still empty after k rounds: round k + b sends every shingle to
-    // bin b, so its minimum fills it.
+    fill_by_bin(round_keys, shingles, acc);
+}
+
+/// Round `round < k` of every shingle (`shingles` not empty).
+#[inline(always)]
+fn throw_round(shingles: &[u64], key: u64, round: usize, acc: &mut [u64]) {
+    let high = (round as u64) << 32;
+    let mut chunks = shingles.chunks_exact(CHUNK);
+    for chunk in &mut chunks {
+        throw_chunk(chunk, key, high, acc);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        // A full chunk again: the first shingle repeated is no new
+        // element (a minimum does not change when it sees it twice).
+        let mut padded = [shingles[0]; CHUNK];
+        padded[..rest.len()].copy_from_slice(rest);
+        throw_chunk(&padded, key, high, acc);
+    }
+}
+
+/// Fills the bins still empty after `k` rounds: round `k + b` sends every
+/// shingle to bin `b`, so its minimum fills it.
+fn fill_by_bin(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
+    let k = acc.len();
     for (b, slot) in acc.iter_mut().enumerate() {
         if *slot != EMPTY {
             continue;
@@ -222,10 +248,241 @@ unsafe fn sketch_avx2(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     sketch(round_keys, shingles, acc)
 }
 
+/// [`sketch`] with AVX-512: the bitmap kernel for widths up to
+/// [`avx512::MAX_BINS`], the portable code compiled for AVX-512 beyond.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,popcnt,bmi1,bmi2")]
 unsafe fn sketch_avx512(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
-    sketch(round_keys, shingles, acc)
+    if acc.len() <= avx512::MAX_BINS {
+        avx512::sketch(round_keys, shingles, acc)
+    } else {
+        sketch(round_keys, shingles, acc)
+    }
+}
+
+/// The AVX-512 kernel. A bin filled in round `r` keeps its value for good
+/// (later keys are larger), so after round 0 a throw can only matter if its
+/// bin was empty when its round began: each later round tests the bins of 8
+/// shingles at once against a bitmap of those bins (one register), packs
+/// the few hits together and applies only them. These rounds are most of
+/// the work of [`sketch`] and mostly hit nothing.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{fill_by_bin, EMPTY, MIX_MUL};
+    use std::arch::x86_64::*;
+
+    /// Widths whose bitmap of empty bins fits in one 512-bit register.
+    pub(super) const MAX_BINS: usize = 512;
+
+    /// 64-bit lanes of a register.
+    const LANES: usize = 8;
+
+    /// Hits packed before they are applied (plus one register of slack).
+    const HITS: usize = 128;
+
+    /// Most later rounds thrown before their hits are applied.
+    const MAX_BATCH: usize = 4;
+
+    /// [`super::sketch`] for `acc.len() <= MAX_BINS`, same values.
+    #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
+    pub(super) fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
+        let k = acc.len();
+        let Some(&first) = shingles.first() else {
+            return;
+        };
+        // Shingles in registers of 8, the last one padded with the first
+        // shingle (a minimum does not change when it sees it twice).
+        let full = &shingles[..shingles.len() - shingles.len() % LANES];
+        let rest = load_padded(&shingles[full.len()..], first);
+        throw_first_round(full, rest, round_keys[0], acc);
+        let (empty, left) = empty_bins(acc);
+        let mut still = Still {
+            empty,
+            left,
+            hits: [0; HITS + LANES],
+            len: 0,
+        };
+        // Hits are applied after a batch of rounds, all tested against the
+        // bins empty when the batch began: a bin filled in the batch takes
+        // more throws, but none changes it (their keys are larger). Batches
+        // save a mispredicted branch and a restart per round; they pay off
+        // where a round fills few of the bins (few shingles per bin).
+        let batch = (k / shingles.len()).clamp(1, MAX_BATCH);
+        let mut round = 1;
+        while still.left > 0 && round < k {
+            let end = (round + batch).min(k);
+            let empty = still.empty;
+            for (r, &key) in round_keys.iter().enumerate().take(end).skip(round) {
+                still.throw_round(full, rest, r, key, empty, acc);
+            }
+            still.apply(acc);
+            round = end;
+        }
+        if still.left > 0 {
+            fill_by_bin(round_keys, shingles, acc);
+        }
+    }
+
+    /// Round 0 of `full` (whole registers) and `rest`: every bin is empty,
+    /// every shingle keeps its minimum.
+    #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
+    fn throw_first_round(full: &[u64], rest: Option<__m512i>, key: u64, acc: &mut [u64]) {
+        let key = _mm512_set1_epi64(key as i64);
+        let scale = _mm512_set1_epi64(acc.len() as i64);
+        for x in full.chunks_exact(LANES).map(|c| load(c)).chain(rest) {
+            let z = mix(_mm512_add_epi64(x, key));
+            let (mut bins, mut keys) = (Lanes([0; LANES]), Lanes([0; LANES]));
+            bins.store(bins_of(z, scale));
+            keys.store(_mm512_and_si512(z, _mm512_set1_epi64(0xFFFF_FFFF)));
+            for (&b, &v) in bins.0.iter().zip(&keys.0) {
+                if let Some(slot) = acc.get_mut(b as usize) {
+                    *slot = (*slot).min(v);
+                }
+            }
+        }
+    }
+
+    /// The bins still empty during the later rounds, and the hits not yet
+    /// applied.
+    struct Still {
+        /// Bitmap of the empty bins (bit `b % 64` of lane `b / 64`).
+        empty: __m512i,
+        /// Their number.
+        left: usize,
+        /// Throws into bins empty when their round began, each as its bin
+        /// (bits 48 and up) and its key (the 48 bits below: round, `v`).
+        hits: [u64; HITS + LANES],
+        /// Hits held.
+        len: usize,
+    }
+
+    impl Still {
+        /// Round `round >= 1` of `full` (whole registers) and `rest`: holds
+        /// the throws into bins set in `empty`.
+        #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
+        fn throw_round(
+            &mut self,
+            full: &[u64],
+            rest: Option<__m512i>,
+            round: usize,
+            key: u64,
+            empty: __m512i,
+            acc: &mut [u64],
+        ) {
+            let key = _mm512_set1_epi64(key as i64);
+            let scale = _mm512_set1_epi64(acc.len() as i64);
+            let high = _mm512_set1_epi64(((round as u64) << 32) as i64);
+            let low = _mm512_set1_epi64(0xFFFF_FFFF);
+            for x in full.chunks_exact(LANES).map(|c| load(c)).chain(rest) {
+                let z = mix(_mm512_add_epi64(x, key));
+                let bin = bins_of(z, scale);
+                let word = _mm512_permutexvar_epi64(_mm512_srli_epi64::<6>(bin), empty);
+                let bit = _mm512_srlv_epi64(word, _mm512_and_si512(bin, _mm512_set1_epi64(63)));
+                let hit = _mm512_test_epi64_mask(bit, _mm512_set1_epi64(1));
+                // (z & low) | high, then the bin above.
+                let keys = _mm512_ternarylogic_epi64::<0xEA>(z, low, high);
+                let packed = _mm512_or_si512(_mm512_slli_epi64::<48>(bin), keys);
+                // SAFETY: `len <= HITS` here, so the register's 8 values fit.
+                unsafe {
+                    _mm512_storeu_si512(
+                        self.hits.as_mut_ptr().add(self.len).cast(),
+                        _mm512_maskz_compress_epi64(hit, packed),
+                    );
+                }
+                self.len += hit.count_ones() as usize;
+                if self.len > HITS - LANES {
+                    self.apply(acc);
+                }
+            }
+        }
+
+        /// Each hit held keeps its minimum in its bin, which is no longer
+        /// empty.
+        #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
+        fn apply(&mut self, acc: &mut [u64]) {
+            for &hit in &self.hits[..self.len] {
+                let b = (hit >> 48) as usize;
+                if let Some(slot) = acc.get_mut(b) {
+                    self.left -= usize::from(*slot == EMPTY);
+                    *slot = (*slot).min(hit & 0xFFFF_FFFF_FFFF);
+                    let bit = _mm512_maskz_set1_epi64(1 << (b / 64), 1 << (b % 64));
+                    self.empty = _mm512_andnot_si512(bit, self.empty);
+                }
+            }
+            self.len = 0;
+        }
+    }
+
+    /// Bitmap of the empty bins of `acc` (bit `b % 64` of lane `b / 64`)
+    /// and their number.
+    #[target_feature(enable = "avx512f,avx512dq,popcnt")]
+    fn empty_bins(acc: &[u64]) -> (__m512i, usize) {
+        let mut words = [0u64; LANES];
+        let empty = _mm512_set1_epi64(EMPTY as i64);
+        for (i, chunk) in acc.chunks(LANES).enumerate() {
+            // Padded with a full bin.
+            let v = load_padded(chunk, 0).unwrap_or(empty);
+            let m = _mm512_cmpeq_epi64_mask(v, empty);
+            words[i / 8] |= u64::from(m) << (8 * (i % 8));
+        }
+        let left = words.iter().map(|w| w.count_ones() as usize).sum();
+        // SAFETY: `words` holds the 8 values read.
+        let bits = unsafe { _mm512_loadu_si512(words.as_ptr().cast()) };
+        (bits, left)
+    }
+
+    /// The 8 values of `chunk`.
+    #[target_feature(enable = "avx512f")]
+    fn load(chunk: &[u64]) -> __m512i {
+        assert_eq!(chunk.len(), LANES);
+        // SAFETY: `chunk` holds the 8 values read.
+        unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) }
+    }
+
+    /// The values of `rest` (at most 8), then `pad`; none if it is empty.
+    #[target_feature(enable = "avx512f")]
+    fn load_padded(rest: &[u64], pad: u64) -> Option<__m512i> {
+        if rest.is_empty() {
+            return None;
+        }
+        let lanes = u8::MAX >> (LANES - rest.len());
+        let pad = _mm512_set1_epi64(pad as i64);
+        // SAFETY: the mask reads the values of `rest` only.
+        Some(unsafe { _mm512_mask_loadu_epi64(pad, lanes, rest.as_ptr().cast()) })
+    }
+
+    /// [`super::bin_of`] of each lane: the high half times k (`scale`), high
+    /// half of the product.
+    #[target_feature(enable = "avx512f")]
+    fn bins_of(z: __m512i, scale: __m512i) -> __m512i {
+        _mm512_srli_epi64::<32>(_mm512_mul_epu32(_mm512_srli_epi64::<32>(z), scale))
+    }
+
+    /// Eight values, aligned for a vector store.
+    #[repr(align(64))]
+    struct Lanes([u64; LANES]);
+
+    impl Lanes {
+        #[target_feature(enable = "avx512f")]
+        fn store(&mut self, v: __m512i) {
+            // SAFETY: `self` holds 8 values, aligned to 64 bytes.
+            unsafe { _mm512_store_si512(self.0.as_mut_ptr().cast(), v) }
+        }
+    }
+
+    /// [`super::mix64`] of each lane.
+    #[target_feature(enable = "avx512f,avx512dq")]
+    fn mix(z: __m512i) -> __m512i {
+        let z = _mm512_mullo_epi64(
+            _mm512_xor_si512(z, _mm512_srli_epi64::<30>(z)),
+            _mm512_set1_epi64(MIX_MUL[0] as i64),
+        );
+        let z = _mm512_mullo_epi64(
+            _mm512_xor_si512(z, _mm512_srli_epi64::<27>(z)),
+            _mm512_set1_epi64(MIX_MUL[1] as i64),
+        );
+        _mm512_xor_si512(z, _mm512_srli_epi64::<31>(z))
+    }
 }
 
 /// Share of positions where two signatures agree: the MinHash estimate of
@@ -314,40 +571,69 @@ mod tests {
         acc.iter().map(|&v| v as u32).collect()
     }
 
+    /// Checks every kernel the CPU can run against [`naive`].
+    fn check_every_path(num_perm: usize, seed: u64, shingles: &[u64]) -> Result<(), TestCaseError> {
+        let h = MinHasher::new(num_perm, seed);
+        let expected = naive(&h, shingles);
+        let values = |kernel: &dyn Fn(&mut [u64])| {
+            let mut acc = vec![EMPTY; num_perm];
+            if !shingles.is_empty() {
+                kernel(&mut acc);
+            }
+            acc.iter().map(|&v| v as u32).collect::<Vec<_>>()
+        };
+        prop_assert_eq!(
+            &values(&|acc| sketch(&h.round_keys, shingles, acc)),
+            &expected
+        );
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                let avx2 = values(&|acc| unsafe { sketch_avx2(&h.round_keys, shingles, acc) });
+                prop_assert_eq!(&avx2, &expected);
+            }
+            if avx512_detected() {
+                // SAFETY: the CPU has what the function enables.
+                let avx512 = values(&|acc| unsafe { sketch_avx512(&h.round_keys, shingles, acc) });
+                prop_assert_eq!(&avx512, &expected);
+            }
+        }
+        prop_assert_eq!(h.signature(shingles), expected);
+        Ok(())
+    }
+
+    /// Shingle hashes, some of them repeated (drawn from a small range).
+    fn shingle_lists(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u64>> {
+        prop_oneof![
+            prop::collection::vec(any::<u64>(), len.clone()),
+            prop::collection::vec(0u64..40, len),
+        ]
+    }
+
     proptest! {
-        /// The vectorised paths give exactly the portable values, and these
-        /// are those of the definition (no early stop, no chunks).
+        /// Every kernel gives exactly the values of the definition (no early
+        /// stop, no chunks), for any width.
         #[test]
         fn dispatched_kernel_matches_portable(
-            shingles in prop::collection::vec(any::<u64>(), 0..300),
+            shingles in shingle_lists(0..300),
             num_perm in 1usize..70,
             seed in any::<u64>(),
         ) {
-            let h = MinHasher::new(num_perm, seed);
-            let mut portable = vec![EMPTY; num_perm];
-            sketch(&h.round_keys, &shingles, &mut portable);
-            let portable: Vec<u32> = portable.iter().map(|&v| v as u32).collect();
-            prop_assert_eq!(&portable, &naive(&h, &shingles));
-            #[cfg(target_arch = "x86_64")]
-            {
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    let mut acc = vec![EMPTY; num_perm];
-                    // SAFETY: the CPU has AVX2.
-                    unsafe { sketch_avx2(&h.round_keys, &shingles, &mut acc) };
-                    let v: Vec<u32> = acc.iter().map(|&v| v as u32).collect();
-                    prop_assert_eq!(&v, &portable);
-                }
-                if std::arch::is_x86_feature_detected!("avx512dq")
-                    && std::arch::is_x86_feature_detected!("avx512vl")
-                {
-                    let mut acc = vec![EMPTY; num_perm];
-                    // SAFETY: the CPU has AVX-512 F, DQ and VL.
-                    unsafe { sketch_avx512(&h.round_keys, &shingles, &mut acc) };
-                    let v: Vec<u32> = acc.iter().map(|&v| v as u32).collect();
-                    prop_assert_eq!(&v, &portable);
-                }
-            }
-            prop_assert_eq!(h.signature(&shingles), portable);
+            check_every_path(num_perm, seed, &shingles)?;
+        }
+
+        /// The same for the usual widths, those around the limits of the
+        /// kernels, and short texts (many rounds, often the fixed ones).
+        #[test]
+        fn dispatched_kernel_matches_portable_at_usual_widths(
+            shingles in prop_oneof![shingle_lists(1..50), shingle_lists(50..700)],
+            num_perm in prop::sample::select(
+                vec![64usize, 127, 128, 129, 200, 256, 511, 512, 513, 600],
+            ),
+            seed in any::<u64>(),
+        ) {
+            check_every_path(num_perm, seed, &shingles)?;
         }
     }
 
