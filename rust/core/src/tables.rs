@@ -3,14 +3,12 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    FixedSizeListBuilder, GenericStringBuilder, UInt32Builder, UInt64Builder,
-};
+use arrow_array::builder::{FixedSizeListBuilder, GenericStringBuilder, UInt64Builder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type, UInt64Type};
 use arrow_array::{
-    Array, ArrayRef, BinaryArray, BooleanArray, Float64Array, LargeStringArray, OffsetSizeTrait,
-    RecordBatch, StringArray, StringViewArray, UInt64Array,
+    Array, ArrayRef, BinaryArray, BooleanArray, FixedSizeListArray, Float64Array, LargeStringArray,
+    OffsetSizeTrait, RecordBatch, StringArray, StringViewArray, UInt32Array, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
@@ -238,23 +236,18 @@ pub fn edges_batch(edges: &[Edge]) -> Result<RecordBatch> {
 
 /// Signatures (`num_perm` values per row, row after row) as a one-column
 /// batch `signature` of type `fixed_size_list<u32, num_perm>`.
-pub fn signatures_batch(values: &[u32], num_perm: usize) -> Result<RecordBatch> {
+pub fn signatures_batch(values: Vec<u32>, num_perm: usize) -> Result<RecordBatch> {
     if num_perm == 0 || !values.len().is_multiple_of(num_perm) {
         return Err(Error::InvalidArgument(
             "signature length does not divide the values".into(),
         ));
     }
-    let mut builder = FixedSizeListBuilder::with_capacity(
-        UInt32Builder::with_capacity(values.len()),
-        num_perm as i32,
-        values.len() / num_perm,
-    )
-    .with_field(Field::new("item", DataType::UInt32, false));
-    for row in values.chunks_exact(num_perm) {
-        builder.values().append_slice(row);
-        builder.append(true);
-    }
-    batch(vec![("signature", Arc::new(builder.finish()), false)])
+    // The values become the list's child buffer as they are: no copy.
+    let item = Arc::new(Field::new("item", DataType::UInt32, false));
+    let values = Arc::new(UInt32Array::from(values));
+    let list = FixedSizeListArray::try_new(item, num_perm as i32, values, None)
+        .map_err(|e| Error::InvalidArgument(format!("signature column: {e}")))?;
+    batch(vec![("signature", Arc::new(list), false)])
 }
 
 /// Borrows the strings of a text column; nulls read as empty texts.
@@ -442,13 +435,13 @@ mod tests {
 
     #[test]
     fn signatures_batch_is_fixed_size() {
-        let b = signatures_batch(&[1, 2, 3, 4, 5, 6], 3).expect("batch");
+        let b = signatures_batch(vec![1, 2, 3, 4, 5, 6], 3).expect("batch");
         assert_eq!(b.num_rows(), 2);
         assert_eq!(
             b.schema().field(0).data_type(),
             &DataType::FixedSizeList(Arc::new(Field::new("item", DataType::UInt32, false)), 3)
         );
-        assert!(signatures_batch(&[1, 2], 3).is_err());
+        assert!(signatures_batch(vec![1, 2], 3).is_err());
     }
 
     #[test]

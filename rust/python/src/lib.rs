@@ -447,7 +447,7 @@ fn minhash(
     let values = run_released(py, |cancel| {
         thresher_core::dedup::signatures(&texts, ngram, num_perm, seed, cancel)
     })?;
-    table(py, tables::signatures_batch(&values, num_perm))
+    table(py, tables::signatures_batch(values, num_perm))
 }
 
 /// The (bands, rows) banding used for a threshold and signature width.
