@@ -470,14 +470,12 @@ fn shingles_of_words(words: &[u64], ngram: usize, out: &mut Vec<u64>) {
         return;
     }
     let n = ngram.max(1).min(words.len());
-    let count = words.len() - n + 1;
-    out.resize(count, 0);
     if n > MAX_VECTOR_NGRAM {
-        for (slot, window) in out.iter_mut().zip(words.windows(n)) {
-            *slot = window
+        out.extend(words.windows(n).map(|window| {
+            window
                 .iter()
-                .fold(0u64, |h, &w| h.wrapping_mul(SHINGLE_BASE).wrapping_add(w));
-        }
+                .fold(0u64, |h, &w| h.wrapping_mul(SHINGLE_BASE).wrapping_add(w))
+        }));
         return;
     }
     // powers[j] = B^(n-1-j)
@@ -490,7 +488,7 @@ fn shingles_of_words(words: &[u64], ngram: usize, out: &mut Vec<u64>) {
     shingle_kernel_dispatched(words, &powers[..n], out);
 }
 
-fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut [u64]) {
+fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512dq")
@@ -511,28 +509,30 @@ fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut [u64]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn shingle_kernel_avx2(words: &[u64], powers: &[u64], out: &mut [u64]) {
+unsafe fn shingle_kernel_avx2(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     shingle_kernel(words, powers, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
-unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut [u64]) {
+unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     shingle_kernel(words, powers, out)
 }
 
-/// `out[i] = sum_j words[i + j] * powers[j]` (mod 2^64), one power at a time
-/// over all shingles.
+/// Appends `sum_j words[i + j] * powers[j]` (mod 2^64) for each of the
+/// `words.len() - powers.len() + 1` shingles to the empty `out`, one power
+/// at a time over all shingles (the first column is written as it is
+/// appended, so `out` is not zeroed first).
 #[inline(always)]
-fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut [u64]) {
-    let count = out.len();
+fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
+    let count = (words.len() + 1).saturating_sub(powers.len());
     let Some((&p0, rest)) = powers.split_first() else {
-        out.fill(0);
+        out.resize(count, 0);
         return;
     };
-    for (slot, &w) in out.iter_mut().zip(words) {
-        *slot = w.wrapping_mul(p0);
-    }
+    let first = words.get(..count).unwrap_or_default();
+    out.extend(first.iter().map(|&w| w.wrapping_mul(p0)));
+    let out = &mut out[..];
     for (j, &p) in rest.iter().enumerate().map(|(j, p)| (j + 1, p)) {
         let Some(column) = words.get(j..j + count) else {
             return;
@@ -657,6 +657,14 @@ fn scan_bytes_with<const UNICODE: bool>(
 trait BlockMasks: Copy {
     /// [`map_block`].
     fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64);
+    /// [`map_block`] of `rest` (shorter than a block) padded with zeros.
+    #[inline(always)]
+    fn map_rest(self, rest: &[u8]) -> ([u8; BLOCK], u64) {
+        let mut b = [0u8; BLOCK];
+        let n = rest.len().min(BLOCK);
+        b[..n].copy_from_slice(&rest[..n]);
+        self.map(&b)
+    }
     /// [`word_masks`].
     fn words<const UNICODE: bool>(self, block: &[u8; BLOCK]) -> (u64, u64);
 }
@@ -716,6 +724,22 @@ impl BlockMasks for Avx512Masks {
     }
 
     #[inline(always)]
+    fn map_rest(self, rest: &[u8]) -> ([u8; BLOCK], u64) {
+        use std::arch::x86_64::*;
+        let n = rest.len().min(BLOCK);
+        let mut b = [0u8; BLOCK];
+        // SAFETY: `self` proves the CPU has AVX-512 F and BW; the masked
+        // load reads only the first `n` bytes, which `rest` has (the other
+        // lanes are zero and their memory is not touched); the store writes
+        // the 64 bytes of `b`.
+        unsafe {
+            let v = _mm512_maskz_loadu_epi8(!bits_from(n), rest.as_ptr().cast());
+            _mm512_storeu_si512(b.as_mut_ptr().cast(), v);
+        }
+        self.map(&b)
+    }
+
+    #[inline(always)]
     fn words<const UNICODE: bool>(self, block: &[u8; BLOCK]) -> (u64, u64) {
         use std::arch::x86_64::*;
         // SAFETY: as in `map`; the load reads the 64 bytes of `block`.
@@ -757,10 +781,21 @@ fn collapse_block(
     block: &[u8; BLOCK],
     valid: u64,
     out: &mut [u8],
+    len: usize,
+    prev_space: &mut u64,
+) -> usize {
+    collapse_mapped(masks.map(block), valid, out, len, prev_space)
+}
+
+/// [`collapse_block`] of a block already mapped by [`map_block`].
+#[inline(always)]
+fn collapse_mapped(
+    (mapped, spaces): ([u8; BLOCK], u64),
+    valid: u64,
+    out: &mut [u8],
     mut len: usize,
     prev_space: &mut u64,
 ) -> usize {
-    let (mapped, spaces) = masks.map(block);
     let dropped = spaces & ((spaces << 1) | *prev_space);
     *prev_space = spaces >> 63;
     let mut keep = !dropped & valid;
@@ -816,9 +851,8 @@ fn ascii_exact_form_into(masks: impl BlockMasks, text: &[u8], out: &mut Vec<u8>)
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
-        let mut b = [0u8; BLOCK];
-        b[..rest.len()].copy_from_slice(rest);
-        len = collapse_block(masks, &b, !bits_from(rest.len()), out, len, &mut prev_space);
+        let mapped = masks.map_rest(rest);
+        len = collapse_mapped(mapped, !bits_from(rest.len()), out, len, &mut prev_space);
     }
     if len > 0 && out[len - 1] == b' ' {
         len -= 1;
@@ -1054,9 +1088,20 @@ fn word_hashes<const UNICODE: bool>(
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
-        let mut b = [0u8; BLOCK];
-        b[..rest.len()].copy_from_slice(rest);
-        cursor.block::<UNICODE>(masks.words::<UNICODE>(&b), base, buf, &mut hashes);
+        // The last partial block is read in place from `buf` where it has
+        // room for a whole block (the canonical form always has), its bits
+        // past the text cleared: the same masks as for a zero-padded copy,
+        // whose padding is never a word byte.
+        let valid = !bits_from(rest.len());
+        let (m, high) = match buf.get(base..base + BLOCK).map(<&[u8; BLOCK]>::try_from) {
+            Some(Ok(block)) => masks.words::<UNICODE>(block),
+            _ => {
+                let mut b = [0u8; BLOCK];
+                b[..rest.len()].copy_from_slice(rest);
+                masks.words::<UNICODE>(&b)
+            }
+        };
+        cursor.block::<UNICODE>((m & valid, high & valid), base, buf, &mut hashes);
     }
     if cursor.in_word {
         let unicode = UNICODE && cursor.high_before;
@@ -1381,6 +1426,12 @@ mod tests {
                     fast.words::<false>(&block),
                     PortableMasks.words::<false>(&block)
                 );
+                for n in 0..BLOCK {
+                    proptest::prop_assert_eq!(
+                        fast.map_rest(&bytes[..n]),
+                        PortableMasks.map_rest(&bytes[..n])
+                    );
+                }
             }
         }
     }
