@@ -896,21 +896,37 @@ const HASHED: u64 = u64::MAX;
 /// loop over the slots, which vectorises (8 words per AVX-512 step), where
 /// hashing word by word would be a chain of scalar multiplies per word.
 struct WordBatch<'a> {
-    lo: [u64; BATCH],
-    hi: [u64; BATCH],
-    len: [u64; BATCH],
+    slots: &'a mut WordSlots,
     held: usize,
     out: &'a mut [u64],
     count: usize,
 }
 
-impl<'a> WordBatch<'a> {
+/// The words held by a [`WordBatch`]: each one's first 16 bytes (or its
+/// hash) and its length. Apart from the batch's counters, so that these
+/// stay in registers rather than being written back with every word.
+struct WordSlots {
+    lo: [u64; BATCH],
+    hi: [u64; BATCH],
+    len: [u64; BATCH],
+}
+
+impl WordSlots {
     #[inline(always)]
-    fn new(out: &'a mut [u64]) -> Self {
+    fn new() -> Self {
         Self {
             lo: [0; BATCH],
             hi: [0; BATCH],
             len: [0; BATCH],
+        }
+    }
+}
+
+impl<'a> WordBatch<'a> {
+    #[inline(always)]
+    fn new(slots: &'a mut WordSlots, out: &'a mut [u64]) -> Self {
+        Self {
+            slots,
             held: 0,
             out,
             count: 0,
@@ -927,13 +943,13 @@ impl<'a> WordBatch<'a> {
         match buf.get(start..start + WORD_BLOCK) {
             Some(bytes) if len <= WORD_BLOCK => {
                 let (lo, hi) = bytes.split_at(8);
-                self.lo[slot] = le_u64(lo);
-                self.hi[slot] = le_u64(hi);
-                self.len[slot] = len as u64;
+                self.slots.lo[slot] = le_u64(lo);
+                self.slots.hi[slot] = le_u64(hi);
+                self.slots.len[slot] = len as u64;
             }
             _ => {
-                self.lo[slot] = word_hash(buf.get(start..start + len).unwrap_or_default());
-                self.len[slot] = HASHED;
+                self.slots.lo[slot] = word_hash(buf.get(start..start + len).unwrap_or_default());
+                self.slots.len[slot] = HASHED;
             }
         }
         self.held += 1;
@@ -946,7 +962,8 @@ impl<'a> WordBatch<'a> {
         // The slice has room for every word (see `word_hashes`), so this
         // always writes.
         if let Some(out) = self.out.get_mut(self.count..self.count + held) {
-            let slots = self.lo.iter().zip(&self.hi).zip(&self.len);
+            let slots = &*self.slots;
+            let slots = slots.lo.iter().zip(&slots.hi).zip(&slots.len);
             for (h, ((&lo, &hi), &len)) in out.iter_mut().zip(slots) {
                 *h = if len == HASHED {
                     lo
@@ -1070,7 +1087,8 @@ fn word_hashes<const UNICODE: bool>(
     if hashes.len() < room {
         hashes.resize(room, 0);
     }
-    let mut hashes = WordBatch::new(hashes);
+    let mut slots = WordSlots::new();
+    let mut hashes = WordBatch::new(&mut slots, hashes);
     let mut cursor = WordCursor {
         in_word: false,
         start: 0,
