@@ -366,15 +366,12 @@ impl TextScan {
     /// Normalises `text` and scans it: afterwards [`Self::exact_form`] and
     /// [`Self::shingles`] describe it.
     pub fn scan(&mut self, text: &str, ngram: usize) {
-        if text.is_ascii() {
-            // ASCII is already NFKC: lowercase, collapse and hash on the fly.
-            (self.canonical_len, self.word_count) =
-                scan_ascii(text.as_bytes(), &mut self.canonical, &mut self.hashes);
-        } else if is_normalised_but_ascii_case(text) {
-            // The block scan lowercases ASCII letters itself and copies the
-            // other characters, already normalised, unchanged.
-            (self.canonical_len, self.word_count) =
-                scan_bytes::<true>(text.as_bytes(), &mut self.canonical, &mut self.hashes);
+        // ASCII is already NFKC: lowercase, collapse and hash on the fly. For
+        // other text that normalisation leaves alone but for ASCII letters
+        // the block scan lowercases those and copies the other characters
+        // unchanged.
+        if let Some(scanned) = scan_text(text, &mut self.canonical, &mut self.hashes) {
+            (self.canonical_len, self.word_count) = scanned;
         } else {
             let mut normalised = std::mem::take(&mut self.normalised);
             normalise_into(text, &mut normalised);
@@ -555,16 +552,11 @@ fn is_ascii_space(c: u8) -> bool {
 /// Bytes of the canonical form handled as one block.
 const BLOCK: usize = 64;
 
-/// Scans ASCII `text`: its canonical form into `canonical` and its word
-/// hashes to the front of `hashes` (see [`word_hashes`]); returns the
-/// length of the canonical form and the number of words.
-fn scan_ascii(text: &[u8], canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> (usize, usize) {
-    scan_bytes::<false>(text, canonical, hashes)
-}
-
-/// [`scan_ascii`] for `text` that is ASCII (`UNICODE` false) or normalised
-/// UTF-8 whose whitespace is all ASCII (`UNICODE` true), on the widest
-/// vector unit the CPU has.
+/// Scans `text` that is ASCII (`UNICODE` false) or normalised UTF-8 whose
+/// whitespace is all ASCII (`UNICODE` true): its canonical form into
+/// `canonical` and its word hashes to the front of `hashes` (see
+/// [`word_hashes`]); returns the length of the canonical form and the
+/// number of words. On the widest vector unit the CPU has.
 fn scan_bytes<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
@@ -653,16 +645,90 @@ fn scan_bytes_with<const UNICODE: bool>(
     (len, words)
 }
 
+/// [`TextScan::scan`]'s fast paths in one pass over `text`: its canonical
+/// form by the block collapse, which also finds whether `text` is ASCII
+/// (so no separate pass checks that); then the word hashes of an ASCII
+/// text (as [`scan_bytes`] without `UNICODE`), or of one whose only change under
+/// [`normalise`] is ASCII lowercasing and whose whitespace is all ASCII
+/// ([`is_normalised_but_ascii_case`]; as [`scan_bytes`] with `UNICODE`,
+/// whose collapse is the same). `None`, with `canonical` overwritten, for
+/// any other text.
+fn scan_text(text: &str, canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> Option<(usize, usize)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx512_scan() {
+            // SAFETY: the CPU supports the features the function enables.
+            return unsafe { scan_text_avx512(text, canonical, hashes) };
+        }
+        if has_avx2_scan() {
+            // SAFETY: as above.
+            return unsafe { scan_text_avx2(text, canonical, hashes) };
+        }
+    }
+    scan_text_portable(text, canonical, hashes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2")]
+unsafe fn scan_text_avx2(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    scan_text_with(PortableMasks, text, canonical, hashes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2")]
+unsafe fn scan_text_avx512(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    // SAFETY: this function runs only where the CPU has the features it
+    // enables, AVX-512 F and BW among them.
+    let masks = unsafe { Avx512Masks::new() };
+    scan_text_with(masks, text, canonical, hashes)
+}
+
+/// The portable [`scan_text`], the definition of the others.
+#[inline(always)]
+fn scan_text_portable(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    scan_text_with(PortableMasks, text, canonical, hashes)
+}
+
+/// [`scan_text`] with the block masks of `masks`.
+#[inline(always)]
+fn scan_text_with(
+    masks: impl BlockMasks,
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    let (len, high) = ascii_exact_form_checked(masks, text.as_bytes(), canonical);
+    if !high {
+        return Some((len, word_hashes::<false>(masks, canonical, len, hashes)));
+    }
+    if is_normalised_but_ascii_case(text) {
+        return Some((len, word_hashes::<true>(masks, canonical, len, hashes)));
+    }
+    None
+}
+
 /// The per-block byte masks of the scan. [`PortableMasks`] is their
 /// definition; [`Avx512Masks`] gives the same results with AVX-512BW
 /// compares into mask registers, which LLVM does not make of the portable
 /// loops (it assembles their bits in vector registers instead).
 trait BlockMasks: Copy {
     /// [`map_block`].
-    fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64);
+    fn map(self, block: &[u8; BLOCK]) -> Mapped;
     /// [`map_block`] of `rest` (shorter than a block) padded with zeros.
     #[inline(always)]
-    fn map_rest(self, rest: &[u8]) -> ([u8; BLOCK], u64) {
+    fn map_rest(self, rest: &[u8]) -> Mapped {
         let mut b = [0u8; BLOCK];
         let n = rest.len().min(BLOCK);
         b[..n].copy_from_slice(&rest[..n]);
@@ -678,7 +744,7 @@ struct PortableMasks;
 
 impl BlockMasks for PortableMasks {
     #[inline(always)]
-    fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
+    fn map(self, block: &[u8; BLOCK]) -> Mapped {
         map_block(block)
     }
 
@@ -706,12 +772,12 @@ impl Avx512Masks {
 #[cfg(target_arch = "x86_64")]
 impl BlockMasks for Avx512Masks {
     #[inline(always)]
-    fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
+    fn map(self, block: &[u8; BLOCK]) -> Mapped {
         use std::arch::x86_64::*;
         let mut mapped = [0u8; BLOCK];
         // SAFETY: `self` proves the CPU has AVX-512 F and BW; the load and
         // the store touch the 64 bytes of `block` and `mapped`.
-        let spaces = unsafe {
+        let (spaces, high) = unsafe {
             let c = _mm512_loadu_si512(block.as_ptr().cast());
             let byte = |b: u8| _mm512_set1_epi8(b as i8);
             let below =
@@ -721,13 +787,13 @@ impl BlockMasks for Avx512Masks {
             let lower = _mm512_mask_add_epi8(c, below(b'A', 26), c, byte(0x20));
             let out = _mm512_mask_mov_epi8(lower, spaces, byte(b' '));
             _mm512_storeu_si512(mapped.as_mut_ptr().cast(), out);
-            spaces
+            (spaces, _mm512_movepi8_mask(c))
         };
-        (mapped, spaces)
+        (mapped, spaces, high)
     }
 
     #[inline(always)]
-    fn map_rest(self, rest: &[u8]) -> ([u8; BLOCK], u64) {
+    fn map_rest(self, rest: &[u8]) -> Mapped {
         use std::arch::x86_64::*;
         let n = rest.len().min(BLOCK);
         let mut b = [0u8; BLOCK];
@@ -758,18 +824,24 @@ impl BlockMasks for Avx512Masks {
     }
 }
 
+/// A block mapped by [`map_block`], the bit mask of its whitespace and that
+/// of its non-ASCII bytes.
+type Mapped = ([u8; BLOCK], u64, u64);
+
 /// One block mapped byte for byte: whitespace to a space, letters to lower
-/// case; and the bit mask of its whitespace.
+/// case; and the bit masks of its whitespace and of its non-ASCII bytes.
 #[inline(always)]
-fn map_block(block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
+fn map_block(block: &[u8; BLOCK]) -> Mapped {
     let mut mapped = [0u8; BLOCK];
     let mut spaces = 0u64;
+    let mut high = 0u64;
     for (i, (&c, m)) in block.iter().zip(mapped.iter_mut()).enumerate() {
         let space = is_ascii_space(c);
         *m = if space { b' ' } else { c.to_ascii_lowercase() };
         spaces |= u64::from(space) << i;
+        high |= u64::from(c >= 0x80) << i;
     }
-    (mapped, spaces)
+    (mapped, spaces, high)
 }
 
 /// Appends the canonical form of one block at `out[len..]` (which has room
@@ -786,14 +858,16 @@ fn collapse_block(
     out: &mut [u8],
     len: usize,
     prev_space: &mut u64,
-) -> usize {
-    collapse_mapped(masks.map(block), valid, out, len, prev_space)
+) -> (usize, u64) {
+    let mapped = masks.map(block);
+    let high = mapped.2;
+    (collapse_mapped(mapped, valid, out, len, prev_space), high)
 }
 
 /// [`collapse_block`] of a block already mapped by [`map_block`].
 #[inline(always)]
 fn collapse_mapped(
-    (mapped, spaces): ([u8; BLOCK], u64),
+    (mapped, spaces, _): Mapped,
     valid: u64,
     out: &mut [u8],
     mut len: usize,
@@ -836,6 +910,17 @@ fn collapse_mapped(
 /// lower case (their bytes are copied unchanged). Works on 64-byte blocks.
 #[inline(always)]
 fn ascii_exact_form_into(masks: impl BlockMasks, text: &[u8], out: &mut Vec<u8>) -> usize {
+    ascii_exact_form_checked(masks, text, out).0
+}
+
+/// [`ascii_exact_form_into`], and whether `text` has a non-ASCII byte (for
+/// any `text`: the canonical form is the same for every bit of `UNICODE`).
+#[inline(always)]
+fn ascii_exact_form_checked(
+    masks: impl BlockMasks,
+    text: &[u8],
+    out: &mut Vec<u8>,
+) -> (usize, bool) {
     // Every byte read is written first (or is padding written below): only
     // room is needed, so memory kept from earlier texts is not zeroed again.
     let room = text.len() + BLOCK + PAD;
@@ -845,23 +930,27 @@ fn ascii_exact_form_into(masks: impl BlockMasks, text: &[u8], out: &mut Vec<u8>)
     let mut len = 0usize;
     // Leading whitespace is dropped like a run after a space.
     let mut prev_space = 1u64;
+    let mut high = 0u64;
     let mut blocks = text.chunks_exact(BLOCK);
     for block in &mut blocks {
         let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
             continue;
         };
-        len = collapse_block(masks, block, u64::MAX, out, len, &mut prev_space);
+        let block_high;
+        (len, block_high) = collapse_block(masks, block, u64::MAX, out, len, &mut prev_space);
+        high |= block_high;
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
         let mapped = masks.map_rest(rest);
+        high |= mapped.2;
         len = collapse_mapped(mapped, !bits_from(rest.len()), out, len, &mut prev_space);
     }
     if len > 0 && out[len - 1] == b' ' {
         len -= 1;
     }
     out[len..len + PAD].fill(0);
-    len
+    (len, high != 0)
 }
 
 /// Bit `i` set when byte `i` of the block may be part of a word: a lowercase
@@ -1445,6 +1534,66 @@ mod tests {
             check_dispatched::<false>(&long_words)?;
             check_dispatched::<true>(&mixed)?;
             check_dispatched::<true>(&long_words)?;
+        }
+    }
+
+    /// [`scan_text`] on every vector unit there is against the portable one,
+    /// and against the scans it stands for.
+    fn check_scan_text(text: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        let (mut c0, mut h0) = (Vec::new(), Vec::new());
+        let portable = scan_text_portable(text, &mut c0, &mut h0);
+        let expected = if text.is_ascii() {
+            Some(scan_bytes_portable::<false>(
+                text.as_bytes(),
+                &mut c0,
+                &mut h0,
+            ))
+        } else if is_normalised_but_ascii_case(text) {
+            Some(scan_bytes_portable::<true>(
+                text.as_bytes(),
+                &mut c0,
+                &mut h0,
+            ))
+        } else {
+            None
+        };
+        proptest::prop_assert_eq!(portable, expected);
+        let check = |scan: ScanText<'_>| {
+            let (mut c1, mut h1) = (vec![b'q'; 500], vec![7u64; 300]);
+            let got = scan(&mut c1, &mut h1);
+            proptest::prop_assert_eq!(got, expected);
+            if let Some((len, n)) = got {
+                proptest::prop_assert_eq!(&c1[..len], &c0[..len]);
+                proptest::prop_assert_eq!(&h1[..n], &h0[..n]);
+            }
+            Ok(())
+        };
+        check(&|c, h| scan_text(text, c, h))?;
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2_scan() {
+                // SAFETY: the CPU has what the function enables.
+                check(&|c, h| unsafe { scan_text_avx2(text, c, h) })?;
+            }
+            if has_avx512_scan() {
+                // SAFETY: as above.
+                check(&|c, h| unsafe { scan_text_avx512(text, c, h) })?;
+            }
+        }
+        Ok(())
+    }
+
+    type ScanText<'a> = &'a dyn Fn(&mut Vec<u8>, &mut Vec<u64>) -> Option<(usize, usize)>;
+
+    proptest::proptest! {
+        /// The one-pass scan is the check then the scan, on every vector unit.
+        #[test]
+        fn scan_text_matches_checked_scans(
+            text in "[ -~\t\n\r]{0,400}",
+            mixed in "[a-zA-Z0-9 \t\n.,\u{e9}\u{c9}\u{fc}\u{df}\u{2019}\u{2014}\u{a0}\u{3000}\u{65e5}\u{301}\u{fb01}\u{3a3}]{0,300}",
+        ) {
+            check_scan_text(&text)?;
+            check_scan_text(&mixed)?;
         }
     }
 
