@@ -235,6 +235,57 @@ pub fn for_each_word<'a>(normalised: &'a str, mut f: impl FnMut(&'a str)) {
     }
 }
 
+/// [`for_each_word`] of the UTF-8 bytes `text`, decoded as it goes (no
+/// separate validation pass): calls `f` with each word's offset and length.
+/// Stops at the first byte that is not valid UTF-8 (the canonical form,
+/// made from a `str`, has none).
+#[inline(always)]
+fn for_each_word_of_utf8(text: &[u8], mut f: impl FnMut(usize, usize)) {
+    let mut start: Option<usize> = None;
+    let mut i = 0;
+    while let Some(&lead) = text.get(i) {
+        let Some((c, n)) = decode_utf8(text, i, lead) else {
+            return;
+        };
+        if is_word_char(c) {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else if let Some(s) = start.take() {
+            f(s, i - s);
+        }
+        i += n;
+    }
+    if let Some(s) = start {
+        f(s, text.len() - s);
+    }
+}
+
+/// The character whose UTF-8 encoding starts with `lead` at `text[i]`, and
+/// the length of that encoding; `None` unless it is well formed (shortest
+/// form, no surrogate, at most U+10FFFF), as `str::from_utf8` has it.
+#[inline(always)]
+fn decode_utf8(text: &[u8], i: usize, lead: u8) -> Option<(char, usize)> {
+    let (n, min, bits) = match lead {
+        0x00..=0x7F => return Some((char::from(lead), 1)),
+        0xC2..=0xDF => (2, 0x80, lead & 0x1F),
+        0xE0..=0xEF => (3, 0x800, lead & 0x0F),
+        0xF0..=0xF4 => (4, 0x1_0000, lead & 0x07),
+        _ => return None,
+    };
+    let mut u = u32::from(bits);
+    for &b in text.get(i + 1..i + n)? {
+        if b & 0xC0 != 0x80 {
+            return None;
+        }
+        u = (u << 6) | u32::from(b & 0x3F);
+    }
+    if u < min {
+        return None;
+    }
+    char::from_u32(u).map(|c| (c, n))
+}
+
 /// The words of `text` after normalisation, as owned strings (for tests and tools).
 pub fn words(text: &str) -> Vec<String> {
     let normalised = normalise(text);
@@ -1149,14 +1200,10 @@ impl WordCursor {
         }
         // Runs start and end at ASCII bytes (or the ends), so at character
         // boundaries of the UTF-8 canonical form.
-        let Some(Ok(run)) = buf.get(self.start..end).map(std::str::from_utf8) else {
+        let Some(run) = buf.get(self.start..end) else {
             return;
         };
-        let run_start = run.as_ptr() as usize;
-        for_each_word(run, |w| {
-            let offset = self.start + (w.as_ptr() as usize - run_start);
-            hashes.push(buf, offset, w.len());
-        });
+        for_each_word_of_utf8(run, |from, len| hashes.push(buf, self.start + from, len));
     }
 }
 
@@ -1339,6 +1386,39 @@ mod tests {
                 let definition = is_nfkc_quick_yes(t) && own_lowercase && !has_non_ascii_space(t);
                 proptest::prop_assert_eq!(is_normalised_but_ascii_case(t), definition);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte-wise word split is the `str` one; on bytes that are not
+        /// UTF-8 the decoder fails where `str::from_utf8` does.
+        #[test]
+        fn utf8_word_split_matches_str_split(
+            text in "\\PC{0,40}",
+            mixed in "[a-z0-9 .\u{e9}\u{2019}\u{2014}\u{3a3}\u{df}\u{65e5}\u{301}\u{1f600}\u{430}]{0,30}",
+            bytes in proptest::collection::vec(0u8..=255, 0..12),
+        ) {
+            for t in [&text, &mixed] {
+                let mut expected = Vec::new();
+                for_each_word(t, |w| {
+                    expected.push((w.as_ptr() as usize - t.as_ptr() as usize, w.len()));
+                });
+                let mut got = Vec::new();
+                for_each_word_of_utf8(t.as_bytes(), |from, len| got.push((from, len)));
+                proptest::prop_assert_eq!(got, expected);
+            }
+            let mut valid = true;
+            let mut i = 0;
+            while let Some(&lead) = bytes.get(i) {
+                match decode_utf8(&bytes, i, lead) {
+                    Some((_, n)) => i += n,
+                    None => {
+                        valid = false;
+                        break;
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(valid, std::str::from_utf8(&bytes).is_ok());
         }
     }
 
