@@ -62,20 +62,23 @@ fn is_nfkc_quick_yes(text: &str) -> bool {
     every_non_ascii_run(text, |run| is_nfkc_quick(run.chars()) == IsNormalized::Yes)
 }
 
-/// Whether `normalise(text)` only lowercases the ASCII letters of `text`:
-/// `text` is in NFKC ([`is_nfkc_quick_yes`]) and each of its other
-/// characters is its own lowercase. Not inlined: in `TextScan::scan` it
-/// displaced the ASCII path's code (about 5% slower there).
+/// Whether `normalise(text)` only lowercases the ASCII letters of `text`
+/// and all of its whitespace is ASCII: `text` is in NFKC
+/// ([`is_nfkc_quick_yes`]) and each of its other characters is its own
+/// lowercase and not whitespace (so `!has_non_ascii_space(text)`, found in
+/// the same pass). Not inlined: in `TextScan::scan` it displaced the ASCII
+/// path's code (about 5% slower there).
 #[inline(never)]
 fn is_normalised_but_ascii_case(text: &str) -> bool {
     every_non_ascii_run(text, |run| {
         if run.chars().all(is_settled_char) {
-            // The common case (curly quotes, dashes), without the tables.
+            // The common case (curly quotes, dashes), without the tables;
+            // none of these is whitespace.
             return true;
         }
         let own_lowercase = run.chars().all(|c| {
             let mut lower = c.to_lowercase();
-            lower.next() == Some(c) && lower.next().is_none()
+            !c.is_whitespace() && lower.next() == Some(c) && lower.next().is_none()
         });
         own_lowercase && is_nfkc_quick(run.chars()) == IsNormalized::Yes
     })
@@ -232,6 +235,57 @@ pub fn for_each_word<'a>(normalised: &'a str, mut f: impl FnMut(&'a str)) {
     }
 }
 
+/// [`for_each_word`] of the UTF-8 bytes `text`, decoded as it goes (no
+/// separate validation pass): calls `f` with each word's offset and length.
+/// Stops at the first byte that is not valid UTF-8 (the canonical form,
+/// made from a `str`, has none).
+#[inline(always)]
+fn for_each_word_of_utf8(text: &[u8], mut f: impl FnMut(usize, usize)) {
+    let mut start: Option<usize> = None;
+    let mut i = 0;
+    while let Some(&lead) = text.get(i) {
+        let Some((c, n)) = decode_utf8(text, i, lead) else {
+            return;
+        };
+        if is_word_char(c) {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else if let Some(s) = start.take() {
+            f(s, i - s);
+        }
+        i += n;
+    }
+    if let Some(s) = start {
+        f(s, text.len() - s);
+    }
+}
+
+/// The character whose UTF-8 encoding starts with `lead` at `text[i]`, and
+/// the length of that encoding; `None` unless it is well formed (shortest
+/// form, no surrogate, at most U+10FFFF), as `str::from_utf8` has it.
+#[inline(always)]
+fn decode_utf8(text: &[u8], i: usize, lead: u8) -> Option<(char, usize)> {
+    let (n, min, bits) = match lead {
+        0x00..=0x7F => return Some((char::from(lead), 1)),
+        0xC2..=0xDF => (2, 0x80, lead & 0x1F),
+        0xE0..=0xEF => (3, 0x800, lead & 0x0F),
+        0xF0..=0xF4 => (4, 0x1_0000, lead & 0x07),
+        _ => return None,
+    };
+    let mut u = u32::from(bits);
+    for &b in text.get(i + 1..i + n)? {
+        if b & 0xC0 != 0x80 {
+            return None;
+        }
+        u = (u << 6) | u32::from(b & 0x3F);
+    }
+    if u < min {
+        return None;
+    }
+    char::from_u32(u).map(|c| (c, n))
+}
+
 /// The words of `text` after normalisation, as owned strings (for tests and tools).
 pub fn words(text: &str) -> Vec<String> {
     let normalised = normalise(text);
@@ -363,15 +417,12 @@ impl TextScan {
     /// Normalises `text` and scans it: afterwards [`Self::exact_form`] and
     /// [`Self::shingles`] describe it.
     pub fn scan(&mut self, text: &str, ngram: usize) {
-        if text.is_ascii() {
-            // ASCII is already NFKC: lowercase, collapse and hash on the fly.
-            (self.canonical_len, self.word_count) =
-                scan_ascii(text.as_bytes(), &mut self.canonical, &mut self.hashes);
-        } else if is_normalised_but_ascii_case(text) && !has_non_ascii_space(text) {
-            // The block scan lowercases ASCII letters itself and copies the
-            // other characters, already normalised, unchanged.
-            (self.canonical_len, self.word_count) =
-                scan_bytes::<true>(text.as_bytes(), &mut self.canonical, &mut self.hashes);
+        // ASCII is already NFKC: lowercase, collapse and hash on the fly. For
+        // other text that normalisation leaves alone but for ASCII letters
+        // the block scan lowercases those and copies the other characters
+        // unchanged.
+        if let Some(scanned) = scan_text(text, &mut self.canonical, &mut self.hashes) {
+            (self.canonical_len, self.word_count) = scanned;
         } else {
             let mut normalised = std::mem::take(&mut self.normalised);
             normalise_into(text, &mut normalised);
@@ -470,14 +521,12 @@ fn shingles_of_words(words: &[u64], ngram: usize, out: &mut Vec<u64>) {
         return;
     }
     let n = ngram.max(1).min(words.len());
-    let count = words.len() - n + 1;
-    out.resize(count, 0);
     if n > MAX_VECTOR_NGRAM {
-        for (slot, window) in out.iter_mut().zip(words.windows(n)) {
-            *slot = window
+        out.extend(words.windows(n).map(|window| {
+            window
                 .iter()
-                .fold(0u64, |h, &w| h.wrapping_mul(SHINGLE_BASE).wrapping_add(w));
-        }
+                .fold(0u64, |h, &w| h.wrapping_mul(SHINGLE_BASE).wrapping_add(w))
+        }));
         return;
     }
     // powers[j] = B^(n-1-j)
@@ -490,7 +539,7 @@ fn shingles_of_words(words: &[u64], ngram: usize, out: &mut Vec<u64>) {
     shingle_kernel_dispatched(words, &powers[..n], out);
 }
 
-fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut [u64]) {
+fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512dq")
@@ -511,28 +560,30 @@ fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut [u64]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn shingle_kernel_avx2(words: &[u64], powers: &[u64], out: &mut [u64]) {
+unsafe fn shingle_kernel_avx2(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     shingle_kernel(words, powers, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
-unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut [u64]) {
+unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     shingle_kernel(words, powers, out)
 }
 
-/// `out[i] = sum_j words[i + j] * powers[j]` (mod 2^64), one power at a time
-/// over all shingles.
+/// Appends `sum_j words[i + j] * powers[j]` (mod 2^64) for each of the
+/// `words.len() - powers.len() + 1` shingles to the empty `out`, one power
+/// at a time over all shingles (the first column is written as it is
+/// appended, so `out` is not zeroed first).
 #[inline(always)]
-fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut [u64]) {
-    let count = out.len();
+fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
+    let count = (words.len() + 1).saturating_sub(powers.len());
     let Some((&p0, rest)) = powers.split_first() else {
-        out.fill(0);
+        out.resize(count, 0);
         return;
     };
-    for (slot, &w) in out.iter_mut().zip(words) {
-        *slot = w.wrapping_mul(p0);
-    }
+    let first = words.get(..count).unwrap_or_default();
+    out.extend(first.iter().map(|&w| w.wrapping_mul(p0)));
+    let out = &mut out[..];
     for (j, &p) in rest.iter().enumerate().map(|(j, p)| (j + 1, p)) {
         let Some(column) = words.get(j..j + count) else {
             return;
@@ -552,16 +603,11 @@ fn is_ascii_space(c: u8) -> bool {
 /// Bytes of the canonical form handled as one block.
 const BLOCK: usize = 64;
 
-/// Scans ASCII `text`: its canonical form into `canonical` and its word
-/// hashes to the front of `hashes` (see [`word_hashes`]); returns the
-/// length of the canonical form and the number of words.
-fn scan_ascii(text: &[u8], canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> (usize, usize) {
-    scan_bytes::<false>(text, canonical, hashes)
-}
-
-/// [`scan_ascii`] for `text` that is ASCII (`UNICODE` false) or normalised
-/// UTF-8 whose whitespace is all ASCII (`UNICODE` true), on the widest
-/// vector unit the CPU has.
+/// Scans `text` that is ASCII (`UNICODE` false) or normalised UTF-8 whose
+/// whitespace is all ASCII (`UNICODE` true): its canonical form into
+/// `canonical` and its word hashes to the front of `hashes` (see
+/// [`word_hashes`]); returns the length of the canonical form and the
+/// number of words. On the widest vector unit the CPU has.
 fn scan_bytes<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
@@ -650,13 +696,95 @@ fn scan_bytes_with<const UNICODE: bool>(
     (len, words)
 }
 
+/// [`TextScan::scan`]'s fast paths in one pass over `text`: its canonical
+/// form by the block collapse, which also finds whether `text` is ASCII
+/// (so no separate pass checks that); then the word hashes of an ASCII
+/// text (as [`scan_bytes`] without `UNICODE`), or of one whose only change under
+/// [`normalise`] is ASCII lowercasing and whose whitespace is all ASCII
+/// ([`is_normalised_but_ascii_case`]; as [`scan_bytes`] with `UNICODE`,
+/// whose collapse is the same). `None`, with `canonical` overwritten, for
+/// any other text.
+fn scan_text(text: &str, canonical: &mut Vec<u8>, hashes: &mut Vec<u64>) -> Option<(usize, usize)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx512_scan() {
+            // SAFETY: the CPU supports the features the function enables.
+            return unsafe { scan_text_avx512(text, canonical, hashes) };
+        }
+        if has_avx2_scan() {
+            // SAFETY: as above.
+            return unsafe { scan_text_avx2(text, canonical, hashes) };
+        }
+    }
+    scan_text_portable(text, canonical, hashes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2")]
+unsafe fn scan_text_avx2(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    scan_text_with(PortableMasks, text, canonical, hashes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2")]
+unsafe fn scan_text_avx512(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    // SAFETY: this function runs only where the CPU has the features it
+    // enables, AVX-512 F and BW among them.
+    let masks = unsafe { Avx512Masks::new() };
+    scan_text_with(masks, text, canonical, hashes)
+}
+
+/// The portable [`scan_text`], the definition of the others.
+#[inline(always)]
+fn scan_text_portable(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    scan_text_with(PortableMasks, text, canonical, hashes)
+}
+
+/// [`scan_text`] with the block masks of `masks`.
+#[inline(always)]
+fn scan_text_with(
+    masks: impl BlockMasks,
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    let (len, high) = ascii_exact_form_checked(masks, text.as_bytes(), canonical);
+    if !high {
+        return Some((len, word_hashes::<false>(masks, canonical, len, hashes)));
+    }
+    if is_normalised_but_ascii_case(text) {
+        return Some((len, word_hashes::<true>(masks, canonical, len, hashes)));
+    }
+    None
+}
+
 /// The per-block byte masks of the scan. [`PortableMasks`] is their
 /// definition; [`Avx512Masks`] gives the same results with AVX-512BW
 /// compares into mask registers, which LLVM does not make of the portable
 /// loops (it assembles their bits in vector registers instead).
 trait BlockMasks: Copy {
     /// [`map_block`].
-    fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64);
+    fn map(self, block: &[u8; BLOCK]) -> Mapped;
+    /// [`map_block`] of `rest` (shorter than a block) padded with zeros.
+    #[inline(always)]
+    fn map_rest(self, rest: &[u8]) -> Mapped {
+        let mut b = [0u8; BLOCK];
+        let n = rest.len().min(BLOCK);
+        b[..n].copy_from_slice(&rest[..n]);
+        self.map(&b)
+    }
     /// [`word_masks`].
     fn words<const UNICODE: bool>(self, block: &[u8; BLOCK]) -> (u64, u64);
 }
@@ -667,7 +795,7 @@ struct PortableMasks;
 
 impl BlockMasks for PortableMasks {
     #[inline(always)]
-    fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
+    fn map(self, block: &[u8; BLOCK]) -> Mapped {
         map_block(block)
     }
 
@@ -695,12 +823,12 @@ impl Avx512Masks {
 #[cfg(target_arch = "x86_64")]
 impl BlockMasks for Avx512Masks {
     #[inline(always)]
-    fn map(self, block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
+    fn map(self, block: &[u8; BLOCK]) -> Mapped {
         use std::arch::x86_64::*;
         let mut mapped = [0u8; BLOCK];
         // SAFETY: `self` proves the CPU has AVX-512 F and BW; the load and
         // the store touch the 64 bytes of `block` and `mapped`.
-        let spaces = unsafe {
+        let (spaces, high) = unsafe {
             let c = _mm512_loadu_si512(block.as_ptr().cast());
             let byte = |b: u8| _mm512_set1_epi8(b as i8);
             let below =
@@ -710,9 +838,25 @@ impl BlockMasks for Avx512Masks {
             let lower = _mm512_mask_add_epi8(c, below(b'A', 26), c, byte(0x20));
             let out = _mm512_mask_mov_epi8(lower, spaces, byte(b' '));
             _mm512_storeu_si512(mapped.as_mut_ptr().cast(), out);
-            spaces
+            (spaces, _mm512_movepi8_mask(c))
         };
-        (mapped, spaces)
+        (mapped, spaces, high)
+    }
+
+    #[inline(always)]
+    fn map_rest(self, rest: &[u8]) -> Mapped {
+        use std::arch::x86_64::*;
+        let n = rest.len().min(BLOCK);
+        let mut b = [0u8; BLOCK];
+        // SAFETY: `self` proves the CPU has AVX-512 F and BW; the masked
+        // load reads only the first `n` bytes, which `rest` has (the other
+        // lanes are zero and their memory is not touched); the store writes
+        // the 64 bytes of `b`.
+        unsafe {
+            let v = _mm512_maskz_loadu_epi8(!bits_from(n), rest.as_ptr().cast());
+            _mm512_storeu_si512(b.as_mut_ptr().cast(), v);
+        }
+        self.map(&b)
     }
 
     #[inline(always)]
@@ -731,18 +875,24 @@ impl BlockMasks for Avx512Masks {
     }
 }
 
+/// A block mapped by [`map_block`], the bit mask of its whitespace and that
+/// of its non-ASCII bytes.
+type Mapped = ([u8; BLOCK], u64, u64);
+
 /// One block mapped byte for byte: whitespace to a space, letters to lower
-/// case; and the bit mask of its whitespace.
+/// case; and the bit masks of its whitespace and of its non-ASCII bytes.
 #[inline(always)]
-fn map_block(block: &[u8; BLOCK]) -> ([u8; BLOCK], u64) {
+fn map_block(block: &[u8; BLOCK]) -> Mapped {
     let mut mapped = [0u8; BLOCK];
     let mut spaces = 0u64;
+    let mut high = 0u64;
     for (i, (&c, m)) in block.iter().zip(mapped.iter_mut()).enumerate() {
         let space = is_ascii_space(c);
         *m = if space { b' ' } else { c.to_ascii_lowercase() };
         spaces |= u64::from(space) << i;
+        high |= u64::from(c >= 0x80) << i;
     }
-    (mapped, spaces)
+    (mapped, spaces, high)
 }
 
 /// Appends the canonical form of one block at `out[len..]` (which has room
@@ -757,10 +907,23 @@ fn collapse_block(
     block: &[u8; BLOCK],
     valid: u64,
     out: &mut [u8],
+    len: usize,
+    prev_space: &mut u64,
+) -> (usize, u64) {
+    let mapped = masks.map(block);
+    let high = mapped.2;
+    (collapse_mapped(mapped, valid, out, len, prev_space), high)
+}
+
+/// [`collapse_block`] of a block already mapped by [`map_block`].
+#[inline(always)]
+fn collapse_mapped(
+    (mapped, spaces, _): Mapped,
+    valid: u64,
+    out: &mut [u8],
     mut len: usize,
     prev_space: &mut u64,
 ) -> usize {
-    let (mapped, spaces) = masks.map(block);
     let dropped = spaces & ((spaces << 1) | *prev_space);
     *prev_space = spaces >> 63;
     let mut keep = !dropped & valid;
@@ -798,6 +961,17 @@ fn collapse_block(
 /// lower case (their bytes are copied unchanged). Works on 64-byte blocks.
 #[inline(always)]
 fn ascii_exact_form_into(masks: impl BlockMasks, text: &[u8], out: &mut Vec<u8>) -> usize {
+    ascii_exact_form_checked(masks, text, out).0
+}
+
+/// [`ascii_exact_form_into`], and whether `text` has a non-ASCII byte (for
+/// any `text`: the canonical form is the same for every bit of `UNICODE`).
+#[inline(always)]
+fn ascii_exact_form_checked(
+    masks: impl BlockMasks,
+    text: &[u8],
+    out: &mut Vec<u8>,
+) -> (usize, bool) {
     // Every byte read is written first (or is padding written below): only
     // room is needed, so memory kept from earlier texts is not zeroed again.
     let room = text.len() + BLOCK + PAD;
@@ -807,24 +981,27 @@ fn ascii_exact_form_into(masks: impl BlockMasks, text: &[u8], out: &mut Vec<u8>)
     let mut len = 0usize;
     // Leading whitespace is dropped like a run after a space.
     let mut prev_space = 1u64;
+    let mut high = 0u64;
     let mut blocks = text.chunks_exact(BLOCK);
     for block in &mut blocks {
         let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
             continue;
         };
-        len = collapse_block(masks, block, u64::MAX, out, len, &mut prev_space);
+        let block_high;
+        (len, block_high) = collapse_block(masks, block, u64::MAX, out, len, &mut prev_space);
+        high |= block_high;
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
-        let mut b = [0u8; BLOCK];
-        b[..rest.len()].copy_from_slice(rest);
-        len = collapse_block(masks, &b, !bits_from(rest.len()), out, len, &mut prev_space);
+        let mapped = masks.map_rest(rest);
+        high |= mapped.2;
+        len = collapse_mapped(mapped, !bits_from(rest.len()), out, len, &mut prev_space);
     }
     if len > 0 && out[len - 1] == b' ' {
         len -= 1;
     }
     out[len..len + PAD].fill(0);
-    len
+    (len, high != 0)
 }
 
 /// Bit `i` set when byte `i` of the block may be part of a word: a lowercase
@@ -862,21 +1039,37 @@ const HASHED: u64 = u64::MAX;
 /// loop over the slots, which vectorises (8 words per AVX-512 step), where
 /// hashing word by word would be a chain of scalar multiplies per word.
 struct WordBatch<'a> {
-    lo: [u64; BATCH],
-    hi: [u64; BATCH],
-    len: [u64; BATCH],
+    slots: &'a mut WordSlots,
     held: usize,
     out: &'a mut [u64],
     count: usize,
 }
 
-impl<'a> WordBatch<'a> {
+/// The words held by a [`WordBatch`]: each one's first 16 bytes (or its
+/// hash) and its length. Apart from the batch's counters, so that these
+/// stay in registers rather than being written back with every word.
+struct WordSlots {
+    lo: [u64; BATCH],
+    hi: [u64; BATCH],
+    len: [u64; BATCH],
+}
+
+impl WordSlots {
     #[inline(always)]
-    fn new(out: &'a mut [u64]) -> Self {
+    fn new() -> Self {
         Self {
             lo: [0; BATCH],
             hi: [0; BATCH],
             len: [0; BATCH],
+        }
+    }
+}
+
+impl<'a> WordBatch<'a> {
+    #[inline(always)]
+    fn new(slots: &'a mut WordSlots, out: &'a mut [u64]) -> Self {
+        Self {
+            slots,
             held: 0,
             out,
             count: 0,
@@ -893,13 +1086,13 @@ impl<'a> WordBatch<'a> {
         match buf.get(start..start + WORD_BLOCK) {
             Some(bytes) if len <= WORD_BLOCK => {
                 let (lo, hi) = bytes.split_at(8);
-                self.lo[slot] = le_u64(lo);
-                self.hi[slot] = le_u64(hi);
-                self.len[slot] = len as u64;
+                self.slots.lo[slot] = le_u64(lo);
+                self.slots.hi[slot] = le_u64(hi);
+                self.slots.len[slot] = len as u64;
             }
             _ => {
-                self.lo[slot] = word_hash(buf.get(start..start + len).unwrap_or_default());
-                self.len[slot] = HASHED;
+                self.slots.lo[slot] = word_hash(buf.get(start..start + len).unwrap_or_default());
+                self.slots.len[slot] = HASHED;
             }
         }
         self.held += 1;
@@ -912,7 +1105,8 @@ impl<'a> WordBatch<'a> {
         // The slice has room for every word (see `word_hashes`), so this
         // always writes.
         if let Some(out) = self.out.get_mut(self.count..self.count + held) {
-            let slots = self.lo.iter().zip(&self.hi).zip(&self.len);
+            let slots = &*self.slots;
+            let slots = slots.lo.iter().zip(&slots.hi).zip(&slots.len);
             for (h, ((&lo, &hi), &len)) in out.iter_mut().zip(slots) {
                 *h = if len == HASHED {
                     lo
@@ -1006,14 +1200,10 @@ impl WordCursor {
         }
         // Runs start and end at ASCII bytes (or the ends), so at character
         // boundaries of the UTF-8 canonical form.
-        let Some(Ok(run)) = buf.get(self.start..end).map(std::str::from_utf8) else {
+        let Some(run) = buf.get(self.start..end) else {
             return;
         };
-        let run_start = run.as_ptr() as usize;
-        for_each_word(run, |w| {
-            let offset = self.start + (w.as_ptr() as usize - run_start);
-            hashes.push(buf, offset, w.len());
-        });
+        for_each_word_of_utf8(run, |from, len| hashes.push(buf, self.start + from, len));
     }
 }
 
@@ -1036,7 +1226,8 @@ fn word_hashes<const UNICODE: bool>(
     if hashes.len() < room {
         hashes.resize(room, 0);
     }
-    let mut hashes = WordBatch::new(hashes);
+    let mut slots = WordSlots::new();
+    let mut hashes = WordBatch::new(&mut slots, hashes);
     let mut cursor = WordCursor {
         in_word: false,
         start: 0,
@@ -1054,9 +1245,20 @@ fn word_hashes<const UNICODE: bool>(
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
-        let mut b = [0u8; BLOCK];
-        b[..rest.len()].copy_from_slice(rest);
-        cursor.block::<UNICODE>(masks.words::<UNICODE>(&b), base, buf, &mut hashes);
+        // The last partial block is read in place from `buf` where it has
+        // room for a whole block (the canonical form always has), its bits
+        // past the text cleared: the same masks as for a zero-padded copy,
+        // whose padding is never a word byte.
+        let valid = !bits_from(rest.len());
+        let (m, high) = match buf.get(base..base + BLOCK).map(<&[u8; BLOCK]>::try_from) {
+            Some(Ok(block)) => masks.words::<UNICODE>(block),
+            _ => {
+                let mut b = [0u8; BLOCK];
+                b[..rest.len()].copy_from_slice(rest);
+                masks.words::<UNICODE>(&b)
+            }
+        };
+        cursor.block::<UNICODE>((m & valid, high & valid), base, buf, &mut hashes);
     }
     if cursor.in_word {
         let unicode = UNICODE && cursor.high_before;
@@ -1165,6 +1367,58 @@ mod tests {
                 let reference = t.nfkc().collect::<String>().to_lowercase();
                 proptest::prop_assert_eq!(normalise(t), reference);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The settled-text check is the NFKC quick check, every other
+        /// character its own lowercase, and no whitespace outside ASCII.
+        #[test]
+        fn settled_text_check_matches_definition(
+            text in "\\PC{0,40}",
+            mixed in "[a-zA-Z0-9 .\u{85}\u{a0}\u{1680}\u{2000}-\u{200b}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{e9}\u{2019}\u{3a3}\u{df}\u{65e5}\u{301}\u{fb01}]{0,30}",
+        ) {
+            for t in [&text, &mixed] {
+                let own_lowercase = t.chars().all(|c| {
+                    let mut lower = c.to_lowercase();
+                    c.is_ascii() || (lower.next() == Some(c) && lower.next().is_none())
+                });
+                let definition = is_nfkc_quick_yes(t) && own_lowercase && !has_non_ascii_space(t);
+                proptest::prop_assert_eq!(is_normalised_but_ascii_case(t), definition);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte-wise word split is the `str` one; on bytes that are not
+        /// UTF-8 the decoder fails where `str::from_utf8` does.
+        #[test]
+        fn utf8_word_split_matches_str_split(
+            text in "\\PC{0,40}",
+            mixed in "[a-z0-9 .\u{e9}\u{2019}\u{2014}\u{3a3}\u{df}\u{65e5}\u{301}\u{1f600}\u{430}]{0,30}",
+            bytes in proptest::collection::vec(0u8..=255, 0..12),
+        ) {
+            for t in [&text, &mixed] {
+                let mut expected = Vec::new();
+                for_each_word(t, |w| {
+                    expected.push((w.as_ptr() as usize - t.as_ptr() as usize, w.len()));
+                });
+                let mut got = Vec::new();
+                for_each_word_of_utf8(t.as_bytes(), |from, len| got.push((from, len)));
+                proptest::prop_assert_eq!(got, expected);
+            }
+            let mut valid = true;
+            let mut i = 0;
+            while let Some(&lead) = bytes.get(i) {
+                match decode_utf8(&bytes, i, lead) {
+                    Some((_, n)) => i += n,
+                    None => {
+                        valid = false;
+                        break;
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(valid, std::str::from_utf8(&bytes).is_ok());
         }
     }
 
@@ -1363,6 +1617,66 @@ mod tests {
         }
     }
 
+    /// [`scan_text`] on every vector unit there is against the portable one,
+    /// and against the scans it stands for.
+    fn check_scan_text(text: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        let (mut c0, mut h0) = (Vec::new(), Vec::new());
+        let portable = scan_text_portable(text, &mut c0, &mut h0);
+        let expected = if text.is_ascii() {
+            Some(scan_bytes_portable::<false>(
+                text.as_bytes(),
+                &mut c0,
+                &mut h0,
+            ))
+        } else if is_normalised_but_ascii_case(text) {
+            Some(scan_bytes_portable::<true>(
+                text.as_bytes(),
+                &mut c0,
+                &mut h0,
+            ))
+        } else {
+            None
+        };
+        proptest::prop_assert_eq!(portable, expected);
+        let check = |scan: ScanText<'_>| {
+            let (mut c1, mut h1) = (vec![b'q'; 500], vec![7u64; 300]);
+            let got = scan(&mut c1, &mut h1);
+            proptest::prop_assert_eq!(got, expected);
+            if let Some((len, n)) = got {
+                proptest::prop_assert_eq!(&c1[..len], &c0[..len]);
+                proptest::prop_assert_eq!(&h1[..n], &h0[..n]);
+            }
+            Ok(())
+        };
+        check(&|c, h| scan_text(text, c, h))?;
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2_scan() {
+                // SAFETY: the CPU has what the function enables.
+                check(&|c, h| unsafe { scan_text_avx2(text, c, h) })?;
+            }
+            if has_avx512_scan() {
+                // SAFETY: as above.
+                check(&|c, h| unsafe { scan_text_avx512(text, c, h) })?;
+            }
+        }
+        Ok(())
+    }
+
+    type ScanText<'a> = &'a dyn Fn(&mut Vec<u8>, &mut Vec<u64>) -> Option<(usize, usize)>;
+
+    proptest::proptest! {
+        /// The one-pass scan is the check then the scan, on every vector unit.
+        #[test]
+        fn scan_text_matches_checked_scans(
+            text in "[ -~\t\n\r]{0,400}",
+            mixed in "[a-zA-Z0-9 \t\n.,\u{e9}\u{c9}\u{fc}\u{df}\u{2019}\u{2014}\u{a0}\u{3000}\u{65e5}\u{301}\u{fb01}\u{3a3}]{0,300}",
+        ) {
+            check_scan_text(&text)?;
+            check_scan_text(&mixed)?;
+        }
+    }
+
     proptest::proptest! {
         /// The AVX-512 block masks are the portable ones, on any bytes.
         #[test]
@@ -1381,6 +1695,12 @@ mod tests {
                     fast.words::<false>(&block),
                     PortableMasks.words::<false>(&block)
                 );
+                for n in 0..BLOCK {
+                    proptest::prop_assert_eq!(
+                        fast.map_rest(&bytes[..n]),
+                        PortableMasks.map_rest(&bytes[..n])
+                    );
+                }
             }
         }
     }
