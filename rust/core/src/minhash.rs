@@ -446,6 +446,9 @@ mod avx512 {
         ) {
             let key = _mm512_set1_epi64(key as i64);
             let high = _mm512_set1_epi64(((round as u64) << 32) as i64);
+            // In a register, not through `self` (the stores below could
+            // reach it as far as the compiler knows).
+            let mut len = self.len;
             for x in full.chunks_exact(LANES).map(|c| load(c)).chain(rest) {
                 let z = mix(_mm512_add_epi64(x, key));
                 let bin = binner.bins(z);
@@ -457,15 +460,18 @@ mod avx512 {
                 // SAFETY: `len <= HITS` here, so the register's 8 values fit.
                 unsafe {
                     _mm512_storeu_si512(
-                        self.hits.as_mut_ptr().add(self.len).cast(),
+                        self.hits.as_mut_ptr().add(len).cast(),
                         _mm512_maskz_compress_epi64(hit, packed),
                     );
                 }
-                self.len += hit.count_ones() as usize;
-                if self.len > HITS - LANES {
+                len += hit.count_ones() as usize;
+                if len > HITS - LANES {
+                    self.len = len;
                     self.apply(binner, acc);
+                    len = 0;
                 }
             }
+            self.len = len;
         }
 
         /// Each hit held keeps its minimum in its bin, which is no longer
@@ -476,13 +482,18 @@ mod avx512 {
             let low = (1u64 << shift) - 1;
             // In registers while the hits go (not through `self`).
             let (mut empty, mut left) = (self.empty, self.left);
+            // Lane `i` holds bits `64 i ..`: shifted by `b - 64 i`, a 1 is
+            // bit `b` there and 0 in the others (counts from 64, or negative
+            // ones wrapped, shift everything out).
+            let first_bits = _mm512_set_epi64(448, 384, 320, 256, 192, 128, 64, 0);
+            let one = _mm512_set1_epi64(1);
             for &hit in &self.hits[..self.len] {
                 let b = (hit >> shift) as usize;
                 if let Some(slot) = acc.get_mut(b) {
                     left -= usize::from(*slot == EMPTY);
                     *slot = (*slot).min(hit & low);
-                    let bit = _mm512_maskz_set1_epi64(1 << (b / 64), 1 << (b % 64));
-                    empty = _mm512_andnot_si512(bit, empty);
+                    let at = _mm512_sub_epi64(_mm512_set1_epi64(b as i64), first_bits);
+                    empty = _mm512_andnot_si512(_mm512_sllv_epi64(one, at), empty);
                 }
             }
             (self.empty, self.left, self.len) = (empty, left, 0);
