@@ -683,6 +683,19 @@ mod tests {
         Ok(())
     }
 
+    #[test]
+    fn power_of_two_widths_match_the_definition() {
+        // The AVX-512 kernel bins these by a shift: every one of them, at
+        // lengths that take one round, many, or the fixed ones.
+        let mut state = 5;
+        let shingles: Vec<u64> = (0..1500).map(|_| splitmix64(&mut state)).collect();
+        for p in 0..=10 {
+            for len in [1, 7, 8, 9, 30, 129, 1500] {
+                check_every_path(1 << p, p as u64, &shingles[..len]).unwrap();
+            }
+        }
+    }
+
     /// Shingle hashes, some of them repeated (drawn from a small range).
     fn shingle_lists(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u64>> {
         prop_oneof![
