@@ -265,7 +265,9 @@ unsafe fn sketch_avx512(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
 /// bin was empty when its round began: each later round tests the bins of 8
 /// shingles at once against a bitmap of those bins (one register), packs
 /// the few hits together and applies only them. These rounds are most of
-/// the work of [`sketch`] and mostly hit nothing.
+/// the work of [`sketch`] and mostly hit nothing. For `k = 2^p` (the default
+/// width among them) the bin of Lemire's scaling is the top `p` bits of the
+/// mix, found by one shift and packed with its hit where it already is.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use super::{fill_by_bin, EMPTY, MIX_MUL};
@@ -287,14 +289,28 @@ mod avx512 {
     #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
     pub(super) fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
         let k = acc.len();
+        // For k = 2^p the bin of Lemire's scaling is the top p bits of z.
+        if k >= 2 && k.is_power_of_two() {
+            sketch_with::<true>(round_keys, shingles, acc)
+        } else {
+            sketch_with::<false>(round_keys, shingles, acc)
+        }
+    }
+
+    /// [`sketch`], binning by a shift where `POW2` (`acc.len()` then a
+    /// power of two, at least 2).
+    #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
+    fn sketch_with<const POW2: bool>(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
+        let k = acc.len();
         let Some(&first) = shingles.first() else {
             return;
         };
+        let binner = Binner::<POW2>::new(k);
         // Shingles in registers of 8, the last one padded with the first
         // shingle (a minimum does not change when it sees it twice).
         let full = &shingles[..shingles.len() - shingles.len() % LANES];
         let rest = load_padded(&shingles[full.len()..], first);
-        throw_first_round(full, rest, round_keys[0], acc);
+        throw_first_round(full, rest, round_keys[0], binner, acc);
         let (empty, left) = empty_bins(acc);
         let mut still = Still {
             empty,
@@ -313,9 +329,9 @@ mod avx512 {
             let end = (round + batch).min(k);
             let empty = still.empty;
             for (r, &key) in round_keys.iter().enumerate().take(end).skip(round) {
-                still.throw_round(full, rest, r, key, empty, acc);
+                still.throw_round(full, rest, r, key, empty, binner, acc);
             }
-            still.apply(acc);
+            still.apply(binner, acc);
             round = end;
         }
         if still.left > 0 {
@@ -323,16 +339,72 @@ mod avx512 {
         }
     }
 
+    /// The bins of mixed values for `k` bins: Lemire's scaling of the high
+    /// half ([`super::bin_of`]) in general; for `k = 2^p` (`POW2`) the same
+    /// value, the top `p` bits, by one shift. Also how a hit packs its bin
+    /// above its key (bits `shift` and up).
+    #[derive(Clone, Copy)]
+    struct Binner<const POW2: bool> {
+        /// `k`, or where `POW2` `64 - p` in each lane.
+        scale: __m512i,
+        /// The lowest bit of the bin in a packed hit: 55 (bins below 2^9),
+        /// or `64 - p` where `POW2` (the bin stays where it is in `z`).
+        shift: u32,
+    }
+
+    impl<const POW2: bool> Binner<POW2> {
+        #[target_feature(enable = "avx512f")]
+        fn new(k: usize) -> Self {
+            let shift = if POW2 { 64 - k.trailing_zeros() } else { 55 };
+            let scale = if POW2 { u64::from(shift) } else { k as u64 };
+            Self {
+                scale: _mm512_set1_epi64(scale as i64),
+                shift,
+            }
+        }
+
+        /// [`super::bin_of`] of each lane.
+        #[target_feature(enable = "avx512f")]
+        fn bins(self, z: __m512i) -> __m512i {
+            if POW2 {
+                _mm512_srlv_epi64(z, self.scale)
+            } else {
+                _mm512_srli_epi64::<32>(_mm512_mul_epu32(_mm512_srli_epi64::<32>(z), self.scale))
+            }
+        }
+
+        /// Each lane's key `(z & 0xFFFF_FFFF) | high` (`high` the round
+        /// above bit 32, below 2^41) with its bin `bin` at bit `shift`.
+        #[target_feature(enable = "avx512f")]
+        fn pack(self, z: __m512i, bin: __m512i, high: __m512i) -> __m512i {
+            if POW2 {
+                // z's own top bits are the bin; the bits between it and the
+                // low half are cleared and take the round.
+                let keep = _mm512_set1_epi64((!0u64 << self.shift | 0xFFFF_FFFF) as i64);
+                _mm512_ternarylogic_epi64::<0xEA>(z, keep, high)
+            } else {
+                let keys =
+                    _mm512_ternarylogic_epi64::<0xEA>(z, _mm512_set1_epi64(0xFFFF_FFFF), high);
+                _mm512_or_si512(_mm512_slli_epi64::<55>(bin), keys)
+            }
+        }
+    }
+
     /// Round 0 of `full` (whole registers) and `rest`: every bin is empty,
     /// every shingle keeps its minimum.
     #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
-    fn throw_first_round(full: &[u64], rest: Option<__m512i>, key: u64, acc: &mut [u64]) {
+    fn throw_first_round<const POW2: bool>(
+        full: &[u64],
+        rest: Option<__m512i>,
+        key: u64,
+        binner: Binner<POW2>,
+        acc: &mut [u64],
+    ) {
         let key = _mm512_set1_epi64(key as i64);
-        let scale = _mm512_set1_epi64(acc.len() as i64);
         for x in full.chunks_exact(LANES).map(|c| load(c)).chain(rest) {
             let z = mix(_mm512_add_epi64(x, key));
             let (mut bins, mut keys) = (Lanes([0; LANES]), Lanes([0; LANES]));
-            bins.store(bins_of(z, scale));
+            bins.store(binner.bins(z));
             keys.store(_mm512_and_si512(z, _mm512_set1_epi64(0xFFFF_FFFF)));
             for (&b, &v) in bins.0.iter().zip(&keys.0) {
                 if let Some(slot) = acc.get_mut(b as usize) {
@@ -350,7 +422,8 @@ mod avx512 {
         /// Their number.
         left: usize,
         /// Throws into bins empty when their round began, each as its bin
-        /// (bits 48 and up) and its key (the 48 bits below: round, `v`).
+        /// (bits [`Binner::shift`] and up) and its key (the bits below:
+        /// round, `v`).
         hits: [u64; HITS + LANES],
         /// Hits held.
         len: usize,
@@ -359,57 +432,71 @@ mod avx512 {
     impl Still {
         /// Round `round >= 1` of `full` (whole registers) and `rest`: holds
         /// the throws into bins set in `empty`.
+        #[allow(clippy::too_many_arguments)]
         #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
-        fn throw_round(
+        fn throw_round<const POW2: bool>(
             &mut self,
             full: &[u64],
             rest: Option<__m512i>,
             round: usize,
             key: u64,
             empty: __m512i,
+            binner: Binner<POW2>,
             acc: &mut [u64],
         ) {
             let key = _mm512_set1_epi64(key as i64);
-            let scale = _mm512_set1_epi64(acc.len() as i64);
             let high = _mm512_set1_epi64(((round as u64) << 32) as i64);
-            let low = _mm512_set1_epi64(0xFFFF_FFFF);
+            // In a register, not through `self` (the stores below could
+            // reach it as far as the compiler knows).
+            let mut len = self.len;
             for x in full.chunks_exact(LANES).map(|c| load(c)).chain(rest) {
                 let z = mix(_mm512_add_epi64(x, key));
-                let bin = bins_of(z, scale);
+                let bin = binner.bins(z);
                 let word = _mm512_permutexvar_epi64(_mm512_srli_epi64::<6>(bin), empty);
-                let bit = _mm512_srlv_epi64(word, _mm512_and_si512(bin, _mm512_set1_epi64(63)));
+                // The bin's bit to bit 0 (the rotation counts modulo 64).
+                let bit = _mm512_rorv_epi64(word, bin);
                 let hit = _mm512_test_epi64_mask(bit, _mm512_set1_epi64(1));
-                // (z & low) | high, then the bin above.
-                let keys = _mm512_ternarylogic_epi64::<0xEA>(z, low, high);
-                let packed = _mm512_or_si512(_mm512_slli_epi64::<48>(bin), keys);
+                let packed = binner.pack(z, bin, high);
                 // SAFETY: `len <= HITS` here, so the register's 8 values fit.
                 unsafe {
                     _mm512_storeu_si512(
-                        self.hits.as_mut_ptr().add(self.len).cast(),
+                        self.hits.as_mut_ptr().add(len).cast(),
                         _mm512_maskz_compress_epi64(hit, packed),
                     );
                 }
-                self.len += hit.count_ones() as usize;
-                if self.len > HITS - LANES {
-                    self.apply(acc);
+                len += hit.count_ones() as usize;
+                if len > HITS - LANES {
+                    self.len = len;
+                    self.apply(binner, acc);
+                    len = 0;
                 }
             }
+            self.len = len;
         }
 
         /// Each hit held keeps its minimum in its bin, which is no longer
         /// empty.
         #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
-        fn apply(&mut self, acc: &mut [u64]) {
+        fn apply<const POW2: bool>(&mut self, binner: Binner<POW2>, acc: &mut [u64]) {
+            let shift = binner.shift;
+            let low = (1u64 << shift) - 1;
+            // In registers while the hits go (not through `self`).
+            let (mut empty, mut left) = (self.empty, self.left);
+            // Lane `i` holds bits `64 i ..`: shifted by `b - 64 i`, a 1 is
+            // bit `b` there and 0 in the others (counts from 64, or negative
+            // ones wrapped, shift everything out).
+            let first_bits = _mm512_set_epi64(448, 384, 320, 256, 192, 128, 64, 0);
+            let one = _mm512_set1_epi64(1);
             for &hit in &self.hits[..self.len] {
-                let b = (hit >> 48) as usize;
+                let b = (hit >> shift) as usize;
                 if let Some(slot) = acc.get_mut(b) {
-                    self.left -= usize::from(*slot == EMPTY);
-                    *slot = (*slot).min(hit & 0xFFFF_FFFF_FFFF);
-                    let bit = _mm512_maskz_set1_epi64(1 << (b / 64), 1 << (b % 64));
-                    self.empty = _mm512_andnot_si512(bit, self.empty);
+                    left -= usize::from(*slot == EMPTY);
+                    *slot = (*slot).min(hit & low);
+                    let at = _mm512_sub_epi64(_mm512_set1_epi64(b as i64), first_bits);
+                    empty = _mm512_andnot_si512(_mm512_sllv_epi64(one, at), empty);
                 }
             }
-            self.len = 0;
+            (self.empty, self.left, self.len) = (empty, left, 0);
         }
     }
 
@@ -449,13 +536,6 @@ mod avx512 {
         let pad = _mm512_set1_epi64(pad as i64);
         // SAFETY: the mask reads the values of `rest` only.
         Some(unsafe { _mm512_mask_loadu_epi64(pad, lanes, rest.as_ptr().cast()) })
-    }
-
-    /// [`super::bin_of`] of each lane: the high half times k (`scale`), high
-    /// half of the product.
-    #[target_feature(enable = "avx512f")]
-    fn bins_of(z: __m512i, scale: __m512i) -> __m512i {
-        _mm512_srli_epi64::<32>(_mm512_mul_epu32(_mm512_srli_epi64::<32>(z), scale))
     }
 
     /// Eight values, aligned for a vector store.
@@ -601,6 +681,19 @@ mod tests {
         }
         prop_assert_eq!(h.signature(shingles), expected);
         Ok(())
+    }
+
+    #[test]
+    fn power_of_two_widths_match_the_definition() {
+        // The AVX-512 kernel bins these by a shift: every one of them, at
+        // lengths that take one round, many, or the fixed ones.
+        let mut state = 5;
+        let shingles: Vec<u64> = (0..1500).map(|_| splitmix64(&mut state)).collect();
+        for p in 0..=10 {
+            for len in [1, 7, 8, 9, 30, 129, 1500] {
+                check_every_path(1 << p, p as u64, &shingles[..len]).unwrap();
+            }
+        }
     }
 
     /// Shingle hashes, some of them repeated (drawn from a small range).
