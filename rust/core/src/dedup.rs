@@ -126,15 +126,27 @@ const FEED_ROWS: usize = 1 << 16;
 /// scan of their texts.
 const KEPT_SHINGLE_BYTES: usize = 256 << 20;
 
-/// Rows of the longest prefix of `texts` whose shingle hashes surely fit in
+/// Rows of the longest prefix of `texts` whose shingle hashes should fit in
 /// `budget` bytes: a text of `n` bytes has at most `n / 2 + 1` words, so at
-/// most that many shingles of 8 bytes.
+/// most that many shingles of 8 bytes (unless NFKC gives it more words than
+/// that, as `¼` does: [`rows_kept_within`] then trims the prefix).
 fn rows_whose_shingles_fit(texts: &[&str], budget: usize) -> usize {
     let mut used = 0usize;
     texts
         .iter()
         .take_while(|text| {
             used = used.saturating_add((text.len() / 2 + 1) * 8);
+            used <= budget
+        })
+        .count()
+}
+
+/// Rows of the longest prefix of `kept` whose shingle hashes fit in `budget` bytes.
+fn rows_kept_within(kept: &[Vec<u64>], budget: usize) -> usize {
+    let mut used = 0usize;
+    kept.iter()
+        .take_while(|shingles| {
+            used = used.saturating_add(shingles.len() * 8);
             used <= budget
         })
         .count()
@@ -227,6 +239,9 @@ fn dedup_keeping_shingles(
     engine.add(sketches)?;
     let sketches = engine.sketch(tail, cancel)?;
     engine.add(sketches)?;
+    kept.truncate(rows_kept_within(&kept, kept_bytes));
+    kept.shrink_to_fit();
+    let rescanned = &texts[kept.len()..];
     engine.find_candidates(cancel)?;
     // Fed in chunks, so profiles (and kept hashes) are dropped as soon as no
     // later row needs them, as in a streamed run.
@@ -234,7 +249,7 @@ fn dedup_keeping_shingles(
         engine.verify_shingles(chunk, cancel)?;
         chunk.iter_mut().for_each(|shingles| *shingles = Vec::new());
     }
-    for chunk in tail.chunks(FEED_ROWS) {
+    for chunk in rescanned.chunks(FEED_ROWS) {
         engine.verify(chunk, cancel)?;
     }
     if engine.cluster(priority, cancel)? > 0 {
@@ -422,6 +437,38 @@ mod tests {
                 assert_eq!(run_with(kept), scanned, "{verify:?}, {kept} bytes kept");
             }
         }
+    }
+
+    #[test]
+    fn kept_shingles_beyond_the_estimate_are_trimmed() {
+        // "¼ " is 3 bytes and 2 words after NFKC ("1⁄4"): more shingles than
+        // the estimate of 1.5 words, so the kept prefix must be trimmed.
+        let texts: Vec<String> = (0..60)
+            .map(|i| format!("{} w{}", "¼ ".repeat(40 + i % 7), i % 9))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let estimate: usize = refs.iter().map(|t| (t.len() / 2 + 1) * 8).sum();
+        let sketcher = Sketcher::new(5, 16, 1);
+        let actual: Vec<Vec<u64>> = refs
+            .iter()
+            .map(|t| {
+                let mut signature = [0u32; 16];
+                let mut shingles = Vec::new();
+                sketcher.sketch_keeping_shingles(t, &mut signature, &mut shingles);
+                shingles
+            })
+            .collect();
+        assert!(actual.iter().map(|v| v.len() * 8).sum::<usize>() > estimate);
+        assert!(rows_kept_within(&actual, estimate) < refs.len());
+        let options = DedupOptions {
+            threshold: 0.5,
+            ..DedupOptions::default()
+        };
+        let kept = dedup_keeping_shingles(&refs, &options, None, estimate, &Cancel::new());
+        let scanned = dedup_keeping_shingles(&refs, &options, None, 0, &Cancel::new());
+        let (kept, scanned) = (kept.expect("dedup"), scanned.expect("dedup"));
+        assert!(!scanned.edges.is_empty());
+        assert_eq!(kept, scanned);
     }
 
     #[test]
