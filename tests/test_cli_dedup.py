@@ -383,6 +383,25 @@ def test_changed_arguments_start_over(corpus: Path, reference_run: Path, tmp_pat
     assert_same_outputs(reference_run, out)
 
 
+def test_sketches_of_another_sketch_format_are_not_reused(
+    corpus: Path, reference_run: Path, tmp_path: Path
+) -> None:
+    # Checkpoints of a build whose shingle hashes differ must not be mixed in.
+    out = tmp_path / "o"
+    proc = start("dedup", str(corpus), "--out", str(out), "--batch-size", "8")
+    wait_for(lambda: len(chunks(out)) >= 3, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    manifest_path = out / ".thresher-work" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["sketch_format"] == thresher._core.SKETCH_FORMAT
+    manifest["sketch_format"] -= 1
+    manifest_path.write_text(json.dumps(manifest))
+    proc = run("dedup", str(corpus), "--out", str(out), "--batch-size", "8", "--json")
+    assert "starting over" in proc.stdout
+    assert_same_outputs(reference_run, out)
+
+
 def test_ctrl_c_leaves_no_outputs(corpus: Path, reference_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     proc = start("dedup", str(corpus), "--out", str(out), "--batch-size", "8")

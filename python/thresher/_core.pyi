@@ -3,6 +3,7 @@
 from typing import Any, final
 
 __all__ = [
+    "SKETCH_FORMAT",
     "ArrowTable",
     "DedupEngine",
     "Scan",
@@ -17,6 +18,8 @@ __all__ = [
 ]
 
 __version__: str
+#: Version of the shingle hashes, signatures and band keys the core computes.
+SKETCH_FORMAT: int
 
 class ThresherError(Exception):
     """Base class of thresher's errors."""

@@ -36,6 +36,7 @@ from typing import Any, cast
 import polars as pl
 
 import thresher
+from thresher import _core
 from thresher.errors import ThresherError
 from thresher.outputs import (
     PartedParquet,
@@ -474,6 +475,7 @@ def run_dedup(
     run = _DedupRun(inputs, out, options, reporter)
     manifest = {
         "thresher_version": thresher.__version__,
+        "sketch_format": _core.SKETCH_FORMAT,
         "inputs": inputs,
         "parameters": options.parameters(),
         "files": input_fingerprint(inputs),

@@ -603,7 +603,8 @@ mod tests {
         // Signatures must be identical across builds and CPUs; stored
         // signatures depend on these values (tokeniser, shingle hash, seed
         // stream and sketch together). Changed with the word hash (see
-        // `text::tests::shingle_hashes_are_stable`).
+        // `text::tests::shingle_hashes_are_stable`). A change here must
+        // raise `sketch::SKETCH_FORMAT`.
         let h = MinHasher::new(8, DEFAULT_SEED);
         let fox = shingle_set("The quick brown fox jumps over the lazy dog", 5);
         let short = shingle_set("Fréchet means", 5);

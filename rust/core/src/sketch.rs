@@ -6,6 +6,14 @@
 
 use std::cell::RefCell;
 
+/// Version of the values a [`Sketcher`] gives for the same options: shingle
+/// hashes, signatures and so band keys. Raised whenever any of them change
+/// (the pinned tests `minhash::tests::signature_values_are_pinned` and
+/// `text::tests::shingle_hashes_are_stable` fail first), so that stored
+/// sketches, such as the `thresher dedup` work directory's, are never mixed
+/// across versions. 2: the lane-friendly word hash.
+pub const SKETCH_FORMAT: u32 = 2;
+
 use crate::exact::{key_of_exact_form_bytes, ExactKey};
 use crate::hashsort::HashSorter;
 use crate::minhash::MinHasher;

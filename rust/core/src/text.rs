@@ -1481,7 +1481,8 @@ mod tests {
     fn shingle_hashes_are_stable() {
         // Signatures depend on these values; they must never change silently.
         // (Changed once, when the word hash moved from 128-bit folded
-        // multiplies to the lane-friendly `mix` blocks.)
+        // multiplies to the lane-friendly `mix` blocks.) A change here must
+        // raise `sketch::SKETCH_FORMAT`.
         let s = shingle_set("alpha beta gamma", 2);
         assert_eq!(s.len(), 2);
         let again = shingle_set_of_normalised("alpha beta gamma", 2);

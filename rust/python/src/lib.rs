@@ -460,6 +460,7 @@ fn banding(threshold: f64, num_perm: usize) -> (usize, usize) {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("SKETCH_FORMAT", thresher_core::sketch::SKETCH_FORMAT)?;
     m.add("ThresherError", m.py().get_type::<ThresherError>())?;
     m.add_class::<ArrowTable>()?;
     m.add_class::<Scan>()?;
