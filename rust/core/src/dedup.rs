@@ -131,22 +131,20 @@ const KEPT_SHINGLE_BYTES: usize = 256 << 20;
 /// most that many shingles of 8 bytes (unless NFKC gives it more words than
 /// that, as `¼` does: [`rows_kept_within`] then trims the prefix).
 fn rows_whose_shingles_fit(texts: &[&str], budget: usize) -> usize {
-    let mut used = 0usize;
-    texts
-        .iter()
-        .take_while(|text| {
-            used = used.saturating_add((text.len() / 2 + 1) * 8);
-            used <= budget
-        })
-        .count()
+    prefix_within(texts.iter().map(|text| (text.len() / 2 + 1) * 8), budget)
 }
 
 /// Rows of the longest prefix of `kept` whose shingle hashes fit in `budget` bytes.
 fn rows_kept_within(kept: &[Vec<u64>], budget: usize) -> usize {
+    prefix_within(kept.iter().map(|shingles| shingles.len() * 8), budget)
+}
+
+/// Length of the longest prefix of `sizes` whose sum is at most `budget`.
+fn prefix_within(sizes: impl Iterator<Item = usize>, budget: usize) -> usize {
     let mut used = 0usize;
-    kept.iter()
-        .take_while(|shingles| {
-            used = used.saturating_add(shingles.len() * 8);
+    sizes
+        .take_while(|&size| {
+            used = used.saturating_add(size);
             used <= budget
         })
         .count()

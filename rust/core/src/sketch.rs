@@ -82,16 +82,7 @@ impl Sketcher {
     /// Exact key and flags of `text`; writes its signature into `signature`
     /// (length [`Self::num_perm`]).
     pub fn sketch(&self, text: &str, signature: &mut [u32]) -> TextSketch {
-        with_scan(|scan| {
-            scan.scan(text, self.ngram);
-            self.hasher.signature_into(scan.shingles(), signature);
-            let form = scan.exact_form();
-            TextSketch {
-                exact_key: key_of_exact_form_bytes(form),
-                has_content: !form.is_empty(),
-                has_shingles: !scan.shingles().is_empty(),
-            }
-        })
+        self.sketch_into(text, signature, None)
     }
 
     /// The signature of `text` alone.
@@ -111,11 +102,23 @@ impl Sketcher {
         signature: &mut [u32],
         shingles: &mut Vec<u64>,
     ) -> TextSketch {
+        self.sketch_into(text, signature, Some(shingles))
+    }
+
+    /// [`Self::sketch`], copying the shingle hashes into `keep` when given.
+    fn sketch_into(
+        &self,
+        text: &str,
+        signature: &mut [u32],
+        keep: Option<&mut Vec<u64>>,
+    ) -> TextSketch {
         with_scan(|scan| {
             scan.scan(text, self.ngram);
             self.hasher.signature_into(scan.shingles(), signature);
-            shingles.clear();
-            shingles.extend_from_slice(scan.shingles());
+            if let Some(shingles) = keep {
+                shingles.clear();
+                shingles.extend_from_slice(scan.shingles());
+            }
             let form = scan.exact_form();
             TextSketch {
                 exact_key: key_of_exact_form_bytes(form),

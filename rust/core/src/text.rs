@@ -484,10 +484,7 @@ impl TextScan {
 
     /// Distinct shingle hashes of the last text scanned, sorted.
     pub fn shingle_set(&self) -> Vec<u64> {
-        let mut set = self.shingles.clone();
-        set.sort_unstable();
-        set.dedup();
-        set
+        crate::hashsort::sorted_distinct(&self.shingles)
     }
 
     /// Gives back memory held for an unusually long text.
