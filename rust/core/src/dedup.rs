@@ -129,22 +129,13 @@ const KEPT_SHINGLE_BYTES: usize = 256 << 20;
 /// Rows of the longest prefix of `texts` whose shingle hashes should fit in
 /// `budget` bytes: a text of `n` bytes has at most `n / 2 + 1` words, so at
 /// most that many shingles of 8 bytes (unless NFKC gives it more words than
-/// that, as `¼` does: [`rows_kept_within`] then trims the prefix).
+/// that, as `¼` does: [`crate::kept::KeptShingles::rows_within`] then trims the prefix).
 fn rows_whose_shingles_fit(texts: &[&str], budget: usize) -> usize {
-    prefix_within(texts.iter().map(|text| (text.len() / 2 + 1) * 8), budget)
-}
-
-/// Rows of the longest prefix of `kept` whose shingle hashes fit in `budget` bytes.
-fn rows_kept_within(kept: &[Vec<u64>], budget: usize) -> usize {
-    prefix_within(kept.iter().map(|shingles| shingles.len() * 8), budget)
-}
-
-/// Length of the longest prefix of `sizes` whose sum is at most `budget`.
-fn prefix_within(sizes: impl Iterator<Item = usize>, budget: usize) -> usize {
     let mut used = 0usize;
-    sizes
-        .take_while(|&size| {
-            used = used.saturating_add(size);
+    texts
+        .iter()
+        .take_while(|text| {
+            used = used.saturating_add((text.len() / 2 + 1) * 8);
             used <= budget
         })
         .count()
@@ -237,16 +228,13 @@ fn dedup_keeping_shingles(
     engine.add(sketches)?;
     let sketches = engine.sketch(tail, cancel)?;
     engine.add(sketches)?;
-    kept.truncate(rows_kept_within(&kept, kept_bytes));
-    kept.shrink_to_fit();
+    kept.truncate(kept.rows_within(kept_bytes));
     let rescanned = &texts[kept.len()..];
     engine.find_candidates(cancel)?;
-    // Fed in chunks, so profiles (and kept hashes) are dropped as soon as no
-    // later row needs them, as in a streamed run.
-    for chunk in kept.chunks_mut(FEED_ROWS) {
-        engine.verify_shingles(chunk, cancel)?;
-        chunk.iter_mut().for_each(|shingles| *shingles = Vec::new());
-    }
+    engine.verify_kept(&mut kept, cancel)?;
+    drop(kept);
+    // Fed in chunks, so profiles are dropped as soon as no later row needs
+    // them, as in a streamed run.
     for chunk in rescanned.chunks(FEED_ROWS) {
         engine.verify(chunk, cancel)?;
     }
@@ -446,22 +434,16 @@ mod tests {
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let estimate: usize = refs.iter().map(|t| (t.len() / 2 + 1) * 8).sum();
-        let sketcher = Sketcher::new(5, 16, 1);
-        let actual: Vec<Vec<u64>> = refs
-            .iter()
-            .map(|t| {
-                let mut signature = [0u32; 16];
-                let mut shingles = Vec::new();
-                sketcher.sketch_keeping_shingles(t, &mut signature, &mut shingles);
-                shingles
-            })
-            .collect();
-        assert!(actual.iter().map(|v| v.len() * 8).sum::<usize>() > estimate);
-        assert!(rows_kept_within(&actual, estimate) < refs.len());
         let options = DedupOptions {
             threshold: 0.5,
             ..DedupOptions::default()
         };
+        let engine = DedupEngine::new(&options).expect("engine");
+        let (_, actual) = engine
+            .sketch_keeping_shingles(&refs, &Cancel::new())
+            .expect("sketch");
+        assert!(actual.bytes_before(actual.len()) > estimate);
+        assert!(actual.rows_within(estimate) < refs.len());
         let kept = dedup_keeping_shingles(&refs, &options, None, estimate, &Cancel::new());
         let scanned = dedup_keeping_shingles(&refs, &options, None, 0, &Cancel::new());
         let (kept, scanned) = (kept.expect("dedup"), scanned.expect("dedup"));

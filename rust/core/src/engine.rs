@@ -26,6 +26,7 @@ use crate::cluster::{clusters, Clusters};
 use crate::dedup::{DedupOptions, DedupResult, Edge};
 use crate::error::{Error, Result};
 use crate::exact::ExactKey;
+use crate::kept::{KeptBlock, KeptShingles, BLOCK_ROWS};
 use crate::lsh::{candidate_pairs_of_keys, Banding};
 use crate::sketch::Sketcher;
 use crate::verify::PairScorer;
@@ -153,13 +154,13 @@ impl DedupEngine {
     }
 
     /// [`Self::sketch`], also keeping each text's shingle hashes (8 bytes per
-    /// word), so that [`Self::verify_shingles`] can verify these rows
-    /// without scanning their texts again.
+    /// word), so that [`Self::verify_kept`] can verify these rows without
+    /// scanning their texts again.
     pub fn sketch_keeping_shingles(
         &self,
         texts: &[&str],
         cancel: &Cancel,
-    ) -> Result<(RowSketches, Vec<Vec<u64>>)> {
+    ) -> Result<(RowSketches, KeptShingles)> {
         self.sketch_rows(texts, true, cancel)
     }
 
@@ -168,35 +169,51 @@ impl DedupEngine {
         texts: &[&str],
         keep_shingles: bool,
         cancel: &Cancel,
-    ) -> Result<(RowSketches, Vec<Vec<u64>>)> {
+    ) -> Result<(RowSketches, KeptShingles)> {
         let bands = self.banding.bands;
         let k = self.sketcher.num_perm();
-        let mut band_keys = vec![0u64; texts.len() * bands];
+        // Every banding has a band; the keys of one are kept even without.
+        let key_slots = bands.max(1);
+        let mut band_keys = vec![0u64; texts.len() * key_slots];
         let (sketcher, banding) = (&self.sketcher, self.banding);
-        let per_row: Vec<(ExactKey, bool, bool, Vec<u64>)> = band_keys
-            .par_chunks_mut(bands.max(1))
-            .zip(texts.par_iter())
+        type Flags = (ExactKey, bool, bool);
+        let per_block: Vec<(Vec<Flags>, KeptBlock)> = band_keys
+            .par_chunks_mut(key_slots * BLOCK_ROWS)
+            .zip(texts.par_chunks(BLOCK_ROWS))
             .map_init(
                 || vec![0u32; k],
-                |signature, (keys, text)| {
-                    let mut shingles = Vec::new();
-                    if cancel.is_cancelled() {
-                        return (0, false, false, shingles);
-                    }
-                    let sketch = if keep_shingles {
-                        sketcher.sketch_keeping_shingles(text, signature, &mut shingles)
+                |signature, (keys, texts)| {
+                    let mut kept = if keep_shingles {
+                        // About one hash per 6 bytes of text; the Vec grows if need be.
+                        KeptBlock::with_capacity(texts.iter().map(|t| t.len() / 6).sum())
                     } else {
-                        sketcher.sketch(text, signature)
+                        KeptBlock::default()
                     };
-                    if sketch.has_shingles {
-                        banding.band_keys_into(signature, keys);
+                    if cancel.is_cancelled() {
+                        return (Vec::new(), kept);
                     }
-                    (
-                        sketch.exact_key,
-                        sketch.has_content,
-                        sketch.has_shingles,
-                        shingles,
-                    )
+                    let flags = texts
+                        .iter()
+                        .zip(keys.chunks_mut(key_slots))
+                        .map(|(text, keys)| {
+                            let sketch = if keep_shingles {
+                                let sketch = sketcher.sketch_keeping_shingles(
+                                    text,
+                                    signature,
+                                    kept.hashes_mut(),
+                                );
+                                kept.end_row();
+                                sketch
+                            } else {
+                                sketcher.sketch(text, signature)
+                            };
+                            if sketch.has_shingles {
+                                banding.band_keys_into(signature, keys);
+                            }
+                            (sketch.exact_key, sketch.has_content, sketch.has_shingles)
+                        })
+                        .collect();
+                    (flags, kept)
                 },
             )
             .collect();
@@ -204,19 +221,20 @@ impl DedupEngine {
         if bands == 0 {
             band_keys.clear();
         }
+        let flags = per_block.iter().flat_map(|(flags, _)| flags);
         let sketches = RowSketches {
-            exact_key: per_row.iter().map(|r| r.0).collect(),
-            has_content: per_row.iter().map(|r| r.1).collect(),
-            has_shingles: per_row.iter().map(|r| r.2).collect(),
+            exact_key: flags.clone().map(|f| f.0).collect(),
+            has_content: flags.clone().map(|f| f.1).collect(),
+            has_shingles: flags.map(|f| f.2).collect(),
             band_keys,
             bands,
         };
-        let shingles = if keep_shingles {
-            per_row.into_iter().map(|r| r.3).collect()
+        let kept = if keep_shingles {
+            KeptShingles::from_blocks(per_block.into_iter().map(|(_, kept)| kept).collect())
         } else {
-            Vec::new()
+            KeptShingles::default()
         };
-        Ok((sketches, shingles))
+        Ok((sketches, kept))
     }
 
     /// Appends `sketches` as the next rows.
@@ -307,13 +325,14 @@ impl DedupEngine {
         }
     }
 
-    /// [`Self::verify`] from the next rows' shingle hashes, as
-    /// [`Self::sketch_keeping_shingles`] kept them: the same result, without
-    /// scanning the texts again. Batches of texts and of shingles may
-    /// alternate.
-    pub fn verify_shingles(&mut self, shingles: &[Vec<u64>], cancel: &Cancel) -> Result<()> {
+    /// [`Self::verify`] of the next `kept.len()` rows from their shingle
+    /// hashes, as [`Self::sketch_keeping_shingles`] kept them: the same
+    /// result, without scanning the texts again. The hashes are sorted in
+    /// place and released as verification moves past them. Batches of
+    /// texts and of kept hashes may alternate.
+    pub fn verify_kept(&mut self, kept: &mut KeptShingles, cancel: &Cancel) -> Result<()> {
         match &mut self.phase {
-            Phase::Verifying(scorer) => scorer.feed_shingles(shingles, cancel),
+            Phase::Verifying(scorer) => scorer.feed_kept(kept, cancel),
             _ => Err(phase_error("verify needs find_candidates first")),
         }
     }

@@ -29,6 +29,7 @@ pub struct HashSorter {
     /// Per bucket, where its values end in the output (then, after the
     /// scatter, where they begin).
     ends: Vec<u32>,
+    scratch: Vec<u64>,
 }
 
 impl HashSorter {
@@ -74,6 +75,18 @@ impl HashSorter {
             out.sort_unstable();
         }
         out.dedup();
+    }
+
+    /// [`Self::sorted_distinct_into`] written back over the first values of
+    /// `values`; returns how many there are.
+    pub fn sorted_distinct_in_slice(&mut self, values: &mut [u64]) -> usize {
+        // Placeholder until the in-place sorter lands: sort into scratch, copy back.
+        let mut out = std::mem::take(&mut self.scratch);
+        self.sorted_distinct_into(values, &mut out);
+        values[..out.len()].copy_from_slice(&out);
+        let len = out.len();
+        self.scratch = out;
+        len
     }
 }
 

@@ -8,7 +8,8 @@
 //! * [`exact`] computes exact-duplicate keys.
 //! * [`hashsort`] sorts the shingle hashes exact verification compares.
 //! * [`minhash`] computes MinHash signatures.
-//! * [`sketch`] turns one text into its exact key, flags and signature.
+//! * [`sketch`] turns one text into its exact key, flags and signature;
+//!   [`kept`] holds shingle hashes from the sketch pass for verification.
 //! * [`lsh`] chooses bands and turns signatures into candidate pairs.
 //! * [`cluster`] verifies candidates and groups rows into clusters.
 //! * [`engine`] runs dedup in passes over streamed texts; [`verify`] scores
@@ -23,6 +24,7 @@ pub mod error;
 pub mod exact;
 pub mod hashsort;
 pub mod ingest;
+pub mod kept;
 pub mod lsh;
 pub mod minhash;
 pub mod sketch;

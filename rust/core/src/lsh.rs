@@ -103,43 +103,73 @@ fn bucket_pairs(rows: &[u32], pairs: &mut Vec<u64>) {
     }
 }
 
-/// The packed pairs of one band: rows sorted by the high half of their key
-/// (packed with the row, so one integer sort orders both), then each run of
-/// equal high halves split by the full key (a run almost always holds one
-/// key; splitting it keeps the result exact).
-fn band_pairs(band_keys: &[u64], bands: usize, band: usize, rows: &[u32]) -> Vec<u64> {
-    let key = |row: u32| band_keys[row as usize * bands + band];
-    let unsorted: Vec<u64> = rows
-        .iter()
-        .map(|&row| (key(row) & 0xFFFF_FFFF_0000_0000) | u64::from(row))
-        .collect();
+/// Reusable buffers of [`band_pairs`].
+#[derive(Default)]
+struct BandBuffers {
+    sorter: HashSorter,
+    /// The band's key of each of the rows, by index.
+    full: Vec<u64>,
+    /// `key_high << 32 | index`, then sorted.
+    packed: Vec<u64>,
+    keyed: Vec<u64>,
+    bucket: Vec<u32>,
+    split: Vec<(u64, u32)>,
+}
+
+/// The packed pairs of one band: the rows' indices sorted by the high half
+/// of their key (packed with the index, so one integer sort orders both),
+/// then each run of equal high halves split by the full key (a run almost
+/// always holds one key; splitting it keeps the result exact).
+fn band_pairs(
+    band_keys: &[u64],
+    bands: usize,
+    band: usize,
+    rows: &[u32],
+    buffers: &mut BandBuffers,
+) -> Vec<u64> {
+    let BandBuffers {
+        sorter,
+        full,
+        packed,
+        keyed,
+        bucket,
+        split,
+    } = buffers;
+    full.clear();
+    full.extend(
+        rows.iter()
+            .map(|&row| band_keys[row as usize * bands + band]),
+    );
+    packed.clear();
+    packed.extend(
+        full.iter()
+            .zip(0u32..)
+            .map(|(&key, index)| (key & 0xFFFF_FFFF_0000_0000) | u64::from(index)),
+    );
     // The high halves are hashes, spread evenly: the bucket sort applies.
-    let mut keyed = Vec::with_capacity(unsorted.len());
-    HashSorter::new().sorted_distinct_into(&unsorted, &mut keyed);
-    drop(unsorted);
+    sorter.sorted_distinct_into(packed, keyed);
     let mut pairs = Vec::new();
-    let mut bucket: Vec<u32> = Vec::new();
-    let mut split: Vec<(u64, u32)> = Vec::new();
     for run in keyed.chunk_by(|x, y| x >> 32 == y >> 32) {
         if run.len() < 2 {
             continue;
         }
-        // Rows of a run are ascending (the low half of the sort).
-        let rows_of_run = run.iter().map(|&packed| packed as u32);
-        let full = key(run[0] as u32);
-        if run.iter().all(|&packed| key(packed as u32) == full) {
+        // Indices of a run are ascending (the low half of the sort), and so
+        // are their rows.
+        let indices = run.iter().map(|&packed| packed as u32 as usize);
+        let first = full[run[0] as u32 as usize];
+        if indices.clone().all(|i| full[i] == first) {
             bucket.clear();
-            bucket.extend(rows_of_run);
-            bucket_pairs(&bucket, &mut pairs);
+            bucket.extend(indices.map(|i| rows[i]));
+            bucket_pairs(bucket, &mut pairs);
             continue;
         }
         split.clear();
-        split.extend(rows_of_run.map(|row| (key(row), row)));
+        split.extend(indices.map(|i| (full[i], rows[i])));
         split.sort_unstable();
         for group in split.chunk_by(|x, y| x.0 == y.0).filter(|g| g.len() > 1) {
             bucket.clear();
             bucket.extend(group.iter().map(|&(_, row)| row));
-            bucket_pairs(&bucket, &mut pairs);
+            bucket_pairs(bucket, &mut pairs);
         }
     }
     pairs
@@ -156,7 +186,9 @@ pub fn candidate_pairs_of_keys(band_keys: &[u64], bands: usize, rows: &[u32]) ->
     }
     let per_band: Vec<Vec<u64>> = (0..bands)
         .into_par_iter()
-        .map(|band| band_pairs(band_keys, bands, band, rows))
+        .map_init(BandBuffers::default, |buffers, band| {
+            band_pairs(band_keys, bands, band, rows, buffers)
+        })
         .collect();
     let mut pairs: Vec<u64> = Vec::with_capacity(per_band.iter().map(Vec::len).sum());
     for band in per_band {

@@ -93,8 +93,8 @@ impl Sketcher {
         })
     }
 
-    /// [`Self::sketch`], also copying the text's shingle hashes (in text
-    /// order, repeats kept) into `shingles`, so that verification can skip
+    /// [`Self::sketch`], also appending the text's shingle hashes (in text
+    /// order, repeats kept) to `shingles`, so that verification can skip
     /// scanning the text again ([`Self::set_of_shingles`]).
     pub fn sketch_keeping_shingles(
         &self,
@@ -116,7 +116,6 @@ impl Sketcher {
             scan.scan(text, self.ngram);
             self.hasher.signature_into(scan.shingles(), signature);
             if let Some(shingles) = keep {
-                shingles.clear();
                 shingles.extend_from_slice(scan.shingles());
             }
             let form = scan.exact_form();
@@ -147,6 +146,15 @@ impl Sketcher {
             Err(_) => HashSorter::new().sorted_distinct_into(shingles, &mut set),
         });
         set
+    }
+
+    /// [`Self::set_of_shingles`] in place: the first values of `shingles`
+    /// become the text's [`Self::shingle_set`]; returns its length.
+    pub fn sort_into_set(&self, shingles: &mut [u64]) -> usize {
+        SORTER.with(|sorter| match sorter.try_borrow_mut() {
+            Ok(mut sorter) => sorter.sorted_distinct_in_slice(shingles),
+            Err(_) => HashSorter::new().sorted_distinct_in_slice(shingles),
+        })
     }
 
     /// The signature of a text from its kept shingle hashes: the text's

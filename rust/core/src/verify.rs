@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use crate::cancel::Cancel;
 use crate::dedup::Verify;
 use crate::error::{Error, Result};
+use crate::kept::KeptShingles;
 use crate::minhash::estimated_jaccard;
 use crate::sketch::Sketcher;
 use crate::text::jaccard_at_least;
@@ -41,17 +42,11 @@ impl Profile {
         }
     }
 
-    /// The profile of a text from its shingle hashes, as
-    /// [`Sketcher::sketch_keeping_shingles`] kept them: the same as
-    /// [`Self::of`] the text.
-    pub fn of_shingles(shingles: &[u64], sketcher: &Sketcher, verify: Verify) -> Profile {
-        match verify {
-            Verify::Exact => Profile::Shingles(sketcher.set_of_shingles(shingles)),
-            Verify::Signature => {
-                let mut signature = vec![0u32; sketcher.num_perm()];
-                sketcher.signature_of_shingles(shingles, &mut signature);
-                Profile::Signature(signature)
-            }
+    /// A view of the profile.
+    pub fn view(&self) -> ProfileView<'_> {
+        match self {
+            Profile::Shingles(set) => ProfileView::Shingles(set),
+            Profile::Signature(signature) => ProfileView::Signature(signature),
         }
     }
 
@@ -63,12 +58,44 @@ impl Profile {
     /// [`Self::similarity`] where it is at least `cutoff`; below it, only
     /// some value below `cutoff` (see [`jaccard_at_least`]), found sooner.
     pub fn similarity_at_least(&self, other: &Profile, cutoff: f64) -> f64 {
+        self.view().similarity_at_least(other.view(), cutoff)
+    }
+}
+
+/// A borrowed [`Profile`]: verification compares profiles where they lie
+/// (in a batch's buffers, or sorted in place among kept shingle hashes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ProfileView<'a> {
+    /// Sorted, distinct shingle hashes (exact Jaccard).
+    Shingles(&'a [u64]),
+    /// MinHash signature (estimated Jaccard).
+    Signature(&'a [u32]),
+}
+
+impl ProfileView<'_> {
+    /// [`Profile::similarity_at_least`] of two views.
+    pub fn similarity_at_least(self, other: ProfileView<'_>, cutoff: f64) -> f64 {
         match (self, other) {
-            (Profile::Shingles(a), Profile::Shingles(b)) => jaccard_at_least(a, b, cutoff),
-            (Profile::Signature(a), Profile::Signature(b)) => estimated_jaccard(a, b),
+            (ProfileView::Shingles(a), ProfileView::Shingles(b)) => jaccard_at_least(a, b, cutoff),
+            (ProfileView::Signature(a), ProfileView::Signature(b)) => estimated_jaccard(a, b),
             _ => 0.0,
         }
     }
+
+    /// An owned copy.
+    pub fn to_profile(self) -> Profile {
+        match self {
+            ProfileView::Shingles(set) => Profile::Shingles(set.to_vec()),
+            ProfileView::Signature(signature) => Profile::Signature(signature.to_vec()),
+        }
+    }
+}
+
+/// What verification built from a row's kept hashes.
+enum Built {
+    /// Its set is the first this many hashes (sorted in place).
+    Set(usize),
+    Signature(Vec<u32>),
 }
 
 /// Scores pairs of rows from texts fed in row order. See the module docs.
@@ -165,31 +192,63 @@ impl PairScorer {
 
     /// Feeds the texts of the next rows (starting at [`Self::rows_fed`]).
     pub fn feed(&mut self, texts: &[&str], cancel: &Cancel) -> Result<()> {
-        let start = self.next_row;
-        let profile = |sketcher: &Sketcher, verify, row: u32| {
-            Profile::of(texts[(row - start) as usize], sketcher, verify)
-        };
-        self.feed_rows(texts.len(), profile, cancel)
+        let (start, end, wanted) = self.next_batch(texts.len())?;
+        let (sketcher, verify) = (&self.sketcher, self.verify);
+        let local: Vec<Profile> = self.needed[wanted.clone()]
+            .par_iter()
+            .map(|&(row, _)| {
+                if cancel.is_cancelled() {
+                    return Profile::Shingles(Vec::new());
+                }
+                Profile::of(texts[(row - start) as usize], sketcher, verify)
+            })
+            .collect();
+        cancel.check()?;
+        let local: Vec<ProfileView<'_>> = local.iter().map(Profile::view).collect();
+        self.score_batch(end, wanted, &local)
     }
 
-    /// [`Self::feed`] from the shingle hashes of the next rows' texts, as
-    /// [`Sketcher::sketch_keeping_shingles`] kept them: the same scores,
-    /// without scanning the texts again.
-    pub fn feed_shingles(&mut self, shingles: &[Vec<u64>], cancel: &Cancel) -> Result<()> {
-        let start = self.next_row;
-        let profile = |sketcher: &Sketcher, verify, row: u32| {
-            Profile::of_shingles(&shingles[(row - start) as usize], sketcher, verify)
-        };
-        self.feed_rows(shingles.len(), profile, cancel)
+    /// [`Self::feed`] of the next `kept.len()` rows from their shingle
+    /// hashes, as [`Sketcher::sketch_keeping_shingles`] kept them: the same
+    /// scores, without scanning the texts again. The hashes of rows in a
+    /// pair are sorted in place into their sets; every row is released after.
+    pub fn feed_kept(&mut self, kept: &mut KeptShingles, cancel: &Cancel) -> Result<()> {
+        let (start, end, wanted) = self.next_batch(kept.len())?;
+        let rows: Vec<usize> = self.needed[wanted.clone()]
+            .iter()
+            .map(|&(row, _)| (row - start) as usize)
+            .collect();
+        let (sketcher, verify) = (&self.sketcher, self.verify);
+        let built = kept.map_rows_mut(&rows, |_, hashes| {
+            if cancel.is_cancelled() {
+                return Built::Set(0);
+            }
+            match verify {
+                Verify::Exact => Built::Set(sketcher.sort_into_set(hashes)),
+                Verify::Signature => {
+                    let mut signature = vec![0u32; sketcher.num_perm()];
+                    sketcher.signature_of_shingles(hashes, &mut signature);
+                    Built::Signature(signature)
+                }
+            }
+        });
+        cancel.check()?;
+        let local: Vec<ProfileView<'_>> = rows
+            .iter()
+            .zip(&built)
+            .map(|(&row, built)| match built {
+                Built::Set(len) => ProfileView::Shingles(&kept.row(row)[..*len]),
+                Built::Signature(signature) => ProfileView::Signature(signature),
+            })
+            .collect();
+        self.score_batch(end, wanted, &local)?;
+        kept.release_before(kept.len());
+        Ok(())
     }
 
-    /// Feeds the next `count` rows, whose profiles `profile` gives by row.
-    fn feed_rows(
-        &mut self,
-        count: usize,
-        profile: impl Fn(&Sketcher, Verify, u32) -> Profile + Sync,
-        cancel: &Cancel,
-    ) -> Result<()> {
+    /// The first row and the end of a batch of `count` rows fed next, and
+    /// the range of [`Self::needed`] its rows in pairs take.
+    fn next_batch(&self, count: usize) -> Result<(u32, u32, std::ops::Range<usize>)> {
         let start = self.next_row;
         let end = start as u64 + count as u64;
         if end > self.rows as u64 {
@@ -199,29 +258,27 @@ impl PairScorer {
             )));
         }
         let end = end as u32;
-        // Profiles of the rows of this batch that take part in a pair.
         let first = self.next_needed;
-        let mut last = first;
-        while last < self.needed.len() && self.needed[last].0 < end {
-            last += 1;
-        }
-        let wanted = &self.needed[first..last];
-        let (sketcher, verify) = (&self.sketcher, self.verify);
-        let local: Vec<Profile> = wanted
-            .par_iter()
-            .map(|&(row, _)| {
-                if cancel.is_cancelled() {
-                    return Profile::Shingles(Vec::new());
-                }
-                profile(sketcher, verify, row)
-            })
-            .collect();
-        cancel.check()?;
-        let local_of = |row: u32| -> Option<&Profile> {
+        let last = first + self.needed[first..].partition_point(|&(row, _)| row < end);
+        Ok((start, end, first..last))
+    }
+
+    /// Scores the pairs a batch ending at row `end` completes, from the
+    /// profiles `local` of its rows in pairs (`wanted`, in order), and keeps
+    /// the profiles a later row still needs.
+    fn score_batch(
+        &mut self,
+        end: u32,
+        wanted: std::ops::Range<usize>,
+        local: &[ProfileView<'_>],
+    ) -> Result<()> {
+        let last = wanted.end;
+        let wanted = &self.needed[wanted];
+        let local_of = |row: u32| -> Option<ProfileView<'_>> {
             wanted
                 .binary_search_by_key(&row, |&(r, _)| r)
                 .ok()
-                .map(|i| &local[i])
+                .map(|i| local[i])
         };
         // Pairs completed by this batch.
         let done_from = self.scored;
@@ -235,7 +292,7 @@ impl PairScorer {
             .par_iter()
             .map(|&i| {
                 let (a, b) = pairs[i as usize];
-                let pa = held.get(&a).map(|(p, _)| p).or_else(|| local_of(a));
+                let pa = held.get(&a).map(|(p, _)| p.view()).or_else(|| local_of(a));
                 let pb = local_of(b);
                 let similarity = match (pa, pb) {
                     (Some(pa), Some(pb)) => pa.similarity_at_least(pb, cutoff),
@@ -258,7 +315,7 @@ impl PairScorer {
         self.held.retain(|_, (_, until)| *until >= end);
         for (&(row, until), profile) in wanted.iter().zip(local) {
             if until >= end {
-                self.held.insert(row, (profile, until));
+                self.held.insert(row, (profile.to_profile(), until));
             }
         }
         self.next_needed = last;
