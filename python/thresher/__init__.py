@@ -371,10 +371,12 @@ def similar_pairs(
 
     Each exact duplicate is linked to the first row with the same normalised
     text (``exact=True``, similarity 1.0); near-duplicate edges join distinct
-    texts whose similarity is at least ``threshold``.
+    texts whose similarity is at least ``threshold``. The same edges as
+    :func:`dedup` finds, without its clustering and scoring passes.
     """
-    _, edges = _run_dedup(frame, column, threshold, ngram, num_perm, seed, verify)
-    return edges
+    texts = text_stream(frame, column)
+    edges = _core.similar_pairs(texts, float(threshold), ngram, num_perm, seed, verify)
+    return pl.DataFrame(edges)
 
 
 def minhash(

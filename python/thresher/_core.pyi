@@ -72,5 +72,13 @@ def dedup(
     verify: str,
     priority: object | None = None,
 ) -> tuple[ArrowTable, ArrowTable]: ...
+def similar_pairs(
+    texts: object,
+    threshold: float,
+    ngram: int,
+    num_perm: int,
+    seed: int,
+    verify: str,
+) -> ArrowTable: ...
 def minhash(texts: object, ngram: int, num_perm: int, seed: int) -> ArrowTable: ...
 def banding(threshold: float, num_perm: int) -> tuple[int, int]: ...

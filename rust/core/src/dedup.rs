@@ -219,6 +219,24 @@ fn dedup_keeping_shingles(
     kept_bytes: usize,
     cancel: &Cancel,
 ) -> Result<DedupResult> {
+    let mut engine = verified_engine(texts, options, kept_bytes, cancel)?;
+    if engine.cluster(priority, cancel)? > 0 {
+        for chunk in texts.chunks(FEED_ROWS) {
+            engine.score(chunk, cancel)?;
+        }
+    }
+    engine.result()
+}
+
+/// An engine that has run the sketch, candidate and verification passes
+/// over `texts`, keeping at most `kept_bytes` of shingle hashes from the
+/// sketch pass for verification.
+fn verified_engine(
+    texts: &[&str],
+    options: &DedupOptions,
+    kept_bytes: usize,
+    cancel: &Cancel,
+) -> Result<DedupEngine> {
     check_row_count(texts.len())?;
     let mut engine = DedupEngine::new(options)?;
     // The first rows keep their shingle hashes for verification; the rest
@@ -238,17 +256,23 @@ fn dedup_keeping_shingles(
     for chunk in rescanned.chunks(FEED_ROWS) {
         engine.verify(chunk, cancel)?;
     }
-    if engine.cluster(priority, cancel)? > 0 {
-        for chunk in texts.chunks(FEED_ROWS) {
-            engine.score(chunk, cancel)?;
-        }
-    }
-    engine.result()
+    Ok(engine)
 }
 
-/// The verified edges of [`dedup`] alone.
+/// The verified edges of [`dedup`] alone, without its clusters (so without
+/// its clustering and scoring passes).
 pub fn similar_pairs(texts: &[&str], options: &DedupOptions) -> Result<Vec<Edge>> {
-    Ok(dedup(texts, options)?.edges)
+    similar_pairs_cancellable(texts, options, &Cancel::new())
+}
+
+/// [`similar_pairs`] that stops with [`Error::Cancelled`] soon after
+/// `cancel` is set.
+pub fn similar_pairs_cancellable(
+    texts: &[&str],
+    options: &DedupOptions,
+    cancel: &Cancel,
+) -> Result<Vec<Edge>> {
+    verified_engine(texts, options, KEPT_SHINGLE_BYTES, cancel)?.verified_edges()
 }
 
 #[cfg(test)]
@@ -449,6 +473,38 @@ mod tests {
         let (kept, scanned) = (kept.expect("dedup"), scanned.expect("dedup"));
         assert!(!scanned.edges.is_empty());
         assert_eq!(kept, scanned);
+    }
+
+    #[test]
+    fn similar_pairs_are_the_edges_of_dedup() {
+        // Chains of edits: some rows' representatives are not their verified
+        // neighbours, so dedup scores them, which similar_pairs skips.
+        let mut texts = Vec::new();
+        for d in 0..40u64 {
+            let base = random_text(d + 1, 200);
+            texts.push(base.join(" "));
+            let once = edited(&base, 60);
+            texts.push(once.join(" "));
+            texts.push(edited(&once, 45).join(" "));
+            texts.push(base.join("  ").to_uppercase());
+        }
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for verify in [Verify::Exact, Verify::Signature] {
+            let options = DedupOptions {
+                threshold: 0.8,
+                verify,
+                ..DedupOptions::default()
+            };
+            let pairs = similar_pairs(&refs, &options).expect("similar_pairs");
+            let result = dedup(&refs, &options).expect("dedup");
+            assert!(pairs.iter().any(|e| e.exact) && pairs.iter().any(|e| !e.exact));
+            let scored = (0..refs.len()).filter(|&r| result.similarity[r] < options.threshold);
+            assert!(
+                scored.count() > 0,
+                "no row is scored against a farther representative"
+            );
+            assert_eq!(pairs, result.edges, "{verify:?}");
+        }
     }
 
     #[test]

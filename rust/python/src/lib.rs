@@ -433,6 +433,26 @@ fn dedup(
     ))
 }
 
+/// Verified edges for the one-column stream `texts` (no clusters).
+#[pyfunction]
+fn similar_pairs(
+    py: Python<'_>,
+    texts: &Bound<'_, PyCapsule>,
+    threshold: f64,
+    ngram: usize,
+    num_perm: usize,
+    seed: u64,
+    verify: &str,
+) -> PyResult<Py<ArrowTable>> {
+    let opts = options(threshold, ngram, num_perm, seed, verify)?;
+    let batches = read_stream(texts)?;
+    let texts = self::texts(py, &batches)?;
+    let edges = run_released(py, |cancel| {
+        thresher_core::dedup::similar_pairs_cancellable(&texts, &opts, cancel)
+    })?;
+    table(py, tables::edges_batch(&edges))
+}
+
 /// MinHash signatures of the one-column stream `texts`.
 #[pyfunction]
 fn minhash(
@@ -469,6 +489,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(empty_errors, m)?)?;
     m.add_function(wrap_pyfunction!(ingest, m)?)?;
     m.add_function(wrap_pyfunction!(dedup, m)?)?;
+    m.add_function(wrap_pyfunction!(similar_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(minhash, m)?)?;
     m.add_function(wrap_pyfunction!(banding, m)?)?;
     Ok(())
