@@ -50,16 +50,7 @@ impl Banding {
     /// that equal values in different bands never meet.
     pub fn band_key(&self, signature: &[u32], band: usize) -> u64 {
         let values = &signature[band * self.rows..(band + 1) * self.rows];
-        let mut bytes = [0u8; 4 * 64];
-        if values.len() <= 64 {
-            for (chunk, v) in bytes.chunks_exact_mut(4).zip(values) {
-                chunk.copy_from_slice(&v.to_le_bytes());
-            }
-            xxh3_64_with_seed(&bytes[..values.len() * 4], band as u64)
-        } else {
-            let owned: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            xxh3_64_with_seed(&owned, band as u64)
-        }
+        xxh3_64_with_seed(le_bytes(values, &mut Vec::new()), band as u64)
     }
 
     /// Keys of every band of `signature`, written into `out` (length `bands`).
@@ -67,6 +58,20 @@ impl Banding {
         for (band, slot) in out.iter_mut().enumerate().take(self.bands) {
             *slot = self.band_key(signature, band);
         }
+    }
+}
+
+/// The little-endian bytes of `values`: the values' own memory on
+/// little-endian targets, else a copy in `buffer`.
+fn le_bytes<'a>(values: &'a [u32], buffer: &'a mut Vec<u8>) -> &'a [u8] {
+    if cfg!(target_endian = "little") {
+        // SAFETY: any initialised `u32`s are valid bytes; the slice covers
+        // exactly their memory and borrows it for as long as `values`.
+        unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), values.len() * 4) }
+    } else {
+        buffer.clear();
+        buffer.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        buffer
     }
 }
 
