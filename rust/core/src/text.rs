@@ -664,6 +664,7 @@ fn has_avx512_scan() -> bool {
         && std::arch::is_x86_feature_detected!("avx512bw")
         && std::arch::is_x86_feature_detected!("avx512dq")
         && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("popcnt")
         && has_avx2_scan()
 }
 
@@ -678,9 +679,10 @@ unsafe fn scan_bytes_avx2<const UNICODE: bool>(
 }
 
 /// AVX-512 BW builds the byte masks, DQ gives the 64-bit lane multiplies of
-/// the word hash (`vpmullq`).
+/// the word hash (`vpmullq`); POPCNT counts the word starts and ends of a
+/// block (without it, LLVM counts bits in vector registers).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
 unsafe fn scan_bytes_avx512<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
@@ -752,7 +754,7 @@ unsafe fn scan_text_avx2(
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
 unsafe fn scan_text_avx512(
     text: &str,
     canonical: &mut Vec<u8>,
@@ -1470,16 +1472,24 @@ fn emit_run<const UNICODE: bool>(
     count: &mut usize,
 ) {
     let run = buf.get(start..end).unwrap_or_default();
-    let mut put = |word: &[u8]| {
+    let mut put = |from: usize, len: usize| {
+        // A short word from its first 16 bytes, as `WordBatch::push`.
+        let hash = match buf.get(start + from..start + from + WORD_BLOCK) {
+            Some(bytes) if len <= WORD_BLOCK => {
+                let (lo, hi) = bytes.split_at(8);
+                short_word_hash(le_u64(lo), le_u64(hi), len as u64)
+            }
+            _ => word_hash(run.get(from..from + len).unwrap_or_default()),
+        };
         if let Some(slot) = out.get_mut(*count) {
-            *slot = word_hash(word);
+            *slot = hash;
         }
         *count += 1;
     };
     if UNICODE && !run.is_ascii() {
-        for_each_word_of_utf8(run, |from, len| put(&run[from..from + len]));
+        for_each_word_of_utf8(run, put);
     } else {
-        put(run);
+        put(0, run.len());
     }
 }
 
