@@ -73,8 +73,48 @@ fn min_bytes() -> usize {
         .unwrap_or(100_000_000)
 }
 
+/// `SIGNATURE_SPEED_SCAN_REPEATS=N`: times only the scan, `N` times over
+/// the same bytes, and prints the best and the median rate (for comparing
+/// builds of the scan on a noisy machine).
+fn scan_repeats() -> Option<usize> {
+    std::env::var("SIGNATURE_SPEED_SCAN_REPEATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+}
+
+fn run_scan_only(label: &str, docs: &[String], repeats: usize) {
+    let bytes: usize = docs.iter().map(String::len).sum();
+    let passes = min_bytes().div_ceil(bytes.max(1));
+    let mb = (bytes * passes) as f64 / 1e6;
+    let mut scan = TextScan::new();
+    let mut check = 0usize;
+    let mut rates: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let started = Clock::start();
+            for _ in 0..passes {
+                for d in docs {
+                    scan.scan(d, 5);
+                    check = check.wrapping_add(scan.shingles().len() + scan.exact_form().len());
+                }
+            }
+            mb / started.seconds()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    println!(
+        "{label}: scan best {:.0} MB/s, median {:.0} MB/s of {repeats} x {mb:.1} MB [{check}]",
+        rates[repeats - 1],
+        rates[repeats / 2],
+    );
+}
+
 fn run(label: &str, docs: &[String]) {
     if docs.is_empty() {
+        return;
+    }
+    if let Some(repeats) = scan_repeats() {
+        run_scan_only(label, docs, repeats);
         return;
     }
     let bytes: usize = docs.iter().map(String::len).sum();

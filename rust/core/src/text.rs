@@ -573,6 +573,15 @@ unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut Vec<u64
 /// appended, so `out` is not zeroed first).
 #[inline(always)]
 fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
+    macro_rules! fused {
+        ($($n:literal)*) => {
+            match powers.len() {
+                $($n => return shingle_kernel_fused::<$n>(words, powers, out),)*
+                _ => {}
+            }
+        };
+    }
+    fused!(2 3 4 5 6 7 8);
     let count = (words.len() + 1).saturating_sub(powers.len());
     let Some((&p0, rest)) = powers.split_first() else {
         out.resize(count, 0);
@@ -589,6 +598,22 @@ fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
             *slot = slot.wrapping_add(w.wrapping_mul(p));
         }
     }
+}
+
+/// [`shingle_kernel`] for `N` powers known when compiled: each shingle's
+/// sum in registers (its `N` words loaded once each, one store), where the
+/// column loop loads and stores every shingle once per power.
+#[inline(always)]
+fn shingle_kernel_fused<const N: usize>(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
+    let Ok(powers) = <[u64; N]>::try_from(powers) else {
+        return;
+    };
+    out.extend(words.windows(N).map(|window| {
+        window
+            .iter()
+            .zip(&powers)
+            .fold(0u64, |h, (&w, &p)| h.wrapping_add(w.wrapping_mul(p)))
+    }));
 }
 
 /// Whitespace as `char::is_whitespace` has it, for ASCII bytes.
@@ -639,6 +664,7 @@ fn has_avx512_scan() -> bool {
         && std::arch::is_x86_feature_detected!("avx512bw")
         && std::arch::is_x86_feature_detected!("avx512dq")
         && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("popcnt")
         && has_avx2_scan()
 }
 
@@ -653,9 +679,10 @@ unsafe fn scan_bytes_avx2<const UNICODE: bool>(
 }
 
 /// AVX-512 BW builds the byte masks, DQ gives the 64-bit lane multiplies of
-/// the word hash (`vpmullq`).
+/// the word hash (`vpmullq`); POPCNT counts the word starts and ends of a
+/// block (without it, LLVM counts bits in vector registers).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
 unsafe fn scan_bytes_avx512<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
@@ -689,7 +716,7 @@ fn scan_bytes_with<const UNICODE: bool>(
     hashes: &mut Vec<u64>,
 ) -> (usize, usize) {
     let len = ascii_exact_form_into(masks, text, canonical);
-    let words = word_hashes::<UNICODE>(masks, canonical, len, hashes);
+    let words = masks.word_hashes::<UNICODE>(canonical, len, hashes);
     (len, words)
 }
 
@@ -727,7 +754,7 @@ unsafe fn scan_text_avx2(
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
 unsafe fn scan_text_avx512(
     text: &str,
     canonical: &mut Vec<u8>,
@@ -759,10 +786,10 @@ fn scan_text_with(
 ) -> Option<(usize, usize)> {
     let (len, high) = ascii_exact_form_checked(masks, text.as_bytes(), canonical);
     if !high {
-        return Some((len, word_hashes::<false>(masks, canonical, len, hashes)));
+        return Some((len, masks.word_hashes::<false>(canonical, len, hashes)));
     }
     if is_normalised_but_ascii_case(text) {
-        return Some((len, word_hashes::<true>(masks, canonical, len, hashes)));
+        return Some((len, masks.word_hashes::<true>(canonical, len, hashes)));
     }
     None
 }
@@ -784,6 +811,16 @@ trait BlockMasks: Copy {
     }
     /// [`word_masks`].
     fn words<const UNICODE: bool>(self, block: &[u8; BLOCK]) -> (u64, u64);
+    /// [`word_hashes`] with these masks.
+    #[inline(always)]
+    fn word_hashes<const UNICODE: bool>(
+        self,
+        buf: &[u8],
+        len: usize,
+        hashes: &mut Vec<u64>,
+    ) -> usize {
+        word_hashes::<UNICODE>(self, buf, len, hashes)
+    }
 }
 
 /// The portable block masks.
@@ -869,6 +906,16 @@ impl BlockMasks for Avx512Masks {
             let high = if UNICODE { _mm512_movepi8_mask(c) } else { 0 };
             (alnum | high, high)
         }
+    }
+
+    #[inline(always)]
+    fn word_hashes<const UNICODE: bool>(
+        self,
+        buf: &[u8],
+        len: usize,
+        hashes: &mut Vec<u64>,
+    ) -> usize {
+        avx512_word_hashes::<UNICODE>(self, buf, len, hashes)
     }
 }
 
@@ -1262,6 +1309,287 @@ fn word_hashes<const UNICODE: bool>(
         cursor.emit::<UNICODE>(buf, text.len(), unicode, &mut hashes);
     }
     hashes.finish()
+}
+
+/// Bytes of text whose word starts and ends the AVX-512 word scan finds
+/// before it hashes those words.
+#[cfg(target_arch = "x86_64")]
+const SEGMENT: usize = 16 * BLOCK;
+/// Room for the word starts (or ends) of one segment: at most one per two
+/// bytes, and a store of 16 past the last one.
+#[cfg(target_arch = "x86_64")]
+const SEGMENT_ROOM: usize = SEGMENT / 2 + 16;
+
+/// [`word_hashes`] on AVX-512, the same hashes in the same order. Word runs
+/// are found in segments of [`SEGMENT`] bytes: the offsets of their starts
+/// and ends (one bit each in the block masks) are compressed into two lists
+/// with `vpcompressd`, 16 bit positions per instruction, with no branch per
+/// word; then the runs are hashed 8 at a time, their first 16 bytes
+/// gathered from the text. A group with a run longer than 16 bytes (or,
+/// with `UNICODE`, one with a non-ASCII byte) is handled run by run, as
+/// [`WordCursor::emit`] does.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn avx512_word_hashes<const UNICODE: bool>(
+    masks: Avx512Masks,
+    buf: &[u8],
+    len: usize,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    use std::mem::MaybeUninit;
+    let text_len = len.min(buf.len());
+    if buf.len() - text_len < PAD {
+        // The gathers below read 16 bytes from each word start.
+        return word_hashes::<UNICODE>(masks, buf, len, hashes);
+    }
+    let room = text_len / 2 + 1;
+    if hashes.len() < room {
+        hashes.resize(room, 0);
+    }
+    let out = &mut hashes[..];
+    let mut starts = MaybeUninit::<[u32; SEGMENT_ROOM]>::uninit();
+    let mut ends = MaybeUninit::<[u32; SEGMENT_ROOM]>::uninit();
+    let (starts, ends) = (
+        starts.as_mut_ptr().cast::<u32>(),
+        ends.as_mut_ptr().cast::<u32>(),
+    );
+    let mut count = 0usize;
+    // The start of a run still open at the start of the segment.
+    let mut pending: Option<usize> = None;
+    let mut carry = 0u64;
+    let mut seg_base = 0usize;
+    while seg_base < text_len {
+        let seg_end = (seg_base + SEGMENT).min(text_len);
+        let (mut n_starts, mut n_ends) = (0usize, 0usize);
+        let mut at = seg_base;
+        while at < seg_end {
+            let m = match buf.get(at..at + BLOCK).map(<&[u8; BLOCK]>::try_from) {
+                Some(Ok(block)) => masks.words::<UNICODE>(block).0,
+                _ => {
+                    let mut b = [0u8; BLOCK];
+                    let rest = buf.get(at..text_len).unwrap_or_default();
+                    b[..rest.len()].copy_from_slice(rest);
+                    masks.words::<UNICODE>(&b).0
+                }
+            };
+            // Only the last block of the text is partial (a segment is
+            // whole blocks); its bits past the text are cleared.
+            let m = m & !bits_from(seg_end - at);
+            let before = (m << 1) | carry;
+            carry = m >> 63;
+            let rel = (at - seg_base) as u32;
+            // SAFETY: the lists have room for every start (end) of the
+            // segment, at most one per two of its bytes, and the 16 that
+            // one store writes past the last.
+            unsafe {
+                compress_positions(masks, m & !before, rel, starts, &mut n_starts);
+                compress_positions(masks, !m & before, rel, ends, &mut n_ends);
+            }
+            at += BLOCK;
+        }
+        // Runs pair the starts and ends in order; the first end closes
+        // the run left open by earlier segments, if any.
+        let mut first_end = 0;
+        if let Some(start) = pending {
+            if n_ends == 0 {
+                // The run goes on through the whole segment.
+                seg_base = seg_end;
+                continue;
+            }
+            // SAFETY: `n_ends > 0` entries of `ends` are written.
+            let end = seg_base + unsafe { *ends } as usize;
+            emit_run::<UNICODE>(buf, start, end, out, &mut count);
+            first_end = 1;
+            pending = None;
+        }
+        let runs = n_ends - first_end;
+        // SAFETY: the first `n_starts >= runs` starts and `n_ends` ends are
+        // written; their offsets are at most the segment's length from
+        // `seg_base`, and the text has `PAD` bytes after it.
+        unsafe {
+            hash_runs::<UNICODE>(
+                masks,
+                buf,
+                seg_base,
+                starts,
+                ends.add(first_end),
+                runs,
+                out,
+                &mut count,
+            );
+        }
+        if n_starts > runs {
+            // SAFETY: entry `runs < n_starts` is written.
+            pending = Some(seg_base + unsafe { *starts.add(runs) } as usize);
+        }
+        seg_base = seg_end;
+    }
+    if let Some(start) = pending {
+        emit_run::<UNICODE>(buf, start, text_len, out, &mut count);
+    }
+    count
+}
+
+/// Writes the offsets `rel + i` of the set bits `i` of `bits`, in order,
+/// to `out[*count..]` and adds their number to `*count`.
+///
+/// # Safety
+/// `out[*count..*count + popcount(bits) + 16]` must be writable.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn compress_positions(
+    _: Avx512Masks,
+    bits: u64,
+    rel: u32,
+    out: *mut u32,
+    count: &mut usize,
+) {
+    use std::arch::x86_64::*;
+    // SAFETY: `Avx512Masks` proves the CPU has AVX-512 F; each store writes
+    // 16 entries from `*count`, within the caller's room.
+    unsafe {
+        let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for c in 0..4u32 {
+            let chunk = (bits >> (16 * c)) as u16;
+            let at = _mm512_add_epi32(iota, _mm512_set1_epi32((rel + 16 * c) as i32));
+            let v = _mm512_maskz_compress_epi32(chunk, at);
+            _mm512_storeu_si512(out.add(*count).cast(), v);
+            *count += chunk.count_ones() as usize;
+        }
+    }
+}
+
+/// The words of the run `buf[start..end]` to `out[*count..]`, one by one: one
+/// word, or with `UNICODE` and non-ASCII bytes the words
+/// [`for_each_word_of_utf8`] finds in it (as [`WordCursor::emit`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(never)]
+fn emit_run<const UNICODE: bool>(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    out: &mut [u64],
+    count: &mut usize,
+) {
+    let run = buf.get(start..end).unwrap_or_default();
+    let mut put = |from: usize, len: usize| {
+        // A short word from its first 16 bytes, as `WordBatch::push`.
+        let hash = match buf.get(start + from..start + from + WORD_BLOCK) {
+            Some(bytes) if len <= WORD_BLOCK => {
+                let (lo, hi) = bytes.split_at(8);
+                short_word_hash(le_u64(lo), le_u64(hi), len as u64)
+            }
+            _ => word_hash(run.get(from..from + len).unwrap_or_default()),
+        };
+        if let Some(slot) = out.get_mut(*count) {
+            *slot = hash;
+        }
+        *count += 1;
+    };
+    if UNICODE && !run.is_ascii() {
+        for_each_word_of_utf8(run, put);
+    } else {
+        put(0, run.len());
+    }
+}
+
+/// The words of the `runs` runs `seg_base + starts[i] .. seg_base + ends[i]`
+/// to `out[*count..]`, 8 runs at a time in vector lanes.
+///
+/// # Safety
+/// `starts` and `ends` must have `runs` entries written; each run must lie
+/// in `buf` with at least 16 bytes of `buf` from its start.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn hash_runs<const UNICODE: bool>(
+    _: Avx512Masks,
+    buf: &[u8],
+    seg_base: usize,
+    starts: *const u32,
+    ends: *const u32,
+    runs: usize,
+    out: &mut [u64],
+    count: &mut usize,
+) {
+    use std::arch::x86_64::*;
+    // SAFETY: `Avx512Masks` proves the CPU has AVX-512 F, DQ and VL; the
+    // masked loads read only the `runs` entries written; the gathers read
+    // 16 bytes from each run's start, which `buf` has (the caller's
+    // promise); the store writes `out[*count..*count + lanes]`, checked.
+    unsafe {
+        let seg = buf.as_ptr().add(seg_base);
+        let ones = _mm512_set1_epi64(-1);
+        // `mix` in lanes (a macro, not a closure: a closure would not
+        // inherit the caller's target features, and its intrinsics would
+        // be calls).
+        macro_rules! mix {
+            ($x:expr) => {{
+                let x = $x;
+                let x = _mm512_xor_si512(x, _mm512_srli_epi64::<27>(x));
+                let x = _mm512_mullo_epi64(x, _mm512_set1_epi64(0x3C79_AC49_2BA7_B653));
+                let x = _mm512_xor_si512(x, _mm512_srli_epi64::<33>(x));
+                let x = _mm512_mullo_epi64(x, _mm512_set1_epi64(0x1C69_B3F7_4AC4_AE35));
+                _mm512_xor_si512(x, _mm512_srli_epi64::<27>(x))
+            }};
+        }
+        let mut i = 0;
+        while i < runs {
+            let lanes = (runs - i).min(8);
+            let lane_mask = (0xFFu32 >> (8 - lanes)) as __mmask8;
+            let s = _mm256_maskz_loadu_epi32(lane_mask, starts.add(i).cast());
+            let e = _mm256_maskz_loadu_epi32(lane_mask, ends.add(i).cast());
+            let len = _mm512_cvtepu32_epi64(_mm256_sub_epi32(e, s));
+            let zero = _mm512_setzero_si512();
+            let lo = _mm512_mask_i32gather_epi64::<1>(zero, lane_mask, s, seg.cast());
+            let hi = _mm512_mask_i32gather_epi64::<1>(zero, lane_mask, s, seg.add(8).cast());
+            // As `short_word_hash`: the bytes past the word cleared.
+            let bits = _mm512_slli_epi64::<3>(len);
+            let lo = _mm512_andnot_si512(_mm512_sllv_epi64(ones, bits), lo);
+            let hi_bits = _mm512_sub_epi64(
+                _mm512_max_epu64(bits, _mm512_set1_epi64(64)),
+                _mm512_set1_epi64(64),
+            );
+            let hi = _mm512_andnot_si512(_mm512_sllv_epi64(ones, hi_bits), hi);
+            let mut odd =
+                _mm512_mask_cmpgt_epu64_mask(lane_mask, len, _mm512_set1_epi64(WORD_BLOCK as i64));
+            if UNICODE {
+                odd |= _mm512_mask_test_epi64_mask(
+                    lane_mask,
+                    _mm512_or_si512(lo, hi),
+                    _mm512_set1_epi64(0x8080_8080_8080_8080_u64 as i64),
+                );
+            }
+            let len_term = _mm512_mullo_epi64(len, _mm512_set1_epi64(WORD_LEN_MUL as i64));
+            let state = _mm512_xor_si512(_mm512_set1_epi64(WORD_HASH_SEED as i64), lo);
+            let h = mix!(_mm512_xor_si512(
+                mix!(state),
+                _mm512_xor_si512(hi, len_term)
+            ));
+            if odd == 0 && *count + lanes <= out.len() {
+                _mm512_mask_storeu_epi64(out.as_mut_ptr().add(*count).cast(), lane_mask, h);
+                *count += lanes;
+            } else {
+                // In order: the lanes' hashes where they hold, the runs of
+                // the other lanes one by one.
+                let mut lane_hashes = [0u64; 8];
+                _mm512_storeu_si512(lane_hashes.as_mut_ptr().cast(), h);
+                for (lane, &hash) in lane_hashes.iter().enumerate().take(lanes) {
+                    if odd & (1 << lane) == 0 {
+                        if let Some(slot) = out.get_mut(*count) {
+                            *slot = hash;
+                        }
+                        *count += 1;
+                    } else {
+                        let start = seg_base + *starts.add(i + lane) as usize;
+                        let end = seg_base + *ends.add(i + lane) as usize;
+                        emit_run::<UNICODE>(buf, start, end, out, count);
+                    }
+                }
+            }
+            i += 8;
+        }
+    }
 }
 
 /// Canonical form for exact-duplicate keys: normalised, whitespace runs
@@ -1676,6 +2004,36 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Texts of several segments of the AVX-512 word scan (runs across
+        /// segment ends, runs longer than a segment, blocks dense with
+        /// words, long and non-ASCII words in a group of 8) on every vector
+        /// unit, against the portable scans.
+        #[test]
+        fn long_texts_scan_like_portable(
+            ascii in proptest::collection::vec(
+                ("[a-z0-9]{0,20}|[a-z]{1000,1100}|[a-z]|[a-z]{17,40}", "[ .\n]{1,3}|\t"),
+                0..400,
+            ),
+            mixed in proptest::collection::vec(
+                ("[a-z0-9]{0,20}|[a-z]{1000,1100}|[a-z]|[a-z0-9\u{e9}\u{2019}\u{2014}\u{65e5}\u{301}]{1,24}", "[ .\n]{1,3}"),
+                0..400,
+            ),
+        ) {
+            for (parts, unicode) in [(&ascii, false), (&mixed, true)] {
+                let text: String = parts.iter().map(|(w, sep)| format!("{w}{sep}")).collect();
+                for t in [&text[..], text.trim_end()] {
+                    if unicode {
+                        check_dispatched::<true>(t)?;
+                    } else {
+                        check_dispatched::<false>(t)?;
+                    }
+                    check_scan_text(t)?;
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
         /// The AVX-512 block masks are the portable ones, on any bytes.
         #[test]
         fn avx512_masks_match_portable(bytes in proptest::collection::vec(0u8..=255, BLOCK)) {
@@ -1698,6 +2056,41 @@ mod tests {
                         fast.map_rest(&bytes[..n]),
                         PortableMasks.map_rest(&bytes[..n])
                     );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Every shingle width, on every vector unit (the fused kernels up
+        /// to 8 words, the column loop above), is the definition's fold.
+        #[test]
+        fn shingle_kernels_match_definition(
+            words in proptest::collection::vec(proptest::num::u64::ANY, 0..60),
+        ) {
+            for ngram in 1..=MAX_VECTOR_NGRAM + 2 {
+                let mut got = Vec::new();
+                shingles_of_words(&words, ngram, &mut got);
+                let n = ngram.min(words.len()).max(1);
+                let expected: Vec<u64> = if words.is_empty() {
+                    Vec::new()
+                } else {
+                    words
+                        .windows(n)
+                        .map(|w| w.iter().fold(0u64, |h, &x| h.wrapping_mul(SHINGLE_BASE).wrapping_add(x)))
+                        .collect()
+                };
+                proptest::prop_assert_eq!(&got, &expected);
+                let mut powers = vec![0u64; n];
+                let mut p = 1u64;
+                for j in (0..n).rev() {
+                    powers[j] = p;
+                    p = p.wrapping_mul(SHINGLE_BASE);
+                }
+                if !words.is_empty() {
+                    got.clear();
+                    shingle_kernel(&words, &powers, &mut got);
+                    proptest::prop_assert_eq!(&got, &expected);
                 }
             }
         }
