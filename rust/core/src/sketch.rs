@@ -113,16 +113,24 @@ impl Sketcher {
         keep: Option<&mut Vec<u64>>,
     ) -> TextSketch {
         with_scan(|scan| {
-            scan.scan(text, self.ngram);
-            self.hasher.signature_into(scan.shingles(), signature);
-            if let Some(shingles) = keep {
-                shingles.extend_from_slice(scan.shingles());
-            }
+            let has_shingles = match keep {
+                Some(kept) => {
+                    let start = kept.len();
+                    scan.scan_shingles_into(text, self.ngram, kept);
+                    self.hasher.signature_into(&kept[start..], signature);
+                    kept.len() > start
+                }
+                None => {
+                    scan.scan(text, self.ngram);
+                    self.hasher.signature_into(scan.shingles(), signature);
+                    !scan.shingles().is_empty()
+                }
+            };
             let form = scan.exact_form();
             TextSketch {
                 exact_key: key_of_exact_form_bytes(form),
                 has_content: !form.is_empty(),
-                has_shingles: !scan.shingles().is_empty(),
+                has_shingles,
             }
         })
     }

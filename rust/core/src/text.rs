@@ -417,6 +417,12 @@ impl TextScan {
     /// Normalises `text` and scans it: afterwards [`Self::exact_form`] and
     /// [`Self::shingles`] describe it.
     pub fn scan(&mut self, text: &str, ngram: usize) {
+        self.scan_text_words(text);
+        self.shingle_words(ngram);
+    }
+
+    /// The canonical form and word hashes of `text`.
+    fn scan_text_words(&mut self, text: &str) {
         // ASCII is already NFKC: lowercase, collapse and hash on the fly. For
         // other text that normalisation leaves alone but for ASCII letters
         // the block scan lowercases those and copies the other characters
@@ -429,7 +435,6 @@ impl TextScan {
             self.scan_words(&normalised);
             self.normalised = normalised;
         }
-        self.shingle_words(ngram);
     }
 
     /// [`Self::scan`] for text that is already normalised.
@@ -438,7 +443,18 @@ impl TextScan {
         self.shingle_words(ngram);
     }
 
+    /// [`Self::scan`], but the shingle hashes are appended to `out` instead
+    /// (so that a caller keeping them needs no copy); [`Self::shingles`] is
+    /// then empty.
+    pub fn scan_shingles_into(&mut self, text: &str, ngram: usize, out: &mut Vec<u64>) {
+        self.scan_text_words(text);
+        self.shingles.clear();
+        let words = self.hashes.get(..self.word_count).unwrap_or_default();
+        shingles_of_words(words, ngram, out);
+    }
+
     fn shingle_words(&mut self, ngram: usize) {
+        self.shingles.clear();
         let words = self.hashes.get(..self.word_count).unwrap_or_default();
         shingles_of_words(words, ngram, &mut self.shingles);
     }
@@ -509,11 +525,10 @@ impl TextScan {
 const MAX_VECTOR_NGRAM: usize = 16;
 
 /// The hashes of the `ngram` shingles of `words` (one shingle of all words
-/// when there are fewer than `ngram`) into `out` (cleared first):
+/// when there are fewer than `ngram`), appended to `out`:
 /// `sum_j w[i + j] * B^(n-1-j)`, each shingle on its own, so that the loop
 /// vectorises instead of rolling one long dependency chain.
 fn shingles_of_words(words: &[u64], ngram: usize, out: &mut Vec<u64>) {
-    out.clear();
     if words.is_empty() {
         return;
     }
@@ -568,9 +583,9 @@ unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut Vec<u64
 }
 
 /// Appends `sum_j words[i + j] * powers[j]` (mod 2^64) for each of the
-/// `words.len() - powers.len() + 1` shingles to the empty `out`, one power
-/// at a time over all shingles (the first column is written as it is
-/// appended, so `out` is not zeroed first).
+/// `words.len() - powers.len() + 1` shingles to `out`, one power
+/// at a time over the new shingles (the first column is written as it is
+/// appended, so they are not zeroed first).
 #[inline(always)]
 fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     macro_rules! fused {
@@ -583,13 +598,14 @@ fn shingle_kernel(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     }
     fused!(2 3 4 5 6 7 8);
     let count = (words.len() + 1).saturating_sub(powers.len());
+    let start = out.len();
     let Some((&p0, rest)) = powers.split_first() else {
-        out.resize(count, 0);
+        out.resize(start + count, 0);
         return;
     };
     let first = words.get(..count).unwrap_or_default();
     out.extend(first.iter().map(|&w| w.wrapping_mul(p0)));
-    let out = &mut out[..];
+    let out = &mut out[start..];
     for (j, &p) in rest.iter().enumerate().map(|(j, p)| (j + 1, p)) {
         let Some(column) = words.get(j..j + count) else {
             return;
@@ -2069,8 +2085,10 @@ mod tests {
             words in proptest::collection::vec(proptest::num::u64::ANY, 0..60),
         ) {
             for ngram in 1..=MAX_VECTOR_NGRAM + 2 {
-                let mut got = Vec::new();
+                // Appended after what `got` holds already.
+                let mut got = vec![7u64];
                 shingles_of_words(&words, ngram, &mut got);
+                proptest::prop_assert_eq!(got.remove(0), 7);
                 let n = ngram.min(words.len()).max(1);
                 let expected: Vec<u64> = if words.is_empty() {
                     Vec::new()
