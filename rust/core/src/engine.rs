@@ -26,10 +26,15 @@ use crate::cluster::{clusters, Clusters};
 use crate::dedup::{DedupOptions, DedupResult, Edge};
 use crate::error::{Error, Result};
 use crate::exact::ExactKey;
+use crate::hashsort::HashSorter;
 use crate::kept::{KeptBlock, KeptShingles, BLOCK_ROWS};
 use crate::lsh::{candidate_pairs_of_keys, Banding};
 use crate::sketch::Sketcher;
 use crate::verify::PairScorer;
+
+/// Rows whose exact keys are sorted by the hash sorter on one thread; more
+/// are sorted in parallel.
+const SORTED_ON_ONE_THREAD: usize = 1 << 18;
 
 /// Sketches of consecutive rows, column by column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -266,20 +271,39 @@ impl DedupEngine {
         Ok(())
     }
 
-    /// The first row with each row's exact key, by sorting the keys.
+    /// The first row with each row's exact key: rows sorted by the top
+    /// half of their key packed with the row (one integer sort orders
+    /// both), then each run of equal halves split by the full key.
     fn resolve_exact_duplicates(&mut self) {
         let n = self.rows.len();
-        let mut keyed: Vec<(ExactKey, u32)> = (0..n as u32)
+        let (keys, has_content) = (&self.rows.exact_key, &self.rows.has_content);
+        let mut packed: Vec<u64> = (0..n as u32)
             .into_par_iter()
-            .filter(|&r| self.rows.has_content[r as usize])
-            .map(|r| (self.rows.exact_key[r as usize], r))
+            .filter(|&r| has_content[r as usize])
+            .map(|r| (((keys[r as usize] >> 96) as u64) << 32) | u64::from(r))
             .collect();
-        keyed.par_sort_unstable();
+        // Keys are hashes, spread evenly: the hash sorter applies, up to the
+        // sizes where sorting on every thread wins.
+        if packed.len() <= SORTED_ON_ONE_THREAD {
+            let len = HashSorter::new().sorted_distinct_in_slice(&mut packed);
+            packed.truncate(len);
+        } else {
+            packed.par_sort_unstable();
+        }
         let mut exact_rep: Vec<u32> = (0..n as u32).collect();
-        for group in keyed.chunk_by(|x, y| x.0 == y.0) {
-            let first = group[0].1;
-            for &(_, row) in &group[1..] {
-                exact_rep[row as usize] = first;
+        let mut run_keys: Vec<(ExactKey, u32)> = Vec::new();
+        for run in packed.chunk_by(|x, y| x >> 32 == y >> 32) {
+            if run.len() < 2 {
+                continue;
+            }
+            run_keys.clear();
+            run_keys.extend(run.iter().map(|&p| (keys[p as u32 as usize], p as u32)));
+            run_keys.sort_unstable();
+            for group in run_keys.chunk_by(|x, y| x.0 == y.0) {
+                let first = group[0].1;
+                for &(_, row) in &group[1..] {
+                    exact_rep[row as usize] = first;
+                }
             }
         }
         self.exact_rep = exact_rep;
@@ -667,6 +691,57 @@ mod tests {
             }
         }
         engine.result().expect("result")
+    }
+
+    /// The first row with each row's key (itself without content), the
+    /// slow way.
+    fn first_rows(keys: &[ExactKey], has_content: &[bool]) -> Vec<u32> {
+        let mut first: std::collections::HashMap<ExactKey, u32> = Default::default();
+        (0..keys.len())
+            .map(|r| match has_content[r] {
+                true => *first.entry(keys[r]).or_insert(r as u32),
+                false => r as u32,
+            })
+            .collect()
+    }
+
+    fn exact_reps(keys: Vec<ExactKey>, has_content: Vec<bool>) -> Vec<u32> {
+        let mut engine = DedupEngine::new(&DedupOptions::default()).expect("engine");
+        let n = keys.len();
+        let bands = engine.banding().bands;
+        engine
+            .add(RowSketches {
+                exact_key: keys,
+                has_content,
+                has_shingles: vec![false; n],
+                band_keys: vec![0; n * bands],
+                bands,
+            })
+            .expect("add");
+        engine.resolve_exact_duplicates();
+        engine.exact_rep
+    }
+
+    #[test]
+    fn exact_duplicates_link_to_the_first_row_with_their_key() {
+        // Keys that often share their top 32 bits but differ below, and
+        // rows without content; then enough rows for the parallel sort.
+        for n in [3000, SORTED_ON_ONE_THREAD + 5000] {
+            let mut state = n as u64;
+            let mut next = move || {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                state >> 33
+            };
+            let keys: Vec<ExactKey> = (0..n)
+                .map(|_| (ExactKey::from(next() % 40) << 96) | ExactKey::from(next() % 3000))
+                .collect();
+            let has_content: Vec<bool> = (0..n).map(|_| next() % 10 != 0).collect();
+            let expected = first_rows(&keys, &has_content);
+            assert!(expected.iter().enumerate().any(|(r, &f)| f != r as u32));
+            assert_eq!(exact_reps(keys, has_content), expected, "{n} rows");
+        }
     }
 
     #[test]

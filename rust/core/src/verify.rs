@@ -98,6 +98,39 @@ enum Built {
     Signature(Vec<u32>),
 }
 
+/// Two lists of `(row, last use)`, each ascending by row with distinct
+/// rows, merged into one: a row in both gets the later use.
+fn merge_last_uses(
+    a: impl Iterator<Item = (u32, u32)>,
+    b: impl Iterator<Item = (u32, u32)>,
+) -> Vec<(u32, u32)> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    let mut merged = Vec::new();
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(&x), Some(&y)) if x.0 == y.0 => {
+                a.next();
+                b.next();
+                (x.0, x.1.max(y.1))
+            }
+            (Some(&x), Some(&y)) if x.0 < y.0 => {
+                a.next();
+                x
+            }
+            (_, Some(&y)) => {
+                b.next();
+                y
+            }
+            (Some(&x), None) => {
+                a.next();
+                x
+            }
+            (None, None) => return merged,
+        };
+        merged.push(next);
+    }
+}
+
 /// Scores pairs of rows from texts fed in row order. See the module docs.
 #[derive(Debug)]
 pub struct PairScorer {
@@ -143,22 +176,18 @@ impl PairScorer {
             let (a, b) = pairs[i as usize];
             (u64::from(b) << 32) | u64::from(a)
         });
-        let mut last_use: Vec<(u32, u32)> = Vec::with_capacity(pairs.len() * 2);
-        for &(a, b) in &pairs {
-            last_use.push((a, b));
-            last_use.push((b, b));
-        }
-        radsort::sort_by_key(&mut last_use, |&(row, until)| {
-            (u64::from(row) << 32) | u64::from(until)
-        });
-        // Keep, for each row, its largest last use (the last entry of its run).
-        let mut needed: Vec<(u32, u32)> = Vec::with_capacity(last_use.len());
-        for &(row, until) in &last_use {
-            match needed.last_mut() {
-                Some(last) if last.0 == row => last.1 = last.1.max(until),
-                _ => needed.push((row, until)),
-            }
-        }
+        // Each row's last use: its last partner as the first row of a pair
+        // (pairs are sorted by `(a, b)`), or itself as the second.
+        let as_first = pairs
+            .chunk_by(|x, y| x.0 == y.0)
+            .map(|run| (run[0].0, run[run.len() - 1].1));
+        let mut as_second: Vec<(u32, u32)> = by_second
+            .iter()
+            .map(|&i| pairs[i as usize].1)
+            .map(|b| (b, b))
+            .collect();
+        as_second.dedup();
+        let needed = merge_last_uses(as_first, as_second.into_iter());
         Ok(Self {
             sketcher,
             verify,
@@ -416,6 +445,37 @@ mod tests {
             );
             assert_eq!(similarity, expected);
         }
+    }
+
+    #[test]
+    fn rows_are_needed_until_their_last_partner() {
+        let mut state = 3u64;
+        let mut next = move |n: u32| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32 % n
+        };
+        let pairs: Vec<(u32, u32)> = (0..500)
+            .map(|_| (next(60), next(60)))
+            .filter(|&(a, b)| a < b)
+            .collect();
+        let scorer = PairScorer::new(
+            Sketcher::new(3, 16, 1),
+            Verify::Exact,
+            0.0,
+            60,
+            pairs.clone(),
+        )
+        .expect("scorer");
+        let mut expected: std::collections::BTreeMap<u32, u32> = Default::default();
+        for (a, b) in pairs {
+            for (row, until) in [(a, b), (b, b)] {
+                let last = expected.entry(row).or_insert(until);
+                *last = (*last).max(until);
+            }
+        }
+        assert_eq!(scorer.needed, expected.into_iter().collect::<Vec<_>>());
     }
 
     #[test]
