@@ -2175,10 +2175,23 @@ mod tests {
         fn jaccard_at_least_decides_like_jaccard(
             a in proptest::collection::btree_set(0u64..300, 0..200),
             b in proptest::collection::btree_set(0u64..300, 0..200),
+            spread in proptest::bool::ANY,
             threshold in 0.0f64..1.0,
         ) {
+            // Small values, all in the first quarter of the range, or the
+            // same sets spread over the whole range (every merge chain).
+            let place = |v: u64| if spread { v.wrapping_mul(0x9E37_79B9_7F4A_7C15) } else { v };
+            let a: std::collections::BTreeSet<u64> = a.into_iter().map(place).collect();
+            let b: std::collections::BTreeSet<u64> = b.into_iter().map(place).collect();
+            let common = a.intersection(&b).count();
+            let expected = if a.is_empty() || b.is_empty() {
+                0.0
+            } else {
+                common as f64 / (a.len() + b.len() - common) as f64
+            };
             let (a, b): (Vec<u64>, Vec<u64>) = (a.into_iter().collect(), b.into_iter().collect());
             let exact = jaccard(&a, &b);
+            proptest::prop_assert_eq!(exact, expected);
             let bounded = jaccard_at_least(&a, &b, threshold);
             if exact >= threshold {
                 proptest::prop_assert_eq!(bounded, exact);
