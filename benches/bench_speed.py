@@ -38,6 +38,7 @@ import platform
 import random
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,10 @@ RANDOM_PAIRS = 20_000
 #: share documents are correlated (the corpus has large clusters of licence
 #: texts), so one seed's mean error says little; several seeds are averaged.
 ESTIMATE_SEEDS = (1, 2, 3, 7, 42)
+#: Every timing runs for at least this long in all (and at least --repeat times).
+MIN_TIMED_S = 1.0
+#: ... but at most this many times.
+MAX_RUNS = 200
 #: datasketch runs on the whole corpus when projected to take at most this long.
 DATASKETCH_BUDGET_S = 120.0
 
@@ -84,17 +89,25 @@ def shingle_set(text: str, ngram: int = NGRAM) -> set[str]:
 
 
 def best_of(fn: Callable[[], Any], repeat: int, budget_s: float = float("inf")) -> dict:
-    """Run ``fn`` up to ``repeat`` times (fewer once ``budget_s`` is spent)."""
+    """Run ``fn`` at least ``repeat`` times and for at least ``MIN_TIMED_S`` in
+    all (like ``timeit``'s autorange: a call of milliseconds is timed over many
+    runs, one of seconds over ``repeat``), at most ``MAX_RUNS`` times, and
+    fewer once ``budget_s`` is spent; the best and the median time."""
     times: list[float] = []
     result = None
-    for _ in range(max(1, repeat)):
+    while len(times) < max(1, repeat) or (sum(times) < MIN_TIMED_S and len(times) < MAX_RUNS):
         gc.collect()
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
         if sum(times) > budget_s:
             break
-    return {"seconds": min(times), "runs": [round(t, 4) for t in times], "result": result}
+    return {
+        "seconds": min(times),
+        "median_seconds": statistics.median(times),
+        "runs": [round(t, 4) for t in times],
+        "result": result,
+    }
 
 
 def current_rss_mb() -> float:
@@ -718,6 +731,7 @@ def parent_main(args: argparse.Namespace) -> int:
             "threads": res["threads"],
             "docs": docs,
             "seconds": res["timings"][key]["seconds"],
+            "median_seconds": res["timings"][key]["median_seconds"],
             "runs": res["timings"][key]["runs"],
             "truth_pairs": len(tr),
             **score({tuple(p) for p in found}, tr),
@@ -857,7 +871,7 @@ def parent_main(args: argparse.Namespace) -> int:
                     r["name"],
                     r["threads"],
                     r["docs"],
-                    f"{r['seconds']:.3f}",
+                    f"{r['seconds']:.4f}",
                     f"{r['vs_thr1']:.1f}",
                     f"{r['vs_thrN']:.1f}",
                     r.get("candidates", "-"),
@@ -877,6 +891,11 @@ def parent_main(args: argparse.Namespace) -> int:
         if "split" in r:
             split = ", ".join(f"{k} {v:.3f}" for k, v in r["split"].items())
             print(f"   {r['name']} (thr {r['threads']}): {split} s")
+    for r in pair_rows:
+        print(
+            f"   {r['name']} (thr {r['threads']}): best {r['seconds']:.4f} s, "
+            f"median {r['median_seconds']:.4f} s of {len(r['runs'])} runs"
+        )
     if "datasketch_pairs" in results and results["datasketch_pairs"]["docs"] < n_docs:
         print(
             f"   datasketch ran on the first {results['datasketch_pairs']['docs']} docs only "
