@@ -108,12 +108,25 @@ fn bucket_pairs(rows: &[u32], pairs: &mut Vec<u64>) {
     }
 }
 
+/// Bands of at most this many rows group their rows in a hash table (it
+/// stays in the L2 cache); larger ones sort them.
+const MAX_TABLED_ROWS: usize = 1 << 18;
+
+/// No row: the end of a chain, or a free slot of the table.
+const NONE: u32 = u32::MAX;
+
 /// Reusable buffers of [`band_pairs`].
 #[derive(Default)]
 struct BandBuffers {
-    sorter: HashSorter,
     /// The band's key of each of the rows, by index.
     full: Vec<u64>,
+    /// Open addressing on the key's top bits: the last index with that key.
+    table: Vec<u32>,
+    /// For each index, the previous index with its key.
+    previous: Vec<u32>,
+    /// Slots whose key has at least two rows, in the order they got them.
+    shared: Vec<usize>,
+    sorter: HashSorter,
     /// `key_high << 32 | index`, then sorted.
     packed: Vec<u64>,
     keyed: Vec<u64>,
@@ -121,30 +134,96 @@ struct BandBuffers {
     split: Vec<(u64, u32)>,
 }
 
-/// The packed pairs of one band: the rows' indices sorted by the high half
-/// of their key (packed with the index, so one integer sort orders both),
-/// then each run of equal high halves split by the full key (a run almost
-/// always holds one key; splitting it keeps the result exact).
+/// The packed pairs of one band: its rows grouped by key (rows of a group
+/// ascending), each group giving its [`bucket_pairs`]. Groups come in an
+/// order of their own; the caller sorts all pairs.
 fn band_pairs(
     band_keys: &[u64],
     bands: usize,
     band: usize,
     rows: &[u32],
+    max_tabled_rows: usize,
     buffers: &mut BandBuffers,
 ) -> Vec<u64> {
+    buffers.full.clear();
+    buffers.full.extend(
+        rows.iter()
+            .map(|&row| band_keys[row as usize * bands + band]),
+    );
+    let mut pairs = Vec::new();
+    if rows.len() <= max_tabled_rows {
+        grouped_by_table(rows, buffers, &mut pairs);
+    } else {
+        grouped_by_sort(rows, buffers, &mut pairs);
+    }
+    pairs
+}
+
+/// [`band_pairs`] by a hash table: each index, in order, is linked to the
+/// last one with its key (keys are hashes: their top bits pick the slot).
+fn grouped_by_table(rows: &[u32], buffers: &mut BandBuffers, pairs: &mut Vec<u64>) {
     let BandBuffers {
-        sorter,
         full,
+        table,
+        previous,
+        shared,
+        bucket,
+        ..
+    } = buffers;
+    let n = rows.len();
+    // Two to four slots per row.
+    let bits = usize::BITS - n.leading_zeros() + 1;
+    let mask = (1usize << bits) - 1;
+    table.clear();
+    table.resize(1 << bits, NONE);
+    previous.clear();
+    previous.resize(n, NONE);
+    shared.clear();
+    for (index, &key) in full.iter().enumerate() {
+        let mut slot = (key >> (64 - bits)) as usize;
+        loop {
+            let last = table[slot];
+            if last == NONE {
+                table[slot] = index as u32;
+                break;
+            }
+            if full[last as usize] == key {
+                if previous[last as usize] == NONE {
+                    shared.push(slot);
+                }
+                previous[index] = last;
+                table[slot] = index as u32;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    for &slot in shared.iter() {
+        bucket.clear();
+        let mut index = table[slot];
+        while index != NONE {
+            bucket.push(rows[index as usize]);
+            index = previous[index as usize];
+        }
+        bucket.reverse();
+        bucket_pairs(bucket, pairs);
+    }
+}
+
+/// [`band_pairs`] by sorting: the rows' indices sorted by the high half of
+/// their key (packed with the index, so one integer sort orders both), then
+/// each run of equal high halves split by the full key (a run almost always
+/// holds one key; splitting it keeps the result exact).
+fn grouped_by_sort(rows: &[u32], buffers: &mut BandBuffers, pairs: &mut Vec<u64>) {
+    let BandBuffers {
+        full,
+        sorter,
         packed,
         keyed,
         bucket,
         split,
+        ..
     } = buffers;
-    full.clear();
-    full.extend(
-        rows.iter()
-            .map(|&row| band_keys[row as usize * bands + band]),
-    );
     packed.clear();
     packed.extend(
         full.iter()
@@ -153,7 +232,6 @@ fn band_pairs(
     );
     // The high halves are hashes, spread evenly: the bucket sort applies.
     sorter.sorted_distinct_into(packed, keyed);
-    let mut pairs = Vec::new();
     for run in keyed.chunk_by(|x, y| x >> 32 == y >> 32) {
         if run.len() < 2 {
             continue;
@@ -165,7 +243,7 @@ fn band_pairs(
         if indices.clone().all(|i| full[i] == first) {
             bucket.clear();
             bucket.extend(indices.map(|i| rows[i]));
-            bucket_pairs(bucket, &mut pairs);
+            bucket_pairs(bucket, pairs);
             continue;
         }
         split.clear();
@@ -174,25 +252,36 @@ fn band_pairs(
         for group in split.chunk_by(|x, y| x.0 == y.0).filter(|g| g.len() > 1) {
             bucket.clear();
             bucket.extend(group.iter().map(|&(_, row)| row));
-            bucket_pairs(bucket, &mut pairs);
+            bucket_pairs(bucket, pairs);
         }
     }
-    pairs
 }
 
 /// Candidate pairs `(a, b)` with `a < b` among `rows` (ascending, distinct):
 /// pairs that share at least one band key. `band_keys` holds `bands` keys
 /// per row, row after row, for every row of the index (`rows` index into
-/// it). Each band is sorted on its own (in parallel); the result is sorted
+/// it). Each band groups its rows by key on its own (in parallel: a hash table,
+/// or a sort for bands of very many rows); the result is sorted
 /// and free of repeats, so it does not depend on the thread count.
 pub fn candidate_pairs_of_keys(band_keys: &[u64], bands: usize, rows: &[u32]) -> Vec<(u32, u32)> {
+    candidate_pairs_grouped(band_keys, bands, rows, MAX_TABLED_ROWS)
+}
+
+/// [`candidate_pairs_of_keys`], grouping a band's rows in a hash table up
+/// to `max_tabled_rows` rows, by sorting beyond.
+fn candidate_pairs_grouped(
+    band_keys: &[u64],
+    bands: usize,
+    rows: &[u32],
+    max_tabled_rows: usize,
+) -> Vec<(u32, u32)> {
     if bands == 0 || rows.len() < 2 {
         return Vec::new();
     }
     let per_band: Vec<Vec<u64>> = (0..bands)
         .into_par_iter()
         .map_init(BandBuffers::default, |buffers, band| {
-            band_pairs(band_keys, bands, band, rows, buffers)
+            band_pairs(band_keys, bands, band, rows, max_tabled_rows, buffers)
         })
         .collect();
     let mut pairs: Vec<u64> = Vec::with_capacity(per_band.iter().map(Vec::len).sum());
@@ -303,6 +392,58 @@ mod tests {
         assert!(pairs.iter().all(|&(a, b)| a % 2 == b % 2 && a < b));
         let joined = crate::cluster::clusters(n as usize, &pairs, None);
         assert!((0..n as usize).all(|r| joined.representative[r] as usize == r % 2));
+    }
+
+    #[test]
+    fn table_and_sort_group_rows_alike() {
+        // Keys from a small set (large groups), keys sharing their high
+        // half or their top bits but not equal, and rows with gaps.
+        let mut state = 11u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 20
+        };
+        let bands = 3;
+        let n = 3000u32;
+        let keys: Vec<u64> = (0..n as usize * bands)
+            .map(|_| match next() % 4 {
+                0 => next() % 40,
+                1 => 0xABCD_0000_0000_0000 | (next() % 50),
+                2 => (next() % 30) << 58,
+                _ => next(),
+            })
+            .collect();
+        let rows: Vec<u32> = (0..n).filter(|r| r % 7 != 3).collect();
+        let mut brute = Vec::new();
+        for (i, &a) in rows.iter().enumerate() {
+            for &b in &rows[i + 1..] {
+                let (ka, kb) = (a as usize * bands, b as usize * bands);
+                if (0..bands).any(|band| keys[ka + band] == keys[kb + band]) {
+                    brute.push((a, b));
+                }
+            }
+        }
+        let tabled = candidate_pairs_grouped(&keys, bands, &rows, usize::MAX);
+        let sorted = candidate_pairs_grouped(&keys, bands, &rows, 0);
+        assert_eq!(tabled, sorted);
+        // Groups over FULL_BUCKET_ROWS give a subset that still connects.
+        assert!(tabled.iter().all(|p| brute.binary_search(p).is_ok()));
+        let small: Vec<u32> = rows
+            .iter()
+            .copied()
+            .filter(|r| r % 5 == 0)
+            .take(200)
+            .collect();
+        let tabled = candidate_pairs_grouped(&keys, bands, &small, usize::MAX);
+        let expected: Vec<(u32, u32)> = brute
+            .iter()
+            .copied()
+            .filter(|&(a, b)| small.binary_search(&a).is_ok() && small.binary_search(&b).is_ok())
+            .collect();
+        assert!(expected.len() > 100);
+        assert_eq!(tabled, expected);
     }
 
     #[test]
