@@ -303,11 +303,15 @@ impl PairScorer {
     ) -> Result<()> {
         let last = wanted.end;
         let wanted = &self.needed[wanted];
+        // Where each row of the batch has its profile in `local`, if it has one.
+        let start = self.next_row;
+        let mut slot = vec![u32::MAX; (end - start) as usize];
+        for (k, &(row, _)) in wanted.iter().enumerate() {
+            slot[(row - start) as usize] = k as u32;
+        }
         let local_of = |row: u32| -> Option<ProfileView<'_>> {
-            wanted
-                .binary_search_by_key(&row, |&(r, _)| r)
-                .ok()
-                .map(|i| local[i])
+            let k = *slot.get(row.checked_sub(start)? as usize)?;
+            local.get(k as usize).copied()
         };
         // Pairs completed by this batch.
         let done_from = self.scored;
@@ -321,7 +325,7 @@ impl PairScorer {
             .par_iter()
             .map(|&i| {
                 let (a, b) = pairs[i as usize];
-                let pa = held.get(&a).map(|(p, _)| p.view()).or_else(|| local_of(a));
+                let pa = local_of(a).or_else(|| held.get(&a).map(|(p, _)| p.view()));
                 let pb = local_of(b);
                 let similarity = match (pa, pb) {
                     (Some(pa), Some(pb)) => pa.similarity_at_least(pb, cutoff),
