@@ -83,6 +83,73 @@ fn scan_repeats() -> Option<usize> {
         .filter(|&n| n > 0)
 }
 
+/// `SIGNATURE_SPEED_SKETCH_REPEATS=N`: times only the sketch (the shingles
+/// of each text to its signature), `N` times over the same texts, and prints
+/// the best and the median rate (for comparing builds of the sketch).
+fn sketch_repeats() -> Option<usize> {
+    std::env::var("SIGNATURE_SPEED_SKETCH_REPEATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+}
+
+fn run_sketch_only(label: &str, docs: &[String], repeats: usize) {
+    let mut scan = TextScan::new();
+    let sets: Vec<Vec<u64>> = docs
+        .iter()
+        .map(|d| {
+            scan.scan(d, 5);
+            scan.shingles().to_vec()
+        })
+        .collect();
+    time_sketch(label, &sets, repeats);
+}
+
+/// Sets of `len` random shingle hashes, about a million hashes in all.
+fn random_sets(len: usize) -> Vec<Vec<u64>> {
+    let mut state = len as u64;
+    (0..(1 << 20) / len)
+        .map(|_| {
+            (0..len)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    state ^ (state >> 29)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn time_sketch(label: &str, sets: &[Vec<u64>], repeats: usize) {
+    let total: usize = sets.iter().map(Vec::len).sum();
+    let passes = (min_bytes() / 8).div_ceil(total.max(1));
+    let hasher = MinHasher::new(128, 42);
+    let mut out = vec![0u32; 128];
+    let mut check = 0u64;
+    let mut rates: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let started = Clock::start();
+            for _ in 0..passes {
+                for set in sets {
+                    hasher.signature_into(set, &mut out);
+                    check = check.wrapping_add(u64::from(out[0]) ^ u64::from(out[127]));
+                }
+            }
+            (total * passes) as f64 / 1e6 / started.seconds()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    println!(
+        "{label}: sketch best {:.1} M shingles/s, median {:.1} of {repeats} x {passes} passes \
+         over {} texts, {total} shingles [{check}]",
+        rates[repeats - 1],
+        rates[repeats / 2],
+        sets.len(),
+    );
+}
+
 fn run_scan_only(label: &str, docs: &[String], repeats: usize) {
     let bytes: usize = docs.iter().map(String::len).sum();
     let passes = min_bytes().div_ceil(bytes.max(1));
@@ -111,6 +178,10 @@ fn run_scan_only(label: &str, docs: &[String], repeats: usize) {
 
 fn run(label: &str, docs: &[String]) {
     if docs.is_empty() {
+        return;
+    }
+    if let Some(repeats) = sketch_repeats() {
+        run_sketch_only(label, docs, repeats);
         return;
     }
     if let Some(repeats) = scan_repeats() {
@@ -204,6 +275,16 @@ fn main() {
             }
             Err(e) => eprintln!("{path}: {e}"),
         }
+    }
+    if let Some(repeats) = sketch_repeats() {
+        for len in [20, 60, 120, 200, 400, 2000] {
+            time_sketch(
+                &format!("{len} random shingles"),
+                &random_sets(len),
+                repeats,
+            );
+        }
+        return;
     }
     run("ASCII, 200 words", &corpus(20_000, 200, 0));
     run("ASCII, 2000 words", &corpus(2_000, 2_000, 0));
