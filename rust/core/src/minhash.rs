@@ -292,7 +292,13 @@ mod avx512 {
     pub(super) fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
         let k = acc.len();
         // For k = 2^p the bin of Lemire's scaling is the top p bits of z.
-        if (2..=TABLE_BINS).contains(&k) && k.is_power_of_two() && table_detected() {
+        // Texts of few shingles per bin spend their time in many short
+        // rounds, where rebuilding the table costs more than it saves.
+        if (2..=TABLE_BINS).contains(&k)
+            && k.is_power_of_two()
+            && shingles.len() * 2 >= k
+            && table_detected()
+        {
             // SAFETY: the CPU has the features the function enables.
             unsafe { sketch_table(round_keys, shingles, acc) }
         } else if k >= 2 && k.is_power_of_two() {
