@@ -15,6 +15,7 @@ __all__ = [
     "empty_errors",
     "ingest",
     "minhash",
+    "similar_pairs",
 ]
 
 __version__: str
