@@ -26,15 +26,11 @@ use crate::cluster::{clusters, Clusters};
 use crate::dedup::{DedupOptions, DedupResult, Edge};
 use crate::error::{Error, Result};
 use crate::exact::ExactKey;
-use crate::hashsort::HashSorter;
+use crate::hashsort::for_each_group_of_equal_keys;
 use crate::kept::{KeptBlock, KeptShingles, BLOCK_ROWS};
 use crate::lsh::{candidate_pairs_of_keys, Banding};
 use crate::sketch::Sketcher;
 use crate::verify::PairScorer;
-
-/// Rows whose exact keys are sorted by the hash sorter on one thread; more
-/// are sorted in parallel.
-const SORTED_ON_ONE_THREAD: usize = 1 << 18;
 
 /// Sketches of consecutive rows, column by column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -271,41 +267,24 @@ impl DedupEngine {
         Ok(())
     }
 
-    /// The first row with each row's exact key: rows sorted by the top
-    /// half of their key packed with the row (one integer sort orders
-    /// both), then each run of equal halves split by the full key.
+    /// The first row with each row's exact key, by grouping the rows with
+    /// content by key.
     fn resolve_exact_duplicates(&mut self) {
         let n = self.rows.len();
         let (keys, has_content) = (&self.rows.exact_key, &self.rows.has_content);
-        let mut packed: Vec<u64> = (0..n as u32)
-            .into_par_iter()
-            .filter(|&r| has_content[r as usize])
-            .map(|r| (((keys[r as usize] >> 96) as u64) << 32) | u64::from(r))
-            .collect();
-        // Keys are hashes, spread evenly: the hash sorter applies, up to the
-        // sizes where sorting on every thread wins.
-        if packed.len() <= SORTED_ON_ONE_THREAD {
-            let len = HashSorter::new().sorted_distinct_in_slice(&mut packed);
-            packed.truncate(len);
-        } else {
-            packed.par_sort_unstable();
-        }
         let mut exact_rep: Vec<u32> = (0..n as u32).collect();
-        let mut run_keys: Vec<(ExactKey, u32)> = Vec::new();
-        for run in packed.chunk_by(|x, y| x >> 32 == y >> 32) {
-            if run.len() < 2 {
-                continue;
-            }
-            run_keys.clear();
-            run_keys.extend(run.iter().map(|&p| (keys[p as u32 as usize], p as u32)));
-            run_keys.sort_unstable();
-            for group in run_keys.chunk_by(|x, y| x.0 == y.0) {
-                let first = group[0].1;
-                for &(_, row) in &group[1..] {
-                    exact_rep[row as usize] = first;
+        for_each_group_of_equal_keys(
+            (0..n as u32)
+                .into_par_iter()
+                .filter(|&r| has_content[r as usize]),
+            |r| keys[r as usize],
+            |key| (key >> 96) as u32,
+            |rows| {
+                for &row in &rows[1..] {
+                    exact_rep[row as usize] = rows[0];
                 }
-            }
-        }
+            },
+        );
         self.exact_rep = exact_rep;
     }
 
@@ -630,6 +609,7 @@ impl DedupEngine {
 mod tests {
     use super::*;
     use crate::dedup::dedup;
+    use crate::hashsort::SORTED_ON_ONE_THREAD;
 
     /// Families of related texts: copies with edits, exact copies, short and
     /// empty rows.

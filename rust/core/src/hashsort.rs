@@ -24,6 +24,8 @@
 //! sort, so any input costs O(n log n); the result is the same for any
 //! input.
 
+use rayon::prelude::*;
+
 /// Lists shorter than this are sorted by comparison.
 const MIN_BUCKETED: usize = 32;
 
@@ -75,6 +77,17 @@ impl HashSorter {
 
     /// The distinct values of `values`, ascending, into `out` (cleared first).
     pub fn sorted_distinct_into(&mut self, values: &[u64], out: &mut Vec<u64>) {
+        self.sorted_distinct_with(values, out, compress_detected());
+    }
+
+    /// [`Self::sorted_distinct_into`] by the counting sort alone: the path
+    /// of CPUs without AVX-512, for comparisons.
+    pub fn sorted_distinct_by_counting_into(&mut self, values: &[u64], out: &mut Vec<u64>) {
+        self.sorted_distinct_with(values, out, false);
+    }
+
+    /// [`Self::sorted_distinct_into`], trying the probing table if `tabled`.
+    fn sorted_distinct_with(&mut self, values: &[u64], out: &mut Vec<u64>, tabled: bool) {
         out.clear();
         let n = values.len();
         if !(MIN_BUCKETED..=MAX_VALUES_PER_BUCKET << MAX_BUCKET_BITS).contains(&n) {
@@ -83,7 +96,7 @@ impl HashSorter {
             out.dedup();
             return;
         }
-        if n <= MAX_TABLED && compress_detected() && self.probe(values) {
+        if tabled && n <= MAX_TABLED && self.probe(values) {
             self.compact_into(out);
             return;
         }
@@ -304,6 +317,56 @@ fn insertion_sort(values: &mut [u64], max_moves: usize) -> bool {
         }
     }
     true
+}
+
+/// Lists of ids longer than this are grouped by [`for_each_group_of_equal_keys`]
+/// with a sort on every thread; shorter ones with the hash sorter.
+pub(crate) const SORTED_ON_ONE_THREAD: usize = 1 << 18;
+
+/// Calls `group` with each set of two or more of `ids` whose keys
+/// (`key_of`) are equal, the ids of a set ascending. Keys are hashes whose
+/// top 32 bits (`top`) are spread evenly: one integer sort of
+/// `top << 32 | id` orders the ids by key, then by id, and each run of
+/// equal tops is split by the full key (a run almost always holds one key;
+/// splitting it keeps the result exact). Sets come in an order of their own.
+pub fn for_each_group_of_equal_keys<K: Ord + Copy>(
+    ids: impl IntoParallelIterator<Item = u32>,
+    key_of: impl Fn(u32) -> K + Sync,
+    top: impl Fn(K) -> u32 + Sync,
+    mut group: impl FnMut(&[u32]),
+) {
+    let mut packed: Vec<u64> = ids
+        .into_par_iter()
+        .map(|id| (u64::from(top(key_of(id))) << 32) | u64::from(id))
+        .collect();
+    if packed.len() <= SORTED_ON_ONE_THREAD {
+        let len = HashSorter::new().sorted_distinct_in_slice(&mut packed);
+        packed.truncate(len);
+    } else {
+        packed.par_sort_unstable();
+    }
+    let mut split: Vec<(K, u32)> = Vec::new();
+    let mut ids: Vec<u32> = Vec::new();
+    for run in packed.chunk_by(|x, y| x >> 32 == y >> 32) {
+        if run.len() < 2 {
+            continue;
+        }
+        let first = key_of(run[0] as u32);
+        if run.iter().all(|&p| key_of(p as u32) == first) {
+            ids.clear();
+            ids.extend(run.iter().map(|&p| p as u32));
+            group(&ids);
+            continue;
+        }
+        split.clear();
+        split.extend(run.iter().map(|&p| (key_of(p as u32), p as u32)));
+        split.sort_unstable();
+        for equal in split.chunk_by(|x, y| x.0 == y.0).filter(|g| g.len() > 1) {
+            ids.clear();
+            ids.extend(equal.iter().map(|&(_, id)| id));
+            group(&ids);
+        }
+    }
 }
 
 /// The distinct values of `values`, ascending.

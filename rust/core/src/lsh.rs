@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::hashsort::HashSorter;
+use crate::hashsort::for_each_group_of_equal_keys;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Probability with which a pair exactly at the threshold must become a candidate.
@@ -126,12 +126,7 @@ struct BandBuffers {
     previous: Vec<u32>,
     /// Slots whose key has at least two rows, in the order they got them.
     shared: Vec<usize>,
-    sorter: HashSorter,
-    /// `key_high << 32 | index`, then sorted.
-    packed: Vec<u64>,
-    keyed: Vec<u64>,
     bucket: Vec<u32>,
-    split: Vec<(u64, u32)>,
 }
 
 /// The packed pairs of one band: its rows grouped by key (rows of a group
@@ -210,51 +205,20 @@ fn grouped_by_table(rows: &[u32], buffers: &mut BandBuffers, pairs: &mut Vec<u64
     }
 }
 
-/// [`band_pairs`] by sorting: the rows' indices sorted by the high half of
-/// their key (packed with the index, so one integer sort orders both), then
-/// each run of equal high halves split by the full key (a run almost always
-/// holds one key; splitting it keeps the result exact).
+/// [`band_pairs`] by sorting (see [`for_each_group_of_equal_keys`]).
 fn grouped_by_sort(rows: &[u32], buffers: &mut BandBuffers, pairs: &mut Vec<u64>) {
-    let BandBuffers {
-        full,
-        sorter,
-        packed,
-        keyed,
-        bucket,
-        split,
-        ..
-    } = buffers;
-    packed.clear();
-    packed.extend(
-        full.iter()
-            .zip(0u32..)
-            .map(|(&key, index)| (key & 0xFFFF_FFFF_0000_0000) | u64::from(index)),
+    let BandBuffers { full, bucket, .. } = buffers;
+    for_each_group_of_equal_keys(
+        0..rows.len() as u32,
+        |index| full[index as usize],
+        |key| (key >> 32) as u32,
+        |indices| {
+            // Indices ascending, and so are their rows.
+            bucket.clear();
+            bucket.extend(indices.iter().map(|&i| rows[i as usize]));
+            bucket_pairs(bucket, pairs);
+        },
     );
-    // The high halves are hashes, spread evenly: the bucket sort applies.
-    sorter.sorted_distinct_into(packed, keyed);
-    for run in keyed.chunk_by(|x, y| x >> 32 == y >> 32) {
-        if run.len() < 2 {
-            continue;
-        }
-        // Indices of a run are ascending (the low half of the sort), and so
-        // are their rows.
-        let indices = run.iter().map(|&packed| packed as u32 as usize);
-        let first = full[run[0] as u32 as usize];
-        if indices.clone().all(|i| full[i] == first) {
-            bucket.clear();
-            bucket.extend(indices.map(|i| rows[i]));
-            bucket_pairs(bucket, pairs);
-            continue;
-        }
-        split.clear();
-        split.extend(indices.map(|i| (full[i], rows[i])));
-        split.sort_unstable();
-        for group in split.chunk_by(|x, y| x.0 == y.0).filter(|g| g.len() > 1) {
-            bucket.clear();
-            bucket.extend(group.iter().map(|&(_, row)| row));
-            bucket_pairs(bucket, pairs);
-        }
-    }
 }
 
 /// Candidate pairs `(a, b)` with `a < b` among `rows` (ascending, distinct):

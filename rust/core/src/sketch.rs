@@ -48,6 +48,14 @@ thread_local! {
     static SORTER: RefCell<HashSorter> = RefCell::new(HashSorter::new());
 }
 
+/// Runs `f` on this thread's sorter (a fresh one if it is in use).
+fn with_sorter<R>(f: impl FnOnce(&mut HashSorter) -> R) -> R {
+    SORTER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut sorter) => f(&mut sorter),
+        Err(_) => f(&mut HashSorter::new()),
+    })
+}
+
 /// Runs `f` on this thread's scan buffers (fresh ones if they are in use).
 fn with_scan<R>(f: impl FnOnce(&mut TextScan) -> R) -> R {
     SCAN.with(|cell| match cell.try_borrow_mut() {
@@ -149,20 +157,14 @@ impl Sketcher {
     /// text's [`Self::shingle_set`].
     pub fn set_of_shingles(&self, shingles: &[u64]) -> Vec<u64> {
         let mut set = Vec::with_capacity(shingles.len());
-        SORTER.with(|sorter| match sorter.try_borrow_mut() {
-            Ok(mut sorter) => sorter.sorted_distinct_into(shingles, &mut set),
-            Err(_) => HashSorter::new().sorted_distinct_into(shingles, &mut set),
-        });
+        with_sorter(|sorter| sorter.sorted_distinct_into(shingles, &mut set));
         set
     }
 
     /// [`Self::set_of_shingles`] in place: the first values of `shingles`
     /// become the text's [`Self::shingle_set`]; returns its length.
     pub fn sort_into_set(&self, shingles: &mut [u64]) -> usize {
-        SORTER.with(|sorter| match sorter.try_borrow_mut() {
-            Ok(mut sorter) => sorter.sorted_distinct_in_slice(shingles),
-            Err(_) => HashSorter::new().sorted_distinct_in_slice(shingles),
-        })
+        with_sorter(|sorter| sorter.sorted_distinct_in_slice(shingles))
     }
 
     /// The signature of a text from its kept shingle hashes: the text's
