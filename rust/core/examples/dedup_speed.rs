@@ -4,7 +4,10 @@
 //! has real work. The comparisons with other libraries live in `benches/`.
 //! With `DEDUP_SPEED_IN_MEMORY=N`, it also times `thresher_core::dedup` and
 //! `thresher_core::similar_pairs` (the in-memory passes) N times each and
-//! prints the best, for profiling.
+//! prints the best, for profiling. With `DEDUP_SPEED_PASSES=N`, it runs the
+//! in-memory passes of `similar_pairs` (sketch keeping shingle hashes,
+//! candidates, verification of the kept hashes) N times and prints the best
+//! time of each pass, to compare builds pass by pass.
 
 use std::time::Instant;
 
@@ -74,6 +77,39 @@ fn main() {
         }
         Ok((dedup, pairs))
     };
+    let pass_runs: usize = std::env::var("DEDUP_SPEED_PASSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let passes = || -> thresher_core::Result<[f64; 5]> {
+        let mut best = [f64::INFINITY; 5];
+        for _ in 0..pass_runs {
+            let mut engine = DedupEngine::new(&DedupOptions::default())?;
+            let started = Instant::now();
+            let (sketches, mut kept) = engine.sketch_keeping_shingles(&refs, &cancel)?;
+            engine.add(sketches)?;
+            let sketched = Instant::now();
+            engine.find_candidates(&cancel)?;
+            let found = Instant::now();
+            engine.verify_kept(&mut kept, &cancel)?;
+            let verified = Instant::now();
+            let edges = engine.verified_edges()?;
+            let listed = Instant::now();
+            drop((engine, kept, edges));
+            let dropped = Instant::now();
+            let laps = [
+                sketched - started,
+                found - sketched,
+                verified - found,
+                listed - verified,
+                dropped - listed,
+            ];
+            for (best, lap) in best.iter_mut().zip(laps) {
+                *best = best.min(lap.as_secs_f64());
+            }
+        }
+        Ok(best)
+    };
     let run = || -> thresher_core::Result<()> {
         // Warm up the threads and their buffers.
         thresher_core::dedup(&refs[..refs.len().min(200)], &DedupOptions::default())?;
@@ -114,6 +150,25 @@ fn main() {
     }
     let s = started.elapsed().as_secs_f64();
     println!("  total            {s:8.3} s  {:8.1} MB/s", mb / s);
+    if pass_runs > 0 {
+        match pool.install(passes) {
+            Ok(best) => {
+                for (name, s) in [
+                    "sketch, keeping",
+                    "candidates",
+                    "verify kept",
+                    "edges",
+                    "drop",
+                ]
+                .iter()
+                .zip(best)
+                {
+                    println!("  {name:<16} {:8.3} ms (best of {pass_runs})", s * 1e3);
+                }
+            }
+            Err(e) => eprintln!("dedup failed: {e}"),
+        }
+    }
     if in_memory_runs > 0 {
         match pool.install(in_memory) {
             Ok((dedup, pairs)) => {

@@ -278,8 +278,9 @@ pub fn similar_pairs_cancellable(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jaccard::jaccard;
     use crate::minhash::MinHasher;
-    use crate::text::{jaccard, shingle_set};
+    use crate::text::shingle_set;
 
     /// A deterministic pseudo-random text of `n` words from a 5000-word vocabulary.
     fn random_text(seed: u64, n: usize) -> Vec<String> {

@@ -776,7 +776,7 @@ mod tests {
             }
             // Similarity is to the representative, computed exactly.
             if rep != row && whole.exact_key[rep] != whole.exact_key[row] {
-                let expected = crate::text::jaccard(
+                let expected = crate::jaccard::jaccard(
                     &sketcher.shingle_set(refs[row]),
                     &sketcher.shingle_set(refs[rep]),
                 );

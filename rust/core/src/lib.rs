@@ -6,7 +6,8 @@
 //! * [`ingest`] walks paths, sniffs formats and parses dumps into records.
 //! * [`text`] normalises and tokenises text into hashed word shingles.
 //! * [`exact`] computes exact-duplicate keys.
-//! * [`hashsort`] sorts the shingle hashes exact verification compares.
+//! * [`hashsort`] sorts the shingle hashes exact verification compares;
+//!   [`jaccard`] compares them.
 //! * [`minhash`] computes MinHash signatures.
 //! * [`sketch`] turns one text into its exact key, flags and signature;
 //!   [`kept`] holds shingle hashes from the sketch pass for verification.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod exact;
 pub mod hashsort;
 pub mod ingest;
+pub mod jaccard;
 pub mod kept;
 pub mod lsh;
 pub mod minhash;

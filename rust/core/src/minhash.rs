@@ -732,7 +732,8 @@ pub fn estimated_jaccard(a: &[u32], b: &[u32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::{jaccard, shingle_set};
+    use crate::jaccard::jaccard;
+    use crate::text::shingle_set;
     use proptest::prelude::*;
 
     #[test]

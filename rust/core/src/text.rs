@@ -1626,61 +1626,6 @@ pub fn exact_form_of_normalised(normalised: &str) -> String {
     out
 }
 
-/// Exact Jaccard similarity of two sorted, deduplicated sets.
-/// Two empty sets have similarity 0: there is nothing to compare.
-pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
-    jaccard_at_least(a, b, 0.0)
-}
-
-/// Jaccard similarity from the common count and the two set sizes.
-fn jaccard_of_counts(common: usize, a: usize, b: usize) -> f64 {
-    common as f64 / (a + b - common) as f64
-}
-
-/// Merge steps between two checks of whether the threshold is still reachable.
-const REACH_CHECK_STEPS: usize = 32;
-
-/// [`jaccard`] of two sorted, deduplicated sets when it is at least
-/// `threshold`; otherwise some value below `threshold` (an upper bound),
-/// found as soon as the threshold is out of reach: from the set sizes alone
-/// (J <= min/max), or part way through the merge. Values at or above the
-/// threshold are exactly [`jaccard`]'s, so deciding with either gives the
-/// same pairs.
-pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> f64 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let (n, m) = (a.len(), b.len());
-    // The best case: every element still to come matches. J grows with the
-    // common count, also in floating point, so a best case below the
-    // threshold proves the true value is below it too.
-    let best = |common: usize, i: usize, j: usize| -> f64 {
-        jaccard_of_counts(common + (n - i).min(m - j), n, m)
-    };
-    let upper = best(0, 0, 0);
-    if upper < threshold {
-        return upper;
-    }
-    let (mut i, mut j, mut common) = (0usize, 0usize, 0usize);
-    while i < n && j < m {
-        // Branch-free merge: steps of at most REACH_CHECK_STEPS, then a check.
-        let steps = REACH_CHECK_STEPS.min(n - i).min(m - j);
-        for _ in 0..steps {
-            let (x, y) = (a[i], b[j]);
-            common += usize::from(x == y);
-            i += usize::from(x <= y);
-            j += usize::from(y <= x);
-        }
-        if threshold > 0.0 {
-            let reachable = best(common, i, j);
-            if reachable < threshold {
-                return reachable;
-            }
-        }
-    }
-    jaccard_of_counts(common, n, m)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2166,46 +2111,5 @@ mod tests {
         assert_eq!(exact_form("  Hello\t\nWORLD  "), "hello world");
         assert_eq!(exact_form("ﬁne"), "fine");
         assert_eq!(exact_form(" \n "), "");
-    }
-
-    proptest::proptest! {
-        /// With a threshold, values at or above it are exact, and values
-        /// below it stay below it.
-        #[test]
-        fn jaccard_at_least_decides_like_jaccard(
-            a in proptest::collection::btree_set(0u64..300, 0..200),
-            b in proptest::collection::btree_set(0u64..300, 0..200),
-            spread in proptest::bool::ANY,
-            threshold in 0.0f64..1.0,
-        ) {
-            // Small values, all in the first quarter of the range, or the
-            // same sets spread over the whole range (every merge chain).
-            let place = |v: u64| if spread { v.wrapping_mul(0x9E37_79B9_7F4A_7C15) } else { v };
-            let a: std::collections::BTreeSet<u64> = a.into_iter().map(place).collect();
-            let b: std::collections::BTreeSet<u64> = b.into_iter().map(place).collect();
-            let common = a.intersection(&b).count();
-            let expected = if a.is_empty() || b.is_empty() {
-                0.0
-            } else {
-                common as f64 / (a.len() + b.len() - common) as f64
-            };
-            let (a, b): (Vec<u64>, Vec<u64>) = (a.into_iter().collect(), b.into_iter().collect());
-            let exact = jaccard(&a, &b);
-            proptest::prop_assert_eq!(exact, expected);
-            let bounded = jaccard_at_least(&a, &b, threshold);
-            if exact >= threshold {
-                proptest::prop_assert_eq!(bounded, exact);
-            } else {
-                proptest::prop_assert!(bounded < threshold && bounded >= exact);
-            }
-        }
-    }
-
-    #[test]
-    fn jaccard_of_sets() {
-        assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
-        assert_eq!(jaccard(&[1], &[1]), 1.0);
-        assert_eq!(jaccard(&[], &[]), 0.0);
-        assert_eq!(jaccard(&[1], &[]), 0.0);
     }
 }

@@ -15,10 +15,10 @@ use rayon::prelude::*;
 use crate::cancel::Cancel;
 use crate::dedup::Verify;
 use crate::error::{Error, Result};
+use crate::jaccard::jaccard_at_least;
 use crate::kept::KeptShingles;
 use crate::minhash::estimated_jaccard;
 use crate::sketch::Sketcher;
-use crate::text::jaccard_at_least;
 
 /// What verification compares of one text.
 #[derive(Debug, Clone, PartialEq)]
@@ -371,7 +371,7 @@ impl PairScorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::jaccard;
+    use crate::jaccard::jaccard;
 
     fn texts() -> Vec<String> {
         (0..40)

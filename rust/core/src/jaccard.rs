@@ -1,0 +1,307 @@
+//! Exact Jaccard similarity of sorted, distinct shingle-hash sets, with an
+//! early exit once a threshold is out of reach.
+//!
+//! The common count comes from a merge of the two sets. Where the CPU has
+//! AVX-512, the merge compares blocks of eight against eight (every pair of
+//! lanes, through rotations) and moves on by whole blocks, so its chain of
+//! dependent steps is an eighth as long as the element-by-element merge's;
+//! the remainder (fewer than eight left in one set) is merged one by one.
+//! Both give the same count, so the same similarities.
+
+/// Exact Jaccard similarity of two sorted, deduplicated sets.
+/// Two empty sets have similarity 0: there is nothing to compare.
+pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    jaccard_at_least(a, b, 0.0)
+}
+
+/// Jaccard similarity from the common count and the two set sizes.
+fn jaccard_of_counts(common: usize, a: usize, b: usize) -> f64 {
+    common as f64 / (a + b - common) as f64
+}
+
+/// Merge steps between two checks of whether the threshold is still reachable.
+const REACH_CHECK_STEPS: usize = 32;
+
+/// Where a merge stands: the next index into each set, and the common
+/// elements found before them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Merge {
+    i: usize,
+    j: usize,
+    common: usize,
+}
+
+impl Merge {
+    /// The most common elements the whole merge can still find.
+    fn reachable(&self, n: usize, m: usize) -> usize {
+        self.common + (n - self.i).min(m - self.j)
+    }
+}
+
+/// The fewest common elements for which two sets of sizes `n` and `m` reach
+/// `threshold`, as [`jaccard_of_counts`] computes it (it grows with the common
+/// count, also in floating point); `usize::MAX` where no count reaches it.
+fn common_needed(n: usize, m: usize, threshold: f64) -> usize {
+    if threshold.is_nan() || threshold <= 0.0 {
+        return 0;
+    }
+    // J = c / (n + m - c) >= t  <=>  c >= t (n + m) / (1 + t); start just
+    // below that and step up past any rounding.
+    let estimate = threshold * (n + m) as f64 / (1.0 + threshold);
+    let mut c = (estimate.floor() as usize).saturating_sub(2).min(n.min(m));
+    while c <= n.min(m) {
+        if jaccard_of_counts(c, n, m) >= threshold {
+            return c;
+        }
+        c += 1;
+    }
+    usize::MAX
+}
+
+/// [`jaccard`] of two sorted, deduplicated sets when it is at least
+/// `threshold`; otherwise some value below `threshold` (an upper bound),
+/// found as soon as the threshold is out of reach: from the set sizes alone
+/// (J <= min/max), or part way through the merge. Values at or above the
+/// threshold are exactly [`jaccard`]'s, so deciding with either gives the
+/// same pairs.
+pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let (n, m) = (a.len(), b.len());
+    let needed = common_needed(n, m, threshold);
+    let start = Merge {
+        i: 0,
+        j: 0,
+        common: 0,
+    };
+    if start.reachable(n, m) < needed {
+        return jaccard_of_counts(start.reachable(n, m), n, m);
+    }
+    match merge(a, b, needed, start) {
+        Ok(done) => jaccard_of_counts(done.common, n, m),
+        Err(stopped) => jaccard_of_counts(stopped.reachable(n, m), n, m),
+    }
+}
+
+/// The merge from `at` to the end of either set: `Ok` with the final state,
+/// or `Err` with the state at which fewer than `needed` common elements
+/// became reachable.
+fn merge(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Merge, Merge> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if blocks_detected() {
+            // SAFETY: the CPU supports the features the function enables.
+            let at = unsafe { merge_blocks_avx512(a, b, needed, at) }?;
+            return merge_one_by_one(a, b, needed, at);
+        }
+    }
+    merge_one_by_one(a, b, needed, at)
+}
+
+/// [`merge`] element by element, branch-free, checking reachability every
+/// [`REACH_CHECK_STEPS`] steps.
+fn merge_one_by_one(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Merge, Merge> {
+    let (n, m) = (a.len(), b.len());
+    let Merge {
+        mut i,
+        mut j,
+        mut common,
+    } = at;
+    while i < n && j < m {
+        let steps = REACH_CHECK_STEPS.min(n - i).min(m - j);
+        for _ in 0..steps {
+            let (x, y) = (a[i], b[j]);
+            common += usize::from(x == y);
+            i += usize::from(x <= y);
+            j += usize::from(y <= x);
+        }
+        let now = Merge { i, j, common };
+        if now.reachable(n, m) < needed {
+            return Err(now);
+        }
+    }
+    Ok(Merge { i, j, common })
+}
+
+/// Values in a 512-bit vector.
+const LANES: usize = 8;
+
+/// Whether the CPU runs the block merge.
+fn blocks_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("popcnt")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`merge`] by blocks of [`LANES`] while both sets have a whole block left;
+/// `Ok` with where it stopped (the rest is for [`merge_one_by_one`]).
+///
+/// Each step compares a block of `a` with a block of `b` in every lane pair
+/// and counts the lanes of `a` with a match, then moves past the block (or
+/// both) whose last value is the smaller. A matching pair shares exactly one
+/// step, since the pair of blocks changes at every step and the sets are
+/// distinct, so each common element is counted once.
+///
+/// # Safety
+/// The CPU must support AVX-512F and POPCNT.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,popcnt")]
+unsafe fn merge_blocks_avx512(
+    a: &[u64],
+    b: &[u64],
+    needed: usize,
+    at: Merge,
+) -> Result<Merge, Merge> {
+    use std::arch::x86_64::*;
+    let (n, m) = (a.len(), b.len());
+    let Merge {
+        mut i,
+        mut j,
+        mut common,
+    } = at;
+    while i + LANES <= n && j + LANES <= m {
+        // SAFETY: both blocks lie inside their sets (the loop condition).
+        let (va, vb) = unsafe {
+            (
+                _mm512_loadu_si512(a.as_ptr().add(i).cast()),
+                _mm512_loadu_si512(b.as_ptr().add(j).cast()),
+            )
+        };
+        let mut hits = _mm512_cmpeq_epi64_mask(va, vb);
+        hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<1>(vb, vb));
+        hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<2>(vb, vb));
+        hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<3>(vb, vb));
+        hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<4>(vb, vb));
+        hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<5>(vb, vb));
+        hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<6>(vb, vb));
+        hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<7>(vb, vb));
+        common += hits.count_ones() as usize;
+        // The next blocks depend on these two values alone: read as scalars
+        // (volatile, so that they are not taken out of the vectors above,
+        // which would put a vector-to-integer move on that chain).
+        // SAFETY: inside the blocks just loaded.
+        let (last_a, last_b) = unsafe {
+            (
+                std::ptr::read_volatile(a.as_ptr().add(i + LANES - 1)),
+                std::ptr::read_volatile(b.as_ptr().add(j + LANES - 1)),
+            )
+        };
+        i += LANES * usize::from(last_a <= last_b);
+        j += LANES * usize::from(last_b <= last_a);
+        let now = Merge { i, j, common };
+        if now.reachable(n, m) < needed {
+            return Err(now);
+        }
+    }
+    Ok(Merge { i, j, common })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// With a threshold, values at or above it are exact, and values
+        /// below it stay below it.
+        #[test]
+        fn jaccard_at_least_decides_like_jaccard(
+            a in proptest::collection::btree_set(0u64..300, 0..200),
+            b in proptest::collection::btree_set(0u64..300, 0..200),
+            spread in proptest::bool::ANY,
+            threshold in 0.0f64..1.0,
+        ) {
+            // Small values, all in the first quarter of the range, or the
+            // same sets spread over the whole range (every merge chain).
+            let place = |v: u64| if spread { v.wrapping_mul(0x9E37_79B9_7F4A_7C15) } else { v };
+            let a: std::collections::BTreeSet<u64> = a.into_iter().map(place).collect();
+            let b: std::collections::BTreeSet<u64> = b.into_iter().map(place).collect();
+            let common = a.intersection(&b).count();
+            let expected = if a.is_empty() || b.is_empty() {
+                0.0
+            } else {
+                common as f64 / (a.len() + b.len() - common) as f64
+            };
+            let (a, b): (Vec<u64>, Vec<u64>) = (a.into_iter().collect(), b.into_iter().collect());
+            let exact = jaccard(&a, &b);
+            proptest::prop_assert_eq!(exact, expected);
+            let bounded = jaccard_at_least(&a, &b, threshold);
+            if exact >= threshold {
+                proptest::prop_assert_eq!(bounded, exact);
+            } else {
+                proptest::prop_assert!(bounded < threshold && bounded >= exact);
+            }
+        }
+
+        /// The block merge and the one-by-one merge count the same common
+        /// elements from any starting point, and stop (or not) alike.
+        #[test]
+        fn block_merge_counts_like_one_by_one(
+            a in proptest::collection::btree_set(0u64..2000, 0..400),
+            b in proptest::collection::btree_set(0u64..2000, 0..400),
+            skip_a in 0usize..20,
+            skip_b in 0usize..20,
+            threshold in 0.0f64..1.0,
+        ) {
+            let (a, b): (Vec<u64>, Vec<u64>) = (a.into_iter().collect(), b.into_iter().collect());
+            let (i, j) = (skip_a.min(a.len()), skip_b.min(b.len()));
+            // From any point, both count the common elements of the rest.
+            let at = Merge { i, j, common: 0 };
+            let needed = common_needed(a.len(), b.len(), threshold);
+            let one_by_one = merge_one_by_one(&a, &b, 0, at).unwrap();
+            let with_blocks = merge(&a, &b, 0, at).unwrap();
+            proptest::prop_assert_eq!(one_by_one.common, with_blocks.common);
+            let full_reaches = one_by_one.common >= needed;
+            let decided = merge(&a, &b, needed, at).is_ok();
+            proptest::prop_assert!(!full_reaches || decided);
+            if let Err(stopped) = merge(&a, &b, needed, at) {
+                proptest::prop_assert!(stopped.reachable(a.len(), b.len()) < needed);
+                proptest::prop_assert!(one_by_one.common < needed);
+            }
+        }
+
+        /// The needed count is the least count whose Jaccard reaches the
+        /// threshold.
+        #[test]
+        fn common_needed_is_the_least_reaching_count(
+            n in 1usize..5000,
+            m in 1usize..5000,
+            threshold in 0.0f64..1.0,
+        ) {
+            let needed = common_needed(n, m, threshold);
+            let top = n.min(m);
+            if needed == usize::MAX {
+                proptest::prop_assert!(jaccard_of_counts(top, n, m) < threshold);
+            } else {
+                proptest::prop_assert!(needed <= top);
+                proptest::prop_assert!(jaccard_of_counts(needed, n, m) >= threshold);
+                if needed > 0 {
+                    proptest::prop_assert!(jaccard_of_counts(needed - 1, n, m) < threshold);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn long_sets_have_exact_jaccard() {
+        // Identical long sets: every block step matches all eight lanes.
+        let a: Vec<u64> = (0..1000).map(|v| v * 3).collect();
+        assert_eq!(jaccard(&a, &a), 1.0);
+        let b: Vec<u64> = (0..1000).map(|v| v * 3 + u64::from(v % 4 == 0)).collect();
+        assert_eq!(jaccard(&a, &b), 750.0 / 1250.0);
+    }
+
+    #[test]
+    fn jaccard_of_sets() {
+        assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
+        assert_eq!(jaccard(&[1], &[1]), 1.0);
+        assert_eq!(jaccard(&[], &[]), 0.0);
+        assert_eq!(jaccard(&[1], &[]), 0.0);
+    }
+}
