@@ -48,7 +48,7 @@ fn common_needed(n: usize, m: usize, threshold: f64) -> usize {
     // J = c / (n + m - c) >= t  <=>  c >= t (n + m) / (1 + t); start just
     // below that and step up past any rounding.
     let estimate = threshold * (n + m) as f64 / (1.0 + threshold);
-    let mut c = (estimate.floor() as usize).saturating_sub(2).min(n.min(m));
+    let mut c = (estimate as usize).saturating_sub(2).min(n.min(m));
     while c <= n.min(m) {
         if jaccard_of_counts(c, n, m) >= threshold {
             return c;

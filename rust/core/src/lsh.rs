@@ -120,9 +120,15 @@ const NONE: u32 = u32::MAX;
 struct BandBuffers {
     /// The band's key of each of the rows, by index.
     full: Vec<u64>,
-    /// Open addressing on the key's top bits: the last index with that key.
+    /// The filter's bitmaps: bits seen, and seen again.
+    seen: Vec<u64>,
+    seen_again: Vec<u64>,
+    /// Indices whose bit was seen again: the only ones that may share a key.
+    maybe_shared: Vec<u32>,
+    /// Open addressing on the key's top bits: the last row (its position in
+    /// `maybe_shared`) with that key.
     table: Vec<u32>,
-    /// For each index, the previous index with its key.
+    /// For each position in `maybe_shared`, the previous one with its key.
     previous: Vec<u32>,
     /// Slots whose key has at least two rows, in the order they got them.
     shared: Vec<usize>,
@@ -154,40 +160,76 @@ fn band_pairs(
     pairs
 }
 
-/// [`band_pairs`] by a hash table: each index, in order, is linked to the
-/// last one with its key (keys are hashes: their top bits pick the slot).
+/// Filter bits per row in [`grouped_by_table`]: `2^FILTER_EXTRA_BITS` to
+/// twice that many, so that few rows of keys of their own pass the filter.
+const FILTER_EXTRA_BITS: u32 = 4;
+
+/// [`band_pairs`] by a hash table. Most rows have a key of their own, so a
+/// filter goes first: two bitmaps on the keys' top bits, one of the bits
+/// seen, one of those seen again. Only rows whose bit was seen again can
+/// share their key; they alone go into the table (small enough for the L1
+/// cache), where each is linked to the last one before it with its key.
 fn grouped_by_table(rows: &[u32], buffers: &mut BandBuffers, pairs: &mut Vec<u64>) {
     let BandBuffers {
         full,
+        seen,
+        seen_again,
+        maybe_shared,
         table,
         previous,
         shared,
         bucket,
-        ..
     } = buffers;
     let n = rows.len();
-    // Two to four slots per row.
-    let bits = usize::BITS - n.leading_zeros() + 1;
+    let filter_bits = usize::BITS - n.leading_zeros() + FILTER_EXTRA_BITS;
+    let words = (1usize << filter_bits).div_ceil(64);
+    for bitmap in [&mut *seen, &mut *seen_again] {
+        bitmap.clear();
+        bitmap.resize(words, 0);
+    }
+    for &key in full.iter() {
+        let bit = (key >> (64 - filter_bits)) as usize;
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        seen_again[word] |= seen[word] & mask;
+        seen[word] |= mask;
+    }
+    // The indices whose bit was seen again, ascending (without a branch).
+    maybe_shared.clear();
+    maybe_shared.resize(n, 0);
+    let mut count = 0usize;
+    for (index, &key) in full.iter().enumerate() {
+        let bit = (key >> (64 - filter_bits)) as usize;
+        maybe_shared[count] = index as u32;
+        count += ((seen_again[bit / 64] >> (bit % 64)) & 1) as usize;
+    }
+    maybe_shared.truncate(count);
+    if count < 2 {
+        return;
+    }
+    // Two to four slots per row in the table.
+    let bits = usize::BITS - count.leading_zeros() + 1;
     let mask = (1usize << bits) - 1;
     table.clear();
     table.resize(1 << bits, NONE);
     previous.clear();
-    previous.resize(n, NONE);
+    previous.resize(count, NONE);
     shared.clear();
-    for (index, &key) in full.iter().enumerate() {
+    // Table entries and links are positions in `maybe_shared`.
+    for (at, &index) in maybe_shared.iter().enumerate() {
+        let key = full[index as usize];
         let mut slot = (key >> (64 - bits)) as usize;
         loop {
             let last = table[slot];
             if last == NONE {
-                table[slot] = index as u32;
+                table[slot] = at as u32;
                 break;
             }
-            if full[last as usize] == key {
+            if full[maybe_shared[last as usize] as usize] == key {
                 if previous[last as usize] == NONE {
                     shared.push(slot);
                 }
-                previous[index] = last;
-                table[slot] = index as u32;
+                previous[at] = last;
+                table[slot] = at as u32;
                 break;
             }
             slot = (slot + 1) & mask;
@@ -195,10 +237,10 @@ fn grouped_by_table(rows: &[u32], buffers: &mut BandBuffers, pairs: &mut Vec<u64
     }
     for &slot in shared.iter() {
         bucket.clear();
-        let mut index = table[slot];
-        while index != NONE {
-            bucket.push(rows[index as usize]);
-            index = previous[index as usize];
+        let mut at = table[slot];
+        while at != NONE {
+            bucket.push(rows[maybe_shared[at as usize] as usize]);
+            at = previous[at as usize];
         }
         bucket.reverse();
         bucket_pairs(bucket, pairs);
