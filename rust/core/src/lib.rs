@@ -7,7 +7,7 @@
 //! * [`text`] normalises and tokenises text into hashed word shingles.
 //! * [`exact`] computes exact-duplicate keys.
 //! * [`hashsort`] sorts the shingle hashes exact verification compares;
-//!   [`jaccard`] compares them.
+//!   [`jaccard`] compares them ([`prefetch`] asks for them ahead).
 //! * [`minhash`] computes MinHash signatures.
 //! * [`sketch`] turns one text into its exact key, flags and signature;
 //!   [`kept`] holds shingle hashes from the sketch pass for verification.
@@ -29,6 +29,7 @@ pub mod jaccard;
 pub mod kept;
 pub mod lsh;
 pub mod minhash;
+pub mod prefetch;
 pub mod sketch;
 pub mod tables;
 pub mod text;

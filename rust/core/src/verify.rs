@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::jaccard::jaccard_at_least;
 use crate::kept::KeptShingles;
 use crate::minhash::estimated_jaccard;
+use crate::prefetch::prefetch_start;
 use crate::sketch::Sketcher;
 
 /// What verification compares of one text.
@@ -321,9 +322,21 @@ impl PairScorer {
             done_to += 1;
         }
         let (pairs, held, cutoff) = (&self.pairs, &self.held, self.cutoff);
-        let scores: Vec<(u32, f64)> = self.by_second[done_from..done_to]
+        let order = &self.by_second[done_from..done_to];
+        let scores: Vec<(u32, f64)> = order
             .par_iter()
-            .map(|&i| {
+            .enumerate()
+            .map(|(k, &i)| {
+                // The sets of the next pair were sorted long before: ask for
+                // their first cache lines while this pair is compared.
+                if let Some(&next) = order.get(k + 1) {
+                    let (a, b) = pairs[next as usize];
+                    for row in [a, b] {
+                        if let Some(ProfileView::Shingles(set)) = local_of(row) {
+                            prefetch_start(set);
+                        }
+                    }
+                }
                 let (a, b) = pairs[i as usize];
                 let pa = local_of(a).or_else(|| held.get(&a).map(|(p, _)| p.view()));
                 let pb = local_of(b);
