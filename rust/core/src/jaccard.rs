@@ -45,15 +45,23 @@ fn common_needed(n: usize, m: usize, threshold: f64) -> usize {
     if threshold.is_nan() || threshold <= 0.0 {
         return 0;
     }
-    // J = c / (n + m - c) >= t  <=>  c >= t (n + m) / (1 + t); start just
-    // below that and step up past any rounding.
+    // J = c / (n + m - c) >= t  <=>  c >= t (n + m) / (1 + t): start at the
+    // floor of that and step past any rounding (one step, as a rule).
+    let top = n.min(m);
+    let reaches = |c: usize| jaccard_of_counts(c, n, m) >= threshold;
     let estimate = threshold * (n + m) as f64 / (1.0 + threshold);
-    let mut c = (estimate as usize).saturating_sub(2).min(n.min(m));
-    while c <= n.min(m) {
-        if jaccard_of_counts(c, n, m) >= threshold {
+    let mut c = (estimate as usize).min(top);
+    if reaches(c) {
+        while c > 0 && reaches(c - 1) {
+            c -= 1;
+        }
+        return c;
+    }
+    while c < top {
+        c += 1;
+        if reaches(c) {
             return c;
         }
-        c += 1;
     }
     usize::MAX
 }
@@ -272,10 +280,18 @@ mod tests {
         fn common_needed_is_the_least_reaching_count(
             n in 1usize..5000,
             m in 1usize..5000,
-            threshold in 0.0f64..1.0,
+            random_threshold in 0.0f64..1.0,
+            exact_at in 0.0f64..1.0,
+            on_a_count in proptest::bool::ANY,
         ) {
-            let needed = common_needed(n, m, threshold);
             let top = n.min(m);
+            // A threshold anywhere, or exactly the Jaccard of some count.
+            let threshold = if on_a_count {
+                jaccard_of_counts((exact_at * top as f64) as usize, n, m)
+            } else {
+                random_threshold
+            };
+            let needed = common_needed(n, m, threshold);
             if needed == usize::MAX {
                 proptest::prop_assert!(jaccard_of_counts(top, n, m) < threshold);
             } else {
