@@ -234,15 +234,7 @@ const LANES: usize = 8;
 /// Whether the CPU compacts the probing table with AVX-512 (without it, the
 /// table costs more than the buckets).
 fn compress_detected() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("popcnt")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::cpu::has_avx512f_popcnt()
 }
 
 /// The values of `table` other than [`EMPTY`], in order, into the start of

@@ -111,11 +111,7 @@ fn merge(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Merge, Merge>
 /// [`REACH_CHECK_STEPS`] steps.
 fn merge_one_by_one(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Merge, Merge> {
     let (n, m) = (a.len(), b.len());
-    let Merge {
-        mut i,
-        mut j,
-        mut common,
-    } = at;
+    let (mut i, mut j, mut common) = (at.i, at.j, at.common);
     while i < n && j < m {
         let steps = REACH_CHECK_STEPS.min(n - i).min(m - j);
         for _ in 0..steps {
@@ -137,15 +133,7 @@ const LANES: usize = 8;
 
 /// Whether the CPU runs the block merge.
 fn blocks_detected() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("popcnt")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::cpu::has_avx512f_popcnt()
 }
 
 /// [`merge`] by blocks of [`LANES`] while both sets have a whole block left;
@@ -169,11 +157,7 @@ unsafe fn merge_blocks_avx512(
 ) -> Result<Merge, Merge> {
     use std::arch::x86_64::*;
     let (n, m) = (a.len(), b.len());
-    let Merge {
-        mut i,
-        mut j,
-        mut common,
-    } = at;
+    let (mut i, mut j, mut common) = (at.i, at.j, at.common);
     while i + LANES <= n && j + LANES <= m {
         // SAFETY: both blocks lie inside their sets (the loop condition).
         let (va, vb) = unsafe {

@@ -16,9 +16,11 @@
 //! * [`engine`] runs dedup in passes over streamed texts; [`verify`] scores
 //!   pairs as texts stream past.
 //! * [`dedup`] runs the passes over texts held in memory.
+//! * [`cpu`] checks the CPU features the vector kernels need.
 
 pub mod cancel;
 pub mod cluster;
+pub mod cpu;
 pub mod dedup;
 pub mod engine;
 pub mod error;
