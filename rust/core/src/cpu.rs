@@ -15,3 +15,16 @@ pub fn has_avx512f_popcnt() -> bool {
         false
     }
 }
+
+/// Whether the CPU has AVX2 and POPCNT: the 256-bit Jaccard merge, for CPUs
+/// without AVX-512.
+pub fn has_avx2_popcnt() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}

@@ -2,11 +2,12 @@
 //! early exit once a threshold is out of reach.
 //!
 //! The common count comes from a merge of the two sets. Where the CPU has
-//! AVX-512, the merge compares blocks of eight against eight (every pair of
-//! lanes, through rotations) and moves on by whole blocks, so its chain of
-//! dependent steps is an eighth as long as the element-by-element merge's;
-//! the remainder (fewer than eight left in one set) is merged one by one.
-//! Both give the same count, so the same similarities.
+//! AVX-512 (or AVX2), the merge compares blocks of eight against eight (four
+//! against four) in every pair of lanes, through rotations, and moves on by
+//! whole blocks, so its chain of dependent steps is an eighth (a quarter) as
+//! long as the element-by-element merge's; the remainder (less than a block
+//! left in one set) is merged one by one. All give the same count, so the
+//! same similarities.
 
 /// Exact Jaccard similarity of two sorted, deduplicated sets.
 /// Two empty sets have similarity 0: there is nothing to compare.
@@ -92,18 +93,56 @@ pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> f64 {
     }
 }
 
+/// A block merge the CPU can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockMerge {
+    /// Blocks of 8 (AVX-512F).
+    Avx512,
+    /// Blocks of 4 (AVX2).
+    Avx2,
+    /// None: element by element throughout.
+    None,
+}
+
+impl BlockMerge {
+    /// The widest block merge this CPU runs.
+    fn detected() -> BlockMerge {
+        if crate::cpu::has_avx512f_popcnt() {
+            BlockMerge::Avx512
+        } else if crate::cpu::has_avx2_popcnt() {
+            BlockMerge::Avx2
+        } else {
+            BlockMerge::None
+        }
+    }
+}
+
 /// The merge from `at` to the end of either set: `Ok` with the final state,
 /// or `Err` with the state at which fewer than `needed` common elements
 /// became reachable.
 fn merge(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Merge, Merge> {
+    merge_by(BlockMerge::detected(), a, b, needed, at)
+}
+
+/// [`merge`] with the block merge `blocks` (which the CPU must support),
+/// then element by element.
+fn merge_by(
+    blocks: BlockMerge,
+    a: &[u64],
+    b: &[u64],
+    needed: usize,
+    at: Merge,
+) -> Result<Merge, Merge> {
     #[cfg(target_arch = "x86_64")]
-    {
-        if blocks_detected() {
-            // SAFETY: the CPU supports the features the function enables.
-            let at = unsafe { merge_blocks_avx512(a, b, needed, at) }?;
-            return merge_one_by_one(a, b, needed, at);
-        }
-    }
+    let at = match blocks {
+        // SAFETY: `blocks` is a merge the CPU supports.
+        BlockMerge::Avx512 => unsafe { merge_blocks_avx512(a, b, needed, at) }?,
+        // SAFETY: as above.
+        BlockMerge::Avx2 => unsafe { merge_blocks_avx2(a, b, needed, at) }?,
+        BlockMerge::None => at,
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = blocks;
     merge_one_by_one(a, b, needed, at)
 }
 
@@ -131,41 +170,79 @@ fn merge_one_by_one(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Me
 /// Values in a 512-bit vector.
 const LANES: usize = 8;
 
-/// Whether the CPU runs the block merge.
-fn blocks_detected() -> bool {
-    crate::cpu::has_avx512f_popcnt()
+/// Values in a 256-bit vector.
+const AVX2_LANES: usize = 4;
+
+/// Where a block merge goes after comparing the blocks of `width` values at
+/// `i` and `j`: past the block (or both) whose last value is the smaller.
+/// The next blocks depend on these two values alone, so they are read as
+/// scalars, volatile: otherwise the compiler takes them out of the vectors
+/// just loaded, which puts a vector-to-integer move on the chain from one
+/// step to the next (about 20 cycles a step instead of a load and a compare).
+///
+/// # Safety
+/// `i + width <= a.len()` and `j + width <= b.len()`, `width >= 1`.
+#[inline(always)]
+unsafe fn next_blocks(a: &[u64], b: &[u64], i: usize, j: usize, width: usize) -> (usize, usize) {
+    // SAFETY: inside both blocks (the caller's guarantee).
+    let (last_a, last_b) = unsafe {
+        (
+            std::ptr::read_volatile(a.as_ptr().add(i + width - 1)),
+            std::ptr::read_volatile(b.as_ptr().add(j + width - 1)),
+        )
+    };
+    (
+        i + width * usize::from(last_a <= last_b),
+        j + width * usize::from(last_b <= last_a),
+    )
 }
 
-/// [`merge`] by blocks of [`LANES`] while both sets have a whole block left;
+/// Defines a block merge: `$name`, compiled with `$features`, merges by
+/// blocks of `$width` while both sets have a whole block left, and returns
 /// `Ok` with where it stopped (the rest is for [`merge_one_by_one`]).
+/// `$common` counts the values of the block of `a` at `$pa` found in the
+/// block of `b` at `$pb` (it is pasted into the loop, so it inlines).
 ///
 /// Each step compares a block of `a` with a block of `b` in every lane pair
 /// and counts the lanes of `a` with a match, then moves past the block (or
 /// both) whose last value is the smaller. A matching pair shares exactly one
 /// step, since the pair of blocks changes at every step and the sets are
 /// distinct, so each common element is counted once.
-///
-/// # Safety
-/// The CPU must support AVX-512F and POPCNT.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,popcnt")]
-unsafe fn merge_blocks_avx512(
-    a: &[u64],
-    b: &[u64],
-    needed: usize,
-    at: Merge,
-) -> Result<Merge, Merge> {
-    use std::arch::x86_64::*;
-    let (n, m) = (a.len(), b.len());
-    let (mut i, mut j, mut common) = (at.i, at.j, at.common);
-    while i + LANES <= n && j + LANES <= m {
-        // SAFETY: both blocks lie inside their sets (the loop condition).
-        let (va, vb) = unsafe {
-            (
-                _mm512_loadu_si512(a.as_ptr().add(i).cast()),
-                _mm512_loadu_si512(b.as_ptr().add(j).cast()),
-            )
-        };
+macro_rules! block_merge {
+    ($(#[$doc:meta])* $name:ident, $features:literal, $width:expr,
+     |$pa:ident, $pb:ident| $common:block) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Merge, Merge> {
+            #[allow(unused_imports)]
+            use std::arch::x86_64::*;
+            let (n, m) = (a.len(), b.len());
+            let (mut i, mut j, mut common) = (at.i, at.j, at.common);
+            while i + $width <= n && j + $width <= m {
+                // SAFETY: both blocks lie inside their sets (the loop condition).
+                let ($pa, $pb) = unsafe { (a.as_ptr().add(i), b.as_ptr().add(j)) };
+                common += $common;
+                // SAFETY: the blocks just compared.
+                (i, j) = unsafe { next_blocks(a, b, i, j, $width) };
+                let now = Merge { i, j, common };
+                if now.reachable(n, m) < needed {
+                    return Err(now);
+                }
+            }
+            Ok(Merge { i, j, common })
+        }
+    };
+}
+
+block_merge!(
+    /// Blocks of [`LANES`]: 7 rotations, 8 compares, one popcount a step.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F and POPCNT.
+    merge_blocks_avx512, "avx512f,popcnt", LANES, |pa, pb| {
+        // SAFETY: `pa` and `pb` start whole blocks (the macro's loop).
+        let (va, vb) = unsafe { (_mm512_loadu_si512(pa.cast()), _mm512_loadu_si512(pb.cast())) };
         let mut hits = _mm512_cmpeq_epi64_mask(va, vb);
         hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<1>(vb, vb));
         hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<2>(vb, vb));
@@ -174,30 +251,45 @@ unsafe fn merge_blocks_avx512(
         hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<5>(vb, vb));
         hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<6>(vb, vb));
         hits |= _mm512_cmpeq_epi64_mask(va, _mm512_alignr_epi64::<7>(vb, vb));
-        common += hits.count_ones() as usize;
-        // The next blocks depend on these two values alone: read as scalars
-        // (volatile, so that they are not taken out of the vectors above,
-        // which would put a vector-to-integer move on that chain).
-        // SAFETY: inside the blocks just loaded.
-        let (last_a, last_b) = unsafe {
-            (
-                std::ptr::read_volatile(a.as_ptr().add(i + LANES - 1)),
-                std::ptr::read_volatile(b.as_ptr().add(j + LANES - 1)),
-            )
-        };
-        i += LANES * usize::from(last_a <= last_b);
-        j += LANES * usize::from(last_b <= last_a);
-        let now = Merge { i, j, common };
-        if now.reachable(n, m) < needed {
-            return Err(now);
-        }
+        hits.count_ones() as usize
     }
-    Ok(Merge { i, j, common })
-}
+);
+
+block_merge!(
+    /// Blocks of [`AVX2_LANES`] (for CPUs with AVX2 but not AVX-512): 3
+    /// rotations, 4 compares, one popcount a step.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and POPCNT.
+    merge_blocks_avx2, "avx2,popcnt", AVX2_LANES, |pa, pb| {
+        // SAFETY: `pa` and `pb` start whole blocks (the macro's loop).
+        let (va, vb) = unsafe { (_mm256_loadu_si256(pa.cast()), _mm256_loadu_si256(pb.cast())) };
+        let r1 = _mm256_permute4x64_epi64::<0b00_11_10_01>(vb);
+        let r2 = _mm256_permute4x64_epi64::<0b01_00_11_10>(vb);
+        let r3 = _mm256_permute4x64_epi64::<0b10_01_00_11>(vb);
+        let mut hits = _mm256_cmpeq_epi64(va, vb);
+        hits = _mm256_or_si256(hits, _mm256_cmpeq_epi64(va, r1));
+        hits = _mm256_or_si256(hits, _mm256_cmpeq_epi64(va, r2));
+        hits = _mm256_or_si256(hits, _mm256_cmpeq_epi64(va, r3));
+        _mm256_movemask_pd(_mm256_castsi256_pd(hits)).count_ones() as usize
+    }
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The block merges this CPU runs (element by element always).
+    fn supported_block_merges() -> Vec<BlockMerge> {
+        let mut all = vec![BlockMerge::None];
+        if crate::cpu::has_avx2_popcnt() {
+            all.push(BlockMerge::Avx2);
+        }
+        if crate::cpu::has_avx512f_popcnt() {
+            all.push(BlockMerge::Avx512);
+        }
+        all
+    }
 
     proptest::proptest! {
         /// With a threshold, values at or above it are exact, and values
@@ -247,14 +339,16 @@ mod tests {
             let at = Merge { i, j, common: 0 };
             let needed = common_needed(a.len(), b.len(), threshold);
             let one_by_one = merge_one_by_one(&a, &b, 0, at).unwrap();
-            let with_blocks = merge(&a, &b, 0, at).unwrap();
-            proptest::prop_assert_eq!(one_by_one.common, with_blocks.common);
             let full_reaches = one_by_one.common >= needed;
-            let decided = merge(&a, &b, needed, at).is_ok();
-            proptest::prop_assert!(!full_reaches || decided);
-            if let Err(stopped) = merge(&a, &b, needed, at) {
-                proptest::prop_assert!(stopped.reachable(a.len(), b.len()) < needed);
-                proptest::prop_assert!(one_by_one.common < needed);
+            for blocks in supported_block_merges() {
+                let with_blocks = merge_by(blocks, &a, &b, 0, at).unwrap();
+                proptest::prop_assert_eq!(one_by_one.common, with_blocks.common);
+                let decided = merge_by(blocks, &a, &b, needed, at);
+                proptest::prop_assert!(!full_reaches || decided.is_ok());
+                if let Err(stopped) = decided {
+                    proptest::prop_assert!(stopped.reachable(a.len(), b.len()) < needed);
+                    proptest::prop_assert!(one_by_one.common < needed);
+                }
             }
         }
 
