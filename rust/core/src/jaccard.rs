@@ -74,9 +74,21 @@ fn common_needed(n: usize, m: usize, threshold: f64) -> usize {
 /// threshold are exactly [`jaccard`]'s, so deciding with either gives the
 /// same pairs.
 pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> f64 {
+    jaccard_at_least_by(BlockMerge::detected(), a, b, threshold)
+}
+
+/// [`jaccard_at_least`] with the block merge `blocks`, for comparisons
+/// (every merge gives the same value); one the CPU lacks (not in
+/// [`BlockMerge::supported`]) is merged element by element instead.
+pub fn jaccard_at_least_by(blocks: BlockMerge, a: &[u64], b: &[u64], threshold: f64) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
+    let blocks = if BlockMerge::supported().contains(&blocks) {
+        blocks
+    } else {
+        BlockMerge::None
+    };
     let (n, m) = (a.len(), b.len());
     let needed = common_needed(n, m, threshold);
     let start = Merge {
@@ -87,15 +99,15 @@ pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> f64 {
     if start.reachable(n, m) < needed {
         return jaccard_of_counts(start.reachable(n, m), n, m);
     }
-    match merge(a, b, needed, start) {
+    match merge_by(blocks, a, b, needed, start) {
         Ok(done) => jaccard_of_counts(done.common, n, m),
         Err(stopped) => jaccard_of_counts(stopped.reachable(n, m), n, m),
     }
 }
 
-/// A block merge the CPU can run.
+/// How the merge compares the two sets before the last few values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BlockMerge {
+pub enum BlockMerge {
     /// Blocks of 8 (AVX-512F).
     Avx512,
     /// Blocks of 4 (AVX2).
@@ -105,8 +117,9 @@ enum BlockMerge {
 }
 
 impl BlockMerge {
-    /// The widest block merge this CPU runs.
-    fn detected() -> BlockMerge {
+    /// The widest block merge this CPU runs (the one [`jaccard_at_least`]
+    /// takes).
+    pub fn detected() -> BlockMerge {
         if crate::cpu::has_avx512f_popcnt() {
             BlockMerge::Avx512
         } else if crate::cpu::has_avx2_popcnt() {
@@ -115,17 +128,24 @@ impl BlockMerge {
             BlockMerge::None
         }
     }
+
+    /// Every merge this CPU runs, element by element first.
+    pub fn supported() -> Vec<BlockMerge> {
+        let mut all = vec![BlockMerge::None];
+        if crate::cpu::has_avx2_popcnt() {
+            all.push(BlockMerge::Avx2);
+        }
+        if crate::cpu::has_avx512f_popcnt() {
+            all.push(BlockMerge::Avx512);
+        }
+        all
+    }
 }
 
-/// The merge from `at` to the end of either set: `Ok` with the final state,
-/// or `Err` with the state at which fewer than `needed` common elements
-/// became reachable.
-fn merge(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Merge, Merge> {
-    merge_by(BlockMerge::detected(), a, b, needed, at)
-}
-
-/// [`merge`] with the block merge `blocks` (which the CPU must support),
-/// then element by element.
+/// The merge from `at` to the end of either set, by the block merge
+/// `blocks` (which the CPU must support), then element by element: `Ok`
+/// with the final state, or `Err` with the state at which fewer than
+/// `needed` common elements became reachable.
 fn merge_by(
     blocks: BlockMerge,
     a: &[u64],
@@ -146,7 +166,7 @@ fn merge_by(
     merge_one_by_one(a, b, needed, at)
 }
 
-/// [`merge`] element by element, branch-free, checking reachability every
+/// [`merge_by`] element by element, branch-free, checking reachability every
 /// [`REACH_CHECK_STEPS`] steps.
 fn merge_one_by_one(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Merge, Merge> {
     let (n, m) = (a.len(), b.len());
@@ -279,18 +299,6 @@ block_merge!(
 mod tests {
     use super::*;
 
-    /// The block merges this CPU runs (element by element always).
-    fn supported_block_merges() -> Vec<BlockMerge> {
-        let mut all = vec![BlockMerge::None];
-        if crate::cpu::has_avx2_popcnt() {
-            all.push(BlockMerge::Avx2);
-        }
-        if crate::cpu::has_avx512f_popcnt() {
-            all.push(BlockMerge::Avx512);
-        }
-        all
-    }
-
     proptest::proptest! {
         /// With a threshold, values at or above it are exact, and values
         /// below it stay below it.
@@ -340,7 +348,7 @@ mod tests {
             let needed = common_needed(a.len(), b.len(), threshold);
             let one_by_one = merge_one_by_one(&a, &b, 0, at).unwrap();
             let full_reaches = one_by_one.common >= needed;
-            for blocks in supported_block_merges() {
+            for blocks in BlockMerge::supported() {
                 let with_blocks = merge_by(blocks, &a, &b, 0, at).unwrap();
                 proptest::prop_assert_eq!(one_by_one.common, with_blocks.common);
                 let decided = merge_by(blocks, &a, &b, needed, at);
