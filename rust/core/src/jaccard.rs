@@ -74,21 +74,26 @@ fn common_needed(n: usize, m: usize, threshold: f64) -> usize {
 /// threshold are exactly [`jaccard`]'s, so deciding with either gives the
 /// same pairs.
 pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> f64 {
-    jaccard_at_least_by(BlockMerge::detected(), a, b, threshold)
+    jaccard_at_least_with(BlockMerge::detected(), a, b, threshold)
 }
 
 /// [`jaccard_at_least`] with the block merge `blocks`, for comparisons
-/// (every merge gives the same value); one the CPU lacks (not in
-/// [`BlockMerge::supported`]) is merged element by element instead.
+/// (every merge gives the same value); one the CPU lacks (see
+/// [`BlockMerge::runs_here`]) is merged element by element instead.
 pub fn jaccard_at_least_by(blocks: BlockMerge, a: &[u64], b: &[u64], threshold: f64) -> f64 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let blocks = if BlockMerge::supported().contains(&blocks) {
+    let blocks = if blocks.runs_here() {
         blocks
     } else {
         BlockMerge::None
     };
+    jaccard_at_least_with(blocks, a, b, threshold)
+}
+
+/// [`jaccard_at_least`] with the block merge `blocks`, which the CPU runs.
+fn jaccard_at_least_with(blocks: BlockMerge, a: &[u64], b: &[u64], threshold: f64) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
     let (n, m) = (a.len(), b.len());
     let needed = common_needed(n, m, threshold);
     let start = Merge {
@@ -120,25 +125,27 @@ impl BlockMerge {
     /// The widest block merge this CPU runs (the one [`jaccard_at_least`]
     /// takes).
     pub fn detected() -> BlockMerge {
-        if crate::cpu::has_avx512f_popcnt() {
-            BlockMerge::Avx512
-        } else if crate::cpu::has_avx2_popcnt() {
-            BlockMerge::Avx2
-        } else {
-            BlockMerge::None
+        [BlockMerge::Avx512, BlockMerge::Avx2]
+            .into_iter()
+            .find(|blocks| blocks.runs_here())
+            .unwrap_or(BlockMerge::None)
+    }
+
+    /// Whether this CPU runs the merge.
+    pub fn runs_here(self) -> bool {
+        match self {
+            BlockMerge::Avx512 => crate::cpu::has_avx512f_popcnt(),
+            BlockMerge::Avx2 => crate::cpu::has_avx2_popcnt(),
+            BlockMerge::None => true,
         }
     }
 
     /// Every merge this CPU runs, element by element first.
     pub fn supported() -> Vec<BlockMerge> {
-        let mut all = vec![BlockMerge::None];
-        if crate::cpu::has_avx2_popcnt() {
-            all.push(BlockMerge::Avx2);
-        }
-        if crate::cpu::has_avx512f_popcnt() {
-            all.push(BlockMerge::Avx512);
-        }
-        all
+        [BlockMerge::None, BlockMerge::Avx2, BlockMerge::Avx512]
+            .into_iter()
+            .filter(|blocks| blocks.runs_here())
+            .collect()
     }
 }
 
