@@ -18,6 +18,7 @@
 //! * [`dedup`] runs the passes over texts held in memory.
 //! * [`cpu`] checks the CPU features the vector kernels need.
 
+mod arrow_batch;
 pub mod cancel;
 pub mod cluster;
 pub mod cpu;

@@ -438,7 +438,7 @@ fn scan(dir: &Path, options: &IngestOptions, threads: usize) -> (RecordBatch, Ve
         records.extend(batch.records);
         errors.extend(batch.errors);
     }
-    let schema = thresher_core::tables::records_schema().expect("schema");
+    let schema = thresher_core::ingest::arrow::records_schema().expect("schema");
     let records = arrow_select::concat::concat_batches(&schema, &records).expect("concat");
     (records, errors)
 }

@@ -174,7 +174,7 @@ fn chunked_table(
 
 /// Records as a table; the schema is the records' even when there are none.
 fn records_table(py: Python<'_>, batches: Vec<RecordBatch>) -> PyResult<Py<ArrowTable>> {
-    let schema = tables::records_schema().map_err(|e| to_py_err(py, e))?;
+    let schema = thresher_core::ingest::arrow::records_schema().map_err(|e| to_py_err(py, e))?;
     chunked_table(py, schema, batches)
 }
 
@@ -313,14 +313,17 @@ fn ingest(
     let scanned = run_released(py, |cancel| ingest_paths(&paths, &options, cancel))?;
     Ok((
         records_table(py, scanned.records)?,
-        table(py, tables::errors_batch(&scanned.errors))?,
+        table(
+            py,
+            thresher_core::ingest::arrow::errors_batch(&scanned.errors),
+        )?,
     ))
 }
 
 /// An errors table with no rows (the schema of every errors table).
 #[pyfunction]
 fn empty_errors(py: Python<'_>) -> PyResult<Py<ArrowTable>> {
-    table(py, tables::errors_batch(&[]))
+    table(py, thresher_core::ingest::arrow::errors_batch(&[]))
 }
 
 /// A running scan: batches of (records, errors) in `doc_id` order.
@@ -377,7 +380,10 @@ impl Scan {
         };
         Ok(Some((
             records_table(py, batch.records)?,
-            table(py, tables::errors_batch(&batch.errors))?,
+            table(
+                py,
+                thresher_core::ingest::arrow::errors_batch(&batch.errors),
+            )?,
         )))
     }
 

@@ -7,6 +7,7 @@
 //! sorted path order, then members in archive order, then records in member
 //! order, whatever the thread count.
 
+pub mod arrow;
 pub mod columnar;
 pub mod container;
 pub mod decode;
@@ -216,7 +217,7 @@ pub struct Ingested {
 }
 
 /// Everything read from a set of inputs, records as Arrow batches (the
-/// schema of [`crate::tables::records_batch`]) in `doc_id` order.
+/// schema of [`crate::ingest::arrow::records_batch`]) in `doc_id` order.
 #[derive(Debug, Default)]
 pub struct Scanned {
     pub records: Vec<arrow_array::RecordBatch>,

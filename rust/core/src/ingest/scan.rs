@@ -22,7 +22,7 @@ use super::member::{self, ByteBudget, ReadContext};
 use super::{walk, ErrorKind, IngestError, IngestOptions, Location, Record, Sink};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
-use crate::tables;
+use crate::ingest::arrow as tables;
 
 /// Records per chunk handed from a worker to the consumer.
 pub const CHUNK_RECORDS: usize = 4096;
@@ -60,7 +60,7 @@ impl Default for ScanConfig {
 }
 
 /// Records and error rows in `doc_id` order. The records come as Arrow
-/// batches of [`crate::tables::records_batch`]'s schema (several when the
+/// batches of [`crate::ingest::arrow::records_batch`]'s schema (several when the
 /// batch spans chunks; slices share the workers' buffers, nothing is copied).
 #[derive(Debug, Default)]
 pub struct Batch {
