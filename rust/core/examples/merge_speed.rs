@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
-use thresher_core::jaccard::{jaccard_at_least_by, BlockMerge};
-use thresher_core::lsh::candidate_pairs_of_keys;
-use thresher_core::sketch::Sketcher;
+use thresher_core::dedup::lsh::candidate_pairs_of_keys;
+use thresher_core::dedup::sketch::Sketcher;
+use thresher_core::dedup::verify::jaccard::{jaccard_at_least_by, BlockMerge};
 use thresher_core::{Cancel, DedupEngine, DedupOptions};
 
 fn main() {

@@ -1,6 +1,6 @@
 //! A record batch from named columns, the one constructor that the Arrow
 //! conversions of records ([`crate::ingest::arrow`]) and of dedup results
-//! ([`crate::tables`]) share.
+//! ([`crate::dedup::arrow`]) share.
 
 use std::sync::Arc;
 

@@ -234,7 +234,7 @@ const LANES: usize = 8;
 /// Whether the CPU compacts the probing table with AVX-512 (without it, the
 /// table costs more than the buckets).
 fn compress_detected() -> bool {
-    crate::cpu::has_avx512f_popcnt()
+    crate::simd::has_avx512f_popcnt()
 }
 
 /// The values of `table` other than [`EMPTY`], in order, into the start of

@@ -3,45 +3,43 @@
 //! This crate knows nothing of Python. The binding crate (`rust/python`) only
 //! converts Arrow data in and out, releases the GIL and maps errors.
 //!
-//! * [`ingest`] walks paths, sniffs formats and parses dumps into records.
+//! The stages, in the order the data flows (each imports only those above it
+//! in this list, never one below):
+//!
+//! * [`ingest`] walks paths, sniffs formats, opens containers and parses
+//!   dumps into records, handed out as Arrow batches.
 //! * [`text`] normalises and tokenises text into hashed word shingles.
-//! * [`exact`] computes exact-duplicate keys.
-//! * [`hashsort`] sorts the shingle hashes exact verification compares;
-//!   [`jaccard`] compares them ([`prefetch`] asks for them ahead).
-//! * [`minhash`] computes MinHash signatures.
-//! * [`sketch`] turns one text into its exact key, flags and signature;
-//!   [`kept`] holds shingle hashes from the sketch pass for verification.
-//! * [`lsh`] chooses bands and turns signatures into candidate pairs.
-//! * [`cluster`] verifies candidates and groups rows into clusters.
-//! * [`engine`] runs dedup in passes over streamed texts; [`verify`] scores
-//!   pairs as texts stream past.
-//! * [`dedup`] runs the passes over texts held in memory.
-//! * [`cpu`] checks the CPU features the vector kernels need.
+//! * [`minhash`] sketches a shingle set into a MinHash signature.
+//! * [`dedup`] finds exact and near duplicates: exact keys, sketches, LSH,
+//!   verification, clusters, and the two drivers (streaming and in memory).
+//!
+//! Support, used by the stages and using none of them:
+//!
+//! * [`simd`] says which vector kernels the CPU can run; [`simd::prefetch`]
+//!   asks for memory ahead of use.
+//! * [`hashsort`] sorts and groups 64-bit hash values.
+//! * [`cancel`] and [`error`]: cancellation and the crate's error type.
 
-mod arrow_batch;
 pub mod cancel;
-pub mod cluster;
-pub mod cpu;
 pub mod dedup;
-pub mod engine;
 pub mod error;
-pub mod exact;
 pub mod hashsort;
 pub mod ingest;
-pub mod jaccard;
-pub mod kept;
-pub mod lsh;
 pub mod minhash;
-pub mod prefetch;
-pub mod sketch;
-pub mod tables;
+pub mod simd;
 pub mod text;
-pub mod verify;
+
+mod arrow_batch;
 
 pub use cancel::Cancel;
 pub use dedup::{
-    dedup, dedup_cancellable, dedup_with_priority, similar_pairs, DedupOptions, DedupResult, Edge,
-    Verify,
+    dedup, dedup_cancellable, dedup_with_priority, similar_pairs, DedupEngine, DedupOptions,
+    DedupResult, Edge, RowSketches, Verify,
 };
-pub use engine::{DedupEngine, RowSketches};
 pub use error::{Error, Result};
+
+// Old paths still used by `text` and `minhash` until they are split.
+#[allow(unused_imports)]
+pub(crate) use dedup::sketch;
+#[allow(unused_imports)]
+pub(crate) use dedup::verify::jaccard;

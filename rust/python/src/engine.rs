@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use thresher_core::tables;
+use thresher_core::dedup::arrow as tables;
 
 use crate::{options, priorities, read_stream, run_released, table, texts, to_py_err, ArrowTable};
 

@@ -18,9 +18,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::types::{PyCapsule, PyType};
 use rayon::ThreadPool;
+use thresher_core::dedup::arrow as tables;
 use thresher_core::ingest::scan::{Batch, Progress, ScanConfig, Scanner};
 use thresher_core::ingest::{ingest_paths, FormatChoice, IngestOptions, Limits};
-use thresher_core::{dedup_with_priority, tables, Cancel, DedupOptions, Verify};
+use thresher_core::{dedup_with_priority, Cancel, DedupOptions, Verify};
 
 mod engine;
 
@@ -479,14 +480,14 @@ fn minhash(
 /// The (bands, rows) banding used for a threshold and signature width.
 #[pyfunction]
 fn banding(threshold: f64, num_perm: usize) -> (usize, usize) {
-    let b = thresher_core::lsh::Banding::for_threshold(threshold, num_perm);
+    let b = thresher_core::dedup::lsh::Banding::for_threshold(threshold, num_perm);
     (b.bands, b.rows)
 }
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("SKETCH_FORMAT", thresher_core::sketch::SKETCH_FORMAT)?;
+    m.add("SKETCH_FORMAT", thresher_core::dedup::sketch::SKETCH_FORMAT)?;
     m.add("ThresherError", m.py().get_type::<ThresherError>())?;
     m.add_class::<ArrowTable>()?;
     m.add_class::<Scan>()?;

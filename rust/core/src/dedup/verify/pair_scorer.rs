@@ -13,13 +13,13 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::cancel::Cancel;
+use crate::dedup::sketch::Sketcher;
+use crate::dedup::verify::jaccard::jaccard_at_least;
+use crate::dedup::verify::kept_shingles::KeptShingles;
 use crate::dedup::Verify;
 use crate::error::{Error, Result};
-use crate::jaccard::jaccard_at_least;
-use crate::kept::KeptShingles;
 use crate::minhash::estimated_jaccard;
-use crate::prefetch::prefetch_start;
-use crate::sketch::Sketcher;
+use crate::simd::prefetch::prefetch_start;
 
 /// What verification compares of one text.
 #[derive(Debug, Clone, PartialEq)]
@@ -384,7 +384,7 @@ impl PairScorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jaccard::jaccard;
+    use crate::dedup::verify::jaccard::jaccard;
 
     fn texts() -> Vec<String> {
         (0..40)

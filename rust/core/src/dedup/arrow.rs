@@ -13,10 +13,10 @@ use arrow_array::{
 use arrow_schema::{DataType, Field};
 
 use crate::arrow_batch::batch_of as batch;
+use crate::dedup::engine::RowSketches;
+use crate::dedup::exact::to_hex;
 use crate::dedup::{DedupResult, Edge};
-use crate::engine::RowSketches;
 use crate::error::{Error, Result};
-use crate::exact::to_hex;
 
 /// Dedup results as a batch: `exact_key`, `cluster_id`, `cluster_size`,
 /// `is_duplicate`, `duplicate_of`, `similarity`.

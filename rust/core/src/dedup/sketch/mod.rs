@@ -14,7 +14,7 @@ use std::cell::RefCell;
 /// across versions. 2: the lane-friendly word hash.
 pub const SKETCH_FORMAT: u32 = 2;
 
-use crate::exact::{key_of_exact_form_bytes, ExactKey};
+use crate::dedup::exact::{key_of_exact_form_bytes, ExactKey};
 use crate::hashsort::HashSorter;
 use crate::minhash::MinHasher;
 use crate::text::TextScan;
@@ -177,7 +177,7 @@ impl Sketcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exact::exact_key;
+    use crate::dedup::exact::exact_key;
     use crate::text::shingle_set;
 
     #[test]

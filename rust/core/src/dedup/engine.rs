@@ -22,15 +22,15 @@
 use rayon::prelude::*;
 
 use crate::cancel::Cancel;
-use crate::cluster::{clusters, Clusters};
+use crate::dedup::cluster::{clusters, Clusters};
+use crate::dedup::exact::ExactKey;
+use crate::dedup::lsh::{candidate_pairs_of_keys, Banding};
+use crate::dedup::sketch::Sketcher;
+use crate::dedup::verify::kept_shingles::{KeptBlock, KeptShingles, BLOCK_ROWS};
+use crate::dedup::verify::PairScorer;
 use crate::dedup::{DedupOptions, DedupResult, Edge};
 use crate::error::{Error, Result};
-use crate::exact::ExactKey;
 use crate::hashsort::for_each_group_of_equal_keys;
-use crate::kept::{KeptBlock, KeptShingles, BLOCK_ROWS};
-use crate::lsh::{candidate_pairs_of_keys, Banding};
-use crate::sketch::Sketcher;
-use crate::verify::PairScorer;
 
 /// Sketches of consecutive rows, column by column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -776,7 +776,7 @@ mod tests {
             }
             // Similarity is to the representative, computed exactly.
             if rep != row && whole.exact_key[rep] != whole.exact_key[row] {
-                let expected = crate::jaccard::jaccard(
+                let expected = crate::dedup::verify::jaccard::jaccard(
                     &sketcher.shingle_set(refs[row]),
                     &sketcher.shingle_set(refs[rep]),
                 );

@@ -372,7 +372,7 @@ mod tests {
         assert!(pairs.len() <= n as usize * (LARGE_BUCKET_WINDOW + 1));
         // Every row meets the first row or a near neighbour, so the bucket is connected.
         assert!(pairs.iter().all(|&(a, b)| a < b));
-        let joined = crate::cluster::clusters(n as usize, &pairs, None);
+        let joined = crate::dedup::cluster::clusters(n as usize, &pairs, None);
         assert!(joined.representative.iter().all(|&r| r == 0));
         // Small buckets give every pair.
         let few: Vec<(u32, &[u32])> = (0..10).map(|r| (r, &sig[..])).collect();
@@ -396,7 +396,7 @@ mod tests {
         let rows: Vec<u32> = (0..n as u32).collect();
         let pairs = candidate_pairs_of_keys(&keys, 1, &rows);
         assert!(pairs.iter().all(|&(a, b)| a % 2 == b % 2 && a < b));
-        let joined = crate::cluster::clusters(n as usize, &pairs, None);
+        let joined = crate::dedup::cluster::clusters(n as usize, &pairs, None);
         assert!((0..n as usize).all(|r| joined.representative[r] as usize == r % 2));
     }
 

@@ -28,3 +28,4 @@ pub fn has_avx2_popcnt() -> bool {
         false
     }
 }
+pub mod prefetch;

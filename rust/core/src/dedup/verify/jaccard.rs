@@ -134,8 +134,8 @@ impl BlockMerge {
     /// Whether this CPU runs the merge.
     pub fn runs_here(self) -> bool {
         match self {
-            BlockMerge::Avx512 => crate::cpu::has_avx512f_popcnt(),
-            BlockMerge::Avx2 => crate::cpu::has_avx2_popcnt(),
+            BlockMerge::Avx512 => crate::simd::has_avx512f_popcnt(),
+            BlockMerge::Avx2 => crate::simd::has_avx2_popcnt(),
             BlockMerge::None => true,
         }
     }
