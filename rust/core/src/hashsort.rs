@@ -26,6 +26,8 @@
 
 use rayon::prelude::*;
 
+use crate::simd::{dispatch, kernel, Level};
+
 /// Lists shorter than this are sorted by comparison.
 const MIN_BUCKETED: usize = 32;
 
@@ -234,21 +236,14 @@ const LANES: usize = 8;
 /// Whether the CPU compacts the probing table with AVX-512 (without it, the
 /// table costs more than the buckets).
 fn compress_detected() -> bool {
-    crate::simd::has_avx512f_popcnt()
+    Level::Avx512.runs_here()
 }
 
 /// The values of `table` other than [`EMPTY`], in order, into the start of
 /// `out`, and their number; `table` (a whole number of [`LANES`]) is all
 /// [`EMPTY`] after. `out` has room for those values and [`LANES`] more.
 fn compact(table: &mut [u64], out: &mut [u64]) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if compress_detected() {
-            // SAFETY: the CPU supports the features the function enables.
-            return unsafe { compact_avx512(table, out) };
-        }
-    }
-    compact_portable(table, out)
+    dispatch!(Avx512 => compact_avx512(table, out); else compact_portable(table, out))
 }
 
 /// [`compact`] one slot at a time.
@@ -262,11 +257,10 @@ fn compact_portable(table: &mut [u64], out: &mut [u64]) -> usize {
     kept
 }
 
+kernel!(avx512;
 /// [`compact`] eight slots at a time: each chunk's values packed to the
 /// front of a vector (`vpcompressq`), which is stored whole at the end of
 /// the output so far.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,popcnt")]
 fn compact_avx512(table: &mut [u64], out: &mut [u64]) -> usize {
     use std::arch::x86_64::*;
     let empty = _mm512_set1_epi64(EMPTY as i64);
@@ -286,6 +280,7 @@ fn compact_avx512(table: &mut [u64], out: &mut [u64]) -> usize {
     }
     kept
 }
+);
 
 /// Sorts `values` in place, which is fast when each value is already close
 /// to its place; gives up (returning false, `values` reordered but not

@@ -9,6 +9,8 @@
 //! left in one set) is merged one by one. All give the same count, so the
 //! same similarities.
 
+use crate::simd::{kernel, Level};
+
 /// Exact Jaccard similarity of two sorted, deduplicated sets.
 /// Two empty sets have similarity 0: there is nothing to compare.
 pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
@@ -133,10 +135,15 @@ impl BlockMerge {
 
     /// Whether this CPU runs the merge.
     pub fn runs_here(self) -> bool {
+        self.level().runs_here()
+    }
+
+    /// The CPU level whose features the merge's kernel is compiled with.
+    fn level(self) -> Level {
         match self {
-            BlockMerge::Avx512 => crate::simd::has_avx512f_popcnt(),
-            BlockMerge::Avx2 => crate::simd::has_avx2_popcnt(),
-            BlockMerge::None => true,
+            BlockMerge::Avx512 => Level::Avx512,
+            BlockMerge::Avx2 => Level::Avx2,
+            BlockMerge::None => Level::Portable,
         }
     }
 
@@ -224,7 +231,8 @@ unsafe fn next_blocks(a: &[u64], b: &[u64], i: usize, j: usize, width: usize) ->
     )
 }
 
-/// Defines a block merge: `$name`, compiled with `$features`, merges by
+/// Defines a block merge: `$name`, compiled with the features of the
+/// [`Level`] tagged `$level` (see [`kernel!`]), merges by
 /// blocks of `$width` while both sets have a whole block left, and returns
 /// `Ok` with where it stopped (the rest is for [`merge_one_by_one`]).
 /// `$common` counts the values of the block of `a` at `$pa` found in the
@@ -236,11 +244,10 @@ unsafe fn next_blocks(a: &[u64], b: &[u64], i: usize, j: usize, width: usize) ->
 /// step, since the pair of blocks changes at every step and the sets are
 /// distinct, so each common element is counted once.
 macro_rules! block_merge {
-    ($(#[$doc:meta])* $name:ident, $features:literal, $width:expr,
+    ($(#[$doc:meta])* $name:ident, $level:ident, $width:expr,
      |$pa:ident, $pb:ident| $common:block) => {
+        kernel!($level;
         $(#[$doc])*
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = $features)]
         unsafe fn $name(a: &[u64], b: &[u64], needed: usize, at: Merge) -> Result<Merge, Merge> {
             #[allow(unused_imports)]
             use std::arch::x86_64::*;
@@ -259,6 +266,7 @@ macro_rules! block_merge {
             }
             Ok(Merge { i, j, common })
         }
+        );
     };
 }
 
@@ -266,8 +274,8 @@ block_merge!(
     /// Blocks of [`LANES`]: 7 rotations, 8 compares, one popcount a step.
     ///
     /// # Safety
-    /// The CPU must support AVX-512F and POPCNT.
-    merge_blocks_avx512, "avx512f,popcnt", LANES, |pa, pb| {
+    /// The CPU must run [`Level::Avx512`].
+    merge_blocks_avx512, avx512, LANES, |pa, pb| {
         // SAFETY: `pa` and `pb` start whole blocks (the macro's loop).
         let (va, vb) = unsafe { (_mm512_loadu_si512(pa.cast()), _mm512_loadu_si512(pb.cast())) };
         let mut hits = _mm512_cmpeq_epi64_mask(va, vb);
@@ -287,8 +295,8 @@ block_merge!(
     /// rotations, 4 compares, one popcount a step.
     ///
     /// # Safety
-    /// The CPU must support AVX2 and POPCNT.
-    merge_blocks_avx2, "avx2,popcnt", AVX2_LANES, |pa, pb| {
+    /// The CPU must run [`Level::Avx2`].
+    merge_blocks_avx2, avx2, AVX2_LANES, |pa, pb| {
         // SAFETY: `pa` and `pb` start whole blocks (the macro's loop).
         let (va, vb) = unsafe { (_mm256_loadu_si256(pa.cast()), _mm256_loadu_si256(pb.cast())) };
         let r1 = _mm256_permute4x64_epi64::<0b00_11_10_01>(vb);
