@@ -100,9 +100,9 @@ def dedup_digests(frame: pl.DataFrame, name: str) -> dict[str, str]:
     for start in range(0, len(texts), batch):
         engine.verify(texts["text"].slice(start, batch))
     out[f"{name}/engine/edges"] = digest_frame(engine.verified_edges())
-    engine.cluster()
-    for start in range(0, len(texts), batch):
-        engine.score(texts["text"].slice(start, batch))
+    if engine.cluster():
+        for start in range(0, len(texts), batch):
+            engine.score(texts["text"].slice(start, batch))
     out[f"{name}/engine/result"] = digest_frame(engine.result())
     return out
 
