@@ -162,6 +162,11 @@ fn sketch_dispatched(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     sketch(round_keys, shingles, acc)
 }
 
+/// [`sketch`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2, the feature this function enables (checked in
+/// [`sketch_dispatched`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn sketch_avx2(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
@@ -170,6 +175,11 @@ unsafe fn sketch_avx2(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
 
 /// [`sketch`] with AVX-512: the bitmap kernel for widths up to
 /// [`avx512::MAX_BINS`], the portable code compiled for AVX-512 beyond.
+///
+/// # Safety
+/// The CPU must have AVX-512 F, DQ and VL, POPCNT, BMI1 and BMI2, the
+/// features this function enables ([`avx512_detected`] checks them but F,
+/// which DQ implies).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl,popcnt,bmi1,bmi2")]
 unsafe fn sketch_avx512(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {

@@ -168,6 +168,11 @@ pub(super) fn scan_text(
     scan_text_portable(text, canonical, hashes)
 }
 
+/// [`scan_text_portable`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2, BMI1 and BMI2, the features this function
+/// enables ([`has_avx2_scan`] checks them).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,bmi2")]
 pub(super) unsafe fn scan_text_avx2(
@@ -178,6 +183,12 @@ pub(super) unsafe fn scan_text_avx2(
     scan_text_with(PortableMasks, text, canonical, hashes)
 }
 
+/// [`scan_text_portable`] with the AVX-512 block masks and word scan.
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW, DQ and VL, AVX2, BMI1, BMI2 and
+/// POPCNT, the features this function enables ([`has_avx512_scan`] checks
+/// them).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
 pub(super) unsafe fn scan_text_avx512(
@@ -243,6 +254,11 @@ pub(super) fn scan_bytes<const UNICODE: bool>(
     scan_bytes_portable::<UNICODE>(text, canonical, hashes)
 }
 
+/// [`scan_bytes_portable`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2, BMI1 and BMI2, the features this function
+/// enables ([`has_avx2_scan`] checks them).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,bmi2")]
 pub(super) unsafe fn scan_bytes_avx2<const UNICODE: bool>(
@@ -256,6 +272,11 @@ pub(super) unsafe fn scan_bytes_avx2<const UNICODE: bool>(
 /// AVX-512 BW builds the byte masks, DQ gives the 64-bit lane multiplies of
 /// the word hash (`vpmullq`); POPCNT counts the word starts and ends of a
 /// block (without it, LLVM counts bits in vector registers).
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW, DQ and VL, AVX2, BMI1, BMI2 and
+/// POPCNT, the features this function enables ([`has_avx512_scan`] checks
+/// them).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
 pub(super) unsafe fn scan_bytes_avx512<const UNICODE: bool>(

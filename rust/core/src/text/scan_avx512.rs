@@ -12,13 +12,15 @@ use super::word_scan::word_hashes;
 use super::word_split::for_each_word_of_utf8;
 
 /// The block masks from AVX-512BW instructions; a value exists only where
-/// the CPU has AVX-512 F and BW.
+/// the CPU has AVX-512 F, BW, DQ and VL (the masks use F and BW, the word
+/// scan's [`hash_runs`] DQ and VL too).
 #[derive(Clone, Copy)]
 pub(super) struct Avx512Masks(());
 
 impl Avx512Masks {
     /// # Safety
-    /// The CPU must have AVX-512 F and BW.
+    /// The CPU must have AVX-512 F, BW, DQ and VL (checked by
+    /// [`super::scan::has_avx512_scan`]).
     pub(super) unsafe fn new() -> Self {
         Self(())
     }
@@ -208,7 +210,8 @@ fn avx512_word_hashes<const UNICODE: bool>(
 /// to `out[*count..]` and adds their number to `*count`.
 ///
 /// # Safety
-/// `out[*count..*count + popcount(bits) + 16]` must be writable.
+/// `out[*count..*count + popcount(bits) + 16]` must be writable. The CPU
+/// features (AVX-512 F) come with the [`Avx512Masks`] argument.
 #[inline(always)]
 unsafe fn compress_positions(
     _: Avx512Masks,
@@ -237,7 +240,8 @@ unsafe fn compress_positions(
 ///
 /// # Safety
 /// `starts` and `ends` must have `runs` entries written; each run must lie
-/// in `buf` with at least 16 bytes of `buf` from its start.
+/// in `buf` with at least 16 bytes of `buf` from its start. The CPU
+/// features (AVX-512 F, DQ and VL) come with the [`Avx512Masks`] argument.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn hash_runs<const UNICODE: bool>(

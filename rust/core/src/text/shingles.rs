@@ -56,6 +56,7 @@ pub(super) fn shingles_of_words(words: &[u64], ngram: usize, out: &mut Vec<u64>)
     shingle_kernel_dispatched(words, &powers[..n], out);
 }
 
+/// [`shingle_kernel`] on the widest vector unit the CPU has.
 fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -75,12 +76,23 @@ fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut Vec<u64>) 
     shingle_kernel(words, powers, out)
 }
 
+/// [`shingle_kernel`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2, the feature this function enables (checked in
+/// [`shingle_kernel_dispatched`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn shingle_kernel_avx2(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     shingle_kernel(words, powers, out)
 }
 
+/// [`shingle_kernel`] compiled for AVX-512 (64-bit lane multiplies,
+/// `vpmullq`).
+///
+/// # Safety
+/// The CPU must have AVX-512 F, DQ and VL, the features this function
+/// enables ([`shingle_kernel_dispatched`] checks DQ and VL; DQ implies F).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl")]
 unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
