@@ -1,0 +1,204 @@
+//! MinHash signatures over hashed shingles: fast similarity sketching.
+//!
+//! The sketch is the *fast similarity sketch* of Dahlgaard, Knudsen and
+//! Thorup (FOCS 2017), an O(n + k log k) replacement for classic
+//! k-permutation MinHash with the same estimator (the share of equal
+//! positions) and the same guarantee per position: for two sets of Jaccard
+//! similarity J, each position is equal with probability J (plus 2^-32 for
+//! an accidental equality of two different values).
+//!
+//! Each shingle hash `x` is thrown at the `k` bins in rounds. In round
+//! `r < k` it lands in a pseudo-random bin with the key `(r, v)`; in round
+//! `k <= r < 2k` it lands in bin `r - k` (so every bin is hit by every
+//! shingle once), again with key `(r, v)`. Both come from one mix per round,
+//! `z = mix64(x + round_key[r])`: the bin is the high 32 bits scaled to `k`
+//! (Lemire's multiply-shift), `v` the low 32 bits. Each bin keeps its
+//! smallest key, compared as `r << 32 | v`; the signature holds the `v` of
+//! every bin. Keys of round `r` are all below those of round `r + 1`, so the
+//! rounds stop as soon as no bin is empty: one round for sets much larger
+//! than `k`, about `(k / n) ln k` rounds for `n` shingles otherwise.
+//!
+//! The bin minimum of `A` and of `B` agree exactly when the minimum over
+//! `A ∪ B` lies in `A ∩ B`, which for exchangeable shingles happens with
+//! probability `|A ∩ B| / |A ∪ B|`. Round 0 is one-permutation hashing
+//! (bins see disjoint shingles, so errors are those of sampling without
+//! replacement, below classic MinHash); later rounds fill the bins it left
+//! empty with fresh draws instead of copies of other bins, so short texts
+//! keep the classic error too (see the tests at the end).
+//!
+//! `round_key` is a splitmix64 stream started at the seed. An empty set has
+//! the signature of all `u32::MAX`. Values depend only on the shingle hashes
+//! and the seed, never on the CPU or the build. The AVX2 path (chosen at run
+//! time) runs the portable code; the AVX-512 one (module `avx512`) uses that a
+//! bin filled in one round never changes in a later one (its key is
+//! smaller), so after round 0 it only applies the throws into bins still
+//! empty, found with a bitmap test on 8 shingles at once (for widths `2^p`
+//! up to 128, where the CPU has AVX-512 VBMI, a byte-table lookup instead,
+//! on mixes short of their last step, which leaves the top bits alone).
+//! The tests check every path against the definition written the slow way.
+//!
+//! The parts: this file holds [`MinHasher`] (the round keys, the signature
+//! of a shingle set) and the choice of kernel; `portable` the portable
+//! kernel, the definition of the values; `avx512` the AVX-512 bitmap kernel
+//! and, below it, `avx512::table` the AVX-512 VBMI byte-table kernel.
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+mod portable;
+
+use portable::{mix64, sketch};
+
+/// Default number of permutations.
+pub const DEFAULT_NUM_PERM: usize = 128;
+/// Default seed of the permutations.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// Bin of the accumulator that no shingle has reached yet.
+const EMPTY: u64 = u64::MAX;
+
+/// Widths up to this keep their bins on the stack.
+const STACK_BINS: usize = 512;
+
+/// Widths up to this (the default among them) use a smaller stack array.
+const SMALL_STACK_BINS: usize = DEFAULT_NUM_PERM;
+
+/// The sketch of one signature width and seed.
+#[derive(Debug, Clone)]
+pub struct MinHasher {
+    /// `2 * num_perm` round keys.
+    round_keys: Vec<u64>,
+    num_perm: usize,
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    mix64(*state)
+}
+
+impl MinHasher {
+    /// The sketch of `num_perm` values from `seed`.
+    pub fn new(num_perm: usize, seed: u64) -> Self {
+        let mut state = seed;
+        let round_keys = (0..2 * num_perm).map(|_| splitmix64(&mut state)).collect();
+        Self {
+            round_keys,
+            num_perm,
+        }
+    }
+
+    /// Number of values in a signature.
+    pub fn num_perm(&self) -> usize {
+        self.num_perm
+    }
+
+    /// Writes the signature of `shingles` into `out`: its first
+    /// `num_perm` values (the rest, if `out` is longer, `u32::MAX`).
+    /// `shingles` may hold a hash more than once; order does not matter.
+    ///
+    /// Uses AVX-512 or AVX2 where the CPU has them (detected at run time, so
+    /// a portable build gets them too); every path computes the same values.
+    pub fn signature_into(&self, shingles: &[u64], out: &mut [u32]) {
+        out.fill(u32::MAX);
+        let k = self.num_perm;
+        if k == 0 || shingles.is_empty() {
+            return;
+        }
+        // The usual widths sketch on the stack: no allocation per text, and
+        // for the default width no more bins to fill than it uses.
+        if k <= SMALL_STACK_BINS {
+            let mut stack = [EMPTY; SMALL_STACK_BINS];
+            self.sketch_bins(shingles, &mut stack[..k], out);
+        } else if k <= STACK_BINS {
+            let mut stack = [EMPTY; STACK_BINS];
+            self.sketch_bins(shingles, &mut stack[..k], out);
+        } else {
+            self.sketch_bins(shingles, &mut vec![EMPTY; k], out);
+        }
+    }
+
+    /// The sketch into `acc` (length `num_perm`, all [`EMPTY`]), then its
+    /// values into `out`.
+    #[inline(always)]
+    fn sketch_bins(&self, shingles: &[u64], acc: &mut [u64], out: &mut [u32]) {
+        sketch_dispatched(&self.round_keys, shingles, acc);
+        for (slot, &key) in out.iter_mut().zip(acc.iter()) {
+            *slot = key as u32;
+        }
+    }
+
+    /// The signature of `shingles`.
+    pub fn signature(&self, shingles: &[u64]) -> Vec<u32> {
+        let mut out = vec![0; self.num_perm()];
+        self.signature_into(shingles, &mut out);
+        out
+    }
+}
+
+/// Whether the CPU has what [`sketch_avx512`] enables.
+#[cfg(target_arch = "x86_64")]
+fn avx512_detected() -> bool {
+    std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("popcnt")
+        && std::arch::is_x86_feature_detected!("bmi1")
+        && std::arch::is_x86_feature_detected!("bmi2")
+}
+
+/// [`sketch`] on the widest vector unit the CPU has.
+fn sketch_dispatched(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if avx512_detected() {
+            // SAFETY: the CPU supports the features the function enables.
+            unsafe { sketch_avx512(round_keys, shingles, acc) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            unsafe { sketch_avx2(round_keys, shingles, acc) };
+            return;
+        }
+    }
+    sketch(round_keys, shingles, acc)
+}
+
+/// [`sketch`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2, the feature this function enables (checked in
+/// [`sketch_dispatched`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sketch_avx2(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
+    sketch(round_keys, shingles, acc)
+}
+
+/// [`sketch`] with AVX-512: the bitmap kernel for widths up to
+/// [`avx512::MAX_BINS`], the portable code compiled for AVX-512 beyond.
+///
+/// # Safety
+/// The CPU must have AVX-512 F, DQ and VL, POPCNT, BMI1 and BMI2, the
+/// features this function enables ([`avx512_detected`] checks them but F,
+/// which DQ implies).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,popcnt,bmi1,bmi2")]
+unsafe fn sketch_avx512(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
+    if acc.len() <= avx512::MAX_BINS {
+        avx512::sketch(round_keys, shingles, acc)
+    } else {
+        sketch(round_keys, shingles, acc)
+    }
+}
+
+/// Share of positions where two signatures agree: the MinHash estimate of
+/// Jaccard similarity. Empty-set signatures (all `u32::MAX`) estimate 0.
+pub fn estimated_jaccard(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() || a.iter().all(|&v| v == u32::MAX) {
+        return 0.0;
+    }
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    same as f64 / a.len() as f64
+}
+
+#[cfg(test)]
+mod tests;

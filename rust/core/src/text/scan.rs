@@ -1,0 +1,336 @@
+//! [`TextScan`]: one pass from a text to its canonical form and word hashes
+//! (then its shingles), without an allocation per word; and the dispatch of
+//! the block scans to the widest vector unit the CPU has.
+
+use super::block_masks::{BlockMasks, PortableMasks, BLOCK};
+use super::canonical::{ascii_exact_form_checked, ascii_exact_form_into, PAD};
+use super::normalisation::{has_non_ascii_space, is_normalised_but_ascii_case, normalise_into};
+#[cfg(target_arch = "x86_64")]
+use super::scan_avx512::Avx512Masks;
+use super::shingles::shingles_of_words;
+use super::word_scan::word_hashes;
+
+/// Reusable buffers for the scan of one text: its canonical form (for the
+/// exact key) and its shingle hashes, without an allocation per word or
+/// shingle. One per thread is enough; see [`crate::sketch`].
+#[derive(Debug, Default)]
+pub struct TextScan {
+    /// Canonical form, then at least [`PAD`] more bytes.
+    canonical: Vec<u8>,
+    canonical_len: usize,
+    /// Word hashes, in text order: the first `word_count` (the rest is
+    /// room kept from earlier texts, so that no text pays to zero it).
+    hashes: Vec<u64>,
+    word_count: usize,
+    /// Normalised text (non-ASCII input only).
+    normalised: String,
+    /// Shingle hashes, in text order.
+    shingles: Vec<u64>,
+}
+
+impl TextScan {
+    /// Empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Normalises `text` and scans it: afterwards [`Self::exact_form`] and
+    /// [`Self::shingles`] describe it.
+    pub fn scan(&mut self, text: &str, ngram: usize) {
+        self.scan_text_words(text);
+        self.shingle_words(ngram);
+    }
+
+    /// The canonical form and word hashes of `text`.
+    fn scan_text_words(&mut self, text: &str) {
+        // ASCII is already NFKC: lowercase, collapse and hash on the fly. For
+        // other text that normalisation leaves alone but for ASCII letters
+        // the block scan lowercases those and copies the other characters
+        // unchanged.
+        if let Some(scanned) = scan_text(text, &mut self.canonical, &mut self.hashes) {
+            (self.canonical_len, self.word_count) = scanned;
+        } else {
+            let mut normalised = std::mem::take(&mut self.normalised);
+            normalise_into(text, &mut normalised);
+            self.scan_words(&normalised);
+            self.normalised = normalised;
+        }
+    }
+
+    /// [`Self::scan`] for text that is already normalised.
+    pub fn scan_normalised(&mut self, normalised: &str, ngram: usize) {
+        self.scan_words(normalised);
+        self.shingle_words(ngram);
+    }
+
+    /// [`Self::scan`], but the shingle hashes are appended to `out` instead
+    /// (so that a caller keeping them needs no copy); [`Self::shingles`] is
+    /// then empty.
+    pub fn scan_shingles_into(&mut self, text: &str, ngram: usize, out: &mut Vec<u64>) {
+        self.scan_text_words(text);
+        self.shingles.clear();
+        let words = self.hashes.get(..self.word_count).unwrap_or_default();
+        shingles_of_words(words, ngram, out);
+    }
+
+    fn shingle_words(&mut self, ngram: usize) {
+        self.shingles.clear();
+        let words = self.hashes.get(..self.word_count).unwrap_or_default();
+        shingles_of_words(words, ngram, &mut self.shingles);
+    }
+
+    fn scan_words(&mut self, normalised: &str) {
+        let canonical = &mut self.canonical;
+        if has_non_ascii_space(normalised) {
+            canonical.clear();
+            for word in normalised.split_whitespace() {
+                if !canonical.is_empty() {
+                    canonical.push(b' ');
+                }
+                canonical.extend_from_slice(word.as_bytes());
+            }
+            self.canonical_len = canonical.len();
+            canonical.resize(self.canonical_len + BLOCK + PAD, 0);
+            // Same words as the general split: non-ASCII runs are split by
+            // `char::is_alphanumeric` (words of the canonical form are those
+            // of the normalised text: whitespace is never alphanumeric).
+            self.word_count = word_hashes::<true>(
+                PortableMasks,
+                &self.canonical,
+                self.canonical_len,
+                &mut self.hashes,
+            );
+        } else {
+            // All whitespace is ASCII: the block-wise collapse applies (it
+            // copies the bytes of other characters unchanged).
+            (self.canonical_len, self.word_count) =
+                scan_bytes::<true>(normalised.as_bytes(), canonical, &mut self.hashes);
+        }
+    }
+
+    /// The canonical form of the last text scanned ([`exact_form`](super::exact_form)).
+    pub fn exact_form(&self) -> &[u8] {
+        &self.canonical[..self.canonical_len]
+    }
+
+    /// Shingle hashes of the last text scanned, in text order, repeats kept.
+    pub fn shingles(&self) -> &[u64] {
+        &self.shingles
+    }
+
+    /// Distinct shingle hashes of the last text scanned, sorted.
+    pub fn shingle_set(&self) -> Vec<u64> {
+        crate::hashsort::sorted_distinct(&self.shingles)
+    }
+
+    /// Gives back memory held for an unusually long text.
+    pub fn shrink(&mut self, keep_bytes: usize) {
+        if self.canonical.capacity() > keep_bytes {
+            self.canonical = Vec::new();
+        }
+        if self.hashes.capacity() * 8 > keep_bytes {
+            self.hashes = Vec::new();
+            self.word_count = 0;
+        }
+        if self.shingles.capacity() * 8 > keep_bytes {
+            self.shingles = Vec::new();
+        }
+        if self.normalised.capacity() > keep_bytes {
+            self.normalised = String::new();
+        }
+    }
+}
+
+/// [`TextScan::scan`]'s fast paths in one pass over `text`: its canonical
+/// form by the block collapse, which also finds whether `text` is ASCII
+/// (so no separate pass checks that); then the word hashes of an ASCII
+/// text (as [`scan_bytes`] without `UNICODE`), or of one whose only change under
+/// [`normalise`](super::normalise) is ASCII lowercasing and whose whitespace is all ASCII
+/// ([`is_normalised_but_ascii_case`]; as [`scan_bytes`] with `UNICODE`,
+/// whose collapse is the same). `None`, with `canonical` overwritten, for
+/// any other text.
+pub(super) fn scan_text(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx512_scan() {
+            // SAFETY: the CPU supports the features the function enables.
+            return unsafe { scan_text_avx512(text, canonical, hashes) };
+        }
+        if has_avx2_scan() {
+            // SAFETY: as above.
+            return unsafe { scan_text_avx2(text, canonical, hashes) };
+        }
+    }
+    scan_text_portable(text, canonical, hashes)
+}
+
+/// [`scan_text_portable`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2, BMI1 and BMI2, the features this function
+/// enables ([`has_avx2_scan`] checks them).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2")]
+pub(super) unsafe fn scan_text_avx2(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    scan_text_with(PortableMasks, text, canonical, hashes)
+}
+
+/// [`scan_text_portable`] with the AVX-512 block masks and word scan.
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW, DQ and VL, AVX2, BMI1, BMI2 and
+/// POPCNT, the features this function enables ([`has_avx512_scan`] checks
+/// them).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
+pub(super) unsafe fn scan_text_avx512(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    // SAFETY: this function runs only where the CPU has the features it
+    // enables, AVX-512 F and BW among them.
+    let masks = unsafe { Avx512Masks::new() };
+    scan_text_with(masks, text, canonical, hashes)
+}
+
+/// The portable [`scan_text`], the definition of the others.
+#[inline(always)]
+pub(super) fn scan_text_portable(
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    scan_text_with(PortableMasks, text, canonical, hashes)
+}
+
+/// [`scan_text`] with the block masks of `masks`.
+#[inline(always)]
+fn scan_text_with(
+    masks: impl BlockMasks,
+    text: &str,
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> Option<(usize, usize)> {
+    let (len, high) = ascii_exact_form_checked(masks, text.as_bytes(), canonical);
+    if !high {
+        return Some((len, masks.word_hashes::<false>(canonical, len, hashes)));
+    }
+    if is_normalised_but_ascii_case(text) {
+        return Some((len, masks.word_hashes::<true>(canonical, len, hashes)));
+    }
+    None
+}
+
+/// Scans `text` that is ASCII (`UNICODE` false) or normalised UTF-8 whose
+/// whitespace is all ASCII (`UNICODE` true): its canonical form into
+/// `canonical` and its word hashes to the front of `hashes` (see
+/// [`word_hashes`]); returns the length of the canonical form and the
+/// number of words. On the widest vector unit the CPU has.
+pub(super) fn scan_bytes<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> (usize, usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx512_scan() {
+            // SAFETY: the CPU supports the features the function enables.
+            return unsafe { scan_bytes_avx512::<UNICODE>(text, canonical, hashes) };
+        }
+        if has_avx2_scan() {
+            // SAFETY: as above.
+            return unsafe { scan_bytes_avx2::<UNICODE>(text, canonical, hashes) };
+        }
+    }
+    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
+}
+
+/// [`scan_bytes_portable`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2, BMI1 and BMI2, the features this function
+/// enables ([`has_avx2_scan`] checks them).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2")]
+pub(super) unsafe fn scan_bytes_avx2<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> (usize, usize) {
+    scan_bytes_with::<UNICODE>(PortableMasks, text, canonical, hashes)
+}
+
+/// AVX-512 BW builds the byte masks, DQ gives the 64-bit lane multiplies of
+/// the word hash (`vpmullq`); POPCNT counts the word starts and ends of a
+/// block (without it, LLVM counts bits in vector registers).
+///
+/// # Safety
+/// The CPU must have AVX-512 F, BW, DQ and VL, AVX2, BMI1, BMI2 and
+/// POPCNT, the features this function enables ([`has_avx512_scan`] checks
+/// them).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
+pub(super) unsafe fn scan_bytes_avx512<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> (usize, usize) {
+    // SAFETY: this function runs only where the CPU has the features it
+    // enables, AVX-512 F and BW among them.
+    let masks = unsafe { Avx512Masks::new() };
+    scan_bytes_with::<UNICODE>(masks, text, canonical, hashes)
+}
+
+/// The portable scan, the definition of the others.
+#[inline(always)]
+pub(super) fn scan_bytes_portable<const UNICODE: bool>(
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> (usize, usize) {
+    scan_bytes_with::<UNICODE>(PortableMasks, text, canonical, hashes)
+}
+
+/// The scan with the block masks of `masks`. The dispatched scans compile
+/// this same code with wider vectors (and, for AVX-512, masks from mask
+/// compares that give the portable masks' bits), so they give the same
+/// bytes and hashes.
+#[inline(always)]
+fn scan_bytes_with<const UNICODE: bool>(
+    masks: impl BlockMasks,
+    text: &[u8],
+    canonical: &mut Vec<u8>,
+    hashes: &mut Vec<u64>,
+) -> (usize, usize) {
+    let len = ascii_exact_form_into(masks, text, canonical);
+    let words = masks.word_hashes::<UNICODE>(canonical, len, hashes);
+    (len, words)
+}
+
+/// Whether the CPU has what [`scan_bytes_avx2`] enables.
+#[cfg(target_arch = "x86_64")]
+pub(super) fn has_avx2_scan() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("bmi1")
+        && std::arch::is_x86_feature_detected!("bmi2")
+}
+
+/// Whether the CPU has what [`scan_bytes_avx512`] enables.
+#[cfg(target_arch = "x86_64")]
+pub(super) fn has_avx512_scan() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("popcnt")
+        && has_avx2_scan()
+}
