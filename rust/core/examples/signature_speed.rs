@@ -35,8 +35,8 @@ impl Clock {
     }
 }
 
+use thresher_core::dedup::sketch::minhash::MinHasher;
 use thresher_core::dedup::sketch::Sketcher;
-use thresher_core::minhash::MinHasher;
 use thresher_core::text::TextScan;
 
 /// Generated documents of `words` words each; one word in `accent_every`

@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
+use thresher_core::dedup::sketch::minhash::DEFAULT_SEED;
 use thresher_core::dedup::sketch::Sketcher;
 use thresher_core::hashsort::HashSorter;
-use thresher_core::minhash::DEFAULT_SEED;
 
 /// The best time of 50 runs of `f`, in seconds.
 fn best<F: FnMut()>(mut f: F) -> f64 {

@@ -9,9 +9,9 @@
 //! * [`ingest`] walks paths, sniffs formats, opens containers and parses
 //!   dumps into records, handed out as Arrow batches.
 //! * [`text`] normalises and tokenises text into hashed word shingles.
-//! * [`minhash`] sketches a shingle set into a MinHash signature.
-//! * [`dedup`] finds exact and near duplicates: exact keys, sketches, LSH,
-//!   verification, clusters, and the two drivers (streaming and in memory).
+//! * [`dedup`] finds exact and near duplicates: exact keys, sketches
+//!   (MinHash signatures), LSH, verification, clusters, and the two drivers
+//!   (streaming and in memory).
 //!
 //! Support, used by the stages and using none of them:
 //!
@@ -25,7 +25,6 @@ pub mod dedup;
 pub mod error;
 pub mod hashsort;
 pub mod ingest;
-pub mod minhash;
 pub mod simd;
 pub mod text;
 
@@ -37,9 +36,3 @@ pub use dedup::{
     DedupResult, Edge, RowSketches, Verify,
 };
 pub use error::{Error, Result};
-
-// Old paths still used by `text` and `minhash` until they are split.
-#[allow(unused_imports)]
-pub(crate) use dedup::sketch;
-#[allow(unused_imports)]
-pub(crate) use dedup::verify::jaccard;

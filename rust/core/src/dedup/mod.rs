@@ -33,8 +33,8 @@ pub use in_memory::{
     similar_pairs_cancellable,
 };
 
+use crate::dedup::sketch::minhash::{DEFAULT_NUM_PERM, DEFAULT_SEED};
 use crate::error::{Error, Result};
-use crate::minhash::{DEFAULT_NUM_PERM, DEFAULT_SEED};
 use exact::ExactKey;
 use lsh::Banding;
 

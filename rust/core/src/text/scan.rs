@@ -12,7 +12,7 @@ use super::word_scan::word_hashes;
 
 /// Reusable buffers for the scan of one text: its canonical form (for the
 /// exact key) and its shingle hashes, without an allocation per word or
-/// shingle. One per thread is enough; see [`crate::sketch`].
+/// shingle. One per thread is enough; see [`crate::dedup::sketch`].
 #[derive(Debug, Default)]
 pub struct TextScan {
     /// Canonical form, then at least [`PAD`] more bytes.

@@ -1,7 +1,7 @@
 use super::*;
+use crate::dedup::sketch::minhash::MinHasher;
 use crate::dedup::verify::jaccard::jaccard;
 use crate::dedup::Verify;
-use crate::minhash::MinHasher;
 use crate::text::shingle_set;
 
 /// A deterministic pseudo-random text of `n` words from a 5000-word vocabulary.

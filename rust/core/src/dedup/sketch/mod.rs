@@ -3,12 +3,15 @@
 //!
 //! [`Sketcher`] is the only entry point the dedup pipeline uses for text, so
 //! the tokeniser, the shingle hash and the sketch can change behind it.
+//! [`minhash`] holds the signature's kernels.
+
+pub mod minhash;
 
 use std::cell::RefCell;
 
 /// Version of the values a [`Sketcher`] gives for the same options: shingle
 /// hashes, signatures and so band keys. Raised whenever any of them change
-/// (the pinned tests `minhash::tests::signature_values_are_pinned` and
+/// (the pinned tests `dedup::sketch::minhash::tests::signature_values_are_pinned` and
 /// `text::tests::shingle_hashes_are_stable` fail first), so that stored
 /// sketches, such as the `thresher dedup` work directory's, are never mixed
 /// across versions. 2: the lane-friendly word hash.
@@ -16,8 +19,8 @@ pub const SKETCH_FORMAT: u32 = 2;
 
 use crate::dedup::exact::{key_of_exact_form_bytes, ExactKey};
 use crate::hashsort::HashSorter;
-use crate::minhash::MinHasher;
 use crate::text::TextScan;
+use minhash::MinHasher;
 
 /// What a text contributes to dedup besides its signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,12 +13,12 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::cancel::Cancel;
+use crate::dedup::sketch::minhash::estimated_jaccard;
 use crate::dedup::sketch::Sketcher;
 use crate::dedup::verify::jaccard::jaccard_at_least;
 use crate::dedup::verify::kept_shingles::KeptShingles;
 use crate::dedup::Verify;
 use crate::error::{Error, Result};
-use crate::minhash::estimated_jaccard;
 use crate::simd::prefetch::prefetch_start;
 
 /// What verification compares of one text.

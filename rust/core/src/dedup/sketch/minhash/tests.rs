@@ -1,6 +1,6 @@
 use super::portable::bin_of;
 use super::*;
-use crate::jaccard::jaccard;
+use crate::dedup::verify::jaccard::jaccard;
 use crate::text::shingle_set;
 use proptest::prelude::*;
 

@@ -8,10 +8,10 @@ use super::{load, load_padded, mix_but_last, throw_first_round, Binner, HITS, LA
 use std::arch::x86_64::*;
 
 /// Widths of [`sketch_table`]: powers of two up to this.
-pub(in crate::minhash) const TABLE_BINS: usize = 128;
+pub(in crate::dedup::sketch::minhash) const TABLE_BINS: usize = 128;
 
 /// Whether the CPU has what [`sketch_table`] adds to [`super::sketch`].
-pub(in crate::minhash) fn table_detected() -> bool {
+pub(in crate::dedup::sketch::minhash) fn table_detected() -> bool {
     std::arch::is_x86_feature_detected!("avx512bw")
         && std::arch::is_x86_feature_detected!("avx512vbmi")
 }
@@ -23,7 +23,11 @@ pub(in crate::minhash) fn table_detected() -> bool {
 /// already there (the last step, `z ^ (z >> 31)`, keeps the top 31
 /// bits), and the few hits finish it one by one.
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vbmi,popcnt,bmi1,bmi2")]
-pub(in crate::minhash) fn sketch_table(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
+pub(in crate::dedup::sketch::minhash) fn sketch_table(
+    round_keys: &[u64],
+    shingles: &[u64],
+    acc: &mut [u64],
+) {
     let k = acc.len();
     let Some(&first) = shingles.first() else {
         return;
