@@ -43,8 +43,10 @@ use parquet::errors::ParquetError;
 use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::reader::ChunkReader;
 
+use super::location::Location;
 use super::member::{error_kind, limit_error, read_bounded, read_up_to, ReadContext};
-use super::{ErrorKind, Format, IngestOptions, Location, Record};
+use super::options::IngestOptions;
+use super::record::{ErrorKind, Format, Record};
 
 /// Rows per record batch asked of the readers.
 pub const BATCH_ROWS: usize = 8192;

@@ -22,9 +22,11 @@ use zip::read::ZipFileEntry;
 use zip::result::ZipError;
 use zip::ZipArchive;
 
+use super::location::Location;
 use super::member::{self, ByteBudget, ReadContext, READ_BUFFER_BYTES};
+use super::options::Limits;
+use super::record::ErrorKind;
 use super::sniff::Codec;
-use super::{ErrorKind, Limits, Location};
 
 /// Most memory the xz decoder may use (mostly its dictionary; `xz -9` needs
 /// 65 MiB). Streams that need more fail as corrupt.

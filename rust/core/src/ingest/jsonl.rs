@@ -20,8 +20,10 @@ use serde_json::{Map, Value};
 
 use super::decode::Decoded;
 use super::lines::{too_long_reason, Line, LineReader};
+use super::location::Location;
 use super::member::ReadContext;
-use super::{ErrorKind, Format, IngestOptions, Location, Record};
+use super::options::IngestOptions;
+use super::record::{ErrorKind, Format, Record};
 
 /// A UTF-8 byte order mark, skipped at the start of a line.
 const BOM: &[u8] = b"\xef\xbb\xbf";

@@ -7,11 +7,12 @@ use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use super::decode::{Decoded, InvalidSpan};
-use super::sniff::{self, RandomAccess, Sniffed};
-use super::{
-    columnar, container, jsonl, paper_listing, plain_text, warc, ErrorKind, Format, IngestOptions,
-    Location, Sink, SNIFF_BYTES,
-};
+use super::location::Location;
+use super::options::IngestOptions;
+use super::record::{ErrorKind, Format};
+use super::sink::Sink;
+use super::sniff::{self, RandomAccess, Sniffed, SNIFF_BYTES};
+use super::{columnar, container, jsonl, paper_listing, plain_text, warc};
 
 /// Buffer size for reading files and decompressed streams.
 pub const READ_BUFFER_BYTES: usize = 256 * 1024;

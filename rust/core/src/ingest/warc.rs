@@ -52,8 +52,9 @@ use serde_json::{Map, Value};
 
 use super::decode::{binary_marker, Decoded};
 use super::lines::{Line, LineReader, ReadFailure};
+use super::location::Location;
 use super::member::ReadContext;
-use super::{ErrorKind, Format, Location};
+use super::record::{ErrorKind, Format};
 
 /// The start of every record's version line.
 const VERSION_PREFIX: &[u8] = b"WARC/1.";
