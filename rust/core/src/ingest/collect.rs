@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::bounded::{ByteBudget, ReadContext};
 use super::location::Location;
 use super::member;
 use super::options::IngestOptions;
@@ -45,8 +46,8 @@ pub fn ingest_paths(
 /// inputs): containers inside are unwrapped as for files.
 pub fn ingest_bytes(source: &str, bytes: &[u8], options: &IngestOptions) -> Ingested {
     let mut out = Ingested::default();
-    let budget = member::ByteBudget::new(options.limits.max_input_bytes);
-    let mut cx = member::ReadContext {
+    let budget = ByteBudget::new(options.limits.max_input_bytes);
+    let mut cx = ReadContext {
         options,
         sink: &mut out,
         input_budget: &budget,

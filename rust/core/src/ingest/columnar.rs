@@ -43,8 +43,8 @@ use parquet::errors::ParquetError;
 use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::reader::ChunkReader;
 
+use super::bounded::{error_kind, limit_error, read_bounded, read_up_to, ReadContext};
 use super::location::Location;
-use super::member::{error_kind, limit_error, read_bounded, read_up_to, ReadContext};
 use super::options::IngestOptions;
 use super::record::{ErrorKind, Format, Record};
 
@@ -1164,7 +1164,7 @@ mod tests {
     use parquet::file::properties::WriterProperties;
 
     use super::*;
-    use crate::ingest::member::ByteBudget;
+    use crate::ingest::bounded::ByteBudget;
     use crate::ingest::{ingest_bytes, IngestError, Ingested, Sink};
 
     /// The rows of the sample: text, title, id, lang, score.

@@ -22,8 +22,9 @@ use zip::read::ZipFileEntry;
 use zip::result::ZipError;
 use zip::ZipArchive;
 
+use super::bounded::{self, ByteBudget, ReadContext};
 use super::location::Location;
-use super::member::{self, ByteBudget, ReadContext, READ_BUFFER_BYTES};
+use super::member::{self, READ_BUFFER_BYTES};
 use super::options::Limits;
 use super::record::ErrorKind;
 use super::sniff::Codec;
@@ -286,7 +287,7 @@ enum Stop {
 
 /// A member's bytes with the safety limits applied: at most `max_bytes`,
 /// charged to the input's budget, and the ratio checked, as configured. A
-/// limit is an error (a [`member::limit_error`]) returned once the bytes up to
+/// limit is an error (a [`bounded::limit_error`]) returned once the bytes up to
 /// the limit were read, and repeated on later reads; `stop` says what stopped
 /// the reader.
 struct LimitedReader<'b, R> {
@@ -353,7 +354,7 @@ impl<'b, R: Read> LimitedReader<'b, R> {
     fn limit(&mut self, stop: Stop, reason: String) -> io::Error {
         self.stop = Some(stop);
         self.limit_hit = Some(reason.clone());
-        member::limit_error(reason)
+        bounded::limit_error(reason)
     }
 
     /// Applies the limits to `n` bytes just read.
@@ -401,7 +402,7 @@ impl<'b, R: Read> LimitedReader<'b, R> {
 impl<R: Read> Read for LimitedReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if let Some(reason) = &self.limit_hit {
-            return Err(member::limit_error(reason.clone()));
+            return Err(bounded::limit_error(reason.clone()));
         }
         if buf.is_empty() {
             return Ok(0);
@@ -483,7 +484,7 @@ impl Read for TarInput<'_> {
         let pos = self.pos.get();
         let room = self.cap.get().saturating_sub(pos);
         if room == 0 && !buf.is_empty() {
-            return Err(member::limit_error(format!(
+            return Err(bounded::limit_error(format!(
                 "tar entry headers (long names, pax extensions) longer than \
                  {TAR_HEADER_ALLOWANCE} bytes"
             )));
@@ -510,7 +511,7 @@ fn following_header<R: Read>(data_pos: u64, entry: &tar::Entry<'_, R>) -> u64 {
 
 /// Reports a tar header that could not be read; the archive ends there.
 fn report_tar_header(loc: &Location, offset: u64, err: &io::Error, cx: &mut ReadContext<'_>) {
-    let kind = member::error_kind(err);
+    let kind = bounded::error_kind(err);
     let reason = match kind {
         ErrorKind::Corrupt => format!(
             "corrupt or truncated tar header at byte {offset}: {err}; the rest of the archive is not read"
@@ -603,7 +604,7 @@ pub fn read_zip_stream(
     cx: &mut ReadContext<'_>,
 ) {
     let limit = cx.options.limits.max_buffered_bytes;
-    match member::read_bounded(reader, limit) {
+    match bounded::read_bounded(reader, limit) {
         Err(e) => cx.read_failed(loc, 0, &e),
         Ok((_, true)) => cx.error(
             loc,
@@ -728,7 +729,7 @@ fn zip_error_kind(err: &ZipError) -> ErrorKind {
         ZipError::UnsupportedArchive(_) | ZipError::CompressionMethodNotSupported(_) => {
             ErrorKind::Unsupported
         }
-        ZipError::Io(e) => member::error_kind(e),
+        ZipError::Io(e) => bounded::error_kind(e),
         _ => ErrorKind::Corrupt,
     }
 }

@@ -18,10 +18,10 @@ use std::io::BufRead;
 
 use serde_json::{Map, Value};
 
+use super::bounded::ReadContext;
 use super::decode::Decoded;
 use super::lines::{too_long_reason, Line, LineReader};
 use super::location::Location;
-use super::member::ReadContext;
 use super::options::IngestOptions;
 use super::record::{ErrorKind, Format, Record};
 

@@ -17,7 +17,8 @@
 //!   `doc_id` order; [`collect`]: the same, or one member's bytes, whole into
 //!   memory.
 //! - [`member`]: one member: sniffed, then unwrapped or parsed;
-//!   [`sniff`]: containers and formats recognised from the first bytes.
+//!   [`sniff`]: containers and formats recognised from the first bytes;
+//!   [`bounded`]: reading under the byte budget and safety limits.
 //! - [`container`]: compressed streams, tar and zip, whose members go back
 //!   through [`member`].
 //! - [`decode`] and [`lines`]: text decoding and line reading the text
@@ -28,6 +29,7 @@
 //! - [`arrow`]: records and error rows as Arrow record batches.
 
 pub mod arrow;
+pub mod bounded;
 pub mod collect;
 pub mod columnar;
 pub mod container;

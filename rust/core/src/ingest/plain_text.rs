@@ -17,10 +17,10 @@
 
 use std::io::BufRead;
 
+use super::bounded::{read_bounded, ReadContext};
 use super::decode::{binary_marker, Decoded};
 use super::lines::{too_long_reason, Line, LineReader};
 use super::location::Location;
-use super::member::{read_bounded, ReadContext};
 use super::options::TextUnit;
 use super::record::{ErrorKind, Format};
 

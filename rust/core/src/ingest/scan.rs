@@ -18,8 +18,9 @@ use std::time::Duration;
 use arrow_array::RecordBatch;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
+use super::bounded::{ByteBudget, ReadContext};
 use super::location::Location;
-use super::member::{self, ByteBudget, ReadContext};
+use super::member;
 use super::options::IngestOptions;
 use super::record::{ErrorKind, IngestError, Record};
 use super::sink::Sink;

@@ -50,10 +50,10 @@ use std::io::BufRead;
 use memchr::memmem;
 use serde_json::{Map, Value};
 
+use super::bounded::ReadContext;
 use super::decode::{binary_marker, Decoded};
 use super::lines::{Line, LineReader, ReadFailure};
 use super::location::Location;
-use super::member::ReadContext;
 use super::record::{ErrorKind, Format};
 
 /// The start of every record's version line.
@@ -609,7 +609,7 @@ fn clip(text: &str, chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::member::ByteBudget;
+    use crate::ingest::bounded::ByteBudget;
     use crate::ingest::options::Limits;
     use crate::ingest::{ingest_bytes, IngestOptions, Ingested, Record};
 

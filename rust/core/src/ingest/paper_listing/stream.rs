@@ -23,9 +23,9 @@ use std::io::{self, BufRead};
 use memchr::{memchr, memrchr};
 
 use super::{Event, Listing, Placement};
+use crate::ingest::bounded::ReadContext;
 use crate::ingest::decode::{spans_by_line, Decoded};
 use crate::ingest::location::Location;
-use crate::ingest::member::ReadContext;
 use crate::ingest::record::{ErrorKind, Format};
 
 /// Reads `reader` to its end in blocks of at most `block_bytes` (more only
