@@ -1,15 +1,20 @@
 //! Tests of the containers: every codec, tar and zip, nesting, damaged
 //! archives and the safety limits.
 
-use std::io::Write;
+use std::io::{Cursor, Write};
 use std::path::Path;
 
 use flate2::write::GzEncoder;
+use tar::EntryType;
 use zip::write::SimpleFileOptions;
-use zip::CompressionMethod;
+use zip::{CompressionMethod, ZipArchive};
 
-use super::*;
-use crate::ingest::member::read_file;
+use crate::ingest::bounded::{ByteBudget, ReadContext};
+use crate::ingest::location::Location;
+use crate::ingest::member::{self, read_file};
+use crate::ingest::options::Limits;
+use crate::ingest::record::ErrorKind;
+use crate::ingest::sniff::Codec;
 use crate::ingest::{ingest_bytes, Format, IngestError, IngestOptions, Ingested, Record, Sink};
 
 const CODECS: [Codec; 4] = [Codec::Gzip, Codec::Zstd, Codec::Bzip2, Codec::Xz];
