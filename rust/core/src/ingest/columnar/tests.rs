@@ -1,22 +1,30 @@
 //! Tests of the Parquet and Arrow IPC readers: files on disk and members of
 //! streams, column mapping and meta JSON, and damaged inputs.
 
+use std::fs::File;
 use std::sync::Arc;
 
 use arrow_array::builder::{Int32Builder, ListBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    Date32Array, Decimal128Array, DictionaryArray, Int32Array, NullArray,
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, DictionaryArray,
+    Float32Array, Float64Array, Int32Array, Int64Array, NullArray, RecordBatch, StringArray,
     TimestampMillisecondArray, UInt8Array,
 };
 use arrow_ipc::writer::{FileWriter, StreamWriter};
-use arrow_schema::{Field, SchemaRef, TimeUnit};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
+use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::properties::WriterProperties;
 
-use super::*;
-use crate::ingest::bounded::ByteBudget;
+use super::batches::{guarded, Failure};
+use super::meta::push_json_str;
+use super::{read_arrow, read_buffered, read_parquet};
+use crate::ingest::bounded::{ByteBudget, ReadContext};
+use crate::ingest::location::Location;
+use crate::ingest::options::IngestOptions;
+use crate::ingest::record::{ErrorKind, Format, Record};
 use crate::ingest::{ingest_bytes, IngestError, Ingested, Sink};
 
 /// The rows of the sample: text, title, id, lang, score.
