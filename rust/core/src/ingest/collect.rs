@@ -1,6 +1,6 @@
 //! Reading inputs whole into memory: every file under some paths, or one
 //! member's bytes. Both go through the same machinery as the streaming
-//! [`scan`](super::scan).
+//! [`scan`].
 
 use std::path::PathBuf;
 
@@ -22,8 +22,10 @@ pub struct Scanned {
 }
 
 /// Reads every file under `paths` (files or directories) in parallel and
-/// collects the records in `doc_id` order; stops with [`Error::Cancelled`](crate::error::Error::Cancelled)
+/// collects the records in `doc_id` order; stops with [`Error::Cancelled`]
 /// soon after `cancel` is set.
+///
+/// [`Error::Cancelled`]: crate::error::Error::Cancelled
 pub fn ingest_paths(
     paths: &[PathBuf],
     options: &IngestOptions,

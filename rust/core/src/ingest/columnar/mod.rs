@@ -18,17 +18,18 @@
 //! Parquet files are read one row group at a time, so a corrupt row group
 //! costs only its own rows. The Parquet and Arrow libraries can panic on some
 //! malformed inputs: every call that parses untrusted bytes goes through
-//! [`guarded`](batches::guarded), which turns a panic into a `corrupt` error
-//! row.
+//! [`guarded`], which turns a panic into a `corrupt` error row.
 //!
-//! - [`parquet_file`]: Parquet, row group by row group;
-//! - [`ipc`]: Arrow IPC files and streams;
-//! - [`batches`]: what both share: buffering, guarded library calls, and
+//! - `parquet_file`: Parquet, row group by row group;
+//! - `ipc`: Arrow IPC files and streams;
+//! - `batches`: what both share: buffering, guarded library calls, and
 //!   record batches turned into records;
-//! - [`columns`]: which columns make text, title, id and meta, and the
+//! - `columns`: which columns make text, title, id and meta, and the
 //!   record of each row;
-//! - [`text_columns`]: string and binary columns in every Arrow layout;
-//! - [`meta`]: the other columns of a row as a JSON object.
+//! - `text_columns`: string and binary columns in every Arrow layout;
+//! - `meta`: the other columns of a row as a JSON object.
+//!
+//! [`guarded`]: batches::guarded
 
 mod batches;
 mod columns;

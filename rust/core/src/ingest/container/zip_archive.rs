@@ -22,6 +22,8 @@ pub fn read_zip_file(file: File, loc: &Location, depth: usize, cx: &mut ReadCont
 /// Reads every member of a zip archive that is itself a member of a stream:
 /// zip needs random access, so it is held in memory, up to
 /// [`Limits::max_buffered_bytes`].
+///
+/// [`Limits::max_buffered_bytes`]: crate::ingest::Limits::max_buffered_bytes
 pub fn read_zip_stream(
     reader: &mut dyn Read,
     loc: &Location,
