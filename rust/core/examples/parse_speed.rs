@@ -14,7 +14,8 @@
 use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
-use thresher_core::ingest::member::{ByteBudget, ReadContext, READ_BUFFER_BYTES};
+use thresher_core::ingest::bounded::{ByteBudget, ReadContext};
+use thresher_core::ingest::member::READ_BUFFER_BYTES;
 use thresher_core::ingest::{paper_listing, IngestError, IngestOptions, Location, Record, Sink};
 
 /// Counts what the reader emits.

@@ -9,7 +9,7 @@ use arrow_schema::SchemaRef;
 
 use crate::arrow_batch::batch_of as batch;
 use crate::error::Result;
-use crate::ingest::{IngestError, Record};
+use crate::ingest::record::{IngestError, Record};
 
 /// Records as a batch: `doc_id`, `source`, `member`, `offset`, `format`,
 /// `title`, `text`, `id`, `url`, `date`, `meta`, `invalid_utf8`. `doc_id`

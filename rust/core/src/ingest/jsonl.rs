@@ -18,10 +18,12 @@ use std::io::BufRead;
 
 use serde_json::{Map, Value};
 
+use super::bounded::ReadContext;
 use super::decode::Decoded;
 use super::lines::{too_long_reason, Line, LineReader};
-use super::member::ReadContext;
-use super::{ErrorKind, Format, IngestOptions, Location, Record};
+use super::location::Location;
+use super::options::IngestOptions;
+use super::record::{ErrorKind, Format, Record};
 
 /// A UTF-8 byte order mark, skipped at the start of a line.
 const BOM: &[u8] = b"\xef\xbb\xbf";

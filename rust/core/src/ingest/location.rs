@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{ErrorKind, Format, IngestError, Record};
+use super::record::{ErrorKind, Format, IngestError, Record};
 
 /// Separator between nesting levels in `member` (`outer.tar!/inner.zip!/a.txt`
 /// reads as member `a.txt` of member `inner.zip` of the input).

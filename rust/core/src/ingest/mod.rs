@@ -6,8 +6,31 @@
 //! Members are streamed, never extracted to disk. `doc_id` is stable: files in
 //! sorted path order, then members in archive order, then records in member
 //! order, whatever the thread count.
+//!
+//! The modules, in the order data flows through them:
+//!
+//! - [`options`]: what to read and how (format choice, fields, text unit,
+//!   safety limits); [`record`]: what comes out (records, error rows,
+//!   formats); [`location`]: where each came from (file and member path).
+//! - [`walk`]: the files under the input paths, in sorted order.
+//! - [`scan`]: reads files in parallel and hands out records in batches, in
+//!   `doc_id` order; [`collect`]: the same, or one member's bytes, whole into
+//!   memory.
+//! - [`member`]: one member: sniffed, then unwrapped or parsed;
+//!   [`sniff`]: containers and formats recognised from the first bytes;
+//!   [`bounded`]: reading under the byte budget and safety limits.
+//! - [`container`]: compressed streams, tar and zip, whose members go back
+//!   through [`member`].
+//! - [`decode`] and [`lines`]: text decoding and line reading the text
+//!   parsers share.
+//! - One parser per format: [`paper_listing`], [`plain_text`], [`jsonl`],
+//!   [`warc`] (WARC and WET), [`columnar`] (Parquet and Arrow IPC).
+//! - [`sink`]: where parsers put records and error rows.
+//! - [`arrow`]: records and error rows as Arrow record batches.
 
 pub mod arrow;
+pub mod bounded;
+pub mod collect;
 pub mod columnar;
 pub mod container;
 pub mod decode;
@@ -18,243 +41,16 @@ pub mod member;
 pub mod options;
 pub mod paper_listing;
 pub mod plain_text;
+pub mod record;
 pub mod scan;
 pub mod sink;
 pub mod sniff;
 pub mod walk;
 pub mod warc;
 
-use std::path::PathBuf;
-
-use crate::cancel::Cancel;
-use crate::error::{Error, Result};
-
+pub use collect::{ingest_bytes, ingest_paths, Scanned};
 pub use location::Location;
 pub use options::{IngestOptions, Limits, TextUnit};
+pub use record::{ErrorKind, Format, FormatChoice, IngestError, Ingested, Record};
 pub use sink::Sink;
-
-/// Bytes of a member's start that format detection looks at.
-pub const SNIFF_BYTES: usize = 64 * 1024;
-
-/// A dump format thresher can parse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// A paper-listing page dump: boilerplate, then title and abstract lines.
-    PaperListing,
-    /// Plain text: one document per file, line or paragraph.
-    PlainText,
-    /// JSON Lines: one JSON object per line.
-    Jsonl,
-    /// WARC: web archive records (HTTP responses and resources).
-    Warc,
-    /// WET: Common Crawl's WARC files of extracted text (conversion records).
-    Wet,
-    /// Apache Parquet.
-    Parquet,
-    /// Arrow IPC (file or stream format).
-    Arrow,
-}
-
-impl Format {
-    /// Every format, in the order of [`Format::name`]'s documentation.
-    pub const ALL: [Format; 7] = [
-        Format::PaperListing,
-        Format::PlainText,
-        Format::Jsonl,
-        Format::Warc,
-        Format::Wet,
-        Format::Parquet,
-        Format::Arrow,
-    ];
-
-    /// The name used in the `format` column and the `format=` option.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::PaperListing => "paper_listing",
-            Format::PlainText => "text",
-            Format::Jsonl => "jsonl",
-            Format::Warc => "warc",
-            Format::Wet => "wet",
-            Format::Parquet => "parquet",
-            Format::Arrow => "arrow",
-        }
-    }
-}
-
-/// Which format to parse inputs as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FormatChoice {
-    /// Detect per member from its content.
-    #[default]
-    Auto,
-    /// Parse every (innermost) member as this format.
-    Fixed(Format),
-}
-
-impl std::str::FromStr for FormatChoice {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        if s == "auto" {
-            return Ok(FormatChoice::Auto);
-        }
-        match Format::ALL.into_iter().find(|f| f.name() == s) {
-            Some(f) => Ok(FormatChoice::Fixed(f)),
-            None => {
-                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-                Err(Error::InvalidArgument(format!(
-                    "unknown format {s:?}; expected \"auto\" or one of {names:?}"
-                )))
-            }
-        }
-    }
-}
-
-/// One document with its provenance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// The input file.
-    pub source: String,
-    /// Path inside an archive, levels joined by [`location::MEMBER_SEPARATOR`];
-    /// `None` for plain (or only compressed) files.
-    pub member: Option<String>,
-    /// Byte offset of the record in the decompressed member; the row number
-    /// for Parquet and Arrow.
-    pub offset: u64,
-    pub format: Format,
-    /// The record's own id (a JSONL/Parquet id field, a WARC record id).
-    pub id: Option<String>,
-    pub title: Option<String>,
-    pub text: String,
-    /// WARC/WET target URI.
-    pub url: Option<String>,
-    /// WARC/WET date.
-    pub date: Option<String>,
-    /// Other fields as a JSON object (JSONL fields, Parquet columns, WARC
-    /// headers of interest).
-    pub meta: Option<String>,
-    /// The text held invalid UTF-8, replaced with U+FFFD.
-    pub invalid_utf8: bool,
-}
-
-impl Record {
-    /// Bytes held by the record's strings.
-    pub fn heap_bytes(&self) -> usize {
-        let optional = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-        self.source.len()
-            + self.text.len()
-            + optional(&self.member)
-            + optional(&self.id)
-            + optional(&self.title)
-            + optional(&self.url)
-            + optional(&self.date)
-            + optional(&self.meta)
-    }
-}
-
-/// What kind of problem an error row reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    /// A file or directory could not be opened, listed or read.
-    Io,
-    /// A compressed stream or archive is corrupt or truncated.
-    Corrupt,
-    /// A safety limit was hit (decompressed size, ratio, record length,
-    /// nesting depth, buffered size).
-    Limit,
-    /// Binary content where text was expected.
-    Binary,
-    /// A file or member with no text.
-    Empty,
-    /// Invalid UTF-8, decoded with U+FFFD; the record is kept and flagged.
-    InvalidUtf8,
-    /// A JSON line or a structured record that does not parse.
-    Malformed,
-    /// The text field is missing or not a string.
-    MissingField,
-    /// A line of a paper-listing dump that could not be paired.
-    Unpaired,
-    /// An archive entry that is not a regular file (a link, a device), or a
-    /// feature that is not supported (encrypted zip entries).
-    Unsupported,
-}
-
-impl ErrorKind {
-    /// The name used in the `kind` column of the errors table.
-    pub fn name(self) -> &'static str {
-        match self {
-            ErrorKind::Io => "io",
-            ErrorKind::Corrupt => "corrupt",
-            ErrorKind::Limit => "limit",
-            ErrorKind::Binary => "binary",
-            ErrorKind::Empty => "empty",
-            ErrorKind::InvalidUtf8 => "invalid_utf8",
-            ErrorKind::Malformed => "malformed",
-            ErrorKind::MissingField => "missing_field",
-            ErrorKind::Unpaired => "unpaired",
-            ErrorKind::Unsupported => "unsupported",
-        }
-    }
-}
-
-/// Input that could not become a record, or a record that needs a warning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngestError {
-    pub source: String,
-    pub member: Option<String>,
-    /// Byte offset of the problem in the decompressed member (a row number
-    /// for Parquet and Arrow).
-    pub offset: u64,
-    pub kind: ErrorKind,
-    pub reason: String,
-}
-
-/// Everything read from a set of inputs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ingested {
-    pub records: Vec<Record>,
-    pub errors: Vec<IngestError>,
-}
-
-/// Everything read from a set of inputs, records as Arrow batches (the
-/// schema of [`crate::ingest::arrow::records_batch`]) in `doc_id` order.
-#[derive(Debug, Default)]
-pub struct Scanned {
-    pub records: Vec<arrow_array::RecordBatch>,
-    pub errors: Vec<IngestError>,
-}
-
-/// Reads every file under `paths` (files or directories) in parallel and
-/// collects the records in `doc_id` order; stops with [`Error::Cancelled`]
-/// soon after `cancel` is set.
-pub fn ingest_paths(
-    paths: &[PathBuf],
-    options: &IngestOptions,
-    cancel: &Cancel,
-) -> Result<Scanned> {
-    let config = scan::ScanConfig {
-        batch_size: usize::MAX,
-        ..scan::ScanConfig::default()
-    };
-    let mut scanner = scan::Scanner::start(paths, options, config)?;
-    let mut out = Scanned::default();
-    while let Some(batch) = scanner.next_batch_cancellable(cancel)? {
-        out.records.extend(batch.records);
-        out.errors.extend(batch.errors);
-    }
-    Ok(out)
-}
-
-/// Parses the bytes of one member held in memory (tests, fuzzing, small
-/// inputs): containers inside are unwrapped as for files.
-pub fn ingest_bytes(source: &str, bytes: &[u8], options: &IngestOptions) -> Ingested {
-    let mut out = Ingested::default();
-    let budget = member::ByteBudget::new(options.limits.max_input_bytes);
-    let mut cx = member::ReadContext {
-        options,
-        sink: &mut out,
-        input_budget: &budget,
-    };
-    member::read_member(&mut &bytes[..], &Location::file(source), 0, &mut cx);
-    out
-}
+pub use sniff::SNIFF_BYTES;

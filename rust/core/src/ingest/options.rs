@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 
-use super::{Format, FormatChoice};
+use super::record::{Format, FormatChoice};
 
 /// How a plain-text member is cut into documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -17,10 +17,12 @@
 
 use std::io::BufRead;
 
+use super::bounded::{read_bounded, ReadContext};
 use super::decode::{binary_marker, Decoded};
 use super::lines::{too_long_reason, Line, LineReader};
-use super::member::{read_bounded, ReadContext};
-use super::{ErrorKind, Format, Location, TextUnit};
+use super::location::Location;
+use super::options::TextUnit;
+use super::record::{ErrorKind, Format};
 
 /// Reads a plain-text member as documents cut by `options.text_unit`.
 pub fn read(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {

@@ -18,8 +18,13 @@ use std::time::Duration;
 use arrow_array::RecordBatch;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use super::member::{self, ByteBudget, ReadContext};
-use super::{walk, ErrorKind, IngestError, IngestOptions, Location, Record, Sink};
+use super::bounded::{ByteBudget, ReadContext};
+use super::location::Location;
+use super::member;
+use super::options::IngestOptions;
+use super::record::{ErrorKind, IngestError, Record};
+use super::sink::Sink;
+use super::walk;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::ingest::arrow as tables;

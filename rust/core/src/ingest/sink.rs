@@ -1,6 +1,6 @@
 //! Where parsers put what they read.
 
-use super::{IngestError, Ingested, Record};
+use super::record::{IngestError, Ingested, Record};
 
 /// Receives records and error rows in input order. A parser checks
 /// [`Sink::is_stopped`] between records and returns early when it is set

@@ -1,7 +1,11 @@
 //! Recognising containers and formats from the first bytes of a member. Names
 //! are never trusted: `x.txt` holding gzip data is read as gzip.
 
-use super::{decode, paper_listing, Format, FormatChoice};
+use super::record::{Format, FormatChoice};
+use super::{decode, paper_listing};
+
+/// Bytes of a member's start that format detection looks at.
+pub const SNIFF_BYTES: usize = 64 * 1024;
 
 /// A compression format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +183,7 @@ pub fn looks_like_warc(prefix: &[u8]) -> bool {
     prefix.starts_with(b"WARC/1.")
 }
 
-/// What a member is, from its first bytes (at most [`super::SNIFF_BYTES`]).
+/// What a member is, from its first bytes (at most [`SNIFF_BYTES`]).
 /// Containers are always recognised; `choice` fixes the format of what is not
 /// a container. Text formats are checked for binary content.
 pub fn sniff(prefix: &[u8], choice: FormatChoice) -> Sniffed {

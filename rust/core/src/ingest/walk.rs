@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{ErrorKind, IngestError, Location};
+use super::location::Location;
+use super::record::{ErrorKind, IngestError};
 
 /// Files found under the inputs, sorted and without repeats, and the inputs
 /// that could not be read.

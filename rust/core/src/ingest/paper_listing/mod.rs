@@ -55,8 +55,8 @@ use std::io::BufRead;
 
 use memchr::{memchr, memchr3, memchr_iter};
 
-use super::member::ReadContext;
-use super::Location;
+use super::bounded::ReadContext;
+use super::location::Location;
 
 /// Reason reported for an abstract-like line with no title before it.
 pub const REASON_NO_TITLE: &str = "abstract without a title";

@@ -23,9 +23,10 @@ use std::io::{self, BufRead};
 use memchr::{memchr, memrchr};
 
 use super::{Event, Listing, Placement};
+use crate::ingest::bounded::ReadContext;
 use crate::ingest::decode::{spans_by_line, Decoded};
-use crate::ingest::member::ReadContext;
-use crate::ingest::{ErrorKind, Format, Location};
+use crate::ingest::location::Location;
+use crate::ingest::record::{ErrorKind, Format};
 
 /// Reads `reader` to its end in blocks of at most `block_bytes` (more only
 /// for a single line longer than that), reporting records and error rows to

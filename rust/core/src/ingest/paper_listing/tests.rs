@@ -952,8 +952,8 @@ proptest! {
 // ------------------------------------------------------------ streaming
 
 use super::stream::read_blocks;
+use crate::ingest::bounded::{ByteBudget, ReadContext};
 use crate::ingest::decode::Decoded;
-use crate::ingest::member::{ByteBudget, ReadContext};
 use crate::ingest::{ErrorKind, Format, IngestError, IngestOptions, Ingested, Location, Record};
 use std::io::{BufReader, Read};
 
