@@ -9,6 +9,7 @@ use super::normalisation::{has_non_ascii_space, is_normalised_but_ascii_case, no
 use super::scan_avx512::Avx512Masks;
 use super::shingles::shingles_of_words;
 use super::word_scan::word_hashes;
+use crate::simd::{dispatch, kernel};
 
 /// Reusable buffers for the scan of one text: its canonical form (for the
 /// exact key) and its shingle hashes, without an allocation per word or
@@ -154,27 +155,18 @@ pub(super) fn scan_text(
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
 ) -> Option<(usize, usize)> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if has_avx512_scan() {
-            // SAFETY: the CPU supports the features the function enables.
-            return unsafe { scan_text_avx512(text, canonical, hashes) };
-        }
-        if has_avx2_scan() {
-            // SAFETY: as above.
-            return unsafe { scan_text_avx2(text, canonical, hashes) };
-        }
-    }
-    scan_text_portable(text, canonical, hashes)
+    dispatch!(
+        Avx512 => scan_text_avx512(text, canonical, hashes),
+        Avx2 => scan_text_avx2(text, canonical, hashes);
+        else scan_text_portable(text, canonical, hashes)
+    )
 }
 
+kernel!(avx2;
 /// [`scan_text_portable`] compiled for AVX2.
 ///
 /// # Safety
-/// The CPU must have AVX2, BMI1 and BMI2, the features this function
-/// enables ([`has_avx2_scan`] checks them).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,bmi1,bmi2")]
+/// The CPU must run [`Level::Avx2`](crate::simd::Level::Avx2).
 pub(super) unsafe fn scan_text_avx2(
     text: &str,
     canonical: &mut Vec<u8>,
@@ -182,25 +174,23 @@ pub(super) unsafe fn scan_text_avx2(
 ) -> Option<(usize, usize)> {
     scan_text_with(PortableMasks, text, canonical, hashes)
 }
+);
 
+kernel!(avx512;
 /// [`scan_text_portable`] with the AVX-512 block masks and word scan.
 ///
 /// # Safety
-/// The CPU must have AVX-512 F, BW, DQ and VL, AVX2, BMI1, BMI2 and
-/// POPCNT, the features this function enables ([`has_avx512_scan`] checks
-/// them).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
+/// The CPU must run [`Level::Avx512`](crate::simd::Level::Avx512).
 pub(super) unsafe fn scan_text_avx512(
     text: &str,
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
 ) -> Option<(usize, usize)> {
-    // SAFETY: this function runs only where the CPU has the features it
-    // enables, AVX-512 F and BW among them.
+    // SAFETY: this function runs only where the CPU runs Level::Avx512.
     let masks = unsafe { Avx512Masks::new() };
     scan_text_with(masks, text, canonical, hashes)
 }
+);
 
 /// The portable [`scan_text`], the definition of the others.
 #[inline(always)]
@@ -240,27 +230,18 @@ pub(super) fn scan_bytes<const UNICODE: bool>(
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
 ) -> (usize, usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if has_avx512_scan() {
-            // SAFETY: the CPU supports the features the function enables.
-            return unsafe { scan_bytes_avx512::<UNICODE>(text, canonical, hashes) };
-        }
-        if has_avx2_scan() {
-            // SAFETY: as above.
-            return unsafe { scan_bytes_avx2::<UNICODE>(text, canonical, hashes) };
-        }
-    }
-    scan_bytes_portable::<UNICODE>(text, canonical, hashes)
+    dispatch!(
+        Avx512 => scan_bytes_avx512::<UNICODE>(text, canonical, hashes),
+        Avx2 => scan_bytes_avx2::<UNICODE>(text, canonical, hashes);
+        else scan_bytes_portable::<UNICODE>(text, canonical, hashes)
+    )
 }
 
+kernel!(avx2;
 /// [`scan_bytes_portable`] compiled for AVX2.
 ///
 /// # Safety
-/// The CPU must have AVX2, BMI1 and BMI2, the features this function
-/// enables ([`has_avx2_scan`] checks them).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,bmi1,bmi2")]
+/// The CPU must run [`Level::Avx2`](crate::simd::Level::Avx2).
 pub(super) unsafe fn scan_bytes_avx2<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
@@ -268,27 +249,25 @@ pub(super) unsafe fn scan_bytes_avx2<const UNICODE: bool>(
 ) -> (usize, usize) {
     scan_bytes_with::<UNICODE>(PortableMasks, text, canonical, hashes)
 }
+);
 
+kernel!(avx512;
 /// AVX-512 BW builds the byte masks, DQ gives the 64-bit lane multiplies of
 /// the word hash (`vpmullq`); POPCNT counts the word starts and ends of a
 /// block (without it, LLVM counts bits in vector registers).
 ///
 /// # Safety
-/// The CPU must have AVX-512 F, BW, DQ and VL, AVX2, BMI1, BMI2 and
-/// POPCNT, the features this function enables ([`has_avx512_scan`] checks
-/// them).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,bmi1,bmi2,popcnt")]
+/// The CPU must run [`Level::Avx512`](crate::simd::Level::Avx512).
 pub(super) unsafe fn scan_bytes_avx512<const UNICODE: bool>(
     text: &[u8],
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
 ) -> (usize, usize) {
-    // SAFETY: this function runs only where the CPU has the features it
-    // enables, AVX-512 F and BW among them.
+    // SAFETY: this function runs only where the CPU runs Level::Avx512.
     let masks = unsafe { Avx512Masks::new() };
     scan_bytes_with::<UNICODE>(masks, text, canonical, hashes)
 }
+);
 
 /// The portable scan, the definition of the others.
 #[inline(always)]
@@ -314,23 +293,4 @@ fn scan_bytes_with<const UNICODE: bool>(
     let len = ascii_exact_form_into(masks, text, canonical);
     let words = masks.word_hashes::<UNICODE>(canonical, len, hashes);
     (len, words)
-}
-
-/// Whether the CPU has what [`scan_bytes_avx2`] enables.
-#[cfg(target_arch = "x86_64")]
-pub(super) fn has_avx2_scan() -> bool {
-    std::arch::is_x86_feature_detected!("avx2")
-        && std::arch::is_x86_feature_detected!("bmi1")
-        && std::arch::is_x86_feature_detected!("bmi2")
-}
-
-/// Whether the CPU has what [`scan_bytes_avx512`] enables.
-#[cfg(target_arch = "x86_64")]
-pub(super) fn has_avx512_scan() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512dq")
-        && std::arch::is_x86_feature_detected!("avx512vl")
-        && std::arch::is_x86_feature_detected!("popcnt")
-        && has_avx2_scan()
 }

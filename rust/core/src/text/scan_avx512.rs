@@ -19,8 +19,8 @@ pub(super) struct Avx512Masks(());
 
 impl Avx512Masks {
     /// # Safety
-    /// The CPU must have AVX-512 F, BW, DQ and VL (checked by
-    /// [`super::scan::has_avx512_scan`]).
+    /// The CPU must run [`Level::Avx512`](crate::simd::Level::Avx512),
+    /// which has AVX-512 F, BW, DQ and VL.
     pub(super) unsafe fn new() -> Self {
         Self(())
     }

@@ -2,6 +2,7 @@
 //! shingle per lane, on the widest vector unit the CPU has.
 
 use super::scan::TextScan;
+use crate::simd::{dispatch, kernel};
 
 /// Hashes of the distinct word `ngram`-shingles of `text`, sorted ascending.
 ///
@@ -58,46 +59,33 @@ pub(super) fn shingles_of_words(words: &[u64], ngram: usize, out: &mut Vec<u64>)
 
 /// [`shingle_kernel`] on the widest vector unit the CPU has.
 fn shingle_kernel_dispatched(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512dq")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-        {
-            // SAFETY: the CPU supports the features the function enables.
-            unsafe { shingle_kernel_avx512(words, powers, out) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: as above.
-            unsafe { shingle_kernel_avx2(words, powers, out) };
-            return;
-        }
-    }
-    shingle_kernel(words, powers, out)
+    dispatch!(
+        Avx512 => shingle_kernel_avx512(words, powers, out),
+        Avx2 => shingle_kernel_avx2(words, powers, out);
+        else shingle_kernel(words, powers, out)
+    )
 }
 
+kernel!(avx2;
 /// [`shingle_kernel`] compiled for AVX2.
 ///
 /// # Safety
-/// The CPU must have AVX2, the feature this function enables (checked in
-/// [`shingle_kernel_dispatched`]).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+/// The CPU must run [`Level::Avx2`](crate::simd::Level::Avx2).
 unsafe fn shingle_kernel_avx2(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     shingle_kernel(words, powers, out)
 }
+);
 
+kernel!(avx512;
 /// [`shingle_kernel`] compiled for AVX-512 (64-bit lane multiplies,
 /// `vpmullq`).
 ///
 /// # Safety
-/// The CPU must have AVX-512 F, DQ and VL, the features this function
-/// enables ([`shingle_kernel_dispatched`] checks DQ and VL; DQ implies F).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+/// The CPU must run [`Level::Avx512`](crate::simd::Level::Avx512).
 unsafe fn shingle_kernel_avx512(words: &[u64], powers: &[u64], out: &mut Vec<u64>) {
     shingle_kernel(words, powers, out)
 }
+);
 
 /// Appends `sum_j words[i + j] * powers[j]` (mod 2^64) for each of the
 /// `words.len() - powers.len() + 1` shingles to `out`, one power

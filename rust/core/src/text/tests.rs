@@ -4,12 +4,9 @@ use super::normalisation::{
     has_non_ascii_space, is_nfkc_quick_yes, is_normalised_but_ascii_case, is_plain_symbol,
     is_settled_char, normalise,
 };
-#[cfg(target_arch = "x86_64")]
-use super::scan::{
-    has_avx2_scan, has_avx512_scan, scan_bytes_avx2, scan_bytes_avx512, scan_text_avx2,
-    scan_text_avx512,
-};
 use super::scan::{scan_bytes, scan_bytes_portable, scan_text, scan_text_portable, TextScan};
+#[cfg(target_arch = "x86_64")]
+use super::scan::{scan_bytes_avx2, scan_bytes_avx512, scan_text_avx2, scan_text_avx512};
 #[cfg(target_arch = "x86_64")]
 use super::scan_avx512::Avx512Masks;
 use super::shingles::{
@@ -18,6 +15,7 @@ use super::shingles::{
 };
 use super::word_hashing::{le_u64, short_word_hash, word_hash, WORD_BLOCK};
 use super::word_split::{decode_utf8, for_each_word, for_each_word_of_utf8, is_word_char, words};
+use crate::simd::Level;
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 #[test]
@@ -266,11 +264,11 @@ fn check_dispatched<const UNICODE: bool>(
     check(&|c, h| scan_bytes::<UNICODE>(text, c, h))?;
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_scan() {
+        if Level::Avx2.runs_here() {
             // SAFETY: the CPU has what the function enables.
             check(&|c, h| unsafe { scan_bytes_avx2::<UNICODE>(text, c, h) })?;
         }
-        if has_avx512_scan() {
+        if Level::Avx512.runs_here() {
             // SAFETY: as above.
             check(&|c, h| unsafe { scan_bytes_avx512::<UNICODE>(text, c, h) })?;
         }
@@ -328,11 +326,11 @@ fn check_scan_text(text: &str) -> Result<(), proptest::test_runner::TestCaseErro
     check(&|c, h| scan_text(text, c, h))?;
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_scan() {
+        if Level::Avx2.runs_here() {
             // SAFETY: the CPU has what the function enables.
             check(&|c, h| unsafe { scan_text_avx2(text, c, h) })?;
         }
-        if has_avx512_scan() {
+        if Level::Avx512.runs_here() {
             // SAFETY: as above.
             check(&|c, h| unsafe { scan_text_avx512(text, c, h) })?;
         }
@@ -389,7 +387,7 @@ proptest::proptest! {
     #[test]
     fn avx512_masks_match_portable(bytes in proptest::collection::vec(0u8..=255, BLOCK)) {
         #[cfg(target_arch = "x86_64")]
-        if has_avx512_scan() {
+        if Level::Avx512.runs_here() {
             let block = <[u8; BLOCK]>::try_from(&bytes[..]).unwrap_or([0; BLOCK]);
             // SAFETY: the CPU has AVX-512 F and BW.
             let fast = unsafe { Avx512Masks::new() };

@@ -11,10 +11,11 @@
 
 use super::portable::{fill_by_bin, MIX_MUL};
 use super::EMPTY;
+use crate::simd::{dispatch, kernel};
 use std::arch::x86_64::*;
 
 mod table;
-pub(super) use table::{sketch_table, table_detected, TABLE_BINS};
+pub(super) use table::{sketch_table, TABLE_BINS};
 
 /// Widths whose bitmap of empty bins fits in one 512-bit register.
 pub(super) const MAX_BINS: usize = 512;
@@ -28,30 +29,29 @@ const HITS: usize = 128;
 /// Most later rounds thrown before their hits are applied.
 const MAX_BATCH: usize = 4;
 
+kernel!(avx512;
 /// [`super::sketch`] for `acc.len() <= MAX_BINS`, same values.
-#[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
 pub(super) fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     let k = acc.len();
     // For k = 2^p the bin of Lemire's scaling is the top p bits of z.
     // Texts of few shingles per bin spend their time in many short
     // rounds, where rebuilding the table costs more than it saves.
-    if (2..=TABLE_BINS).contains(&k)
-        && k.is_power_of_two()
-        && shingles.len() * 2 >= k
-        && table_detected()
-    {
-        // SAFETY: the CPU has the features the function enables.
-        unsafe { sketch_table(round_keys, shingles, acc) }
+    if (2..=TABLE_BINS).contains(&k) && k.is_power_of_two() && shingles.len() * 2 >= k {
+        dispatch!(
+            Avx512Vbmi => sketch_table(round_keys, shingles, acc);
+            else sketch_with::<true>(round_keys, shingles, acc)
+        )
     } else if k >= 2 && k.is_power_of_two() {
         sketch_with::<true>(round_keys, shingles, acc)
     } else {
         sketch_with::<false>(round_keys, shingles, acc)
     }
 }
+);
 
+kernel!(avx512;
 /// [`sketch`], binning by a shift where `POW2` (`acc.len()` then a
 /// power of two, at least 2).
-#[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
 pub(super) fn sketch_with<const POW2: bool>(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     let k = acc.len();
     let Some(&first) = shingles.first() else {
@@ -90,6 +90,7 @@ pub(super) fn sketch_with<const POW2: bool>(round_keys: &[u64], shingles: &[u64]
         fill_by_bin(round_keys, shingles, acc);
     }
 }
+);
 
 /// The bins of mixed values for `k` bins: Lemire's scaling of the high
 /// half ([`super::portable::bin_of`]) in general; for `k = 2^p` (`POW2`) the same
@@ -105,7 +106,7 @@ struct Binner<const POW2: bool> {
 }
 
 impl<const POW2: bool> Binner<POW2> {
-    #[target_feature(enable = "avx512f")]
+    kernel!(avx512;
     fn new(k: usize) -> Self {
         let shift = if POW2 { 64 - k.trailing_zeros() } else { 55 };
         let scale = if POW2 { u64::from(shift) } else { k as u64 };
@@ -114,9 +115,10 @@ impl<const POW2: bool> Binner<POW2> {
             shift,
         }
     }
+    );
 
+    kernel!(avx512;
     /// [`super::portable::bin_of`] of each lane.
-    #[target_feature(enable = "avx512f")]
     fn bins(self, z: __m512i) -> __m512i {
         if POW2 {
             _mm512_srlv_epi64(z, self.scale)
@@ -124,10 +126,11 @@ impl<const POW2: bool> Binner<POW2> {
             _mm512_srli_epi64::<32>(_mm512_mul_epu32(_mm512_srli_epi64::<32>(z), self.scale))
         }
     }
+    );
 
+    kernel!(avx512;
     /// Each lane's key `(z & 0xFFFF_FFFF) | high` (`high` the round
     /// above bit 32, below 2^41) with its bin `bin` at bit `shift`.
-    #[target_feature(enable = "avx512f")]
     fn pack(self, z: __m512i, bin: __m512i, high: __m512i) -> __m512i {
         if POW2 {
             // z's own top bits are the bin; the bits between it and the
@@ -139,11 +142,12 @@ impl<const POW2: bool> Binner<POW2> {
             _mm512_or_si512(_mm512_slli_epi64::<55>(bin), keys)
         }
     }
+    );
 }
 
+kernel!(avx512;
 /// Round 0 of `full` (whole registers) and `rest`: every bin is empty,
 /// every shingle keeps its minimum.
-#[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
 fn throw_first_round<const POW2: bool>(
     full: &[u64],
     rest: Option<__m512i>,
@@ -165,6 +169,7 @@ fn throw_first_round<const POW2: bool>(
         }
     }
 }
+);
 
 /// The bins still empty during the later rounds, and the hits not yet
 /// applied.
@@ -182,10 +187,10 @@ struct Still {
 }
 
 impl Still {
+    kernel!(avx512;
     /// Round `round >= 1` of `full` (whole registers) and `rest`: holds
     /// the throws into bins set in `empty`.
     #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
     fn throw_round<const POW2: bool>(
         &mut self,
         full: &[u64],
@@ -225,10 +230,11 @@ impl Still {
         }
         self.len = len;
     }
+    );
 
+    kernel!(avx512;
     /// Each hit held keeps its minimum in its bin, which is no longer
     /// empty.
-    #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
     fn apply<const POW2: bool>(&mut self, binner: Binner<POW2>, acc: &mut [u64]) {
         let shift = binner.shift;
         let low = (1u64 << shift) - 1;
@@ -250,11 +256,12 @@ impl Still {
         }
         (self.empty, self.left, self.len) = (empty, left, 0);
     }
+    );
 }
 
+kernel!(avx512;
 /// Bitmap of the empty bins of `acc` (bit `b % 64` of lane `b / 64`)
 /// and their number.
-#[target_feature(enable = "avx512f,avx512dq,popcnt")]
 fn empty_bins(acc: &[u64]) -> (__m512i, usize) {
     let mut words = [0u64; LANES];
     let empty = _mm512_set1_epi64(EMPTY as i64);
@@ -269,17 +276,19 @@ fn empty_bins(acc: &[u64]) -> (__m512i, usize) {
     let bits = unsafe { _mm512_loadu_si512(words.as_ptr().cast()) };
     (bits, left)
 }
+);
 
+kernel!(avx512;
 /// The 8 values of `chunk`.
-#[target_feature(enable = "avx512f")]
 fn load(chunk: &[u64]) -> __m512i {
     assert_eq!(chunk.len(), LANES);
     // SAFETY: `chunk` holds the 8 values read.
     unsafe { _mm512_loadu_si512(chunk.as_ptr().cast()) }
 }
+);
 
+kernel!(avx512;
 /// The values of `rest` (at most 8), then `pad`; none if it is empty.
-#[target_feature(enable = "avx512f")]
 fn load_padded(rest: &[u64], pad: u64) -> Option<__m512i> {
     if rest.is_empty() {
         return None;
@@ -289,28 +298,31 @@ fn load_padded(rest: &[u64], pad: u64) -> Option<__m512i> {
     // SAFETY: the mask reads the values of `rest` only.
     Some(unsafe { _mm512_mask_loadu_epi64(pad, lanes, rest.as_ptr().cast()) })
 }
+);
 
 /// Eight values, aligned for a vector store.
 #[repr(align(64))]
 struct Lanes([u64; LANES]);
 
 impl Lanes {
-    #[target_feature(enable = "avx512f")]
+    kernel!(avx512;
     fn store(&mut self, v: __m512i) {
         // SAFETY: `self` holds 8 values, aligned to 64 bytes.
         unsafe { _mm512_store_si512(self.0.as_mut_ptr().cast(), v) }
     }
+    );
 }
 
+kernel!(avx512;
 /// [`super::mix64`] of each lane.
-#[target_feature(enable = "avx512f,avx512dq")]
 fn mix(z: __m512i) -> __m512i {
     let z = mix_but_last(z);
     _mm512_xor_si512(z, _mm512_srli_epi64::<31>(z))
 }
+);
 
+kernel!(avx512;
 /// [`super::mix64`] of each lane but its last step, `z ^ (z >> 31)`.
-#[target_feature(enable = "avx512f,avx512dq")]
 fn mix_but_last(z: __m512i) -> __m512i {
     let z = _mm512_mullo_epi64(
         _mm512_xor_si512(z, _mm512_srli_epi64::<30>(z)),
@@ -321,3 +333,4 @@ fn mix_but_last(z: __m512i) -> __m512i {
         _mm512_set1_epi64(MIX_MUL[1] as i64),
     )
 }
+);

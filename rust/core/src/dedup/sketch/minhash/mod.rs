@@ -48,6 +48,8 @@ mod portable;
 
 use portable::{mix64, sketch};
 
+use crate::simd::{dispatch, kernel};
+
 /// Default number of permutations.
 pub const DEFAULT_NUM_PERM: usize = 128;
 /// Default seed of the permutations.
@@ -134,54 +136,31 @@ impl MinHasher {
     }
 }
 
-/// Whether the CPU has what [`sketch_avx512`] enables.
-#[cfg(target_arch = "x86_64")]
-fn avx512_detected() -> bool {
-    std::arch::is_x86_feature_detected!("avx512dq")
-        && std::arch::is_x86_feature_detected!("avx512vl")
-        && std::arch::is_x86_feature_detected!("popcnt")
-        && std::arch::is_x86_feature_detected!("bmi1")
-        && std::arch::is_x86_feature_detected!("bmi2")
-}
-
 /// [`sketch`] on the widest vector unit the CPU has.
 fn sketch_dispatched(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if avx512_detected() {
-            // SAFETY: the CPU supports the features the function enables.
-            unsafe { sketch_avx512(round_keys, shingles, acc) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: as above.
-            unsafe { sketch_avx2(round_keys, shingles, acc) };
-            return;
-        }
-    }
-    sketch(round_keys, shingles, acc)
+    dispatch!(
+        Avx512 => sketch_avx512(round_keys, shingles, acc),
+        Avx2 => sketch_avx2(round_keys, shingles, acc);
+        else sketch(round_keys, shingles, acc)
+    )
 }
 
+kernel!(avx2;
 /// [`sketch`] compiled for AVX2.
 ///
 /// # Safety
-/// The CPU must have AVX2, the feature this function enables (checked in
-/// [`sketch_dispatched`]).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+/// The CPU must run [`Level::Avx2`](crate::simd::Level::Avx2).
 unsafe fn sketch_avx2(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     sketch(round_keys, shingles, acc)
 }
+);
 
+kernel!(avx512;
 /// [`sketch`] with AVX-512: the bitmap kernel for widths up to
 /// [`avx512::MAX_BINS`], the portable code compiled for AVX-512 beyond.
 ///
 /// # Safety
-/// The CPU must have AVX-512 F, DQ and VL, POPCNT, BMI1 and BMI2, the
-/// features this function enables ([`avx512_detected`] checks them but F,
-/// which DQ implies).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,popcnt,bmi1,bmi2")]
+/// The CPU must run [`Level::Avx512`](crate::simd::Level::Avx512).
 unsafe fn sketch_avx512(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     if acc.len() <= avx512::MAX_BINS {
         avx512::sketch(round_keys, shingles, acc)
@@ -189,6 +168,7 @@ unsafe fn sketch_avx512(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
         sketch(round_keys, shingles, acc)
     }
 }
+);
 
 /// Share of positions where two signatures agree: the MinHash estimate of
 /// Jaccard similarity. Empty-set signatures (all `u32::MAX`) estimate 0.

@@ -1,6 +1,7 @@
 use super::portable::bin_of;
 use super::*;
 use crate::dedup::verify::jaccard::jaccard;
+use crate::simd::Level;
 use crate::text::shingle_set;
 use proptest::prelude::*;
 
@@ -92,13 +93,13 @@ fn check_every_path(num_perm: usize, seed: u64, shingles: &[u64]) -> Result<(), 
     );
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2.
+        if Level::Avx2.runs_here() {
+            // SAFETY: the CPU runs the kernel's level.
             let avx2 = values(&|acc| unsafe { sketch_avx2(&h.round_keys, shingles, acc) });
             prop_assert_eq!(&avx2, &expected);
         }
-        if avx512_detected() {
-            // SAFETY: the CPU has what the function enables.
+        if Level::Avx512.runs_here() {
+            // SAFETY: the CPU runs the kernel's level.
             let avx512 = values(&|acc| unsafe { sketch_avx512(&h.round_keys, shingles, acc) });
             prop_assert_eq!(&avx512, &expected);
             if (2..=avx512::MAX_BINS).contains(&num_perm) && num_perm.is_power_of_two() {
@@ -112,9 +113,9 @@ fn check_every_path(num_perm: usize, seed: u64, shingles: &[u64]) -> Result<(), 
             }
             if (2..=avx512::TABLE_BINS).contains(&num_perm)
                 && num_perm.is_power_of_two()
-                && avx512::table_detected()
+                && Level::Avx512Vbmi.runs_here()
             {
-                // SAFETY: the CPU has what the function enables.
+                // SAFETY: the CPU runs the kernel's level.
                 let table =
                     values(&|acc| unsafe { avx512::sketch_table(&h.round_keys, shingles, acc) });
                 prop_assert_eq!(&table, &expected);

@@ -5,24 +5,19 @@
 use super::super::portable::fill_by_bin;
 use super::super::EMPTY;
 use super::{load, load_padded, mix_but_last, throw_first_round, Binner, HITS, LANES, MAX_BATCH};
+use crate::simd::kernel;
 use std::arch::x86_64::*;
 
 /// Widths of [`sketch_table`]: powers of two up to this.
 pub(in crate::dedup::sketch::minhash) const TABLE_BINS: usize = 128;
 
-/// Whether the CPU has what [`sketch_table`] adds to [`super::sketch`].
-pub(in crate::dedup::sketch::minhash) fn table_detected() -> bool {
-    std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512vbmi")
-}
-
+kernel!(avx512vbmi;
 /// [`super::sketch`] for `k = 2^p`, `2 <= k <=` [`TABLE_BINS`]. The later
 /// rounds look their bins up in a table of 128 bytes (two registers,
 /// `0xFF` for an empty bin), one byte shuffle for 8 shingles, and stop
 /// their mix before its last step: the bin, the top `p` bits, is
 /// already there (the last step, `z ^ (z >> 31)`, keeps the top 31
 /// bits), and the few hits finish it one by one.
-#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vbmi,popcnt,bmi1,bmi2")]
 pub(in crate::dedup::sketch::minhash) fn sketch_table(
     round_keys: &[u64],
     shingles: &[u64],
@@ -97,6 +92,7 @@ pub(in crate::dedup::sketch::minhash) fn sketch_table(
         fill_by_bin(round_keys, shingles, acc);
     }
 }
+);
 
 /// The hits of [`sketch_table`]: mixed values short of the last step,
 /// in segments of one round each.
