@@ -18,9 +18,9 @@ import pytest
 from archive_builders import compress, jsonl_bytes, tar_bytes, warc_record, zip_bytes
 
 import thresher
-from thresher import pipeline
-from thresher.pipeline import DEDUP_COLUMNS, OUTPUT_FILES, RECORD_COLUMNS
-from thresher.progress import Reporter
+from thresher.cli import pipeline
+from thresher.cli.pipeline import DEDUP_COLUMNS, OUTPUT_FILES, RECORD_COLUMNS
+from thresher.cli.progress import Reporter
 from thresher.sample_dumps import generate_corpus
 
 PARQUETS = ["kept.parquet", "duplicates.parquet", "clusters.parquet", "errors.parquet"]

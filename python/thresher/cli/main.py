@@ -1,7 +1,7 @@
 """The ``thresher`` command: argument parsing and exit codes only.
 
-The work is done in :mod:`thresher.pipeline`; what is shown while it runs in
-:mod:`thresher.progress`. Exit codes: 0 success; 1 finished, but the inputs
+The work is done in :mod:`thresher.cli.pipeline`; what is shown while it runs in
+:mod:`thresher.cli.progress`. Exit codes: 0 success; 1 finished, but the inputs
 had errors and ``--strict`` was given; 2 bad usage; 3 the run failed; 130
 interrupted (Ctrl-C or SIGTERM; finished work is kept for a rerun).
 """
@@ -76,8 +76,8 @@ def _demo(args: argparse.Namespace) -> int:
         print("errors:")
         print(result.errors)
     if args.out:
-        from thresher.pipeline import DedupOptions, run_dedup
-        from thresher.progress import Reporter
+        from thresher.cli.pipeline import DedupOptions, run_dedup
+        from thresher.cli.progress import Reporter
 
         run_dedup(
             [str(p) for p in inputs],
@@ -96,8 +96,8 @@ def _check_inputs(inputs: list[str]) -> None:
 
 
 def _dedup(args: argparse.Namespace) -> int:
-    from thresher.pipeline import DedupOptions, run_dedup
-    from thresher.progress import make_reporter
+    from thresher.cli.pipeline import DedupOptions, run_dedup
+    from thresher.cli.progress import make_reporter
 
     _check_inputs(args.inputs)
     if not 0 < args.threshold <= 1:
@@ -129,7 +129,7 @@ def _dedup(args: argparse.Namespace) -> int:
     finally:
         reporter.close()
     if args.json:
-        from thresher.progress import JsonLog
+        from thresher.cli.progress import JsonLog
 
         assert isinstance(reporter, JsonLog)
         reporter.emit("summary", **summary)
@@ -151,8 +151,8 @@ def _dedup(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from thresher.pipeline import run_scan
-    from thresher.progress import JsonLog, make_reporter
+    from thresher.cli.pipeline import run_scan
+    from thresher.cli.progress import JsonLog, make_reporter
 
     _check_inputs(args.inputs)
     if args.batch_size < 1:
@@ -360,7 +360,3 @@ def _in_main_thread() -> bool:
     import threading
 
     return threading.current_thread() is threading.main_thread()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

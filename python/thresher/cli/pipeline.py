@@ -20,7 +20,7 @@ order:
    into one Parquet file each.
 
 Every phase's result is checkpointed in ``DIR/.thresher-work`` (see
-:mod:`thresher.workdir`), so a killed run started again with the same
+:mod:`thresher.cli.workdir`), so a killed run started again with the same
 arguments continues where it stopped and ends with the same outputs.
 """
 
@@ -37,8 +37,7 @@ import polars as pl
 
 import thresher
 from thresher import _core
-from thresher.errors import ThresherError
-from thresher.outputs import (
+from thresher.cli.outputs import (
     PartedParquet,
     publish,
     remove_stale_temporaries,
@@ -47,8 +46,9 @@ from thresher.outputs import (
     write_json,
     write_parquet,
 )
-from thresher.progress import Phase, Reporter
-from thresher.workdir import WorkDir, input_fingerprint
+from thresher.cli.progress import Phase, Reporter
+from thresher.cli.workdir import WorkDir, input_fingerprint
+from thresher.errors import ThresherError
 
 __all__ = [
     "DEDUP_COLUMNS",
@@ -376,7 +376,7 @@ class _DedupRun:
         batches: int,
         started: float,
     ) -> dict[str, Any]:
-        from thresher.report import write_report
+        from thresher.cli.report import write_report
 
         work, final = self.work, self.work.final
         with self.reporter.phase("outputs", "outputs"):
