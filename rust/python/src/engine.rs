@@ -7,7 +7,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use thresher_core::tables;
 
-use crate::{options, priorities, read_stream, run_released, table, texts, to_py_err, ArrowTable};
+use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
+use crate::dedup::options;
+use crate::errors::to_py_err;
+use crate::runtime::run_released;
 
 /// Dedup in passes over streamed texts (see the core's `engine` module).
 ///

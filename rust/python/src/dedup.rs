@@ -1,0 +1,107 @@
+//! Dedup of texts held in memory: `dedup`, `similar_pairs`, `minhash`,
+//! `banding`, and the dedup options they (and the engine) take.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+use thresher_core::{dedup_with_priority, tables, DedupOptions, Verify};
+
+use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
+use crate::runtime::run_released;
+
+/// Dedup options from the values the Python layer passes.
+pub(crate) fn options(
+    threshold: f64,
+    ngram: usize,
+    num_perm: usize,
+    seed: u64,
+    verify: &str,
+) -> PyResult<DedupOptions> {
+    let verify = match verify {
+        "exact" => Verify::Exact,
+        "signature" => Verify::Signature,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "verify must be \"exact\" or \"signature\", got {other:?}"
+            )))
+        }
+    };
+    Ok(DedupOptions {
+        threshold,
+        ngram,
+        num_perm,
+        seed,
+        verify,
+    })
+}
+
+/// Dedup columns for the one-column stream `texts`.
+#[pyfunction]
+#[pyo3(signature = (texts, threshold, ngram, num_perm, seed, verify, priority=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn dedup(
+    py: Python<'_>,
+    texts: &Bound<'_, PyCapsule>,
+    threshold: f64,
+    ngram: usize,
+    num_perm: usize,
+    seed: u64,
+    verify: &str,
+    priority: Option<&Bound<'_, PyCapsule>>,
+) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
+    let opts = options(threshold, ngram, num_perm, seed, verify)?;
+    let batches = read_stream(texts)?;
+    let texts = self::texts(py, &batches)?;
+    let priority = priority.map(|p| priorities(py, p)).transpose()?;
+    let result = run_released(py, |cancel| {
+        dedup_with_priority(&texts, &opts, priority.as_deref(), cancel)
+    })?;
+    Ok((
+        table(py, tables::dedup_batch(&result))?,
+        table(py, tables::edges_batch(&result.edges))?,
+    ))
+}
+
+/// Verified edges for the one-column stream `texts` (no clusters).
+#[pyfunction]
+pub(crate) fn similar_pairs(
+    py: Python<'_>,
+    texts: &Bound<'_, PyCapsule>,
+    threshold: f64,
+    ngram: usize,
+    num_perm: usize,
+    seed: u64,
+    verify: &str,
+) -> PyResult<Py<ArrowTable>> {
+    let opts = options(threshold, ngram, num_perm, seed, verify)?;
+    let batches = read_stream(texts)?;
+    let texts = self::texts(py, &batches)?;
+    let edges = run_released(py, |cancel| {
+        thresher_core::dedup::similar_pairs_cancellable(&texts, &opts, cancel)
+    })?;
+    table(py, tables::edges_batch(&edges))
+}
+
+/// MinHash signatures of the one-column stream `texts`.
+#[pyfunction]
+pub(crate) fn minhash(
+    py: Python<'_>,
+    texts: &Bound<'_, PyCapsule>,
+    ngram: usize,
+    num_perm: usize,
+    seed: u64,
+) -> PyResult<Py<ArrowTable>> {
+    let batches = read_stream(texts)?;
+    let texts = self::texts(py, &batches)?;
+    let values = run_released(py, |cancel| {
+        thresher_core::dedup::signatures(&texts, ngram, num_perm, seed, cancel)
+    })?;
+    table(py, tables::signatures_batch(values, num_perm))
+}
+
+/// The (bands, rows) banding used for a threshold and signature width.
+#[pyfunction]
+pub(crate) fn banding(threshold: f64, num_perm: usize) -> (usize, usize) {
+    let b = thresher_core::lsh::Banding::for_threshold(threshold, num_perm);
+    (b.bands, b.rows)
+}
