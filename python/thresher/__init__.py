@@ -21,7 +21,7 @@ import polars as pl
 
 from thresher import _core
 from thresher.engine import DedupEngine
-from thresher.errors import InvalidOptionError, ThresherError
+from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
 from thresher.streams import priority_stream, text_stream
 
 __all__ = [
@@ -29,10 +29,12 @@ __all__ = [
     "DedupEngine",
     "Ingest",
     "IngestWarning",
+    "InputError",
     "InvalidOptionError",
     "Limits",
     "Scan",
     "ThresherError",
+    "UsageError",
     "__version__",
     "banding",
     "dedup",

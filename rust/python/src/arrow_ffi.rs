@@ -8,12 +8,11 @@ use std::sync::Mutex;
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::SchemaRef;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use thresher_core::tables;
 
-use crate::errors::{to_py_err, ThresherError};
+use crate::errors::{invalid_option, to_py_err, ThresherError};
 
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
 
@@ -85,7 +84,10 @@ pub(crate) fn texts<'a>(py: Python<'_>, batches: &'a [RecordBatch]) -> PyResult<
     let mut out = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
     for batch in batches {
         if batch.num_columns() != 1 {
-            return Err(PyValueError::new_err("expected exactly one text column"));
+            return Err(invalid_option(
+                py,
+                "expected exactly one text column".into(),
+            ));
         }
         tables::texts_of(batch.column(0).as_ref(), &mut out).map_err(|e| to_py_err(py, e))?;
     }

@@ -1,16 +1,17 @@
 //! Dedup of texts held in memory: `dedup`, `similar_pairs`, `minhash`,
 //! `banding`, and the dedup options they (and the engine) take.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use thresher_core::{dedup_with_priority, tables, DedupOptions, Verify};
 
 use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
+use crate::errors::invalid_option;
 use crate::runtime::run_released;
 
 /// Dedup options from the values the Python layer passes.
 pub(crate) fn options(
+    py: Python<'_>,
     threshold: f64,
     ngram: usize,
     num_perm: usize,
@@ -21,9 +22,10 @@ pub(crate) fn options(
         "exact" => Verify::Exact,
         "signature" => Verify::Signature,
         other => {
-            return Err(PyValueError::new_err(format!(
-                "verify must be \"exact\" or \"signature\", got {other:?}"
-            )))
+            return Err(invalid_option(
+                py,
+                format!("verify must be \"exact\" or \"signature\", got {other:?}"),
+            ))
         }
     };
     Ok(DedupOptions {
@@ -49,7 +51,7 @@ pub(crate) fn dedup(
     verify: &str,
     priority: Option<&Bound<'_, PyCapsule>>,
 ) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
-    let opts = options(threshold, ngram, num_perm, seed, verify)?;
+    let opts = options(py, threshold, ngram, num_perm, seed, verify)?;
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
     let priority = priority.map(|p| priorities(py, p)).transpose()?;
@@ -73,7 +75,7 @@ pub(crate) fn similar_pairs(
     seed: u64,
     verify: &str,
 ) -> PyResult<Py<ArrowTable>> {
-    let opts = options(threshold, ngram, num_perm, seed, verify)?;
+    let opts = options(py, threshold, ngram, num_perm, seed, verify)?;
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
     let edges = run_released(py, |cancel| {

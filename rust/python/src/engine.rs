@@ -41,16 +41,15 @@ impl DedupEngine {
 impl DedupEngine {
     #[new]
     fn new(
+        py: Python<'_>,
         threshold: f64,
         ngram: usize,
         num_perm: usize,
         seed: u64,
         verify: &str,
     ) -> PyResult<Self> {
-        let opts = options(threshold, ngram, num_perm, seed, verify)?;
-        let engine = Python::attach(|py| {
-            thresher_core::DedupEngine::new(&opts).map_err(|e| to_py_err(py, e))
-        })?;
+        let opts = options(py, threshold, ngram, num_perm, seed, verify)?;
+        let engine = thresher_core::DedupEngine::new(&opts).map_err(|e| to_py_err(py, e))?;
         Ok(Self {
             inner: Mutex::new(engine),
         })
