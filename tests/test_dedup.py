@@ -180,6 +180,22 @@ def test_bad_arguments() -> None:
     assert issubclass(thresher.InvalidOptionError, thresher.ThresherError)
 
 
+def test_result_column_clash_raises_before_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = pl.DataFrame({"text": ["a b c d e f", "a b c d e f"], "cluster_id": [7, 8]})
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        pytest.fail("the dedup ran before the column clash was found")
+
+    monkeypatch.setattr(thresher._core, "dedup", no_run)
+    with pytest.raises(thresher.InvalidOptionError, match=r"result column\(s\) \['cluster_id'\]"):
+        thresher.dedup(frame)
+
+
+def test_result_columns_known_before_the_run() -> None:
+    out = thresher.dedup(pl.DataFrame({"text": ["a b c", "a b c"], "n": [1, 2]}))
+    assert out.columns == ["text", "n", *thresher._core.dedup_columns()]
+
+
 def test_minhash_series() -> None:
     s = pl.Series("t", ["the quick brown fox jumps over the lazy dog", "", None])
     sig = thresher.minhash(s)

@@ -350,11 +350,12 @@ def dedup(
         (null unless a duplicate) and ``similarity`` (to the representative;
         1.0 for representatives and exact duplicates).
     """
-    priority = keep_priority(frame, keep, column, date_column)
-    columns, _ = _run_dedup(frame, column, threshold, ngram, num_perm, seed, verify, priority)
-    taken = [c for c in columns.columns if c in frame.columns]
+    # Before the run, not after it: a clash would otherwise cost a whole run.
+    taken = [c for c in _core.dedup_columns() if c in frame.columns]
     if taken:
         raise InvalidOptionError(f"frame already has result column(s) {taken}")
+    priority = keep_priority(frame, keep, column, date_column)
+    columns, _ = _run_dedup(frame, column, threshold, ngram, num_perm, seed, verify, priority)
     return pl.concat([frame, columns], how="horizontal")
 
 

@@ -11,6 +11,7 @@ __all__ = [
     "__version__",
     "banding",
     "dedup",
+    "dedup_columns",
     "default_limits",
     "empty_errors",
     "ingest",
@@ -73,6 +74,7 @@ def dedup(
     verify: str,
     priority: object | None = None,
 ) -> tuple[ArrowTable, ArrowTable]: ...
+def dedup_columns() -> list[str]: ...
 def similar_pairs(
     texts: object,
     threshold: float,

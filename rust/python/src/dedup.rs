@@ -3,10 +3,10 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use thresher_core::{dedup_with_priority, tables, DedupOptions, Verify};
+use thresher_core::{dedup_with_priority, tables, DedupOptions, DedupResult, Verify};
 
 use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
-use crate::errors::invalid_option;
+use crate::errors::{invalid_option, to_py_err};
 use crate::runtime::run_released;
 
 /// Dedup options from the values the Python layer passes.
@@ -106,4 +106,26 @@ pub(crate) fn minhash(
 pub(crate) fn banding(threshold: f64, num_perm: usize) -> (usize, usize) {
     let b = thresher_core::lsh::Banding::for_threshold(threshold, num_perm);
     (b.bands, b.rows)
+}
+
+/// The names of the columns `dedup` returns, in order, from the core's own
+/// table builder (so that callers can check them before a run).
+#[pyfunction]
+pub(crate) fn dedup_columns(py: Python<'_>) -> PyResult<Vec<String>> {
+    let empty = DedupResult {
+        exact_key: Vec::new(),
+        cluster_id: Vec::new(),
+        cluster_size: Vec::new(),
+        duplicate_of: Vec::new(),
+        similarity: Vec::new(),
+        edges: Vec::new(),
+        banding: DedupOptions::default().banding(),
+    };
+    let batch = tables::dedup_batch(&empty).map_err(|e| to_py_err(py, e))?;
+    Ok(batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect())
 }
