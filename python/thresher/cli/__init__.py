@@ -1,6 +1,6 @@
 """The ``thresher`` command.
 
-* :mod:`thresher.cli.main`: argument parsing and exit codes;
+* :mod:`thresher.cli.args`: argument parsing and exit codes;
 * :mod:`thresher.cli.pipeline`: the phases of ``thresher dedup`` and
   ``thresher scan``, with their checkpoints;
 * :mod:`thresher.cli.workdir`: the work directory that makes a run resumable;
@@ -11,6 +11,6 @@
 
 from __future__ import annotations
 
-from thresher.cli.main import build_parser, main
+from thresher.cli.args import build_parser, main
 
 __all__ = ["build_parser", "main"]
