@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import thresher
+from thresher.cli import args as cli_args
 from thresher.sample_dumps import generate_corpus
 
 
@@ -76,3 +79,32 @@ def test_help_and_version() -> None:
     proc = run_cli("--version")
     assert proc.stdout.strip() == thresher.__version__
     assert run_cli("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("command", "target", "resumes"),
+    [
+        (["dedup", ".", "--out", "{tmp}/out"], "thresher.cli.pipeline.run_dedup", True),
+        (["scan", ".", "--out", "{tmp}/records.parquet"], "thresher.cli.pipeline.run_scan", False),
+        (["demo"], "thresher.ingest", False),
+    ],
+)
+def test_ctrl_c_promises_resume_only_where_it_resumes(
+    command: list[str],
+    target: str,
+    resumes: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(target, interrupted)
+    # Leave the test process's SIGTERM handler alone.
+    monkeypatch.setattr(cli_args, "_in_main_thread", lambda: False)
+    argv = [a.format(tmp=tmp_path) for a in command]
+    assert cli_args.main(argv) == cli_args.EXIT_INTERRUPTED
+    stderr = capsys.readouterr().err
+    assert "interrupted; no output was written" in stderr
+    assert ("resume" in stderr) == resumes, stderr

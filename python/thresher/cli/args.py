@@ -3,7 +3,7 @@
 The work is done in :mod:`thresher.cli.pipeline`; what is shown while it runs in
 :mod:`thresher.cli.progress`. Exit codes: 0 success; 1 finished, but the inputs
 had errors and ``--strict`` was given; 2 bad usage; 3 the run failed; 130
-interrupted (Ctrl-C or SIGTERM; finished work is kept for a rerun).
+interrupted (Ctrl-C or SIGTERM; ``dedup`` keeps its finished work for a rerun).
 """
 
 from __future__ import annotations
@@ -291,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
         "latest date (records without a date lose)",
     )
     _run_flags(dedup)
-    dedup.set_defaults(run=_dedup)
+    # Only dedup checkpoints its work (DIR/.thresher-work), so only it resumes.
+    dedup.set_defaults(run=_dedup, resumes=True)
 
     scan = sub.add_parser(
         "scan",
@@ -319,6 +320,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def interrupted_message(args: argparse.Namespace) -> str:
+    """What Ctrl-C prints: a rerun resumes only for commands that checkpoint
+    their work (``dedup``); ``scan`` and ``demo`` start again from scratch."""
+    message = "thresher: interrupted; no output was written."
+    if getattr(args, "resumes", False):
+        message += " Finished work is kept: run the same command again to resume."
+    return message
+
+
 def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -340,11 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     except _UsageError as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
-        print(
-            "thresher: interrupted; no output was written. Finished work is kept: run the same "
-            "command again to resume.",
-            file=sys.stderr,
-        )
+        print(interrupted_message(args), file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`thresher demo | head`): stop quietly.
