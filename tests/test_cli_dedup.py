@@ -545,3 +545,34 @@ def test_changed_input_starts_over(
     summary, state = pipeline.run_dedup([str(inputs)], out, options, Reporter())
     assert state == "restarted"
     assert summary["records_in"] == thresher.ingest([str(inputs)]).records.height
+
+
+def test_an_output_that_loses_a_record_fails_the_run(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.PartedParquet.write
+
+    def lossy(self: pipeline.PartedParquet, index: int, frame: pl.DataFrame) -> None:
+        real(self, index, frame.head(-1) if self.name == "kept" and index == 0 else frame)
+
+    monkeypatch.setattr(pipeline.PartedParquet, "write", lossy)
+    out = tmp_path / "o"
+    with pytest.raises(thresher.ThresherError, match="records were lost"):
+        pipeline.run_dedup([str(corpus)], out, pipeline.DedupOptions(batch_size=8), Reporter())
+    assert not (out / "summary.json").exists()
+
+
+def test_a_scan_that_loses_a_record_fails_the_run(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every pass sees the same n - 1 rows, so the outputs agree with pass 1;
+    # only the scanner's own count of what it read shows the loss.
+    real = thresher.Scan.__next__
+
+    def lossy(self: thresher.Scan) -> pl.DataFrame:
+        return real(self).head(-1)
+
+    monkeypatch.setattr(thresher.Scan, "__next__", lossy)
+    options = pipeline.DedupOptions(batch_size=1_000_000)
+    with pytest.raises(thresher.ThresherError, match="records were lost"):
+        pipeline.run_dedup([str(corpus)], tmp_path / "o", options, Reporter())

@@ -396,9 +396,13 @@ class _DedupRun:
             dup_n = int(
                 pl.scan_parquet(final / "duplicates.parquet").select(pl.len()).collect().item()
             )
-            if kept_n + dup_n != scanned.rows:
+            # Against the scanner's own count of the records it read, not only
+            # the rows pass 1 saw: a record lost before pass 1 counts too.
+            read_n = int(scanned.progress.get("records", scanned.rows))
+            if not kept_n + dup_n == scanned.rows == read_n:
                 raise ThresherError(
-                    f"records were lost: {scanned.rows} in, {kept_n} kept + {dup_n} duplicates"
+                    f"records were lost: {read_n} read, {scanned.rows} in, "
+                    f"{kept_n} kept + {dup_n} duplicates"
                 )
             exact_n = int(result["exact"].sum())
             bands, rows = thresher.banding(self.options.threshold, self.options.num_perm)
