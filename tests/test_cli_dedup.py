@@ -103,6 +103,9 @@ def test_dedup_writes_every_output(corpus: Path, reference_run: Path) -> None:
 
     # The invariant, in the summary and in the files.
     assert summary["records_in"] == summary["kept"] + summary["duplicates"]
+    # ... and against the input, counted by a separate ingest.
+    records_in = thresher.ingest([str(corpus)]).records.height
+    assert records_in > 0 and kept.height + dups.height == records_in == summary["records_in"]
     assert summary["kept"] == kept.height and summary["duplicates"] == dups.height
     assert summary["duplicates"] == summary["exact_duplicates"] + summary["near_duplicates"]
     assert summary["exact_duplicates"] > 0 and summary["near_duplicates"] > 0
@@ -473,8 +476,10 @@ def test_library_options_reach_the_run(corpus: Path, tmp_path: Path) -> None:
     )
     assert (p["bands"], p["rows"]) == thresher.banding(0.7, 64)
     assert summary["records_in"] == summary["kept"] + summary["duplicates"]
+    records = thresher.ingest([str(corpus)]).records
+    assert summary["kept"] + summary["duplicates"] == records.height
     expected = thresher.dedup(
-        thresher.ingest([str(corpus)]).records,
+        records,
         threshold=0.7,
         ngram=3,
         num_perm=64,

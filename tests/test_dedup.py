@@ -122,6 +122,11 @@ def test_dedup_columns_and_clusters(edited_corpus: list[str]) -> None:
             assert out["similarity"][r] == pytest.approx(expected, abs=1e-12)
     assert out.filter(~pl.col("is_duplicate"))["similarity"].eq(1.0).all()
     assert out.height == out["is_duplicate"].sum() + (~out["is_duplicate"]).sum()
+    # Against the input, not the output: the fixture writes 150 documents
+    # and 4 edits of each.
+    kept, duplicates = int((~out["is_duplicate"]).sum()), int(out["is_duplicate"].sum())
+    assert kept + duplicates == len(edited_corpus) == 150 * 5
+    assert 150 <= kept < len(edited_corpus)
 
 
 def test_signature_verification(edited_corpus: list[str]) -> None:
