@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use arrow_array::RecordBatch;
+use pyo3::conversion::FromPyObjectOwned;
+use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use thresher_core::ingest::scan::{Batch, Progress, ScanConfig, Scanner};
-use thresher_core::ingest::{ingest_paths, FormatChoice, IngestOptions, Limits};
+use thresher_core::ingest::{ingest_paths, Format, FormatChoice, IngestOptions, Limits};
 
 use crate::arrow_ffi::{chunked_table, table, ArrowTable};
 use crate::errors::to_py_err;
@@ -20,18 +22,53 @@ fn records_table(py: Python<'_>, batches: Vec<RecordBatch>) -> PyResult<Py<Arrow
     chunked_table(py, schema, batches)
 }
 
-/// The default safety limits, by name.
-#[pyfunction]
-pub(crate) fn default_limits(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    let l = Limits::default();
-    let d = PyDict::new(py);
-    d.set_item("max_member_bytes", l.max_member_bytes)?;
-    d.set_item("max_input_bytes", l.max_input_bytes)?;
-    d.set_item("max_ratio", l.max_ratio)?;
-    d.set_item("max_record_bytes", l.max_record_bytes)?;
-    d.set_item("max_depth", l.max_depth)?;
-    d.set_item("max_buffered_bytes", l.max_buffered_bytes)?;
-    Ok(d)
+/// The names `format=` accepts: `"auto"`, then every format the core reads.
+pub(crate) fn format_names() -> Vec<&'static str> {
+    let mut names = vec!["auto"];
+    names.extend(Format::ALL.iter().map(|f| f.name()));
+    debug_assert!(names.iter().all(|n| n.parse::<FormatChoice>().is_ok()));
+    names
+}
+
+/// The safety limits by name, from one list of [`Limits`]' fields: the
+/// defaults Python reads ([`default_limits`]) and the dict it passes back
+/// ([`limits_from`]). A field of `Limits` missing here fails to compile.
+macro_rules! limit_fields {
+    ($($field:ident),* $(,)?) => {
+        /// The default safety limits, by name.
+        #[pyfunction]
+        pub(crate) fn default_limits(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+            let l = Limits::default();
+            let d = PyDict::new(py);
+            $(d.set_item(stringify!($field), l.$field)?;)*
+            Ok(d)
+        }
+
+        /// The safety limits from a dict with the keys of [`default_limits`].
+        fn limits_from(dict: &Bound<'_, PyDict>) -> PyResult<Limits> {
+            Ok(Limits {
+                $($field: limit(dict, stringify!($field))?,)*
+            })
+        }
+    };
+}
+
+limit_fields!(
+    max_member_bytes,
+    max_input_bytes,
+    max_ratio,
+    max_record_bytes,
+    max_depth,
+    max_buffered_bytes,
+);
+
+/// The value of `dict[name]`; a missing key raises `KeyError`, as the
+/// derived extraction of the other options does.
+fn limit<'py, T: FromPyObjectOwned<'py>>(dict: &Bound<'py, PyDict>, name: &str) -> PyResult<T> {
+    match dict.get_item(name)? {
+        Some(value) => value.extract().map_err(Into::into),
+        None => Err(PyKeyError::new_err(name.to_owned())),
+    }
 }
 
 /// Ingest options as the Python layer passes them: a dict with these keys.
@@ -43,24 +80,12 @@ pub(crate) struct OptionsArg {
     title_field: Option<String>,
     id_field: Option<String>,
     text_unit: String,
-    limits: LimitsArg,
-}
-
-/// The safety limits as a dict (the keys of [`default_limits`]).
-#[derive(FromPyObject)]
-#[pyo3(from_item_all)]
-pub(crate) struct LimitsArg {
-    max_member_bytes: u64,
-    max_input_bytes: u64,
-    max_ratio: u64,
-    max_record_bytes: u64,
-    max_depth: usize,
-    max_buffered_bytes: u64,
+    /// The keys of [`default_limits`].
+    limits: Py<PyDict>,
 }
 
 impl OptionsArg {
     fn to_options(&self, py: Python<'_>) -> PyResult<IngestOptions> {
-        let l = &self.limits;
         let options = IngestOptions {
             format: self
                 .format
@@ -70,14 +95,7 @@ impl OptionsArg {
             title_field: self.title_field.clone(),
             id_field: self.id_field.clone(),
             text_unit: self.text_unit.parse().map_err(|e| to_py_err(py, e))?,
-            limits: Limits {
-                max_member_bytes: l.max_member_bytes,
-                max_input_bytes: l.max_input_bytes,
-                max_ratio: l.max_ratio,
-                max_record_bytes: l.max_record_bytes,
-                max_depth: l.max_depth,
-                max_buffered_bytes: l.max_buffered_bytes,
-            },
+            limits: limits_from(self.limits.bind(py))?,
         };
         options.validate().map_err(|e| to_py_err(py, e))?;
         Ok(options)
