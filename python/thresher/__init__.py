@@ -15,11 +15,11 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Literal
 
 import polars as pl
 
 from thresher import _core
+from thresher._names import DEFAULT_SEED, Format, Keep, TextUnit, Verify
 from thresher.engine import DedupEngine
 from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
 from thresher.streams import priority_stream, text_stream
@@ -48,16 +48,8 @@ __all__ = [
 
 __version__: str = _core.__version__
 
-#: Seed of the MinHash permutations used when none is given.
-DEFAULT_SEED = 42
-
-Format = Literal["auto", "paper_listing", "text", "jsonl", "warc", "wet", "parquet", "arrow"]
-Verify = Literal["exact", "signature"]
-Keep = Literal["first", "longest", "newest"]
 PathLike = str | os.PathLike[str]
 
-
-TextUnit = Literal["file", "line", "paragraph"]
 _DEFAULT_LIMITS: dict[str, int] = _core.default_limits()
 
 

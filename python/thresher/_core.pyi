@@ -3,7 +3,10 @@
 from typing import Any, final
 
 __all__ = [
+    "DEFAULT_SEED",
+    "FORMATS",
     "SKETCH_FORMAT",
+    "VERIFY",
     "ArrowTable",
     "DedupEngine",
     "Scan",
@@ -22,6 +25,12 @@ __all__ = [
 __version__: str
 #: Version of the shingle hashes, signatures and band keys the core computes.
 SKETCH_FORMAT: int
+#: ``format=`` values: ``"auto"``, then every format the core reads.
+FORMATS: tuple[str, ...]
+#: ``verify=`` values.
+VERIFY: tuple[str, ...]
+#: The core's default seed of the MinHash permutations.
+DEFAULT_SEED: int
 
 class ThresherError(Exception):
     """Base class of thresher's errors."""

@@ -27,15 +27,12 @@ representatives. No text is kept.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import polars as pl
 
 from thresher import _core
+from thresher._names import DEFAULT_SEED, Verify
 from thresher.errors import InvalidOptionError
 from thresher.streams import priority_stream, text_stream
-
-Verify = Literal["exact", "signature"]
 
 
 def _texts(texts: pl.Series) -> object:
@@ -62,7 +59,7 @@ class DedupEngine:
         threshold: float = 0.8,
         ngram: int = 5,
         num_perm: int = 128,
-        seed: int = 42,
+        seed: int = DEFAULT_SEED,
         verify: Verify = "exact",
     ) -> None:
         self._inner = _core.DedupEngine(float(threshold), ngram, num_perm, seed, verify)

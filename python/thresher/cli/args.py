@@ -20,14 +20,13 @@ from typing import Any
 import polars as pl
 
 import thresher
+from thresher._names import FORMATS, KEEP_VALUES, VERIFY_VALUES
 
 EXIT_OK = 0
 EXIT_INPUT_ERRORS = 1
 EXIT_USAGE = 2
 EXIT_FAILED = 3
 EXIT_INTERRUPTED = 130
-
-_FORMATS = ["auto", "paper_listing", "text", "jsonl", "warc", "wet", "parquet", "arrow"]
 
 
 class _UsageError(Exception):
@@ -200,7 +199,7 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
 def _ingest_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories or archives")
     p.add_argument(
-        "--format", choices=_FORMATS, default="auto", help="force a format (default: sniffed)"
+        "--format", choices=FORMATS, default="auto", help="force a format (default: sniffed)"
     )
     p.add_argument(
         "--text-field", default="text", metavar="FIELD", help="JSONL field or column with the text"
@@ -279,13 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
     dedup.add_argument("--seed", type=int, default=thresher.DEFAULT_SEED, help="MinHash seed")
     dedup.add_argument(
         "--verify",
-        choices=["exact", "signature"],
+        choices=VERIFY_VALUES,
         default="exact",
         help="verify candidates by exact Jaccard (default) or the signature estimate",
     )
     dedup.add_argument(
         "--keep",
-        choices=["first", "longest", "newest"],
+        choices=KEEP_VALUES,
         default="first",
         help="which record of a cluster is kept: lowest doc_id (default), longest text, "
         "latest date (records without a date lose)",

@@ -9,6 +9,11 @@ use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
 use crate::errors::{invalid_option, to_py_err};
 use crate::runtime::run_released;
 
+/// The `verify` values, by name: the one list the parsing below and
+/// `_core.VERIFY` use.
+pub(crate) const VERIFY: [(&str, Verify); 2] =
+    [("exact", Verify::Exact), ("signature", Verify::Signature)];
+
 /// Dedup options from the values the Python layer passes.
 pub(crate) fn options(
     py: Python<'_>,
@@ -18,15 +23,12 @@ pub(crate) fn options(
     seed: u64,
     verify: &str,
 ) -> PyResult<DedupOptions> {
-    let verify = match verify {
-        "exact" => Verify::Exact,
-        "signature" => Verify::Signature,
-        other => {
-            return Err(invalid_option(
-                py,
-                format!("verify must be \"exact\" or \"signature\", got {other:?}"),
-            ))
-        }
+    let Some(&(_, verify)) = VERIFY.iter().find(|(name, _)| *name == verify) else {
+        let names: Vec<&str> = VERIFY.iter().map(|(name, _)| *name).collect();
+        return Err(invalid_option(
+            py,
+            format!("verify must be one of {names:?}, got {verify:?}"),
+        ));
     };
     Ok(DedupOptions {
         threshold,

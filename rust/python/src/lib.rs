@@ -14,6 +14,7 @@
 //! This file only registers them in the module.
 
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
 mod arrow_ffi;
 mod dedup;
@@ -27,6 +28,15 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("SKETCH_FORMAT", thresher_core::sketch::SKETCH_FORMAT)?;
     m.add("ThresherError", m.py().get_type::<errors::ThresherError>())?;
+    // Lists of names and defaults the Python layer takes from here rather
+    // than keeping copies.
+    let py = m.py();
+    m.add("FORMATS", PyTuple::new(py, ingest::format_names())?)?;
+    m.add(
+        "VERIFY",
+        PyTuple::new(py, dedup::VERIFY.map(|(name, _)| name))?,
+    )?;
+    m.add("DEFAULT_SEED", thresher_core::DedupOptions::default().seed)?;
     m.add_class::<arrow_ffi::ArrowTable>()?;
     m.add_class::<ingest::Scan>()?;
     m.add_class::<engine::DedupEngine>()?;
