@@ -1,15 +1,17 @@
-"""Lists of names and defaults kept once: the Python copies equal the core's."""
+"""Lists of names and defaults kept once: the Python copies equal the core's;
+and a figure the docs quote."""
 
 from __future__ import annotations
 
 import argparse
 import inspect
 from dataclasses import fields
+from pathlib import Path
 from typing import get_args
 
 import thresher
 from thresher import _core, _names
-from thresher.cli import build_parser
+from thresher.cli import build_parser, pipeline
 
 
 def test_formats_are_the_cores() -> None:
@@ -59,3 +61,15 @@ def test_cli_choices_are_the_libraries() -> None:
     assert _choices(parser, "dedup", "--verify") == _core.VERIFY
     assert _choices(parser, "dedup", "--keep") == get_args(_names.Keep)
     assert _action(parser, "dedup", "--seed").default == _core.DEFAULT_SEED
+
+
+def test_documented_bytes_per_row_match_the_defaults() -> None:
+    # Exact key, two flags, band keys, and the row with the first copy of
+    # the text: the figure README.md, DedupEngine and the CLI's pipeline quote.
+    bands, _ = thresher.banding()
+    per_row = 16 + 2 + 8 * bands + 4
+    assert per_row == 190
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for text in (readme, thresher.engine.__doc__ or "", pipeline.__doc__ or ""):
+        assert f"{per_row}" in text
+        assert f"{per_row - 4} bytes" not in text and "18 + 8" not in text

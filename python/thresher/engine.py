@@ -6,8 +6,10 @@ the same rows in the same order, in batches of any size. The result is the
 one :func:`thresher.dedup` gives on the whole column, whatever the batch
 sizes and thread count.
 
-Memory: the engine keeps about ``18 + 8 * bands`` bytes per row (190 bytes
-with the defaults' 21 bands) from :meth:`DedupEngine.add` on; the
+Memory: the engine keeps ``16 + 2 + 8 * bands`` bytes per row (exact key,
+flags, band keys) from :meth:`DedupEngine.add` on, and 4 more (the row
+holding the first copy of its text) from :meth:`DedupEngine.find_candidates`
+on: 190 bytes with the defaults' 21 bands; the
 verification pass holds the profile (8 bytes per distinct shingle, or the
 signature with ``verify="signature"``) of a row only while a candidate
 partner of it is still to come; the scoring pass does the same for

@@ -6,8 +6,9 @@ order:
 
 1. **sketch**: exact key, flags and LSH band keys of every record
    (:meth:`DedupEngine.sketch`), written as one chunk per batch to the work
-   directory and added to the engine (about ``18 + 8 * bands`` bytes per
-   record; 190 at the defaults), with the ``--keep`` priority (8 bytes);
+   directory and added to the engine (``16 + 2 + 8 * bands + 4`` bytes per
+   record with the first copy of its text, found next; 190 at the
+   defaults), with the ``--keep`` priority (8 bytes);
 2. **verify**: only when LSH found candidate pairs: the texts again, for the
    engine to verify them (it holds a shingle set, 8 bytes per distinct
    shingle, only for records whose candidate partner is still to come);
