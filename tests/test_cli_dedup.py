@@ -18,9 +18,9 @@ import pytest
 from archive_builders import compress, jsonl_bytes, tar_bytes, warc_record, zip_bytes
 
 import thresher
-from thresher import pipeline
-from thresher.pipeline import DEDUP_COLUMNS, OUTPUT_FILES, RECORD_COLUMNS
-from thresher.progress import Reporter
+from thresher.cli import pipeline
+from thresher.cli.pipeline import DEDUP_COLUMNS, OUTPUT_FILES, RECORD_COLUMNS
+from thresher.cli.progress import Reporter
 from thresher.sample_dumps import generate_corpus
 
 PARQUETS = ["kept.parquet", "duplicates.parquet", "clusters.parquet", "errors.parquet"]
@@ -103,6 +103,9 @@ def test_dedup_writes_every_output(corpus: Path, reference_run: Path) -> None:
 
     # The invariant, in the summary and in the files.
     assert summary["records_in"] == summary["kept"] + summary["duplicates"]
+    # ... and against the input, counted by a separate ingest.
+    records_in = thresher.ingest([str(corpus)]).records.height
+    assert records_in > 0 and kept.height + dups.height == records_in == summary["records_in"]
     assert summary["kept"] == kept.height and summary["duplicates"] == dups.height
     assert summary["duplicates"] == summary["exact_duplicates"] + summary["near_duplicates"]
     assert summary["exact_duplicates"] > 0 and summary["near_duplicates"] > 0
@@ -473,8 +476,10 @@ def test_library_options_reach_the_run(corpus: Path, tmp_path: Path) -> None:
     )
     assert (p["bands"], p["rows"]) == thresher.banding(0.7, 64)
     assert summary["records_in"] == summary["kept"] + summary["duplicates"]
+    records = thresher.ingest([str(corpus)]).records
+    assert summary["kept"] + summary["duplicates"] == records.height
     expected = thresher.dedup(
-        thresher.ingest([str(corpus)]).records,
+        records,
         threshold=0.7,
         ngram=3,
         num_perm=64,
@@ -545,3 +550,34 @@ def test_changed_input_starts_over(
     summary, state = pipeline.run_dedup([str(inputs)], out, options, Reporter())
     assert state == "restarted"
     assert summary["records_in"] == thresher.ingest([str(inputs)]).records.height
+
+
+def test_an_output_that_loses_a_record_fails_the_run(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.PartedParquet.write
+
+    def lossy(self: pipeline.PartedParquet, index: int, frame: pl.DataFrame) -> None:
+        real(self, index, frame.head(-1) if self.name == "kept" and index == 0 else frame)
+
+    monkeypatch.setattr(pipeline.PartedParquet, "write", lossy)
+    out = tmp_path / "o"
+    with pytest.raises(thresher.ThresherError, match="records were lost"):
+        pipeline.run_dedup([str(corpus)], out, pipeline.DedupOptions(batch_size=8), Reporter())
+    assert not (out / "summary.json").exists()
+
+
+def test_a_scan_that_loses_a_record_fails_the_run(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every pass sees the same n - 1 rows, so the outputs agree with pass 1;
+    # only the scanner's own count of what it read shows the loss.
+    real = thresher.Scan.__next__
+
+    def lossy(self: thresher.Scan) -> pl.DataFrame:
+        return real(self).head(-1)
+
+    monkeypatch.setattr(thresher.Scan, "__next__", lossy)
+    options = pipeline.DedupOptions(batch_size=1_000_000)
+    with pytest.raises(thresher.ThresherError, match="records were lost"):
+        pipeline.run_dedup([str(corpus)], tmp_path / "o", options, Reporter())

@@ -122,6 +122,11 @@ def test_dedup_columns_and_clusters(edited_corpus: list[str]) -> None:
             assert out["similarity"][r] == pytest.approx(expected, abs=1e-12)
     assert out.filter(~pl.col("is_duplicate"))["similarity"].eq(1.0).all()
     assert out.height == out["is_duplicate"].sum() + (~out["is_duplicate"]).sum()
+    # Against the input, not the output: the fixture writes 150 documents
+    # and 4 edits of each.
+    kept, duplicates = int((~out["is_duplicate"]).sum()), int(out["is_duplicate"].sum())
+    assert kept + duplicates == len(edited_corpus) == 150 * 5
+    assert 150 <= kept < len(edited_corpus)
 
 
 def test_signature_verification(edited_corpus: list[str]) -> None:
@@ -178,6 +183,22 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="strings"):
         thresher.dedup(df, "n")
     assert issubclass(thresher.InvalidOptionError, thresher.ThresherError)
+
+
+def test_result_column_clash_raises_before_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = pl.DataFrame({"text": ["a b c d e f", "a b c d e f"], "cluster_id": [7, 8]})
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        pytest.fail("the dedup ran before the column clash was found")
+
+    monkeypatch.setattr(thresher._core, "dedup", no_run)
+    with pytest.raises(thresher.InvalidOptionError, match=r"result column\(s\) \['cluster_id'\]"):
+        thresher.dedup(frame)
+
+
+def test_result_columns_known_before_the_run() -> None:
+    out = thresher.dedup(pl.DataFrame({"text": ["a b c", "a b c"], "n": [1, 2]}))
+    assert out.columns == ["text", "n", *thresher._core.dedup_columns()]
 
 
 def test_minhash_series() -> None:

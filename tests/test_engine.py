@@ -147,12 +147,12 @@ def test_keep_policies(frame: pl.DataFrame, keep: str) -> None:
 
 def test_passes_out_of_order_raise(frame: pl.DataFrame) -> None:
     engine = thresher.DedupEngine()
-    with pytest.raises(thresher.InvalidOptionError):
+    with pytest.raises(thresher.UsageError):
         engine.verify(frame["text"])
     engine.add(engine.sketch(frame["text"]))
     engine.find_candidates()
     engine.verify(frame["text"].head(10))
-    with pytest.raises(thresher.InvalidOptionError, match="seen 10 of"):
+    with pytest.raises(thresher.UsageError, match="seen 10 of"):
         engine.cluster()
     with pytest.raises(thresher.InvalidOptionError):
         thresher.DedupEngine(threshold=2.0)

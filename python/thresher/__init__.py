@@ -15,13 +15,13 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Literal
 
 import polars as pl
 
 from thresher import _core
+from thresher._names import DEFAULT_SEED, Format, Keep, TextUnit, Verify
 from thresher.engine import DedupEngine
-from thresher.errors import InvalidOptionError, ThresherError
+from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
 from thresher.streams import priority_stream, text_stream
 
 __all__ = [
@@ -29,10 +29,12 @@ __all__ = [
     "DedupEngine",
     "Ingest",
     "IngestWarning",
+    "InputError",
     "InvalidOptionError",
     "Limits",
     "Scan",
     "ThresherError",
+    "UsageError",
     "__version__",
     "banding",
     "dedup",
@@ -46,16 +48,8 @@ __all__ = [
 
 __version__: str = _core.__version__
 
-#: Seed of the MinHash permutations used when none is given.
-DEFAULT_SEED = 42
-
-Format = Literal["auto", "paper_listing", "text", "jsonl", "warc", "wet", "parquet", "arrow"]
-Verify = Literal["exact", "signature"]
-Keep = Literal["first", "longest", "newest"]
 PathLike = str | os.PathLike[str]
 
-
-TextUnit = Literal["file", "line", "paragraph"]
 _DEFAULT_LIMITS: dict[str, int] = _core.default_limits()
 
 
@@ -348,11 +342,12 @@ def dedup(
         (null unless a duplicate) and ``similarity`` (to the representative;
         1.0 for representatives and exact duplicates).
     """
-    priority = keep_priority(frame, keep, column, date_column)
-    columns, _ = _run_dedup(frame, column, threshold, ngram, num_perm, seed, verify, priority)
-    taken = [c for c in columns.columns if c in frame.columns]
+    # Before the run, not after it: a clash would otherwise cost a whole run.
+    taken = [c for c in _core.dedup_columns() if c in frame.columns]
     if taken:
         raise InvalidOptionError(f"frame already has result column(s) {taken}")
+    priority = keep_priority(frame, keep, column, date_column)
+    columns, _ = _run_dedup(frame, column, threshold, ngram, num_perm, seed, verify, priority)
     return pl.concat([frame, columns], how="horizontal")
 
 

@@ -3,7 +3,10 @@
 from typing import Any, final
 
 __all__ = [
+    "DEFAULT_SEED",
+    "FORMATS",
     "SKETCH_FORMAT",
+    "VERIFY",
     "ArrowTable",
     "DedupEngine",
     "Scan",
@@ -11,6 +14,7 @@ __all__ = [
     "__version__",
     "banding",
     "dedup",
+    "dedup_columns",
     "default_limits",
     "empty_errors",
     "ingest",
@@ -21,6 +25,12 @@ __all__ = [
 __version__: str
 #: Version of the shingle hashes, signatures and band keys the core computes.
 SKETCH_FORMAT: int
+#: ``format=`` values: ``"auto"``, then every format the core reads.
+FORMATS: tuple[str, ...]
+#: ``verify=`` values.
+VERIFY: tuple[str, ...]
+#: The core's default seed of the MinHash permutations.
+DEFAULT_SEED: int
 
 class ThresherError(Exception):
     """Base class of thresher's errors."""
@@ -73,6 +83,7 @@ def dedup(
     verify: str,
     priority: object | None = None,
 ) -> tuple[ArrowTable, ArrowTable]: ...
+def dedup_columns() -> list[str]: ...
 def similar_pairs(
     texts: object,
     threshold: float,

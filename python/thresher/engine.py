@@ -6,8 +6,10 @@ the same rows in the same order, in batches of any size. The result is the
 one :func:`thresher.dedup` gives on the whole column, whatever the batch
 sizes and thread count.
 
-Memory: the engine keeps about ``18 + 8 * bands`` bytes per row (190 bytes
-with the defaults' 21 bands) from :meth:`DedupEngine.add` on; the
+Memory: the engine keeps ``16 + 2 + 8 * bands`` bytes per row (exact key,
+flags, band keys) from :meth:`DedupEngine.add` on, and 4 more (the row
+holding the first copy of its text) from :meth:`DedupEngine.find_candidates`
+on: 190 bytes with the defaults' 21 bands; the
 verification pass holds the profile (8 bytes per distinct shingle, or the
 signature with ``verify="signature"``) of a row only while a candidate
 partner of it is still to come; the scoring pass does the same for
@@ -27,15 +29,12 @@ representatives. No text is kept.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import polars as pl
 
 from thresher import _core
+from thresher._names import DEFAULT_SEED, Verify
 from thresher.errors import InvalidOptionError
 from thresher.streams import priority_stream, text_stream
-
-Verify = Literal["exact", "signature"]
 
 
 def _texts(texts: pl.Series) -> object:
@@ -62,7 +61,7 @@ class DedupEngine:
         threshold: float = 0.8,
         ngram: int = 5,
         num_perm: int = 128,
-        seed: int = 42,
+        seed: int = DEFAULT_SEED,
         verify: Verify = "exact",
     ) -> None:
         self._inner = _core.DedupEngine(float(threshold), ngram, num_perm, seed, verify)

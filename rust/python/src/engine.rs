@@ -5,9 +5,12 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use thresher_core::dedup::arrow as tables;
+use thresher_core::dedup::arrow as dedup_arrow;
 
-use crate::{options, priorities, read_stream, run_released, table, texts, to_py_err, ArrowTable};
+use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
+use crate::dedup::options;
+use crate::errors::to_py_err;
+use crate::runtime::run_released;
 
 /// Dedup in passes over streamed texts (see the core's `engine` module).
 ///
@@ -38,16 +41,15 @@ impl DedupEngine {
 impl DedupEngine {
     #[new]
     fn new(
+        py: Python<'_>,
         threshold: f64,
         ngram: usize,
         num_perm: usize,
         seed: u64,
         verify: &str,
     ) -> PyResult<Self> {
-        let opts = options(threshold, ngram, num_perm, seed, verify)?;
-        let engine = Python::attach(|py| {
-            thresher_core::DedupEngine::new(&opts).map_err(|e| to_py_err(py, e))
-        })?;
+        let opts = options(py, threshold, ngram, num_perm, seed, verify)?;
+        let engine = thresher_core::DedupEngine::new(&opts).map_err(|e| to_py_err(py, e))?;
         Ok(Self {
             inner: Mutex::new(engine),
         })
@@ -69,7 +71,7 @@ impl DedupEngine {
         let batches = read_stream(texts)?;
         let texts = self::texts(py, &batches)?;
         let sketches = self.with(py, |e, cancel| e.sketch(&texts, cancel))?;
-        table(py, tables::sketches_batch(&sketches))
+        table(py, dedup_arrow::sketches_batch(&sketches))
     }
 
     /// Appends the sketches in the stream `sketches` as the next rows.
@@ -78,7 +80,7 @@ impl DedupEngine {
         self.with(py, |e, _| {
             let bands = e.banding().bands;
             for batch in &batches {
-                e.add(tables::sketches_of(batch, bands)?)?;
+                e.add(dedup_arrow::sketches_of(batch, bands)?)?;
             }
             Ok(())
         })
@@ -99,7 +101,7 @@ impl DedupEngine {
     /// Exact and verified near edges: a, b, similarity, exact.
     fn verified_edges(&self, py: Python<'_>) -> PyResult<Py<ArrowTable>> {
         let edges = self.with(py, |e, _| e.verified_edges())?;
-        table(py, tables::edges_batch(&edges))
+        table(py, dedup_arrow::edges_batch(&edges))
     }
 
     /// Takes the edges of a finished verification instead of running it.
@@ -108,7 +110,7 @@ impl DedupEngine {
         self.with(py, |e, _| {
             let mut all = Vec::new();
             for batch in &batches {
-                all.extend(tables::edges_of(batch)?);
+                all.extend(dedup_arrow::edges_of(batch)?);
             }
             e.restore_edges(&all)
         })
@@ -133,8 +135,8 @@ impl DedupEngine {
     fn result(&self, py: Python<'_>) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
         let result = self.with(py, |e, _| e.result())?;
         Ok((
-            table(py, tables::dedup_batch(&result))?,
-            table(py, tables::edges_batch(&result.edges))?,
+            table(py, dedup_arrow::dedup_batch(&result))?,
+            table(py, dedup_arrow::edges_batch(&result.edges))?,
         ))
     }
 }

@@ -112,7 +112,7 @@ pub struct DedupEngine {
 }
 
 fn phase_error(expected: &str) -> Error {
-    Error::InvalidArgument(format!("dedup engine: {expected}"))
+    Error::Usage(format!("dedup engine: {expected}"))
 }
 
 impl DedupEngine {

@@ -28,7 +28,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from thresher.outputs import remove_temporaries, write_json
+from thresher.cli.outputs import remove_temporaries, write_json
 
 __all__ = ["WORK_DIR_NAME", "WorkDir", "input_fingerprint"]
 

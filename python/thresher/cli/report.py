@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import polars as pl
 
-from thresher.outputs import write_text
+from thresher.cli.outputs import write_text
 
 __all__ = ["lsh_probability", "render_report", "write_report"]
 

@@ -6,8 +6,9 @@ order:
 
 1. **sketch**: exact key, flags and LSH band keys of every record
    (:meth:`DedupEngine.sketch`), written as one chunk per batch to the work
-   directory and added to the engine (about ``18 + 8 * bands`` bytes per
-   record; 190 at the defaults), with the ``--keep`` priority (8 bytes);
+   directory and added to the engine (``16 + 2 + 8 * bands + 4`` bytes per
+   record with the first copy of its text, found next; 190 at the
+   defaults), with the ``--keep`` priority (8 bytes);
 2. **verify**: only when LSH found candidate pairs: the texts again, for the
    engine to verify them (it holds a shingle set, 8 bytes per distinct
    shingle, only for records whose candidate partner is still to come);
@@ -20,7 +21,7 @@ order:
    into one Parquet file each.
 
 Every phase's result is checkpointed in ``DIR/.thresher-work`` (see
-:mod:`thresher.workdir`), so a killed run started again with the same
+:mod:`thresher.cli.workdir`), so a killed run started again with the same
 arguments continues where it stopped and ends with the same outputs.
 """
 
@@ -37,8 +38,7 @@ import polars as pl
 
 import thresher
 from thresher import _core
-from thresher.errors import ThresherError
-from thresher.outputs import (
+from thresher.cli.outputs import (
     PartedParquet,
     publish,
     remove_stale_temporaries,
@@ -47,8 +47,9 @@ from thresher.outputs import (
     write_json,
     write_parquet,
 )
-from thresher.progress import Phase, Reporter
-from thresher.workdir import WorkDir, input_fingerprint
+from thresher.cli.progress import Phase, Reporter
+from thresher.cli.workdir import WorkDir, input_fingerprint
+from thresher.errors import ThresherError
 
 __all__ = [
     "DEDUP_COLUMNS",
@@ -376,7 +377,7 @@ class _DedupRun:
         batches: int,
         started: float,
     ) -> dict[str, Any]:
-        from thresher.report import write_report
+        from thresher.cli.report import write_report
 
         work, final = self.work, self.work.final
         with self.reporter.phase("outputs", "outputs"):
@@ -396,9 +397,13 @@ class _DedupRun:
             dup_n = int(
                 pl.scan_parquet(final / "duplicates.parquet").select(pl.len()).collect().item()
             )
-            if kept_n + dup_n != scanned.rows:
+            # Against the scanner's own count of the records it read, not only
+            # the rows pass 1 saw: a record lost before pass 1 counts too.
+            read_n = int(scanned.progress.get("records", scanned.rows))
+            if not kept_n + dup_n == scanned.rows == read_n:
                 raise ThresherError(
-                    f"records were lost: {scanned.rows} in, {kept_n} kept + {dup_n} duplicates"
+                    f"records were lost: {read_n} read, {scanned.rows} in, "
+                    f"{kept_n} kept + {dup_n} duplicates"
                 )
             exact_n = int(result["exact"].sum())
             bands, rows = thresher.banding(self.options.threshold, self.options.num_perm)

@@ -1,9 +1,9 @@
 """The ``thresher`` command: argument parsing and exit codes only.
 
-The work is done in :mod:`thresher.pipeline`; what is shown while it runs in
-:mod:`thresher.progress`. Exit codes: 0 success; 1 finished, but the inputs
+The work is done in :mod:`thresher.cli.pipeline`; what is shown while it runs in
+:mod:`thresher.cli.progress`. Exit codes: 0 success; 1 finished, but the inputs
 had errors and ``--strict`` was given; 2 bad usage; 3 the run failed; 130
-interrupted (Ctrl-C or SIGTERM; finished work is kept for a rerun).
+interrupted (Ctrl-C or SIGTERM; ``dedup`` keeps its finished work for a rerun).
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from typing import Any
 import polars as pl
 
 import thresher
+from thresher._names import FORMATS, KEEP_VALUES, VERIFY_VALUES
 
 EXIT_OK = 0
 EXIT_INPUT_ERRORS = 1
 EXIT_USAGE = 2
 EXIT_FAILED = 3
 EXIT_INTERRUPTED = 130
-
-_FORMATS = ["auto", "paper_listing", "text", "jsonl", "warc", "wet", "parquet", "arrow"]
 
 
 class _UsageError(Exception):
@@ -76,8 +75,8 @@ def _demo(args: argparse.Namespace) -> int:
         print("errors:")
         print(result.errors)
     if args.out:
-        from thresher.pipeline import DedupOptions, run_dedup
-        from thresher.progress import Reporter
+        from thresher.cli.pipeline import DedupOptions, run_dedup
+        from thresher.cli.progress import Reporter
 
         run_dedup(
             [str(p) for p in inputs],
@@ -96,8 +95,8 @@ def _check_inputs(inputs: list[str]) -> None:
 
 
 def _dedup(args: argparse.Namespace) -> int:
-    from thresher.pipeline import DedupOptions, run_dedup
-    from thresher.progress import make_reporter
+    from thresher.cli.pipeline import DedupOptions, run_dedup
+    from thresher.cli.progress import make_reporter
 
     _check_inputs(args.inputs)
     if not 0 < args.threshold <= 1:
@@ -129,7 +128,7 @@ def _dedup(args: argparse.Namespace) -> int:
     finally:
         reporter.close()
     if args.json:
-        from thresher.progress import JsonLog
+        from thresher.cli.progress import JsonLog
 
         assert isinstance(reporter, JsonLog)
         reporter.emit("summary", **summary)
@@ -151,8 +150,8 @@ def _dedup(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from thresher.pipeline import run_scan
-    from thresher.progress import JsonLog, make_reporter
+    from thresher.cli.pipeline import run_scan
+    from thresher.cli.progress import JsonLog, make_reporter
 
     _check_inputs(args.inputs)
     if args.batch_size < 1:
@@ -200,7 +199,7 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
 def _ingest_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories or archives")
     p.add_argument(
-        "--format", choices=_FORMATS, default="auto", help="force a format (default: sniffed)"
+        "--format", choices=FORMATS, default="auto", help="force a format (default: sniffed)"
     )
     p.add_argument(
         "--text-field", default="text", metavar="FIELD", help="JSONL field or column with the text"
@@ -279,19 +278,20 @@ def build_parser() -> argparse.ArgumentParser:
     dedup.add_argument("--seed", type=int, default=thresher.DEFAULT_SEED, help="MinHash seed")
     dedup.add_argument(
         "--verify",
-        choices=["exact", "signature"],
+        choices=VERIFY_VALUES,
         default="exact",
         help="verify candidates by exact Jaccard (default) or the signature estimate",
     )
     dedup.add_argument(
         "--keep",
-        choices=["first", "longest", "newest"],
+        choices=KEEP_VALUES,
         default="first",
         help="which record of a cluster is kept: lowest doc_id (default), longest text, "
         "latest date (records without a date lose)",
     )
     _run_flags(dedup)
-    dedup.set_defaults(run=_dedup)
+    # Only dedup checkpoints its work (DIR/.thresher-work), so only it resumes.
+    dedup.set_defaults(run=_dedup, resumes=True)
 
     scan = sub.add_parser(
         "scan",
@@ -319,6 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def interrupted_message(args: argparse.Namespace) -> str:
+    """What Ctrl-C prints: a rerun resumes only for commands that checkpoint
+    their work (``dedup``); ``scan`` and ``demo`` start again from scratch."""
+    message = "thresher: interrupted; no output was written."
+    if getattr(args, "resumes", False):
+        message += " Finished work is kept: run the same command again to resume."
+    return message
+
+
 def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -340,11 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     except _UsageError as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
-        print(
-            "thresher: interrupted; no output was written. Finished work is kept: run the same "
-            "command again to resume.",
-            file=sys.stderr,
-        )
+        print(interrupted_message(args), file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`thresher demo | head`): stop quietly.
@@ -360,7 +365,3 @@ def _in_main_thread() -> bool:
     import threading
 
     return threading.current_thread() is threading.main_thread()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

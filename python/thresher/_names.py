@@ -1,0 +1,24 @@
+"""Lists of names and defaults that the library and the command share, each
+kept in one place: the core's, exported by ``_core``, wherever the core knows
+them. The ``Literal`` types spell the same names for type checkers, which
+cannot read them from ``_core``; tests check that they agree."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from thresher import _core
+
+Format = Literal["auto", "paper_listing", "text", "jsonl", "warc", "wet", "parquet", "arrow"]
+Verify = Literal["exact", "signature"]
+Keep = Literal["first", "longest", "newest"]
+TextUnit = Literal["file", "line", "paragraph"]
+
+#: ``format=`` values: ``"auto"``, then every format the core reads.
+FORMATS: tuple[str, ...] = _core.FORMATS
+#: ``verify=`` values.
+VERIFY_VALUES: tuple[str, ...] = _core.VERIFY
+#: ``keep=`` values (a Python-side choice: the core takes priorities).
+KEEP_VALUES: tuple[str, ...] = get_args(Keep)
+#: Seed of the MinHash permutations used when none is given.
+DEFAULT_SEED: int = _core.DEFAULT_SEED

@@ -1,0 +1,16 @@
+"""The ``thresher`` command.
+
+* :mod:`thresher.cli.args`: argument parsing and exit codes;
+* :mod:`thresher.cli.pipeline`: the phases of ``thresher dedup`` and
+  ``thresher scan``, with their checkpoints;
+* :mod:`thresher.cli.workdir`: the work directory that makes a run resumable;
+* :mod:`thresher.cli.outputs`: atomic writes of the output files;
+* :mod:`thresher.cli.progress`: what is shown while a command runs;
+* :mod:`thresher.cli.report`: the ``report.html`` page.
+"""
+
+from __future__ import annotations
+
+from thresher.cli.args import build_parser, main
+
+__all__ = ["build_parser", "main"]
