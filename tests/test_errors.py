@@ -99,3 +99,14 @@ def test_internal_errors_are_not_option_errors() -> None:
     with pytest.raises(thresher.ThresherError, match="already exported") as info:
         table.__arrow_c_stream__()
     assert not isinstance(info.value, (ValueError, thresher.UsageError))
+
+
+def test_feeding_more_rows_than_added_is_a_usage_error() -> None:
+    base = " ".join(f"w{i}" for i in range(40))
+    texts = pl.Series([base, base + " extra words", "something else entirely here"])
+    engine = thresher.DedupEngine()
+    engine.add(engine.sketch(texts))
+    assert engine.find_candidates() > 0
+    engine.verify(texts)
+    with pytest.raises(thresher.UsageError, match="fed 6 rows, but there are only 3"):
+        engine.verify(texts)

@@ -24,6 +24,9 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A fault of thresher itself, not of the call or its input.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The call was cancelled (for example by Ctrl-C) before it finished.
     #[error("cancelled")]
     Cancelled,

@@ -6,7 +6,8 @@
 //! * [`Error::InvalidArgument`] -> `InvalidOptionError` (also a `ValueError`);
 //! * [`Error::Usage`] -> `UsageError` (calls in the wrong order);
 //! * [`Error::Input`] -> `InputError`, with `source`, `member`, `offset`;
-//! * anything else (Arrow failures, cancellation) -> `ThresherError`.
+//! * anything else (internal faults, Arrow failures, cancellation) ->
+//!   `ThresherError`.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;

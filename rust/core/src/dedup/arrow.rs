@@ -102,7 +102,7 @@ pub fn edges_batch(edges: &[Edge]) -> Result<RecordBatch> {
 /// batch `signature` of type `fixed_size_list<u32, num_perm>`.
 pub fn signatures_batch(values: Vec<u32>, num_perm: usize) -> Result<RecordBatch> {
     if num_perm == 0 || !values.len().is_multiple_of(num_perm) {
-        return Err(Error::InvalidArgument(
+        return Err(Error::Internal(
             "signature length does not divide the values".into(),
         ));
     }
@@ -110,7 +110,7 @@ pub fn signatures_batch(values: Vec<u32>, num_perm: usize) -> Result<RecordBatch
     let item = Arc::new(Field::new("item", DataType::UInt32, false));
     let values = Arc::new(UInt32Array::from(values));
     let list = FixedSizeListArray::try_new(item, num_perm as i32, values, None)
-        .map_err(|e| Error::InvalidArgument(format!("signature column: {e}")))?;
+        .map_err(|e| Error::Internal(format!("signature column: {e}")))?;
     batch(vec![("signature", Arc::new(list), false)])
 }
 

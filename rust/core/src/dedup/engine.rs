@@ -561,7 +561,7 @@ impl DedupEngine {
             for (row, pair) in waiting {
                 let i = scored
                     .binary_search_by_key(&pair, |&(p, _)| p)
-                    .map_err(|_| phase_error("a scored pair is missing"))?;
+                    .map_err(|_| Error::Internal("a scored pair is missing".into()))?;
                 similarity[row as usize] = scored[i].1;
             }
             self.phase = Phase::Done {

@@ -197,7 +197,7 @@ impl Scanner {
             let handle = std::thread::Builder::new()
                 .name(format!("thresher-ingest-{i}"))
                 .spawn(move || job.run())
-                .map_err(|e| Error::InvalidArgument(format!("cannot start threads: {e}")))?;
+                .map_err(|e| Error::Internal(format!("cannot start threads: {e}")))?;
             workers.push(handle);
         }
         Ok(Scanner {

@@ -282,7 +282,7 @@ impl PairScorer {
         let start = self.next_row;
         let end = start as u64 + count as u64;
         if end > self.rows as u64 {
-            return Err(Error::InvalidArgument(format!(
+            return Err(Error::Usage(format!(
                 "fed {end} rows, but there are only {}",
                 self.rows
             )));
@@ -349,7 +349,7 @@ impl PairScorer {
             .collect();
         for (i, similarity) in scores {
             if similarity.is_nan() {
-                return Err(Error::InvalidArgument(format!(
+                return Err(Error::Internal(format!(
                     "pair {:?} was scored before both its rows were seen",
                     self.pairs[i as usize]
                 )));
@@ -372,7 +372,7 @@ impl PairScorer {
     /// The pairs and their similarities, once every row has been fed.
     pub fn finish(self) -> Result<Vec<((u32, u32), f64)>> {
         if self.next_row != self.rows {
-            return Err(Error::InvalidArgument(format!(
+            return Err(Error::Usage(format!(
                 "verification was fed {} of {} rows",
                 self.next_row, self.rows
             )));
