@@ -4,6 +4,8 @@
 //! stage after it or a driver. Test code (`tests.rs` files and
 //! `#[cfg(test)] mod tests` blocks) may use anything.
 
+#![allow(clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 /// Module paths in data-flow order, support first. A file belongs to the
