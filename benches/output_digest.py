@@ -64,14 +64,16 @@ def quality_corpus() -> pl.DataFrame:
     return pl.read_parquet(path)
 
 
-def generated_corpus(work: Path, docs: int) -> Path:
-    out = work / "generated"
-    subprocess.run(
-        [sys.executable, str(HERE / "gen_corpus.py"), "--docs", str(docs), "--out", str(out)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return out
+def generated_corpus(docs: int) -> Path:
+    """The shards of a generated corpus, at a fixed path (sources are digested too)."""
+    out = HERE / "data" / f"digest_corpus_{docs}"
+    if not (out / "truth.parquet").exists():
+        subprocess.run(
+            [sys.executable, str(HERE / "gen_corpus.py"), "--docs", str(docs), "--out", str(out)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return out / "shards"
 
 
 def dedup_digests(frame: pl.DataFrame, name: str) -> dict[str, str]:
@@ -116,6 +118,9 @@ def command_digests(inputs: Path, work: Path) -> dict[str, str]:
     for path in sorted(out_dir.glob("*.parquet")):
         frame = pl.read_parquet(path)
         out[f"command/{path.name}"] = digest_frame(frame.sort(frame.columns))
+    summary = json.loads((out_dir / "summary.json").read_text())
+    counts = ("records_in", "kept", "duplicates", "exact_duplicates", "near_duplicates")
+    out["command/summary.json"] = json.dumps({k: summary[k] for k in (*counts, "clusters")})
     return out
 
 
@@ -139,9 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     digests.update(dedup_digests(quality_corpus(), "quality"))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        inputs = generated_corpus(work, args.docs)
+        inputs = generated_corpus(args.docs)
         generated = thresher.ingest(inputs)
-        digests["generated/ingest"] = digest_frame(generated.records)
+        digests["generated/ingest/records"] = digest_frame(generated.records)
+        digests["generated/ingest/errors"] = digest_frame(generated.errors)
         digests.update(dedup_digests(generated.records, "generated"))
         digests.update(command_digests(inputs, work))
     if SEEDS.is_dir():
