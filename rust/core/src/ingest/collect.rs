@@ -47,6 +47,17 @@ pub fn ingest_paths(
 /// Parses the bytes of one member held in memory (tests, fuzzing, small
 /// inputs): containers inside are unwrapped as for files.
 pub fn ingest_bytes(source: &str, bytes: &[u8], options: &IngestOptions) -> Ingested {
+    collected(options, |cx| {
+        member::read_member(&mut &bytes[..], &Location::file(source), 0, cx)
+    })
+}
+
+/// Everything `read` reports, given a context of `options` with the
+/// input budget of one input.
+pub(crate) fn collected(
+    options: &IngestOptions,
+    read: impl FnOnce(&mut ReadContext<'_>),
+) -> Ingested {
     let mut out = Ingested::default();
     let budget = ByteBudget::new(options.limits.max_input_bytes);
     let mut cx = ReadContext {
@@ -54,6 +65,6 @@ pub fn ingest_bytes(source: &str, bytes: &[u8], options: &IngestOptions) -> Inge
         sink: &mut out,
         input_budget: &budget,
     };
-    member::read_member(&mut &bytes[..], &Location::file(source), 0, &mut cx);
+    read(&mut cx);
     out
 }

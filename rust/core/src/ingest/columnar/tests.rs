@@ -22,6 +22,7 @@ use super::batches::{guarded, Failure};
 use super::meta::push_json_str;
 use super::{read_arrow, read_buffered, read_parquet};
 use crate::ingest::bounded::{ByteBudget, ReadContext};
+use crate::ingest::collect::collected;
 use crate::ingest::location::Location;
 use crate::ingest::options::IngestOptions;
 use crate::ingest::record::{ErrorKind, Format, Record};
@@ -117,19 +118,6 @@ fn arrow_stream(batches: &[RecordBatch]) -> Vec<u8> {
     writer.into_inner().unwrap()
 }
 
-/// Runs `read` with a context that collects everything.
-fn collect(options: &IngestOptions, read: impl FnOnce(&mut ReadContext<'_>)) -> Ingested {
-    let mut out = Ingested::default();
-    let budget = ByteBudget::new(options.limits.max_input_bytes);
-    let mut cx = ReadContext {
-        options,
-        sink: &mut out,
-        input_budget: &budget,
-    };
-    read(&mut cx);
-    out
-}
-
 /// Writes `bytes` to a temporary file and reads it with `read`.
 fn read_file_with(
     bytes: &[u8],
@@ -139,7 +127,7 @@ fn read_file_with(
     let mut tmp = tempfile::NamedTempFile::new().unwrap();
     std::io::Write::write_all(&mut tmp, bytes).unwrap();
     let file = tmp.reopen().unwrap();
-    collect(options, |cx| read(file, &Location::file("f"), cx))
+    collected(options, |cx| read(file, &Location::file("f"), cx))
 }
 
 /// The records the sample rows make.

@@ -10,6 +10,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive};
 
 use crate::ingest::bounded::{ByteBudget, ReadContext};
+use crate::ingest::collect::collected;
 use crate::ingest::location::Location;
 use crate::ingest::member::{self, read_file};
 use crate::ingest::options::Limits;
@@ -100,15 +101,7 @@ fn zip_files(files: &[(&str, &[u8])]) -> Vec<u8> {
 
 /// Reads a file on disk as `scan` does.
 fn read_path(path: &Path, options: &IngestOptions) -> Ingested {
-    let mut out = Ingested::default();
-    let budget = ByteBudget::new(options.limits.max_input_bytes);
-    let mut cx = ReadContext {
-        options,
-        sink: &mut out,
-        input_budget: &budget,
-    };
-    read_file(path, &mut cx);
-    out
+    collected(options, |cx| read_file(path, cx))
 }
 
 /// (member, offset, text) of every record.
