@@ -249,6 +249,11 @@ fn read_headers(
         cx.error(loc, offset, ErrorKind::Malformed, reason);
         HeaderEnd::Stop(Outcome::Broken)
     };
+    let truncated = |cx: &mut ReadContext<'_>| {
+        let reason = "truncated WARC record: the member ends inside its headers";
+        cx.error(loc, offset, ErrorKind::Corrupt, reason);
+        HeaderEnd::Stop(Outcome::Read)
+    };
     loop {
         if lines.position() - offset > MAX_HEADER_BYTES {
             return broken(
@@ -260,15 +265,7 @@ fn read_headers(
         }
         let line = match lines.next_line() {
             Ok(Some(line)) => line,
-            Ok(None) => {
-                cx.error(
-                    loc,
-                    offset,
-                    ErrorKind::Corrupt,
-                    "truncated WARC record: the member ends inside its headers",
-                );
-                return HeaderEnd::Stop(Outcome::Read);
-            }
+            Ok(None) => return truncated(cx),
             Err(failure) => {
                 report_failure(&failure, loc, cx);
                 return HeaderEnd::Stop(Outcome::Failed);
@@ -286,13 +283,7 @@ fn read_headers(
             }
         };
         if !lines.last_line_ended() {
-            cx.error(
-                loc,
-                offset,
-                ErrorKind::Corrupt,
-                "truncated WARC record: the member ends inside its headers",
-            );
-            return HeaderEnd::Stop(Outcome::Read);
+            return truncated(cx);
         }
         if text.is_empty() {
             return HeaderEnd::Complete(headers);
