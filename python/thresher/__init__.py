@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import polars as pl
 
 from thresher import _core
-from thresher._names import DEFAULT_SEED, Format, Keep, TextUnit, Verify
+from thresher._names import DEFAULT_SEED, Format, Keep, TextUnit, Verify, dedup_options
 from thresher.engine import DedupEngine
 from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
 from thresher.streams import priority_stream, text_stream
@@ -304,7 +304,8 @@ def _run_dedup(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     texts = text_stream(frame, column)
     priorities = None if priority is None else priority_stream(priority)
-    columns, edges = _core.dedup(texts, float(threshold), ngram, num_perm, seed, verify, priorities)
+    options = dedup_options(threshold, ngram, num_perm, seed, verify)
+    columns, edges = _core.dedup(texts, options, priorities)
     return pl.DataFrame(columns), pl.DataFrame(edges)
 
 
@@ -370,7 +371,8 @@ def similar_pairs(
     :func:`dedup` finds, without its clustering and scoring passes.
     """
     texts = text_stream(frame, column)
-    edges = _core.similar_pairs(texts, float(threshold), ngram, num_perm, seed, verify)
+    options = dedup_options(threshold, ngram, num_perm, seed, verify)
+    edges = _core.similar_pairs(texts, options)
     return pl.DataFrame(edges)
 
 

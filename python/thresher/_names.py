@@ -22,3 +22,17 @@ VERIFY_VALUES: tuple[str, ...] = _core.VERIFY
 KEEP_VALUES: tuple[str, ...] = get_args(Keep)
 #: Seed of the MinHash permutations used when none is given.
 DEFAULT_SEED: int = _core.DEFAULT_SEED
+
+
+def dedup_options(
+    threshold: float, ngram: int, num_perm: int, seed: int, verify: str
+) -> dict[str, object]:
+    """The dedup options as the core takes them (``_core.dedup``,
+    ``_core.similar_pairs``, ``_core.DedupEngine``)."""
+    return {
+        "threshold": float(threshold),
+        "ngram": ngram,
+        "num_perm": num_perm,
+        "seed": seed,
+        "verify": verify,
+    }

@@ -32,7 +32,7 @@ from __future__ import annotations
 import polars as pl
 
 from thresher import _core
-from thresher._names import DEFAULT_SEED, Verify
+from thresher._names import DEFAULT_SEED, Verify, dedup_options
 from thresher.errors import InvalidOptionError
 from thresher.streams import priority_stream, text_stream
 
@@ -64,7 +64,7 @@ class DedupEngine:
         seed: int = DEFAULT_SEED,
         verify: Verify = "exact",
     ) -> None:
-        self._inner = _core.DedupEngine(float(threshold), ngram, num_perm, seed, verify)
+        self._inner = _core.DedupEngine(dedup_options(threshold, ngram, num_perm, seed, verify))
 
     @property
     def banding(self) -> tuple[int, int]:

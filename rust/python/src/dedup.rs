@@ -7,54 +7,47 @@ use thresher_core::dedup::arrow as dedup_arrow;
 use thresher_core::{dedup_with_priority, DedupOptions, DedupResult, Verify};
 
 use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
-use crate::errors::{invalid_option, to_py_err};
+use crate::errors::to_py_err;
 use crate::runtime::run_released;
 
-/// The `verify` values, by name: the one list the parsing below and
-/// `_core.VERIFY` use.
-pub(crate) const VERIFY: [(&str, Verify); 2] =
-    [("exact", Verify::Exact), ("signature", Verify::Signature)];
-
-/// Dedup options from the values the Python layer passes.
-pub(crate) fn options(
-    py: Python<'_>,
+/// Dedup options as the Python layer passes them: a dict with these keys
+/// (`thresher._names.dedup_options`), for `dedup`, `similar_pairs` and the
+/// engine alike.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct DedupOptionsArg {
     threshold: f64,
     ngram: usize,
     num_perm: usize,
     seed: u64,
-    verify: &str,
-) -> PyResult<DedupOptions> {
-    let Some(&(_, verify)) = VERIFY.iter().find(|(name, _)| *name == verify) else {
-        let names: Vec<&str> = VERIFY.iter().map(|(name, _)| *name).collect();
-        return Err(invalid_option(
-            py,
-            format!("verify must be one of {names:?}, got {verify:?}"),
-        ));
-    };
-    Ok(DedupOptions {
-        threshold,
-        ngram,
-        num_perm,
-        seed,
-        verify,
-    })
+    verify: String,
+}
+
+impl DedupOptionsArg {
+    pub(crate) fn to_options(&self, py: Python<'_>) -> PyResult<DedupOptions> {
+        Ok(DedupOptions {
+            threshold: self.threshold,
+            ngram: self.ngram,
+            num_perm: self.num_perm,
+            seed: self.seed,
+            verify: self
+                .verify
+                .parse::<Verify>()
+                .map_err(|e| to_py_err(py, e))?,
+        })
+    }
 }
 
 /// Dedup columns for the one-column stream `texts`.
 #[pyfunction]
-#[pyo3(signature = (texts, threshold, ngram, num_perm, seed, verify, priority=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (texts, options, priority=None))]
 pub(crate) fn dedup(
     py: Python<'_>,
     texts: &Bound<'_, PyCapsule>,
-    threshold: f64,
-    ngram: usize,
-    num_perm: usize,
-    seed: u64,
-    verify: &str,
+    options: DedupOptionsArg,
     priority: Option<&Bound<'_, PyCapsule>>,
 ) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
-    let opts = options(py, threshold, ngram, num_perm, seed, verify)?;
+    let opts = options.to_options(py)?;
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
     let priority = priority.map(|p| priorities(py, p)).transpose()?;
@@ -72,13 +65,9 @@ pub(crate) fn dedup(
 pub(crate) fn similar_pairs(
     py: Python<'_>,
     texts: &Bound<'_, PyCapsule>,
-    threshold: f64,
-    ngram: usize,
-    num_perm: usize,
-    seed: u64,
-    verify: &str,
+    options: DedupOptionsArg,
 ) -> PyResult<Py<ArrowTable>> {
-    let opts = options(py, threshold, ngram, num_perm, seed, verify)?;
+    let opts = options.to_options(py)?;
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
     let edges = run_released(py, |cancel| {

@@ -8,7 +8,7 @@ use pyo3::types::PyCapsule;
 use thresher_core::dedup::arrow as dedup_arrow;
 
 use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
-use crate::dedup::options;
+use crate::dedup::DedupOptionsArg;
 use crate::errors::to_py_err;
 use crate::runtime::run_released;
 
@@ -40,15 +40,8 @@ impl DedupEngine {
 #[pymethods]
 impl DedupEngine {
     #[new]
-    fn new(
-        py: Python<'_>,
-        threshold: f64,
-        ngram: usize,
-        num_perm: usize,
-        seed: u64,
-        verify: &str,
-    ) -> PyResult<Self> {
-        let opts = options(py, threshold, ngram, num_perm, seed, verify)?;
+    fn new(py: Python<'_>, options: DedupOptionsArg) -> PyResult<Self> {
+        let opts = options.to_options(py)?;
         let engine = thresher_core::DedupEngine::new(&opts).map_err(|e| to_py_err(py, e))?;
         Ok(Self {
             inner: Mutex::new(engine),

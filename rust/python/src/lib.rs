@@ -34,7 +34,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FORMATS", PyTuple::new(py, ingest::format_names())?)?;
     m.add(
         "VERIFY",
-        PyTuple::new(py, dedup::VERIFY.map(|(name, _)| name))?,
+        PyTuple::new(py, thresher_core::Verify::ALL.map(|v| v.name()))?,
     )?;
     m.add("DEFAULT_SEED", thresher_core::DedupOptions::default().seed)?;
     m.add_class::<arrow_ffi::ArrowTable>()?;

@@ -48,6 +48,33 @@ pub enum Verify {
     Signature,
 }
 
+impl Verify {
+    /// Every way of verifying.
+    pub const ALL: [Verify; 2] = [Verify::Exact, Verify::Signature];
+
+    /// The name the Python API and the command use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verify::Exact => "exact",
+            Verify::Signature => "signature",
+        }
+    }
+}
+
+impl std::str::FromStr for Verify {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Verify::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Verify::ALL.iter().map(|v| v.name()).collect();
+                Error::InvalidArgument(format!("verify must be one of {names:?}, got {s:?}"))
+            })
+    }
+}
+
 /// Options of [`dedup`] and [`similar_pairs`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct DedupOptions {
@@ -137,5 +164,22 @@ impl DedupResult {
     /// Whether `row` is a duplicate of an earlier row.
     pub fn is_duplicate(&self, row: usize) -> bool {
         self.duplicate_of[row].is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_names_round_trip() {
+        for verify in Verify::ALL {
+            assert_eq!(verify.name().parse::<Verify>().unwrap(), verify);
+        }
+        let err = "bogus".parse::<Verify>().unwrap_err().to_string();
+        assert!(
+            err.contains(r#"["exact", "signature"], got "bogus""#),
+            "{err}"
+        );
     }
 }
