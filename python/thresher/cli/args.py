@@ -21,6 +21,7 @@ import polars as pl
 
 import thresher
 from thresher._names import FORMATS, KEEP_VALUES, VERIFY_VALUES
+from thresher.cli.workdir import OutputInUse
 
 EXIT_OK = 0
 EXIT_INPUT_ERRORS = 1
@@ -355,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`thresher demo | head`): stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OutputInUse as exc:
+        # Not a mistake in the arguments, so one line without the usage.
+        print(f"thresher: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except thresher.ThresherError as exc:
         print(f"thresher: {exc}", file=sys.stderr)
         return EXIT_FAILED

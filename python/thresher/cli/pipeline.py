@@ -48,7 +48,7 @@ from thresher.cli.outputs import (
     write_parquet,
 )
 from thresher.cli.progress import Phase, Reporter
-from thresher.cli.workdir import WorkDir, input_fingerprint
+from thresher.cli.workdir import WORK_DIR_NAME, WorkDir, WorkLock, input_fingerprint
 from thresher.errors import ThresherError
 
 __all__ = [
@@ -472,10 +472,19 @@ def run_dedup(
     ``"resumed"`` (a killed run's finished work was reused) or
     ``"restarted"`` (it belonged to other arguments or inputs and was
     discarded). Raises :class:`KeyboardInterrupt` on Ctrl-C, leaving the
-    finished checkpoints (and no output file) behind.
+    finished checkpoints (and no output file) behind, and
+    :class:`~thresher.cli.workdir.OutputInUse` when another run holds the
+    lock on ``out``'s work directory.
     """
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
+    with WorkLock(out / WORK_DIR_NAME):
+        return _run_dedup_locked(inputs, out, options, reporter, started)
+
+
+def _run_dedup_locked(
+    inputs: list[str], out: Path, options: DedupOptions, reporter: Reporter, started: float
+) -> tuple[dict[str, Any], str]:
     remove_temporaries(out)
     run = _DedupRun(inputs, out, options, reporter)
     manifest = {

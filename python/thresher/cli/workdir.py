@@ -11,7 +11,11 @@
 * ``edges.parquet``: the verified pairs, after pass 2;
 * ``result.parquet``: the cluster fields of every row, after clustering;
 * ``write/``: the kept, duplicate and sample parts of each batch (pass 4);
-* ``final/``: the finished outputs before they are renamed into ``DIR``.
+* ``final/``: the finished outputs before they are renamed into ``DIR``;
+* ``lock``: held (``fcntl.flock``) by the run using the directory, with its
+  process id and host for the message a second run gives. The OS releases it
+  when the process ends, however it ends, so the lock of a killed run is
+  taken over by the next.
 
 Every file in it is written atomically, so what a killed run leaves is
 either whole or absent. The scan is deterministic (same inputs and batch
@@ -21,18 +25,25 @@ that was killed. The directory is removed after a successful run.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
 from thresher.cli.outputs import remove_temporaries, write_json
+from thresher.errors import ThresherError
 
-__all__ = ["WORK_DIR_NAME", "WorkDir", "input_fingerprint"]
+__all__ = ["LOCK_NAME", "WORK_DIR_NAME", "OutputInUse", "WorkDir", "WorkLock", "input_fingerprint"]
 
 WORK_DIR_NAME = ".thresher-work"
+#: The lock file in the work directory.
+LOCK_NAME = "lock"
 
 
 def input_fingerprint(inputs: list[str]) -> list[list[Any]]:
@@ -56,6 +67,82 @@ def input_fingerprint(inputs: list[str]) -> list[list[Any]]:
             except OSError:
                 found.append([top, -1, -1])
     return found
+
+
+class OutputInUse(ThresherError):
+    """Another running process holds the work directory's lock (exit code 2)."""
+
+
+class WorkLock:
+    """An exclusive lock on a work directory, held by one run at a time.
+
+    ``fcntl.flock`` on ``root/lock``: the OS drops it when the process ends
+    (even by SIGKILL), so a lock file a dead process left is simply taken
+    over. The holder writes its pid and host into the file, for the message
+    of a run that finds the lock held. The lock file may be deleted with the
+    work directory while held; :meth:`acquire` then checks that the file it
+    locked is still the one at ``root/lock``, so two runs never hold two
+    different files.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = root / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise :class:`OutputInUse` naming its holder."""
+        while True:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read_holder(fd)
+                os.close(fd)
+                raise OutputInUse(
+                    f"{self.root.parent} is in use by another thresher run ({holder}); "
+                    "wait for it to end or choose another --out"
+                ) from None
+            except BaseException:
+                os.close(fd)
+                raise
+            try:
+                here = os.stat(self.path)
+            except FileNotFoundError:
+                here = None
+            mine = os.fstat(fd)
+            if here is not None and (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
+                break
+            # The file was removed (a run ended) between our open and flock.
+            os.close(fd)
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode() + b"\n", 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let the lock go (the file stays, unless the directory was removed)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> WorkLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> str:
+    """``pid N on host H`` from a held lock file (its holder may still be writing it)."""
+    for _ in range(50):
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            holder = json.loads(os.pread(fd, 4096, 0))
+            return f"pid {int(holder['pid'])} on host {holder['host']}"
+        time.sleep(0.01)
+    return "pid unknown"
 
 
 class WorkDir:
@@ -88,7 +175,11 @@ class WorkDir:
         of changed inputs, was discarded).
         """
         state = "new"
-        if self.root.exists():
+        # The lock file (held by this run) is no earlier work and stays.
+        earlier = (
+            [e for e in self.root.iterdir() if e.name != LOCK_NAME] if self.root.is_dir() else []
+        )
+        if earlier:
             try:
                 old = json.loads(self.manifest_path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
@@ -96,7 +187,11 @@ class WorkDir:
             if old == manifest:
                 state = "resumed"
             else:
-                shutil.rmtree(self.root)
+                for entry in earlier:
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry)
+                    else:
+                        entry.unlink()
                 state = "restarted"
         for directory in (self.root, self.sketch, self.write, self.final):
             directory.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,165 @@
+"""``thresher`` against hostile or careless use: two runs into one ``--out``,
+outputs that would overwrite or read back the inputs, the user's own files in
+``--out``, inputs that give only errors, and ``--out`` paths or options that
+cannot work. Each must end with an exit code and one line, never a traceback,
+a wrong result or a lost file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from thresher.cli import pipeline
+from thresher.cli.progress import Reporter
+from thresher.cli.workdir import LOCK_NAME, WORK_DIR_NAME
+
+
+def thresher_command() -> list[str]:
+    """The installed ``thresher`` script beside this interpreter, else ``-m``."""
+    script = Path(sys.executable).parent / "thresher"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "thresher.cli"]
+
+
+def run(*args: str, rc: int | None = 0) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [*thresher_command(), *args], capture_output=True, text=True, check=False, timeout=120
+    )
+    if rc is not None:
+        assert proc.returncode == rc, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (stands for one killed with SIGKILL)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+def texts(tmp_path: Path) -> Path:
+    """A directory of plain-text documents with one near-duplicate pair."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    base = "the quick brown fox jumps over the lazy dog near the quiet river bank today"
+    (inputs / "a.txt").write_text(
+        f"{base}\n\n{base} again\n\nsomething else entirely, with many words in it\n"
+    )
+    return inputs
+
+
+# A thresher run in its own process that stops at the start of pass 1 (after
+# it has taken the lock and opened the work directory) until `go` exists.
+_HELD_RUN = """
+import sys, time
+from pathlib import Path
+from thresher.cli import main, pipeline
+
+ready, go = Path(sys.argv[1]), Path(sys.argv[2])
+real = pipeline._DedupRun.sketch
+
+def held(self, engine):
+    ready.touch()
+    while not go.exists():
+        time.sleep(0.02)
+    return real(self, engine)
+
+pipeline._DedupRun.sketch = held
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def start_held(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HELD_RUN, str(ready), str(go), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the held run never reached pass 1"
+        time.sleep(0.02)
+    return proc, go
+
+
+# -- 1: one run at a time per --out ------------------------------------------
+
+
+def test_a_second_run_into_the_same_out_is_refused(tmp_path: Path) -> None:
+    inputs, out = texts(tmp_path), tmp_path / "out"
+    first, go = start_held(tmp_path, "dedup", str(inputs), "--out", str(out), "-q")
+    try:
+        second = run("dedup", str(inputs), "--out", str(out), "--threshold", "0.9", "-q", rc=2)
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1, second.stderr
+        assert f"pid {first.pid}" in lines[0] and str(out) in lines[0], lines
+        assert not (out / "summary.json").exists()
+    finally:
+        go.touch()
+        _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["parameters"]["threshold"] == 0.8  # the first run's, whole
+    assert not (out / WORK_DIR_NAME).exists()
+    # Once the first run has ended, the same command runs.
+    run("dedup", str(inputs), "--out", str(out), "--threshold", "0.9", "-q")
+    assert json.loads((out / "summary.json").read_text())["parameters"]["threshold"] == 0.9
+
+
+def test_the_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
+    inputs, out = texts(tmp_path), tmp_path / "out"
+    first, _ = start_held(tmp_path, "dedup", str(inputs), "--out", str(out), "-q")
+    first.send_signal(signal.SIGKILL)
+    first.communicate(timeout=60)
+    assert (out / WORK_DIR_NAME / LOCK_NAME).exists()  # left behind by SIGKILL
+    run("dedup", str(inputs), "--out", str(out), "-q")
+    assert sorted(p.name for p in out.iterdir()) == sorted(pipeline.OUTPUT_FILES)
+
+
+def test_a_stale_lock_file_is_taken_over(tmp_path: Path) -> None:
+    inputs, out = texts(tmp_path), tmp_path / "out"
+    (out / WORK_DIR_NAME).mkdir(parents=True)
+    lock = out / WORK_DIR_NAME / LOCK_NAME
+    lock.write_text(json.dumps({"pid": dead_pid(), "host": "elsewhere"}))
+    run("dedup", str(inputs), "--out", str(out), "-q")
+    assert (out / "summary.json").exists() and not lock.exists()
+    # A lock file that says nothing readable is taken over as well.
+    (out / WORK_DIR_NAME).mkdir()
+    lock.write_bytes(b"\x00garbage")
+    _, state = pipeline.run_dedup([str(inputs)], out, pipeline.DedupOptions(), Reporter())
+    assert state == "new"  # the lock file alone is no earlier work
+
+
+def test_the_lock_is_released_when_a_run_fails(tmp_path: Path) -> None:
+    inputs, out = texts(tmp_path), tmp_path / "out"
+
+    class Boom(Exception):
+        pass
+
+    def fail(_: object, __: object) -> None:
+        raise Boom
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline._DedupRun, "sketch", fail)
+        with pytest.raises(Boom):
+            pipeline.run_dedup([str(inputs)], out, pipeline.DedupOptions(), Reporter())
+    # The same process runs again: its own lock was released.
+    pipeline.run_dedup([str(inputs)], out, pipeline.DedupOptions(), Reporter())
+    assert (out / "summary.json").exists()
+    assert pl.read_parquet(out / "kept.parquet").height >= 1
+    assert os.listdir(out) and not (out / WORK_DIR_NAME).exists()
