@@ -50,13 +50,12 @@ def dead_pid() -> int:
 
 
 def texts(tmp_path: Path) -> Path:
-    """A directory of plain-text documents with one near-duplicate pair."""
+    """A directory of three JSONL documents, two of them near duplicates."""
     inputs = tmp_path / "in"
     inputs.mkdir()
     base = "the quick brown fox jumps over the lazy dog near the quiet river bank today"
-    (inputs / "a.txt").write_text(
-        f"{base}\n\n{base} again\n\nsomething else entirely, with many words in it\n"
-    )
+    docs = [base, base + " again", "something else entirely, with many words in it"]
+    (inputs / "a.jsonl").write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
     return inputs
 
 
@@ -163,3 +162,39 @@ def test_the_lock_is_released_when_a_run_fails(tmp_path: Path) -> None:
     assert (out / "summary.json").exists()
     assert pl.read_parquet(out / "kept.parquet").height >= 1
     assert os.listdir(out) and not (out / WORK_DIR_NAME).exists()
+
+
+# -- 7: the user's own .tmp-* files are not ours to delete --------------------
+
+
+def user_files(directory: Path) -> list[Path]:
+    """Files and folders of the user's whose names look like temporaries."""
+    made = [directory / ".tmp-notes.txt", directory / ".tmp-dir" / "keep.txt"]
+    made.append(directory / f".tmp-{dead_pid()}-records.parquet.orig")
+    for path in made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("the user's")
+    return made
+
+
+def test_dedup_leaves_the_users_tmp_files_in_out(tmp_path: Path) -> None:
+    inputs, out = texts(tmp_path), tmp_path / "out"
+    out.mkdir()
+    mine = user_files(out)
+    run("dedup", str(inputs), "--out", str(out), "-q")
+    assert all(p.read_text() == "the user's" for p in mine)
+    assert (out / "summary.json").exists()
+
+
+def test_scan_leaves_the_users_tmp_files_beside_its_output(tmp_path: Path) -> None:
+    inputs, out = texts(tmp_path), tmp_path / "o" / "records.parquet"
+    out.parent.mkdir()
+    mine = user_files(out.parent)
+    # What a scan killed with SIGKILL left: removed.
+    stale = out.parent / f".tmp-thresher-{dead_pid()}-records.parquet.parts"
+    stale.mkdir()
+    (stale / "records-000000.parquet").write_bytes(b"half written")
+    run("scan", str(inputs), "--out", str(out), "-q")
+    assert all(p.read_text() == "the user's" for p in mine)
+    assert not stale.exists()
+    assert pl.read_parquet(out).height == 3

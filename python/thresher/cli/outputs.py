@@ -30,8 +30,12 @@ __all__ = [
     "write_text",
 ]
 
-#: Prefix of every temporary name; leftovers of a killed run are removed on start.
-TEMP_PREFIX = ".tmp-"
+#: Prefix of every temporary name, followed by the writer's pid and the final
+#: name. Leftovers of a killed run are removed on start, and only names of
+#: this form (or :data:`LEGACY_TEMP_PREFIX`'s): never a user's ``.tmp-*``.
+TEMP_PREFIX = ".tmp-thresher-"
+#: The prefix thresher 0.1 used (``.tmp-PID-NAME``), still recognised as ours.
+LEGACY_TEMP_PREFIX = ".tmp-"
 #: Rows per Parquet row group. Polars' writers buffer a whole row group, so this
 #: bounds their memory (the default, 512**2 rows, is 340 MB of 1.3 KB texts).
 ROW_GROUP_ROWS = 16_384
@@ -73,17 +77,33 @@ def write_json(obj: Any, path: Path, *, fsync: bool = False) -> None:
     write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n", path, fsync=fsync)
 
 
+def _temporary_of(name: str) -> tuple[int, str] | None:
+    """``(pid, final name)`` if ``name`` is one :func:`temporary_name` makes
+    (or thresher 0.1 made), else ``None``."""
+    for prefix in (TEMP_PREFIX, LEGACY_TEMP_PREFIX):
+        if name.startswith(prefix):
+            pid, sep, rest = name[len(prefix) :].partition("-")
+            if pid.isdigit() and sep and rest:
+                return int(pid), rest
+    return None
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
+
+
 def remove_temporaries(directory: Path) -> None:
-    """Remove the temporary files a killed run left in ``directory`` (not recursive)."""
+    """Remove the temporary files a killed run left in ``directory`` (not
+    recursive). Only for directories thresher owns (the work directory)."""
     if not directory.is_dir():
         return
     for entry in directory.iterdir():
-        if entry.name.startswith(TEMP_PREFIX):
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    entry.unlink()
+        if _temporary_of(entry.name) is not None:
+            _remove(entry)
 
 
 def _process_alive(pid: int) -> bool:
@@ -97,20 +117,19 @@ def _process_alive(pid: int) -> bool:
 
 
 def remove_stale_temporaries(path: Path) -> None:
-    """Remove the temporaries of ``path`` (from :func:`temporary_name`, files or
-    part folders) that a process no longer running left behind, e.g. after a
-    SIGKILL; those of live processes are left alone."""
+    """Remove the temporaries of ``path`` that a process no longer running left
+    behind, e.g. after a SIGKILL: exactly the names :func:`temporary_name`
+    gives ``path`` and its part folder ``path.parts``. Those of live processes
+    are left alone, and so is every other file beside ``path`` (a user's
+    ``.tmp-notes.txt`` too)."""
     if not path.parent.is_dir():
         return
-    for entry in path.parent.glob(f"{TEMP_PREFIX}*-{path.name}*"):
-        pid_text = entry.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-        if not pid_text.isdigit() or _process_alive(int(pid_text)):
+    ours = {path.name, path.name + ".parts"}
+    for entry in path.parent.iterdir():
+        found = _temporary_of(entry.name)
+        if found is None or found[1] not in ours or _process_alive(found[0]):
             continue
-        if entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                entry.unlink()
+        _remove(entry)
 
 
 def publish(files: list[tuple[Path, Path]], last: tuple[Path, Path] | None = None) -> None:

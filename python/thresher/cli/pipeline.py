@@ -42,7 +42,6 @@ from thresher.cli.outputs import (
     PartedParquet,
     publish,
     remove_stale_temporaries,
-    remove_temporaries,
     temporary_name,
     write_json,
     write_parquet,
@@ -485,7 +484,9 @@ def run_dedup(
 def _run_dedup_locked(
     inputs: list[str], out: Path, options: DedupOptions, reporter: Reporter, started: float
 ) -> tuple[dict[str, Any], str]:
-    remove_temporaries(out)
+    # Only thresher's own leftovers beside the outputs, never the user's files.
+    for name in OUTPUT_FILES:
+        remove_stale_temporaries(out / name)
     run = _DedupRun(inputs, out, options, reporter)
     manifest = {
         "thresher_version": thresher.__version__,
