@@ -198,3 +198,37 @@ def test_scan_leaves_the_users_tmp_files_beside_its_output(tmp_path: Path) -> No
     assert all(p.read_text() == "the user's" for p in mine)
     assert not stale.exists()
     assert pl.read_parquet(out).height == 3
+
+
+# -- 8: scan's outputs never overwrite or read back its inputs ----------------
+
+
+def usage_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
+    """Exit 2 with the usage and one error line naming ``words``."""
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, proc.stderr
+    assert all(w in errors[0] for w in words), (words, errors)
+
+
+def test_scan_refuses_outputs_that_hit_its_inputs(tmp_path: Path) -> None:
+    inputs = texts(tmp_path)
+    data = inputs / "a.jsonl"
+    original = data.read_bytes()
+    (tmp_path / "link.parquet").symlink_to(data)
+    records, errs = str(tmp_path / "r.parquet"), str(tmp_path / "e.parquet")
+    for args, words in (
+        (["--out", str(data)], ["--out", "input"]),  # would overwrite the input
+        (["--out", str(tmp_path / "link.parquet")], ["--out", "input"]),  # the same, resolved
+        (["--out", records, "--errors", str(data)], ["--errors", "input"]),
+        (["--out", records, "--errors", records], ["--errors", "--out"]),  # one file, two tables
+        (["--out", str(inputs / "r.parquet")], ["--out", "inside"]),  # read back by the next run
+        (["--out", records, "--errors", str(inputs / "sub" / "e.parquet")], ["--errors", "inside"]),
+    ):
+        usage_error(run("scan", str(inputs), *args, rc=None), *words)
+        assert data.read_bytes() == original, args
+        assert sorted(p.name for p in inputs.iterdir()) == ["a.jsonl"], args
+        assert not Path(records).exists() and not Path(errs).exists(), args
+    # Outputs apart from the inputs: fine.
+    run("scan", str(data), "--out", records, "--errors", errs, "-q")
+    assert pl.read_parquet(records).height == 3 and pl.read_parquet(errs).height == 0

@@ -95,6 +95,26 @@ def _check_inputs(inputs: list[str]) -> None:
         raise _UsageError(f"input not found: {missing[0]}")
 
 
+def _check_outputs_apart(inputs: list[str], outputs: list[tuple[str, Path]]) -> None:
+    """Refuse an output (``(flag, path)``) that is an input, lies inside an
+    input directory (a later run would read it back) or is another output;
+    paths are compared resolved (symbolic links followed)."""
+    tops = [(top, Path(top).resolve(), os.path.isdir(top)) for top in inputs]
+    seen: dict[Path, str] = {}
+    for flag, path in outputs:
+        target = path.resolve()
+        for top, resolved, is_dir in tops:
+            if target == resolved and not is_dir:
+                raise _UsageError(f"{flag} {path} is input {top}: it would be overwritten")
+            if is_dir and target.is_relative_to(resolved):
+                raise _UsageError(
+                    f"{flag} {path} lies inside input {top}: its outputs would be read"
+                )
+        if target in seen:
+            raise _UsageError(f"{flag} {path} is the same file as {seen[target]}")
+        seen[target] = flag
+
+
 def _dedup(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import DedupOptions, run_dedup
     from thresher.cli.progress import make_reporter
@@ -108,9 +128,7 @@ def _dedup(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _UsageError(f"--out {out} exists and is not a directory")
-    for top in args.inputs:
-        if os.path.isdir(top) and out.resolve().is_relative_to(Path(top).resolve()):
-            raise _UsageError(f"--out {out} lies inside input {top}: its outputs would be read")
+    _check_outputs_apart(args.inputs, [("--out", out)])
     options = DedupOptions(
         threshold=args.threshold,
         ngram=args.ngram,
@@ -161,6 +179,8 @@ def _scan(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise _UsageError(f"--out {out} is a directory; give a file name such as records.parquet")
     errors_out = Path(args.errors) if args.errors else None
+    outputs = [("--out", out)] + ([("--errors", errors_out)] if errors_out else [])
+    _check_outputs_apart(args.inputs, outputs)
     reporter = make_reporter(json_log=args.json, quiet=args.quiet)
     try:
         counters = run_scan(
