@@ -232,3 +232,45 @@ def test_scan_refuses_outputs_that_hit_its_inputs(tmp_path: Path) -> None:
     # Outputs apart from the inputs: fine.
     run("scan", str(data), "--out", records, "--errors", errs, "-q")
     assert pl.read_parquet(records).height == 3 and pl.read_parquet(errs).height == 0
+
+
+# -- 15: inputs that give only errors ------------------------------------------
+
+
+def only_errors(tmp_path: Path) -> Path:
+    """An empty .gz, a binary file and a JSONL line without the text field."""
+    inputs = tmp_path / "bad"
+    inputs.mkdir()
+    (inputs / "empty.gz").write_bytes(b"")
+    (inputs / "blob.bin").write_bytes(bytes(range(256)) * 8)
+    (inputs / "notext.jsonl").write_text('{"body": "no text field here"}\n')
+    return inputs
+
+
+def test_dedup_of_inputs_that_give_only_errors(tmp_path: Path) -> None:
+    good_out = tmp_path / "good"
+    run("dedup", str(texts(tmp_path)), "--out", str(good_out), "-q")
+    inputs, out = only_errors(tmp_path), tmp_path / "out"
+    run("dedup", str(inputs), "--out", str(out), "-q")
+    assert sorted(p.name for p in out.iterdir()) == sorted(pipeline.OUTPUT_FILES)
+    for name in ("kept.parquet", "duplicates.parquet", "clusters.parquet", "errors.parquet"):
+        assert pl.read_parquet_schema(out / name) == pl.read_parquet_schema(good_out / name), name
+    for name in ("kept.parquet", "duplicates.parquet", "clusters.parquet"):
+        assert pl.read_parquet(out / name).height == 0, name
+    errors = pl.read_parquet(out / "errors.parquet")
+    assert sorted(Path(s).name for s in errors["source"]) == [
+        "blob.bin",
+        "empty.gz",
+        "notext.jsonl",
+    ]
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["records_in"], summary["kept"], summary["duplicates"]) == (0, 0, 0)
+    assert summary["errors"] == 3
+    run("dedup", str(inputs), "--out", str(tmp_path / "strict"), "--strict", "-q", rc=1)
+    assert (tmp_path / "strict" / "errors.parquet").exists()
+
+
+def test_scan_of_inputs_that_give_only_errors(tmp_path: Path) -> None:
+    inputs, out, errs = only_errors(tmp_path), tmp_path / "r.parquet", tmp_path / "e.parquet"
+    run("scan", str(inputs), "--out", str(out), "--errors", str(errs), "--strict", "-q", rc=1)
+    assert pl.read_parquet(out).height == 0 and pl.read_parquet(errs).height == 3

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -181,6 +181,13 @@ def _sample_rows(result: pl.DataFrame, clusters: pl.DataFrame) -> pl.Series:
     return members["doc_id"]
 
 
+def _batches(scan: thresher.Scan) -> Iterator[pl.DataFrame]:
+    """The batches of ``scan`` that hold records. A scan whose inputs give
+    only errors yields one empty batch: every pass skips it alike, so batch
+    ``i`` is the same batch in each."""
+    return (frame for frame in scan if frame.height)
+
+
 @dataclass
 class _Scanned:
     batches: int
@@ -215,7 +222,7 @@ class _DedupRun:
         engine pass), with ``phase`` showing its progress."""
         with self.scan() as scan:
             phase.watch(scan)
-            for frame in scan:
+            for frame in _batches(scan):
                 feed(frame["text"])
 
     # -- pass 1 -------------------------------------------------------------
@@ -236,7 +243,7 @@ class _DedupRun:
             batches = rows = reused = 0
             with self.scan() as scan:
                 phase.watch(scan)
-                for index, frame in enumerate(scan):
+                for index, frame in enumerate(_batches(scan)):
                     if frame["doc_id"][0] != rows:
                         raise ThresherError("scan batches are not in doc_id order")
                     path = work.chunk(index)
@@ -339,7 +346,7 @@ class _DedupRun:
             batches = 0
             with self.scan() as scan:
                 phase.watch(scan)
-                for index, frame in enumerate(scan):
+                for index, frame in enumerate(_batches(scan)):
                     batches = index + 1
                     if kept.has(index) and dups.has(index) and samples.has(index):
                         continue
