@@ -274,3 +274,95 @@ def test_scan_of_inputs_that_give_only_errors(tmp_path: Path) -> None:
     inputs, out, errs = only_errors(tmp_path), tmp_path / "r.parquet", tmp_path / "e.parquet"
     run("scan", str(inputs), "--out", str(out), "--errors", str(errs), "--strict", "-q", rc=1)
     assert pl.read_parquet(out).height == 0 and pl.read_parquet(errs).height == 3
+
+
+# -- 16: unusable --out paths and options are usage errors, checked first ------
+
+
+def test_unusable_out_paths_are_usage_errors(tmp_path: Path) -> None:
+    inputs = texts(tmp_path)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere" / "at-all")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for args, words in (
+        (["dedup", str(inputs), "--out", str(a_file / "out")], ["--out", "not a directory"]),
+        (["dedup", str(inputs), "--out", str(tmp_path / "dangling")], ["--out", "symbolic link"]),
+        (["dedup", str(inputs), "--out", str(tmp_path / "dangling" / "x")], ["symbolic link"]),
+        (["scan", str(inputs), "--out", str(a_file / "r.parquet")], ["--out", "not a directory"]),
+        (
+            [
+                "scan",
+                str(inputs),
+                "--out",
+                str(tmp_path / "r.parquet"),
+                "--errors",
+                str(a_file / "e"),
+            ],
+            ["--errors", "not a directory"],
+        ),
+    ):
+        usage_error(run(*args, rc=None), *words)
+        assert sorted(p.name for p in tmp_path.iterdir()) == before, args
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_bad_options_are_usage_errors_before_anything_is_written(tmp_path: Path) -> None:
+    inputs, out = texts(tmp_path), tmp_path / "out"
+    for args, words in (
+        (["--seed", "-1"], ["--seed"]),
+        (["--seed", str(2**64)], ["--seed"]),
+        (["--num-perm", "100000"], ["num_perm"]),
+    ):
+        usage_error(run("dedup", str(inputs), "--out", str(out), *args, rc=None), *words)
+        assert not out.exists(), args  # no work directory left behind
+    run("dedup", str(inputs), "--out", str(out), "--seed", str(2**64 - 1), "-q")
+
+
+def test_an_unwritable_out_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from thresher.cli import main, workdir
+
+    inputs, out = texts(tmp_path), tmp_path / "out"
+    # Simulated, since root may write anywhere: mkdir of --out is refused ...
+    real_mkdir = Path.mkdir
+
+    def refused_mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        if self == out:
+            raise PermissionError(13, "Permission denied", str(self))
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as mp:
+        mp.setattr(Path, "mkdir", refused_mkdir)
+        with pytest.raises(SystemExit) as exit_info:
+            main(["dedup", str(inputs), "--out", str(out), "-q"])
+    assert exit_info.value.code == 2
+    usage_error(subprocess.CompletedProcess([], 2, "", capsys.readouterr().err), "--out")
+    # ... and, --out being there, its lock file cannot be created.
+    out.mkdir()
+    real_open = os.open
+
+    def refused_open(path: object, *args: object, **kwargs: object) -> int:
+        if str(path).endswith(LOCK_NAME):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as mp:
+        mp.setattr(workdir.os, "open", refused_open)
+        with pytest.raises(SystemExit) as exit_info:
+            main(["dedup", str(inputs), "--out", str(out), "-q"])
+    assert exit_info.value.code == 2
+    usage_error(subprocess.CompletedProcess([], 2, "", capsys.readouterr().err), "--out")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_read_only_out_is_a_usage_error(tmp_path: Path) -> None:
+    inputs, parent = texts(tmp_path), tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o500)
+    try:
+        usage_error(run("dedup", str(inputs), "--out", str(parent / "out"), rc=None), "--out")
+        usage_error(run("dedup", str(inputs), "--out", str(parent), rc=None), "--out")
+    finally:
+        parent.chmod(0o700)

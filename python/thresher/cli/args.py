@@ -21,6 +21,7 @@ import polars as pl
 
 import thresher
 from thresher._names import FORMATS, KEEP_VALUES, VERIFY_VALUES
+from thresher.cli.outputs import OutputError
 from thresher.cli.workdir import OutputInUse
 
 EXIT_OK = 0
@@ -95,6 +96,26 @@ def _check_inputs(inputs: list[str]) -> None:
         raise _UsageError(f"input not found: {missing[0]}")
 
 
+def _check_out_path(flag: str, path: Path, *, directory: bool) -> None:
+    """Refuse an output path that cannot be created: under a file, through a
+    symbolic link to nowhere, or in a directory this process cannot write in.
+    ``directory``: the path is a directory to create (else a file in one)."""
+    given = Path(os.path.abspath(path))
+    probe = given if directory or (path.is_symlink() and not path.exists()) else given.parent
+    while not probe.exists():
+        if probe.is_symlink():
+            where = "" if probe == given else f" lies under {probe}, which"
+            raise _UsageError(
+                f"{flag} {path}{where} is a symbolic link to {os.readlink(probe)}, "
+                "which does not exist"
+            )
+        probe = probe.parent
+    if not probe.is_dir():
+        raise _UsageError(f"{flag} {path} lies under {probe}, which is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise _UsageError(f"{flag} {path}: cannot write in {probe} (permission denied)")
+
+
 def _check_outputs_apart(inputs: list[str], outputs: list[tuple[str, Path]]) -> None:
     """Refuse an output (``(flag, path)``) that is an input, lies inside an
     input directory (a later run would read it back) or is another output;
@@ -125,9 +146,23 @@ def _dedup(args: argparse.Namespace) -> int:
     for name in ("ngram", "num_perm", "batch_size"):
         if getattr(args, name) < 1:
             raise _UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 <= args.seed < 2**64:
+        raise _UsageError("--seed must be in 0..2**64-1")
+    try:
+        # Every option the engine checks, before anything is written.
+        thresher.DedupEngine(
+            threshold=args.threshold,
+            ngram=args.ngram,
+            num_perm=args.num_perm,
+            seed=args.seed,
+            verify=args.verify,
+        )
+    except thresher.InvalidOptionError as exc:
+        raise _UsageError(str(exc)) from None
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _UsageError(f"--out {out} exists and is not a directory")
+    _check_out_path("--out", out, directory=True)
     _check_outputs_apart(args.inputs, [("--out", out)])
     options = DedupOptions(
         threshold=args.threshold,
@@ -180,6 +215,8 @@ def _scan(args: argparse.Namespace) -> int:
         raise _UsageError(f"--out {out} is a directory; give a file name such as records.parquet")
     errors_out = Path(args.errors) if args.errors else None
     outputs = [("--out", out)] + ([("--errors", errors_out)] if errors_out else [])
+    for flag, path in outputs:
+        _check_out_path(flag, path, directory=False)
     _check_outputs_apart(args.inputs, outputs)
     reporter = make_reporter(json_log=args.json, quiet=args.quiet)
     try:
@@ -367,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.run(args))
-    except _UsageError as exc:
+    except (_UsageError, OutputError) as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
         print(interrupted_message(args), file=sys.stderr)

@@ -19,7 +19,10 @@ from typing import Any
 
 import polars as pl
 
+from thresher.errors import ThresherError
+
 __all__ = [
+    "OutputError",
     "PartedParquet",
     "publish",
     "remove_stale_temporaries",
@@ -39,6 +42,15 @@ LEGACY_TEMP_PREFIX = ".tmp-"
 #: Rows per Parquet row group. Polars' writers buffer a whole row group, so this
 #: bounds their memory (the default, 512**2 rows, is 340 MB of 1.3 KB texts).
 ROW_GROUP_ROWS = 16_384
+
+
+class OutputError(ThresherError):
+    """An output path cannot be created or written (a usage error, exit code 2)."""
+
+    @classmethod
+    def wrap(cls, flag: str, path: Path, exc: OSError) -> OutputError:
+        """The error for ``exc``, raised while preparing output ``path``."""
+        return cls(f"{flag} {path}: cannot write there ({exc.strerror or exc})")
 
 
 def temporary_name(path: Path) -> Path:

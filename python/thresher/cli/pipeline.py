@@ -39,6 +39,7 @@ import polars as pl
 import thresher
 from thresher import _core
 from thresher.cli.outputs import (
+    OutputError,
     PartedParquet,
     publish,
     remove_stale_temporaries,
@@ -483,9 +484,16 @@ def run_dedup(
     lock on ``out``'s work directory.
     """
     started = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
-    with WorkLock(out / WORK_DIR_NAME):
+    lock = WorkLock(out / WORK_DIR_NAME)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as exc:
+        raise OutputError.wrap("--out", out, exc) from exc
+    try:
         return _run_dedup_locked(inputs, out, options, reporter, started)
+    finally:
+        lock.release()
 
 
 def _run_dedup_locked(
@@ -545,11 +553,14 @@ def run_scan(
     Returns the counters of the scan (``files_done``, ``bytes_done``,
     ``records``, ``errors``).
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # A killed earlier run may have left its part files beside the output.
-    remove_stale_temporaries(out)
-    if errors_out is not None:
-        remove_stale_temporaries(errors_out)
+    for flag, path in (("--out", out), ("--errors", errors_out)):
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError.wrap(flag, path, exc) from exc
+            # A killed earlier run may have left its part files beside the output.
+            remove_stale_temporaries(path)
     parts_dir = temporary_name(out.with_name(out.name + ".parts"))
     parts = PartedParquet(parts_dir, "records")
     try:
