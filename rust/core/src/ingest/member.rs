@@ -17,7 +17,7 @@ pub const READ_BUFFER_BYTES: usize = 256 * 1024;
 /// Reads one input file. Zip, Parquet and Arrow files are read in place
 /// (they need random access); everything else is streamed.
 pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
-    let loc = Location::file(&path.to_string_lossy());
+    let loc = Location::path(path);
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
