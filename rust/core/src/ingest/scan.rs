@@ -162,7 +162,7 @@ impl Scanner {
             n => n,
         }
         .max(1);
-        let walked = walk::collect_files(paths);
+        let walked = walk::collect_files(paths, options.follow_symlinks);
         let files = Arc::new(walked.files);
         let progress = Arc::new(Progress::default());
         progress
