@@ -222,7 +222,7 @@ def test_resume_sees_a_change_that_keeps_size_and_mtime(
     st = path.stat()
     path.write_text("version two of the text")
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    summary, state = pipeline.run_dedup([str(inputs)], out, options, Reporter())
+    _, state = pipeline.run_dedup([str(inputs)], out, options, Reporter())
     assert state == "restarted"
     kept = pl.read_parquet(out / "kept.parquet")
     assert "version two of the text" in kept["text"].to_list()

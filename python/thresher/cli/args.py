@@ -120,6 +120,7 @@ def _dedup(args: argparse.Namespace) -> int:
         text_field=args.text_field,
         keep=args.keep,
         batch_size=args.batch_size,
+        follow_symlinks=args.follow_symlinks,
         threads=args.threads,
     )
     reporter = make_reporter(json_log=args.json, quiet=args.quiet)
@@ -171,6 +172,7 @@ def _scan(args: argparse.Namespace) -> int:
             text_field=args.text_field,
             threads=args.threads,
             reporter=reporter,
+            follow_symlinks=args.follow_symlinks,
         )
     finally:
         reporter.close()
@@ -206,6 +208,12 @@ def _ingest_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--batch-size", type=int, default=16_384, metavar="N", help="records per batch (16384)"
+    )
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="follow symlinks inside input directories wherever they lead (default: only "
+        "those into the inputs; the others are error rows)",
     )
 
 
