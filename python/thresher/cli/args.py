@@ -94,6 +94,15 @@ def _check_inputs(inputs: list[str]) -> None:
         raise _UsageError(f"input not found: {missing[0]}")
 
 
+def _check_out_not_walked(inputs: list[str], out: Path, follow_symlinks: bool) -> None:
+    """--out reached through a symlink inside an input: the walk would read it."""
+    from thresher.cli.workdir import walked_into
+
+    source = walked_into(inputs, out, follow_symlinks)
+    if source is not None:
+        raise _UsageError(f"--out {out} is read through a link in the inputs ({source})")
+
+
 def _dedup(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import DedupOptions, run_dedup
     from thresher.cli.progress import make_reporter
@@ -110,6 +119,7 @@ def _dedup(args: argparse.Namespace) -> int:
     for top in args.inputs:
         if os.path.isdir(top) and out.resolve().is_relative_to(Path(top).resolve()):
             raise _UsageError(f"--out {out} lies inside input {top}: its outputs would be read")
+    _check_out_not_walked(args.inputs, out, args.follow_symlinks)
     options = DedupOptions(
         threshold=args.threshold,
         ngram=args.ngram,

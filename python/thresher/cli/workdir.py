@@ -34,7 +34,7 @@ from typing import Any
 from thresher import _core
 from thresher.cli.outputs import remove_temporaries, write_json
 
-__all__ = ["WORK_DIR_NAME", "WorkDir", "input_fingerprint"]
+__all__ = ["WORK_DIR_NAME", "WorkDir", "input_fingerprint", "walked_into"]
 
 WORK_DIR_NAME = ".thresher-work"
 #: Files up to this size are also fingerprinted by a hash of their content,
@@ -79,6 +79,19 @@ def input_fingerprint(inputs: list[str], follow_symlinks: bool = False) -> list[
         digest = _content_hash(path) if st.st_size <= HASHED_FILE_BYTES else None
         found.append([source, st.st_size, st.st_mtime_ns, digest])
     return found
+
+
+def walked_into(inputs: list[str], directory: Path, follow_symlinks: bool = False) -> str | None:
+    """The ``source`` of the first file the scan of ``inputs`` would read from
+    inside ``directory`` (whatever links lead there), or ``None``."""
+    if not directory.is_dir():
+        return None
+    inside = os.path.realpath(directory)
+    files, _ = _core.walk(list(inputs), follow_symlinks)
+    for path, source in files:
+        if Path(os.path.realpath(path)).is_relative_to(inside):
+            return source
+    return None
 
 
 class WorkDir:
