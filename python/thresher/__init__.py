@@ -121,6 +121,7 @@ def _options(
     id_field: str | None,
     text_unit: str,
     limits: Limits | None,
+    follow_symlinks: bool,
 ) -> dict[str, object]:
     return {
         "format": format,
@@ -129,6 +130,7 @@ def _options(
         "id_field": id_field,
         "text_unit": text_unit,
         "limits": asdict(limits if limits is not None else Limits()),
+        "follow_symlinks": bool(follow_symlinks),
     }
 
 
@@ -141,13 +143,26 @@ def ingest(
     id_field: str | None = "id",
     text_unit: TextUnit = "file",
     limits: Limits | None = None,
+    follow_symlinks: bool = False,
 ) -> Ingest:
     """Read dumps from files, directories and archives.
 
-    Directories are walked recursively in sorted order. Compressed streams
-    (gzip, zstd, bzip2, xz), tar and zip archives are recognised by their
-    content, nested to any depth, and streamed member by member, never
-    extracted to disk.
+    Directories are walked recursively in sorted order, skipping hidden
+    entries (names starting with ``.``). Compressed streams (gzip, zstd,
+    bzip2, xz), tar and zip archives are recognised by their content, nested
+    to any depth, and streamed member by member, never extracted to disk.
+
+    A walk does not leave the directories it was given: a symbolic link
+    inside them that leads elsewhere is not followed but reported (an error
+    row of kind ``"unsupported"`` naming its target), unless
+    ``follow_symlinks=True``. Links given as ``paths`` are followed. Only
+    regular files are read: FIFOs, devices, sockets and files of ``/proc``
+    or ``/sys`` are error rows (``"unsupported"``), never opened for
+    reading. A file named twice (``x`` and ``./x``, through a link, a hard
+    link) is read once, under the smallest of its paths; the repeat is not
+    reported. ``source`` is the path as given; in a path that is not valid
+    UTF-8, each bad byte is written ``\\xNN`` and each backslash ``\\\\``, so
+    that two paths never share a ``source``.
 
     Args:
         paths: a file or directory, or several.
@@ -162,13 +177,17 @@ def ingest(
         text_unit: how plain text is cut into documents: the whole ``"file"``,
             each ``"line"``, or each blank-line-separated ``"paragraph"``.
         limits: safety limits (:class:`Limits`); defaults when ``None``.
+        follow_symlinks: follow symbolic links inside the directories
+            wherever they lead (off: only links into the input directories).
 
     Returns:
         An :class:`Ingest` with ``records`` and ``errors`` frames. ``doc_id``
         is stable: files in sorted path order, then archive members in order,
         then records in member order, whatever the thread count.
     """
-    options = _options(format, text_field, title_field, id_field, text_unit, limits)
+    options = _options(
+        format, text_field, title_field, id_field, text_unit, limits, follow_symlinks
+    )
     records, errors = _core.ingest(_paths(paths), options)
     return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors))
 
@@ -234,6 +253,7 @@ def scan(
     text_unit: TextUnit = "file",
     limits: Limits | None = None,
     threads: int | None = None,
+    follow_symlinks: bool = False,
 ) -> Scan:
     """Stream the records of :func:`ingest` in frames of ``batch_size`` rows.
 
@@ -241,7 +261,8 @@ def scan(
     the CPU count) but come out in ``doc_id`` order, so the frames are the
     same whatever the thread count; only a few files are read ahead, so
     memory stays bounded for corpora larger than memory. The options are
-    those of :func:`ingest`.
+    those of :func:`ingest`, with the same symlink policy
+    (``follow_symlinks``).
 
     >>> for frame in thresher.scan("dumps/", batch_size=10_000):  # doctest: +SKIP
     ...     process(frame)
@@ -250,7 +271,9 @@ def scan(
         raise InvalidOptionError("batch_size must be at least 1")
     if threads is not None and threads < 1:
         raise InvalidOptionError("threads must be at least 1")
-    options = _options(format, text_field, title_field, id_field, text_unit, limits)
+    options = _options(
+        format, text_field, title_field, id_field, text_unit, limits, follow_symlinks
+    )
     inner = _core.Scan(_paths(paths), options, batch_size, threads or 0)
     return Scan(inner)
 

@@ -1,6 +1,7 @@
 """Type stubs of the compiled module ``thresher._core``. Use the wrappers in ``thresher``."""
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, final
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ingest",
     "minhash",
     "similar_pairs",
+    "walk",
 ]
 
 __version__: str
@@ -73,6 +75,7 @@ class DedupEngine:
 def default_limits() -> dict[str, int]: ...
 def empty_errors() -> ArrowTable: ...
 def ingest(paths: list[str], options: dict[str, Any]) -> tuple[ArrowTable, ArrowTable]: ...
+def walk(paths: list[str], follow_symlinks: bool) -> tuple[list[tuple[Path, str]], ArrowTable]: ...
 def dedup(
     texts: object,
     options: Mapping[str, object],

@@ -136,6 +136,15 @@ def _check_outputs_apart(inputs: list[str], outputs: list[tuple[str, Path]]) -> 
         seen[target] = flag
 
 
+def _check_out_not_walked(inputs: list[str], out: Path, follow_symlinks: bool) -> None:
+    """--out reached through a symlink inside an input: the walk would read it."""
+    from thresher.cli.workdir import walked_into
+
+    source = walked_into(inputs, out, follow_symlinks)
+    if source is not None:
+        raise _UsageError(f"--out {out} is read through a link in the inputs ({source})")
+
+
 def _dedup(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import DedupOptions, run_dedup
     from thresher.cli.progress import make_reporter
@@ -164,6 +173,7 @@ def _dedup(args: argparse.Namespace) -> int:
         raise _UsageError(f"--out {out} exists and is not a directory")
     _check_out_path("--out", out, directory=True)
     _check_outputs_apart(args.inputs, [("--out", out)])
+    _check_out_not_walked(args.inputs, out, args.follow_symlinks)
     options = DedupOptions(
         threshold=args.threshold,
         ngram=args.ngram,
@@ -174,6 +184,7 @@ def _dedup(args: argparse.Namespace) -> int:
         text_field=args.text_field,
         keep=args.keep,
         batch_size=args.batch_size,
+        follow_symlinks=args.follow_symlinks,
         threads=args.threads,
     )
     reporter = make_reporter(json_log=args.json, quiet=args.quiet)
@@ -229,6 +240,7 @@ def _scan(args: argparse.Namespace) -> int:
             text_field=args.text_field,
             threads=args.threads,
             reporter=reporter,
+            follow_symlinks=args.follow_symlinks,
         )
     finally:
         reporter.close()
@@ -264,6 +276,12 @@ def _ingest_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--batch-size", type=int, default=16_384, metavar="N", help="records per batch (16384)"
+    )
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="follow symlinks inside input directories wherever they lead (default: only "
+        "those into the inputs; the others are error rows)",
     )
 
 

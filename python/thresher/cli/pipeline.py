@@ -110,6 +110,7 @@ class DedupOptions:
     text_field: str = "text"
     keep: str = "first"
     batch_size: int = 16_384
+    follow_symlinks: bool = False
     threads: int | None = field(default=None, compare=False)
 
     def parameters(self) -> dict[str, Any]:
@@ -216,6 +217,7 @@ class _DedupRun:
             format=o.format,  # type: ignore[arg-type]
             text_field=o.text_field,
             threads=o.threads,
+            follow_symlinks=o.follow_symlinks,
         )
 
     def feed_texts(self, phase: Phase, feed: Callable[[pl.Series], None]) -> None:
@@ -508,7 +510,7 @@ def _run_dedup_locked(
         "sketch_format": _core.SKETCH_FORMAT,
         "inputs": inputs,
         "parameters": options.parameters(),
-        "files": input_fingerprint(inputs),
+        "files": input_fingerprint(inputs, options.follow_symlinks),
     }
     state = run.work.open(manifest)
     if state == "resumed":
@@ -546,6 +548,7 @@ def run_scan(
     text_field: str,
     threads: int | None,
     reporter: Reporter,
+    follow_symlinks: bool = False,
 ) -> dict[str, Any]:
     """Run ``thresher scan``: stream the records of ``inputs`` into one Parquet
     file ``out`` (and the error rows into ``errors_out``), atomically.
@@ -571,6 +574,7 @@ def run_scan(
                 format=format,  # type: ignore[arg-type]
                 text_field=text_field,
                 threads=threads,
+                follow_symlinks=follow_symlinks,
             ) as scan:
                 phase.watch(scan)
                 batches = 0

@@ -3,8 +3,10 @@
 ``DIR/.thresher-work/`` holds
 
 * ``manifest.json``: the parameters that change the result, the thresher
-  version, and the size and modification time of every input file. A rerun
-  whose manifest differs (other arguments, an input changed) starts over;
+  version, and the size, modification time and (up to 1 MiB) content hash
+  of every file the scan reads, listed by the core's own walk with the
+  run's symlink policy. A rerun whose manifest differs (other arguments, an
+  input changed) starts over;
 * ``sketch/``: one Parquet chunk of pass-1 sketches per scanned batch, and
   ``sketch/done.json`` once the scan has ended (with its counters);
 * ``errors.parquet``: the scan's error rows, with ``sketch/done.json``;
@@ -32,40 +34,69 @@ import json
 import os
 import shutil
 import socket
+import stat
 import time
 from pathlib import Path
 from typing import Any
 
+from thresher import _core
 from thresher.cli.outputs import remove_temporaries, write_json
 from thresher.errors import ThresherError
 
-__all__ = ["LOCK_NAME", "WORK_DIR_NAME", "OutputInUse", "WorkDir", "WorkLock", "input_fingerprint"]
+__all__ = [
+    "LOCK_NAME",
+    "WORK_DIR_NAME",
+    "OutputInUse",
+    "WorkDir",
+    "WorkLock",
+    "input_fingerprint",
+    "walked_into",
+]
 
 WORK_DIR_NAME = ".thresher-work"
 #: The lock file in the work directory.
 LOCK_NAME = "lock"
+#: Files up to this size are also fingerprinted by a hash of their content,
+#: which catches a change that keeps the size and the modification time.
+HASHED_FILE_BYTES = 1 << 20
 
 
-def input_fingerprint(inputs: list[str]) -> list[list[Any]]:
-    """``[path, size, mtime_ns]`` of every file under ``inputs``, in sorted order."""
+def _content_hash(path: Path) -> str | None:
+    """sha256 of a regular file's bytes; ``None`` if it cannot be read or is
+    no longer a regular file (opened without waiting, as the core does)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        digest = hashlib.sha256()
+        while chunk := os.read(fd, 1 << 16):
+            digest.update(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def input_fingerprint(inputs: list[str], follow_symlinks: bool = False) -> list[list[Any]]:
+    """``[source, size, mtime_ns, sha256]`` of every file the scan of
+    ``inputs`` reads, in its order: the list comes from the core's own walk
+    with the same symlink policy, so it cannot differ from what is read.
+    ``sha256`` is ``None`` for files over :data:`HASHED_FILE_BYTES`; size and
+    time are ``-1`` for a file that vanished since the walk."""
+    files, _ = _core.walk(list(inputs), follow_symlinks)
     found: list[list[Any]] = []
-    for top in inputs:
-        if os.path.isdir(top):
-            for root, dirs, files in os.walk(top, followlinks=False):
-                dirs.sort()
-                for name in sorted(files):
-                    path = os.path.join(root, name)
-                    try:
-                        st = os.stat(path)
-                    except OSError:
-                        continue
-                    found.append([path, st.st_size, st.st_mtime_ns])
-        else:
-            try:
-                st = os.stat(top)
-                found.append([top, st.st_size, st.st_mtime_ns])
-            except OSError:
-                found.append([top, -1, -1])
+    for path, source in files:
+        try:
+            st = os.stat(path)
+        except OSError:
+            found.append([source, -1, -1, None])
+            continue
+        digest = _content_hash(path) if st.st_size <= HASHED_FILE_BYTES else None
+        found.append([source, st.st_size, st.st_mtime_ns, digest])
     return found
 
 
@@ -143,6 +174,19 @@ def _read_holder(fd: int) -> str:
             return f"pid {int(holder['pid'])} on host {holder['host']}"
         time.sleep(0.01)
     return "pid unknown"
+
+
+def walked_into(inputs: list[str], directory: Path, follow_symlinks: bool = False) -> str | None:
+    """The ``source`` of the first file the scan of ``inputs`` would read from
+    inside ``directory`` (whatever links lead there), or ``None``."""
+    if not directory.is_dir():
+        return None
+    inside = os.path.realpath(directory)
+    files, _ = _core.walk(list(inputs), follow_symlinks)
+    for path, source in files:
+        if Path(os.path.realpath(path)).is_relative_to(inside):
+            return source
+    return None
 
 
 class WorkDir:

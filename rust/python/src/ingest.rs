@@ -1,5 +1,5 @@
-//! Ingest: `ingest`, the streaming `Scan`, and the options and safety limits
-//! they take.
+//! Ingest: `ingest`, the streaming `Scan`, the options and safety limits
+//! they take, and `walk`, the files they read.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -82,6 +82,7 @@ pub(crate) struct OptionsArg {
     text_unit: String,
     /// The keys of [`default_limits`].
     limits: Py<PyDict>,
+    follow_symlinks: bool,
 }
 
 impl OptionsArg {
@@ -96,6 +97,7 @@ impl OptionsArg {
             id_field: self.id_field.clone(),
             text_unit: self.text_unit.parse().map_err(|e| to_py_err(py, e))?,
             limits: limits_from(self.limits.bind(py))?,
+            follow_symlinks: self.follow_symlinks,
         };
         options.validate().map_err(|e| to_py_err(py, e))?;
         Ok(options)
@@ -118,6 +120,33 @@ pub(crate) fn ingest(
             thresher_core::ingest::arrow::errors_batch(&scanned.errors),
         )?,
     ))
+}
+
+/// What `walk` returns: (path, source) of every file, and the error rows.
+type WalkedFiles = (Vec<(PathBuf, String)>, Py<ArrowTable>);
+
+/// The files `ingest` and `Scan` read for these paths and symlink policy, in
+/// their order, as (path, source) pairs, and the walk's error rows.
+#[pyfunction]
+pub(crate) fn walk(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    follow_symlinks: bool,
+) -> PyResult<WalkedFiles> {
+    let walked = py.detach(|| thresher_core::ingest::walk::collect_files(&paths, follow_symlinks));
+    let files = walked
+        .files
+        .into_iter()
+        .map(|path| {
+            let source = thresher_core::ingest::location::source_name(&path);
+            (path, source)
+        })
+        .collect();
+    let errors = table(
+        py,
+        thresher_core::ingest::arrow::errors_batch(&walked.errors),
+    )?;
+    Ok((files, errors))
 }
 
 /// An errors table with no rows (the schema of every errors table).

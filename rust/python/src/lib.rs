@@ -7,7 +7,7 @@
 //! * [`errors`]: the exception types and the mapping of core errors;
 //! * [`runtime`]: the thread pool, GIL release and Ctrl-C checks;
 //! * [`arrow_ffi`]: Arrow tables out and Arrow C streams in;
-//! * [`ingest`]: `ingest`, `Scan` and their options and limits;
+//! * [`ingest`]: `ingest`, `Scan` and their options and limits, `walk`;
 //! * [`dedup`]: `dedup`, `similar_pairs`, `minhash`, `banding`;
 //! * [`engine`]: the streaming `DedupEngine`.
 //!
@@ -43,6 +43,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ingest::default_limits, m)?)?;
     m.add_function(wrap_pyfunction!(ingest::empty_errors, m)?)?;
     m.add_function(wrap_pyfunction!(ingest::ingest, m)?)?;
+    m.add_function(wrap_pyfunction!(ingest::walk, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::dedup, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::dedup_columns, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::similar_pairs, m)?)?;

@@ -15,13 +15,20 @@ use super::{columnar, container, jsonl, paper_listing, plain_text, warc};
 pub const READ_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Reads one input file. Zip, Parquet and Arrow files are read in place
-/// (they need random access); everything else is streamed.
+/// (they need random access); everything else is streamed. Only a regular
+/// file is read: anything else (a FIFO, a device, a file of a kernel
+/// pseudo-filesystem such as `/proc`) is an error row.
 pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
-    let loc = Location::file(&path.to_string_lossy());
-    let mut file = match File::open(path) {
+    let loc = Location::path(path);
+    let mut file = match open_regular(path) {
         Ok(f) => f,
-        Err(e) => {
+        Err(Refused::Io(e)) => {
             cx.error(&loc, 0, ErrorKind::Io, format!("cannot open file: {e}"));
+            return;
+        }
+        Err(Refused::NotRegular(what)) => {
+            let reason = format!("{what}, not a regular file: not read");
+            cx.error(&loc, 0, ErrorKind::Unsupported, reason);
             return;
         }
     };
@@ -42,6 +49,82 @@ pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
             read_member(&mut reader, &loc, 0, cx);
         }
     }
+}
+
+/// Why [`open_regular`] gave no file.
+enum Refused {
+    Io(io::Error),
+    NotRegular(&'static str),
+}
+
+/// Opens `path` for reading if it is a regular file of a real file system.
+///
+/// The walk has already checked the type, but the path may have changed
+/// since: the open does not wait (`O_NONBLOCK`, so a FIFO put there opens at
+/// once instead of blocking for a writer), and the type is checked again on
+/// what was opened, before any read.
+fn open_regular(path: &Path) -> Result<File, Refused> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(Refused::Io)?;
+    let meta = file.metadata().map_err(Refused::Io)?;
+    if !meta.is_file() {
+        return Err(Refused::NotRegular(super::walk::special_kind(&meta)));
+    }
+    if let Some(what) = pseudo_file_system(&file) {
+        return Err(Refused::NotRegular(what));
+    }
+    // Reads of a regular file never wait, but clear the flag all the same.
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let fd = file.as_raw_fd();
+        // SAFETY: `fd` is an open descriptor owned by `file`; F_GETFL and
+        // F_SETFL read and set its status flags only.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// The kernel pseudo-filesystem `file` lies on, if any: its files claim to
+/// be regular but are views of the kernel (`/proc/kmsg` blocks, others never
+/// end or change as they are read).
+#[cfg(target_os = "linux")]
+fn pseudo_file_system(file: &File) -> Option<&'static str> {
+    use std::os::fd::AsRawFd;
+    const PROC: i64 = 0x9fa0;
+    const SYSFS: i64 = 0x6265_6572;
+    const DEBUGFS: i64 = 0x6462_6720;
+    const TRACEFS: i64 = 0x7472_6163;
+    const SECURITYFS: i64 = 0x7363_6673;
+    // SAFETY: `statfs` is plain data; fstatfs fills it for an open descriptor.
+    let mut stat: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `file` owns the descriptor and `stat` is a valid out pointer.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut stat) } != 0 {
+        return None;
+    }
+    #[allow(clippy::unnecessary_cast)]
+    match stat.f_type as i64 {
+        PROC => Some("a file of /proc (procfs)"),
+        SYSFS => Some("a file of /sys (sysfs)"),
+        DEBUGFS | TRACEFS | SECURITYFS => Some("a file of a kernel pseudo-filesystem"),
+        _ => None,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pseudo_file_system(_file: &File) -> Option<&'static str> {
+    None
 }
 
 /// A stream whose next read fails with the error it holds (then it is empty).
@@ -151,5 +234,43 @@ fn parse(format: Format, reader: &mut dyn BufRead, loc: &Location, cx: &mut Read
         Format::Jsonl => jsonl::read(reader, loc, cx),
         Format::Warc | Format::Wet => warc::read(reader, loc, cx),
         Format::Parquet | Format::Arrow => columnar::read_buffered(reader, format, loc, cx),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_are_opened_and_fifos_do_not_block() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let fifo = tmp.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        // A plain open of a FIFO with no writer would wait here forever.
+        assert!(matches!(open_regular(&fifo), Err(Refused::NotRegular(w)) if w.contains("fifo")));
+        assert!(matches!(
+            open_regular(Path::new("/dev/null")),
+            Err(Refused::NotRegular(_))
+        ));
+        let proc_file = Path::new("/proc/version");
+        if cfg!(target_os = "linux") && proc_file.exists() {
+            assert!(matches!(
+                open_regular(proc_file),
+                Err(Refused::NotRegular(w)) if w.contains("/proc")
+            ));
+        }
+        let plain = tmp.path().join("a.txt");
+        std::fs::write(&plain, "words").expect("write");
+        let mut text = String::new();
+        open_regular(&plain)
+            .ok()
+            .expect("opens")
+            .read_to_string(&mut text)
+            .expect("read");
+        assert_eq!(text, "words");
     }
 }

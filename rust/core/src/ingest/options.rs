@@ -92,6 +92,10 @@ pub struct IngestOptions {
     /// How plain-text members are cut into documents.
     pub text_unit: TextUnit,
     pub limits: Limits,
+    /// Follow symbolic links inside input directories wherever they lead.
+    /// Off by default: a link leading out of the input directories is an
+    /// error row instead (see [`super::walk`]).
+    pub follow_symlinks: bool,
 }
 
 impl Default for IngestOptions {
@@ -103,6 +107,7 @@ impl Default for IngestOptions {
             id_field: Some("id".to_owned()),
             text_unit: TextUnit::File,
             limits: Limits::default(),
+            follow_symlinks: false,
         }
     }
 }

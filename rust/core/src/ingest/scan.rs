@@ -162,7 +162,7 @@ impl Scanner {
             n => n,
         }
         .max(1);
-        let walked = walk::collect_files(paths);
+        let walked = walk::collect_files(paths, options.follow_symlinks);
         let files = Arc::new(walked.files);
         let progress = Arc::new(Progress::default());
         progress
@@ -392,7 +392,7 @@ impl Worker {
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown".to_owned());
-                sink.error(Location::file(&path.to_string_lossy()).error(
+                sink.error(Location::path(path).error(
                     0,
                     ErrorKind::Io,
                     format!("internal error while reading this file ({message}); please report it"),
