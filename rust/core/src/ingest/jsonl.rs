@@ -372,4 +372,20 @@ mod tests {
             (0, "t")
         );
     }
+
+    #[test]
+    fn byte_order_mark_file_is_sniffed_as_jsonl() {
+        let input = b"\xef\xbb\xbf{\"text\": \"one\"}\n{\"text\": \"two\", \"n\": 2}\n";
+        let out = ingest_bytes("d.jsonl", input, &IngestOptions::default());
+        assert_eq!(errors(&out), vec![]);
+        let texts: Vec<(u64, Format, &str)> = out
+            .records
+            .iter()
+            .map(|r| (r.offset, r.format, r.text.as_str()))
+            .collect();
+        assert_eq!(
+            texts,
+            vec![(0, Format::Jsonl, "one"), (19, Format::Jsonl, "two")]
+        );
+    }
 }

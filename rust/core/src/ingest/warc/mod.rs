@@ -62,6 +62,9 @@ use super::record::{ErrorKind, Format};
 /// The start of every record's version line.
 const VERSION_PREFIX: &[u8] = b"WARC/1.";
 
+/// A UTF-8 byte order mark, skipped before the first record.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// Largest header section (version line included) of a record, in bytes.
 pub const MAX_HEADER_BYTES: u64 = 1 << 20;
 
@@ -157,6 +160,11 @@ fn find_record(
             }
             Ok(Some(Line::TooLong { offset, .. })) => offset,
             Ok(Some(Line::Text { offset, bytes })) => {
+                // A byte order mark before the first record is not data.
+                let (offset, bytes) = match bytes.strip_prefix(BOM) {
+                    Some(rest) if offset == 0 => (BOM.len() as u64, rest),
+                    _ => (offset, bytes),
+                };
                 if bytes.starts_with(VERSION_PREFIX) {
                     return Found::Record(offset);
                 }

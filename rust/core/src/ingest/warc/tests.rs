@@ -557,6 +557,16 @@ fn content_length_past_the_end_resyncs_over_the_record_limit() {
 }
 
 #[test]
+fn byte_order_mark_before_the_first_record_is_skipped() {
+    let mut w = Warc::default();
+    w.raw(b"\xef\xbb\xbf");
+    let first = w.record(&[typed("conversion")], b"one");
+    let out = ingest_bytes("crawl.warc", &w.bytes, &IngestOptions::default());
+    assert_eq!(errors(&out), vec![]);
+    assert_eq!(docs(&out), vec![(first, Format::Wet, "one")]);
+}
+
+#[test]
 fn salvage_finds_a_version_line_split_across_chunks() {
     let block = b"junk WARC/1.0 mid-line\nWA\nWARC/1.0\r\nrest\n";
     let at = block.len() - b"WARC/1.0\r\nrest\n".len();
