@@ -2,7 +2,7 @@
 //! are never trusted: `x.txt` holding gzip data is read as gzip.
 
 use super::record::{Format, FormatChoice};
-use super::{decode, paper_listing};
+use super::{decode, jsonl, paper_listing};
 
 /// Bytes of a member's start that format detection looks at.
 pub const SNIFF_BYTES: usize = 64 * 1024;
@@ -170,7 +170,7 @@ pub fn looks_like_jsonl(prefix: &[u8]) -> bool {
         total += 1;
         // Lossy: a stray invalid byte must not hide JSON (the parser reports it).
         let text = String::from_utf8_lossy(line);
-        if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text).is_ok() {
+        if jsonl::parse_object(&text).is_ok() {
             objects += 1;
         }
     }
@@ -346,6 +346,15 @@ mod tests {
         assert_eq!(
             sniff(b"\xef\xbb\xbfjust words\n", auto),
             Sniffed::Format(Format::PlainText)
+        );
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_are_still_jsonl() {
+        let line = "{\"text\": \"x\\udc80y\"}\n";
+        assert_eq!(
+            sniff(line.repeat(8).as_bytes(), FormatChoice::Auto),
+            Sniffed::Format(Format::Jsonl)
         );
     }
 }
