@@ -5,7 +5,9 @@
 //! `options.title_field` when it holds a string; the record id from
 //! `options.id_field` when it holds a string or a number (numbers are written
 //! as JSON writes them). Every other field, and a title or id of another
-//! type, is kept in `meta` as a JSON object.
+//! type, is kept in `meta` as a JSON object. Integers are kept exactly,
+//! beyond 64 bits too; other numbers are written as an `f64` (`1E5` as
+//! `100000.0`).
 //!
 //! Problems, each an error row at the line's offset: a line that is not a
 //! JSON object (including a truncated last line and a line with NUL bytes) is
@@ -18,7 +20,7 @@
 
 use std::io::BufRead;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use super::bounded::ReadContext;
 use super::decode::Decoded;
@@ -140,14 +142,49 @@ impl LoneSurrogates {
 pub(super) fn parse_object(
     json: &str,
 ) -> serde_json::Result<(Map<String, Value>, Option<LoneSurrogates>)> {
-    let error = match serde_json::from_str(json) {
-        Ok(fields) => return Ok((fields, None)),
-        Err(e) => e,
+    let (mut fields, found): (Map<String, Value>, _) = match serde_json::from_str(json) {
+        Ok(fields) => (fields, None),
+        Err(error) => match replace_lone_surrogates(json) {
+            Some((fixed, found)) => (serde_json::from_str(&fixed)?, Some(found)),
+            None => return Err(error),
+        },
     };
-    match replace_lone_surrogates(json) {
-        Some((fixed, found)) => serde_json::from_str(&fixed).map(|fields| (fields, Some(found))),
-        None => Err(error),
+    fields.values_mut().for_each(normalise_numbers);
+    Ok((fields, found))
+}
+
+/// Writes the numbers of `value` as JSON wrote them before numbers were
+/// kept as written (serde_json's `arbitrary_precision`): 64-bit integers as
+/// such, other numbers through `f64` (`1E5` is `100000.0`, `-0` is `-0.0`),
+/// except integers beyond 64 bits, which are kept exactly as written, and
+/// numbers beyond `f64`, kept as written too.
+fn normalise_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if let Some(normal) = normalised(n) {
+                *n = normal;
+            }
+        }
+        Value::Array(values) => values.iter_mut().for_each(normalise_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(normalise_numbers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
     }
+}
+
+/// The number `n` as it is to be written; `None` to keep it as written.
+fn normalised(n: &Number) -> Option<Number> {
+    let raw = n.as_str();
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if digits.bytes().all(|b| b.is_ascii_digit()) && raw != "-0" {
+        if let Ok(u) = raw.parse::<u64>() {
+            return Some(u.into());
+        }
+        if let Ok(i) = raw.parse::<i64>() {
+            return Some(i.into());
+        }
+        return None;
+    }
+    n.as_f64().and_then(Number::from_f64)
 }
 
 /// `json` with every `\uXXXX` escape of a lone surrogate replaced by
@@ -521,6 +558,29 @@ mod tests {
             out.errors[0].reason,
             "lone UTF-16 surrogate escapes in JSON strings (2, the first here); replaced with \
              U+FFFD, the record is kept and flagged"
+        );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_kept_exactly() {
+        let input = concat!(
+            "{\"text\": \"t\", \"big\": 123456789012345678901234567890, ",
+            "\"neg\": -99999999999999999999, \"max\": 18446744073709551615, ",
+            "\"nested\": [{\"b\": 100000000000000000000000}], ",
+            "\"f\": 1.50, \"e\": 1E5, \"z\": -0, \"small\": -7, \"huge\": 1e400, ",
+            "\"id\": 18446744073709551616}\n",
+        );
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &IngestOptions::default());
+        assert_eq!(errors(&out), vec![]);
+        let r = &out.records[0];
+        assert_eq!(r.id.as_deref(), Some("18446744073709551616"));
+        assert_eq!(
+            r.meta.as_deref(),
+            Some(concat!(
+                "{\"big\":123456789012345678901234567890,\"e\":100000.0,\"f\":1.5,\"huge\":1e+400,",
+                "\"max\":18446744073709551615,\"neg\":-99999999999999999999,",
+                "\"nested\":[{\"b\":100000000000000000000000}],\"small\":-7,\"z\":-0.0}"
+            ))
         );
     }
 }
