@@ -77,6 +77,11 @@ class Limits:
         max_buffered_bytes: largest member held in memory because its format
             needs random access (a zip, Parquet or Arrow file inside another
             archive or stream), and largest Parquet row group.
+        max_records: most records :func:`ingest` keeps of one input file, as
+            it holds them all in memory; the records after them are read and
+            counted in one error row, not kept. :func:`scan` does not apply
+            it: use it for inputs with more records (a large file read with
+            ``text_unit="line"``).
     """
 
     max_member_bytes: int = _DEFAULT_LIMITS["max_member_bytes"]
@@ -85,6 +90,7 @@ class Limits:
     max_record_bytes: int = _DEFAULT_LIMITS["max_record_bytes"]
     max_depth: int = _DEFAULT_LIMITS["max_depth"]
     max_buffered_bytes: int = _DEFAULT_LIMITS["max_buffered_bytes"]
+    max_records: int = _DEFAULT_LIMITS["max_records"]
 
 
 @dataclass(frozen=True)

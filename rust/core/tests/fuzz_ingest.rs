@@ -237,8 +237,35 @@ fn build_seeds() -> Vec<Vec<u8>> {
         xz(TEXT),
         tar(&[(LONG_NAME, &jsonl), ("short.txt", TEXT)]),
         jsonl_bad_utf8,
+        [BOM, &jsonl[..]].concat(),
+        [BOM, &warc[..]].concat(),
+        jsonl_surrogates(),
     ]
 }
+
+/// A UTF-8 byte order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// JSON Lines as Python's `json.dumps` writes strings holding lone
+/// surrogates, with a valid surrogate pair between them.
+fn jsonl_surrogates() -> Vec<u8> {
+    concat!(
+        "{\"text\": \"lone \\ud800 high\", \"t\": \"\\udc00\"}\n",
+        "{\"text\": \"pair \\ud83d\\ude00 and \\uDFFF low\"}\n",
+    )
+    .as_bytes()
+    .to_vec()
+}
+
+/// Byte strings worth inserting: a byte order mark, escapes of lone and
+/// paired surrogates, a WARC version line.
+const TOKENS: [&[u8]; 5] = [
+    BOM,
+    b"\\ud800",
+    b"\\udc00",
+    b"\\ud83d\\ude00",
+    b"\r\nWARC/1.0\r\n",
+];
 
 /// One edit of a byte string; positions are taken modulo its length.
 #[derive(Debug, Clone)]
@@ -259,6 +286,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         any::<usize>().prop_map(Mutation::Truncate),
         (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16))
             .prop_map(|(p, b)| Mutation::Insert(p, b)),
+        (any::<usize>(), prop::sample::select(&TOKENS[..]))
+            .prop_map(|(p, t)| Mutation::Insert(p, t.to_vec())),
         (any::<usize>(), 1..64usize).prop_map(|(p, n)| Mutation::Delete(p, n)),
         (any::<usize>(), 1..64usize).prop_map(|(p, n)| Mutation::Repeat(p, n)),
         (
@@ -483,6 +512,29 @@ fn seeds_cover_their_paths() {
     let bad = check(&seeds()[18], &opts);
     assert!(bad.records[0].invalid_utf8);
     assert_eq!(bad.errors[0].kind.name(), "invalid_utf8");
+    // A byte order mark hides no format.
+    let formats = |i: usize| -> Vec<Format> {
+        check(&seeds()[i], &opts)
+            .records
+            .iter()
+            .map(|r| r.format)
+            .collect()
+    };
+    assert_eq!(formats(19), formats(2));
+    assert_eq!(texts(19), texts(2));
+    assert_eq!(formats(20), formats(3));
+    assert_eq!(texts(20), texts(3));
+    // Lone surrogate escapes are U+FFFD, the records kept and flagged.
+    let lone = check(&seeds()[21], &opts);
+    assert_eq!(
+        texts(21),
+        ["lone \u{fffd} high", "pair \u{1f600} and \u{fffd} low"]
+    );
+    assert!(lone
+        .records
+        .iter()
+        .all(|r| r.format == Format::Jsonl && r.invalid_utf8));
+    assert_eq!(lone.errors.len(), 2);
 }
 
 proptest! {

@@ -60,6 +60,7 @@ limit_fields!(
     max_record_bytes,
     max_depth,
     max_buffered_bytes,
+    max_records,
 );
 
 /// The value of `dict[name]`; a missing key raises `KeyError`, as the

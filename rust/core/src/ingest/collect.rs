@@ -22,7 +22,9 @@ pub struct Scanned {
 }
 
 /// Reads every file under `paths` (files or directories) in parallel and
-/// collects the records in `doc_id` order; stops with [`Error::Cancelled`]
+/// collects the records in `doc_id` order, at most
+/// [`Limits::max_records`](super::Limits::max_records) of each input (the
+/// others are counted in a `limit` row); stops with [`Error::Cancelled`]
 /// soon after `cancel` is set.
 ///
 /// [`Error::Cancelled`]: crate::error::Error::Cancelled
@@ -35,7 +37,8 @@ pub fn ingest_paths(
         batch_size: usize::MAX,
         ..scan::ScanConfig::default()
     };
-    let mut scanner = scan::Scanner::start(paths, options, config)?;
+    let mut scanner =
+        scan::Scanner::start(paths, options, config)?.keeping_per_input(options.limits.max_records);
     let mut out = Scanned::default();
     while let Some(batch) = scanner.next_batch_cancellable(cancel)? {
         out.records.extend(batch.records);
@@ -67,4 +70,49 @@ pub(crate) fn collected(
     };
     read(&mut cx);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::options::{Limits, TextUnit};
+    use crate::ingest::ErrorKind;
+    use arrow_array::{Array, UInt64Array};
+
+    #[test]
+    fn records_past_max_records_are_counted_in_one_limit_row_per_input() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lines: String = (0..10).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(dir.path().join("a.txt"), &lines).expect("write");
+        std::fs::write(dir.path().join("b.txt"), "one\ntwo\nthree\n").expect("write");
+        let options = IngestOptions {
+            text_unit: TextUnit::Line,
+            limits: Limits {
+                max_records: 4,
+                ..Limits::default()
+            },
+            ..IngestOptions::default()
+        };
+        let out = ingest_paths(&[dir.path().to_path_buf()], &options, &Cancel::new()).unwrap();
+        let rows: usize = out.records.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, 4 + 3);
+        let ids: Vec<u64> = out
+            .records
+            .iter()
+            .flat_map(|b| {
+                let ids = b.column(0).as_any().downcast_ref::<UInt64Array>().unwrap();
+                ids.values().to_vec()
+            })
+            .collect();
+        assert_eq!(ids, (0..7).collect::<Vec<u64>>());
+        assert_eq!(out.errors.len(), 1);
+        let e = &out.errors[0];
+        assert!(e.source.ends_with("a.txt"));
+        assert_eq!((e.offset, e.kind), (4 * 7, ErrorKind::Limit));
+        assert_eq!(
+            e.reason,
+            "more records than max_records (4) in this input: the 6 records after the first 4 \
+             were read but not kept (from this offset on); thresher.scan reads inputs of any size"
+        );
+    }
 }

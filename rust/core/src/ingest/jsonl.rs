@@ -5,18 +5,22 @@
 //! `options.title_field` when it holds a string; the record id from
 //! `options.id_field` when it holds a string or a number (numbers are written
 //! as JSON writes them). Every other field, and a title or id of another
-//! type, is kept in `meta` as a JSON object.
+//! type, is kept in `meta` as a JSON object. Integers are kept exactly,
+//! beyond 64 bits too; other numbers are written as an `f64` (`1E5` as
+//! `100000.0`).
 //!
 //! Problems, each an error row at the line's offset: a line that is not a
 //! JSON object (including a truncated last line and a line with NUL bytes) is
 //! `malformed`; a missing or non-string text field is `missing_field`; a
 //! line longer than `max_record_bytes` is `limit` and is read through without
 //! being held. Invalid UTF-8 is replaced with U+FFFD, reported as
-//! `invalid_utf8` and flagged on the record, whose JSON is then parsed.
+//! `invalid_utf8` and flagged on the record, whose JSON is then parsed. An
+//! escape of a lone UTF-16 surrogate (`"\ud800"`, which Python's `json.dumps`
+//! writes) is read as U+FFFD, and reported and flagged the same way.
 
 use std::io::BufRead;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use super::bounded::ReadContext;
 use super::decode::Decoded;
@@ -78,10 +82,10 @@ fn is_blank(bytes: &[u8]) -> bool {
 fn read_line(bytes: &[u8], offset: u64, loc: &Location, cx: &mut ReadContext<'_>) {
     let decoded = Decoded::new(bytes);
     let lossy = cx.report_invalid_utf8(loc, offset, &decoded);
-    let json = decoded.text();
-    let json = json.strip_prefix('\u{feff}').unwrap_or(json);
-    let fields = match serde_json::from_str::<Map<String, Value>>(json) {
-        Ok(fields) => fields,
+    let text = decoded.text();
+    let json = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (fields, surrogates) = match parse_object(json) {
+        Ok(parsed) => parsed,
         Err(e) => {
             cx.error(
                 loc,
@@ -94,11 +98,139 @@ fn read_line(bytes: &[u8], offset: u64, loc: &Location, cx: &mut ReadContext<'_>
     };
     match to_record(fields, offset, loc, cx.options) {
         Ok(mut record) => {
-            record.invalid_utf8 = lossy;
+            if let Some(found) = surrogates {
+                let at = decoded.original_offset(text.len() - json.len() + found.first);
+                cx.error(
+                    loc,
+                    offset + at as u64,
+                    ErrorKind::InvalidUtf8,
+                    found.reason(),
+                );
+            }
+            record.invalid_utf8 = lossy || surrogates.is_some();
             cx.sink.record(record);
         }
         Err(reason) => cx.error(loc, offset, ErrorKind::MissingField, reason),
     }
+}
+
+/// Lone UTF-16 surrogate escapes (`"\ud800"`, which Python's `json.dumps`
+/// writes for such a string) found in a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LoneSurrogates {
+    /// Byte offset of the first in the JSON text.
+    pub first: usize,
+    pub count: usize,
+}
+
+impl LoneSurrogates {
+    fn reason(&self) -> String {
+        let what = "replaced with U+FFFD, the record is kept and flagged";
+        if self.count == 1 {
+            format!("lone UTF-16 surrogate escape in a JSON string; {what}")
+        } else {
+            format!(
+                "lone UTF-16 surrogate escapes in JSON strings ({}, the first here); {what}",
+                self.count
+            )
+        }
+    }
+}
+
+/// Parses a JSON object. Escapes of lone UTF-16 surrogates, which serde_json
+/// refuses, are read as U+FFFD (and returned, for the caller to report).
+pub(super) fn parse_object(
+    json: &str,
+) -> serde_json::Result<(Map<String, Value>, Option<LoneSurrogates>)> {
+    let (mut fields, found): (Map<String, Value>, _) = match serde_json::from_str(json) {
+        Ok(fields) => (fields, None),
+        Err(error) => match replace_lone_surrogates(json) {
+            Some((fixed, found)) => (serde_json::from_str(&fixed)?, Some(found)),
+            None => return Err(error),
+        },
+    };
+    fields.values_mut().for_each(normalise_numbers);
+    Ok((fields, found))
+}
+
+/// Writes the numbers of `value` as JSON wrote them before numbers were
+/// kept as written (serde_json's `arbitrary_precision`): 64-bit integers as
+/// such, other numbers through `f64` (`1E5` is `100000.0`, `-0` is `-0.0`),
+/// except integers beyond 64 bits, which are kept exactly as written, and
+/// numbers beyond `f64`, kept as written too.
+fn normalise_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if let Some(normal) = normalised(n) {
+                *n = normal;
+            }
+        }
+        Value::Array(values) => values.iter_mut().for_each(normalise_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(normalise_numbers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
+}
+
+/// The number `n` as it is to be written; `None` to keep it as written.
+fn normalised(n: &Number) -> Option<Number> {
+    let raw = n.as_str();
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if digits.bytes().all(|b| b.is_ascii_digit()) && raw != "-0" {
+        if let Ok(u) = raw.parse::<u64>() {
+            return Some(u.into());
+        }
+        if let Ok(i) = raw.parse::<i64>() {
+            return Some(i.into());
+        }
+        return None;
+    }
+    n.as_f64().and_then(Number::from_f64)
+}
+
+/// `json` with every `\uXXXX` escape of a lone surrogate replaced by
+/// `\ufffd` (the same length), or `None` when it has none. Escape pairs that
+/// make a valid surrogate pair are left alone.
+fn replace_lone_surrogates(json: &str) -> Option<(String, LoneSurrogates)> {
+    let bytes = json.as_bytes();
+    let escape_at = |i: usize| -> Option<u16> {
+        let digits = bytes.get(i..i + 6)?;
+        if digits[0] != b'\\' || digits[1] != b'u' {
+            return None;
+        }
+        let hex = std::str::from_utf8(&digits[2..]).ok()?;
+        u16::from_str_radix(hex, 16).ok()
+    };
+    let mut lone = Vec::new();
+    let mut i = 0;
+    while let Some(found) = memchr::memchr(b'\\', &bytes[i..]) {
+        i += found;
+        match escape_at(i) {
+            Some(0xd800..=0xdbff) if matches!(escape_at(i + 6), Some(0xdc00..=0xdfff)) => i += 12,
+            Some(0xd800..=0xdfff) => {
+                lone.push(i);
+                i += 6;
+            }
+            Some(_) => i += 6,
+            // Any other escape is two bytes (or broken, for the parser to report).
+            None => i += 2,
+        }
+        if i >= bytes.len() {
+            break;
+        }
+    }
+    let first = *lone.first()?;
+    let mut fixed = json.as_bytes().to_vec();
+    for &at in &lone {
+        fixed[at..at + 6].copy_from_slice(b"\\ufffd");
+    }
+    let fixed = String::from_utf8(fixed).ok()?;
+    Some((
+        fixed,
+        LoneSurrogates {
+            first,
+            count: lone.len(),
+        },
+    ))
 }
 
 /// The record of a parsed line, or the reason its text field is unusable.
@@ -370,6 +502,85 @@ mod tests {
         assert_eq!(
             (out.records[0].offset, out.records[0].text.as_str()),
             (0, "t")
+        );
+    }
+
+    #[test]
+    fn byte_order_mark_file_is_sniffed_as_jsonl() {
+        let input = b"\xef\xbb\xbf{\"text\": \"one\"}\n{\"text\": \"two\", \"n\": 2}\n";
+        let out = ingest_bytes("d.jsonl", input, &IngestOptions::default());
+        assert_eq!(errors(&out), vec![]);
+        let texts: Vec<(u64, Format, &str)> = out
+            .records
+            .iter()
+            .map(|r| (r.offset, r.format, r.text.as_str()))
+            .collect();
+        assert_eq!(
+            texts,
+            vec![(0, Format::Jsonl, "one"), (19, Format::Jsonl, "two")]
+        );
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_become_replacement_characters() {
+        // What Python's json.dumps writes for a string holding a lone surrogate.
+        let input = concat!(
+            "{\"text\": \"a\\ud800b\", \"t\": \"\\udc00\"}\n",
+            "{\"text\": \"pair \\ud83d\\ude00 ok\", \"e\": \"\\\\ud800\"}\n",
+            "{\"text\": \"end \\uDBFF\"}\n",
+        );
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &IngestOptions::default());
+        let texts: Vec<(u64, Format, &str, bool)> = out
+            .records
+            .iter()
+            .map(|r| (r.offset, r.format, r.text.as_str(), r.invalid_utf8))
+            .collect();
+        let second = input.find("{\"text\": \"pair").unwrap() as u64;
+        let third = input.find("{\"text\": \"end").unwrap() as u64;
+        assert_eq!(
+            texts,
+            vec![
+                (0, Format::Jsonl, "a\u{fffd}b", true),
+                (second, Format::Jsonl, "pair \u{1f600} ok", false),
+                (third, Format::Jsonl, "end \u{fffd}", true),
+            ]
+        );
+        assert_eq!(out.records[0].meta.as_deref(), Some("{\"t\":\"\u{fffd}\"}"));
+        assert_eq!(out.records[1].meta.as_deref(), Some(r#"{"e":"\\ud800"}"#));
+        assert_eq!(
+            errors(&out),
+            vec![
+                (11, ErrorKind::InvalidUtf8),
+                (third + 14, ErrorKind::InvalidUtf8)
+            ]
+        );
+        assert_eq!(
+            out.errors[0].reason,
+            "lone UTF-16 surrogate escapes in JSON strings (2, the first here); replaced with \
+             U+FFFD, the record is kept and flagged"
+        );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_kept_exactly() {
+        let input = concat!(
+            "{\"text\": \"t\", \"big\": 123456789012345678901234567890, ",
+            "\"neg\": -99999999999999999999, \"max\": 18446744073709551615, ",
+            "\"nested\": [{\"b\": 100000000000000000000000}], ",
+            "\"f\": 1.50, \"e\": 1E5, \"z\": -0, \"small\": -7, \"huge\": 1e400, ",
+            "\"id\": 18446744073709551616}\n",
+        );
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &IngestOptions::default());
+        assert_eq!(errors(&out), vec![]);
+        let r = &out.records[0];
+        assert_eq!(r.id.as_deref(), Some("18446744073709551616"));
+        assert_eq!(
+            r.meta.as_deref(),
+            Some(concat!(
+                "{\"big\":123456789012345678901234567890,\"e\":100000.0,\"f\":1.5,\"huge\":1e+400,",
+                "\"max\":18446744073709551615,\"neg\":-99999999999999999999,",
+                "\"nested\":[{\"b\":100000000000000000000000}],\"small\":-7,\"z\":-0.0}"
+            ))
         );
     }
 }

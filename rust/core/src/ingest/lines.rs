@@ -83,10 +83,17 @@ impl<'r> LineReader<'r> {
     /// Reads lines of at most `max_line_bytes` bytes from `reader`, whose
     /// first byte is at offset 0 of the member.
     pub fn new(reader: &'r mut dyn BufRead, max_line_bytes: u64) -> Self {
+        Self::starting_at(reader, max_line_bytes, 0)
+    }
+
+    /// Reads lines of at most `max_line_bytes` bytes from `reader`, whose
+    /// first byte is at offset `position` of the member (bytes of the member
+    /// read again, as when a parser resumes inside a block it read).
+    pub fn starting_at(reader: &'r mut dyn BufRead, max_line_bytes: u64, position: u64) -> Self {
         LineReader {
             reader,
             max_line: usize::try_from(max_line_bytes).unwrap_or(usize::MAX),
-            position: 0,
+            position,
             pending: 0,
             buf: Vec::new(),
             ended: true,
@@ -138,8 +145,15 @@ impl<'r> LineReader<'r> {
     /// Skips up to `len` bytes without keeping them; returns how many were
     /// skipped (fewer only at the end of the member).
     pub fn skip(&mut self, len: u64) -> Result<u64, ReadFailure> {
+        self.skip_with(len, |_| {})
+    }
+
+    /// Skips up to `len` bytes, showing them to `look` chunk by chunk
+    /// without keeping them; returns how many were skipped (fewer only at
+    /// the end of the member).
+    pub fn skip_with(&mut self, len: u64, look: impl FnMut(&[u8])) -> Result<u64, ReadFailure> {
         self.settle();
-        self.pass_through(len, |_| {})
+        self.pass_through(len, look)
     }
 
     /// Consumes the bytes of the line handed out last.

@@ -57,6 +57,13 @@ pub struct Limits {
     /// format needs random access (a zip or Parquet file inside another
     /// archive); paper-listing dumps are streamed and need no such limit.
     pub max_buffered_bytes: u64,
+    /// Most records one input file gives to the collecting
+    /// [`ingest_paths`](super::ingest_paths), which holds them all in memory;
+    /// the records after them are read and counted in one `limit` row, not
+    /// kept. The streaming [`scan`](super::scan) does not apply it, and is
+    /// the way to read inputs with more records (a large file read with
+    /// `text_unit = "line"`).
+    pub max_records: u64,
 }
 
 impl Limits {
@@ -73,6 +80,7 @@ impl Default for Limits {
             max_record_bytes: 64 << 20,
             max_depth: 8,
             max_buffered_bytes: 256 << 20,
+            max_records: 10_000_000,
         }
     }
 }
@@ -132,6 +140,11 @@ impl IngestOptions {
         if l.max_member_bytes == 0 || l.max_input_bytes == 0 || l.max_record_bytes == 0 {
             return Err(Error::InvalidArgument(
                 "byte limits must be positive".into(),
+            ));
+        }
+        if l.max_records == 0 {
+            return Err(Error::InvalidArgument(
+                "max_records must be positive".into(),
             ));
         }
         if l.max_ratio == 0 {

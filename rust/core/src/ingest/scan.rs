@@ -148,6 +148,12 @@ pub struct Scanner {
     stop: Arc<AtomicBool>,
     progress: Arc<Progress>,
     workers: Vec<JoinHandle<()>>,
+    /// Records kept of one input, if limited (see [`Scanner::keeping_per_input`]).
+    keep_per_input: Option<u64>,
+    /// Records of the current input so far, kept or not.
+    input_records: u64,
+    /// The first record of the current input not kept, and how many were not.
+    not_kept: Option<(IngestError, u64)>,
 }
 
 impl Scanner {
@@ -212,7 +218,60 @@ impl Scanner {
             stop,
             progress,
             workers,
+            keep_per_input: None,
+            input_records: 0,
+            not_kept: None,
         })
+    }
+
+    /// Keeps at most `limit` records of each input file; the others are
+    /// read and counted in one `limit` row (at the first of them) after the
+    /// input's other rows, and `doc_id`s go on without a gap. This is what
+    /// bounds the memory of [`super::ingest_paths`]
+    /// ([`super::Limits::max_records`]).
+    pub fn keeping_per_input(mut self, limit: u64) -> Self {
+        self.keep_per_input = Some(limit);
+        self
+    }
+
+    /// The records of `batch` that are kept under
+    /// [`Scanner::keeping_per_input`]; the others are counted.
+    fn keep(&mut self, batch: RecordBatch) -> RecordBatch {
+        let rows = batch.num_rows() as u64;
+        let seen = self.input_records;
+        self.input_records += rows;
+        let Some(limit) = self.keep_per_input else {
+            return batch;
+        };
+        if seen + rows <= limit {
+            return batch;
+        }
+        let kept = limit.saturating_sub(seen) as usize;
+        let dropped = rows - kept as u64;
+        match &mut self.not_kept {
+            Some((_, count)) => *count += dropped,
+            None => {
+                let first = first_row_location(&batch, kept);
+                self.not_kept = Some((first, dropped));
+            }
+        }
+        batch.slice(0, kept)
+    }
+
+    /// The row for the records of the input just read that were not kept.
+    fn report_not_kept(&mut self) {
+        self.input_records = 0;
+        let Some((mut row, count)) = self.not_kept.take() else {
+            return;
+        };
+        let limit = self.keep_per_input.unwrap_or(0);
+        row.reason = format!(
+            "more records than max_records ({limit}) in this input: the {count} records after the \
+             first {limit} were read but not kept (from this offset on); thresher.scan reads \
+             inputs of any size"
+        );
+        self.progress.errors.fetch_add(1, Ordering::Relaxed);
+        self.pending_errors.push(row);
     }
 
     /// The live counters.
@@ -250,7 +309,9 @@ impl Scanner {
                     let p = &self.progress;
                     p.records.fetch_add(rows as u64, Ordering::Relaxed);
                     p.errors.fetch_add(errors.len() as u64, Ordering::Relaxed);
-                    self.pending_rows += rows;
+                    let records = records.map(|r| self.keep(r));
+                    let kept = records.as_ref().map_or(0, RecordBatch::num_rows);
+                    self.pending_rows += kept;
                     self.pending_records
                         .extend(records.filter(|r| r.num_rows() > 0));
                     self.pending_errors.extend(errors);
@@ -310,6 +371,7 @@ impl Scanner {
 
     /// Moves on to the next file and lets the workers read further ahead.
     fn advance(&mut self, bytes: u64) {
+        self.report_not_kept();
         self.receivers[self.current] = None;
         self.current += 1;
         let p = &self.progress;
@@ -323,6 +385,29 @@ impl Scanner {
         *consumed = self.current;
         self.window.moved.notify_all();
     }
+}
+
+/// An error row at the source, member and offset of row `i` of a batch of
+/// [`tables::record_fields_batch`] (its reason to be filled in).
+fn first_row_location(batch: &RecordBatch, i: usize) -> IngestError {
+    use arrow_array::{Array, StringArray, UInt64Array};
+    let string = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+            .filter(|c| i < c.len() && c.is_valid(i))
+            .map(|c| c.value(i).to_owned())
+    };
+    let offset = batch
+        .column_by_name("offset")
+        .and_then(|c| c.as_any().downcast_ref::<UInt64Array>())
+        .filter(|c| i < c.len())
+        .map_or(0, |c| c.value(i));
+    let loc = Location {
+        source: string("source").unwrap_or_default().into(),
+        member: string("member"),
+    };
+    loc.error(offset, ErrorKind::Limit, String::new())
 }
 
 impl Iterator for Scanner {

@@ -2,7 +2,7 @@
 //! are never trusted: `x.txt` holding gzip data is read as gzip.
 
 use super::record::{Format, FormatChoice};
-use super::{decode, paper_listing};
+use super::{decode, jsonl, paper_listing};
 
 /// Bytes of a member's start that format detection looks at.
 pub const SNIFF_BYTES: usize = 64 * 1024;
@@ -53,6 +53,8 @@ const GZIP: &[u8] = &[0x1f, 0x8b];
 const ZSTD: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const XZ: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0x00];
 const PARQUET: &[u8] = b"PAR1";
+/// A UTF-8 byte order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 const ARROW_FILE: &[u8] = b"ARROW1";
 /// The continuation marker that starts every message of the Arrow IPC stream format.
 const ARROW_STREAM: &[u8] = &[0xff, 0xff, 0xff, 0xff];
@@ -168,7 +170,7 @@ pub fn looks_like_jsonl(prefix: &[u8]) -> bool {
         total += 1;
         // Lossy: a stray invalid byte must not hide JSON (the parser reports it).
         let text = String::from_utf8_lossy(line);
-        if serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text).is_ok() {
+        if jsonl::parse_object(&text).is_ok() {
             objects += 1;
         }
     }
@@ -202,13 +204,16 @@ pub fn sniff(prefix: &[u8], choice: FormatChoice) -> Sniffed {
     let format = match choice {
         FormatChoice::Fixed(format) => format,
         FormatChoice::Auto => {
+            // Text formats are told through a leading byte order mark; their
+            // parsers skip it too.
+            let text = prefix.strip_prefix(BOM).unwrap_or(prefix);
             if prefix.starts_with(PARQUET) {
                 Format::Parquet
             } else if prefix.starts_with(ARROW_FILE) || prefix.starts_with(ARROW_STREAM) {
                 Format::Arrow
-            } else if looks_like_warc(prefix) {
+            } else if looks_like_warc(text) {
                 Format::Warc
-            } else if looks_like_jsonl(prefix) {
+            } else if looks_like_jsonl(text) {
                 Format::Jsonl
             } else {
                 Format::PlainText
@@ -319,6 +324,36 @@ mod tests {
         assert_eq!(sniff(b"", auto), Sniffed::Empty);
         assert_eq!(
             sniff(b"just words", FormatChoice::Fixed(Format::Jsonl)),
+            Sniffed::Format(Format::Jsonl)
+        );
+    }
+
+    #[test]
+    fn byte_order_mark_does_not_hide_the_format() {
+        let auto = FormatChoice::Auto;
+        assert_eq!(
+            sniff(b"\xef\xbb\xbf{\"text\": \"a\"}\n{\"text\": \"b\"}\n", auto),
+            Sniffed::Format(Format::Jsonl)
+        );
+        assert_eq!(
+            sniff(b"\xef\xbb\xbf{\"text\": \"a very long line", auto),
+            Sniffed::Format(Format::Jsonl)
+        );
+        assert_eq!(
+            sniff(b"\xef\xbb\xbfWARC/1.0\r\nWARC-Type: warcinfo\r\n", auto),
+            Sniffed::Format(Format::Warc)
+        );
+        assert_eq!(
+            sniff(b"\xef\xbb\xbfjust words\n", auto),
+            Sniffed::Format(Format::PlainText)
+        );
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_are_still_jsonl() {
+        let line = "{\"text\": \"x\\udc80y\"}\n";
+        assert_eq!(
+            sniff(line.repeat(8).as_bytes(), FormatChoice::Auto),
             Sniffed::Format(Format::Jsonl)
         );
     }

@@ -43,7 +43,10 @@
 //! starting `WARC/1.`. Data where a record should start is one `malformed`
 //! row at its offset, and reading resumes the same way. A member that ends
 //! inside a record's headers or block is a `corrupt` row at the record's
-//! offset.
+//! offset, unless a line starting `WARC/1.` lies inside the block: then its
+//! `Content-Length` was too large, the record is a `malformed` row and
+//! reading resumes at that line, so the records it swallowed are read (at
+//! most `max_record_bytes` of them are held; more are reported, not read).
 
 use std::io::BufRead;
 
@@ -59,6 +62,9 @@ use super::record::{ErrorKind, Format};
 /// The start of every record's version line.
 const VERSION_PREFIX: &[u8] = b"WARC/1.";
 
+/// A UTF-8 byte order mark, skipped before the first record.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// Largest header section (version line included) of a record, in bytes.
 pub const MAX_HEADER_BYTES: u64 = 1 << 20;
 
@@ -71,19 +77,46 @@ const NOT_DOCUMENTS: [&str; 4] = ["warcinfo", "request", "metadata", "revisit"];
 /// Reads WARC or WET records.
 pub fn read(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
     let mut lines = LineReader::new(reader, MAX_HEADER_LINE_BYTES);
+    let mut tail = read_records(&mut lines, loc, cx);
+    // A record whose block ran past the end of the member held the records
+    // that follow it: read them again from the bytes kept.
+    while let Some(Tail { bytes, offset }) = tail {
+        let mut rest = &bytes[..];
+        let mut lines = LineReader::starting_at(&mut rest, MAX_HEADER_LINE_BYTES, offset);
+        tail = read_records(&mut lines, loc, cx);
+    }
+}
+
+/// Reads records up to the end of `lines`, or up to a record whose block ran
+/// past the end: then the bytes of its block from the first version line
+/// on, to be read again.
+fn read_records(
+    lines: &mut LineReader<'_>,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+) -> Option<Tail> {
     let mut block = Vec::new();
-    let mut next = find_record(&mut lines, loc, cx, true);
+    let mut next = find_record(lines, loc, cx, true);
     while let Found::Record(offset) = next {
         if cx.sink.is_stopped() {
-            return;
+            return None;
         }
-        next = match read_record(&mut lines, offset, &mut block, loc, cx) {
-            Outcome::Read => find_record(&mut lines, loc, cx, true),
-            Outcome::Broken => find_record(&mut lines, loc, cx, false),
+        next = match read_record(lines, offset, &mut block, loc, cx) {
+            Outcome::Read => find_record(lines, loc, cx, true),
+            Outcome::Broken => find_record(lines, loc, cx, false),
             Outcome::NextRecord(offset) => Found::Record(offset),
-            Outcome::Failed => return,
+            Outcome::Resync(tail) => return Some(tail),
+            Outcome::Failed => return None,
         };
     }
+    None
+}
+
+/// Bytes of a block that ran past the end of the member, from the first line
+/// starting `WARC/1.` in it, at `offset` in the member.
+struct Tail {
+    bytes: Vec<u8>,
+    offset: u64,
 }
 
 /// Where the search for the next record ended.
@@ -102,6 +135,9 @@ enum Outcome {
     Broken,
     /// A version line at this offset cut the record's headers short.
     NextRecord(u64),
+    /// The record's block ran past the end of the member, and records start
+    /// inside it (reported): read them from the bytes kept.
+    Resync(Tail),
     /// A read failed (reported); stop.
     Failed,
 }
@@ -124,6 +160,11 @@ fn find_record(
             }
             Ok(Some(Line::TooLong { offset, .. })) => offset,
             Ok(Some(Line::Text { offset, bytes })) => {
+                // A byte order mark before the first record is not data.
+                let (offset, bytes) = match bytes.strip_prefix(BOM) {
+                    Some(rest) if offset == 0 => (BOM.len() as u64, rest),
+                    _ => (offset, bytes),
+                };
                 if bytes.starts_with(VERSION_PREFIX) {
                     return Found::Record(offset);
                 }
@@ -216,6 +257,14 @@ fn read_record(
     let block_start = lines.position();
     match lines.read_block(length, block) {
         Ok(n) if n < length => {
+            if let Some(at) = version_line_in(block) {
+                block.drain(..at);
+                let tail = Tail {
+                    bytes: std::mem::take(block),
+                    offset: block_start + at as u64,
+                };
+                return resync(offset, length, tail, loc, cx);
+            }
             report_truncated(offset, length, n, loc, cx);
             return Outcome::Read;
         }
@@ -345,7 +394,9 @@ fn content_length(
     None
 }
 
-/// Skips a block of `length` bytes.
+/// Skips a block of `length` bytes. When the member ends inside it, the
+/// records that start in it are read again (at most `max_record_bytes` of
+/// them are held).
 fn skip_block(
     lines: &mut LineReader<'_>,
     offset: u64,
@@ -353,15 +404,162 @@ fn skip_block(
     loc: &Location,
     cx: &mut ReadContext<'_>,
 ) -> Outcome {
-    match lines.skip(length) {
-        Ok(n) if n < length => {
-            report_truncated(offset, length, n, loc, cx);
-            Outcome::Read
-        }
+    let mut salvage = Salvage::new(lines.position(), cx.options.limits.max_record_bytes);
+    match lines.skip_with(length, |chunk| salvage.feed(chunk)) {
+        Ok(n) if n < length => match salvage.finish() {
+            Ok(Some(tail)) => resync(offset, length, tail, loc, cx),
+            Ok(None) => {
+                report_truncated(offset, length, n, loc, cx);
+                Outcome::Read
+            }
+            Err(at) => {
+                let limit = cx.options.limits.max_record_bytes;
+                cx.error(
+                    loc,
+                    offset,
+                    ErrorKind::Malformed,
+                    format!(
+                        "WARC Content-Length ({length} bytes) runs past the end of the member; \
+                         the records inside it from byte {at} on are more than max_record_bytes \
+                         ({limit} bytes) and are not read"
+                    ),
+                );
+                Outcome::Read
+            }
+        },
         Ok(_) => Outcome::Read,
         Err(failure) => {
             report_failure(&failure, loc, cx);
             Outcome::Failed
+        }
+    }
+}
+
+/// Reports a record whose block ran past the end of the member and holds
+/// the records in `tail`, which are read next.
+fn resync(
+    offset: u64,
+    length: u64,
+    tail: Tail,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+) -> Outcome {
+    cx.error(
+        loc,
+        offset,
+        ErrorKind::Malformed,
+        format!(
+            "WARC Content-Length ({length} bytes) runs past the end of the member, and a record \
+             starts inside the block at byte {}; record skipped, reading resumed there",
+            tail.offset
+        ),
+    );
+    Outcome::Resync(tail)
+}
+
+/// Where the first line starting `WARC/1.` begins in a block.
+fn version_line_in(block: &[u8]) -> Option<usize> {
+    if block.starts_with(VERSION_PREFIX) {
+        return Some(0);
+    }
+    memmem::find(block, b"\nWARC/1.").map(|i| i + 1)
+}
+
+/// Watches a block go past chunk by chunk and keeps its bytes from the first
+/// line starting `WARC/1.` on, up to a limit.
+struct Salvage {
+    /// Offset in the member of the next byte fed.
+    position: u64,
+    /// Most bytes kept.
+    cap: u64,
+    /// Bytes of [`VERSION_PREFIX`] matched at the start of the current line;
+    /// `None` when the current line does not start like a version line.
+    matched: Option<usize>,
+    /// Offset in the member of the version line found, if any.
+    start: Option<u64>,
+    kept: Vec<u8>,
+    /// Whether more than `cap` bytes followed the version line.
+    overflowed: bool,
+}
+
+impl Salvage {
+    /// Watches a block whose first byte is at `position` (a line start).
+    fn new(position: u64, cap: u64) -> Self {
+        Salvage {
+            position,
+            cap,
+            matched: Some(0),
+            start: None,
+            kept: Vec::new(),
+            overflowed: false,
+        }
+    }
+
+    fn feed(&mut self, chunk: &[u8]) {
+        let len = chunk.len() as u64;
+        if self.start.is_some() {
+            self.keep(chunk);
+        } else if let Some(from) = self.search(chunk) {
+            self.keep(&chunk[from..]);
+        }
+        self.position += len;
+    }
+
+    /// Looks for a version line in `chunk`; on finding one, sets `start`
+    /// and `kept` (with the part of it that came in earlier chunks) and
+    /// returns where the rest of it starts in `chunk`.
+    fn search(&mut self, chunk: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < chunk.len() {
+            let Some(m) = self.matched else {
+                match memchr::memchr(b'\n', &chunk[i..]) {
+                    Some(j) => {
+                        i += j + 1;
+                        self.matched = Some(0);
+                        continue;
+                    }
+                    None => return None,
+                }
+            };
+            let want = &VERSION_PREFIX[m..];
+            let n = want.len().min(chunk.len() - i);
+            if chunk[i..i + n] != want[..n] {
+                self.matched = None;
+                continue;
+            }
+            if m + n == VERSION_PREFIX.len() {
+                self.start = Some(self.position + i as u64 - m as u64);
+                self.kept.extend_from_slice(&VERSION_PREFIX[..m]);
+                return Some(i);
+            }
+            self.matched = Some(m + n);
+            i += n;
+        }
+        None
+    }
+
+    fn keep(&mut self, bytes: &[u8]) {
+        if self.overflowed {
+            return;
+        }
+        if (self.kept.len() + bytes.len()) as u64 > self.cap {
+            self.overflowed = true;
+            self.kept = Vec::new();
+            return;
+        }
+        self.kept.extend_from_slice(bytes);
+    }
+
+    /// The bytes kept from the version line found; `Err` with its offset
+    /// when they were too many to keep.
+    fn finish(self) -> Result<Option<Tail>, u64> {
+        match self.start {
+            None => Ok(None),
+            Some(at) if self.overflowed => Err(at),
+            Some(offset) => Ok(Some(Tail {
+                bytes: self.kept,
+                offset,
+            })),
         }
     }
 }

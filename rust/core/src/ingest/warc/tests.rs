@@ -467,3 +467,120 @@ fn a_failed_read_stops_with_a_row_at_the_offset_reached() {
     );
     assert!(out.errors[0].reason.contains("disk on fire"));
 }
+
+#[test]
+fn content_length_past_the_end_resyncs_at_the_records_inside() {
+    let mut w = Warc::default();
+    let first = w.record(&[typed("conversion")], b"one");
+    let bad =
+        w.raw(b"WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: 5000\r\n\r\nshort\r\n\r\n");
+    let second = w.record(&[typed("conversion")], b"two");
+    // A second bad record inside the first one's claimed block.
+    let bad2 =
+        w.raw(b"WARC/1.0\r\nWARC-Type: warcinfo\r\nContent-Length: 4000\r\n\r\ninfo\r\n\r\n");
+    w.record(&[typed("warcinfo")], b"software: x\r\n");
+    let fourth = w.record(&[typed("conversion")], b"four");
+    let out = w.read(&IngestOptions::default());
+    assert_eq!(
+        docs(&out),
+        vec![
+            (first, Format::Wet, "one"),
+            (second, Format::Wet, "two"),
+            (fourth, Format::Wet, "four"),
+        ]
+    );
+    assert_eq!(
+        errors(&out),
+        vec![(bad, ErrorKind::Malformed), (bad2, ErrorKind::Malformed)]
+    );
+    assert_eq!(
+        out.errors[0].reason,
+        format!(
+            "WARC Content-Length (5000 bytes) runs past the end of the member, and a record \
+             starts inside the block at byte {second}; record skipped, reading resumed there"
+        )
+    );
+}
+
+#[test]
+fn content_length_past_the_end_resyncs_over_the_record_limit() {
+    let mut w = Warc::default();
+    let bad =
+        w.raw(b"WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: 900000\r\n\r\nshort\r\n\r\n");
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let text = format!("doc {i}");
+        let at = w.record(&[typed("conversion")], text.as_bytes());
+        expected.push((at, text));
+    }
+    let options = IngestOptions {
+        limits: Limits {
+            max_record_bytes: 1000,
+            ..Limits::default()
+        },
+        ..IngestOptions::default()
+    };
+    let out = w.read(&options);
+    let got: Vec<(u64, String)> = out
+        .records
+        .iter()
+        .map(|r| (r.offset, r.text.clone()))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(
+        errors(&out),
+        vec![(bad, ErrorKind::Limit), (bad, ErrorKind::Malformed)]
+    );
+    // Memory stays bounded: records inside that are more than
+    // max_record_bytes are reported, not held.
+    let options = IngestOptions {
+        limits: Limits {
+            max_record_bytes: 100,
+            ..Limits::default()
+        },
+        ..IngestOptions::default()
+    };
+    let out = w.read(&options);
+    assert_eq!(docs(&out), vec![]);
+    assert_eq!(
+        errors(&out),
+        vec![(bad, ErrorKind::Limit), (bad, ErrorKind::Malformed)]
+    );
+    assert_eq!(
+        out.errors[1].reason,
+        format!(
+            "WARC Content-Length (900000 bytes) runs past the end of the member; the records \
+             inside it from byte {} on are more than max_record_bytes (100 bytes) and are not read",
+            expected[0].0
+        )
+    );
+}
+
+#[test]
+fn byte_order_mark_before_the_first_record_is_skipped() {
+    let mut w = Warc::default();
+    w.raw(b"\xef\xbb\xbf");
+    let first = w.record(&[typed("conversion")], b"one");
+    let out = ingest_bytes("crawl.warc", &w.bytes, &IngestOptions::default());
+    assert_eq!(errors(&out), vec![]);
+    assert_eq!(docs(&out), vec![(first, Format::Wet, "one")]);
+}
+
+#[test]
+fn salvage_finds_a_version_line_split_across_chunks() {
+    let block = b"junk WARC/1.0 mid-line\nWA\nWARC/1.0\r\nrest\n";
+    let at = block.len() - b"WARC/1.0\r\nrest\n".len();
+    for size in [1, 2, 3, 7, 64] {
+        let mut salvage = Salvage::new(100, 1000);
+        block.chunks(size).for_each(|chunk| salvage.feed(chunk));
+        let tail = salvage.finish().ok().flatten().expect("found");
+        assert_eq!(tail.offset, 100 + at as u64, "chunks of {size}");
+        assert_eq!(tail.bytes, &block[at..], "chunks of {size}");
+    }
+    let mut salvage = Salvage::new(0, 1000);
+    salvage.feed(b"WARC/1.1\n");
+    assert_eq!(salvage.finish().ok().flatten().map(|t| t.offset), Some(0));
+    let mut salvage = Salvage::new(0, 1000);
+    salvage.feed(b"no record\nWARC/0.9\n");
+    assert!(matches!(salvage.finish(), Ok(None)));
+}
