@@ -9,14 +9,14 @@ use std::rc::Rc;
 use flate2::bufread::GzDecoder;
 
 use super::limited_reader::{Counter, CountingReader, LimitedReader, Ratio};
-use crate::ingest::bounded::ReadContext;
+use crate::ingest::bounded::{self, ReadContext};
 use crate::ingest::location::Location;
 use crate::ingest::member::READ_BUFFER_BYTES;
 use crate::ingest::record::ErrorKind;
 use crate::ingest::sniff::Codec;
 
 /// Most memory the xz decoder may use (mostly its dictionary; `xz -9` needs
-/// 65 MiB). Streams that need more fail as corrupt.
+/// 65 MiB). Streams that need more are a `limit` row naming it.
 const XZ_MEMORY_LIMIT: u64 = 256 << 20;
 
 /// The gzip magic bytes.
@@ -108,9 +108,34 @@ fn open_decoder<'r, R: BufRead + 'r>(
                 liblzma::stream::CONCATENATED,
             )
             .map_err(io::Error::other)?;
-            Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
+            Box::new(XzMemoryLimit(liblzma::bufread::XzDecoder::new_stream(
+                input, stream,
+            )))
         }
     })
+}
+
+/// An xz decoder whose "memory limit reached" (a valid stream that needs more
+/// than [`XZ_MEMORY_LIMIT`], mostly for its dictionary) is a limit error
+/// naming the limit, not corrupt data.
+struct XzMemoryLimit<R>(R);
+
+impl<R: Read> Read for XzMemoryLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            let over_limit = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<liblzma::stream::Error>())
+                .is_some_and(|inner| matches!(inner, liblzma::stream::Error::MemLimit));
+            if !over_limit {
+                return e;
+            }
+            bounded::limit_error(format!(
+                "xz stream needs more memory (mostly for its dictionary) than the xz \
+                 decoder's memory limit ({XZ_MEMORY_LIMIT} bytes)"
+            ))
+        })
+    }
 }
 
 /// Concatenated gzip members read as one stream. Data after a member that

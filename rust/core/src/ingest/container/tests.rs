@@ -799,3 +799,40 @@ fn a_stopped_sink_ends_the_archive() {
         assert_eq!(errors(&sink.0), vec![]);
     }
 }
+
+/// An xz stream of `data` whose LZMA2 dictionary size is rewritten to
+/// `2^(code / 2 + 12)`-ish (the props byte of its one block header, whose
+/// CRC32 is fixed), as `xz --lzma2=dict=1GiB` would write it.
+fn xz_with_dictionary_code(data: &[u8], code: u8) -> Vec<u8> {
+    let mut bytes = compress(Codec::Xz, data);
+    // Stream header (12 bytes), then the block header: its size byte, flags,
+    // then the LZMA2 filter flags (id 0x21, props size 1, props byte).
+    let start = 12;
+    let header_len = (usize::from(bytes[start]) + 1) * 4;
+    assert_eq!(&bytes[start + 2..start + 4], &[0x21, 0x01]);
+    bytes[start + 4] = code;
+    let crc_at = start + header_len - 4;
+    let mut crc = flate2::Crc::new();
+    crc.update(&bytes[start..crc_at]);
+    bytes[crc_at..crc_at + 4].copy_from_slice(&crc.sum().to_le_bytes());
+    bytes
+}
+
+/// Found by the hostile-input review: a valid xz stream whose dictionary
+/// (1 GiB) is over the decoder's memory limit was a `corrupt` row.
+#[test]
+fn xz_over_the_decoder_memory_limit_is_a_limit_row() {
+    let small = xz_with_dictionary_code(b"fits in memory", 20);
+    let out = ingest_bytes("small.xz", &small, &IngestOptions::default());
+    assert_eq!(records(&out), vec![(None, 0, "fits in memory")]);
+
+    let bytes = xz_with_dictionary_code(b"needs a 1 GiB dictionary", 36);
+    let out = ingest_bytes("big-dict.xz", &bytes, &IngestOptions::default());
+    assert_eq!(records(&out), vec![]);
+    assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Limit)]);
+    assert!(
+        reason(&out, 0).contains("memory limit (268435456 bytes)"),
+        "{}",
+        reason(&out, 0)
+    );
+}
