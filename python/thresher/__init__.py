@@ -67,9 +67,10 @@ class Limits:
             or compressed stream.
         max_input_bytes: most decompressed bytes read from one input file, all
             members and nesting levels together.
-        max_ratio: largest expansion of one compressed stream (decompressed
-            bytes per compressed byte), checked after its first 64 MiB;
-            catches decompression bombs early.
+        max_ratio: largest expansion of one compressed stream, and of one
+            input file over all its nesting levels together (decompressed
+            bytes per compressed byte), checked after their first 64 MiB;
+            catches decompression bombs, nested ones included, early.
         max_record_bytes: longest record (a line, a paragraph, a JSON line, a
             WARC record, a whole-file document).
         max_depth: deepest nesting of containers (``.gz`` in ``.tar`` in

@@ -7,15 +7,23 @@ use std::io::{self, Read};
 
 use super::decode::{Decoded, InvalidSpan};
 use super::location::Location;
-use super::options::IngestOptions;
+use super::options::{IngestOptions, Limits};
 use super::record::ErrorKind;
 use super::sink::Sink;
 
-/// Decompressed bytes one input may still produce ([`super::Limits::max_input_bytes`]).
+/// Decompressed bytes one input may still produce: at most
+/// [`super::Limits::max_input_bytes`], and, once the input's size is known
+/// ([`ByteBudget::set_input_bytes`]), at most [`super::Limits::max_ratio`]
+/// times that size past [`super::Limits::RATIO_GRACE_BYTES`]. Every
+/// decompressing reader of the input charges it, at every nesting level, so
+/// that nested archives (each within its own ratio) cannot multiply their
+/// allowances.
 #[derive(Debug)]
 pub struct ByteBudget {
     used: Cell<u64>,
     limit: u64,
+    /// The input's own size (its compressed bytes), when known.
+    input_bytes: Cell<Option<u64>>,
 }
 
 impl ByteBudget {
@@ -23,7 +31,14 @@ impl ByteBudget {
         ByteBudget {
             used: Cell::new(0),
             limit,
+            input_bytes: Cell::new(None),
         }
+    }
+
+    /// Notes the size of the input this budget is for: its decompressed
+    /// bytes are then held to a ratio of it ([`ByteBudget::check_ratio`]).
+    pub fn set_input_bytes(&self, bytes: u64) {
+        self.input_bytes.set(Some(bytes));
     }
 
     /// Counts `n` more bytes; an error once the total passes the limit.
@@ -35,6 +50,25 @@ impl ByteBudget {
                 "input decompresses to more than max_input_bytes ({} bytes)",
                 self.limit
             )));
+        }
+        Ok(())
+    }
+
+    /// The reason, once the bytes taken, past [`Limits::RATIO_GRACE_BYTES`],
+    /// exceed `max_ratio` times the input's size (if known).
+    ///
+    /// [`Limits::RATIO_GRACE_BYTES`]: super::Limits::RATIO_GRACE_BYTES
+    pub fn check_ratio(&self, max_ratio: u64) -> Result<(), String> {
+        let Some(input) = self.input_bytes.get() else {
+            return Ok(());
+        };
+        let used = self.used.get();
+        if used > Limits::RATIO_GRACE_BYTES && used > input.saturating_mul(max_ratio) {
+            return Err(format!(
+                "input expands more than max_ratio ({max_ratio}:1) over all nesting levels \
+                 together: {used} decompressed bytes from {input} input bytes, likely a \
+                 (nested) decompression bomb; not read further"
+            ));
         }
         Ok(())
     }

@@ -51,6 +51,7 @@ pub fn ingest_paths(
 /// inputs): containers inside are unwrapped as for files.
 pub fn ingest_bytes(source: &str, bytes: &[u8], options: &IngestOptions) -> Ingested {
     collected(options, |cx| {
+        cx.input_budget.set_input_bytes(bytes.len() as u64);
         member::read_member(&mut &bytes[..], &Location::file(source), 0, cx)
     })
 }

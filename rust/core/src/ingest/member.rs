@@ -32,6 +32,9 @@ pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
             return;
         }
     };
+    if let Ok(meta) = file.metadata() {
+        cx.input_budget.set_input_bytes(meta.len());
+    }
     let mut magic = [0u8; 16];
     let n = match read_up_to(&mut file, &mut magic).and_then(|n| file.rewind().map(|()| n)) {
         Ok(n) => n,

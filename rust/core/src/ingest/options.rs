@@ -44,8 +44,11 @@ pub struct Limits {
     /// nesting levels together.
     pub max_input_bytes: u64,
     /// Largest expansion (decompressed bytes per compressed byte) of one
-    /// compressed stream, checked once it has produced
-    /// [`Limits::RATIO_GRACE_BYTES`]; catches decompression bombs early.
+    /// compressed stream or zip archive, and of one input file over all its
+    /// nesting levels together (its decompressed bytes, as counted for
+    /// `max_input_bytes`, per byte of the file), each checked once it has
+    /// produced [`Limits::RATIO_GRACE_BYTES`]; catches decompression bombs,
+    /// nested ones included, early.
     pub max_ratio: u64,
     /// Longest record (a line, a paragraph, a JSON line, a WARC record, a
     /// whole-file document) in bytes.

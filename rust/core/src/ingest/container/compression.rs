@@ -50,7 +50,7 @@ pub fn read_compressed(
     let ratio = Ratio::new(stream_noun(codec), compressed, limits.max_ratio);
     let mut limited =
         LimitedReader::new(decoder, decompressed_noun(codec), limits.max_member_bytes)
-            .charging(cx.input_budget, limits.max_input_bytes)
+            .charging(cx.input_budget, &limits)
             .with_ratio(ratio);
     limited.read_member(loc, depth, cx);
     if let Some(at) = trailing.get() {

@@ -91,7 +91,8 @@ pub(super) enum Stop {
     MemberLimit,
     /// The input's `max_input_bytes` budget is spent.
     InputLimit,
-    /// The expansion ratio is too high.
+    /// The expansion ratio is too high: this stream's, or the whole
+    /// input's over all its nesting levels.
     Ratio,
 }
 
@@ -109,8 +110,8 @@ pub(super) struct LimitedReader<'b, R> {
     max_bytes: u64,
     /// The declared size: ending short of it is a truncation.
     expected: Option<u64>,
-    /// The input's budget and its limit.
-    budget: Option<(&'b ByteBudget, u64)>,
+    /// The input's budget, its limit and the largest expansion of the input.
+    budget: Option<(&'b ByteBudget, u64, u64)>,
     ratio: Option<Ratio>,
     pub(super) stop: Option<Stop>,
     /// The limit that was hit, repeated on later reads.
@@ -132,10 +133,10 @@ impl<'b, R: Read> LimitedReader<'b, R> {
         }
     }
 
-    /// Charges every byte to `budget`, whose limit is `limit` (the input's
-    /// `max_input_bytes`).
-    pub(super) fn charging(mut self, budget: &'b ByteBudget, limit: u64) -> Self {
-        self.budget = Some((budget, limit));
+    /// Charges every byte to the input's `budget`, held to the input's
+    /// `max_input_bytes` and `max_ratio` of `limits`.
+    pub(super) fn charging(mut self, budget: &'b ByteBudget, limits: &Limits) -> Self {
+        self.budget = Some((budget, limits.max_input_bytes, limits.max_ratio));
         self
     }
 
@@ -154,7 +155,7 @@ impl<'b, R: Read> LimitedReader<'b, R> {
     /// Bytes that may still be read before a limit.
     fn allowed(&self) -> u64 {
         let member = self.max_bytes.saturating_sub(self.produced);
-        let input = self.budget.map_or(u64::MAX, |(budget, limit)| {
+        let input = self.budget.map_or(u64::MAX, |(budget, limit, _)| {
             limit.saturating_sub(budget.used())
         });
         member.min(input)
@@ -176,7 +177,7 @@ impl<'b, R: Read> LimitedReader<'b, R> {
             );
             return Err(self.limit(Stop::MemberLimit, reason));
         }
-        if let Some((budget, _)) = self.budget {
+        if let Some((budget, _, _)) = self.budget {
             if let Err(e) = budget.take(n) {
                 return Err(self.limit(Stop::InputLimit, e.to_string()));
             }
@@ -184,6 +185,13 @@ impl<'b, R: Read> LimitedReader<'b, R> {
         let ratio = self.ratio.as_ref().map_or(Ok(()), |ratio| ratio.add(n));
         if let Err(reason) = ratio {
             return Err(self.limit(Stop::Ratio, reason));
+        }
+        // The whole input's expansion, after this stream's own (which is
+        // the closer one when both are hit).
+        if let Some((budget, _, max_ratio)) = self.budget {
+            if let Err(reason) = budget.check_ratio(max_ratio) {
+                return Err(self.limit(Stop::Ratio, reason));
+            }
         }
         Ok(())
     }

@@ -836,3 +836,76 @@ fn xz_over_the_decoder_memory_limit_is_a_limit_row() {
         reason(&out, 0)
     );
 }
+
+/// A zip of `copies` deflated entries `{stem}{i}.{ext}`, each holding `data`.
+fn zip_of_copies(stem: &str, ext: &str, data: &[u8], copies: usize) -> Vec<u8> {
+    let names: Vec<String> = (0..copies).map(|i| format!("{stem}{i}.{ext}")).collect();
+    let entries: Vec<_> = names
+        .iter()
+        .map(|name| (name.as_str(), data, CompressionMethod::Deflated))
+        .collect();
+    zip_of(&entries)
+}
+
+/// Found by the hostile-input review (42.zip style): every inner archive
+/// had its own expansion allowance (64 MiB before its ratio is checked),
+/// so nested archives, each harmless alone, expanded without limit. Now
+/// the ratio also holds for the whole input, all levels together.
+#[test]
+fn nested_zip_bomb_stops_at_the_input_ratio_limit() {
+    let mut tar = Vec::new();
+    write_zero_tar(&mut tar, 6 << 20);
+    // Each inner zip gives 8 x 6 MiB = 48 MiB: under the 64 MiB grace of its
+    // own ratio. The outer one holds 8 of them: 384 MiB from a few KiB.
+    let inner = zip_of_copies("t", "tar", &tar, 8);
+    let outer = zip_of_copies("b", "zip", &inner, 8);
+    assert!(outer.len() < 64 << 10, "{}", outer.len());
+    let out = ingest_bytes("nested.zip", &outer, &IngestOptions::default());
+    assert_eq!(records(&out), vec![]);
+    let limits: Vec<_> = out
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::Limit)
+        .collect();
+    assert!(!limits.is_empty(), "no limit row: {:?}", errors(&out));
+    assert!(
+        limits[0].reason.contains("max_ratio (200:1)")
+            && limits[0].reason.contains("all nesting levels"),
+        "{}",
+        limits[0].reason
+    );
+    // Read up to the limit (64 MiB, past 200 x the input), not 384 MiB.
+    let binary = errors(&out)
+        .iter()
+        .filter(|e| e.2 == ErrorKind::Binary)
+        .count();
+    assert!(
+        binary <= 12,
+        "{binary} tar members read: {:?}",
+        errors(&out)
+    );
+    // The inner zip stops at the limit, then the outer one at its next
+    // member (its reader hits the same spent allowance): the rest of the
+    // input is not read.
+    let last = &out.errors[out.errors.len() - 2..];
+    assert_eq!(
+        last.iter()
+            .map(|e| (e.member.as_deref(), e.kind))
+            .collect::<Vec<_>>(),
+        vec![
+            (limits[0].member.as_deref(), ErrorKind::Limit),
+            (Some("b2.zip"), ErrorKind::Limit)
+        ],
+        "{:?}",
+        errors(&out)
+    );
+    assert!(last[1].reason.contains("all nesting levels"));
+
+    // The same on disk (read in place, the file's size known from its
+    // metadata).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested.zip");
+    std::fs::write(&path, &outer).unwrap();
+    let on_disk = read_path(&path, &IngestOptions::default());
+    assert_eq!(errors(&on_disk), errors(&out));
+}

@@ -218,7 +218,7 @@ fn read_zip_member(
 ) -> Option<Stop> {
     let limits = cx.options.limits;
     let mut limited = LimitedReader::new(file, "decompressed zip member", limits.max_member_bytes)
-        .charging(cx.input_budget, limits.max_input_bytes)
+        .charging(cx.input_budget, &limits)
         .with_ratio(ratio.clone());
     limited.read_member(member, depth, cx);
     limited.stop
