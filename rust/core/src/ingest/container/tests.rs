@@ -909,3 +909,90 @@ fn nested_zip_bomb_stops_at_the_input_ratio_limit() {
     let on_disk = read_path(&path, &IngestOptions::default());
     assert_eq!(errors(&on_disk), errors(&out));
 }
+
+/// A zip written by hand, for what zip writers refuse to write: `locals`
+/// are the stored `(name, data)` entries in file order, `central` the
+/// central-directory entries as `(name, index into locals)`, so that
+/// several entries may share a name or point at one local header.
+fn raw_zip(locals: &[(&str, &[u8])], central: &[(&str, usize)]) -> Vec<u8> {
+    let crc = |data: &[u8]| {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        crc.sum()
+    };
+    let u16_le = |n: usize| u16::try_from(n).unwrap().to_le_bytes();
+    let u32_le = |n: usize| u32::try_from(n).unwrap().to_le_bytes();
+    let mut out = Vec::new();
+    let mut offsets = Vec::new();
+    for &(name, data) in locals {
+        offsets.push(out.len());
+        out.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x21\x00");
+        out.extend_from_slice(&crc(data).to_le_bytes());
+        out.extend_from_slice(&u32_le(data.len()));
+        out.extend_from_slice(&u32_le(data.len()));
+        out.extend_from_slice(&u16_le(name.len()));
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+    }
+    let cd_start = out.len();
+    for &(name, local) in central {
+        let data = locals[local].1;
+        out.extend_from_slice(b"PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00\x21\x00");
+        out.extend_from_slice(&crc(data).to_le_bytes());
+        out.extend_from_slice(&u32_le(data.len()));
+        out.extend_from_slice(&u32_le(data.len()));
+        out.extend_from_slice(&u16_le(name.len()));
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&0o100_644u32.wrapping_shl(16).to_le_bytes());
+        out.extend_from_slice(&u32_le(offsets[local]));
+        out.extend_from_slice(name.as_bytes());
+    }
+    let cd_len = out.len() - cd_start;
+    out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00");
+    out.extend_from_slice(&u16_le(central.len()));
+    out.extend_from_slice(&u16_le(central.len()));
+    out.extend_from_slice(&u32_le(cd_len));
+    out.extend_from_slice(&u32_le(cd_start));
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
+/// Found by the hostile-input review: of two zip entries with one name,
+/// only the last was read (at the first's place), without a word; `unzip`
+/// and Python's `zipfile` list both. Both are read now, the later one at
+/// a member path that names its local header's offset.
+#[test]
+fn zip_entries_sharing_a_name_are_all_read() {
+    let bytes = raw_zip(
+        &[
+            ("a.txt", b"first"),
+            ("b.txt", b"middle"),
+            ("a.txt", b"second"),
+        ],
+        &[("a.txt", 0), ("b.txt", 1), ("a.txt", 2)],
+    );
+    // Local headers of 30 bytes, then the name and the data.
+    let second = (30 + 5 + 5) + (30 + 5 + 6);
+    let renamed = format!("a.txt@{second}");
+    let expected = vec![
+        (Some("a.txt"), 0, "first"),
+        (Some("b.txt"), 0, "middle"),
+        (Some(renamed.as_str()), 0, "second"),
+    ];
+    let out = ingest_bytes("dup.zip", &bytes, &IngestOptions::default());
+    assert_eq!(errors(&out), vec![]);
+    assert_eq!(records(&out), expected);
+
+    // On disk, and without a central directory (from the local headers).
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(&bytes).unwrap();
+    let out = read_path(file.path(), &IngestOptions::default());
+    assert_eq!(records(&out), expected);
+    let cd = ZipArchive::new(Cursor::new(&bytes))
+        .unwrap()
+        .central_directory_start() as usize;
+    let out = ingest_bytes("cut.zip", &bytes[..cd + 4], &IngestOptions::default());
+    assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Corrupt)]);
+    assert_eq!(records(&out), expected);
+}

@@ -1,12 +1,19 @@
 //! Zip archives: read in place from a file, or held in memory when a member
 //! of a stream; from the central directory when it can be trusted, from the
 //! local headers otherwise.
+//!
+//! Every entry is read, entries that share a name included (as `unzip` and
+//! Python's `zipfile` list them): the first keeps its name as member path,
+//! each later one is named after its local header's offset in the archive,
+//! `a.txt@1234`, so that no two members share a path.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 
-use zip::read::ZipFileEntry;
+use zip::read::{ZipFileEntry, ZipReadOptions};
 use zip::result::ZipError;
+use zip::unstable::read::ZipIterable;
 use zip::ZipArchive;
 
 use super::limited_reader::{Counter, CountingReader, LimitedReader, Ratio, Stop};
@@ -66,9 +73,18 @@ fn read_zip<R: Read + Seek>(reader: R, loc: &Location, depth: usize, cx: &mut Re
                 archive_offset: zip::read::ArchiveOffset::Known(0),
             };
             match ZipArchive::with_config(config, &mut input) {
-                Ok(mut archive) if describes(&archive, cd_offset) => {
-                    read_zip_archive(&mut archive, &ratio, loc, depth, cx);
-                    return;
+                Ok(archive) if describes(&archive, cd_offset) => {
+                    // `ZipArchive` keys entries by name, keeping only the
+                    // last of a name: walk the central directory it checked
+                    // entry by entry instead.
+                    drop(archive);
+                    match ZipIterable::try_new(&mut input, config) {
+                        Ok(mut entries) => {
+                            read_zip_archive(&mut entries, &ratio, loc, depth, cx);
+                            return;
+                        }
+                        Err(e) => e.to_string(),
+                    }
                 }
                 Ok(_) => "the end of central directory record at the end of the data does not \
                           point to a readable central directory"
@@ -161,37 +177,69 @@ fn zip_error_kind(err: &ZipError) -> ErrorKind {
     }
 }
 
+/// The member paths given so far in one archive: a name given before gets
+/// its entry's local header offset appended (`a.txt@1234`).
+#[derive(Default)]
+struct MemberNames(HashSet<String>);
+
+impl MemberNames {
+    /// The member path of entry `name` whose local header is at `offset`.
+    fn unique(&mut self, name: String, offset: u64) -> String {
+        let mut path = name;
+        while !self.0.insert(path.clone()) {
+            path = format!("{path}@{offset}");
+        }
+        path
+    }
+}
+
 /// Reads the members of a zip archive in central-directory order.
 fn read_zip_archive<R: Read + Seek>(
-    archive: &mut ZipArchive<R>,
+    archive: &mut ZipIterable<R>,
     ratio: &Ratio,
     loc: &Location,
     depth: usize,
     cx: &mut ReadContext<'_>,
 ) {
+    let entries = match archive.files() {
+        Ok(entries) => entries,
+        Err(e) => {
+            let reason = format!("cannot read the zip central directory: {e}");
+            cx.error(loc, 0, zip_error_kind(&e), reason);
+            return;
+        }
+    };
+    let total = entries.len();
+    let mut names = MemberNames::default();
     let mut members = 0usize;
-    for index in 0..archive.len() {
+    for index in 0..total {
         if cx.sink.is_stopped() {
             return;
         }
-        let (name, kind) = match archive.by_index_data(index) {
-            Ok(entry) => zip_entry_info(&entry),
-            Err(e) => {
-                let reason = format!("cannot read zip entry {index}: {e}");
+        let entry = match entries.next() {
+            Some(Ok(entry)) => entry,
+            Some(Err(e)) => {
+                // The walk cannot go on past an unreadable entry.
+                let reason = format!(
+                    "cannot read zip entry {index}: {e}; the {} entries after it are not read",
+                    total - index - 1
+                );
                 cx.error(loc, 0, zip_error_kind(&e), reason);
-                continue;
+                return;
             }
+            None => break,
         };
+        let (name, kind) = zip_entry_info(&entry);
         if kind == ZipKind::Directory {
             continue;
         }
         members += 1;
-        let member = loc.child(&name);
+        let member = loc.child(&names.unique(name, entry.header_start()));
         if kind != ZipKind::File {
             report_unread_zip_entry(kind, &member, cx);
             continue;
         }
-        let outcome = match archive.by_index(index) {
+        let outcome = match entry.with_reader(entries.reader_mut(), ZipReadOptions::new()) {
             Ok(file) => read_zip_member(file, &member, ratio, depth, cx),
             Err(e) => {
                 let reason = format!("cannot open zip entry: {e}");
@@ -243,6 +291,7 @@ fn read_zip_local_headers<R: BufRead + Seek>(
         return;
     }
     let mut announced = false;
+    let mut names = MemberNames::default();
     loop {
         if cx.sink.is_stopped() {
             return;
@@ -279,7 +328,10 @@ fn read_zip_local_headers<R: BufRead + Seek>(
             cx.error(loc, 0, ErrorKind::Corrupt, reason);
         }
         let (name, kind) = zip_entry_info(&file.entry());
-        let member = loc.child(&name);
+        let member = match kind {
+            ZipKind::Directory => loc.child(&name),
+            _ => loc.child(&names.unique(name, offset)),
+        };
         match kind {
             ZipKind::Directory => {}
             ZipKind::Link | ZipKind::Encrypted => report_unread_zip_entry(kind, &member, cx),
