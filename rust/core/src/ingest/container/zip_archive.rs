@@ -6,13 +6,20 @@
 //! Python's `zipfile` list them): the first keeps its name as member path,
 //! each later one is named after its local header's offset in the archive,
 //! `a.txt@1234`, so that no two members share a path.
+//!
+//! Entries whose bytes (local header and compressed data) overlap are how
+//! zip bombs reuse one compressed body for many entries (a 62 KB zip gave
+//! 1 GB of text); `unzip` and Python's `zipfile` refuse them. Of entries
+//! sharing bytes, only the first in the archive (lowest local header
+//! offset, then central-directory order) is read; each other one is a
+//! `corrupt` row.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 
 use zip::read::{ZipFileEntry, ZipReadOptions};
-use zip::result::ZipError;
+use zip::result::{ZipError, ZipResult};
 use zip::unstable::read::ZipIterable;
 use zip::ZipArchive;
 
@@ -66,7 +73,11 @@ pub fn read_zip_stream(
 fn read_zip<R: Read + Seek>(reader: R, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
     let compressed = Counter::default();
     let mut input = BufReader::new(CountingReader::new(reader, compressed.clone()));
-    let ratio = Ratio::new("zip archive", compressed, cx.options.limits.max_ratio);
+    let ratio = Ratio::new(
+        "zip archive",
+        compressed.clone(),
+        cx.options.limits.max_ratio,
+    );
     let error = match final_zip_end_record(&mut input) {
         Ok(Some(cd_offset)) => {
             let config = zip::read::Config {
@@ -80,7 +91,7 @@ fn read_zip<R: Read + Seek>(reader: R, loc: &Location, depth: usize, cx: &mut Re
                     drop(archive);
                     match ZipIterable::try_new(&mut input, config) {
                         Ok(mut entries) => {
-                            read_zip_archive(&mut entries, &ratio, loc, depth, cx);
+                            read_zip_archive(&mut entries, &compressed, &ratio, loc, depth, cx);
                             return;
                         }
                         Err(e) => e.to_string(),
@@ -193,21 +204,115 @@ impl MemberNames {
     }
 }
 
-/// Reads the members of a zip archive in central-directory order.
+/// Where one entry's bytes lie in the archive: local header to end of data.
+#[derive(Debug, Clone)]
+struct EntrySpan {
+    start: u64,
+    end: u64,
+    index: usize,
+    name: String,
+}
+
+/// Size of a zip local file header without its name and extra field.
+const ZIP_LOCAL_HEADER: usize = 30;
+
+/// The bytes of entry `entry` (its local header, then its compressed data);
+/// `None` when its local header cannot be read (opening it then fails and
+/// is reported).
+fn entry_span<R: Read + Seek>(
+    entry: &ZipFileEntry<'_>,
+    index: usize,
+    reader: &mut R,
+) -> Option<EntrySpan> {
+    let start = entry.header_start();
+    let mut header = [0u8; ZIP_LOCAL_HEADER];
+    reader.seek(SeekFrom::Start(start)).ok()?;
+    reader.read_exact(&mut header).ok()?;
+    if header[..4] != *b"PK\x03\x04" {
+        return None;
+    }
+    let name_len = u64::from(u16::from_le_bytes([header[26], header[27]]));
+    let extra_len = u64::from(u16::from_le_bytes([header[28], header[29]]));
+    let end = start
+        .saturating_add(ZIP_LOCAL_HEADER as u64 + name_len + extra_len)
+        .saturating_add(entry.compressed_size());
+    Some(EntrySpan {
+        start,
+        end,
+        index,
+        name: zip_entry_info(entry).0,
+    })
+}
+
+/// The entries (by central-directory index) whose bytes overlap those of an
+/// entry before them in the archive, each with the span of that entry. The
+/// first of entries sharing bytes (lowest offset, then lowest index) is kept;
+/// an entry overlapping only entries left out is kept too, so that no byte
+/// is read for two kept entries.
+fn overlapping_entries<R: Read + Seek>(
+    archive: &mut ZipIterable<R>,
+) -> ZipResult<HashMap<usize, EntrySpan>> {
+    let entries = archive.files()?;
+    let mut spans = Vec::new();
+    let mut index = 0;
+    // An unreadable entry ends the walk; reading the entries reports it.
+    while let Some(Ok(entry)) = entries.next() {
+        spans.extend(entry_span(&entry, index, entries.reader_mut()));
+        index += 1;
+    }
+    spans.sort_unstable_by_key(|span| (span.start, span.index));
+    let mut overlapping = HashMap::new();
+    let mut last_kept: Option<&EntrySpan> = None;
+    for span in &spans {
+        match last_kept {
+            // Kept spans are disjoint and sorted: only the last may reach here.
+            Some(kept) if span.start < kept.end => {
+                overlapping.insert(span.index, kept.clone());
+            }
+            _ => last_kept = Some(span),
+        }
+    }
+    Ok(overlapping)
+}
+
+/// Reports an entry left out because its bytes overlap those of `kept`.
+fn report_overlap(member: &Location, start: u64, kept: &EntrySpan, cx: &mut ReadContext<'_>) {
+    let reason = format!(
+        "zip entry overlaps zip entry {:?}: its local header at byte {start} lies inside \
+         that entry's bytes {}..{} (reused compressed data, as in zip bombs); of overlapping \
+         entries only the first in the archive is read, this one is not",
+        kept.name, kept.start, kept.end
+    );
+    cx.error(member, 0, ErrorKind::Corrupt, reason);
+}
+
+/// Reads the members of a zip archive in central-directory order, but for
+/// entries that overlap others (see [`overlapping_entries`]); `compressed`
+/// counts the bytes read from the archive, for `ratio`.
 fn read_zip_archive<R: Read + Seek>(
     archive: &mut ZipIterable<R>,
+    compressed: &Counter,
     ratio: &Ratio,
     loc: &Location,
     depth: usize,
     cx: &mut ReadContext<'_>,
 ) {
+    let unreadable = |cx: &mut ReadContext<'_>, e: ZipError| {
+        let reason = format!("cannot read the zip central directory: {e}");
+        cx.error(loc, 0, zip_error_kind(&e), reason);
+    };
+    // The check's reads are not the archive's data: the ratio does not
+    // count them.
+    let counted = compressed.get();
+    let overlapping = overlapping_entries(archive);
+    compressed.set(counted);
+    let overlapping = match overlapping {
+        Ok(overlapping) => overlapping,
+        Err(e) => return unreadable(cx, e),
+    };
     let entries = match archive.files() {
         Ok(entries) => entries,
-        Err(e) => {
-            let reason = format!("cannot read the zip central directory: {e}");
-            cx.error(loc, 0, zip_error_kind(&e), reason);
-            return;
-        }
+        Err(e) => return unreadable(cx, e),
     };
     let total = entries.len();
     let mut names = MemberNames::default();
@@ -235,6 +340,10 @@ fn read_zip_archive<R: Read + Seek>(
         }
         members += 1;
         let member = loc.child(&names.unique(name, entry.header_start()));
+        if let Some(kept) = overlapping.get(&index) {
+            report_overlap(&member, entry.header_start(), kept, cx);
+            continue;
+        }
         if kind != ZipKind::File {
             report_unread_zip_entry(kind, &member, cx);
             continue;
