@@ -210,6 +210,10 @@ fn build_seeds() -> Vec<Vec<u8>> {
     let warc = warc();
     let parquet = parquet();
     let jsonl_bad_utf8 = b"{\"text\": \"caf\xe9 au lait\"}\n{\"text\": \"ok\"}\n".to_vec();
+    let mut nested_zip = zip(&[("deep.txt", TEXT)]);
+    for _ in 0..2 {
+        nested_zip = zip(&[("a.zip", &nested_zip), ("b.zip", &nested_zip)]);
+    }
     vec![
         TEXT.to_vec(),
         listing.clone(),
@@ -240,6 +244,13 @@ fn build_seeds() -> Vec<Vec<u8>> {
         [BOM, &jsonl[..]].concat(),
         [BOM, &warc[..]].concat(),
         jsonl_surrogates(),
+        // Zips nested three deep, two copies at each level.
+        zip(&[("n0.zip", &nested_zip), ("n1.zip", &nested_zip)]),
+        // Two entries of one name, and one with its own.
+        raw_zip(
+            &[(b"first".as_slice()), (b"second".as_slice()), (TEXT)],
+            &[("a.txt", 0), ("a.txt", 1), ("b.txt", 2)],
+        ),
     ]
 }
 
@@ -266,6 +277,55 @@ const TOKENS: [&[u8]; 5] = [
     b"\\ud83d\\ude00",
     b"\r\nWARC/1.0\r\n",
 ];
+
+/// A zip written by hand, for what zip writers refuse to write: `bodies`
+/// are stored entries (local headers named `l{k}.txt`) in file order,
+/// `central` the central-directory entries as `(name, index into bodies)`,
+/// so that entries may share a name or point at one local header.
+fn raw_zip(bodies: &[&[u8]], central: &[(&str, usize)]) -> Vec<u8> {
+    let crc = |data: &[u8]| {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        crc.sum()
+    };
+    let u16_le = |n: usize| u16::try_from(n).expect("u16").to_le_bytes();
+    let u32_le = |n: usize| u32::try_from(n).expect("u32").to_le_bytes();
+    let mut out = Vec::new();
+    let mut offsets = Vec::new();
+    for (k, data) in bodies.iter().enumerate() {
+        let name = format!("l{k}.txt");
+        offsets.push(out.len());
+        out.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x21\x00");
+        out.extend_from_slice(&crc(data).to_le_bytes());
+        out.extend_from_slice(&u32_le(data.len()));
+        out.extend_from_slice(&u32_le(data.len()));
+        out.extend_from_slice(&u16_le(name.len()));
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+    }
+    let cd_start = out.len();
+    for &(name, k) in central {
+        let data = bodies[k];
+        out.extend_from_slice(b"PK\x01\x02\x14\x03\x14\x00\x00\x00\x00\x00\x00\x00\x21\x00");
+        out.extend_from_slice(&crc(data).to_le_bytes());
+        out.extend_from_slice(&u32_le(data.len()));
+        out.extend_from_slice(&u32_le(data.len()));
+        out.extend_from_slice(&u16_le(name.len()));
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&(0o100_644u32 << 16).to_le_bytes());
+        out.extend_from_slice(&u32_le(offsets[k]));
+        out.extend_from_slice(name.as_bytes());
+    }
+    let cd_len = out.len() - cd_start;
+    out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00");
+    out.extend_from_slice(&u16_le(central.len()));
+    out.extend_from_slice(&u16_le(central.len()));
+    out.extend_from_slice(&u32_le(cd_len));
+    out.extend_from_slice(&u32_le(cd_start));
+    out.extend_from_slice(&[0, 0]);
+    out
+}
 
 /// One edit of a byte string; positions are taken modulo its length.
 #[derive(Debug, Clone)]
@@ -535,6 +595,95 @@ fn seeds_cover_their_paths() {
         .iter()
         .all(|r| r.format == Format::Jsonl && r.invalid_utf8));
     assert_eq!(lone.errors.len(), 2);
+    let members = |i: usize| -> Vec<String> {
+        check(&seeds()[i], &opts)
+            .records
+            .into_iter()
+            .map(|r| r.member.unwrap_or_default())
+            .collect()
+    };
+    let nested = members(22);
+    assert_eq!(nested.len(), 8);
+    assert_eq!(nested[0], "n0.zip!/a.zip!/a.zip!/deep.txt");
+    assert_eq!(nested[7], "n1.zip!/b.zip!/b.zip!/deep.txt");
+    assert_eq!(members(23), ["a.txt", "a.txt@41", "b.txt"]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Zips whose central-directory entries share names and point at shared
+    /// bodies, nested in zips or not: every entry is a record or a `corrupt`
+    /// row (never dropped), no two records share a member path, and each
+    /// body is read once however many entries point at it. Mutated, they
+    /// keep the invariants of any input.
+    #[test]
+    fn zip_entries_sharing_names_and_bodies(
+        entries in prop::collection::vec((0..3usize, 0..3usize), 1..8),
+        nesting in 0..3usize,
+        mutations in prop::collection::vec(mutation(), 0..3),
+    ) {
+        let bodies: [&[u8]; 3] = [b"body zero", b"body one", b"body two"];
+        let names = ["a.txt", "b.txt", "a.txt\u{0}"];
+        let central: Vec<(&str, usize)> =
+            entries.iter().map(|&(name, body)| (names[name], body)).collect();
+        let mut data = raw_zip(&bodies, &central);
+        for level in 0..nesting {
+            data = zip(&[(&format!("z{level}.zip"), &data)]);
+        }
+        let opts = options(FormatChoice::Auto, TextUnit::File);
+        let out = check(&data, &opts);
+        let corrupt = out.errors.iter().filter(|e| e.kind.name() == "corrupt").count();
+        prop_assert_eq!(out.records.len() + corrupt, entries.len(), "{:?}", out);
+        let mut paths: Vec<_> = out.records.iter().map(|r| r.member.clone()).collect();
+        paths.sort();
+        paths.dedup();
+        prop_assert_eq!(paths.len(), out.records.len(), "{:?}", out);
+        let mut used: Vec<usize> = entries.iter().map(|&(_, body)| body).collect();
+        used.sort_unstable();
+        used.dedup();
+        let mut texts: Vec<_> = out.records.iter().map(|r| r.text.clone()).collect();
+        texts.sort();
+        let mut expected: Vec<String> = used
+            .iter()
+            .map(|&k| String::from_utf8_lossy(bodies[k]).into_owned())
+            .collect();
+        expected.sort();
+        prop_assert_eq!(texts, expected);
+        check(&apply(data, &mutations), &opts);
+    }
+
+    /// Zips nested in zips, several copies at each level: the input's
+    /// budget holds over all levels together (every record fits in it, and
+    /// a limit row says when it was spent).
+    #[test]
+    fn nested_zips_share_one_budget(
+        depth in 1..4usize,
+        copies in 1..6usize,
+        words in 1..40_000usize,
+    ) {
+        let text: String = (0..words).map(|i| format!("w{} ", i % 977)).collect();
+        let mut data = zip(&[("t.txt", text.as_bytes())]);
+        for _ in 0..depth {
+            let names: Vec<String> = (0..copies).map(|i| format!("c{i}.zip")).collect();
+            let members: Vec<(&str, &[u8])> =
+                names.iter().map(|n| (n.as_str(), data.as_slice())).collect();
+            data = zip(&members);
+        }
+        let opts = options(FormatChoice::Auto, TextUnit::File);
+        let out = check(&data, &opts);
+        let read: usize = out.records.iter().map(|r| r.text.len()).sum();
+        prop_assert!(read as u64 <= opts.limits.max_input_bytes);
+        let leaves = copies.pow(u32::try_from(depth).expect("depth"));
+        if out.records.len() < leaves {
+            prop_assert!(
+                out.errors.iter().any(|e| e.kind.name() == "limit"),
+                "{} of {} leaves read without a limit row", out.records.len(), leaves
+            );
+        } else {
+            prop_assert!(out.errors.is_empty(), "{:?}", out.errors);
+        }
+    }
 }
 
 proptest! {
