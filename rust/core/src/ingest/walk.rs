@@ -108,7 +108,7 @@ pub fn collect_files(paths: &[PathBuf], follow_symlinks: bool) -> Walked {
         seen_dirs: BTreeSet::new(),
     };
     for path in inputs {
-        walk.visit(path, true);
+        walk.visit(path, false);
     }
     let files: BTreeSet<PathBuf> = walk.files.into_values().collect();
     Walked {
@@ -118,8 +118,10 @@ pub fn collect_files(paths: &[PathBuf], follow_symlinks: bool) -> Walked {
 }
 
 impl Walk {
-    fn visit(&mut self, path: &Path, given: bool) {
-        if !given && !self.follow_symlinks && !self.link_allowed(path) {
+    /// Reads `path` into the walk. `link`: it is a symbolic link found in a
+    /// directory (the inputs themselves are always followed).
+    fn visit(&mut self, path: &Path, link: bool) {
+        if link && !self.follow_symlinks && !self.link_allowed(path) {
             return;
         }
         let meta = match std::fs::metadata(path) {
@@ -159,12 +161,16 @@ impl Walk {
                 return;
             }
         };
-        let mut children: Vec<PathBuf> = Vec::new();
+        // (path, whether it may be a link): the entry's type comes with the
+        // listing, so a link costs no extra `lstat`; an unknown type is
+        // checked as a link would be.
+        let mut children: Vec<(PathBuf, bool)> = Vec::new();
         for entry in entries {
             match entry {
                 Ok(entry) => {
                     if !entry.file_name().to_string_lossy().starts_with('.') {
-                        children.push(entry.path());
+                        let link = entry.file_type().map_or(true, |t| t.is_symlink());
+                        children.push((entry.path(), link));
                     }
                 }
                 Err(e) => {
@@ -174,19 +180,16 @@ impl Walk {
             }
         }
         children.sort();
-        for child in children {
-            self.visit(&child, false);
+        for (child, link) in children {
+            self.visit(&child, link);
         }
     }
 
-    /// False (with an error row) when `path` is a symbolic link leading out
-    /// of every input directory. A link that cannot be resolved (dangling, a
-    /// loop) is left to the caller, whose `metadata` reports it.
+    /// False (with an error row) when the link `path` leads out of every
+    /// input directory. A link that cannot be resolved (dangling, a loop) is
+    /// left to the caller, whose `metadata` reports it. (A path that is not a
+    /// link resolves to itself, inside the tree being walked.)
     fn link_allowed(&mut self, path: &Path) -> bool {
-        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-        if !is_link {
-            return true;
-        }
         let Ok(target) = std::fs::canonicalize(path) else {
             return true;
         };
