@@ -20,8 +20,8 @@ pub const READ_BUFFER_BYTES: usize = 256 * 1024;
 /// pseudo-filesystem such as `/proc`) is an error row.
 pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
     let loc = Location::path(path);
-    let mut file = match open_regular(path) {
-        Ok(f) => f,
+    let (mut file, size) = match open_regular(path) {
+        Ok(opened) => opened,
         Err(Refused::Io(e)) => {
             cx.error(&loc, 0, ErrorKind::Io, format!("cannot open file: {e}"));
             return;
@@ -32,9 +32,7 @@ pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
             return;
         }
     };
-    if let Ok(meta) = file.metadata() {
-        cx.input_budget.set_input_bytes(meta.len());
-    }
+    cx.input_budget.set_input_bytes(size);
     let mut magic = [0u8; 16];
     let n = match read_up_to(&mut file, &mut magic).and_then(|n| file.rewind().map(|()| n)) {
         Ok(n) => n,
@@ -60,13 +58,14 @@ enum Refused {
     NotRegular(&'static str),
 }
 
-/// Opens `path` for reading if it is a regular file of a real file system.
+/// Opens `path` for reading if it is a regular file of a real file system;
+/// gives the file and its size.
 ///
 /// The walk has already checked the type, but the path may have changed
 /// since: the open does not wait (`O_NONBLOCK`, so a FIFO put there opens at
 /// once instead of blocking for a writer), and the type is checked again on
 /// what was opened, before any read.
-fn open_regular(path: &Path) -> Result<File, Refused> {
+fn open_regular(path: &Path) -> Result<(File, u64), Refused> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -96,7 +95,7 @@ fn open_regular(path: &Path) -> Result<File, Refused> {
             }
         }
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 /// The kernel pseudo-filesystem `file` lies on, if any: its files claim to
@@ -269,11 +268,9 @@ mod tests {
         let plain = tmp.path().join("a.txt");
         std::fs::write(&plain, "words").expect("write");
         let mut text = String::new();
-        open_regular(&plain)
-            .ok()
-            .expect("opens")
-            .read_to_string(&mut text)
-            .expect("read");
+        let (mut file, size) = open_regular(&plain).ok().expect("opens");
+        file.read_to_string(&mut text).expect("read");
         assert_eq!(text, "words");
+        assert_eq!(size, 5);
     }
 }
