@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import polars as pl
 
 from thresher import _core
-from thresher._names import DEFAULT_SEED, Format, Keep, TextUnit, Verify, dedup_options
+from thresher._names import DEFAULT_SEED, Format, Html, Keep, TextUnit, Verify, dedup_options
 from thresher.engine import DedupEngine
 from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
 from thresher.streams import priority_stream, text_stream
@@ -129,7 +129,11 @@ def _options(
     text_unit: str,
     limits: Limits | None,
     follow_symlinks: bool,
+    html: Html | None = None,
+    content_types: Iterable[str] | None = None,
 ) -> dict[str, object]:
+    if isinstance(content_types, str):
+        content_types = [t for t in content_types.split(",") if t.strip()]
     return {
         "format": format,
         "text_field": text_field,
@@ -138,6 +142,8 @@ def _options(
         "text_unit": text_unit,
         "limits": asdict(limits if limits is not None else Limits()),
         "follow_symlinks": bool(follow_symlinks),
+        "html": html,
+        "content_types": None if content_types is None else list(content_types),
     }
 
 
@@ -151,6 +157,8 @@ def ingest(
     text_unit: TextUnit = "file",
     limits: Limits | None = None,
     follow_symlinks: bool = False,
+    html: Html | None = None,
+    content_types: Iterable[str] | None = None,
 ) -> Ingest:
     """Read dumps from files, directories and archives.
 
@@ -186,6 +194,22 @@ def ingest(
         limits: safety limits (:class:`Limits`); defaults when ``None``.
         follow_symlinks: follow symbolic links inside the directories
             wherever they lead (off: only links into the input directories).
+        html: what is kept of HTML. By default (``None``) WARC ``response``
+            and ``resource`` records of an HTML or XHTML content type keep
+            their visible text, and other members and fields are left as they
+            are. ``"text"`` keeps the visible text (no scripts, styles,
+            comments or markup; block elements become line breaks; entities
+            decoded), ``"main"`` only the main content (navigation, headers,
+            footers and sidebars removed too), and both then also apply to
+            text members and text fields that look like HTML. ``"raw"`` keeps
+            HTML as it is everywhere. The page's ``<title>`` fills ``title``
+            when the record has none.
+        content_types: the content types of WARC records read as documents
+            (``"text/html"``, ``"text/*"``, ``"*/*"``; a list, or one string
+            separated by commas). Default: HTML, XHTML and plain text. Records
+            of other types (images, scripts, styles, PDFs), ``revisit`` and
+            other non-document records, and empty payloads are skipped and
+            counted in ``skipped``, not reported as errors.
 
     Returns:
         An :class:`Ingest` with ``records`` and ``errors`` frames. ``doc_id``
@@ -193,7 +217,15 @@ def ingest(
         then records in member order, whatever the thread count.
     """
     options = _options(
-        format, text_field, title_field, id_field, text_unit, limits, follow_symlinks
+        format,
+        text_field,
+        title_field,
+        id_field,
+        text_unit,
+        limits,
+        follow_symlinks,
+        html,
+        content_types,
     )
     records, errors = _core.ingest(_paths(paths), options)
     return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors))
@@ -261,6 +293,8 @@ def scan(
     limits: Limits | None = None,
     threads: int | None = None,
     follow_symlinks: bool = False,
+    html: Html | None = None,
+    content_types: Iterable[str] | None = None,
 ) -> Scan:
     """Stream the records of :func:`ingest` in frames of ``batch_size`` rows.
 
@@ -279,7 +313,15 @@ def scan(
     if threads is not None and threads < 1:
         raise InvalidOptionError("threads must be at least 1")
     options = _options(
-        format, text_field, title_field, id_field, text_unit, limits, follow_symlinks
+        format,
+        text_field,
+        title_field,
+        id_field,
+        text_unit,
+        limits,
+        follow_symlinks,
+        html,
+        content_types,
     )
     inner = _core.Scan(_paths(paths), options, batch_size, threads or 0)
     return Scan(inner)

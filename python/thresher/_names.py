@@ -13,6 +13,7 @@ Format = Literal["auto", "paper_listing", "text", "jsonl", "warc", "wet", "parqu
 Verify = Literal["exact", "signature"]
 Keep = Literal["first", "longest", "newest"]
 TextUnit = Literal["file", "line", "paragraph"]
+Html = Literal["text", "main", "raw"]
 
 #: ``format=`` values: ``"auto"``, then every format the core reads.
 FORMATS: tuple[str, ...] = _core.FORMATS

@@ -10,7 +10,9 @@ use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use thresher_core::ingest::scan::{Batch, Progress, ScanConfig, Scanner};
-use thresher_core::ingest::{ingest_paths, Format, FormatChoice, IngestOptions, Limits};
+use thresher_core::ingest::{
+    ingest_paths, ContentTypes, Format, FormatChoice, IngestOptions, Limits,
+};
 
 use crate::arrow_ffi::{chunked_table, table, ArrowTable};
 use crate::errors::to_py_err;
@@ -84,6 +86,10 @@ pub(crate) struct OptionsArg {
     /// The keys of [`default_limits`].
     limits: Py<PyDict>,
     follow_symlinks: bool,
+    /// `"text"`, `"main"`, `"raw"`, or `None` for the default.
+    html: Option<String>,
+    /// MIME types; `None` for the default.
+    content_types: Option<Vec<String>>,
 }
 
 impl OptionsArg {
@@ -99,6 +105,14 @@ impl OptionsArg {
             text_unit: self.text_unit.parse().map_err(|e| to_py_err(py, e))?,
             limits: limits_from(self.limits.bind(py))?,
             follow_symlinks: self.follow_symlinks,
+            html: match &self.html {
+                None => None,
+                Some(mode) => Some(mode.parse().map_err(|e| to_py_err(py, e))?),
+            },
+            content_types: match &self.content_types {
+                None => ContentTypes::default(),
+                Some(types) => ContentTypes::new(types).map_err(|e| to_py_err(py, e))?,
+            },
         };
         options.validate().map_err(|e| to_py_err(py, e))?;
         Ok(options)

@@ -22,7 +22,7 @@
 //! - [`container`]: compressed streams, tar and zip, whose members go back
 //!   through [`member`].
 //! - [`decode`] and [`lines`]: text decoding and line reading the text
-//!   parsers share.
+//!   parsers share; [`html`]: HTML to the text a reader sees.
 //! - One parser per format: [`paper_listing`], [`plain_text`], [`jsonl`],
 //!   [`warc`] (WARC and WET), [`columnar`] (Parquet and Arrow IPC).
 //! - [`sink`]: where parsers put records and error rows.
@@ -34,6 +34,7 @@ pub mod collect;
 pub mod columnar;
 pub mod container;
 pub mod decode;
+pub mod html;
 pub mod jsonl;
 pub mod lines;
 pub mod location;
@@ -50,7 +51,7 @@ pub mod warc;
 
 pub use collect::{ingest_bytes, ingest_paths, Scanned};
 pub use location::Location;
-pub use options::{IngestOptions, Limits, TextUnit};
+pub use options::{ContentTypes, HtmlMode, IngestOptions, Limits, TextUnit};
 pub use record::{ErrorKind, Format, FormatChoice, IngestError, Ingested, Record};
 pub use sink::Sink;
 pub use sniff::SNIFF_BYTES;

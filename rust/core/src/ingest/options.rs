@@ -34,6 +34,107 @@ impl std::str::FromStr for TextUnit {
     }
 }
 
+/// What is kept of an HTML document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HtmlMode {
+    /// The visible text: no scripts, styles, templates, comments or markup;
+    /// block elements and `<br>` become line breaks; entities decoded.
+    #[default]
+    Text,
+    /// The main content only: navigation, headers, footers and sidebars
+    /// removed too.
+    Main,
+    /// The HTML as it is.
+    Raw,
+}
+
+impl HtmlMode {
+    /// Every mode, in the order of [`HtmlMode::name`]'s documentation.
+    pub const ALL: [HtmlMode; 3] = [HtmlMode::Text, HtmlMode::Main, HtmlMode::Raw];
+
+    /// The name used by the `html=` option: `"text"`, `"main"` or `"raw"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            HtmlMode::Text => "text",
+            HtmlMode::Main => "main",
+            HtmlMode::Raw => "raw",
+        }
+    }
+}
+
+impl std::str::FromStr for HtmlMode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        HtmlMode::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "unknown html mode {s:?}; expected \"text\", \"main\" or \"raw\""
+                ))
+            })
+    }
+}
+
+/// The content types read as documents from web archives; records of other
+/// types are skipped and counted, not reported as errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentTypes(Vec<String>);
+
+impl ContentTypes {
+    /// The default: HTML, XHTML and plain text.
+    pub const DEFAULT: [&'static str; 3] = ["text/html", "application/xhtml+xml", "text/plain"];
+
+    /// Types given as MIME types (`text/html`), a whole top-level type
+    /// (`text/*`) or anything (`*/*` or `*`); lowercased.
+    pub fn new<S: AsRef<str>>(types: &[S]) -> Result<Self> {
+        let mut out = Vec::with_capacity(types.len());
+        for t in types {
+            let t = t.as_ref().trim().to_ascii_lowercase();
+            let valid = t == "*"
+                || t.split_once('/').is_some_and(|(a, b)| {
+                    !a.is_empty() && !b.is_empty() && !b.contains('/') && (a != "*" || b == "*")
+                });
+            if !valid {
+                return Err(Error::InvalidArgument(format!(
+                    "content type {t:?} is not a MIME type like \"text/html\", \"text/*\" or \"*/*\""
+                )));
+            }
+            out.push(t);
+        }
+        if out.is_empty() {
+            return Err(Error::InvalidArgument(
+                "content_types must name at least one type".into(),
+            ));
+        }
+        Ok(ContentTypes(out))
+    }
+
+    /// The types, as given (lowercased).
+    pub fn types(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether `mime` (a bare MIME type, lowercase, without parameters) is
+    /// one of the types.
+    pub fn accepts(&self, mime: &str) -> bool {
+        self.0.iter().any(|t| {
+            t == "*"
+                || t == "*/*"
+                || t == mime
+                || t.strip_suffix("/*")
+                    .is_some_and(|top| mime.split_once('/').is_some_and(|(m_top, _)| m_top == top))
+        })
+    }
+}
+
+impl Default for ContentTypes {
+    fn default() -> Self {
+        ContentTypes(Self::DEFAULT.iter().map(|t| (*t).to_owned()).collect())
+    }
+}
+
 /// Safety limits. Hitting one is an error row for the member or record
 /// concerned, never a crash, a hang or unbounded memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +208,13 @@ pub struct IngestOptions {
     /// Off by default: a link leading out of the input directories is an
     /// error row instead (see [`super::walk`]).
     pub follow_symlinks: bool,
+    /// What is kept of HTML. `None`: the visible text ([`HtmlMode::Text`])
+    /// of web-archive records whose content type is HTML or XHTML, and
+    /// other members and fields as they are. `Some(mode)`: `mode` for those
+    /// records, and for text members and text fields sniffed as HTML too.
+    pub html: Option<HtmlMode>,
+    /// The content types of web-archive records read as documents.
+    pub content_types: ContentTypes,
 }
 
 impl Default for IngestOptions {
@@ -119,6 +227,8 @@ impl Default for IngestOptions {
             text_unit: TextUnit::File,
             limits: Limits::default(),
             follow_symlinks: false,
+            html: None,
+            content_types: ContentTypes::default(),
         }
     }
 }
