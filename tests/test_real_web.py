@@ -86,21 +86,28 @@ def rust_docs() -> list[tuple[str, Path]]:
     return roots
 
 
-def small_api_pages(root: Path, n: int, seed: int) -> list[str]:
-    """``n`` rustdoc API pages of 2-12 KB (their template outweighs their
-    text), sampled with ``seed``."""
-    api, _ = web_corpus.rustdoc_pages(root, max_bytes=12_000)
-    rng = random.Random(seed)
-    return sorted(rng.sample(api, min(n, len(api))))
+def api_pages(root: Path, n: int, seed: int, min_bytes: int, max_bytes: int) -> list[str]:
+    """``n`` rustdoc API pages of ``min_bytes`` to ``max_bytes``, sampled
+    with ``seed``."""
+    api, _ = web_corpus.rustdoc_pages(root, max_bytes=max_bytes)
+    api = [rel for rel in api if (root / rel).stat().st_size >= min_bytes]
+    return sorted(random.Random(seed).sample(api, min(n, len(api))))
 
 
 def test_template_pages_are_not_duplicates_and_versions_are_found(tmp_path, rust_docs):
     (old_version, old_root), (new_version, new_root) = rust_docs[0], rust_docs[-1]
-    rels = [r for r in small_api_pages(new_root, 160, seed=15) if (old_root / r).is_file()]
+    # Small pages (2-12 KB: their template outweighs their text) of one
+    # version, and larger pages (a version string changes less of their
+    # text) of both.
+    small = api_pages(new_root, 100, 15, 0, 12_000)
+    both = [r for r in api_pages(new_root, 40, 15, 12_000, 60_000) if (old_root / r).is_file()]
     items: list[tuple[str, bytes]] = []
     pages: list[tuple[str, str, str]] = []  # (rel, version, plain-Python text)
-    for version, root in ((new_version, new_root), (old_version, old_root)):
-        for rel in rels[: 120 if root == new_root else 40]:
+    for version, root, rels in (
+        (new_version, new_root, small + both),
+        (old_version, old_root, both),
+    ):
+        for rel in rels:
             body = (root / rel).read_bytes()
             items.append((f"https://doc.rust-lang.org/{version}/{rel}", http_response(body)))
             pages.append((rel, version, "\n".join(visible_text(body)[1])))
@@ -255,7 +262,7 @@ class Site:
 def served_site(rust_docs) -> Iterator[tuple[str, Site]]:
     require(shutil.which("wget") is not None, "wget not installed")
     root = rust_docs[-1][1]
-    pages = [(root / rel).read_bytes() for rel in small_api_pages(root, 3, seed=7)]
+    pages = [(root / rel).read_bytes() for rel in api_pages(root, 3, 7, 0, 30_000)]
     pages += [p.read_bytes() for p in debian_text_pages(1)]
     pngs = sorted(Path("/usr/share/pixmaps").glob("*.png")) + sorted(
         (root / "static.files").glob("*.png")
