@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
@@ -109,10 +109,18 @@ class Ingest:
             binary or empty members, JSON lines that do not parse, missing
             text fields, lines that could not be paired, unreadable paths and
             invalid UTF-8 (records kept) all appear here.
+        skipped: records of web archives that are not documents, counted,
+            not kept and not errors: by content type (``"image/png"``,
+            ``"text/css"``, ... for types outside ``content_types``), by WARC
+            record type (``"warc/revisit"``, ``"warc/request"``,
+            ``"warc/warcinfo"``, ``"warc/metadata"``), and ``"empty"`` for
+            records with no text (an empty payload, a page with no visible
+            text).
     """
 
     records: pl.DataFrame
     errors: pl.DataFrame
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
 def _paths(paths: PathLike | Iterable[PathLike]) -> list[str]:
@@ -227,16 +235,19 @@ def ingest(
         html,
         content_types,
     )
-    records, errors = _core.ingest(_paths(paths), options)
-    return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors))
+    records, errors, skipped = _core.ingest(_paths(paths), options)
+    return Ingest(
+        records=pl.DataFrame(records), errors=pl.DataFrame(errors), skipped=dict(skipped)
+    )
 
 
 class Scan:
     """Batches of records from :func:`scan`; iterate over it for Polars frames.
 
-    ``errors`` holds the error rows seen so far and ``progress`` the counters
+    ``errors`` holds the error rows seen so far, ``skipped`` the records that
+    are not documents (see :class:`Ingest`), and ``progress`` the counters
     (``files_total``, ``files_done``, ``bytes_done``, ``records``,
-    ``errors``). Closing the scan (or leaving a ``with`` block) stops its
+    ``errors``, ``skipped``). Closing the scan (or leaving a ``with`` block) stops its
     worker threads.
     """
 
@@ -265,9 +276,16 @@ class Scan:
         return pl.concat(self._errors)
 
     @property
+    def skipped(self) -> dict[str, int]:
+        """Records skipped so far, by content type or WARC record type (see
+        :class:`Ingest`); complete once the scan has ended."""
+        return dict(self._inner.skipped())
+
+    @property
     def progress(self) -> dict[str, int]:
         """Live counters: ``files_total``, ``files_done``, ``bytes_done``,
-        ``records`` and ``errors`` (kept once the scan has ended)."""
+        ``records``, ``errors`` and ``skipped`` (kept once the scan has
+        ended)."""
         return self._inner.progress()
 
     def close(self) -> None:
