@@ -236,9 +236,7 @@ def ingest(
         content_types,
     )
     records, errors, skipped = _core.ingest(_paths(paths), options)
-    return Ingest(
-        records=pl.DataFrame(records), errors=pl.DataFrame(errors), skipped=dict(skipped)
-    )
+    return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors), skipped=dict(skipped))
 
 
 class Scan:

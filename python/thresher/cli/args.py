@@ -168,6 +168,7 @@ def _dedup(args: argparse.Namespace) -> int:
         )
     except thresher.InvalidOptionError as exc:
         raise _UsageError(str(exc)) from None
+    _check_ingest_options(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _UsageError(f"--out {out} exists and is not a directory")
@@ -225,6 +226,7 @@ def _scan(args: argparse.Namespace) -> int:
     _check_inputs(args.inputs)
     if args.batch_size < 1:
         raise _UsageError("--batch-size must be at least 1")
+    _check_ingest_options(args)
     out = Path(args.out)
     if out.is_dir():
         raise _UsageError(f"--out {out} is a directory; give a file name such as records.parquet")
@@ -263,6 +265,14 @@ def _scan(args: argparse.Namespace) -> int:
     if args.strict and counters["errors"]:
         return EXIT_INPUT_ERRORS
     return EXIT_OK
+
+
+def _check_ingest_options(args: argparse.Namespace) -> None:
+    """Every ingest option the core checks, before anything is read or written."""
+    try:
+        thresher.ingest([], html=args.html, content_types=args.content_types)
+    except thresher.InvalidOptionError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 def _skipped_line(skipped: dict[str, int]) -> str:
