@@ -22,6 +22,7 @@ from thresher import _core
 from thresher._names import DEFAULT_SEED, Format, Html, Keep, TextUnit, Verify, dedup_options
 from thresher.engine import DedupEngine
 from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
+from thresher.inputs import InputNotFoundError, expand_paths
 from thresher.streams import priority_stream, text_stream
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Ingest",
     "IngestWarning",
     "InputError",
+    "InputNotFoundError",
     "InvalidOptionError",
     "Limits",
     "Scan",
@@ -123,12 +125,6 @@ class Ingest:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def _paths(paths: PathLike | Iterable[PathLike]) -> list[str]:
-    if isinstance(paths, str | os.PathLike):
-        return [os.fspath(paths)]
-    return [os.fspath(p) for p in paths]
-
-
 def _options(
     format: str,
     text_field: str,
@@ -188,7 +184,15 @@ def ingest(
     that two paths never share a ``source``.
 
     Args:
-        paths: a file or directory, or several.
+        paths: a file or directory, or several; a path with ``*``, ``?`` or
+            ``[`` that does not exist is a glob (``corpus/*.zip``,
+            ``**/*.jsonl.zst``) and stands for the paths it matches, sorted.
+            A path that does not exist, or a glob that matches nothing,
+            raises :class:`InputNotFoundError` (a ``FileNotFoundError``)
+            before anything is read; a URL (``s3://``, ``https://``) raises
+            :class:`InvalidOptionError`, as remote input is not supported
+            yet. A file that vanishes or turns unreadable during the run is
+            an error row, not an exception.
         format: ``"auto"`` detects each member's format from its content: a
             paper-listing page dump, JSON Lines, WARC/WET, Parquet, Arrow IPC,
             else plain text. Any of ``"paper_listing"``, ``"text"``,
@@ -235,7 +239,7 @@ def ingest(
         html,
         content_types,
     )
-    records, errors, skipped = _core.ingest(_paths(paths), options)
+    records, errors, skipped = _core.ingest(expand_paths(paths), options)
     return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors), skipped=dict(skipped))
 
 
@@ -339,7 +343,7 @@ def scan(
         html,
         content_types,
     )
-    inner = _core.Scan(_paths(paths), options, batch_size, threads or 0)
+    inner = _core.Scan(expand_paths(paths), options, batch_size, threads or 0)
     return Scan(inner)
 
 

@@ -23,6 +23,7 @@ import thresher
 from thresher._names import FORMATS, HTML_MODES, KEEP_VALUES, VERIFY_VALUES
 from thresher.cli.outputs import OutputError
 from thresher.cli.workdir import OutputInUse
+from thresher.inputs import InputNotFoundError, expand_paths
 
 EXIT_OK = 0
 EXIT_INPUT_ERRORS = 1
@@ -90,10 +91,20 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_inputs(inputs: list[str]) -> None:
-    missing = [p for p in inputs if not os.path.exists(p)]
-    if missing:
-        raise _UsageError(f"input not found: {missing[0]}")
+def _check_inputs(inputs: list[str]) -> list[str]:
+    """The inputs with their globs expanded; a usage error for one that does
+    not exist, a glob matching nothing, or a URL."""
+    try:
+        return expand_paths(inputs)
+    except InputNotFoundError as exc:
+        what = (
+            "no input matches"
+            if exc.strerror == "no input matches the pattern"
+            else "input not found:"
+        )
+        raise _UsageError(f"{what} {exc.filename}") from None
+    except thresher.InvalidOptionError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 def _check_out_path(flag: str, path: Path, *, directory: bool) -> None:
@@ -149,7 +160,7 @@ def _dedup(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import DedupOptions, run_dedup
     from thresher.cli.progress import make_reporter
 
-    _check_inputs(args.inputs)
+    args.inputs = _check_inputs(args.inputs)
     if not 0 < args.threshold <= 1:
         raise _UsageError("--threshold must be in (0, 1]")
     for name in ("ngram", "num_perm", "batch_size"):
@@ -223,7 +234,7 @@ def _scan(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import run_scan
     from thresher.cli.progress import JsonLog, make_reporter
 
-    _check_inputs(args.inputs)
+    args.inputs = _check_inputs(args.inputs)
     if args.batch_size < 1:
         raise _UsageError("--batch-size must be at least 1")
     _check_ingest_options(args)
