@@ -23,6 +23,15 @@ def test_formats_are_the_cores() -> None:
         assert f'"{name}"' in doc, name
 
 
+def test_html_modes_are_the_cores() -> None:
+    assert get_args(_names.Html) == _core.HTML_MODES == _names.HTML_MODES
+    doc = thresher.ingest.__doc__ or ""
+    for name in _core.HTML_MODES:
+        assert f'"{name}"' in doc, name
+    for content_type in _core.DEFAULT_CONTENT_TYPES:
+        assert "/" in content_type
+
+
 def test_verify_values_are_the_cores() -> None:
     assert get_args(_names.Verify) == _core.VERIFY == _names.VERIFY_VALUES
 
@@ -58,6 +67,7 @@ def test_cli_choices_are_the_libraries() -> None:
     parser = build_parser()
     for command in ("dedup", "scan"):
         assert _choices(parser, command, "--format") == _core.FORMATS
+        assert _choices(parser, command, "--html") == _core.HTML_MODES
     assert _choices(parser, "dedup", "--verify") == _core.VERIFY
     assert _choices(parser, "dedup", "--keep") == get_args(_names.Keep)
     assert _action(parser, "dedup", "--seed").default == _core.DEFAULT_SEED

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
@@ -22,6 +22,7 @@ from thresher import _core
 from thresher._names import DEFAULT_SEED, Format, Html, Keep, TextUnit, Verify, dedup_options
 from thresher.engine import DedupEngine
 from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
+from thresher.inputs import InputNotFoundError, expand_paths
 from thresher.streams import priority_stream, text_stream
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Ingest",
     "IngestWarning",
     "InputError",
+    "InputNotFoundError",
     "InvalidOptionError",
     "Limits",
     "Scan",
@@ -109,16 +111,18 @@ class Ingest:
             binary or empty members, JSON lines that do not parse, missing
             text fields, lines that could not be paired, unreadable paths and
             invalid UTF-8 (records kept) all appear here.
+        skipped: records of web archives that are not documents, counted,
+            not kept and not errors: by content type (``"image/png"``,
+            ``"text/css"``, ... for types outside ``content_types``), by WARC
+            record type (``"warc/revisit"``, ``"warc/request"``,
+            ``"warc/warcinfo"``, ``"warc/metadata"``), and ``"empty"`` for
+            records with no text (an empty payload, a page with no visible
+            text).
     """
 
     records: pl.DataFrame
     errors: pl.DataFrame
-
-
-def _paths(paths: PathLike | Iterable[PathLike]) -> list[str]:
-    if isinstance(paths, str | os.PathLike):
-        return [os.fspath(paths)]
-    return [os.fspath(p) for p in paths]
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
 def _options(
@@ -180,7 +184,15 @@ def ingest(
     that two paths never share a ``source``.
 
     Args:
-        paths: a file or directory, or several.
+        paths: a file or directory, or several; a path with ``*``, ``?`` or
+            ``[`` that does not exist is a glob (``corpus/*.zip``,
+            ``**/*.jsonl.zst``) and stands for the paths it matches, sorted.
+            A path that does not exist, or a glob that matches nothing,
+            raises :class:`InputNotFoundError` (a ``FileNotFoundError``)
+            before anything is read; a URL (``s3://``, ``https://``) raises
+            :class:`InvalidOptionError`, as remote input is not supported
+            yet. A file that vanishes or turns unreadable during the run is
+            an error row, not an exception.
         format: ``"auto"`` detects each member's format from its content: a
             paper-listing page dump, JSON Lines, WARC/WET, Parquet, Arrow IPC,
             else plain text. Any of ``"paper_listing"``, ``"text"``,
@@ -227,16 +239,17 @@ def ingest(
         html,
         content_types,
     )
-    records, errors = _core.ingest(_paths(paths), options)
-    return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors))
+    records, errors, skipped = _core.ingest(expand_paths(paths), options)
+    return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors), skipped=dict(skipped))
 
 
 class Scan:
     """Batches of records from :func:`scan`; iterate over it for Polars frames.
 
-    ``errors`` holds the error rows seen so far and ``progress`` the counters
+    ``errors`` holds the error rows seen so far, ``skipped`` the records that
+    are not documents (see :class:`Ingest`), and ``progress`` the counters
     (``files_total``, ``files_done``, ``bytes_done``, ``records``,
-    ``errors``). Closing the scan (or leaving a ``with`` block) stops its
+    ``errors``, ``skipped``). Closing the scan (or leaving a ``with`` block) stops its
     worker threads.
     """
 
@@ -265,9 +278,16 @@ class Scan:
         return pl.concat(self._errors)
 
     @property
+    def skipped(self) -> dict[str, int]:
+        """Records skipped so far, by content type or WARC record type (see
+        :class:`Ingest`); complete once the scan has ended."""
+        return dict(self._inner.skipped())
+
+    @property
     def progress(self) -> dict[str, int]:
         """Live counters: ``files_total``, ``files_done``, ``bytes_done``,
-        ``records`` and ``errors`` (kept once the scan has ended)."""
+        ``records``, ``errors`` and ``skipped`` (kept once the scan has
+        ended)."""
         return self._inner.progress()
 
     def close(self) -> None:
@@ -323,7 +343,7 @@ def scan(
         html,
         content_types,
     )
-    inner = _core.Scan(_paths(paths), options, batch_size, threads or 0)
+    inner = _core.Scan(expand_paths(paths), options, batch_size, threads or 0)
     return Scan(inner)
 
 

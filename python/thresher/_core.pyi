@@ -5,8 +5,10 @@ from pathlib import Path
 from typing import Any, final
 
 __all__ = [
+    "DEFAULT_CONTENT_TYPES",
     "DEFAULT_SEED",
     "FORMATS",
+    "HTML_MODES",
     "SKETCH_FORMAT",
     "VERIFY",
     "ArrowTable",
@@ -32,6 +34,10 @@ SKETCH_FORMAT: int
 FORMATS: tuple[str, ...]
 #: ``verify=`` values.
 VERIFY: tuple[str, ...]
+#: ``html=`` values.
+HTML_MODES: tuple[str, ...]
+#: Content types of web-archive records read as documents by default.
+DEFAULT_CONTENT_TYPES: tuple[str, ...]
 #: The core's default seed of the MinHash permutations.
 DEFAULT_SEED: int
 
@@ -53,6 +59,7 @@ class Scan:
     ) -> Scan: ...
     def next_batch(self) -> tuple[ArrowTable, ArrowTable] | None: ...
     def progress(self) -> dict[str, int]: ...
+    def skipped(self) -> dict[str, int]: ...
     def close(self) -> None: ...
 
 @final
@@ -74,7 +81,9 @@ class DedupEngine:
 
 def default_limits() -> dict[str, int]: ...
 def empty_errors() -> ArrowTable: ...
-def ingest(paths: list[str], options: dict[str, Any]) -> tuple[ArrowTable, ArrowTable]: ...
+def ingest(
+    paths: list[str], options: dict[str, Any]
+) -> tuple[ArrowTable, ArrowTable, dict[str, int]]: ...
 def walk(paths: list[str], follow_symlinks: bool) -> tuple[list[tuple[Path, str]], ArrowTable]: ...
 def dedup(
     texts: object,

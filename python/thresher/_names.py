@@ -17,6 +17,10 @@ Html = Literal["text", "main", "raw"]
 
 #: ``format=`` values: ``"auto"``, then every format the core reads.
 FORMATS: tuple[str, ...] = _core.FORMATS
+#: ``html=`` values.
+HTML_MODES: tuple[str, ...] = _core.HTML_MODES
+#: Content types of web-archive records read as documents by default.
+DEFAULT_CONTENT_TYPES: tuple[str, ...] = _core.DEFAULT_CONTENT_TYPES
 #: ``verify=`` values.
 VERIFY_VALUES: tuple[str, ...] = _core.VERIFY
 #: ``keep=`` values (a Python-side choice: the core takes priorities).

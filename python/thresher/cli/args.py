@@ -20,9 +20,10 @@ from typing import Any
 import polars as pl
 
 import thresher
-from thresher._names import FORMATS, KEEP_VALUES, VERIFY_VALUES
+from thresher._names import FORMATS, HTML_MODES, KEEP_VALUES, VERIFY_VALUES
 from thresher.cli.outputs import OutputError
 from thresher.cli.workdir import OutputInUse
+from thresher.inputs import InputNotFoundError, expand_paths
 
 EXIT_OK = 0
 EXIT_INPUT_ERRORS = 1
@@ -90,10 +91,20 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_inputs(inputs: list[str]) -> None:
-    missing = [p for p in inputs if not os.path.exists(p)]
-    if missing:
-        raise _UsageError(f"input not found: {missing[0]}")
+def _check_inputs(inputs: list[str]) -> list[str]:
+    """The inputs with their globs expanded; a usage error for one that does
+    not exist, a glob matching nothing, or a URL."""
+    try:
+        return expand_paths(inputs)
+    except InputNotFoundError as exc:
+        what = (
+            "no input matches"
+            if exc.strerror == "no input matches the pattern"
+            else "input not found:"
+        )
+        raise _UsageError(f"{what} {exc.filename}") from None
+    except thresher.InvalidOptionError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 def _check_out_path(flag: str, path: Path, *, directory: bool) -> None:
@@ -149,7 +160,7 @@ def _dedup(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import DedupOptions, run_dedup
     from thresher.cli.progress import make_reporter
 
-    _check_inputs(args.inputs)
+    args.inputs = _check_inputs(args.inputs)
     if not 0 < args.threshold <= 1:
         raise _UsageError("--threshold must be in (0, 1]")
     for name in ("ngram", "num_perm", "batch_size"):
@@ -168,6 +179,7 @@ def _dedup(args: argparse.Namespace) -> int:
         )
     except thresher.InvalidOptionError as exc:
         raise _UsageError(str(exc)) from None
+    _check_ingest_options(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _UsageError(f"--out {out} exists and is not a directory")
@@ -185,6 +197,8 @@ def _dedup(args: argparse.Namespace) -> int:
         keep=args.keep,
         batch_size=args.batch_size,
         follow_symlinks=args.follow_symlinks,
+        html=args.html,
+        content_types=args.content_types,
         threads=args.threads,
     )
     reporter = make_reporter(json_log=args.json, quiet=args.quiet)
@@ -208,6 +222,8 @@ def _dedup(args: argparse.Namespace) -> int:
             f"near duplicates {summary['near_duplicates']:,} in {summary['clusters']:,} "
             f"clusters (threshold {args.threshold:g}) in {summary['timings']['total']:.2f} s"
         )
+        if summary["skipped"]:
+            print(f"skipped {_skipped_line(summary['skipped'])}")
         print(f"wrote {out}/: {', '.join(summary['outputs'])}")
     if args.strict and summary["errors"]:
         return EXIT_INPUT_ERRORS
@@ -218,9 +234,10 @@ def _scan(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import run_scan
     from thresher.cli.progress import JsonLog, make_reporter
 
-    _check_inputs(args.inputs)
+    args.inputs = _check_inputs(args.inputs)
     if args.batch_size < 1:
         raise _UsageError("--batch-size must be at least 1")
+    _check_ingest_options(args)
     out = Path(args.out)
     if out.is_dir():
         raise _UsageError(f"--out {out} is a directory; give a file name such as records.parquet")
@@ -241,6 +258,8 @@ def _scan(args: argparse.Namespace) -> int:
             threads=args.threads,
             reporter=reporter,
             follow_symlinks=args.follow_symlinks,
+            html=args.html,
+            content_types=args.content_types,
         )
     finally:
         reporter.close()
@@ -252,9 +271,28 @@ def _scan(args: argparse.Namespace) -> int:
             f"to {out}; {counters['errors']:,} input error(s)"
             + (f" in {errors_out}" if errors_out else "")
         )
+        if counters["skipped"]:
+            print(f"skipped {_skipped_line(counters['skipped'])}")
     if args.strict and counters["errors"]:
         return EXIT_INPUT_ERRORS
     return EXIT_OK
+
+
+def _check_ingest_options(args: argparse.Namespace) -> None:
+    """Every ingest option the core checks, before anything is read or written."""
+    try:
+        thresher.ingest([], html=args.html, content_types=args.content_types)
+    except thresher.InvalidOptionError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _skipped_line(skipped: dict[str, int]) -> str:
+    """``12 records that are not documents (image/png 7, warc/request 5)``."""
+    total = sum(skipped.values())
+    top = sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{key} {count:,}" for key, count in top[:6])
+    more = ", ..." if len(top) > 6 else ""
+    return f"{total:,} records that are not documents ({shown}{more})"
 
 
 def _run_flags(p: argparse.ArgumentParser) -> None:
@@ -278,6 +316,22 @@ def _ingest_flags(p: argparse.ArgumentParser) -> None:
         "--batch-size", type=int, default=16_384, metavar="N", help="records per batch (16384)"
     )
     p.add_argument(
+        "--html",
+        choices=HTML_MODES,
+        default=None,
+        help="what is kept of HTML: the visible 'text', the 'main' content, or 'raw' HTML "
+        "(default: 'text' for web-archive records of HTML type, other inputs as they are; "
+        "'text' and 'main' also apply to text files and fields that look like HTML)",
+    )
+    p.add_argument(
+        "--content-types",
+        default=None,
+        metavar="TYPES",
+        help="content types of web-archive records read as documents, separated by commas, "
+        "e.g. 'text/html,text/plain' or 'text/*' (default: HTML, XHTML and plain text); "
+        "other records are skipped and counted",
+    )
+    p.add_argument(
         "--follow-symlinks",
         action="store_true",
         help="follow symlinks inside input directories wherever they lead (default: only "
@@ -293,7 +347,8 @@ any depth) and write into DIR:
   duplicates.parquet  every removed record: duplicate_of, cluster_id, similarity, exact
   clusters.parquet    one row per cluster of two or more records
   errors.parquet      every input problem (nothing is dropped silently)
-  summary.json        counts (records_in == kept + duplicates), parameters, timings
+  summary.json        counts (records_in == kept + duplicates), records skipped as
+                      not documents (by content type), parameters, timings
   report.html         a page with the counts, charts and the largest clusters
 
 Memory stays bounded: the inputs are streamed up to four times and about 200

@@ -111,6 +111,8 @@ class DedupOptions:
     keep: str = "first"
     batch_size: int = 16_384
     follow_symlinks: bool = False
+    html: str | None = None
+    content_types: str | None = None
     threads: int | None = field(default=None, compare=False)
 
     def parameters(self) -> dict[str, Any]:
@@ -195,6 +197,7 @@ class _Scanned:
     batches: int
     rows: int
     progress: dict[str, int]
+    skipped: dict[str, int]
 
 
 class _DedupRun:
@@ -218,6 +221,8 @@ class _DedupRun:
             text_field=o.text_field,
             threads=o.threads,
             follow_symlinks=o.follow_symlinks,
+            html=o.html,  # type: ignore[arg-type]
+            content_types=o.content_types,
         )
 
     def feed_texts(self, phase: Phase, feed: Callable[[pl.Series], None]) -> None:
@@ -241,7 +246,9 @@ class _DedupRun:
                         stored = pl.read_parquet(work.chunk(i))
                         engine.add(stored.select(_SKETCH_COLUMNS))
                         self.priorities.append(stored["priority"])
-                return _Scanned(done["batches"], done["rows"], done["progress"])
+                return _Scanned(
+                    done["batches"], done["rows"], done["progress"], done.get("skipped", {})
+                )
             assert engine is not None, "no checkpoint, so the engine is needed"
             batches = rows = reused = 0
             with self.scan() as scan:
@@ -271,13 +278,14 @@ class _DedupRun:
                     batches = index + 1
                 errors = scan.errors
                 progress = dict(scan.progress)
+                skipped = scan.skipped
             if reused:
                 self.reporter.message(f"reused {reused} of {batches} sketch chunks", reused=reused)
             write_parquet(errors, work.errors)
-            done = {"batches": batches, "rows": rows, "progress": progress}
+            done = {"batches": batches, "rows": rows, "progress": progress, "skipped": skipped}
             write_json(done, work.sketch_done)
         self.timings["sketch"] = phase.elapsed
-        return _Scanned(batches, rows, progress)
+        return _Scanned(batches, rows, progress, skipped)
 
     # -- pass 2 -------------------------------------------------------------
     def verify(self, engine: thresher.DedupEngine | None) -> pl.DataFrame:
@@ -431,6 +439,7 @@ class _DedupRun:
                 "clusters": clusters.height,
                 "largest_cluster": int(cast(int, clusters["size"].max())) if clusters.height else 0,
                 "errors": errors.height,
+                "skipped": dict(sorted(scanned.skipped.items())),
                 "parameters": {**self.options.parameters(), "bands": bands, "rows": rows},
                 "timings": timings,
                 "outputs": OUTPUT_FILES,
@@ -549,12 +558,15 @@ def run_scan(
     threads: int | None,
     reporter: Reporter,
     follow_symlinks: bool = False,
+    html: str | None = None,
+    content_types: str | None = None,
 ) -> dict[str, Any]:
     """Run ``thresher scan``: stream the records of ``inputs`` into one Parquet
     file ``out`` (and the error rows into ``errors_out``), atomically.
 
     Returns the counters of the scan (``files_done``, ``bytes_done``,
-    ``records``, ``errors``).
+    ``records``, ``errors``) and ``skipped``, the records that are not
+    documents by content type.
     """
     for flag, path in (("--out", out), ("--errors", errors_out)):
         if path is not None:
@@ -575,6 +587,8 @@ def run_scan(
                 text_field=text_field,
                 threads=threads,
                 follow_symlinks=follow_symlinks,
+                html=html,  # type: ignore[arg-type]
+                content_types=content_types,
             ) as scan:
                 phase.watch(scan)
                 batches = 0
@@ -583,6 +597,7 @@ def run_scan(
                     batches = index + 1
                 errors = scan.errors
                 progress = dict(scan.progress)
+                skipped = scan.skipped
         with reporter.phase("outputs", "outputs"):
             parts.join(batches, out, thresher.ingest([]).records)
             if errors_out is not None:
@@ -591,4 +606,9 @@ def run_scan(
         import shutil
 
         shutil.rmtree(parts_dir, ignore_errors=True)
-    return {**progress, "errors": errors.height, "out": os.fspath(out)}
+    return {
+        **progress,
+        "errors": errors.height,
+        "skipped": dict(sorted(skipped.items())),
+        "out": os.fspath(out),
+    }

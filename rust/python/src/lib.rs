@@ -33,6 +33,17 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("FORMATS", PyTuple::new(py, ingest::format_names())?)?;
     m.add(
+        "HTML_MODES",
+        PyTuple::new(
+            py,
+            thresher_core::ingest::HtmlMode::ALL.map(|mode| mode.name()),
+        )?,
+    )?;
+    m.add(
+        "DEFAULT_CONTENT_TYPES",
+        PyTuple::new(py, thresher_core::ingest::ContentTypes::DEFAULT)?,
+    )?;
+    m.add(
         "VERIFY",
         PyTuple::new(py, thresher_core::Verify::ALL.map(|v| v.name()))?,
     )?;

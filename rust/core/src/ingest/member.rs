@@ -6,6 +6,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use super::bounded::{fill_prefix, read_up_to, ReadContext};
+use super::html_fields::parse_with_html;
 use super::location::Location;
 use super::record::{ErrorKind, Format};
 use super::sniff::{self, RandomAccess, Sniffed, SNIFF_BYTES};
@@ -43,8 +44,12 @@ pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
     };
     match sniff::random_access(&magic[..n]) {
         Some(RandomAccess::Zip) => container::read_zip_file(file, &loc, 1, cx),
-        Some(RandomAccess::Parquet) => columnar::read_parquet(file, &loc, cx),
-        Some(RandomAccess::Arrow) => columnar::read_arrow(file, &loc, cx),
+        Some(RandomAccess::Parquet) => parse_with_html(Format::Parquet, cx, |cx| {
+            columnar::read_parquet(file, &loc, cx)
+        }),
+        Some(RandomAccess::Arrow) => {
+            parse_with_html(Format::Arrow, cx, |cx| columnar::read_arrow(file, &loc, cx))
+        }
         None => {
             let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
             read_member(&mut reader, &loc, 0, cx);
@@ -219,7 +224,9 @@ fn dispatch(
             }
         }
         Sniffed::Format(format @ (Format::Parquet | Format::Arrow)) => {
-            columnar::read_buffered(stream, format, loc, cx);
+            parse_with_html(format, cx, |cx| {
+                columnar::read_buffered(stream, format, loc, cx)
+            });
         }
         Sniffed::Format(format) => {
             let mut buffered = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
@@ -230,6 +237,15 @@ fn dispatch(
 
 /// Parses a stream of a text format.
 fn parse(format: Format, reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
+    parse_with_html(format, cx, |cx| parse_format(format, reader, loc, cx));
+}
+
+fn parse_format(
+    format: Format,
+    reader: &mut dyn BufRead,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+) {
     match format {
         Format::PaperListing => paper_listing::read(reader, loc, cx),
         Format::PlainText => plain_text::read(reader, loc, cx),

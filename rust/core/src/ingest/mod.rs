@@ -22,7 +22,8 @@
 //! - [`container`]: compressed streams, tar and zip, whose members go back
 //!   through [`member`].
 //! - [`decode`] and [`lines`]: text decoding and line reading the text
-//!   parsers share; [`html`]: HTML to the text a reader sees.
+//!   parsers share; [`html`]: HTML to the text a reader sees, which
+//!   `html_fields` applies to text members and fields when asked.
 //! - One parser per format: [`paper_listing`], [`plain_text`], [`jsonl`],
 //!   [`warc`] (WARC and WET), [`columnar`] (Parquet and Arrow IPC).
 //! - [`sink`]: where parsers put records and error rows.
@@ -35,6 +36,7 @@ pub mod columnar;
 pub mod container;
 pub mod decode;
 pub mod html;
+mod html_fields;
 pub mod jsonl;
 pub mod lines;
 pub mod location;
