@@ -244,9 +244,12 @@ fn starts_with_tag(rest: &[u8], tag: &[u8]) -> bool {
         && (rest[tag.len()].is_ascii_whitespace() || rest[tag.len()] == b'/')
 }
 
-/// The attributes (names lowercased) of a tag whose name ends at `i`, and
-/// where the tag ends (after its `>`, or the end of `b`).
-fn attributes(b: &[u8], mut i: usize) -> (Vec<(Vec<u8>, &[u8])>, usize) {
+/// A tag's attributes: names (lowercased) and values.
+type Attributes<'a> = Vec<(Vec<u8>, &'a [u8])>;
+
+/// The attributes of a tag whose name ends at `i`, and where the tag ends
+/// (after its `>`, or the end of `b`).
+fn attributes(b: &[u8], mut i: usize) -> (Attributes<'_>, usize) {
     let mut out = Vec::new();
     loop {
         while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
@@ -298,7 +301,7 @@ fn attributes(b: &[u8], mut i: usize) -> (Vec<(Vec<u8>, &[u8])>, usize) {
 }
 
 /// The encoding a `<meta>` element with these attributes declares.
-fn meta_encoding(attributes: &[(Vec<u8>, &[u8])]) -> Option<&'static Encoding> {
+fn meta_encoding(attributes: &Attributes<'_>) -> Option<&'static Encoding> {
     let get = |name: &[u8]| {
         attributes
             .iter()

@@ -187,6 +187,17 @@ fn emit_payload(raw: &RawRecord<'_>, loc: &Location, cx: &mut ReadContext<'_>) {
     if text.is_empty() {
         return cx.sink.skipped(SKIPPED_EMPTY);
     }
+    // A legacy encoding's text may grow in UTF-8 (two bytes of Shift_JIS,
+    // three of UTF-8); a record stays within the limit.
+    if text.len() as u64 > limits.max_record_bytes {
+        let reason = format!(
+            "WARC {} record's text is longer than max_record_bytes ({} bytes) in UTF-8: {} bytes; skipped",
+            raw.warc_type,
+            limits.max_record_bytes,
+            text.len()
+        );
+        return cx.error(loc, raw.offset, ErrorKind::Limit, reason);
+    }
     let encoding = choice.encoding.name();
     let flagged = match decoded.invalid.first() {
         Some(first) => cx.report_invalid_in(loc, at(first.offset), &decoded.invalid, encoding),

@@ -75,7 +75,8 @@
 //!    `html` option's mode ([`HtmlMode::Text`](super::HtmlMode::Text) when
 //!    unset), and the page's title goes to `title`. Other text stays as it
 //!    is. A text that is empty once trimmed is skipped and counted as
-//!    `empty`.
+//!    `empty`; one longer in UTF-8 than `max_record_bytes` (a legacy
+//!    encoding's text grows in UTF-8) is a `limit` row.
 //!
 //! Rows about a payload that a coding changed are at the body's start; rows
 //! about one that no coding changed are at the byte concerned.

@@ -675,7 +675,8 @@ fn compressed_and_chunked_responses_give_the_plain_text() {
     let page = PAGE.as_bytes();
     let html = ("Content-Type", "text/html");
     let zstd_page = zstd::encode_all(page, 3).expect("zstd");
-    let stored: Vec<(Vec<(&str, &str)>, Vec<u8>)> = vec![
+    type Headers<'a> = Vec<(&'a str, &'a str)>;
+    let stored: Vec<(Headers<'_>, Vec<u8>)> = vec![
         (vec![html], page.to_vec()),
         (
             vec![
