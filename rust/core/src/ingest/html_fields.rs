@@ -64,6 +64,10 @@ impl Sink for HtmlRecords<'_> {
         self.inner.error(error);
     }
 
+    fn skipped(&mut self, key: &str) {
+        self.inner.skipped(key);
+    }
+
     fn is_stopped(&self) -> bool {
         self.inner.is_stopped()
     }
