@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -86,11 +87,16 @@ def test_input_error_names_the_place() -> None:
     )
 
 
-def test_unreadable_inputs_stay_error_rows() -> None:
-    # Not raised: a path that cannot be opened is an error row, as before.
-    result = thresher.ingest("/nonexistent/thresher-input")
+def test_unreadable_inputs_stay_error_rows(tmp_path: Path) -> None:
+    # A path that does not exist raises before any work; one that exists but
+    # cannot be opened (here a link to nowhere) is an error row, as before.
+    with pytest.raises(FileNotFoundError):
+        thresher.ingest("/nonexistent/thresher-input")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    result = thresher.ingest(dangling)
     assert result.records.height == 0
-    assert result.errors["source"].to_list() == ["/nonexistent/thresher-input"]
+    assert result.errors["source"].to_list() == [str(dangling)]
 
 
 def test_internal_errors_are_not_option_errors() -> None:

@@ -172,8 +172,8 @@ def test_bad_input_loses_nothing(tmp_path: Path) -> None:
     bad_utf8 = LISTING.replace("Ducks are", "Du\xffcks are", 1).encode("latin-1")
     write(tmp_path / "latin.txt", bad_utf8)
     write(tmp_path / "good.txt", LISTING)
-    missing = tmp_path / "does-not-exist.txt"
-    result = thresher.ingest([tmp_path, missing])
+    os.symlink(tmp_path / "does-not-exist.txt", tmp_path / "vanished.txt")
+    result = thresher.ingest(tmp_path)
     reasons = dict(
         zip(
             [os.path.basename(s) for s in result.errors["source"]],
@@ -186,7 +186,7 @@ def test_bad_input_loses_nothing(tmp_path: Path) -> None:
     assert "binary" in reasons["binary.bin"]
     assert "binary" in reasons["junk.txt"]
     assert "invalid UTF-8" in reasons["latin.txt"]
-    assert "cannot open" in reasons["does-not-exist.txt"]
+    assert "cannot open" in reasons["vanished.txt"]
     # Every good record still arrives: 2 from good.txt, 2 from latin.txt.
     r = result.records
     assert r.group_by("source").len().sort("source")["len"].to_list() == [2, 2]

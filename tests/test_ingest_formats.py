@@ -156,7 +156,8 @@ def test_warc_and_wet_records(tmp_path: Path) -> None:
             "<urn:uuid:1>",
             "https://example.org/a",
             "2024-01-02T03:04:05Z",
-            "<html><body>Hello web page</body></html>",
+            # HTML keeps the text a reader sees (html="text", the default).
+            "Hello web page",
         ),
         (
             len(info) + len(response),
@@ -170,7 +171,12 @@ def test_warc_and_wet_records(tmp_path: Path) -> None:
     meta = [json.loads(m) for m in result.records["meta"]]
     assert meta[0]["warc_type"] == "response"
     assert meta[0]["content_type"].startswith("text/html")
+    assert meta[0]["encoding"] == "UTF-8" and meta[0]["html"] == "text"
+    assert meta[0]["raw_length"] == len(b"<html><body>Hello web page</body></html>")
+    raw = thresher.ingest(path, html="raw").records
+    assert raw["text"][0] == "<html><body>Hello web page</body></html>"
     assert meta[1]["warc_type"] == "conversion"
+    assert result.skipped == {"warc/warcinfo": 1}
 
 
 FRAME = pl.DataFrame(

@@ -955,3 +955,284 @@ fn regressions_cut_containers() {
         );
     }
 }
+
+// HTTP payloads in WARC files: codings and character sets (issue 15).
+//
+// Responses are built with any stack of codings (known, unknown and
+// repeated) and any declared charset (right, wrong, unknown), in the HTTP
+// header or in a `<meta>`, then optionally mutated. Whatever they are,
+// reading must not panic or hang, must give the same output (counts of
+// skipped records included) twice, and must keep the invariants of
+// `check`. Unmutated, every record is exactly one of: a document, a
+// skipped count, or an error row; and a page with known codings and its
+// true charset declared reads back as its text.
+
+/// Short texts of several scripts, each with an encoding that can hold it.
+const CHARSET_TEXTS: [(&str, &str); 6] = [
+    ("shift_jis", "猫が窓の外で鳥を見ています。"),
+    ("gbk", "这本书讲的是一个小村庄的故事。"),
+    ("euc-kr", "우리는 주말마다 시장에 갑니다."),
+    ("windows-1251", "Кошка спит на тёплом подоконнике."),
+    ("iso-8859-2", "Příliš žluťoučký kůň úpěl."),
+    ("utf-8", "Plain ASCII words, then ünïcödé."),
+];
+
+/// Codings a response may declare: each is applied to the body as named,
+/// except the last two, which are not codings a decoder knows.
+const CODINGS: [&str; 9] = [
+    "gzip", "x-gzip", "deflate", "br", "zstd", "identity", "chunked", "compress", "bogus",
+];
+
+/// Applies a coding to a body as a server would; `raw` deflate is sent
+/// without its zlib wrapper.
+fn encode_coding(coding: &str, body: &[u8], raw: bool) -> Vec<u8> {
+    match coding {
+        "gzip" | "x-gzip" => gzip(body),
+        "deflate" if raw => {
+            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(body).expect("deflate");
+            e.finish().expect("deflate")
+        }
+        "deflate" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(body).expect("zlib");
+            e.finish().expect("zlib")
+        }
+        "br" => {
+            let mut out = Vec::new();
+            {
+                let mut w = brotli::CompressorWriter::new(&mut out, 4096, 3, 18);
+                w.write_all(body).expect("brotli");
+            }
+            out
+        }
+        "zstd" => zstd::encode_all(body, 1).expect("zstd"),
+        "chunked" => {
+            let mut out = Vec::new();
+            for chunk in body.chunks(7) {
+                out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                out.extend_from_slice(chunk);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\n\r\n");
+            out
+        }
+        _ => body.to_vec(),
+    }
+}
+
+/// How one fuzzed response is built.
+#[derive(Debug, Clone)]
+struct Payload {
+    text: usize,
+    /// The charset declared, by index into `CHARSET_TEXTS` (possibly not
+    /// the text's own), or an unknown label, or none.
+    declared: Option<Result<usize, String>>,
+    in_meta: bool,
+    html: bool,
+    codings: Vec<usize>,
+    raw_deflate: bool,
+    /// In `Transfer-Encoding` rather than `Content-Encoding`.
+    transfer: bool,
+}
+
+fn payload() -> impl Strategy<Value = Payload> {
+    (
+        0..CHARSET_TEXTS.len(),
+        prop_oneof![
+            Just(None),
+            (0..CHARSET_TEXTS.len()).prop_map(|i| Some(Ok(i))),
+            "[a-z0-9_-]{0,12}".prop_map(|l| Some(Err(l))),
+        ],
+        any::<bool>(),
+        any::<bool>(),
+        prop::collection::vec(0..CODINGS.len(), 0..4),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(text, declared, in_meta, html, codings, raw_deflate, transfer)| Payload {
+                text,
+                declared,
+                in_meta,
+                html,
+                codings,
+                raw_deflate,
+                transfer,
+            },
+        )
+}
+
+impl Payload {
+    fn label(&self) -> Option<String> {
+        match &self.declared {
+            None => None,
+            Some(Ok(i)) => Some(CHARSET_TEXTS[*i].0.to_owned()),
+            Some(Err(label)) => Some(label.clone()),
+        }
+    }
+
+    /// The document before encoding, as a string.
+    fn document(&self) -> String {
+        let text = CHARSET_TEXTS[self.text].1;
+        if !self.html {
+            return text.to_owned();
+        }
+        let meta = match (self.in_meta, self.label()) {
+            (true, Some(label)) => format!("<meta charset=\"{label}\">"),
+            _ => String::new(),
+        };
+        format!("<html><head>{meta}</head><body><p>{text}</p></body></html>")
+    }
+
+    /// The HTTP response.
+    fn response(&self) -> Vec<u8> {
+        let own = CHARSET_TEXTS[self.text].0;
+        let encoding = encoding_rs::Encoding::for_label(own.as_bytes()).expect("label");
+        let document = self.document();
+        let (bytes, _, _) = encoding.encode(&document);
+        let mut body = bytes.into_owned();
+        let names: Vec<&str> = self.codings.iter().map(|&i| CODINGS[i]).collect();
+        for name in &names {
+            body = encode_coding(name, &body, self.raw_deflate);
+        }
+        let mime = if self.html { "text/html" } else { "text/plain" };
+        let content_type = match (self.in_meta && self.html, self.label()) {
+            (false, Some(label)) => format!("{mime}; charset={label}"),
+            _ => mime.to_owned(),
+        };
+        let coding_header = if self.transfer {
+            "Transfer-Encoding"
+        } else {
+            "Content-Encoding"
+        };
+        let mut out = format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n");
+        if !names.is_empty() {
+            out.push_str(&format!("{coding_header}: {}\r\n", names.join(", ")));
+        }
+        out.push_str("\r\n");
+        let mut out = out.into_bytes();
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Whether reading must give back the document's text exactly: every
+    /// coding known, and the true charset declared or none at all for
+    /// UTF-8. (A chunked coding under a compression is valid too.)
+    fn round_trips(&self) -> bool {
+        let known = self
+            .codings
+            .iter()
+            .all(|&i| !matches!(CODINGS[i], "compress" | "bogus"));
+        let declared_right = match &self.declared {
+            Some(Ok(i)) => CHARSET_TEXTS[*i].0 == CHARSET_TEXTS[self.text].0,
+            None => CHARSET_TEXTS[self.text].0 == "utf-8",
+            Some(Err(_)) => false,
+        };
+        known && declared_right
+    }
+}
+
+/// Records with several payloads, and whether each round-trips.
+fn payload_warc(payloads: &[Payload]) -> Vec<u8> {
+    let responses: Vec<Vec<u8>> = payloads.iter().map(Payload::response).collect();
+    let records: Vec<(&str, &[u8])> = responses
+        .iter()
+        .map(|r| ("response", r.as_slice()))
+        .collect();
+    warc_of(&records)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn http_payloads_with_any_codings_and_charsets(
+        payloads in prop::collection::vec(payload(), 1..4),
+        mutations in prop::collection::vec(mutation(), 0..3),
+        record_limit in 0..RECORD_LIMITS.len(),
+    ) {
+        let clean = payload_warc(&payloads);
+        let options = options_with(FormatChoice::Auto, TextUnit::File, RECORD_LIMITS[record_limit]);
+        let out = check(&clean, &options);
+        let skipped: u64 = out.skipped.values().sum();
+        let rows = out.errors.iter().filter(|e| e.kind.name() != "invalid_utf8").count();
+        prop_assert_eq!(out.records.len() + skipped as usize + rows, payloads.len(), "{:?}", out);
+        if record_limit == 0 {
+            for (p, record) in payloads.iter().zip(&out.records) {
+                if p.round_trips() && out.records.len() == payloads.len() {
+                    let expected = if p.html {
+                        thresher_core::ingest::html::html_to_text(
+                            &p.document(),
+                            thresher_core::ingest::HtmlMode::Text,
+                        )
+                        .text
+                    } else {
+                        p.document()
+                    };
+                    prop_assert_eq!(record.text.as_str(), expected.trim());
+                    prop_assert!(!record.invalid_utf8);
+                }
+            }
+        }
+        if !mutations.is_empty() {
+            check(&apply(clean, &mutations), &options);
+        }
+    }
+
+    #[test]
+    fn arbitrary_http_bodies_with_any_headers(
+        body in prop::collection::vec(any::<u8>(), 0..600),
+        content_type in "(text/html|text/plain|application/xhtml\\+xml|image/png|)(; charset=[a-zA-Z0-9_-]{0,10})?",
+        codings in "[a-z, -]{0,20}",
+        magic in prop_oneof![Just(&b""[..]), Just(&b"\x1f\x8b\x08"[..]), Just(&b"\xef\xbb\xbf"[..]), Just(&b"\xff\xfe"[..]), Just(&b"<?xml version='1.0' encoding='"[..]), Just(&b"<meta charset="[..])],
+    ) {
+        let mut block = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Encoding: {codings}\r\n\r\n"
+        )
+        .into_bytes();
+        block.extend_from_slice(magic);
+        block.extend_from_slice(&body);
+        let data = warc_of(&[("response", &block), ("resource", &body)]);
+        let out = check(&data, &options(FormatChoice::Auto, TextUnit::File));
+        let skipped: u64 = out.skipped.values().sum();
+        let rows = out.errors.iter().filter(|e| e.kind.name() != "invalid_utf8").count();
+        prop_assert_eq!(out.records.len() + skipped as usize + rows, 2, "{:?}", out);
+    }
+}
+
+/// Payloads the fuzzer's shapes make by hand: each reads without a panic,
+/// as one outcome per record.
+#[test]
+fn regressions_http_payloads() {
+    let blocks: Vec<&[u8]> = vec![
+        // A gzip member then garbage, a lone zlib header, a brotli stream
+        // cut short, a zstd frame header only.
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n\r\n\x78\x9c",
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\n\x0b",
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\n\r\n\x28\xb5\x2f\xfd",
+        // Unclosed tags and quotes in the meta prescan.
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<meta charset='gbk<p>\xb9\xfa",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<!-- <meta charset=gbk",
+        // UTF-16 declared, odd length.
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-16\r\n\r\nabc",
+        // The replacement encoding's labels count as none.
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=iso-2022-kr\r\n\r\nplain",
+    ];
+    let records: Vec<(&str, &[u8])> = blocks.iter().map(|b| ("response", *b)).collect();
+    let data = warc_of(&records);
+    let out = check(&data, &options(FormatChoice::Auto, TextUnit::File));
+    let skipped: u64 = out.skipped.values().sum();
+    let rows = out
+        .errors
+        .iter()
+        .filter(|e| e.kind.name() != "invalid_utf8")
+        .count();
+    assert_eq!(
+        out.records.len() + skipped as usize + rows,
+        blocks.len(),
+        "{out:?}"
+    );
+    assert!(out.records.iter().any(|r| r.text == "plain"), "{out:?}");
+}

@@ -1,6 +1,7 @@
 //! Ingest: `ingest`, the streaming `Scan`, the options and safety limits
 //! they take, and `walk`, the files they read.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -119,13 +120,14 @@ impl OptionsArg {
     }
 }
 
-/// Reads files and directories; returns (records, errors) as Arrow tables.
+/// Reads files and directories; returns (records, errors) as Arrow tables
+/// and the skipped records' counts by key.
 #[pyfunction]
 pub(crate) fn ingest(
     py: Python<'_>,
     paths: Vec<PathBuf>,
     options: OptionsArg,
-) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>)> {
+) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>, BTreeMap<String, u64>)> {
     let options = options.to_options(py)?;
     let scanned = run_released(py, |cancel| ingest_paths(&paths, &options, cancel))?;
     Ok((
@@ -134,6 +136,7 @@ pub(crate) fn ingest(
             py,
             thresher_core::ingest::arrow::errors_batch(&scanned.errors),
         )?,
+        scanned.skipped,
     ))
 }
 
@@ -180,6 +183,9 @@ pub(crate) fn empty_errors(py: Python<'_>) -> PyResult<Py<ArrowTable>> {
 pub(crate) struct Scan {
     scanner: Mutex<Option<Scanner>>,
     progress: Arc<Progress>,
+    /// The scanner's skipped counts as of the last batch handed out (kept
+    /// when the scanner ends).
+    skipped: Mutex<BTreeMap<String, u64>>,
 }
 
 #[pymethods]
@@ -202,6 +208,7 @@ impl Scan {
         Ok(Scan {
             progress: scanner.progress_handle(),
             scanner: Mutex::new(Some(scanner)),
+            skipped: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -213,6 +220,7 @@ impl Scan {
                 return Ok(None);
             };
             let batch = scanner.next_batch_cancellable(cancel)?;
+            *self.skipped.lock().unwrap_or_else(|p| p.into_inner()) = scanner.skipped();
             if batch.is_none() {
                 // Finished: the workers end here, with the GIL released.
                 *guard = None;
@@ -231,7 +239,7 @@ impl Scan {
         )))
     }
 
-    /// Counters: files_total, files_done, bytes_done, records, errors.
+    /// Counters: files_total, files_done, bytes_done, records, errors, skipped.
     fn progress<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let p = self.progress.snapshot();
         let d = PyDict::new(py);
@@ -240,7 +248,16 @@ impl Scan {
         d.set_item("bytes_done", p.bytes_done)?;
         d.set_item("records", p.records)?;
         d.set_item("errors", p.errors)?;
+        d.set_item("skipped", p.skipped)?;
         Ok(d)
+    }
+
+    /// Skipped records by key, as of the last batch handed out.
+    fn skipped(&self) -> BTreeMap<String, u64> {
+        self.skipped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Stops the workers (also done when the scan is garbage-collected).

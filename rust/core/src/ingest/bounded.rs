@@ -130,24 +130,36 @@ impl ReadContext<'_> {
         let Some(first) = spans.first() else {
             return false;
         };
+        self.report_invalid_in(loc, base + first.offset as u64, spans, "UTF-8")
+    }
+
+    /// Reports `spans`, sequences that are not valid in `encoding` (its
+    /// name), as one `invalid_utf8` row at `offset` (where the first is, or
+    /// where the text starts when the spans cannot be placed in the member);
+    /// true if there was any.
+    pub fn report_invalid_in(
+        &mut self,
+        loc: &Location,
+        offset: u64,
+        spans: &[InvalidSpan],
+        encoding: &str,
+    ) -> bool {
+        if spans.is_empty() {
+            return false;
+        }
         let bytes: usize = spans.iter().map(|span| span.len).sum();
         let reason = if spans.len() == 1 {
             format!(
-                "invalid UTF-8 ({bytes} byte(s)); replaced with U+FFFD, the record is kept and flagged"
+                "invalid {encoding} ({bytes} byte(s)); replaced with U+FFFD, the record is kept and flagged"
             )
         } else {
             format!(
-                "invalid UTF-8 ({} runs, {bytes} bytes, the first here); replaced with U+FFFD, \
+                "invalid {encoding} ({} runs, {bytes} bytes, the first here); replaced with U+FFFD, \
                  the record is kept and flagged",
                 spans.len()
             )
         };
-        self.error(
-            loc,
-            base + first.offset as u64,
-            ErrorKind::InvalidUtf8,
-            reason,
-        );
+        self.error(loc, offset, ErrorKind::InvalidUtf8, reason);
         true
     }
 

@@ -19,6 +19,9 @@ use crate::error::Result;
 pub struct Scanned {
     pub records: Vec<arrow_array::RecordBatch>,
     pub errors: Vec<IngestError>,
+    /// Input records skipped on purpose, counted by key (see
+    /// [`Sink::skipped`](super::Sink::skipped)).
+    pub skipped: std::collections::BTreeMap<String, u64>,
 }
 
 /// Reads every file under `paths` (files or directories) in parallel and
@@ -44,6 +47,7 @@ pub fn ingest_paths(
         out.records.extend(batch.records);
         out.errors.extend(batch.errors);
     }
+    out.skipped = scanner.skipped();
     Ok(out)
 }
 

@@ -64,6 +64,10 @@ impl Sink for HtmlRecords<'_> {
         self.inner.error(error);
     }
 
+    fn skipped(&mut self, key: &str) {
+        self.inner.skipped(key);
+    }
+
     fn is_stopped(&self) -> bool {
         self.inner.is_stopped()
     }
@@ -136,6 +140,28 @@ mod tests {
             (meta["html"].as_i64(), meta["raw_length"].as_u64()),
             (Some(1), Some(PAGE.len() as u64))
         );
+    }
+
+    #[test]
+    fn html_members_are_decoded_in_the_charset_they_declare() {
+        let sentence = "日本語の文章です。ロシア語ではありません。";
+        let page = format!(
+            "<html><head><meta charset=\"shift_jis\"><title>題</title></head><body><p>{sentence}</p></body></html>"
+        );
+        let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&page);
+        assert!(!unmappable);
+        let out = ingest_bytes("p.html", &bytes, &options(Some(HtmlMode::Text)));
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let record = &out.records[0];
+        assert!(record.text.contains(sentence), "{:?}", record.text);
+        assert!(!record.invalid_utf8);
+        let meta: serde_json::Value =
+            serde_json::from_str(record.meta.as_deref().unwrap()).unwrap();
+        assert_eq!(meta["encoding"], "Shift_JIS");
+        assert_eq!(meta["html"], "text");
+        // Not asked: the member is read as UTF-8, as any text file.
+        let raw = ingest_bytes("p.html", &bytes, &options(None));
+        assert!(raw.records[0].invalid_utf8);
     }
 
     #[test]

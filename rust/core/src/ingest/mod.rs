@@ -22,15 +22,20 @@
 //! - [`container`]: compressed streams, tar and zip, whose members go back
 //!   through [`member`].
 //! - [`decode`] and [`lines`]: text decoding and line reading the text
-//!   parsers share; [`html`]: HTML to the text a reader sees, which
-//!   `html_fields` applies to text members and fields when asked.
+//!   parsers share; [`charset`]: the character set of a web payload, chosen
+//!   as browsers choose it, and its text; [`html`]: HTML to the text a
+//!   reader sees, which `html_fields` applies to text members and fields
+//!   when asked.
 //! - One parser per format: [`paper_listing`], [`plain_text`], [`jsonl`],
 //!   [`warc`] (WARC and WET), [`columnar`] (Parquet and Arrow IPC).
-//! - [`sink`]: where parsers put records and error rows.
+//! - [`sink`]: where parsers put records and error rows, and count the
+//!   records they skip on purpose (web-archive records that are not
+//!   documents, of a content type not read, or empty).
 //! - [`arrow`]: records and error rows as Arrow record batches.
 
 pub mod arrow;
 pub mod bounded;
+pub mod charset;
 pub mod collect;
 pub mod columnar;
 pub mod container;

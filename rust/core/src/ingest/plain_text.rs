@@ -14,14 +14,22 @@
 //! is replaced with U+FFFD, reported as `invalid_utf8` and flagged on the
 //! record. A member with no text at all is an `empty` row. A leading byte
 //! order mark is dropped.
+//!
+//! With `html` set to `"text"` or `"main"`, a document that looks like an
+//! HTML page is decoded in the character set its `<meta>` (or XML
+//! declaration) names, else UTF-8 when valid, else the one detected (see
+//! [`super::charset`]); `meta` records the `encoding`, bytes invalid in it
+//! are reported as `invalid_utf8`, and `html_fields` then keeps its text.
 
 use std::io::BufRead;
 
 use super::bounded::{read_bounded, ReadContext};
+use super::charset::{self, Hints, Markup};
 use super::decode::{binary_marker, Decoded};
+use super::html::looks_like_html;
 use super::lines::{too_long_reason, Line, LineReader};
 use super::location::Location;
-use super::options::TextUnit;
+use super::options::{HtmlMode, IngestOptions, TextUnit};
 use super::record::{ErrorKind, Format};
 
 /// Reads a plain-text member as documents cut by `options.text_unit`.
@@ -202,6 +210,9 @@ fn emit_document(
         cx.report_binary(loc, base + at as u64);
         return true;
     }
+    if let Some(page) = html_page(bytes, cx.options) {
+        return emit_html_page(bytes, page, base, loc, cx);
+    }
     let decoded = Decoded::new(bytes);
     let body = trim_text(decoded.text());
     if body.is_empty() {
@@ -212,6 +223,53 @@ fn emit_document(
     let offset = base + decoded.original_offset(start) as u64;
     let mut record = loc.record(offset, Format::PlainText, finish(body));
     record.invalid_utf8 = lossy;
+    cx.sink.record(record);
+    true
+}
+
+/// The decoded text of a document that is an HTML page which `html` asks
+/// to turn into text (the conversion itself is `html_fields`'s): decoded
+/// in the character set the page declares in a `<meta>` or XML
+/// declaration, else UTF-8 if valid, else the one detected. `None` for other
+/// documents, which are read as UTF-8.
+fn html_page<'a>(bytes: &'a [u8], options: &IngestOptions) -> Option<charset::Text<'a>> {
+    if !matches!(options.html, Some(HtmlMode::Text | HtmlMode::Main)) || !looks_like_html(bytes) {
+        return None;
+    }
+    let hints = Hints {
+        declared: None,
+        markup: Markup::Html,
+        tld: None,
+    };
+    Some(charset::decode(bytes, &hints))
+}
+
+/// Emits an HTML page decoded by [`html_page`]; true (it is never blank:
+/// it looks like HTML).
+fn emit_html_page(
+    bytes: &[u8],
+    page: charset::Text<'_>,
+    base: u64,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+) -> bool {
+    let encoding = page.choice.encoding.name();
+    // `looks_like_html` saw only ASCII whitespace (and a byte order mark)
+    // before the markup: the record starts where that ends.
+    let leading = bytes.len() - bytes.trim_ascii_start().len();
+    let lossy = match page.invalid.first() {
+        Some(first) => {
+            cx.report_invalid_in(loc, base + first.offset as u64, &page.invalid, encoding)
+        }
+        None => false,
+    };
+    let mut record = loc.record(
+        base + leading as u64,
+        Format::PlainText,
+        page.text.trim().to_owned(),
+    );
+    record.invalid_utf8 = lossy;
+    record.meta = Some(serde_json::json!({ "encoding": encoding }).to_string());
     cx.sink.record(record);
     true
 }

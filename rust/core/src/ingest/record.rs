@@ -182,4 +182,7 @@ pub struct IngestError {
 pub struct Ingested {
     pub records: Vec<Record>,
     pub errors: Vec<IngestError>,
+    /// Input records skipped on purpose, counted by key (see
+    /// [`Sink::skipped`](super::Sink::skipped)).
+    pub skipped: std::collections::BTreeMap<String, u64>,
 }

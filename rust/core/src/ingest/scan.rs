@@ -7,7 +7,7 @@
 //! hands its records over through a channel of [`CHANNEL_CHUNKS`] chunks of at
 //! most [`CHUNK_RECORDS`] records or [`CHUNK_BYTES`] bytes of text.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -91,6 +91,9 @@ pub struct Progress {
     pub bytes_done: AtomicU64,
     pub records: AtomicU64,
     pub errors: AtomicU64,
+    /// Input records skipped on purpose (see [`Scanner::skipped`]), in the
+    /// files done.
+    pub skipped: AtomicU64,
 }
 
 impl Progress {
@@ -102,6 +105,7 @@ impl Progress {
             bytes_done: self.bytes_done.load(Ordering::Relaxed),
             records: self.records.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
         }
     }
 }
@@ -114,6 +118,7 @@ pub struct ProgressSnapshot {
     pub bytes_done: u64,
     pub records: u64,
     pub errors: u64,
+    pub skipped: u64,
 }
 
 enum Chunk {
@@ -124,6 +129,8 @@ enum Chunk {
     },
     Done {
         bytes: u64,
+        /// The file's skipped records, by key.
+        skipped: BTreeMap<String, u64>,
     },
 }
 
@@ -154,6 +161,8 @@ pub struct Scanner {
     input_records: u64,
     /// The first record of the current input not kept, and how many were not.
     not_kept: Option<(IngestError, u64)>,
+    /// Skipped records of the files done, by key.
+    skipped: BTreeMap<String, u64>,
 }
 
 impl Scanner {
@@ -221,6 +230,7 @@ impl Scanner {
             keep_per_input: None,
             input_records: 0,
             not_kept: None,
+            skipped: BTreeMap::new(),
         })
     }
 
@@ -274,6 +284,14 @@ impl Scanner {
         self.pending_errors.push(row);
     }
 
+    /// The input records skipped on purpose so far, by key (see
+    /// [`Sink::skipped`]): those of the files whose records have all been
+    /// handed out, so the same at the same point of any scan of the same
+    /// inputs, whatever the thread count.
+    pub fn skipped(&self) -> BTreeMap<String, u64> {
+        self.skipped.clone()
+    }
+
     /// The live counters.
     pub fn progress(&self) -> ProgressSnapshot {
         self.progress.snapshot()
@@ -300,7 +318,7 @@ impl Scanner {
             && self.current < self.receivers.len()
         {
             let Some(receiver) = &self.receivers[self.current] else {
-                self.advance(0);
+                self.advance(0, BTreeMap::new());
                 continue;
             };
             match receiver.recv_timeout(Duration::from_millis(50)) {
@@ -316,7 +334,7 @@ impl Scanner {
                         .extend(records.filter(|r| r.num_rows() > 0));
                     self.pending_errors.extend(errors);
                 }
-                Ok(Chunk::Done { bytes }) => self.advance(bytes),
+                Ok(Chunk::Done { bytes, skipped }) => self.advance(bytes, skipped),
                 Err(RecvTimeoutError::Timeout) => cancel.check()?,
                 Err(RecvTimeoutError::Disconnected) => {
                     // Only if a worker thread died outside the panic guard.
@@ -329,7 +347,7 @@ impl Scanner {
                         ),
                     );
                     self.pending_errors.push(error);
-                    self.advance(0);
+                    self.advance(0, BTreeMap::new());
                 }
             }
         }
@@ -369,9 +387,15 @@ impl Scanner {
         Ok(out)
     }
 
-    /// Moves on to the next file and lets the workers read further ahead.
-    fn advance(&mut self, bytes: u64) {
+    /// Moves on to the next file, counting its skipped records, and lets
+    /// the workers read further ahead.
+    fn advance(&mut self, bytes: u64, skipped: BTreeMap<String, u64>) {
         self.report_not_kept();
+        let total: u64 = skipped.values().sum();
+        for (key, count) in skipped {
+            *self.skipped.entry(key).or_default() += count;
+        }
+        self.progress.skipped.fetch_add(total, Ordering::Relaxed);
         self.receivers[self.current] = None;
         self.current += 1;
         let p = &self.progress;
@@ -459,6 +483,7 @@ impl Worker {
                 stop: &self.stop,
                 records: Vec::new(),
                 errors: Vec::new(),
+                skipped: BTreeMap::new(),
                 text_bytes: 0,
                 disconnected: false,
             };
@@ -485,7 +510,11 @@ impl Worker {
             }
             sink.flush();
             let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            if self.senders[k].send(Chunk::Done { bytes }).is_err() {
+            let skipped = std::mem::take(&mut sink.skipped);
+            if self.senders[k]
+                .send(Chunk::Done { bytes, skipped })
+                .is_err()
+            {
                 return;
             }
         }
@@ -515,6 +544,7 @@ struct ChannelSink<'a> {
     stop: &'a AtomicBool,
     records: Vec<Record>,
     errors: Vec<IngestError>,
+    skipped: BTreeMap<String, u64>,
     text_bytes: usize,
     disconnected: bool,
 }
@@ -563,6 +593,10 @@ impl Sink for ChannelSink<'_> {
         if self.errors.len() >= CHUNK_RECORDS {
             self.flush();
         }
+    }
+
+    fn skipped(&mut self, key: &str) {
+        *self.skipped.entry(key.to_owned()).or_default() += 1;
     }
 
     fn is_stopped(&self) -> bool {

@@ -715,6 +715,9 @@ impl Sink for StopAfter {
     fn error(&mut self, error: IngestError) {
         self.out.error(error);
     }
+    fn skipped(&mut self, key: &str) {
+        self.out.skipped(key);
+    }
     fn is_stopped(&self) -> bool {
         self.out.records.len() >= self.after
     }

@@ -777,6 +777,9 @@ impl Sink for FirstOnly {
     fn error(&mut self, error: IngestError) {
         self.0.errors.push(error);
     }
+    fn skipped(&mut self, key: &str) {
+        self.0.skipped(key);
+    }
     fn is_stopped(&self) -> bool {
         !self.0.records.is_empty()
     }

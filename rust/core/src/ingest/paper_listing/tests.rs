@@ -1404,6 +1404,7 @@ impl crate::ingest::Sink for StopAfter {
         self.left = self.left.saturating_sub(1);
     }
     fn error(&mut self, _error: IngestError) {}
+    fn skipped(&mut self, _key: &str) {}
     fn is_stopped(&self) -> bool {
         self.left == 0
     }

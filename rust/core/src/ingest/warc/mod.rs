@@ -7,31 +7,87 @@
 //! block of exactly `Content-Length` bytes, then `\r\n\r\n`. Lines may end
 //! with `\r\n` or `\n`; blank lines between records are ignored.
 //!
-//! * `response`: the block is an HTTP response; its status line and headers
-//!   are dropped (a chunked body is de-chunked) and the body is the text. A
-//!   body whose HTTP `Content-Type` is not text (`image/*`,
-//!   `application/pdf`, ...) or whose `Content-Encoding` is not `identity` is
-//!   an `unsupported` row. A block that does not start with `HTTP/` is taken
-//!   whole, like a resource.
-//! * `resource`: the block is the document (same `Content-Type` rule, from the
-//!   WARC header).
-//!   Both give [`Format::Warc`] records.
-//! * `conversion` (WET extracted text): the block is the text;
-//!   [`Format::Wet`] records.
+//! * `response`: the block is an HTTP response (`http`): its status line and
+//!   headers are read and dropped, and the body, its codings undone, is the
+//!   payload. A block that does not start with `HTTP/` is taken whole, like a
+//!   resource.
+//! * `resource`: the block is the payload.
+//!   Both give [`Format::Warc`] records (see *Payloads* below).
+//! * `conversion` (WET extracted text): the block is the text, UTF-8;
+//!   [`Format::Wet`] records. A block with no text is an `empty` row.
 //! * `warcinfo`, `request`, `metadata`, `revisit`: not documents; skipped
-//!   without an error row, as nothing of the input's text is lost by that.
+//!   without an error row and counted ([`Sink::skipped`](super::Sink::skipped)) as `warc/` and the
+//!   type (`warc/revisit`), as nothing of the input's text is lost by that.
+//!   They are counted when their header is read, whatever their block.
 //! * Any other type (`continuation` segments, unknown types): an
 //!   `unsupported` row, block skipped.
 //!
 //! A record's `offset` is that of its `WARC/` line; `url` is
-//! `WARC-Target-URI`, `date` `WARC-Date`, `id` `WARC-Record-ID`; `meta` is a
-//! JSON object with `warc_type`, `content_type` (the WARC `Content-Type`, or
-//! the HTTP one for responses; absent when there is none) and, for WET,
-//! `language` (`WARC-Identified-Content-Language`) when present. The text is
-//! the block decoded as UTF-8 (invalid bytes replaced with U+FFFD, reported
-//! as `invalid_utf8` and flagged; a body in another charset shows up this
-//! way), trimmed. A body with binary content is a `binary` row, one with no
-//! text an `empty` row.
+//! `WARC-Target-URI`, `date` `WARC-Date`, `id` `WARC-Record-ID`.
+//!
+//! # Payloads
+//!
+//! What `response` and `resource` records go through (`document`), in order:
+//!
+//! 1. **Content type.** The HTTP `Content-Type` of a response, the WARC one
+//!    otherwise (`application/http` and `message/http`, the type of a whole
+//!    HTTP message, count as none). A record whose bare MIME type (lowercase,
+//!    without parameters) is not accepted by
+//!    [`IngestOptions::content_types`](super::IngestOptions::content_types)
+//!    is skipped and counted under that type (`image/png`), its body never
+//!    decoded: images, scripts, styles and PDFs are not error rows.
+//! 2. **Codings** (`http`). The codings of every `Content-Encoding` header,
+//!    then those of every `Transfer-Encoding` header (comma-separated lists),
+//!    are undone, last first: `chunked`, `gzip` (`x-gzip`, several members
+//!    read as one), `deflate` (zlib-wrapped, as the standard says, or raw, as
+//!    some servers send it), `br`, `zstd` and `identity`, in any
+//!    combination. The decoded payload may hold at most `max_record_bytes`
+//!    (checked as it is decoded; more is a `limit` row), and every
+//!    decompressed byte is charged to the input's `max_input_bytes` and
+//!    `max_ratio`. An unknown coding is an `unsupported` row, compressed data
+//!    that does not decode (truncated included) a `corrupt` row, a bad chunked
+//!    body a `malformed` row (a chunked body that ends where a chunk size
+//!    would be, without the last `0` chunk, is taken as ended). Fallback: a
+//!    payload with no compression declared that still starts with the gzip
+//!    magic bytes (wget and Heritrix store some bodies so) is gunzipped when
+//!    that works, and taken as it is when not.
+//! 3. **Empty.** A payload of nothing but white space (a redirect, a `204`)
+//!    is skipped and counted as `empty`.
+//! 4. **Sniffing.** A record with no content type is HTML if its payload
+//!    looks like HTML ([`looks_like_html`](super::html::looks_like_html)),
+//!    else `text/plain`, and is filtered (skipped and counted) as that type.
+//! 5. **Character set** ([`charset`](super::charset)): a byte order mark;
+//!    else the `charset` of the `Content-Type` of step 1; else, for HTML, a
+//!    `<meta charset>` or `<meta http-equiv="Content-Type">` in the first
+//!    1024 bytes, and for XML and XHTML the XML declaration's `encoding`;
+//!    else UTF-8 when the bytes are (mostly) valid UTF-8; else `chardetng`'s
+//!    guess, given the top-level domain of `WARC-Target-URI`'s host. An
+//!    unknown label counts as none. A declared charset is kept even when the
+//!    bytes are not valid in it (a lying charset, kept as browsers keep it):
+//!    each invalid sequence becomes U+FFFD, the record is flagged
+//!    `invalid_utf8` and one `invalid_utf8` row, whose reason names the
+//!    encoding, is written, as for any payload with bytes invalid in its
+//!    encoding.
+//! 6. **Binary.** A payload that is not UTF-16 with a NUL byte or dense in
+//!    control bytes is a `binary` row.
+//! 7. **HTML** (`text/html`, `application/xhtml+xml`, or sniffed) becomes
+//!    its text by [`html_to_text`](super::html::html_to_text) in the
+//!    `html` option's mode ([`HtmlMode::Text`](super::HtmlMode::Text) when
+//!    unset), and the page's title goes to `title`. Other text stays as it
+//!    is. A text that is empty once trimmed is skipped and counted as
+//!    `empty`; one longer in UTF-8 than `max_record_bytes` (a legacy
+//!    encoding's text grows in UTF-8) is a `limit` row.
+//!
+//! Rows about a payload that a coding changed are at the body's start; rows
+//! about one that no coding changed are at the byte concerned.
+//!
+//! `meta` is a JSON object: `warc_type`; `content_type`, the content type of
+//! step 1 as written (absent when there is none); for responses and
+//! resources `raw_length` (the payload's bytes once its codings are undone),
+//! `encoding` (the name of the encoding used, as `encoding_rs` writes it:
+//! `UTF-8`, `Shift_JIS`, `GBK`, `EUC-KR`, `windows-1251`) and, for HTML,
+//! `html` (the mode applied); for WET, `language`
+//! (`WARC-Identified-Content-Language`) when present.
 //!
 //! # Bad input
 //!
@@ -51,13 +107,15 @@
 use std::io::BufRead;
 
 use memchr::memmem;
-use serde_json::{Map, Value};
 
 use super::bounded::ReadContext;
-use super::decode::{binary_marker, Decoded};
 use super::lines::{Line, LineReader, ReadFailure};
 use super::location::Location;
 use super::record::{ErrorKind, Format};
+use super::sink::skipped_warc_type;
+
+mod document;
+mod http;
 
 /// The start of every record's version line.
 const VERSION_PREFIX: &[u8] = b"WARC/1.";
@@ -71,7 +129,7 @@ pub const MAX_HEADER_BYTES: u64 = 1 << 20;
 /// Longest header line, in bytes.
 const MAX_HEADER_LINE_BYTES: u64 = 64 << 10;
 
-/// Record types that are not documents, skipped without a row.
+/// Record types that are not documents, skipped and counted without a row.
 const NOT_DOCUMENTS: [&str; 4] = ["warcinfo", "request", "metadata", "revisit"];
 
 /// Reads WARC or WET records.
@@ -229,7 +287,10 @@ fn read_record(
     let format = match warc_type.as_str() {
         "response" | "resource" => Format::Warc,
         "conversion" => Format::Wet,
-        t if NOT_DOCUMENTS.contains(&t) => return skip_block(lines, offset, length, loc, cx),
+        t if NOT_DOCUMENTS.contains(&t) => {
+            cx.sink.skipped(&skipped_warc_type(t));
+            return skip_block(lines, offset, length, loc, cx);
+        }
         t => {
             let shown = if t.is_empty() { "(missing)" } else { t };
             cx.error(
@@ -282,7 +343,7 @@ fn read_record(
         block,
         block_start,
     };
-    emit(&record, loc, cx);
+    document::emit(&record, loc, cx);
     Outcome::Read
 }
 
@@ -585,198 +646,6 @@ struct RawRecord<'a> {
     block: &'a [u8],
     /// Offset of the block in the member.
     block_start: u64,
-}
-
-/// The document of a record: its body and content type.
-struct Body<'a> {
-    bytes: std::borrow::Cow<'a, [u8]>,
-    /// Offset of the body in the member.
-    start: u64,
-    content_type: Option<String>,
-}
-
-/// Emits a record's document, or the row that says why it has none.
-fn emit(raw: &RawRecord<'_>, loc: &Location, cx: &mut ReadContext<'_>) {
-    let body = match body_of(raw) {
-        Ok(body) => body,
-        Err((kind, reason)) => {
-            cx.error(loc, raw.offset, kind, reason);
-            return;
-        }
-    };
-    if let Some(at) = binary_marker(&body.bytes) {
-        cx.report_binary(loc, body.start + at as u64);
-        return;
-    }
-    let decoded = Decoded::new(&body.bytes);
-    let text = decoded.text().trim();
-    if text.is_empty() {
-        cx.error(
-            loc,
-            raw.offset,
-            ErrorKind::Empty,
-            format!("WARC {} record with no text", raw.warc_type),
-        );
-        return;
-    }
-    let lossy = cx.report_invalid_utf8(loc, body.start, &decoded);
-    let headers = raw.headers;
-    let mut record = loc.record(raw.offset, raw.format, text.to_owned());
-    record.url = headers.get("WARC-Target-URI").map(unbracket);
-    record.date = headers.get("WARC-Date").map(str::to_owned);
-    record.id = headers.get("WARC-Record-ID").map(str::to_owned);
-    record.meta = Some(meta(raw, body.content_type));
-    record.invalid_utf8 = lossy;
-    cx.sink.record(record);
-}
-
-/// The body of a record and its content type, or the row that says why it
-/// is not read.
-fn body_of<'a>(raw: &RawRecord<'a>) -> Result<Body<'a>, (ErrorKind, String)> {
-    let warc_content_type = raw.headers.get("Content-Type").map(str::to_owned);
-    let whole = Body {
-        bytes: raw.block.into(),
-        start: raw.block_start,
-        content_type: warc_content_type,
-    };
-    let body = if raw.warc_type == "response" && raw.block.starts_with(b"HTTP/") {
-        http_body(raw.block, raw.block_start)?
-    } else {
-        whole
-    };
-    if let Some(content_type) = &body.content_type {
-        if !is_text_type(content_type) {
-            return Err((
-                ErrorKind::Unsupported,
-                format!("non-text content ({content_type}); not read"),
-            ));
-        }
-    }
-    Ok(body)
-}
-
-/// The body of an HTTP response held in `block` (at `start` in the member).
-fn http_body(block: &[u8], start: u64) -> Result<Body<'_>, (ErrorKind, String)> {
-    let Some((head_len, body_at)) = header_end(block) else {
-        return Err((
-            ErrorKind::Malformed,
-            "HTTP headers of a response never end (no empty line)".to_owned(),
-        ));
-    };
-    let head = String::from_utf8_lossy(&block[..head_len]);
-    let header = |name: &str| {
-        head.lines()
-            .skip(1)
-            .filter_map(|line| line.split_once(':'))
-            .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_owned())
-    };
-    let content_type = header("Content-Type").filter(|v| !v.is_empty());
-    if let Some(encoding) = header("Content-Encoding") {
-        if !encoding.is_empty() && !encoding.eq_ignore_ascii_case("identity") {
-            return Err((
-                ErrorKind::Unsupported,
-                format!("HTTP Content-Encoding {encoding} is not decoded; not read"),
-            ));
-        }
-    }
-    let raw_body = &block[body_at..];
-    let chunked =
-        header("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let bytes = if chunked {
-        dechunk(raw_body)
-            .map_err(|e| (ErrorKind::Malformed, format!("bad chunked HTTP body: {e}")))?
-            .into()
-    } else {
-        raw_body.into()
-    };
-    Ok(Body {
-        bytes,
-        start: start + body_at as u64,
-        content_type,
-    })
-}
-
-/// The length of an HTTP head (status line and headers) and where the body
-/// starts, at the first empty line (`\r\n\r\n` or `\n\n`).
-fn header_end(block: &[u8]) -> Option<(usize, usize)> {
-    let crlf = memmem::find(block, b"\r\n\r\n").map(|i| (i, i + 4));
-    let lf = memmem::find(block, b"\n\n").map(|i| (i, i + 2));
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-        (a, b) => a.or(b),
-    }
-}
-
-/// Decodes an HTTP chunked body (chunk extensions and trailers ignored).
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(data.len());
-    loop {
-        let Some(eol) = memchr::memchr(b'\n', data) else {
-            return Err("chunk size line without an end".to_owned());
-        };
-        let line = String::from_utf8_lossy(&data[..eol]);
-        let digits = line.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(digits, 16)
-            .map_err(|_| format!("chunk size {:?} is not hexadecimal", clip(digits, 20)))?;
-        data = &data[eol + 1..];
-        if size == 0 {
-            return Ok(out);
-        }
-        let Some(chunk) = data.get(..size) else {
-            return Err(format!(
-                "chunk of {size} bytes but only {} left",
-                data.len()
-            ));
-        };
-        out.extend_from_slice(chunk);
-        data = &data[size..];
-        data = data
-            .strip_prefix(b"\r\n")
-            .or_else(|| data.strip_prefix(b"\n"))
-            .unwrap_or(data);
-    }
-}
-
-/// Whether a MIME type (with parameters) is text that can be read.
-fn is_text_type(content_type: &str) -> bool {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    const TEXT_APPLICATIONS: [&str; 9] = [
-        "application/xhtml+xml",
-        "application/xml",
-        "application/json",
-        "application/javascript",
-        "application/x-javascript",
-        "application/ecmascript",
-        "application/x-sh",
-        "application/http",
-        "message/http",
-    ];
-    mime.is_empty()
-        || mime.starts_with("text/")
-        || mime.ends_with("+xml")
-        || mime.ends_with("+json")
-        || TEXT_APPLICATIONS.contains(&mime.as_str())
-}
-
-/// The `meta` JSON object of a record.
-fn meta(raw: &RawRecord<'_>, content_type: Option<String>) -> String {
-    let mut fields = Map::new();
-    fields.insert("warc_type".to_owned(), Value::from(raw.warc_type));
-    if let Some(content_type) = content_type {
-        fields.insert("content_type".to_owned(), Value::from(content_type));
-    }
-    if raw.format == Format::Wet {
-        if let Some(language) = raw.headers.get("WARC-Identified-Content-Language") {
-            fields.insert("language".to_owned(), Value::from(language));
-        }
-    }
-    Value::Object(fields).to_string()
 }
 
 /// A URI without the angle brackets WARC 1.0 writers put around it.

@@ -1,8 +1,11 @@
 //! Tests of the WARC and WET parser.
 
+use std::io::Write;
+
 use super::*;
 use crate::ingest::bounded::ByteBudget;
-use crate::ingest::options::Limits;
+use crate::ingest::html::html_to_text;
+use crate::ingest::options::{ContentTypes, HtmlMode, Limits};
 use crate::ingest::{ingest_bytes, IngestOptions, Ingested, Record};
 
 /// A WARC file built record by record, remembering offsets.
@@ -53,6 +56,10 @@ fn typed(warc_type: &str) -> (&str, &str) {
     ("WARC-Type", warc_type)
 }
 
+fn skipped(out: &Ingested) -> Vec<(&str, u64)> {
+    out.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+}
+
 fn errors(out: &Ingested) -> Vec<(u64, ErrorKind)> {
     out.errors.iter().map(|e| (e.offset, e.kind)).collect()
 }
@@ -62,6 +69,60 @@ fn docs(out: &Ingested) -> Vec<(u64, Format, &str)> {
         .iter()
         .map(|r| (r.offset, r.format, r.text.as_str()))
         .collect()
+}
+
+/// `data` gzipped.
+pub(super) fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+/// `data` deflated in a zlib wrapper.
+pub(super) fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).expect("zlib");
+    e.finish().expect("zlib")
+}
+
+/// `data` deflated without a wrapper.
+pub(super) fn raw_deflate(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).expect("deflate");
+    e.finish().expect("deflate")
+}
+
+/// `data` compressed with brotli.
+pub(super) fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+        w.write_all(data).expect("brotli");
+    }
+    out
+}
+
+/// `data` in chunks of `size` bytes (with an extension and a trailer).
+pub(super) fn chunked(data: &[u8], size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in data.chunks(size) {
+        out.extend_from_slice(format!("{:x};ext=1\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\nX-Trailer: y\r\n\r\n");
+    out
+}
+
+/// An HTTP response with these headers and body.
+fn response_with(headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for (name, value) in headers {
+        out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
 }
 
 fn http(content_type: &str, body: &str) -> Vec<u8> {
@@ -122,7 +183,7 @@ fn documents_of_each_type_with_their_fields() {
     assert_eq!(
         docs(&out),
         vec![
-            (response, Format::Warc, "<p>Hello</p>"),
+            (response, Format::Warc, "Hello"),
             (resource, Format::Warc, "Some notes."),
             (wet, Format::Wet, "Extracted text\nwith two lines."),
         ]
@@ -147,16 +208,19 @@ fn documents_of_each_type_with_their_fields() {
             url: Some("https://a.example/page".to_owned()),
             date: Some("2024-01-02T03:04:05Z".to_owned()),
             meta: Some(
-                r#"{"content_type":"text/html; charset=utf-8","warc_type":"response"}"#.to_owned()
+                r#"{"content_type":"text/html; charset=utf-8","encoding":"UTF-8","html":"text","raw_length":17,"warc_type":"response"}"#.to_owned()
             ),
-            ..expected(response, Format::Warc, "<p>Hello</p>")
+            ..expected(response, Format::Warc, "Hello")
         }
     );
     assert_eq!(
         out.records[1],
         Record {
             url: Some("file:///notes.txt".to_owned()),
-            meta: Some(r#"{"content_type":"text/plain","warc_type":"resource"}"#.to_owned()),
+            meta: Some(
+                r#"{"content_type":"text/plain","encoding":"UTF-8","raw_length":12,"warc_type":"resource"}"#
+                    .to_owned()
+            ),
             ..expected(resource, Format::Warc, "Some notes.")
         }
     );
@@ -173,13 +237,22 @@ fn documents_of_each_type_with_their_fields() {
             ..expected(wet, Format::Wet, "Extracted text\nwith two lines.")
         }
     );
+    assert_eq!(
+        skipped(&out),
+        [
+            ("warc/metadata", 1),
+            ("warc/request", 1),
+            ("warc/revisit", 1),
+            ("warc/warcinfo", 1)
+        ]
+    );
 }
 
 #[test]
-fn bodies_that_are_not_text_are_rows() {
+fn bodies_that_are_not_documents_are_skipped_or_rows() {
     let mut w = Warc::default();
-    let image = w.record(&[typed("response")], &http("image/png", "\u{89}PNG"));
-    let pdf = w.record(
+    w.record(&[typed("response")], &http("image/png", "\u{89}PNG"));
+    w.record(
         &[typed("resource"), ("Content-Type", "application/pdf")],
         b"%PDF-1.4",
     );
@@ -187,7 +260,7 @@ fn bodies_that_are_not_text_are_rows() {
         &[typed("response")],
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n\x1f\x8b",
     );
-    let redirect = w.record(
+    w.record(
         &[typed("response")],
         b"HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n",
     );
@@ -206,6 +279,10 @@ fn bodies_that_are_not_text_are_rows() {
     let no_head_end = w.record(&[typed("response")], b"HTTP/1.1 200 OK\r\nServer: x");
     let segment = w.record(&[typed("continuation")], b"rest of a segment");
     let untyped = w.record(&[], b"what am I");
+    let compress = w.record(
+        &[typed("response")],
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: compress\r\n\r\nxyz",
+    );
     let good = w.record(
         &[typed("response"), ("WARC-Target-URI", "https://c.example/")],
         &http("application/xhtml+xml", "<html>fine</html>"),
@@ -215,40 +292,40 @@ fn bodies_that_are_not_text_are_rows() {
         docs(&out),
         vec![
             (chunked, Format::Warc, "Hello, world"),
-            (good, Format::Warc, "<html>fine</html>"),
+            (good, Format::Warc, "fine"),
         ]
     );
     assert_eq!(
         out.records[0].meta.as_deref(),
-        Some(r#"{"warc_type":"response"}"#)
+        Some(r#"{"encoding":"UTF-8","raw_length":12,"warc_type":"response"}"#)
     );
     assert_eq!(
         errors(&out),
         vec![
-            (image, ErrorKind::Unsupported),
-            (pdf, ErrorKind::Unsupported),
-            (gzip, ErrorKind::Unsupported),
-            (redirect, ErrorKind::Empty),
+            (gzip, ErrorKind::Corrupt),
             (bad_chunks, ErrorKind::Malformed),
             (binary_at, ErrorKind::Binary),
             (no_head_end, ErrorKind::Malformed),
             (segment, ErrorKind::Unsupported),
             (untyped, ErrorKind::Unsupported),
+            (compress, ErrorKind::Unsupported),
         ]
     );
     let reason = |i: usize| out.errors[i].reason.as_str();
-    assert_eq!(reason(0), "non-text content (image/png); not read");
-    assert_eq!(reason(1), "non-text content (application/pdf); not read");
+    assert!(reason(0).starts_with("corrupt gzip HTTP body: "));
     assert_eq!(
-        reason(2),
-        "HTTP Content-Encoding gzip is not decoded; not read"
-    );
-    assert_eq!(reason(3), "WARC response record with no text");
-    assert_eq!(
-        reason(7),
+        reason(4),
         "WARC-Type continuation is not read; record skipped"
     );
-    assert_eq!(reason(8), "WARC-Type (missing) is not read; record skipped");
+    assert_eq!(reason(5), "WARC-Type (missing) is not read; record skipped");
+    assert_eq!(
+        reason(6),
+        "HTTP coding \"compress\" is not decoded; not read"
+    );
+    assert_eq!(
+        skipped(&out),
+        [("application/pdf", 1), ("empty", 1), ("image/png", 1)]
+    );
 }
 
 fn conversion(text: &[u8]) -> (Vec<(&'static str, &'static str)>, Vec<u8>) {
@@ -413,7 +490,11 @@ fn invalid_utf8_is_replaced_reported_and_flagged() {
     let body = b"  caf\xe9 au lait";
     let at = w.record(&[typed("conversion")], body);
     let body_start = w.bytes.len() as u64 - 4 - body.len() as u64;
-    let response = w.record(&[typed("response")], b"HTTP/1.1 200 OK\n\nna\xffve");
+    // A lying charset: declared UTF-8, and a byte that is not.
+    let response = w.record(
+        &[typed("response")],
+        b"HTTP/1.1 200 OK\nContent-Type: text/plain; charset=utf-8\n\nna\xffve",
+    );
     let response_body = w.bytes.len() as u64 - 4 - 5;
     let out = w.read(&IngestOptions::default());
     assert_eq!(
@@ -583,4 +664,456 @@ fn salvage_finds_a_version_line_split_across_chunks() {
     let mut salvage = Salvage::new(0, 1000);
     salvage.feed(b"no record\nWARC/0.9\n");
     assert!(matches!(salvage.finish(), Ok(None)));
+}
+
+/// A page, its text as `html_to_text` gives it, in a WARC response.
+const PAGE: &str = "<!doctype html><html><head><title>Codings</title></head>\
+    <body><p>One page, stored in many ways.</p><p>Second paragraph.</p></body></html>";
+
+#[test]
+fn compressed_and_chunked_responses_give_the_plain_text() {
+    let page = PAGE.as_bytes();
+    let html = ("Content-Type", "text/html");
+    let zstd_page = zstd::encode_all(page, 3).expect("zstd");
+    type Headers<'a> = Vec<(&'a str, &'a str)>;
+    let stored: Vec<(Headers<'_>, Vec<u8>)> = vec![
+        (vec![html], page.to_vec()),
+        (
+            vec![
+                html,
+                ("Content-Encoding", "gzip"),
+                ("Transfer-Encoding", "chunked"),
+            ],
+            chunked(&gzip(page), 10),
+        ),
+        (vec![html, ("Content-Encoding", "br")], brotli(page)),
+        (vec![html, ("Content-Encoding", "zstd")], zstd_page),
+        (vec![html, ("Content-Encoding", "deflate")], zlib(page)),
+        (
+            vec![html, ("Content-Encoding", "deflate")],
+            raw_deflate(page),
+        ),
+        (
+            vec![html, ("Content-Encoding", "gzip, br")],
+            brotli(&gzip(page)),
+        ),
+        (
+            vec![html, ("Transfer-Encoding", "gzip, chunked")],
+            chunked(&gzip(page), 3),
+        ),
+        // Stored still gzipped while the headers say identity.
+        (vec![html, ("Content-Encoding", "identity")], gzip(page)),
+    ];
+    let mut w = Warc::default();
+    for (headers, body) in &stored {
+        w.record(&[typed("response")], &response_with(headers, body));
+    }
+    let out = w.read(&IngestOptions::default());
+    assert_eq!(errors(&out), vec![]);
+    assert_eq!(out.records.len(), stored.len());
+    let expected = html_to_text(PAGE, HtmlMode::Text);
+    let meta = format!(
+        r#"{{"content_type":"text/html","encoding":"UTF-8","html":"text","raw_length":{},"warc_type":"response"}}"#,
+        page.len()
+    );
+    for record in &out.records {
+        assert_eq!(record.text, expected.text.trim());
+        assert_eq!(record.title, expected.title);
+        assert_eq!(record.meta.as_deref(), Some(meta.as_str()));
+    }
+}
+
+#[test]
+fn bombs_are_limit_rows_and_broken_compression_is_corrupt() {
+    let mut w = Warc::default();
+    let zeros = vec![b' '; 1 << 20];
+    let mut bomb_body = b"<p>".to_vec();
+    bomb_body.extend_from_slice(&zeros);
+    let gz = ("Content-Encoding", "gzip");
+    let bomb = w.record(
+        &[typed("response")],
+        &response_with(&[gz], &gzip(&bomb_body)),
+    );
+    let br_bomb = w.record(
+        &[typed("response")],
+        &response_with(&[("Content-Encoding", "br")], &brotli(&bomb_body)),
+    );
+    let mut cut = gzip(PAGE.as_bytes());
+    cut.truncate(cut.len() - 12);
+    let truncated = w.record(&[typed("response")], &response_with(&[gz], &cut));
+    let garbage = w.record(
+        &[typed("response")],
+        &response_with(&[gz], b"\x1f\x8b\x08\x00garbage"),
+    );
+    let after = w.record(
+        &[typed("response")],
+        &response_with(&[gz], &gzip(b"still read")),
+    );
+    let options = IngestOptions {
+        limits: Limits {
+            max_record_bytes: 64 << 10,
+            ..Limits::default()
+        },
+        ..IngestOptions::default()
+    };
+    let out = w.read(&options);
+    assert_eq!(docs(&out), vec![(after, Format::Warc, "still read")]);
+    assert_eq!(
+        errors(&out),
+        vec![
+            (bomb, ErrorKind::Limit),
+            (br_bomb, ErrorKind::Limit),
+            (truncated, ErrorKind::Corrupt),
+            (garbage, ErrorKind::Corrupt),
+        ]
+    );
+    assert_eq!(
+        out.errors[0].reason,
+        "gzip HTTP body decodes to more than max_record_bytes (65536 bytes); not read"
+    );
+}
+
+/// The same short texts in four scripts, each with the encoding it is
+/// often served in and the top-level domain of its country.
+const TEXTS: [(&str, &str, &str); 4] = [
+    (
+        "Shift_JIS",
+        "jp",
+        "今日は雨が降っているので、図書館で本を読みました。明日は晴れるといいですね。\
+         駅の近くに新しい喫茶店ができたそうです。",
+    ),
+    (
+        "GBK",
+        "cn",
+        "我们明天早上八点在火车站见面，然后一起去山上看日出。\
+         听说那里的风景非常美丽，空气也很新鲜。",
+    ),
+    (
+        "EUC-KR",
+        "kr",
+        "오늘은 날씨가 좋아서 친구와 함께 공원에서 산책을 했습니다. \
+         저녁에는 가족들과 맛있는 음식을 먹었습니다.",
+    ),
+    (
+        "windows-1251",
+        "ru",
+        "Вчера вечером мы долго гуляли по набережной и говорили о книгах. \
+         Завтра обещают тёплую и солнечную погоду.",
+    ),
+];
+
+fn encode(encoding: &str, text: &str) -> Vec<u8> {
+    let encoding = encoding_rs::Encoding::for_label(encoding.as_bytes()).expect("label");
+    let (bytes, _, unmappable) = encoding.encode(text);
+    assert!(!unmappable, "{text} in {}", encoding.name());
+    bytes.into_owned()
+}
+
+#[test]
+fn pages_in_legacy_charsets_decode_to_the_same_text() {
+    for (name, tld, text) in TEXTS {
+        let page = |head: &str| {
+            format!("{head}<html><head><title>T</title>{{meta}}</head><body><p>{text}</p></body></html>")
+        };
+        let html = |meta: &str| page("").replace("{meta}", meta);
+        let xhtml =
+            page(&format!("<?xml version=\"1.0\" encoding=\"{name}\"?>\n")).replace("{meta}", "");
+        let uri = format!("http://www.example.{tld}/page");
+        let target = ("WARC-Target-URI", uri.as_str());
+        let declared_type = format!("text/html; charset={name}");
+        let mut w = Warc::default();
+        let mut cases: Vec<(&str, String)> = Vec::new();
+        let mut add = |w: &mut Warc, how: &'static str, headers: &[(&str, &str)], doc: &str| {
+            w.record(
+                &[typed("response"), target],
+                &response_with(headers, &encode(name, doc)),
+            );
+            cases.push((how, doc.to_owned()));
+        };
+        add(
+            &mut w,
+            "HTTP header",
+            &[("Content-Type", &declared_type)],
+            &html(""),
+        );
+        add(
+            &mut w,
+            "meta charset",
+            &[("Content-Type", "text/html")],
+            &html(&format!("<meta charset=\"{name}\">")),
+        );
+        add(
+            &mut w,
+            "meta http-equiv",
+            &[("Content-Type", "text/html")],
+            &html(&format!(
+                "<meta http-equiv=\"Content-Type\" content=\"text/html; charset={name}\">"
+            )),
+        );
+        add(
+            &mut w,
+            "XML declaration",
+            &[("Content-Type", "application/xhtml+xml")],
+            &xhtml,
+        );
+        add(
+            &mut w,
+            "undeclared HTML",
+            &[("Content-Type", "text/html")],
+            &html(""),
+        );
+        add(&mut w, "undeclared, untyped", &[], &html(""));
+        add(
+            &mut w,
+            "undeclared text",
+            &[("Content-Type", "text/plain")],
+            text,
+        );
+        // A resource declares its charset in its WARC header.
+        let resource_type = format!("text/plain; charset={name}");
+        w.record(
+            &[typed("resource"), ("Content-Type", &resource_type)],
+            &encode(name, text),
+        );
+        cases.push(("resource", text.to_owned()));
+        for mode in [HtmlMode::Raw, HtmlMode::Text] {
+            let options = IngestOptions {
+                html: Some(mode),
+                ..IngestOptions::default()
+            };
+            let out = w.read(&options);
+            assert_eq!(errors(&out), vec![], "{name}");
+            assert_eq!(out.records.len(), cases.len(), "{name}");
+            for (record, (how, doc)) in out.records.iter().zip(&cases) {
+                let is_html = doc.contains("<html>");
+                let expected = if is_html {
+                    html_to_text(doc, mode).text
+                } else {
+                    doc.clone()
+                };
+                assert_eq!(record.text, expected.trim(), "{name}, {how}, {mode:?}");
+                assert!(!record.invalid_utf8, "{name}, {how}");
+                let meta: serde_json::Value =
+                    serde_json::from_str(record.meta.as_deref().unwrap_or("")).expect("meta");
+                assert_eq!(meta["encoding"], name, "{name}, {how}");
+                assert_eq!(meta["raw_length"], encode(name, doc).len(), "{name}, {how}");
+                let html_mode = is_html.then_some(mode.name());
+                assert_eq!(meta["html"].as_str(), html_mode, "{name}, {how}");
+            }
+        }
+    }
+}
+
+#[test]
+fn undeclared_legacy_text_is_detected_without_a_domain_too() {
+    let mut w = Warc::default();
+    for (name, _, text) in TEXTS {
+        let body = encode(name, &format!("{text}\n{text}"));
+        w.record(
+            &[
+                typed("resource"),
+                ("WARC-Target-URI", "https://example.com/"),
+            ],
+            &body,
+        );
+    }
+    let out = w.read(&IngestOptions::default());
+    assert_eq!(errors(&out), vec![]);
+    for (record, (name, _, text)) in out.records.iter().zip(TEXTS) {
+        assert_eq!(record.text, format!("{text}\n{text}"), "{name}");
+    }
+}
+
+#[test]
+fn a_lying_charset_is_kept_and_its_invalid_bytes_reported() {
+    let (_, _, japanese) = TEXTS[0];
+    let mut w = Warc::default();
+    // Declared Shift_JIS, sent as UTF-8.
+    let lying = w.record(
+        &[typed("response")],
+        &response_with(
+            &[("Content-Type", "text/plain; charset=Shift_JIS")],
+            japanese.as_bytes(),
+        ),
+    );
+    let lying_body = w.bytes.len() as u64 - 4 - japanese.len() as u64;
+    // Declared windows-1251 in meta, sent as UTF-8: kept as declared, as
+    // browsers do (every byte is valid windows-1251: no row, mojibake).
+    let russian = TEXTS[3].2;
+    let doc = format!("<meta charset=windows-1251><p>{russian}</p>");
+    w.record(
+        &[typed("response")],
+        &response_with(&[("Content-Type", "text/html")], doc.as_bytes()),
+    );
+    let out = w.read(&IngestOptions::default());
+    assert_eq!(out.records.len(), 2);
+    let (expected, _, _) = encoding_rs::SHIFT_JIS.decode(japanese.as_bytes());
+    assert_eq!(out.records[0].text, expected.trim());
+    assert!(out.records[0].text.contains('\u{fffd}'));
+    assert!(out.records[0].invalid_utf8);
+    assert_eq!(out.records[1].text, {
+        let (mojibake, _, _) = encoding_rs::WINDOWS_1251.decode(doc.as_bytes());
+        html_to_text(&mojibake, HtmlMode::Text)
+            .text
+            .trim()
+            .to_owned()
+    });
+    assert!(!out.records[1].invalid_utf8);
+    assert_eq!(errors(&out).len(), 1);
+    let row = &out.errors[0];
+    assert_eq!(row.kind, ErrorKind::InvalidUtf8);
+    assert!(row.offset >= lying_body && row.offset < lying_body + japanese.len() as u64);
+    assert!(row.offset > lying);
+    assert!(
+        row.reason.starts_with("invalid Shift_JIS ("),
+        "{}",
+        row.reason
+    );
+}
+
+#[test]
+fn utf16_with_a_byte_order_mark_is_text_not_binary() {
+    let text = "Вчера вечером мы гуляли.";
+    let mut body = vec![0xfe, 0xff];
+    body.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+    let mut w = Warc::default();
+    w.record(&[typed("resource"), ("Content-Type", "text/plain")], &body);
+    let out = w.read(&IngestOptions::default());
+    assert_eq!(errors(&out), vec![]);
+    assert_eq!(out.records[0].text, text);
+    assert!(out.records[0]
+        .meta
+        .as_deref()
+        .is_some_and(|m| m.contains(r#""encoding":"UTF-16BE""#)));
+}
+
+/// A crawl of a small site: pages, and what pages load.
+fn crawl() -> Warc {
+    let mut w = Warc::default();
+    w.record(&[typed("warcinfo")], b"software: test\r\n");
+    let page = |w: &mut Warc, body: &str| {
+        w.record(
+            &[typed("request")],
+            b"GET / HTTP/1.1\r\nHost: a.example\r\n\r\n",
+        );
+        w.record(
+            &[typed("response"), ("WARC-Target-URI", "https://a.example/")],
+            &response_with(
+                &[
+                    ("Content-Type", "text/html; charset=UTF-8"),
+                    ("Content-Encoding", "gzip"),
+                ],
+                &gzip(body.as_bytes()),
+            ),
+        );
+        w.record(&[typed("metadata")], b"outlink: x\r\n");
+    };
+    page(&mut w, "<html><body><p>First page.</p></body></html>");
+    page(&mut w, "<html><body><p>Second page.</p></body></html>");
+    page(
+        &mut w,
+        "<html><head><title></title></head><body>\n <div> </div><br>\n</body></html>",
+    );
+    for (mime, body) in [
+        ("image/png", &b"\x89PNG\r\n\x1a\n\0\0"[..]),
+        ("image/png", b"\x89PNG\r\n\x1a\n\0\x01"),
+        ("image/jpeg", b"\xff\xd8\xff\xe0"),
+        ("text/css", b"body { color: red }"),
+        ("application/javascript", b"var x = 1;"),
+        ("application/pdf", b"%PDF-1.7"),
+        ("Text/CSS; charset=utf-8", b"p { margin: 0 }"),
+    ] {
+        w.record(
+            &[typed("response")],
+            &response_with(&[("Content-Type", mime)], body),
+        );
+    }
+    w.record(&[typed("revisit")], b"HTTP/1.1 304 Not Modified\r\n\r\n");
+    w.record(&[typed("revisit")], b"");
+    w.record(
+        &[typed("response")],
+        b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+    );
+    w.record(
+        &[typed("resource"), ("Content-Type", "text/plain")],
+        b"  \r\n ",
+    );
+    w.record(&[typed("response")], &response_with(&[], b"untyped notes"));
+    w
+}
+
+#[test]
+fn a_crawl_has_no_rows_for_what_is_not_a_document_and_counts_it() {
+    let out = crawl().read(&IngestOptions::default());
+    assert_eq!(errors(&out), vec![]);
+    let texts: Vec<&str> = out.records.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(texts, ["First page.", "Second page.", "untyped notes"]);
+    assert_eq!(
+        skipped(&out),
+        [
+            ("application/javascript", 1),
+            ("application/pdf", 1),
+            ("empty", 3),
+            ("image/jpeg", 1),
+            ("image/png", 2),
+            ("text/css", 2),
+            ("warc/metadata", 3),
+            ("warc/request", 3),
+            ("warc/revisit", 2),
+            ("warc/warcinfo", 1),
+        ]
+    );
+    // Other content types on request; untyped text is filtered as
+    // text/plain.
+    let options = IngestOptions {
+        content_types: ContentTypes::new(&["text/html", "text/css"]).expect("types"),
+        ..IngestOptions::default()
+    };
+    let out = crawl().read(&options);
+    let texts: Vec<&str> = out.records.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "First page.",
+            "Second page.",
+            "body { color: red }",
+            "p { margin: 0 }"
+        ]
+    );
+    // A declared type is checked first: the empty text/plain resource is
+    // counted under its type, the untyped notes under the type sniffed.
+    assert_eq!(out.skipped.get("text/plain"), Some(&2));
+    assert_eq!(out.skipped.get("text/css"), None);
+    assert_eq!(out.skipped.get("empty"), Some(&2));
+}
+
+#[test]
+fn counts_are_the_same_from_ingest_paths_and_any_scan() {
+    use crate::cancel::Cancel;
+    use crate::ingest::scan::{ScanConfig, Scanner};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut expected = std::collections::BTreeMap::new();
+    for i in 0..6 {
+        let w = crawl();
+        std::fs::write(dir.path().join(format!("c{i}.warc")), &w.bytes).expect("write");
+        for (key, n) in w.read(&IngestOptions::default()).skipped {
+            *expected.entry(key).or_insert(0) += n;
+        }
+    }
+    let paths = vec![dir.path().to_path_buf()];
+    let options = IngestOptions::default();
+    let collected = crate::ingest::ingest_paths(&paths, &options, &Cancel::new()).expect("ingest");
+    assert_eq!(collected.skipped, expected);
+    let total: u64 = expected.values().sum();
+    for (threads, batch_size) in [(1, 1), (3, 2), (8, 100)] {
+        let config = ScanConfig {
+            batch_size,
+            threads,
+            window: 0,
+        };
+        let mut scanner = Scanner::start(&paths, &options, config).expect("scan");
+        while scanner.next_batch().expect("batch").is_some() {}
+        assert_eq!(scanner.skipped(), expected, "{threads} threads");
+        assert_eq!(scanner.progress().skipped, total);
+    }
 }
