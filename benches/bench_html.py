@@ -3,9 +3,10 @@ trafilatura (``trafilatura.extract``) and BeautifulSoup's ``get_text()``
 (with the ``lxml`` parser and with ``html.parser``), in MB/s on one core,
 and the main-content quality of each, printed as markdown tables.
 
-The pages are the ``.html`` files under the rustdoc HTML of the installed
-Rust toolchains and ``/usr/share/doc`` (or the directories given), sorted
-by path and taken evenly spaced (``--pages``, default 2,000); their list is
+The pages are the ``.html`` files under the rustdoc HTML of each installed
+Rust toolchain and ``/usr/share/doc`` (or the directories given): an equal
+share of ``--pages`` (default 2,000) from each directory, taken evenly
+spaced in path order (install ``python3-doc`` for Sphinx pages); their list is
 written to ``benches/out/html_pages.txt``. thresher's figures come from the
 Rust example ``html_speed`` run on that list (release build, one thread),
 which also writes its main-mode texts and the ground truth to
@@ -32,6 +33,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -53,19 +55,24 @@ def default_dirs() -> list[Path]:
 
 
 def choose(dirs: list[Path], pages: int) -> list[str]:
-    """Evenly spaced .html/.htm files, as the Rust example chooses them."""
-    found: set[str] = set()
-    for d in dirs:
+    """.html/.htm files, an equal share of `pages` from each directory, evenly
+    spaced in path order (as the Rust example chooses them)."""
+    chosen: list[str] = []
+    seen: set[str] = set()
+    for n, d in enumerate(dirs):
+        share = pages * (n + 1) // len(dirs) - pages * n // len(dirs)
+        found = []
         for parent, _, files in os.walk(d):
             for f in files:
-                if f.lower().endswith((".html", ".htm")):
-                    path = os.path.join(parent, f)
-                    if os.path.isfile(path) and not os.path.islink(path):
-                        found.add(path)
-    every = sorted(found, key=os.fsencode)
-    if len(every) <= pages:
-        return every
-    return [every[i * len(every) // pages] for i in range(pages)]
+                path = os.path.join(parent, f)
+                if f.lower().endswith((".html", ".htm")) and not os.path.islink(path):
+                    found.append(path)
+        found.sort(key=os.fsencode)
+        if len(found) > share:
+            found = [found[i * len(found) // share] for i in range(share)]
+        chosen.extend(p for p in found if p not in seen)
+        seen.update(found)
+    return chosen
 
 
 def words(text: str) -> Counter[str]:
@@ -134,7 +141,9 @@ def main() -> None:
     args = ap.parse_args()
 
     import trafilatura
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
     OUT.mkdir(exist_ok=True)
     paths = choose(args.dirs or default_dirs(), args.pages)

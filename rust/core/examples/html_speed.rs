@@ -3,8 +3,9 @@
 //! [--repeat R] [--list FILE | DIR...]`.
 //!
 //! The pages are the `.html` files under the directories given (by default
-//! the rustdoc HTML of the installed Rust toolchains and `/usr/share/doc`),
-//! sorted by path and taken evenly spaced, `N` in all (default 2,000), or
+//! the rustdoc HTML of each installed Rust toolchain and `/usr/share/doc`):
+//! an equal share of `N` (default 2,000) from each directory, taken evenly
+//! spaced in path order, or
 //! the files named one per line in `FILE` (as `benches/bench_html.py`
 //! writes it, so that Python's extractors see the same pages). Each file is
 //! read into memory first (bytes that are not UTF-8 replaced) and then
@@ -113,18 +114,29 @@ fn choose(args: &Args) -> Vec<PathBuf> {
             .map(PathBuf::from)
             .collect();
     }
-    let mut all = Vec::new();
-    for dir in &args.dirs {
-        html_files(dir, &mut all);
+    let mut chosen: Vec<PathBuf> = Vec::new();
+    let dirs = args.dirs.len();
+    for (n, dir) in args.dirs.iter().enumerate() {
+        let share = args.pages * (n + 1) / dirs - args.pages * n / dirs;
+        let mut found = Vec::new();
+        html_files(dir, &mut found);
+        found.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
+        if found.len() > share {
+            found = (0..share)
+                .map(|i| found[i * found.len() / share].clone())
+                .collect();
+        }
+        for path in found {
+            if !chosen.contains(&path) {
+                chosen.push(path);
+            }
+        }
     }
-    all.sort();
-    all.dedup();
-    if all.len() <= args.pages {
-        return all;
-    }
-    (0..args.pages)
-        .map(|i| all[i * all.len() / args.pages].clone())
-        .collect()
+    chosen
 }
 
 /// The HTML of the element that starts at the first `marker` (an opening
