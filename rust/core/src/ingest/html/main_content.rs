@@ -38,3 +38,30 @@ pub(super) fn main_text(html: &str) -> Option<String> {
     let (text, _) = visible_text(&article);
     (!text.is_empty()).then_some(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(prefix: &str) -> String {
+        let para = "<p>A long paragraph of the article, with commas, words, and more words \
+            about the subject at hand, long enough to be scored as content.</p>";
+        format!("{prefix}<article>{}</article>", para.repeat(8))
+    }
+
+    #[test]
+    fn finds_the_article() {
+        let text = main_text(&article("<nav><a href=/>Home</a></nav>"));
+        assert!(text.is_some_and(|t| t.starts_with("A long paragraph") && !t.contains("Home")));
+    }
+
+    #[test]
+    fn pages_beyond_the_limits_are_not_parsed() {
+        let deep = "<div>".repeat(MAX_DEPTH as usize + 1);
+        assert_eq!(main_text(&article(&deep)), None);
+        let shallow = "<div>".repeat(MAX_DEPTH as usize / 2);
+        assert!(main_text(&article(&shallow)).is_some());
+        let ampersands = format!("<p>{}</p>", "&".repeat(MAX_AMPERSANDS + 1));
+        assert_eq!(main_text(&article(&ampersands)), None);
+    }
+}
