@@ -1236,3 +1236,190 @@ fn regressions_http_payloads() {
     );
     assert!(out.records.iter().any(|r| r.text == "plain"), "{out:?}");
 }
+
+// HTML to text: whatever the string, every mode returns, in time, the same
+// output twice, with the text and title bounded by the input's size; the
+// raw mode returns the input. Seeds: a page using every rule, and real
+// rustdoc pages read at test time (in CI they must be there).
+
+mod html {
+    use super::*;
+    use thresher_core::ingest::html::{html_to_text, looks_like_html, HtmlText};
+    use thresher_core::ingest::HtmlMode;
+
+    /// Longest one string may take in all three modes (twice); far above
+    /// what a case needs (the main mode parses a tree).
+    const HTML_TIMEOUT: Duration = Duration::from_secs(10);
+
+    const PAGE: &str = "<?xml version=\"1.0\"?><!-- c --><!DOCTYPE html><html><head>\
+        <title>A &amp; B</title><style>p{}</style><script>if (a<b) x='</p>';</script></head>\
+        <body><nav><ul><li><a href='/x?a=1&b=2' title=\"a > b\">Home</a><li>About</ul></nav>\
+        <article><h1>Head&eacute;</h1><p>Text &copy 2024 &#233;&#x1F600;&#0; &bogus;<br>line\
+        <pre>\n  keep   this\n</pre><table><tr><th>a<th>b<tr><td>1<td>2</table>\
+        <textarea>\n t </textarea><template><p>hidden</p></template><svg><title>i</title>\
+        <![CDATA[x]]></svg><math><![CDATA[y<z]]></math><xmp><b></xmp>1 < 2 <3</p></article>\
+        <footer>Copyright</footer><plaintext><b>rest";
+
+    /// Real rustdoc pages of at most 150 KB, evenly spaced in `std/`.
+    fn real_pages() -> Vec<String> {
+        let home =
+            std::env::var_os("HOME").map_or_else(|| "/root".into(), std::path::PathBuf::from);
+        let mut files: Vec<_> = std::fs::read_dir(home.join(".rustup/toolchains"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|t| t.path().join("share/doc/rust/html/std"))
+            .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "html"))
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() <= 150_000))
+            .collect();
+        files.sort();
+        let pages: Vec<String> = (0..6)
+            .filter_map(|i| files.get(i * files.len() / 6))
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect();
+        if pages.is_empty() && std::env::var("CI").as_deref() == Ok("true") {
+            panic!("no rustdoc HTML pages under ~/.rustup/toolchains (rust-docs component)");
+        }
+        pages
+    }
+
+    fn html_seeds() -> &'static [String] {
+        static SEEDS: OnceLock<Vec<String>> = OnceLock::new();
+        SEEDS.get_or_init(|| {
+            let mut seeds = vec![PAGE.to_owned()];
+            seeds.extend(real_pages());
+            seeds
+        })
+    }
+
+    /// All three modes of `html`, twice, on another thread within
+    /// [`HTML_TIMEOUT`]; checks determinism and the bounds.
+    fn check_html(html: String) {
+        let (done, result) = mpsc::channel();
+        let input = Arc::new(html);
+        let shared = Arc::clone(&input);
+        std::thread::spawn(move || {
+            let run = || HtmlMode::ALL.map(|mode| html_to_text(&shared, mode));
+            let _ = done.send((run(), run(), looks_like_html(shared.as_bytes())));
+        });
+        let (first, again, _) = match result.recv_timeout(HTML_TIMEOUT) {
+            Ok(out) => out,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("html_to_text took more than {HTML_TIMEOUT:?}")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => panic!("html_to_text panicked"),
+        };
+        assert_eq!(first, again, "the same HTML gave two outputs");
+        let [text, main, raw]: [HtmlText; 3] = first;
+        assert_eq!(raw.text, *input);
+        for out in [&text, &main, &raw] {
+            assert_eq!(out.title, text.title, "the modes' titles differ");
+            assert!(out
+                .title
+                .as_ref()
+                .is_none_or(|t| t.len() <= 2 * input.len()));
+        }
+        // References expand at most 6/5 (`&nGg;`); separators need a tag.
+        assert!(
+            text.text.len() <= 2 * input.len(),
+            "{} > 2 x {}",
+            text.text.len(),
+            input.len()
+        );
+        assert!(
+            main.text.len() <= 2 * input.len() + 64,
+            "main text too long"
+        );
+        let space = [' ', '\t', '\n', '\r', '\x0c'];
+        assert!(
+            !text.text.starts_with(space) && !text.text.ends_with(space),
+            "not trimmed"
+        );
+    }
+
+    fn html_alphabet() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "<",
+            ">",
+            "</",
+            "/>",
+            "<!--",
+            "-->",
+            "--!>",
+            "<!",
+            "<?",
+            "&",
+            "&amp",
+            "&amp;",
+            "&#",
+            "&#x",
+            ";",
+            "\"",
+            "'",
+            "=",
+            " ",
+            "\n",
+            "\r",
+            "\t",
+            "a",
+            "p",
+            "div",
+            "br",
+            "pre",
+            "td",
+            "tr",
+            "title",
+            "script",
+            "style",
+            "textarea",
+            "template",
+            "svg",
+            "math",
+            "plaintext",
+            "xmp",
+            "<![CDATA[",
+            "]]>",
+            "é",
+            "日",
+            "\u{0}",
+        ]);
+        prop::collection::vec(pieces, 0..200).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn html_to_text_on_any_string(html in any::<String>()) {
+            check_html(html);
+        }
+
+        #[test]
+        fn html_to_text_on_markup_soup(html in html_alphabet()) {
+            check_html(html);
+        }
+
+        #[test]
+        fn html_to_text_on_mutated_pages(
+            seed in any::<prop::sample::Index>(),
+            mutations in prop::collection::vec(mutation(), 1..8),
+        ) {
+            let seeds = html_seeds();
+            let page = seeds[seed.index(seeds.len())].as_bytes().to_vec();
+            check_html(String::from_utf8_lossy(&apply(page, &mutations)).into_owned());
+        }
+    }
+
+    #[test]
+    fn html_seeds_give_text_and_titles() {
+        for seed in html_seeds() {
+            let out = html_to_text(seed, HtmlMode::Text);
+            assert!(!out.text.is_empty());
+            assert!(out.title.is_some());
+            assert!(looks_like_html(seed.as_bytes()));
+            check_html(seed.clone());
+        }
+    }
+}
