@@ -18,7 +18,9 @@
 //! * `warcinfo`, `request`, `metadata`, `revisit`: not documents; skipped
 //!   without an error row and counted ([`Sink::skipped`](super::Sink::skipped)) as `warc/` and the
 //!   type (`warc/revisit`), as nothing of the input's text is lost by that.
-//!   They are counted when their header is read, whatever their block.
+//!   They are counted when their header is read, whatever their block. So
+//!   are `resource` records at a `metadata:` URI (wget's log and manifest),
+//!   counted as `warc/metadata`.
 //! * Any other type (`continuation` segments, unknown types): an
 //!   `unsupported` row, block skipped.
 //!
@@ -40,9 +42,10 @@
 //!    then those of every `Transfer-Encoding` header (comma-separated lists),
 //!    are undone, last first: `chunked`, `gzip` (`x-gzip`, several members
 //!    read as one), `deflate` (zlib-wrapped, as the standard says, or raw, as
-//!    some servers send it), `br`, `zstd` and `identity`, in any
-//!    combination. The decoded payload may hold at most `max_record_bytes`
-//!    (checked as it is decoded; more is a `limit` row), and every
+//!    some servers send it), `br`, `zstd` (windows up to 8 MiB, as HTTP
+//!    allows) and `identity`, in any combination. The decoded payload may
+//!    hold at most `max_record_bytes` (checked as it is decoded, never
+//!    allocated beyond; more is a `limit` row), and every
 //!    decompressed byte is charged to the input's `max_input_bytes` and
 //!    `max_ratio`. An unknown coding is an `unsupported` row, compressed data
 //!    that does not decode (truncated included) a `corrupt` row, a bad chunked
@@ -285,6 +288,11 @@ fn read_record(
     };
     let warc_type = headers.get("WARC-Type").unwrap_or("").to_ascii_lowercase();
     let format = match warc_type.as_str() {
+        // wget stores its log and manifest as resources at `metadata:` URIs.
+        "resource" if is_crawler_metadata(&headers) => {
+            cx.sink.skipped(&skipped_warc_type("metadata"));
+            return skip_block(lines, offset, length, loc, cx);
+        }
         "response" | "resource" => Format::Warc,
         "conversion" => Format::Wet,
         t if NOT_DOCUMENTS.contains(&t) => {
@@ -431,6 +439,18 @@ fn read_headers(
             }
         }
     }
+}
+
+/// Whether a record's target is a `metadata:` URI: a crawler's own files
+/// (wget's log, manifest and arguments), not a page.
+fn is_crawler_metadata(headers: &Headers) -> bool {
+    headers
+        .get("WARC-Target-URI")
+        .map(|uri| uri.trim_start_matches('<'))
+        .is_some_and(|uri| {
+            uri.get(..9)
+                .is_some_and(|s| s.eq_ignore_ascii_case("metadata:"))
+        })
 }
 
 /// The record's `Content-Length`, or `None` (reported) when it is missing or
