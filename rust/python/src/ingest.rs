@@ -120,6 +120,10 @@ impl OptionsArg {
     }
 }
 
+/// What `ingest` returns: the records and errors tables, and the counts of
+/// skipped records by key.
+type Ingested = (Py<ArrowTable>, Py<ArrowTable>, BTreeMap<String, u64>);
+
 /// Reads files and directories; returns (records, errors) as Arrow tables
 /// and the skipped records' counts by key.
 #[pyfunction]
@@ -127,7 +131,7 @@ pub(crate) fn ingest(
     py: Python<'_>,
     paths: Vec<PathBuf>,
     options: OptionsArg,
-) -> PyResult<(Py<ArrowTable>, Py<ArrowTable>, BTreeMap<String, u64>)> {
+) -> PyResult<Ingested> {
     let options = options.to_options(py)?;
     let scanned = run_released(py, |cancel| ingest_paths(&paths, &options, cancel))?;
     Ok((

@@ -10,6 +10,11 @@ use super::clip;
 use crate::ingest::bounded::{limit_error, ByteBudget};
 use crate::ingest::record::ErrorKind;
 
+/// Largest zstd window (as a power of two) a body may need: 8 MiB, what
+/// HTTP's `zstd` coding allows (RFC 9659) and browsers decode; a frame that
+/// needs more is `corrupt`.
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
 /// Why a payload could not be read: the error row's kind and reason.
 pub(super) type Problem = (ErrorKind, String);
 
@@ -197,7 +202,13 @@ fn decompress(coding: Coding, data: &[u8], bounds: &Bounds<'_>) -> Result<Vec<u8
         Coding::Deflate if is_zlib(data) => Box::new(flate2::read::ZlibDecoder::new(data)),
         Coding::Deflate => Box::new(flate2::read::DeflateDecoder::new(data)),
         Coding::Brotli => Box::new(brotli_decompressor::Decompressor::new(data, 4096)),
-        Coding::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(data).map_err(corrupt)?),
+        Coding::Zstd => {
+            let mut decoder = zstd::stream::read::Decoder::with_buffer(data).map_err(corrupt)?;
+            decoder
+                .window_log_max(ZSTD_WINDOW_LOG_MAX)
+                .map_err(corrupt)?;
+            Box::new(decoder)
+        }
         Coding::Identity | Coding::Chunked => return Ok(data.to_vec()),
     };
     read_bounded(reader, coding, bounds).map_err(|e| {
@@ -245,6 +256,13 @@ fn read_bounded(
             .budget
             .check_ratio(bounds.max_ratio)
             .map_err(limit_error)?;
+        // Grow as a vector does, but never past the limit.
+        let want = out.len() + n;
+        if want > out.capacity() {
+            let cap = usize::try_from(bounds.max_bytes).unwrap_or(usize::MAX);
+            let target = (out.capacity() * 2).max(want).min(cap);
+            out.reserve_exact(target - out.len());
+        }
         out.extend_from_slice(&buf[..n]);
     }
 }

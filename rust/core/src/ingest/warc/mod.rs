@@ -18,7 +18,9 @@
 //! * `warcinfo`, `request`, `metadata`, `revisit`: not documents; skipped
 //!   without an error row and counted ([`Sink::skipped`](super::Sink::skipped)) as `warc/` and the
 //!   type (`warc/revisit`), as nothing of the input's text is lost by that.
-//!   They are counted when their header is read, whatever their block.
+//!   They are counted when their header is read, whatever their block. So
+//!   are `resource` records at a `metadata:` URI (wget's log and manifest),
+//!   counted as `warc/metadata`.
 //! * Any other type (`continuation` segments, unknown types): an
 //!   `unsupported` row, block skipped.
 //!
@@ -40,9 +42,10 @@
 //!    then those of every `Transfer-Encoding` header (comma-separated lists),
 //!    are undone, last first: `chunked`, `gzip` (`x-gzip`, several members
 //!    read as one), `deflate` (zlib-wrapped, as the standard says, or raw, as
-//!    some servers send it), `br`, `zstd` and `identity`, in any
-//!    combination. The decoded payload may hold at most `max_record_bytes`
-//!    (checked as it is decoded; more is a `limit` row), and every
+//!    some servers send it), `br`, `zstd` (windows up to 8 MiB, as HTTP
+//!    allows) and `identity`, in any combination. The decoded payload may
+//!    hold at most `max_record_bytes` (checked as it is decoded, never
+//!    allocated beyond; more is a `limit` row), and every
 //!    decompressed byte is charged to the input's `max_input_bytes` and
 //!    `max_ratio`. An unknown coding is an `unsupported` row, compressed data
 //!    that does not decode (truncated included) a `corrupt` row, a bad chunked
@@ -116,6 +119,9 @@ use super::sink::skipped_warc_type;
 
 mod document;
 mod http;
+mod salvage;
+
+use salvage::Salvage;
 
 /// The start of every record's version line.
 const VERSION_PREFIX: &[u8] = b"WARC/1.";
@@ -285,6 +291,11 @@ fn read_record(
     };
     let warc_type = headers.get("WARC-Type").unwrap_or("").to_ascii_lowercase();
     let format = match warc_type.as_str() {
+        // wget stores its log and manifest as resources at `metadata:` URIs.
+        "resource" if is_crawler_metadata(&headers) => {
+            cx.sink.skipped(&skipped_warc_type("metadata"));
+            return skip_block(lines, offset, length, loc, cx);
+        }
         "response" | "resource" => Format::Warc,
         "conversion" => Format::Wet,
         t if NOT_DOCUMENTS.contains(&t) => {
@@ -433,6 +444,18 @@ fn read_headers(
     }
 }
 
+/// Whether a record's target is a `metadata:` URI: a crawler's own files
+/// (wget's log, manifest and arguments), not a page.
+fn is_crawler_metadata(headers: &Headers) -> bool {
+    headers
+        .get("WARC-Target-URI")
+        .map(|uri| uri.trim_start_matches('<'))
+        .is_some_and(|uri| {
+            uri.get(..9)
+                .is_some_and(|s| s.eq_ignore_ascii_case("metadata:"))
+        })
+}
+
 /// The record's `Content-Length`, or `None` (reported) when it is missing or
 /// not a number.
 fn content_length(
@@ -524,105 +547,6 @@ fn version_line_in(block: &[u8]) -> Option<usize> {
         return Some(0);
     }
     memmem::find(block, b"\nWARC/1.").map(|i| i + 1)
-}
-
-/// Watches a block go past chunk by chunk and keeps its bytes from the first
-/// line starting `WARC/1.` on, up to a limit.
-struct Salvage {
-    /// Offset in the member of the next byte fed.
-    position: u64,
-    /// Most bytes kept.
-    cap: u64,
-    /// Bytes of [`VERSION_PREFIX`] matched at the start of the current line;
-    /// `None` when the current line does not start like a version line.
-    matched: Option<usize>,
-    /// Offset in the member of the version line found, if any.
-    start: Option<u64>,
-    kept: Vec<u8>,
-    /// Whether more than `cap` bytes followed the version line.
-    overflowed: bool,
-}
-
-impl Salvage {
-    /// Watches a block whose first byte is at `position` (a line start).
-    fn new(position: u64, cap: u64) -> Self {
-        Salvage {
-            position,
-            cap,
-            matched: Some(0),
-            start: None,
-            kept: Vec::new(),
-            overflowed: false,
-        }
-    }
-
-    fn feed(&mut self, chunk: &[u8]) {
-        let len = chunk.len() as u64;
-        if self.start.is_some() {
-            self.keep(chunk);
-        } else if let Some(from) = self.search(chunk) {
-            self.keep(&chunk[from..]);
-        }
-        self.position += len;
-    }
-
-    /// Looks for a version line in `chunk`; on finding one, sets `start`
-    /// and `kept` (with the part of it that came in earlier chunks) and
-    /// returns where the rest of it starts in `chunk`.
-    fn search(&mut self, chunk: &[u8]) -> Option<usize> {
-        let mut i = 0;
-        while i < chunk.len() {
-            let Some(m) = self.matched else {
-                match memchr::memchr(b'\n', &chunk[i..]) {
-                    Some(j) => {
-                        i += j + 1;
-                        self.matched = Some(0);
-                        continue;
-                    }
-                    None => return None,
-                }
-            };
-            let want = &VERSION_PREFIX[m..];
-            let n = want.len().min(chunk.len() - i);
-            if chunk[i..i + n] != want[..n] {
-                self.matched = None;
-                continue;
-            }
-            if m + n == VERSION_PREFIX.len() {
-                self.start = Some(self.position + i as u64 - m as u64);
-                self.kept.extend_from_slice(&VERSION_PREFIX[..m]);
-                return Some(i);
-            }
-            self.matched = Some(m + n);
-            i += n;
-        }
-        None
-    }
-
-    fn keep(&mut self, bytes: &[u8]) {
-        if self.overflowed {
-            return;
-        }
-        if (self.kept.len() + bytes.len()) as u64 > self.cap {
-            self.overflowed = true;
-            self.kept = Vec::new();
-            return;
-        }
-        self.kept.extend_from_slice(bytes);
-    }
-
-    /// The bytes kept from the version line found; `Err` with its offset
-    /// when they were too many to keep.
-    fn finish(self) -> Result<Option<Tail>, u64> {
-        match self.start {
-            None => Ok(None),
-            Some(at) if self.overflowed => Err(at),
-            Some(offset) => Ok(Some(Tail {
-                bytes: self.kept,
-                offset,
-            })),
-        }
-    }
 }
 
 fn report_truncated(offset: u64, length: u64, got: u64, loc: &Location, cx: &mut ReadContext<'_>) {

@@ -1039,6 +1039,17 @@ fn crawl() -> Warc {
         b"  \r\n ",
     );
     w.record(&[typed("response")], &response_with(&[], b"untyped notes"));
+    w.record(
+        &[
+            typed("resource"),
+            (
+                "WARC-Target-URI",
+                "<metadata://gnu.org/software/wget/warc/wget.log>",
+            ),
+            ("Content-Type", "text/plain"),
+        ],
+        b"Opening WARC file crawl.warc.gz.\n",
+    );
     w
 }
 
@@ -1057,7 +1068,7 @@ fn a_crawl_has_no_rows_for_what_is_not_a_document_and_counts_it() {
             ("image/jpeg", 1),
             ("image/png", 2),
             ("text/css", 2),
-            ("warc/metadata", 3),
+            ("warc/metadata", 4),
             ("warc/request", 3),
             ("warc/revisit", 2),
             ("warc/warcinfo", 1),
