@@ -344,14 +344,15 @@ def test_crawler_warc_payloads(tmp_path, served_site):
     page_paths = sorted(
         p for p, (ctype, _, _) in site.files.items() if ctype.startswith("text/html")
     )
-    resources = [
+    # wget stores its own files (command line, log manifest) as records at
+    # metadata: URIs; they are the crawler's, not the site's documents.
+    crawler_files = [
         h["warc-target-uri"].strip("<>")
-        for h, block in records
-        if h["warc-type"] == "resource" and h["content-type"].startswith("text/plain") and block
+        for h, _ in records
+        if h["warc-type"] in ("resource", "metadata")
     ]
-    # wget stores its command line as a text/plain resource: a document too.
-    assert resources and all(r.startswith("metadata://") for r in resources)
-    assert sorted(paths) == sorted(page_paths + resources)
+    assert crawler_files and all(r.startswith("metadata://") for r in crawler_files)
+    assert sorted(paths) == page_paths
     text = dict(zip(paths, got["text"].to_list(), strict=True))
     title = dict(zip(paths, got["title"].to_list(), strict=True))
     n_pages = sum(1 for p in page_paths if p.startswith("/plain/"))
@@ -374,7 +375,7 @@ def test_crawler_warc_payloads(tmp_path, served_site):
         "empty": 1,
         "warc/request": kinds["request"],
         "warc/warcinfo": kinds["warcinfo"],
-        "warc/metadata": kinds["metadata"],
+        "warc/metadata": len(crawler_files),
     }
     assert kinds["request"] == len(site.files) + 1 and kinds["warcinfo"] == 1
     assert result.skipped == expected
@@ -382,19 +383,22 @@ def test_crawler_warc_payloads(tmp_path, served_site):
         assert sum(frame.height for frame in scan) == got.height
         assert scan.skipped == expected
         assert scan.errors.height == 0
-    # Asking for every type: scripts and styles become documents, and the
-    # images are records or error rows, not lost silently.
-    # The command counts them the same in summary.json; with HTML only, wget's
-    # text/plain record is skipped too.
+    # The command counts them the same in summary.json; asking for styles
+    # too makes the style sheet a document.
     out = tmp_path / "out"
     command = [sys.executable, "-m", "thresher.cli", "dedup", str(warc), "--out", str(out)]
     run = subprocess.run(
-        [*command, "--content-types", "text/html"], capture_output=True, text=True, check=False
+        [*command, "--content-types", "text/html,text/css"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["skipped"] == {**expected, "text/plain": len(resources)}
-    assert summary["records_in"] == got.height - len(resources)
+    assert summary["skipped"] == {k: v for k, v in expected.items() if k != "text/css"}
+    assert summary["records_in"] == got.height + 1
+    # Asking for every type: scripts and styles become documents, and the
+    # images are records or error rows, not lost silently.
     everything = thresher.ingest(warc, content_types="*/*")
     urls = set(everything.records["url"].to_list())
     assert {f"{base}/static/app.js", f"{base}/static/site.css"} <= urls
