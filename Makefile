@@ -61,6 +61,7 @@ bench: export VIRTUAL_ENV := $(abspath $(BENCH_VENV))
 bench: $(BENCH_PY)
 	$(BENCH_PY) -m pip --disable-pip-version-check -q install ".[bench]"
 	$(BENCH_PY) benches/eval_quality.py
+	$(BENCH_PY) benches/eval_html_quality.py
 	$(BENCH_PY) benches/bench_speed.py
 	$(BENCH_PY) benches/bench_ingest.py
 
