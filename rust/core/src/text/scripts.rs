@@ -126,15 +126,15 @@ pub(super) fn is_mark(c: char) -> bool {
 /// the rules of scripts written without spaces apply to it. Every such
 /// character is U+0E00 or above, so encoded in 3 or 4 bytes: the bytes
 /// below 0xE0 (all of ASCII, Latin, Greek, Cyrillic, Arabic, Hebrew) are
-/// skipped 16 at a time and only the characters from those lead bytes on
+/// skipped 64 at a time and only the characters from those lead bytes on
 /// are decoded.
 pub(super) fn has_unspaced(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 16) {
+        if let Some(chunk) = bytes.get(i..i + 64) {
             if chunk.iter().fold(0u8, |m, &b| m.max(b)) < 0xE0 {
-                i += 16;
+                i += 64;
                 continue;
             }
         }

@@ -119,7 +119,17 @@ pub(super) fn for_each_word_of_utf8(text: &[u8], mut f: impl FnMut(usize, usize)
         let Some((c, n)) = decode_utf8(text, i, lead) else {
             return;
         };
-        let (next, extends) = step(open, c);
+        let (next, extends) = if open != Open::Unspaced && u32::from(c) < 0x0E00 {
+            // No script written without spaces starts below U+0E00, and no
+            // mark joins a run: the plain runs of word characters.
+            if is_word_char(c) {
+                (Open::Run, open == Open::Run)
+            } else {
+                (Open::Nothing, false)
+            }
+        } else {
+            step(open, c)
+        };
         if !extends {
             if open != Open::Nothing {
                 f(start, i - start);
