@@ -112,24 +112,51 @@ fn step(open: Open, c: char) -> (Open, bool) {
 /// with non-ASCII bytes.
 #[inline(always)]
 pub(super) fn for_each_word_of_utf8(text: &[u8], mut f: impl FnMut(usize, usize)) {
-    let mut open = Open::Nothing;
-    let mut start = 0usize;
+    // Until the first character from U+0E00 (where the scripts written
+    // without spaces start), the plain runs of word characters.
+    let mut start: Option<usize> = None;
     let mut i = 0;
     while let Some(&lead) = text.get(i) {
         let Some((c, n)) = decode_utf8(text, i, lead) else {
             return;
         };
-        let (next, extends) = if open != Open::Unspaced && u32::from(c) < 0x0E00 {
-            // No script written without spaces starts below U+0E00, and no
-            // mark joins a run: the plain runs of word characters.
-            if is_word_char(c) {
-                (Open::Run, open == Open::Run)
+        if u32::from(c) >= 0x0E00 {
+            let open = if start.is_some() {
+                Open::Run
             } else {
-                (Open::Nothing, false)
+                Open::Nothing
+            };
+            return for_each_word_from(text, i, open, start.unwrap_or(i), f);
+        }
+        if is_word_char(c) {
+            if start.is_none() {
+                start = Some(i);
             }
-        } else {
-            step(open, c)
+        } else if let Some(s) = start.take() {
+            f(s, i - s);
+        }
+        i += n;
+    }
+    if let Some(s) = start {
+        f(s, text.len() - s);
+    }
+}
+
+/// The rest of [`for_each_word_of_utf8`] from `text[i..]`, with `open`
+/// the word open before it (started at `start`), through [`step`].
+#[inline(never)]
+fn for_each_word_from(
+    text: &[u8],
+    mut i: usize,
+    mut open: Open,
+    mut start: usize,
+    mut f: impl FnMut(usize, usize),
+) {
+    while let Some(&lead) = text.get(i) {
+        let Some((c, n)) = decode_utf8(text, i, lead) else {
+            return;
         };
+        let (next, extends) = step(open, c);
         if !extends {
             if open != Open::Nothing {
                 f(start, i - start);
