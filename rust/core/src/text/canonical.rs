@@ -1,12 +1,19 @@
 //! The canonical form, the key of exact duplicates: normalised, whitespace
-//! runs collapsed to one space, trimmed. Its definition ([`exact_form`]),
-//! and the block-wise collapse that the scan makes it with.
+//! runs collapsed to one space, trimmed; a whitespace run next to a
+//! character of a script written without spaces (or CJK punctuation) is
+//! dropped instead. Its definition ([`exact_form`]), and the block-wise
+//! collapse that the scan makes it with for text without such characters.
 
 use super::block_masks::{bits_from, BlockMasks, Mapped, BLOCK};
 use super::normalisation::normalise;
+use super::scripts::joins_without_space;
 
 /// Canonical form for exact-duplicate keys: normalised, whitespace runs
-/// collapsed to one space, trimmed.
+/// collapsed to one space, trimmed; a whitespace run is dropped entirely
+/// where the character just before it or just after it belongs to a script
+/// written without spaces or is CJK punctuation (U+3001 to U+303F), so that
+/// a Chinese, Japanese or Thai text wrapped at another width has the same
+/// form.
 pub fn exact_form(text: &str) -> String {
     exact_form_of_normalised(&normalise(text))
 }
@@ -14,13 +21,34 @@ pub fn exact_form(text: &str) -> String {
 /// [`exact_form`] for text that is already normalised.
 pub fn exact_form_of_normalised(normalised: &str) -> String {
     let mut out = String::with_capacity(normalised.len());
-    for word in normalised.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
+    for_each_canonical_piece(normalised, |piece| out.push_str(piece));
     out
+}
+
+/// Writes the canonical form of the normalised `normalised` to `out`
+/// (cleared first): [`exact_form_of_normalised`] into bytes.
+pub(super) fn canonical_into(normalised: &str, out: &mut Vec<u8>) {
+    out.clear();
+    for_each_canonical_piece(normalised, |piece| out.extend_from_slice(piece.as_bytes()));
+}
+
+/// Calls `f` with the pieces of the canonical form of `normalised`, in
+/// order: its maximal runs of non-whitespace characters, and a `" "`
+/// between two of them unless the character before the gap or the one
+/// after it [`joins_without_space`].
+#[inline]
+fn for_each_canonical_piece(normalised: &str, mut f: impl FnMut(&str)) {
+    let mut last: Option<char> = None;
+    for piece in normalised.split_whitespace() {
+        let first = piece.chars().next();
+        if let (Some(before), Some(after)) = (last, first) {
+            if !joins_without_space(before) && !joins_without_space(after) {
+                f(" ");
+            }
+        }
+        f(piece);
+        last = piece.chars().next_back();
+    }
 }
 
 /// Zero bytes kept after the canonical form, so that words can be loaded
@@ -30,8 +58,10 @@ pub(super) const PAD: usize = 16;
 /// Writes the canonical form of `text` (lowercased, whitespace runs
 /// collapsed to one space, trimmed) to the front of `out`, followed by at
 /// least [`PAD`] bytes; returns its length. `text` is ASCII, or UTF-8 whose
-/// only whitespace is ASCII and whose non-ASCII characters are already in
-/// lower case (their bytes are copied unchanged). Works on 64-byte blocks.
+/// only whitespace is ASCII, whose non-ASCII characters are already in
+/// lower case (their bytes are copied unchanged) and none of which
+/// [`joins_without_space`] (this collapse keeps every gap). Works on
+/// 64-byte blocks.
 #[inline(always)]
 pub(super) fn ascii_exact_form_into(
     masks: impl BlockMasks,

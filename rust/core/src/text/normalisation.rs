@@ -2,6 +2,7 @@
 //! text already in NFKC; and the checks that tell the scan when a text
 //! needs no more than ASCII lowercasing.
 
+use super::scripts::joins_without_space;
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// NFKC-normalised, lowercased copy of `text`.
@@ -55,23 +56,29 @@ pub(super) fn is_nfkc_quick_yes(text: &str) -> bool {
     every_non_ascii_run(text, |run| is_nfkc_quick(run.chars()) == IsNormalized::Yes)
 }
 
-/// Whether `normalise(text)` only lowercases the ASCII letters of `text`
-/// and all of its whitespace is ASCII: `text` is in NFKC
-/// ([`is_nfkc_quick_yes`]) and each of its other characters is its own
-/// lowercase and not whitespace (so `!has_non_ascii_space(text)`, found in
-/// the same pass). Not inlined: in `TextScan::scan` it displaced the ASCII
-/// path's code (about 5% slower there).
+/// Whether `normalise(text)` only lowercases the ASCII letters of `text`,
+/// all of its whitespace is ASCII and none of its characters belongs to a
+/// script written without spaces: `text` is in NFKC ([`is_nfkc_quick_yes`])
+/// and each of its other characters is its own lowercase, not whitespace
+/// (so `!has_non_ascii_space(text)`, found in the same pass) and not one
+/// that [`joins_without_space`] (so `!has_unspaced(text)`). Such a text's
+/// canonical form is the block-wise collapse of its bytes. Not inlined: in
+/// `TextScan::scan` it displaced the ASCII path's code (about 5% slower
+/// there).
 #[inline(never)]
 pub(super) fn is_normalised_but_ascii_case(text: &str) -> bool {
     every_non_ascii_run(text, |run| {
         if run.chars().all(is_settled_char) {
             // The common case (curly quotes, dashes), without the tables;
-            // none of these is whitespace.
+            // none of these is whitespace or of an unspaced script.
             return true;
         }
         let own_lowercase = run.chars().all(|c| {
             let mut lower = c.to_lowercase();
-            !c.is_whitespace() && lower.next() == Some(c) && lower.next().is_none()
+            !c.is_whitespace()
+                && !joins_without_space(c)
+                && lower.next() == Some(c)
+                && lower.next().is_none()
         });
         own_lowercase && is_nfkc_quick(run.chars()) == IsNormalized::Yes
     })

@@ -3,12 +3,12 @@
 //! the block scans to the widest vector unit the CPU has.
 
 use super::block_masks::{BlockMasks, PortableMasks, BLOCK};
-use super::canonical::{ascii_exact_form_checked, ascii_exact_form_into, PAD};
+use super::canonical::{ascii_exact_form_checked, ascii_exact_form_into, canonical_into, PAD};
 use super::normalisation::{has_non_ascii_space, is_normalised_but_ascii_case, normalise_into};
 #[cfg(target_arch = "x86_64")]
 use super::scan_avx512::Avx512Masks;
+use super::scripts::has_unspaced;
 use super::shingles::shingles_of_words;
-use super::word_scan::word_hashes;
 use crate::simd::{dispatch, kernel};
 
 /// Reusable buffers for the scan of one text: its canonical form (for the
@@ -82,28 +82,20 @@ impl TextScan {
 
     fn scan_words(&mut self, normalised: &str) {
         let canonical = &mut self.canonical;
-        if has_non_ascii_space(normalised) {
-            canonical.clear();
-            for word in normalised.split_whitespace() {
-                if !canonical.is_empty() {
-                    canonical.push(b' ');
-                }
-                canonical.extend_from_slice(word.as_bytes());
-            }
+        if has_non_ascii_space(normalised) || has_unspaced(normalised) {
+            // The canonical form by the definition (the block collapse
+            // keeps every gap and knows only ASCII whitespace), then its
+            // words, which for runs with non-ASCII bytes the word scans
+            // take from the one scalar definition.
+            canonical_into(normalised, canonical);
             self.canonical_len = canonical.len();
             canonical.resize(self.canonical_len + BLOCK + PAD, 0);
-            // Same words as the general split: non-ASCII runs are split by
-            // `char::is_alphanumeric` (words of the canonical form are those
-            // of the normalised text: whitespace is never alphanumeric).
-            self.word_count = word_hashes::<true>(
-                PortableMasks,
-                &self.canonical,
-                self.canonical_len,
-                &mut self.hashes,
-            );
+            self.word_count =
+                canonical_word_hashes(&self.canonical, self.canonical_len, &mut self.hashes);
         } else {
-            // All whitespace is ASCII: the block-wise collapse applies (it
-            // copies the bytes of other characters unchanged).
+            // All whitespace is ASCII and every gap is kept: the block-wise
+            // collapse applies (it copies the bytes of other characters
+            // unchanged).
             (self.canonical_len, self.word_count) =
                 scan_bytes::<true>(normalised.as_bytes(), canonical, &mut self.hashes);
         }
@@ -142,11 +134,64 @@ impl TextScan {
     }
 }
 
+/// The [`word_hash`](super::word_hash) of every word of the canonical form `buf[..len]`
+/// (followed by at least [`PAD`] bytes; any canonical form) to the front of
+/// `hashes` (see [`word_hashes`](super::word_scan::word_hashes)); returns how many there are. On the widest
+/// vector unit the CPU has.
+pub(super) fn canonical_word_hashes(buf: &[u8], len: usize, hashes: &mut Vec<u64>) -> usize {
+    dispatch!(
+        Avx512 => canonical_word_hashes_avx512(buf, len, hashes),
+        Avx2 => canonical_word_hashes_avx2(buf, len, hashes);
+        else canonical_word_hashes_portable(buf, len, hashes)
+    )
+}
+
+kernel!(avx2;
+/// [`canonical_word_hashes_portable`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must run [`Level::Avx2`](crate::simd::Level::Avx2).
+pub(super) unsafe fn canonical_word_hashes_avx2(
+    buf: &[u8],
+    len: usize,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    PortableMasks.word_hashes::<true>(buf, len, hashes)
+}
+);
+
+kernel!(avx512;
+/// [`canonical_word_hashes_portable`] with the AVX-512 word scan.
+///
+/// # Safety
+/// The CPU must run [`Level::Avx512`](crate::simd::Level::Avx512).
+pub(super) unsafe fn canonical_word_hashes_avx512(
+    buf: &[u8],
+    len: usize,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    // SAFETY: this function runs only where the CPU runs Level::Avx512.
+    let masks = unsafe { Avx512Masks::new() };
+    masks.word_hashes::<true>(buf, len, hashes)
+}
+);
+
+/// The portable [`canonical_word_hashes`], the definition of the others.
+#[inline(always)]
+pub(super) fn canonical_word_hashes_portable(
+    buf: &[u8],
+    len: usize,
+    hashes: &mut Vec<u64>,
+) -> usize {
+    PortableMasks.word_hashes::<true>(buf, len, hashes)
+}
+
 /// [`TextScan::scan`]'s fast paths in one pass over `text`: its canonical
 /// form by the block collapse, which also finds whether `text` is ASCII
 /// (so no separate pass checks that); then the word hashes of an ASCII
 /// text (as [`scan_bytes`] without `UNICODE`), or of one whose only change under
 /// [`normalise`](super::normalise) is ASCII lowercasing and whose whitespace is all ASCII
+/// and that has no character of a script written without spaces
 /// ([`is_normalised_but_ascii_case`]; as [`scan_bytes`] with `UNICODE`,
 /// whose collapse is the same). `None`, with `canonical` overwritten, for
 /// any other text.
@@ -223,7 +268,7 @@ fn scan_text_with(
 /// Scans `text` that is ASCII (`UNICODE` false) or normalised UTF-8 whose
 /// whitespace is all ASCII (`UNICODE` true): its canonical form into
 /// `canonical` and its word hashes to the front of `hashes` (see
-/// [`word_hashes`]); returns the length of the canonical form and the
+/// [`word_hashes`](super::word_scan::word_hashes)); returns the length of the canonical form and the
 /// number of words. On the widest vector unit the CPU has.
 pub(super) fn scan_bytes<const UNICODE: bool>(
     text: &[u8],
