@@ -416,8 +416,12 @@ def dedup(
     """Find exact and near duplicates among the rows of ``frame``.
 
     Texts are normalised (NFKC, lowercase); words are maximal runs of Unicode
-    letters and digits; shingles are runs of ``ngram`` words. Rows with the
-    same normalised text (whitespace collapsed) are exact duplicates. Other
+    letters and digits, except in scripts written without spaces (Han, kana,
+    Thai, Lao, Khmer, Myanmar, Tibetan, ...), where each letter (with its
+    combining marks) is a word of its own; shingles are runs of ``ngram``
+    words. Rows with the same normalised text (whitespace collapsed, and
+    dropped next to those scripts' letters, so that line breaks inside
+    Chinese or Japanese text change nothing) are exact duplicates. Other
     rows are compared by MinHash LSH, with bands chosen so that a pair exactly
     at ``threshold`` becomes a candidate with probability >= 0.99, and every
     candidate is verified: by the exact Jaccard similarity of the shingle sets
