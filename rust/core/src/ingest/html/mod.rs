@@ -14,10 +14,19 @@
 //!   decoded as the standard says for text: every HTML5 name, the legacy
 //!   names without `;`, decimal and hexadecimal numbers (invalid ones
 //!   become U+FFFD).
-//! - **`Main`**: the main content only, as Mozilla's Readability finds it
-//!   (the `dom_smoothie` crate: navigation, headers, footers and sidebars
-//!   removed), laid out as in `Text` mode. Where it finds no content, or
-//!   fails, the result is the `Text` mode's.
+//! - **`Main`**: the main content only, laid out as in `Text` mode. A page
+//!   that declares its main content (the first `<main>`, else the first
+//!   element whose `role` is `main`, ASCII case-insensitively, else the
+//!   page's only `<article>`; its content runs to the matching end tag,
+//!   same-name elements inside counted, or to the end of the input) gets
+//!   that element's text when it has at least 200 characters, or when it is
+//!   not empty and the text outside it has fewer than 1,000 (too little
+//!   for an article that the declaration misses). Otherwise Mozilla's
+//!   Readability decides (the `dom_smoothie` crate: navigation, headers,
+//!   footers and sidebars removed); where it finds no content, fails, or
+//!   keeps under 500 characters and under 40% of the page's text (a title
+//!   block or a footer rather than the content), the result is the `Text`
+//!   mode's.
 //! - **`Raw`**: the HTML unchanged.
 //!
 //! In every mode the first `<title>` outside hidden content (`template`,
@@ -56,6 +65,7 @@
 //! gets the text mode's result; so does a page where the extractor fails
 //! or panics.
 
+mod declared_main;
 mod elements;
 mod entities;
 mod guard;
@@ -88,8 +98,7 @@ pub fn html_to_text(html: &str, mode: HtmlMode) -> HtmlText {
         }
         HtmlMode::Main => {
             let title = visible::title_only(html);
-            let text =
-                main_content::main_text(html).unwrap_or_else(|| visible::visible_text(html).0);
+            let text = main_content::main_mode_text(html);
             HtmlText { text, title }
         }
         HtmlMode::Raw => HtmlText {

@@ -221,6 +221,11 @@ impl<'a> Tokenizer<'a> {
         self.slice(start, bytes.len())
     }
 
+    /// The byte offset of the next token: right after the last one read.
+    pub(super) fn position(&self) -> usize {
+        self.pos
+    }
+
     /// Everything left of the input (after `<plaintext>`).
     pub(super) fn rest(&mut self) -> &'a str {
         let start = self.pos;
