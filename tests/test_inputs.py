@@ -72,5 +72,7 @@ def test_the_command_expands_globs_and_names_what_is_missing(tmp_path: Path) -> 
     assert pl.read_parquet(out).height == 3
     missing = run(str(tmp_path / "*.zip"))
     assert missing.returncode == 2 and "no input matches" in missing.stderr
+    gone = run(str(tmp_path / "nope.txt"))
+    assert gone.returncode == 2 and f"input not found: {tmp_path / 'nope.txt'}" in gone.stderr
     url = run("s3://bucket/x")
     assert url.returncode == 2 and "remote input is not supported" in url.stderr

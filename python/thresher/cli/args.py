@@ -97,12 +97,8 @@ def _check_inputs(inputs: list[str]) -> list[str]:
     try:
         return expand_paths(inputs)
     except InputNotFoundError as exc:
-        what = (
-            "no input matches"
-            if exc.strerror == "no input matches the pattern"
-            else "input not found:"
-        )
-        raise _UsageError(f"{what} {exc.filename}") from None
+        # "input not found: X", "no input matches the pattern: X"
+        raise _UsageError(f"{exc.strerror}: {exc.filename}") from None
     except thresher.InvalidOptionError as exc:
         raise _UsageError(str(exc)) from None
 
