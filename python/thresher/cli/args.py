@@ -202,11 +202,15 @@ def _dedup(args: argparse.Namespace) -> int:
         summary, _ = run_dedup(list(args.inputs), out, options, reporter)
     finally:
         reporter.close()
+    groups = _error_groups(out / "errors.parquet", summary.get("files_without_records", []))
+    warning = _undated_warning(summary.get("clusters_without_dates", 0))
     if args.json:
         from thresher.cli.progress import JsonLog
 
         assert isinstance(reporter, JsonLog)
-        reporter.emit("summary", **summary)
+        if warning:
+            reporter.emit("warning", message=warning)
+        reporter.emit("summary", **summary, error_groups=groups)
     elif not args.quiet:
         mb = summary["bytes"] / 1e6
         print(
@@ -220,7 +224,11 @@ def _dedup(args: argparse.Namespace) -> int:
         )
         if summary["skipped"]:
             print(f"skipped {_skipped_line(summary['skipped'])}")
+        _print_error_groups(groups, args.inputs, "errors.parquet / report.html")
         print(f"wrote {out}/: {', '.join(summary['outputs'])}")
+    if warning and not args.json:
+        # On stderr, and even with --quiet: it says the result is not what was asked.
+        print(f"thresher: warning: {warning}", file=sys.stderr)
     if args.strict and summary["errors"]:
         return EXIT_INPUT_ERRORS
     return EXIT_OK
@@ -269,6 +277,8 @@ def _scan(args: argparse.Namespace) -> int:
         )
         if counters["skipped"]:
             print(f"skipped {_skipped_line(counters['skipped'])}")
+        where = f"{errors_out}" if errors_out else "--errors FILE for every row"
+        _print_error_groups(counters["error_groups"], args.inputs, where)
     if args.strict and counters["errors"]:
         return EXIT_INPUT_ERRORS
     return EXIT_OK
@@ -280,6 +290,33 @@ def _check_ingest_options(args: argparse.Namespace) -> None:
         thresher.ingest([], html=args.html, content_types=args.content_types)
     except thresher.InvalidOptionError as exc:
         raise _UsageError(str(exc)) from None
+
+
+def _error_groups(errors_path: Path, without_records: list[str]) -> list[dict[str, Any]]:
+    """The rows of ``errors.parquet`` grouped by file and kind, files without
+    records first (see :func:`thresher.cli.error_groups.group_errors`)."""
+    from thresher.cli.error_groups import group_errors
+
+    return group_errors(pl.read_parquet(errors_path), without_records).to_dicts()
+
+
+def _print_error_groups(groups: list[dict[str, Any]], inputs: list[str], where: str) -> None:
+    """The grouped errors as a table on stdout, ``where`` naming what holds them all."""
+    from thresher.cli.error_groups import terminal_lines
+
+    for line in terminal_lines(groups, inputs, where=where):
+        print(line)
+
+
+def _undated_warning(clusters: int) -> str:
+    """What ``--keep newest`` says about clusters without a readable date ("" if none)."""
+    if not clusters:
+        return ""
+    noun = "cluster has" if clusters == 1 else "clusters have"
+    return (
+        f"--keep newest: {clusters:,} {noun} no member with a readable date; "
+        "the lowest doc_id was kept in each (clusters_without_dates in summary.json)"
+    )
 
 
 def _skipped_line(skipped: dict[str, int]) -> str:

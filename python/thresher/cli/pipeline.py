@@ -38,6 +38,7 @@ import polars as pl
 
 import thresher
 from thresher import _core
+from thresher.cli.error_groups import errors_by_kind, files_without_records, group_errors
 from thresher.cli.outputs import (
     OutputError,
     PartedParquet,
@@ -57,6 +58,7 @@ __all__ = [
     "RECORD_COLUMNS",
     "DedupOptions",
     "cluster_table",
+    "clusters_without_dates",
     "date_priority",
     "run_dedup",
     "run_scan",
@@ -125,9 +127,13 @@ class DedupOptions:
 def date_priority(dates: pl.Series) -> pl.Series:
     """``--keep newest`` priority: seconds since 1970 of an ISO date or timestamp
     (its first 19 characters; a zone suffix is ignored); missing, empty or
-    unreadable dates get the lowest priority. Computed per batch, so that it
-    streams (:func:`thresher.dedup` ranks the whole column instead; the two
-    differ only between dates within the same second)."""
+    unreadable dates get the lowest priority. A date or datetime column is
+    taken as it is. Computed per batch, so that it streams
+    (:func:`thresher.dedup` ranks the whole column instead; the two differ
+    only between dates within the same second)."""
+    if dates.dtype.is_temporal() and dates.dtype != pl.Time and dates.dtype != pl.Duration:
+        stamps = dates.cast(pl.Datetime("us")).dt.epoch("s")
+        return stamps.fill_null(_NO_DATE).cast(pl.Int64).rename("priority")
     text = dates.cast(pl.String).str.strip_chars().str.replace(" ", "T").str.slice(0, 19)
     stamp = text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
     day = text.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
@@ -172,6 +178,21 @@ def cluster_table(result: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def clusters_without_dates(result: pl.DataFrame) -> int:
+    """Clusters of more than one record none of whose members has a readable
+    date, where ``--keep newest`` could only keep the lowest ``doc_id``; 0
+    when ``result`` has no ``dated`` column (another keep policy)."""
+    if "dated" not in result.columns:
+        return 0
+    undated = (
+        result.filter(pl.col("cluster_size") > 1)
+        .group_by("cluster_id")
+        .agg(pl.col("dated").any())
+        .filter(~pl.col("dated"))
+    )
+    return undated.height
+
+
 def _sample_rows(result: pl.DataFrame, clusters: pl.DataFrame) -> pl.Series:
     """doc_ids of the records shown in the report: the largest clusters'
     representatives and their least similar members."""
@@ -198,6 +219,7 @@ class _Scanned:
     rows: int
     progress: dict[str, int]
     skipped: dict[str, int]
+    files_without_records: list[str]
 
 
 class _DedupRun:
@@ -211,6 +233,8 @@ class _DedupRun:
         self.work = WorkDir(out)
         self.timings: dict[str, float] = {}
         self.priorities: list[pl.Series] = []
+        #: The sources of the files the scan reads, as the manifest lists them.
+        self.walked: list[str] = []
 
     def scan(self) -> thresher.Scan:
         o = self.options
@@ -247,10 +271,15 @@ class _DedupRun:
                         engine.add(stored.select(_SKETCH_COLUMNS))
                         self.priorities.append(stored["priority"])
                 return _Scanned(
-                    done["batches"], done["rows"], done["progress"], done.get("skipped", {})
+                    done["batches"],
+                    done["rows"],
+                    done["progress"],
+                    done.get("skipped", {}),
+                    done.get("files_without_records", []),
                 )
             assert engine is not None, "no checkpoint, so the engine is needed"
             batches = rows = reused = 0
+            with_records: set[str] = set()
             with self.scan() as scan:
                 phase.watch(scan)
                 for index, frame in enumerate(_batches(scan)):
@@ -274,6 +303,7 @@ class _DedupRun:
                         reused += 1
                     engine.add(chunk.select(_SKETCH_COLUMNS))
                     self.priorities.append(chunk["priority"])
+                    with_records.update(frame["source"].unique().to_list())
                     rows += frame.height
                     batches = index + 1
                 errors = scan.errors
@@ -282,10 +312,19 @@ class _DedupRun:
             if reused:
                 self.reporter.message(f"reused {reused} of {batches} sketch chunks", reused=reused)
             write_parquet(errors, work.errors)
-            done = {"batches": batches, "rows": rows, "progress": progress, "skipped": skipped}
+            without = files_without_records(
+                [*self.walked, *errors["source"].to_list()], with_records
+            )
+            done = {
+                "batches": batches,
+                "rows": rows,
+                "progress": progress,
+                "skipped": skipped,
+                "files_without_records": without,
+            }
             write_json(done, work.sketch_done)
         self.timings["sketch"] = phase.elapsed
-        return _Scanned(batches, rows, progress, skipped)
+        return _Scanned(batches, rows, progress, skipped, without)
 
     # -- pass 2 -------------------------------------------------------------
     def verify(self, engine: thresher.DedupEngine | None) -> pl.DataFrame:
@@ -336,6 +375,11 @@ class _DedupRun:
                 pl.col("doc_id").cast(pl.UInt64),
                 exact=pl.col("is_duplicate") & (key == key.gather(pl.col("cluster_id"))),
             )
+            if self.options.keep == "newest":
+                # Kept with the result, so that a resumed run can still count
+                # the clusters that had no date to choose by.
+                dated = priority if priority is not None else pl.Series([], dtype=pl.Int64)
+                result = result.with_columns(dated=dated != _NO_DATE)
             write_parquet(result, work.result)
         self.priorities = []
         self.timings["cluster"] = phase.elapsed
@@ -439,6 +483,9 @@ class _DedupRun:
                 "clusters": clusters.height,
                 "largest_cluster": int(cast(int, clusters["size"].max())) if clusters.height else 0,
                 "errors": errors.height,
+                "errors_by_kind": errors_by_kind(errors),
+                "files_without_records": scanned.files_without_records,
+                "clusters_without_dates": clusters_without_dates(result),
                 "skipped": dict(sorted(scanned.skipped.items())),
                 "parameters": {**self.options.parameters(), "bands": bands, "rows": rows},
                 "timings": timings,
@@ -452,6 +499,7 @@ class _DedupRun:
                 similarities=near if near is not None else pl.Series([], dtype=pl.Float64),
                 samples=samples,
                 errors=errors,
+                groups=group_errors(errors, scanned.files_without_records),
             )
             write_json(summary, final / "summary.json", fsync=True)
             write_json({"complete": True}, work.final_done)
@@ -514,12 +562,14 @@ def _run_dedup_locked(
     for name in OUTPUT_FILES:
         remove_stale_temporaries(out / name)
     run = _DedupRun(inputs, out, options, reporter)
+    files = input_fingerprint(inputs, options.follow_symlinks)
+    run.walked = [str(f[0]) for f in files]
     manifest = {
         "thresher_version": thresher.__version__,
         "sketch_format": _core.SKETCH_FORMAT,
         "inputs": inputs,
         "parameters": options.parameters(),
-        "files": input_fingerprint(inputs, options.follow_symlinks),
+        "files": files,
     }
     state = run.work.open(manifest)
     if state == "resumed":
@@ -565,8 +615,10 @@ def run_scan(
     file ``out`` (and the error rows into ``errors_out``), atomically.
 
     Returns the counters of the scan (``files_done``, ``bytes_done``,
-    ``records``, ``errors``) and ``skipped``, the records that are not
-    documents by content type.
+    ``records``, ``errors``), ``skipped`` (the records that are not
+    documents, by content type), ``errors_by_kind``,
+    ``files_without_records`` and ``error_groups`` (the error rows grouped
+    by file and kind, see :func:`~thresher.cli.error_groups.group_errors`).
     """
     for flag, path in (("--out", out), ("--errors", errors_out)):
         if path is not None:
@@ -578,6 +630,8 @@ def run_scan(
             remove_stale_temporaries(path)
     parts_dir = temporary_name(out.with_name(out.name + ".parts"))
     parts = PartedParquet(parts_dir, "records")
+    walked, _ = _core.walk(list(inputs), follow_symlinks)
+    with_records: set[str] = set()
     try:
         with reporter.phase("scan", "scan") as phase:
             with thresher.scan(
@@ -594,6 +648,7 @@ def run_scan(
                 batches = 0
                 for index, frame in enumerate(scan):
                     parts.write(index, frame)
+                    with_records.update(frame["source"].unique().to_list())
                     batches = index + 1
                 errors = scan.errors
                 progress = dict(scan.progress)
@@ -606,9 +661,15 @@ def run_scan(
         import shutil
 
         shutil.rmtree(parts_dir, ignore_errors=True)
+    without = files_without_records(
+        [*(str(source) for _, source in walked), *errors["source"].to_list()], with_records
+    )
     return {
         **progress,
         "errors": errors.height,
+        "errors_by_kind": errors_by_kind(errors),
+        "files_without_records": without,
+        "error_groups": group_errors(errors, without).to_dicts(),
         "skipped": dict(sorted(skipped.items())),
         "out": os.fspath(out),
     }

@@ -1,9 +1,12 @@
 """``report.html``: one self-contained page about a ``thresher dedup`` run.
 
-Counts, a histogram of cluster sizes, the distribution of similarities of the
-accepted near-duplicate pairs, the LSH probability curve of the chosen bands
-and rows with the threshold marked, and the largest clusters with sample
-texts side by side (words that differ from the representative highlighted).
+Counts (with a warning, at the top, naming the input files that gave no
+records), a histogram of cluster sizes, the distribution of similarities of
+the accepted near-duplicate pairs, the LSH probability curve of the chosen
+bands and rows with the threshold marked, the largest clusters with sample
+texts side by side (words that differ from the representative highlighted),
+and the input errors: grouped by file and kind (files without records first
+and marked), then the first error rows one by one.
 Charts are inline SVG; there is no script, no external asset, no network.
 """
 
@@ -19,6 +22,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from thresher.cli.error_groups import group_errors, short_source
 from thresher.cli.outputs import write_text
 
 __all__ = ["lsh_probability", "render_report", "write_report"]
@@ -76,6 +80,12 @@ th { background: #fafbfc; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .two { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; align-items: start; }
 .empty { color: var(--muted); font-style: italic; }
+.warn { background: #fdf0ee; border: 1px solid #f1c0b9; border-left: 5px solid var(--err);
+  border-radius: 8px; padding: 10px 14px; margin: 16px 0 0; }
+.warn p { margin: 0; } .warn p + p { margin-top: 6px; }
+tr.no-records td { background: #fdf0ee; }
+tr.no-records td:first-child { border-left: 4px solid var(--err); }
+.tag.none { background: var(--err); }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 """
 
@@ -316,13 +326,10 @@ def _excerpt(text: str, words: int = 96) -> str:
     return _e("".join(tokens[:words])) + (" &hellip;" if len(tokens) > words else "")
 
 
-def _short_source(source: str, inputs: list[str]) -> str:
-    """``source`` relative to the input directory it was found in."""
-    for top in inputs:
-        prefix = top.rstrip("/") + "/"
-        if source.startswith(prefix):
-            return source[len(prefix) :]
-    return source
+#: Rows of the grouped error table; the rest are counted below it.
+GROUP_ROWS = 200
+#: Error rows listed one by one.
+ERROR_ROWS = 50
 
 
 def _doc(row: dict[str, Any], body: str, is_rep: bool, inputs: list[str]) -> str:
@@ -332,7 +339,7 @@ def _doc(row: dict[str, Any], body: str, is_rep: bool, inputs: list[str]) -> str
         tag = '<span class="tag exact">exact, identical text</span>'
     else:
         tag = f'<span class="tag near">near, {row["similarity"]:.3f}</span>'
-    source = _short_source(row["source"] or "", inputs)
+    source = short_source(row["source"] or "", inputs)
     where = _e(source) + (f"!/{_e(row['member'])}" if row.get("member") else "")
     title = f'<div class="t">{_e(row["title"])}</div>' if row.get("title") else ""
     return (
@@ -389,6 +396,54 @@ def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None =
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _groups_table(groups: pl.DataFrame, inputs: list[str]) -> str:
+    """The errors grouped by file and kind (see
+    :func:`~thresher.cli.error_groups.group_errors`), at most
+    :data:`GROUP_ROWS` rows; a file without records is marked."""
+    shown = groups.head(GROUP_ROWS)
+    rows = []
+    for g in shown.iter_rows(named=True):
+        name = _e(short_source(g["source"], inputs)) if g["source"] else "(no file)"
+        mark = ' <span class="tag none">no records</span>' if g["no_records"] else ""
+        row_class = ' class="no-records"' if g["no_records"] else ""
+        rows.append(
+            f"<tr{row_class}><td>{name}{mark}</td>"
+            f'<td>{_e(g["kind"])}</td><td class="num">{g["count"]:,}</td>'
+            f"<td>{_e(g['first_reason'])}</td></tr>"
+        )
+    html_rows = "".join(rows)
+    table = (
+        '<table id="error-groups"><tr><th>file</th><th>kind</th><th>count</th>'
+        f"<th>first reason</th></tr>{html_rows}</table>"
+    )
+    if groups.height > shown.height:
+        table += (
+            f"<p>{groups.height - shown.height:,} more groups; every row is in errors.parquet.</p>"
+        )
+    return table
+
+
+def _warnings(summary: dict[str, Any], inputs: list[str]) -> str:
+    """The banner under the counts: files that gave no records, clusters that
+    ``--keep newest`` could not choose by date."""
+    notes = []
+    without = summary.get("files_without_records") or []
+    if without:
+        names = ", ".join(_e(short_source(s, inputs)) for s in without[:5])
+        more = f" and {len(without) - 5:,} more" if len(without) > 5 else ""
+        notes.append(
+            f'<p id="warn-no-records"><b>{len(without):,} input file(s) gave no records:</b> '
+            f'{names}{more}. See <a href="#errors">input errors</a>.</p>'
+        )
+    undated = summary.get("clusters_without_dates") or 0
+    if undated:
+        notes.append(
+            f'<p id="warn-no-dates"><b>{undated:,} cluster(s) had no member with a readable '
+            "date:</b> keep newest kept the lowest doc_id in each.</p>"
+        )
+    return f'<section class="warn">{"".join(notes)}</section>' if notes else ""
+
+
 def render_report(
     *,
     summary: dict[str, Any],
@@ -396,8 +451,13 @@ def render_report(
     similarities: pl.Series,
     samples: pl.DataFrame,
     errors: pl.DataFrame,
+    groups: pl.DataFrame | None = None,
 ) -> str:
-    """The HTML of the report (see the module docstring)."""
+    """The HTML of the report (see the module docstring). ``groups``: the
+    errors grouped by file and kind (computed from ``errors`` and the
+    summary's ``files_without_records`` when not given)."""
+    if groups is None:
+        groups = group_errors(errors, summary.get("files_without_records") or [])
     p = summary["parameters"]
     n_in = summary["records_in"] or 1
     cards = [
@@ -437,9 +497,12 @@ def render_report(
         ["phase", "seconds"],
         [[k, f"{v:.2f}"] for k, v in summary["timings"].items()],
     )
+    errors_html = ""
+    if groups.height:
+        errors_html += "<h3>By file and kind</h3>" + _groups_table(groups, summary["inputs"])
     if errors.height:
-        shown = errors.head(50)
-        errors_html = _table(
+        shown = errors.head(ERROR_ROWS)
+        errors_html += "<h3>Error rows</h3>" + _table(
             ["source", "member", "offset", "kind", "reason"],
             [
                 [r["source"], r["member"], r["offset"], r["kind"], r["reason"]]
@@ -449,7 +512,7 @@ def render_report(
         )
         if errors.height > shown.height:
             errors_html += f"<p>{errors.height - shown.height:,} more in errors.parquet.</p>"
-    else:
+    if not errors_html:
         errors_html = '<p class="empty">No input errors.</p>'
     inputs = ", ".join(summary["inputs"])
     mb = summary["bytes"] / 1e6
@@ -465,6 +528,7 @@ def render_report(
 {p["num_perm"]} permutations, keep {_e(p["keep"])} &middot; inputs: {_e(inputs)}</p>
 <section id="counts"><div class="cards">{cards_html}</div>
 <div class="share">{share}</div><div class="legend">{legend}</div></section>
+{_warnings(summary, summary["inputs"])}
 <h2>Distributions</h2>
 <section class="charts">{charts}</section>
 <h2>Largest clusters</h2>
@@ -488,6 +552,7 @@ def write_report(
     similarities: pl.Series,
     samples: pl.DataFrame,
     errors: pl.DataFrame,
+    groups: pl.DataFrame | None = None,
 ) -> None:
     """Render the report and write it to ``path`` atomically."""
     write_text(
@@ -497,6 +562,7 @@ def write_report(
             similarities=similarities,
             samples=samples,
             errors=errors,
+            groups=groups,
         ),
         path,
     )
