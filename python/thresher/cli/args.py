@@ -277,7 +277,7 @@ def _scan(args: argparse.Namespace) -> int:
         )
         if counters["skipped"]:
             print(f"skipped {_skipped_line(counters['skipped'])}")
-        where = f"{errors_out}" if errors_out else "--errors FILE for every row"
+        where = str(errors_out) if errors_out else "--errors FILE to keep every row"
         _print_error_groups(counters["error_groups"], args.inputs, where)
     if args.strict and counters["errors"]:
         return EXIT_INPUT_ERRORS

@@ -86,6 +86,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.no-records td { background: #fdf0ee; }
 tr.no-records td:first-child { border-left: 4px solid var(--err); }
 .tag.none { background: var(--err); }
+#errors h3 { margin-top: 18px; } #errors h3:first-child { margin-top: 0; }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 """
 
