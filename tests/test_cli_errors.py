@@ -4,6 +4,7 @@ records named first, and ``--keep newest`` saying when it had no date."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import shutil
@@ -406,3 +407,22 @@ def test_clusters_without_dates_survive_a_resume(
     summary, state = pipeline.run_dedup([str(inputs)], out, options, Reporter())
     assert state == "resumed"
     assert summary["clusters_without_dates"] == 1
+
+
+def test_date_priority_takes_date_columns_as_they_are() -> None:
+    # When the core gives ``date`` as a date or datetime column, --keep newest
+    # ranks it the same as the ISO text of the same instants.
+    instants = [datetime.datetime(2024, 1, 2, 3, 4, 5), None, datetime.datetime(1969, 7, 20)]
+    as_text = pl.Series(["2024-01-02T03:04:05Z", None, "1969-07-20"])
+    expected = pipeline.date_priority(as_text).to_list()
+    assert expected[1] == pipeline._NO_DATE and expected[2] < 0
+    for column in (
+        pl.Series(instants),
+        pl.Series(instants).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"),
+        pl.Series([d.date() if d else None for d in instants]),
+    ):
+        got = pipeline.date_priority(column).to_list()
+        if column.dtype == pl.Date:
+            assert got == [expected[0] - (3 * 3600 + 4 * 60 + 5), *expected[1:]]
+        else:
+            assert got == expected, column.dtype
