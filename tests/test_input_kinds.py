@@ -500,3 +500,17 @@ def test_lazyframe_larger_than_memory_is_deduplicated_within_it(tmp_path: Path) 
     )
     assert found.height >= 0.99 * near.height
     assert (found["similarity"] < 1.0).sum() > 0.5 * found.height
+
+
+@pytest.mark.parametrize("call", [thresher.dedup, thresher.similar_pairs, thresher.minhash])
+def test_batch_size_below_one_is_refused(call: Callable[..., object]) -> None:
+    for given in (CORPUS, CORPUS.lazy()):
+        with pytest.raises(thresher.InvalidOptionError, match="batch_size must be at least 1"):
+            call(given, batch_size=0)
+
+
+def test_pandas_column_of_mixed_values_is_an_option_error() -> None:
+    with pytest.raises(thresher.InvalidOptionError, match=r"column 'text' of the pandas input"):
+        thresher.dedup(pd.DataFrame({"text": ["a b c", 1]}))
+    with pytest.raises(thresher.InvalidOptionError, match=r"column 'text' of the pandas input"):
+        thresher.minhash(pd.Series(["a b c", 1.5]))

@@ -473,6 +473,7 @@ def dedup(
         The result columns are the same for every kind and batch size.
     """
     options = dedup_options(threshold, ngram, num_perm, seed, verify)
+    lazy.check_batch_size(batch_size)
     source = frames.read(frame, "dedup", column, [date_column] if keep == "newest" else [])
     if isinstance(source, pl.LazyFrame):
         _check_free(source.collect_schema().names())
@@ -523,6 +524,7 @@ def similar_pairs(
     fewer than the rows).
     """
     options = dedup_options(threshold, ngram, num_perm, seed, verify)
+    lazy.check_batch_size(batch_size)
     source = frames.read(frame, "similar_pairs", column)
     if isinstance(source, pl.LazyFrame):
         engine = DedupEngine(
@@ -552,6 +554,7 @@ def minhash(
     every input kind: a fixed-size array column has no plain pandas
     counterpart, and one kind of result is simpler to use.
     """
+    lazy.check_batch_size(batch_size)
     if isinstance(series, pl.LazyFrame):
         lazy.text_schema(series, column)
         parts = [

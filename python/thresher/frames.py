@@ -198,13 +198,25 @@ def _check_column(columns: list[str], column: str) -> None:
 def _from_pandas(value: Any, pandas: Any, column: str, wanted: list[str]) -> Source:
     if isinstance(value, pandas.Series):
         name = column if value.name is None else str(value.name)
-        texts = cast(pl.Series, pl.from_pandas(value.reset_index(drop=True))).rename(column)
+        texts = cast(pl.Series, _pandas_to_polars(value, column)).rename(column)
         return Source("pandas", value, True, [name], texts.to_frame(), column)
     columns = [str(c) for c in value.columns]
     _check_column(columns, column)
     present = [c for c in wanted if c in value.columns]
-    frame = pl.from_pandas(value[present].reset_index(drop=True))
+    frame = cast(pl.DataFrame, _pandas_to_polars(value[present], column))
     return Source("pandas", value, False, columns, frame, column)
+
+
+def _pandas_to_polars(value: Any, column: str) -> pl.DataFrame | pl.Series:
+    """pandas data as Polars; values of mixed types (an object column of
+    strings and numbers) raise :class:`InvalidOptionError`."""
+    try:
+        return pl.from_pandas(value.reset_index(drop=True))
+    except (TypeError, ValueError, pl.exceptions.PolarsError) as error:
+        raise InvalidOptionError(
+            f"column {column!r} of the pandas input does not convert to Arrow "
+            f"(values of mixed types?): {error}"
+        ) from error
 
 
 def _from_arrow(value: Any, pyarrow: Any, column: str, wanted: list[str]) -> Source:

@@ -4,8 +4,9 @@ Each pass that needs texts runs the plan again through Polars' streaming
 engine (``collect_batches``), selecting only the text column (and, for
 ``keep="newest"``, the date column in the first pass), and feeds the batches
 to a :class:`thresher.DedupEngine`. Memory is the engine's (about 200 bytes a
-row, see :mod:`thresher.engine`), the result columns' (about 70 bytes a row)
-and one batch of texts. The plan must give the same rows in the same order
+row, see :mod:`thresher.engine`), the result columns' (about 70 bytes a row),
+the priorities' (8 bytes a row, and the dates while they are ranked) and a
+few batches of texts in flight. The plan must give the same rows in the same order
 every time it runs (a scan of files does; an unordered ``group_by`` does not).
 The result equals :func:`thresher.dedup` of the collected frame, whatever the
 batch size.
@@ -39,12 +40,18 @@ def text_schema(lazy: pl.LazyFrame, column: str) -> pl.Schema:
     return schema
 
 
-def batches(lazy: pl.LazyFrame, columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
-    """The plan's ``columns``, streamed in order in frames of about ``batch_size`` rows."""
+def check_batch_size(batch_size: int) -> int:
+    """``batch_size``, or :class:`InvalidOptionError` when it is below 1."""
     if batch_size < 1:
         raise InvalidOptionError("batch_size must be at least 1")
+    return batch_size
+
+
+def batches(lazy: pl.LazyFrame, columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
+    """The plan's ``columns``, streamed in order in frames of about ``batch_size`` rows."""
     plan = lazy.select(columns)
-    yield from plan.collect_batches(chunk_size=batch_size, maintain_order=True, engine="streaming")
+    chunk_size = check_batch_size(batch_size)
+    return plan.collect_batches(chunk_size=chunk_size, maintain_order=True, engine="streaming")
 
 
 def feed(
