@@ -514,3 +514,33 @@ def test_pandas_column_of_mixed_values_is_an_option_error() -> None:
         thresher.dedup(pd.DataFrame({"text": ["a b c", 1]}))
     with pytest.raises(thresher.InvalidOptionError, match=r"column 'text' of the pandas input"):
         thresher.minhash(pd.Series(["a b c", 1.5]))
+
+
+def test_engine_takes_sketches_edges_and_priorities_of_every_kind() -> None:
+    reference = thresher.DedupEngine(threshold=0.7)
+    sketches = reference.sketch(CORPUS)
+    reference.add(sketches)
+    reference.find_candidates()
+    reference.verify(CORPUS)
+    edges = reference.verified_edges()
+    priority = thresher.keep_priority(CORPUS, "longest")
+    assert priority is not None
+    reference.cluster(priority)
+    reference.score(CORPUS)
+    expected = reference.result()
+    assert expected.equals(expected_dedup("longest"))
+
+    engine = thresher.DedupEngine(threshold=0.7)
+    engine.add(sketches.to_arrow())
+    engine.restore_edges(edges.to_pandas())
+    engine.cluster(priority.to_pandas())
+    engine.score(CStream(arrow_table()))
+    assert engine.result().equals(expected)
+
+    for call in (engine.add, engine.restore_edges):
+        with pytest.raises(TypeError, match=r"takes a frame, not a polars.series.series.Series"):
+            call(priority)
+        with pytest.raises(TypeError, match=r"got a builtins.dict"):
+            call({"a": [1]})
+    with pytest.raises(TypeError, match=r"cluster\(\) takes a series, not a polars"):
+        engine.cluster(CORPUS)

@@ -112,16 +112,25 @@ class Source:
         return result
 
 
-def read(value: object, who: str, column: str, needed: Iterable[str] = ()) -> Source | pl.LazyFrame:
+def read(
+    value: object,
+    who: str,
+    column: str,
+    needed: Iterable[str] = (),
+    *,
+    series_only: bool = False,
+) -> Source | pl.LazyFrame:
     """``value`` as a :class:`Source`, or the LazyFrame itself (its column is
     checked by the caller, which streams it).
 
     ``needed`` names columns other than ``column`` that are converted too (the
     date column of ``keep="newest"``) when present. A frame without ``column``
-    raises :class:`InvalidOptionError`; a value of any other kind,
-    :class:`TypeError` naming it.
+    raises :class:`InvalidOptionError`; a frame where ``series_only``, or a
+    value of any other kind, :class:`TypeError` naming it.
     """
     wanted = [column, *(c for c in needed if c != column)]
+    if series_only and _is_frame(value):
+        raise TypeError(f"{who}() takes a series, not a {type_name(value)}")
     if isinstance(value, pl.LazyFrame):
         return value
     if isinstance(value, pl.DataFrame):
@@ -134,22 +143,40 @@ def read(value: object, who: str, column: str, needed: Iterable[str] = ()) -> So
     if pandas is not None and isinstance(value, (pandas.DataFrame, pandas.Series)):
         return _from_pandas(value, pandas, column, wanted)
     pyarrow = _loaded("pyarrow")
-    if pyarrow is not None and isinstance(
-        value,
-        (
-            pyarrow.Table,
-            pyarrow.RecordBatch,
-            pyarrow.RecordBatchReader,
-            pyarrow.ChunkedArray,
-            pyarrow.Array,
-        ),
-    ):
+    if pyarrow is not None and isinstance(value, _arrow_kinds(pyarrow)):
         return _from_arrow(value, pyarrow, column, wanted)
     if hasattr(value, "__arrow_c_stream__"):
         frame, series = _stream_frame(value, column)
+        if series_only and not series:
+            raise TypeError(f"{who}() takes a series, not a stream of structs ({type_name(value)})")
         _check_column(frame.columns, column)
         return Source("stream", value, series, frame.columns, frame, column)
     raise rejected(value, who)
+
+
+def _arrow_kinds(pyarrow: Any) -> tuple[type, ...]:
+    return (
+        pyarrow.Table,
+        pyarrow.RecordBatch,
+        pyarrow.RecordBatchReader,
+        pyarrow.ChunkedArray,
+        pyarrow.Array,
+    )
+
+
+def _is_frame(value: object) -> bool:
+    """Whether ``value`` is a frame of a known library (not an Arrow C stream,
+    which says so only when read)."""
+    if isinstance(value, (pl.DataFrame, pl.LazyFrame)):
+        return True
+    pandas = _loaded("pandas")
+    if pandas is not None and isinstance(value, pandas.DataFrame):
+        return True
+    pyarrow = _loaded("pyarrow")
+    kinds = (
+        () if pyarrow is None else (pyarrow.Table, pyarrow.RecordBatch, pyarrow.RecordBatchReader)
+    )
+    return isinstance(value, kinds)
 
 
 def read_series(value: object, who: str, column: str = "text") -> pl.Series:
@@ -162,9 +189,8 @@ def read_series(value: object, who: str, column: str = "text") -> pl.Series:
 
 def read_values(value: object, who: str) -> pl.Series:
     """A series-like input (not a frame) as a Polars Series (priorities)."""
-    source = read(value, who, "values")
-    if isinstance(source, pl.LazyFrame) or not source.series:
-        raise TypeError(f"{who}() takes a series, not a {type_name(value)}")
+    source = read(value, who, "values", series_only=True)
+    assert isinstance(source, Source) and source.series
     return source.texts
 
 
