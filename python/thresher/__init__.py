@@ -1,7 +1,28 @@
 """thresher: fast ingest and exact/near-duplicate detection for scraped text dumps.
 
 The heavy lifting happens in Rust (``thresher._core``); this module converts
-Polars data to Arrow streams and back and holds the documented defaults.
+data to Arrow streams and back and holds the documented defaults.
+
+:func:`dedup`, :func:`similar_pairs`, :func:`minhash`, :func:`keep_priority`
+and :class:`DedupEngine` take texts of every kind (see :mod:`thresher.frames`):
+Polars ``DataFrame``, ``LazyFrame`` (streamed in batches, never collected
+whole) and ``Series``; pandas ``DataFrame`` and ``Series``; pyarrow ``Table``,
+``RecordBatch``, ``RecordBatchReader``, ``ChunkedArray`` and ``Array``; any
+object with ``__arrow_c_stream__``. Anything else raises ``TypeError``. pandas
+and pyarrow are optional. What comes back:
+
+==================  ==================  ================  ================
+input               ``dedup``           ``similar_pairs``  ``minhash``
+==================  ==================  ================  ================
+Polars (eager)      ``pl.DataFrame``    ``pl.DataFrame``  ``pl.Series``
+Polars LazyFrame    ``pl.LazyFrame``    ``pl.DataFrame``  ``pl.Series``
+pandas              ``pd.DataFrame``    ``pd.DataFrame``  ``pl.Series``
+pyarrow             ``pa.Table``        ``pl.DataFrame``  ``pl.Series``
+other Arrow stream  ``pl.DataFrame``    ``pl.DataFrame``  ``pl.Series``
+==================  ==================  ================  ================
+
+:class:`DedupEngine` returns Polars frames for every input. The values are the
+same whatever the kind and the batch size.
 
 >>> import polars as pl, thresher
 >>> df = pl.DataFrame({"text": ["a b c d e f", "a b c d e f", "x y z"]})
@@ -15,14 +36,16 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import polars as pl
 
-from thresher import _core
+from thresher import _core, frames, lazy
 from thresher._names import DEFAULT_SEED, Format, Html, Keep, TextUnit, Verify, dedup_options
 from thresher.engine import DedupEngine
 from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
 from thresher.inputs import InputNotFoundError, expand_paths
+from thresher.keep import KeepWarning, check_keep, frame_priority, priority_expr, warn_undated
 from thresher.streams import priority_stream, text_stream
 
 __all__ = [
@@ -33,6 +56,7 @@ __all__ = [
     "InputError",
     "InputNotFoundError",
     "InvalidOptionError",
+    "KeepWarning",
     "Limits",
     "Scan",
     "ThresherError",
@@ -362,47 +386,35 @@ def read_dumps(paths: PathLike | Iterable[PathLike], format: Format = "auto") ->
 
 
 def keep_priority(
-    frame: pl.DataFrame, keep: Keep, column: str = "text", date_column: str = "date"
+    frame: Any, keep: Keep, column: str = "text", date_column: str = "date"
 ) -> pl.Series | None:
     """Priorities (higher wins) that make each cluster's representative the
     row :func:`dedup`'s ``keep`` asks for: ``None`` for ``"first"`` (lowest
     row), text length in characters for ``"longest"``, and the rank of the
     ``date_column`` value (ISO dates or datetimes; missing dates rank lowest)
-    for ``"newest"``."""
-    if keep == "first":
-        return None
-    if keep == "longest":
-        return frame[column].cast(pl.String).str.len_chars().fill_null(0).cast(pl.Int64)
-    if keep == "newest":
-        if date_column not in frame.columns:
-            raise InvalidOptionError(f'keep="newest" needs a {date_column!r} column')
-        dates = frame[date_column]
-        if dates.dtype == pl.String:
-            # ISO 8601 strings sort in time order; "" counts as missing.
-            dates = dates.replace("", None)
-        return dates.rank("dense").fill_null(0).cast(pl.Int64)
-    raise InvalidOptionError(f'keep must be "first", "longest" or "newest", got {keep!r}')
+    for ``"newest"``. ``frame`` is any input :func:`dedup` takes; the result is
+    a Polars Series (of a ``LazyFrame``, computed by Polars' streaming engine
+    from the one column needed)."""
+    source = frames.read(frame, "keep_priority", column, [date_column])
+    if isinstance(source, pl.LazyFrame):
+        schema = lazy.text_schema(source, column)
+        check_keep(keep, schema.names(), date_column)
+        expr = priority_expr(keep, column, date_column, schema.get(date_column))
+        if expr is None:
+            return None
+        return source.select(expr).collect(engine="streaming").to_series()
+    return frame_priority(source.frame, keep, column, date_column)
 
 
-def _run_dedup(
-    frame: pl.DataFrame | pl.Series,
-    column: str,
-    threshold: float,
-    ngram: int,
-    num_perm: int,
-    seed: int,
-    verify: Verify,
-    priority: pl.Series | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    texts = text_stream(frame, column)
-    priorities = None if priority is None else priority_stream(priority)
-    options = dedup_options(threshold, ngram, num_perm, seed, verify)
-    columns, edges = _core.dedup(texts, options, priorities)
-    return pl.DataFrame(columns), pl.DataFrame(edges)
+def _check_free(columns: list[str]) -> None:
+    # Before the run, not after it: a clash would otherwise cost a whole run.
+    taken = [c for c in _core.dedup_columns() if c in columns]
+    if taken:
+        raise InvalidOptionError(f"frame already has result column(s) {taken}")
 
 
 def dedup(
-    frame: pl.DataFrame,
+    frame: Any,
     column: str = "text",
     *,
     threshold: float = 0.8,
@@ -412,7 +424,8 @@ def dedup(
     verify: Verify = "exact",
     keep: Keep = "first",
     date_column: str = "date",
-) -> pl.DataFrame:
+    batch_size: int = lazy.BATCH_SIZE,
+) -> Any:
     """Find exact and near duplicates among the rows of ``frame``.
 
     Texts are normalised (NFKC, lowercase); words are maximal runs of Unicode
@@ -430,26 +443,63 @@ def dedup(
     representative) is chosen by ``keep``: ``"first"`` (lowest row),
     ``"longest"`` (longest text) or ``"newest"`` (latest ``date_column``
     value); ties go to the lowest row. Rows with empty text are never
-    duplicates.
+    duplicates. Under ``"newest"``, clusters none of whose rows has a date
+    keep their first row, with a :class:`KeepWarning` saying how many.
+
+    Args:
+        frame: the texts: a frame-like input (Polars ``DataFrame`` or
+            ``LazyFrame``, pandas ``DataFrame``, pyarrow ``Table``,
+            ``RecordBatch`` or ``RecordBatchReader``, an Arrow C stream of
+            structs), whose ``column`` holds them, or a series-like one
+            (Polars or pandas ``Series``, pyarrow ``ChunkedArray`` or
+            ``Array``, another Arrow C stream), which is them. Anything else
+            raises :class:`TypeError`. A ``LazyFrame`` is never collected
+            whole: it is run in batches of ``batch_size`` rows, once per pass
+            that needs the texts (up to three), through
+            :class:`DedupEngine`; see :mod:`thresher.lazy`.
 
     Returns:
         The rows of ``frame`` in order, plus ``exact_key`` (xxh3-128 hex of
         the normalised text), ``cluster_id`` (row index of the cluster's
         representative), ``cluster_size``, ``is_duplicate``, ``duplicate_of``
         (null unless a duplicate) and ``similarity`` (to the representative;
-        1.0 for representatives and exact duplicates).
+        1.0 for representatives and exact duplicates); a series-like input
+        is the first column, named after it (or ``column``). The kind follows
+        the input: a Polars ``DataFrame`` for Polars and other Arrow C
+        streams; a ``LazyFrame`` for a ``LazyFrame`` (its plan beside the
+        computed columns, so that ``sink_parquet`` writes it without holding
+        the texts); a pandas ``DataFrame`` (same index; ``duplicate_of`` as
+        nullable integers) for pandas; a pyarrow ``Table`` for pyarrow.
+        The result columns are the same for every kind and batch size.
     """
-    # Before the run, not after it: a clash would otherwise cost a whole run.
-    taken = [c for c in _core.dedup_columns() if c in frame.columns]
-    if taken:
-        raise InvalidOptionError(f"frame already has result column(s) {taken}")
-    priority = keep_priority(frame, keep, column, date_column)
-    columns, _ = _run_dedup(frame, column, threshold, ngram, num_perm, seed, verify, priority)
-    return pl.concat([frame, columns], how="horizontal")
+    options = dedup_options(threshold, ngram, num_perm, seed, verify)
+    lazy.check_batch_size(batch_size)
+    source = frames.read(frame, "dedup", column, [date_column] if keep == "newest" else [])
+    if isinstance(source, pl.LazyFrame):
+        _check_free(source.collect_schema().names())
+        engine = DedupEngine(
+            threshold=threshold, ngram=ngram, num_perm=num_perm, seed=seed, verify=verify
+        )
+        columns, priority = lazy.dedup(engine, source, column, keep, date_column, batch_size)
+        if keep == "newest" and priority is not None:
+            warn_undated(columns, priority, stacklevel=2)
+        return pl.concat([source, columns.lazy()], how="horizontal")
+    _check_free(source.columns)
+    priority = frame_priority(source.frame, keep, column, date_column)
+    texts = source.frame.select(column)
+    result = _core.dedup(
+        text_stream(texts, column),
+        options,
+        None if priority is None else priority_stream(priority),
+    )
+    columns = pl.DataFrame(result[0])
+    if keep == "newest" and priority is not None:
+        warn_undated(columns, priority, stacklevel=2)
+    return source.rows_with(columns)
 
 
 def similar_pairs(
-    frame: pl.DataFrame,
+    frame: Any,
     column: str = "text",
     *,
     threshold: float = 0.8,
@@ -457,7 +507,8 @@ def similar_pairs(
     num_perm: int = 128,
     seed: int = DEFAULT_SEED,
     verify: Verify = "exact",
-) -> pl.DataFrame:
+    batch_size: int = lazy.BATCH_SIZE,
+) -> Any:
     """The verified edges behind :func:`dedup`: ``a``, ``b`` (row indices,
     ``a < b``), ``similarity`` and ``exact``, sorted by ``(a, b)``.
 
@@ -465,26 +516,56 @@ def similar_pairs(
     text (``exact=True``, similarity 1.0); near-duplicate edges join distinct
     texts whose similarity is at least ``threshold``. The same edges as
     :func:`dedup` finds, without its clustering and scoring passes.
+
+    ``frame`` is any input :func:`dedup` takes (a ``LazyFrame`` is streamed in
+    batches of ``batch_size`` rows, in two passes). The edges are a pandas
+    ``DataFrame`` for pandas input (plain numeric columns), else a Polars
+    ``DataFrame`` (for a ``LazyFrame`` too: the edges are computed, and far
+    fewer than the rows).
     """
-    texts = text_stream(frame, column)
     options = dedup_options(threshold, ngram, num_perm, seed, verify)
-    edges = _core.similar_pairs(texts, options)
-    return pl.DataFrame(edges)
+    lazy.check_batch_size(batch_size)
+    source = frames.read(frame, "similar_pairs", column)
+    if isinstance(source, pl.LazyFrame):
+        engine = DedupEngine(
+            threshold=threshold, ngram=ngram, num_perm=num_perm, seed=seed, verify=verify
+        )
+        return lazy.similar_pairs(engine, source, column, batch_size)
+    edges = _core.similar_pairs(text_stream(source.frame, column), options)
+    return source.table(pl.DataFrame(edges))
 
 
 def minhash(
-    series: pl.Series,
+    series: Any,
+    column: str = "text",
     *,
     ngram: int = 5,
     num_perm: int = 128,
     seed: int = DEFAULT_SEED,
+    batch_size: int = lazy.BATCH_SIZE,
 ) -> pl.Series:
-    """MinHash signatures of a string series as a ``pl.Array(pl.UInt32, num_perm)``
+    """MinHash signatures of texts as a ``pl.Array(pl.UInt32, num_perm)``
     series named ``signature``. A text without words gets all ``2**32 - 1``.
-    The values are the ones :func:`dedup` uses with the same options."""
-    if not isinstance(series, pl.Series):
-        raise InvalidOptionError("minhash() takes a polars Series of strings")
-    stream = text_stream(series.rename("text"), "text")
+    The values are the ones :func:`dedup` uses with the same options.
+
+    ``series`` is any input :func:`dedup` takes: a series-like input is the
+    texts, a frame-like one gives its ``column``; a ``LazyFrame`` is streamed
+    in batches of ``batch_size`` rows. The result is a Polars Series for
+    every input kind: a fixed-size array column has no plain pandas
+    counterpart, and one kind of result is simpler to use.
+    """
+    lazy.check_batch_size(batch_size)
+    if isinstance(series, pl.LazyFrame):
+        lazy.text_schema(series, column)
+        parts = [
+            minhash(batch[column], ngram=ngram, num_perm=num_perm, seed=seed)
+            for batch in lazy.batches(series, [column], batch_size)
+        ]
+        if parts:
+            return pl.concat(parts)
+        series = pl.Series(column, [], dtype=pl.String)
+    texts = frames.read_series(series, "minhash", column)
+    stream = text_stream(texts.rename("text"), "text")
     return pl.DataFrame(_core.minhash(stream, ngram, num_perm, seed)).to_series()
 
 

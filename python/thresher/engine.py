@@ -15,6 +15,14 @@ signature with ``verify="signature"``) of a row only while a candidate
 partner of it is still to come; the scoring pass does the same for
 representatives. No text is kept.
 
+The methods that take texts (:meth:`DedupEngine.sketch`, :meth:`DedupEngine.verify`,
+:meth:`DedupEngine.score`) take any input :mod:`thresher.frames` accepts: a
+series-like input is the texts, a frame-like one gives its ``column``; a Polars
+``LazyFrame`` is streamed in batches of ``batch_size`` rows. Sketches, edges
+and results are Polars frames whatever the input. :meth:`DedupEngine.add` and
+:meth:`DedupEngine.restore_edges` take any frame-like input, :meth:`DedupEngine.cluster`
+any series-like one.
+
 >>> engine = thresher.DedupEngine(threshold=0.8)  # doctest: +SKIP
 >>> for frame in thresher.scan("dumps/"):
 ...     engine.add(engine.sketch(frame["text"]))
@@ -29,18 +37,18 @@ representatives. No text is kept.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
-from thresher import _core
+from thresher import _core, frames, lazy
 from thresher._names import DEFAULT_SEED, Verify, dedup_options
-from thresher.errors import InvalidOptionError
 from thresher.streams import priority_stream, text_stream
 
 
-def _texts(texts: pl.Series) -> object:
-    if not isinstance(texts, pl.Series):
-        raise InvalidOptionError("texts must be a polars Series of strings")
-    return text_stream(texts.rename("text"), "text")
+def _texts(texts: object, who: str, column: str) -> object:
+    series = frames.read_series(texts, who, column)
+    return text_stream(series.rename("text"), "text")
 
 
 class DedupEngine:
@@ -76,57 +84,79 @@ class DedupEngine:
         """Rows added so far."""
         return self._inner.rows()
 
-    def sketch(self, texts: pl.Series) -> pl.DataFrame:
-        """Sketches of ``texts``: ``exact_key`` (16-byte binary),
-        ``has_content``, ``has_shingles`` and ``band_keys``
-        (``pl.Array(pl.UInt64, bands)``). Stateless: the frame can be stored
-        (Parquet) and added later, by this engine or another with the same
-        options."""
-        return pl.DataFrame(self._inner.sketch(_texts(texts)))
+    def sketch(
+        self, texts: Any, column: str = "text", *, batch_size: int = lazy.BATCH_SIZE
+    ) -> pl.DataFrame:
+        """Sketches of ``texts`` (a series, or a frame's ``column``; a
+        ``LazyFrame`` is read in batches of ``batch_size`` rows): ``exact_key``
+        (16-byte binary), ``has_content``, ``has_shingles`` and ``band_keys``
+        (``pl.Array(pl.UInt64, bands)``), a Polars frame. Stateless: the frame
+        can be stored (Parquet) and added later, by this engine or another with
+        the same options."""
+        if isinstance(texts, pl.LazyFrame):
+            lazy.text_schema(texts, column)
+            parts = [self.sketch(b[column]) for b in lazy.batches(texts, [column], batch_size)]
+            return pl.concat(parts) if parts else self.sketch(pl.Series([], dtype=pl.String))
+        return pl.DataFrame(self._inner.sketch(_texts(texts, "sketch", column)))
 
-    def add(self, sketches: pl.DataFrame) -> None:
-        """Appends ``sketches`` (from :meth:`sketch`) as the next rows."""
+    def add(self, sketches: Any) -> None:
+        """Appends ``sketches`` (from :meth:`sketch`; any frame-like input) as
+        the next rows."""
         columns = ["exact_key", "has_content", "has_shingles", "band_keys"]
-        self._inner.add(sketches.select(columns).__arrow_c_stream__())
+        frame = frames.read_frame(sketches, "add")
+        self._inner.add(frame.select(columns).__arrow_c_stream__())
 
     def find_candidates(self) -> int:
         """Resolves exact duplicates and finds the LSH candidate pairs after
         the last :meth:`add`; returns how many pairs :meth:`verify` checks."""
         return self._inner.find_candidates()
 
-    def verify(self, texts: pl.Series) -> None:
-        """Feeds the texts of the next rows (from row 0, in order) to
-        verification; feed every row before :meth:`verified_edges` or
-        :meth:`cluster`. When :meth:`find_candidates` found no pair, this pass
-        can be skipped."""
-        self._inner.verify(_texts(texts))
+    def verify(
+        self, texts: Any, column: str = "text", *, batch_size: int = lazy.BATCH_SIZE
+    ) -> None:
+        """Feeds the texts of the next rows (from row 0, in order; a series, or
+        a frame's ``column``) to verification; feed every row before
+        :meth:`verified_edges` or :meth:`cluster`. When :meth:`find_candidates`
+        found no pair, this pass can be skipped."""
+        if isinstance(texts, pl.LazyFrame):
+            lazy.text_schema(texts, column)
+            lazy.feed(texts, column, batch_size, self.verify)
+            return
+        self._inner.verify(_texts(texts, "verify", column))
 
     def verified_edges(self) -> pl.DataFrame:
         """``a``, ``b`` (rows, ``a < b``), ``similarity`` and ``exact``, as
         :func:`thresher.similar_pairs` gives them."""
         return pl.DataFrame(self._inner.verified_edges())
 
-    def restore_edges(self, edges: pl.DataFrame) -> None:
+    def restore_edges(self, edges: Any) -> None:
         """Takes the :meth:`verified_edges` of an earlier run over the same
-        rows instead of verifying again (to resume); call after the last
-        :meth:`add`, instead of :meth:`find_candidates` and :meth:`verify`."""
+        rows (any frame-like input) instead of verifying again (to resume);
+        call after the last :meth:`add`, instead of :meth:`find_candidates`
+        and :meth:`verify`."""
+        frame = frames.read_frame(edges, "restore_edges")
         self._inner.restore_edges(
-            edges.select(["a", "b", "similarity", "exact"]).__arrow_c_stream__()
+            frame.select(["a", "b", "similarity", "exact"]).__arrow_c_stream__()
         )
 
-    def cluster(self, priority: pl.Series | None = None) -> int:
+    def cluster(self, priority: Any = None) -> int:
         """Joins rows into clusters. The representative of a cluster is its row
-        of highest ``priority`` (one number per row; nulls rank lowest; ties
-        and ``None`` go to the lowest row). Returns how many rows still need
-        their similarity to the representative from :meth:`score`; when 0,
-        call :meth:`result` directly."""
+        of highest ``priority`` (one number per row, any series-like input;
+        nulls rank lowest; ties and ``None`` go to the lowest row). Returns how
+        many rows still need their similarity to the representative from
+        :meth:`score`; when 0, call :meth:`result` directly."""
         if priority is None:
             return self._inner.cluster(None)
-        return self._inner.cluster(priority_stream(priority))
+        return self._inner.cluster(priority_stream(frames.read_values(priority, "cluster")))
 
-    def score(self, texts: pl.Series) -> None:
-        """Feeds the texts of the next rows (from row 0) to the scoring pass."""
-        self._inner.score(_texts(texts))
+    def score(self, texts: Any, column: str = "text", *, batch_size: int = lazy.BATCH_SIZE) -> None:
+        """Feeds the texts of the next rows (from row 0; a series, or a
+        frame's ``column``) to the scoring pass."""
+        if isinstance(texts, pl.LazyFrame):
+            lazy.text_schema(texts, column)
+            lazy.feed(texts, column, batch_size, self.score)
+            return
+        self._inner.score(_texts(texts, "score", column))
 
     def result(self) -> pl.DataFrame:
         """One row per row: ``exact_key`` (hex), ``cluster_id`` (row of the
