@@ -5,6 +5,7 @@ survive a round trip through Parquet (for resuming); keep policies."""
 from __future__ import annotations
 
 import random
+import warnings
 from pathlib import Path
 
 import polars as pl
@@ -107,7 +108,22 @@ def test_verified_similarities_are_exact_jaccard(frame: pl.DataFrame) -> None:
 
 @pytest.mark.parametrize("keep", ["first", "longest", "newest"])
 def test_keep_policies(frame: pl.DataFrame, keep: str) -> None:
-    result = thresher.dedup(frame, threshold=0.7, keep=keep)  # type: ignore[arg-type]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = thresher.dedup(frame, threshold=0.7, keep=keep)  # type: ignore[arg-type]
+    # Under "newest", clusters whose rows all lack a date are named in one warning.
+    undated = [w for w in caught if issubclass(w.category, thresher.KeepWarning)]
+    undated_clusters = (
+        result.filter(pl.col("cluster_size") > 1)
+        .group_by("cluster_id")
+        .agg(pl.col("date").is_not_null().any().alias("dated"))
+        .filter(~pl.col("dated"))
+        .height
+    )
+    if keep == "newest" and undated_clusters:
+        assert len(undated) == 1 and f"{undated_clusters} cluster(s)" in str(undated[0].message)
+    else:
+        assert undated == []
     priority = thresher.keep_priority(frame, keep)  # type: ignore[arg-type]
     streamed, _ = run_engine(frame, 40, priority=priority)
     assert streamed.equals(result.drop(frame.columns))
