@@ -1,17 +1,22 @@
 //! JSON Lines: one JSON object per line.
 //!
-//! Each non-blank line is parsed as a JSON object. The text comes from
-//! `options.text_field`, which must hold a string; the title from
-//! `options.title_field` when it holds a string; the record id from
+//! Each non-blank line is parsed as a JSON object. Each field of the record
+//! comes from the first of its names ([`FieldNames`]) present in the object
+//! with a non-null value: the text from `options.text_field`, which must hold
+//! a string; the title from `options.title_field` and the URL from
+//! `options.url_field` when it holds a string; the record id from
 //! `options.id_field` when it holds a string or a number (numbers are written
-//! as JSON writes them). Every other field, and a title or id of another
-//! type, is kept in `meta` as a JSON object. Integers are kept exactly,
-//! beyond 64 bits too; other numbers are written as an `f64` (`1E5` as
-//! `100000.0`).
+//! as JSON writes them); the date from `options.date_field` when it holds a
+//! string or a number that [`dates`] reads. Every other field, the other
+//! names of a field, and a title, id, URL or date of another type, are kept
+//! in `meta` as a JSON object. Integers are kept exactly, beyond 64 bits too;
+//! other numbers are written as an `f64` (`1E5` as `100000.0`).
 //!
 //! Problems, each an error row at the line's offset: a line that is not a
 //! JSON object (including a truncated last line and a line with NUL bytes) is
-//! `malformed`; a missing or non-string text field is `missing_field`; a
+//! `malformed`; a missing or non-string text field is `missing_field`, whose
+//! reason names the names tried and the fields found; a date that is not a
+//! date is `field` (the record is kept, without a date); a
 //! line longer than `max_record_bytes` is `limit` and is read through without
 //! being held. Invalid UTF-8 is replaced with U+FFFD, reported as
 //! `invalid_utf8` and flagged on the record, whose JSON is then parsed. An
@@ -23,10 +28,11 @@ use std::io::BufRead;
 use serde_json::{Map, Number, Value};
 
 use super::bounded::ReadContext;
+use super::dates;
 use super::decode::Decoded;
 use super::lines::{too_long_reason, Line, LineReader};
 use super::location::Location;
-use super::options::IngestOptions;
+use super::options::{FieldNames, IngestOptions};
 use super::record::{ErrorKind, Format, Record};
 
 /// A UTF-8 byte order mark, skipped at the start of a line.
@@ -97,7 +103,7 @@ fn read_line(bytes: &[u8], offset: u64, loc: &Location, cx: &mut ReadContext<'_>
         }
     };
     match to_record(fields, offset, loc, cx.options) {
-        Ok(mut record) => {
+        Ok((mut record, bad_date)) => {
             if let Some(found) = surrogates {
                 let at = decoded.original_offset(text.len() - json.len() + found.first);
                 cx.error(
@@ -106,6 +112,9 @@ fn read_line(bytes: &[u8], offset: u64, loc: &Location, cx: &mut ReadContext<'_>
                     ErrorKind::InvalidUtf8,
                     found.reason(),
                 );
+            }
+            if let Some(reason) = bad_date {
+                cx.error(loc, offset, ErrorKind::Field, reason);
             }
             record.invalid_utf8 = lossy || surrogates.is_some();
             cx.sink.record(record);
@@ -233,14 +242,20 @@ fn replace_lone_surrogates(json: &str) -> Option<(String, LoneSurrogates)> {
     ))
 }
 
+/// A record, and the reason of its `field` row when its date field holds a
+/// value that is not a date.
+type Parsed = (Record, Option<String>);
+
 /// The record of a parsed line, or the reason its text field is unusable.
 fn to_record(
     mut fields: Map<String, Value>,
     offset: u64,
     loc: &Location,
     options: &IngestOptions,
-) -> Result<Record, String> {
-    let name = &options.text_field;
+) -> Result<Parsed, String> {
+    let Some(name) = first_present(&fields, &options.text_field) else {
+        return Err(missing_reason(&options.text_field, &fields));
+    };
     let text = match fields.remove(name) {
         Some(Value::String(text)) => text,
         Some(other) => {
@@ -249,35 +264,46 @@ fn to_record(
                 describe(&other)
             ))
         }
-        None => return Err(missing_reason(name, &fields)),
+        None => return Err(missing_reason(&options.text_field, &fields)),
     };
     let mut record = loc.record(offset, Format::Jsonl, text);
-    if let Some(field) = &options.title_field {
-        record.title = take_if(&mut fields, field, |value| match value {
-            Value::String(s) => Ok(s),
-            other => Err(other),
-        });
-    }
-    if let Some(field) = &options.id_field {
-        record.id = take_if(&mut fields, field, |value| match value {
-            Value::String(s) => Ok(s),
-            Value::Number(n) => Ok(n.to_string()),
-            other => Err(other),
-        });
-    }
+    record.title = take_if(&mut fields, &options.title_field, |value| match value {
+        Value::String(s) => Ok(s),
+        other => Err(other),
+    });
+    record.id = take_if(&mut fields, &options.id_field, |value| match value {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(other),
+    });
+    record.url = take_if(&mut fields, &options.url_field, |value| match value {
+        Value::String(s) => Ok(s),
+        other => Err(other),
+    });
+    let bad_date = take_date(&mut fields, &options.date_field, &mut record);
     if !fields.is_empty() {
         record.meta = serde_json::to_string(&fields).ok();
     }
-    Ok(record)
+    Ok((record, bad_date))
 }
 
-/// Removes field `name` when `convert` accepts its value; a value it refuses
-/// is put back (and ends up in `meta`).
+/// The first of `names` present in `fields` with a non-null value.
+fn first_present<'n>(fields: &Map<String, Value>, names: &'n FieldNames) -> Option<&'n str> {
+    names
+        .names()
+        .iter()
+        .map(String::as_str)
+        .find(|name| fields.get(*name).is_some_and(|v| !v.is_null()))
+}
+
+/// Removes the first of `names` present with a non-null value when `convert`
+/// accepts its value; a value it refuses is put back (and ends up in `meta`).
 fn take_if(
     fields: &mut Map<String, Value>,
-    name: &str,
+    names: &FieldNames,
     convert: impl FnOnce(Value) -> Result<String, Value>,
 ) -> Option<String> {
+    let name = first_present(fields, names)?;
     let value = fields.remove(name)?;
     match convert(value) {
         Ok(s) => Some(s),
@@ -288,21 +314,60 @@ fn take_if(
     }
 }
 
-/// The reason for a missing text field, naming the fields found.
-fn missing_reason(name: &str, fields: &Map<String, Value>) -> String {
+/// Sets the record's date from the first of `names` present with a non-null
+/// value; a value that is not a date stays in `fields`, and the reason of its
+/// `field` row is returned.
+fn take_date(
+    fields: &mut Map<String, Value>,
+    names: &FieldNames,
+    record: &mut Record,
+) -> Option<String> {
+    let name = first_present(fields, names)?;
+    let value = fields.get(name)?;
+    let parsed = match value {
+        Value::String(s) => dates::parse_str(s),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => dates::from_epoch_number(i.into()),
+            None => match n.as_u64() {
+                Some(u) => dates::from_epoch_number(u.into()),
+                None => dates::from_epoch_float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+        },
+        other => Err(dates::NotADate(format!(
+            "{} is not a date",
+            describe(other)
+        ))),
+    };
+    match parsed {
+        Ok(date) => {
+            fields.remove(name);
+            record.date = Some(date);
+            None
+        }
+        Err(why) => Some(dates::field_reason(name, &value.to_string(), &why)),
+    }
+}
+
+/// The reason for a missing text field, naming the names tried and the
+/// fields found (those holding null marked so).
+fn missing_reason(names: &FieldNames, fields: &Map<String, Value>) -> String {
+    let tried = names.quoted();
     if fields.is_empty() {
-        return format!("no text field {name:?}: the object is empty");
+        return format!("no text field (tried {tried}): the object is empty");
     }
     const SHOWN: usize = 10;
     let mut found: Vec<String> = fields
-        .keys()
+        .iter()
         .take(SHOWN)
-        .map(|k| format!("{k:?}"))
+        .map(|(k, v)| match v {
+            Value::Null => format!("{k:?} (null)"),
+            _ => format!("{k:?}"),
+        })
         .collect();
     if fields.len() > SHOWN {
         found.push(format!("... ({} fields)", fields.len()));
     }
-    format!("no text field {name:?}; found {}", found.join(", "))
+    format!("no text field (tried {tried}); found {}", found.join(", "))
 }
 
 /// "a number", "null", ... for a reason.
@@ -321,7 +386,9 @@ fn describe(value: &Value) -> &'static str {
 mod tests {
     use super::*;
     use crate::ingest::options::Limits;
-    use crate::ingest::{ingest_bytes, FormatChoice, IngestError, IngestOptions, Ingested};
+    use crate::ingest::{
+        ingest_bytes, FieldNames, FormatChoice, IngestError, IngestOptions, Ingested,
+    };
 
     fn options() -> IngestOptions {
         IngestOptions::with_format(Format::Jsonl)
@@ -374,9 +441,9 @@ mod tests {
     fn configured_fields_are_used() {
         let options = IngestOptions {
             format: FormatChoice::Fixed(Format::Jsonl),
-            text_field: "body".to_owned(),
-            title_field: None,
-            id_field: Some("doc".to_owned()),
+            text_field: "body".into(),
+            title_field: FieldNames::off(),
+            id_field: "doc".into(),
             ..IngestOptions::default()
         };
         let input = b"{\"body\": \"b\", \"title\": \"t\", \"doc\": 9, \"text\": \"x\"}\n";
@@ -431,7 +498,7 @@ mod tests {
         let reason = |needle: &str| error_at(&out, at(needle)).reason.as_str();
         assert_eq!(
             reason("{\"body\""),
-            "no text field \"text\"; found \"body\", \"id\""
+            "no text field (tried \"text\", \"content\", \"raw_content\"); found \"body\", \"id\""
         );
         assert_eq!(
             reason("{\"text\": 12"),
@@ -439,9 +506,12 @@ mod tests {
         );
         assert_eq!(
             reason("{\"text\": null"),
-            "text field \"text\" is null, not a string"
+            "no text field (tried \"text\", \"content\", \"raw_content\"); found \"text\" (null)"
         );
-        assert_eq!(reason("{}"), "no text field \"text\": the object is empty");
+        assert_eq!(
+            reason("{}"),
+            "no text field (tried \"text\", \"content\", \"raw_content\"): the object is empty"
+        );
         assert!(reason("[1, 2]").starts_with("not a JSON object: invalid type: sequence"));
         assert!(reason("{\"text\": \"trunc").contains("EOF while parsing"));
         assert!(out.errors.iter().all(|e| e.source == "d.jsonl"));

@@ -33,6 +33,7 @@
 
 mod batches;
 mod columns;
+mod date_columns;
 mod ipc;
 mod meta;
 mod parquet_file;
