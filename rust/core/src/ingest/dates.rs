@@ -95,7 +95,7 @@ pub fn parse_str(value: &str) -> Result<String, NotADate> {
         return Err(NotADate("an empty string".into()));
     }
     if is_number(s) {
-        return parse_epoch_str(s);
+        return from_epoch_str(s);
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return normalise(dt.to_utc());
@@ -137,8 +137,10 @@ fn is_number(s: &str) -> bool {
         && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// The date of a number written as a string ([`is_number`]).
-fn parse_epoch_str(s: &str) -> Result<String, NotADate> {
+/// The date of an epoch number as written (a JSON number: an integer of any
+/// length, a decimal fraction, an exponent), read as [`from_epoch_number`]
+/// or [`from_epoch_float`] read it.
+pub fn from_epoch_str(s: &str) -> Result<String, NotADate> {
     if let Ok(n) = s.parse::<i128>() {
         return from_epoch_number(n);
     }
@@ -358,6 +360,9 @@ mod tests {
         assert_eq!(ok("1700000000123"), "2023-11-14T22:13:20.123000Z");
         assert_eq!(ok("1700000000.5"), "2023-11-14T22:13:20.500000Z");
         assert_eq!(ok("-86400"), "1969-12-31T00:00:00Z");
+        // JSON numbers as written, exponents included.
+        assert_eq!(from_epoch_str("1.7e9").unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(from_epoch_str("-0.0").unwrap(), "1970-01-01T00:00:00Z");
     }
 
     #[test]
@@ -436,6 +441,8 @@ mod tests {
         assert_eq!(why(from_epoch_float(-1e19)), range);
         assert_eq!(why(parse_str("123456789012345678901234567890")), range);
         assert_eq!(why(parse_str(&"9".repeat(400))), range);
+        assert_eq!(why(from_epoch_str("1e400")), range);
+        assert_eq!(why(from_epoch_str("-1e400")), range);
         for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             assert_eq!(why(from_epoch_float(x)), "not a finite number");
         }

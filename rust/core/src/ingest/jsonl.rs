@@ -326,13 +326,7 @@ fn take_date(
     let value = fields.get(name)?;
     let parsed = match value {
         Value::String(s) => dates::parse_str(s),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => dates::from_epoch_number(i.into()),
-            None => match n.as_u64() {
-                Some(u) => dates::from_epoch_number(u.into()),
-                None => dates::from_epoch_float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-        },
+        Value::Number(n) => dates::from_epoch_str(n.as_str()),
         other => Err(dates::NotADate(format!(
             "{} is not a date",
             describe(other)
@@ -456,6 +450,159 @@ mod tests {
             out.records[0].meta.as_deref(),
             Some(r#"{"text":"x","title":"t"}"#)
         );
+    }
+
+    #[test]
+    fn each_record_takes_the_first_name_present_and_not_null() {
+        let input = concat!(
+            "{\"text\": \"a\", \"content\": \"ignored\", \"url\": \"http://a\"}\n",
+            "{\"content\": \"b\", \"raw_content\": \"raw\"}\n",
+            "{\"text\": null, \"raw_content\": \"c\"}\n",
+            "{\"text\": 5, \"content\": \"not taken\"}\n",
+            "{\"body\": \"none\", \"text\": null}\n",
+        );
+        let at = |needle: &str| input.find(needle).unwrap() as u64;
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &options());
+        let got: Vec<(&str, Option<&str>, Option<&str>)> = out
+            .records
+            .iter()
+            .map(|r| (r.text.as_str(), r.url.as_deref(), r.meta.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", Some("http://a"), Some(r#"{"content":"ignored"}"#)),
+                ("b", None, Some(r#"{"raw_content":"raw"}"#)),
+                ("c", None, Some(r#"{"text":null}"#)),
+            ]
+        );
+        assert_eq!(
+            errors(&out),
+            vec![
+                (at("{\"text\": 5"), ErrorKind::MissingField),
+                (at("{\"body\""), ErrorKind::MissingField),
+            ]
+        );
+        assert_eq!(
+            out.errors[0].reason,
+            "text field \"text\" is a number, not a string"
+        );
+        assert_eq!(
+            out.errors[1].reason,
+            "no text field (tried \"text\", \"content\", \"raw_content\"); found \"body\", \
+             \"text\" (null)"
+        );
+    }
+
+    #[test]
+    fn title_id_url_and_date_lists_and_off() {
+        let options = IngestOptions {
+            format: FormatChoice::Fixed(Format::Jsonl),
+            title_field: FieldNames::new(["headline", "title"]),
+            id_field: FieldNames::off(),
+            url_field: FieldNames::new(["link", "url"]),
+            date_field: FieldNames::new(["published", "date"]),
+            ..IngestOptions::default()
+        };
+        let input = concat!(
+            "{\"text\": \"a\", \"title\": \"T\", \"headline\": \"H\", \"id\": 1, ",
+            "\"url\": \"u\", \"link\": null, \"date\": \"2024-01-02\", \"published\": 0}\n",
+            "{\"text\": \"b\", \"title\": \"T\", \"url\": 7, \"date\": \"2024-01-02\"}\n",
+        );
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &options);
+        assert_eq!(errors(&out), vec![]);
+        let r = &out.records;
+        assert_eq!(r[0].title.as_deref(), Some("H"));
+        assert_eq!(r[0].id, None);
+        assert_eq!(r[0].url.as_deref(), Some("u"));
+        assert_eq!(r[0].date.as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            r[0].meta.as_deref(),
+            Some(r#"{"date":"2024-01-02","id":1,"link":null,"title":"T"}"#)
+        );
+        // A URL that is not a string stays in meta, as a title does.
+        assert_eq!(r[1].title.as_deref(), Some("T"));
+        assert_eq!(r[1].url, None);
+        assert_eq!(r[1].date.as_deref(), Some("2024-01-02T00:00:00Z"));
+        assert_eq!(r[1].meta.as_deref(), Some(r#"{"url":7}"#));
+    }
+
+    #[test]
+    fn dates_of_every_kind_and_field_rows_for_the_rest() {
+        let lines = [
+            (
+                r#""2024-01-02T03:04:05+01:00""#,
+                Some("2024-01-02T02:04:05Z"),
+            ),
+            (
+                r#""Tue, 1 Jul 2003 10:52:37 +0200""#,
+                Some("2003-07-01T08:52:37Z"),
+            ),
+            ("1700000000", Some("2023-11-14T22:13:20Z")),
+            ("1700000000123", Some("2023-11-14T22:13:20.123000Z")),
+            ("1700000000.5", Some("2023-11-14T22:13:20.500000Z")),
+            ("-86400", Some("1969-12-31T00:00:00Z")),
+            (r#""1700000000""#, Some("2023-11-14T22:13:20Z")),
+            ("null", None),
+            (r#""99999-01-01""#, None),
+            (r#""+99999-01-01T00:00:00""#, None),
+            ("-99999999999999999", None),
+            ("18446744073709551615", None),
+            ("123456789012345678901234567890", None),
+            ("1e400", None),
+            ("1e300", None),
+            ("true", None),
+            (r#"{"y": 2024}"#, None),
+            ("[2024, 1, 2]", None),
+            (r#""soon""#, None),
+            (r#""""#, None),
+        ];
+        let input: String = lines
+            .iter()
+            .map(|(date, _)| format!("{{\"text\": \"t\", \"date\": {date}}}\n"))
+            .collect();
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &options());
+        // Every record is kept.
+        assert_eq!(out.records.len(), lines.len());
+        let mut offset = 0;
+        let mut want_rows = Vec::new();
+        for ((date, want), record) in lines.iter().zip(&out.records) {
+            assert_eq!(record.offset, offset);
+            assert_eq!(record.date.as_deref(), *want, "{date}");
+            if want.is_some() {
+                assert_eq!(record.meta, None, "{date}");
+            } else {
+                // The value stays in meta (a null included).
+                let meta: Value = serde_json::from_str(record.meta.as_deref().unwrap()).unwrap();
+                assert!(meta.get("date").is_some(), "{date}");
+                if *date != "null" {
+                    want_rows.push(offset);
+                }
+            }
+            offset += 24 + date.len() as u64;
+        }
+        let rows: Vec<u64> = out
+            .errors
+            .iter()
+            .filter(|e| e.kind == ErrorKind::Field)
+            .map(|e| e.offset)
+            .collect();
+        assert_eq!(rows, want_rows, "{:#?}", out.errors);
+        assert_eq!(out.errors.len(), want_rows.len());
+        let reason = |needle: &str| {
+            let found = input.find(needle).unwrap();
+            let line = input[..found].rfind('\n').map_or(0, |i| i + 1);
+            error_at(&out, line as u64).reason.clone()
+        };
+        assert_eq!(
+            reason("\"99999-01-01\""),
+            "date field \"date\" holds \"99999-01-01\", which is not a date: not in a known form \
+             (ISO 8601, RFC 3339, RFC 2822 or an epoch number); the record is kept without a date"
+        );
+        assert!(reason("\"+99999").contains("the year 99999 is outside 1..=9999"));
+        assert!(reason("true").contains("holds true, which is not a date: a boolean is not a date"));
+        assert!(reason("{\"y\"").contains("holds {\"y\":2024}, which is not a date: an object"));
+        assert!(reason("1e400").contains("out of range"));
     }
 
     #[test]

@@ -98,7 +98,7 @@ fn parquet_with(
     (writer.into_inner().unwrap(), groups)
 }
 
-fn parquet(batches: &[RecordBatch]) -> Vec<u8> {
+pub(super) fn parquet(batches: &[RecordBatch]) -> Vec<u8> {
     parquet_with(batches, WriterProperties::builder().build()).0
 }
 
@@ -110,7 +110,7 @@ fn arrow_file(batches: &[RecordBatch]) -> Vec<u8> {
     writer.into_inner().unwrap()
 }
 
-fn arrow_stream(batches: &[RecordBatch]) -> Vec<u8> {
+pub(super) fn arrow_stream(batches: &[RecordBatch]) -> Vec<u8> {
     let mut writer = StreamWriter::try_new(Vec::new(), &batches[0].schema()).unwrap();
     for b in batches {
         writer.write(b).unwrap();
