@@ -38,6 +38,7 @@ import polars as pl
 
 import thresher
 from thresher import _core
+from thresher._names import DEFAULT_FIELDS
 from thresher.cli.outputs import (
     OutputError,
     PartedParquet,
@@ -97,6 +98,11 @@ _SAMPLE_MEMBERS = 3
 _SAMPLE_CHARS = 1500
 
 
+def _default_names(option: str) -> list[str]:
+    """The default names of field option ``option``, as a list."""
+    return list(DEFAULT_FIELDS[option])
+
+
 @dataclass(frozen=True)
 class DedupOptions:
     """Options of ``thresher dedup``; all but ``threads`` go into the resume manifest."""
@@ -107,7 +113,13 @@ class DedupOptions:
     seed: int = thresher.DEFAULT_SEED
     verify: str = "exact"
     format: str = "auto"
-    text_field: str = "text"
+    #: The field options (``text_field`` ... ``date_field``): names tried in
+    #: order, ``[]`` for a field turned off.
+    text_field: list[str] = field(default_factory=lambda: _default_names("text_field"))
+    title_field: list[str] = field(default_factory=lambda: _default_names("title_field"))
+    id_field: list[str] = field(default_factory=lambda: _default_names("id_field"))
+    url_field: list[str] = field(default_factory=lambda: _default_names("url_field"))
+    date_field: list[str] = field(default_factory=lambda: _default_names("date_field"))
     keep: str = "first"
     batch_size: int = 16_384
     follow_symlinks: bool = False
@@ -219,6 +231,10 @@ class _DedupRun:
             o.batch_size,
             format=o.format,  # type: ignore[arg-type]
             text_field=o.text_field,
+            title_field=o.title_field,
+            id_field=o.id_field,
+            url_field=o.url_field,
+            date_field=o.date_field,
             threads=o.threads,
             follow_symlinks=o.follow_symlinks,
             html=o.html,  # type: ignore[arg-type]
@@ -423,6 +439,7 @@ class _DedupRun:
                     f"{kept_n} kept + {dup_n} duplicates"
                 )
             exact_n = int(result["exact"].sum())
+            undated = self._clusters_without_date(final / "kept.parquet")
             bands, rows = thresher.banding(self.options.threshold, self.options.num_perm)
             timings = {k: round(v, 3) for k, v in self.timings.items()}
             timings["total"] = round(time.perf_counter() - started, 3)
@@ -438,6 +455,7 @@ class _DedupRun:
                 "near_duplicates": dup_n - exact_n,
                 "clusters": clusters.height,
                 "largest_cluster": int(cast(int, clusters["size"].max())) if clusters.height else 0,
+                "clusters_without_date": undated,
                 "errors": errors.height,
                 "skipped": dict(sorted(scanned.skipped.items())),
                 "parameters": {**self.options.parameters(), "bands": bands, "rows": rows},
@@ -455,8 +473,28 @@ class _DedupRun:
             )
             write_json(summary, final / "summary.json", fsync=True)
             write_json({"complete": True}, work.final_done)
+        if undated:
+            self.reporter.message(
+                f"warning: --keep newest: {undated:,} cluster(s) have no record with a date, "
+                "so their first record was kept (see the date_field option and the 'field' "
+                "error rows)",
+                warning="clusters_without_date",
+                clusters=undated,
+            )
         self.publish()
         return summary
+
+    def _clusters_without_date(self, kept: Path) -> int | None:
+        """Under ``--keep newest``, the clusters none of whose records has a
+        date (their representative, which any date would beat, has none);
+        ``None`` under the other keep policies."""
+        if self.options.keep != "newest":
+            return None
+        undated = pl.col("date").is_null() | (
+            pl.col("date").cast(pl.String).str.strip_chars() == ""
+        )
+        query = pl.scan_parquet(kept).filter((pl.col("cluster_size") > 1) & undated)
+        return int(query.select(pl.len()).collect().item())
 
     def publish(self) -> None:
         final = self.work.final
@@ -554,7 +592,7 @@ def run_scan(
     *,
     batch_size: int,
     format: str,
-    text_field: str,
+    fields: dict[str, list[str]],
     threads: int | None,
     reporter: Reporter,
     follow_symlinks: bool = False,
@@ -584,7 +622,11 @@ def run_scan(
                 inputs,
                 batch_size,
                 format=format,  # type: ignore[arg-type]
-                text_field=text_field,
+                text_field=fields["text_field"],
+                title_field=fields["title_field"],
+                id_field=fields["id_field"],
+                url_field=fields["url_field"],
+                date_field=fields["date_field"],
                 threads=threads,
                 follow_symlinks=follow_symlinks,
                 html=html,  # type: ignore[arg-type]
