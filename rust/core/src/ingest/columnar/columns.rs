@@ -78,8 +78,12 @@ impl Plan {
             .into_iter()
             .map(|i| (i, name_of(i).to_owned()))
             .collect();
+        // A text column of another type makes no text, but its nulls are
+        // left out of meta all the same.
         let candidate = |i: usize| {
-            [&text, &title, &id, &url].iter().any(|c| c.contains(&i))
+            [&text, &not_text, &title, &id, &url]
+                .iter()
+                .any(|c| c.contains(&i))
                 || date.iter().any(|(d, _)| *d == i)
         };
         let meta = schema

@@ -7,8 +7,8 @@
 //!   `text` is null in it;
 //! - `text` from the `text_field` columns that hold strings (a dictionary of
 //!   strings or a binary column is accepted and decoded, binary lossily,
-//!   flagging invalid UTF-8; a column of another type is not a text column
-//!   and stays in `meta`). A file with none of them is one `missing_field`
+//!   flagging invalid UTF-8; a column of another type makes no text, and
+//!   its values stay in `meta`). A file with none of them is one `missing_field`
 //!   row; a row where they are all null, a `missing_field` row for the row;
 //! - `title`, `id` and `url` from the `title_field`, `id_field` and
 //!   `url_field` columns (any type; numbers are written out in decimal);
