@@ -41,7 +41,18 @@ from typing import Any
 import polars as pl
 
 from thresher import _core, frames, lazy
-from thresher._names import DEFAULT_SEED, Format, Html, Keep, TextUnit, Verify, dedup_options
+from thresher._names import (
+    DEFAULT_FIELDS,
+    DEFAULT_SEED,
+    FieldNames,
+    Format,
+    Html,
+    Keep,
+    TextUnit,
+    Verify,
+    dedup_options,
+    field_names,
+)
 from thresher.engine import DedupEngine
 from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
 from thresher.inputs import InputNotFoundError, expand_paths
@@ -49,6 +60,7 @@ from thresher.keep import KeepWarning, check_keep, frame_priority, priority_expr
 from thresher.streams import priority_stream, text_stream
 
 __all__ = [
+    "DEFAULT_FIELDS",
     "DEFAULT_SEED",
     "DedupEngine",
     "Ingest",
@@ -127,14 +139,16 @@ class Ingest:
     Attributes:
         records: one row per document: ``doc_id``, ``source``, ``member``,
             ``offset``, ``format``, ``title``, ``text``, ``id``, ``url``,
-            ``date``, ``meta`` (other fields as a JSON object) and
+            ``date`` (normalised to RFC 3339 in UTC, see :func:`ingest`'s
+            ``date_field``), ``meta`` (other fields as a JSON object) and
             ``invalid_utf8`` (the text held invalid UTF-8, replaced with
             U+FFFD).
         errors: one row per problem: ``source``, ``member``, ``offset``,
             ``kind`` and ``reason``. Corrupt or truncated archives, limits hit,
             binary or empty members, JSON lines that do not parse, missing
-            text fields, lines that could not be paired, unreadable paths and
-            invalid UTF-8 (records kept) all appear here.
+            text fields, lines that could not be paired, unreadable paths,
+            invalid UTF-8 and dates that do not parse (``"field"``; for both
+            the record is kept) all appear here.
         skipped: records of web archives that are not documents, counted,
             not kept and not errors: by content type (``"image/png"``,
             ``"text/css"``, ... for types outside ``content_types``), by WARC
@@ -151,9 +165,7 @@ class Ingest:
 
 def _options(
     format: str,
-    text_field: str,
-    title_field: str | None,
-    id_field: str | None,
+    fields: dict[str, FieldNames],
     text_unit: str,
     limits: Limits | None,
     follow_symlinks: bool,
@@ -164,9 +176,7 @@ def _options(
         content_types = [t for t in content_types.split(",") if t.strip()]
     return {
         "format": format,
-        "text_field": text_field,
-        "title_field": title_field,
-        "id_field": id_field,
+        **{option: field_names(option, value) for option, value in fields.items()},
         "text_unit": text_unit,
         "limits": asdict(limits if limits is not None else Limits()),
         "follow_symlinks": bool(follow_symlinks),
@@ -179,9 +189,11 @@ def ingest(
     paths: PathLike | Iterable[PathLike],
     format: Format = "auto",
     *,
-    text_field: str = "text",
-    title_field: str | None = "title",
-    id_field: str | None = "id",
+    text_field: FieldNames = DEFAULT_FIELDS["text_field"],
+    title_field: FieldNames = DEFAULT_FIELDS["title_field"],
+    id_field: FieldNames = DEFAULT_FIELDS["id_field"],
+    url_field: FieldNames = DEFAULT_FIELDS["url_field"],
+    date_field: FieldNames = DEFAULT_FIELDS["date_field"],
     text_unit: TextUnit = "file",
     limits: Limits | None = None,
     follow_symlinks: bool = False,
@@ -222,9 +234,41 @@ def ingest(
             else plain text. Any of ``"paper_listing"``, ``"text"``,
             ``"jsonl"``, ``"warc"``, ``"wet"``, ``"parquet"``, ``"arrow"``
             forces one for every member (containers are still unwrapped).
-        text_field: JSONL field, or Parquet/Arrow column, holding the text.
-        title_field: field or column holding the title (``None``: none).
-        id_field: field or column holding the record's own id (``None``: none).
+        text_field: the JSONL fields, or Parquet/Arrow columns, that may
+            hold the text: one name or a list of names tried in order. In each
+            record (each row of a Parquet or Arrow file) the first name
+            present with a non-null value wins, so shards with ``text`` and
+            shards with ``content`` are read in one call; its value leaves
+            ``meta``, while the other names stay there like any other field.
+            Default ``["text", "content", "raw_content"]``. A record without
+            any is an error row (``"missing_field"``) naming the names tried
+            and the fields found; a Parquet/Arrow column that is not of
+            strings is not a text column.
+        title_field: the fields or columns that may hold the title, chosen in
+            the same way (default ``["title"]``; ``None`` or ``[]``: none).
+        id_field: the fields or columns that may hold the record's own id
+            (default ``["id"]``; ``None``: none).
+        url_field: the fields or columns that may hold the record's URL
+            (default ``["url"]``; ``None``: none). WARC records take
+            ``WARC-Target-URI``.
+        date_field: the fields or columns that may hold the record's date
+            (default ``["date", "timestamp", "crawl_date", "created_at"]``;
+            ``None``: none). WARC records take ``WARC-Date``. The ``date``
+            column holds it normalised: RFC 3339 in UTC,
+            ``YYYY-MM-DDTHH:MM:SSZ``, with ``.ffffff`` (six digits) only when
+            there is a fraction of a second; a value without a zone is taken
+            as UTC, a date alone is midnight UTC. Accepted: ISO 8601 / RFC
+            3339 strings (``T`` or a space, with or without fraction and
+            offset, a date alone), WARC-Date, RFC 2822 (``Tue, 1 Jul 2003
+            10:52:37 +0200``), numbers and numeric strings as Unix epochs, and
+            Arrow date and timestamp columns (any unit and time zone). An
+            epoch number is in seconds, or in milliseconds when its magnitude
+            is at least 10**11 (a guess: milliseconds before March 1973 are
+            read as seconds; give such dates as strings or timestamps).
+            Negative epochs are dates before 1970. A value that is not a
+            date (unparseable, a year outside 1 to 9999 such as 99999, NaN,
+            a boolean, an object) leaves ``date`` null and stays in ``meta``,
+            with an error row of kind ``"field"``; the record is kept.
         text_unit: how plain text is cut into documents: the whole ``"file"``,
             each ``"line"``, or each blank-line-separated ``"paragraph"``.
         limits: safety limits (:class:`Limits`); defaults when ``None``.
@@ -254,9 +298,13 @@ def ingest(
     """
     options = _options(
         format,
-        text_field,
-        title_field,
-        id_field,
+        {
+            "text_field": text_field,
+            "title_field": title_field,
+            "id_field": id_field,
+            "url_field": url_field,
+            "date_field": date_field,
+        },
         text_unit,
         limits,
         follow_symlinks,
@@ -330,9 +378,11 @@ def scan(
     batch_size: int = 65_536,
     *,
     format: Format = "auto",
-    text_field: str = "text",
-    title_field: str | None = "title",
-    id_field: str | None = "id",
+    text_field: FieldNames = DEFAULT_FIELDS["text_field"],
+    title_field: FieldNames = DEFAULT_FIELDS["title_field"],
+    id_field: FieldNames = DEFAULT_FIELDS["id_field"],
+    url_field: FieldNames = DEFAULT_FIELDS["url_field"],
+    date_field: FieldNames = DEFAULT_FIELDS["date_field"],
     text_unit: TextUnit = "file",
     limits: Limits | None = None,
     threads: int | None = None,
@@ -358,9 +408,13 @@ def scan(
         raise InvalidOptionError("threads must be at least 1")
     options = _options(
         format,
-        text_field,
-        title_field,
-        id_field,
+        {
+            "text_field": text_field,
+            "title_field": title_field,
+            "id_field": id_field,
+            "url_field": url_field,
+            "date_field": date_field,
+        },
         text_unit,
         limits,
         follow_symlinks,

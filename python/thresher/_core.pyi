@@ -6,6 +6,7 @@ from typing import Any, final
 
 __all__ = [
     "DEFAULT_CONTENT_TYPES",
+    "DEFAULT_FIELDS",
     "DEFAULT_SEED",
     "FORMATS",
     "HTML_MODES",
@@ -38,6 +39,9 @@ VERIFY: tuple[str, ...]
 HTML_MODES: tuple[str, ...]
 #: Content types of web-archive records read as documents by default.
 DEFAULT_CONTENT_TYPES: tuple[str, ...]
+#: Default names of each field option (``text_field``, ``title_field``,
+#: ``id_field``, ``url_field``, ``date_field``), tried in order.
+DEFAULT_FIELDS: dict[str, tuple[str, ...]]
 #: The core's default seed of the MinHash permutations.
 DEFAULT_SEED: int
 

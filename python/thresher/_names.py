@@ -5,6 +5,7 @@ cannot read them from ``_core``; tests check that they agree."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 from thresher import _core
@@ -27,6 +28,28 @@ VERIFY_VALUES: tuple[str, ...] = _core.VERIFY
 KEEP_VALUES: tuple[str, ...] = get_args(Keep)
 #: Seed of the MinHash permutations used when none is given.
 DEFAULT_SEED: int = _core.DEFAULT_SEED
+#: Default names of each field option (``text_field``, ``title_field``,
+#: ``id_field``, ``url_field``, ``date_field``), tried in order.
+DEFAULT_FIELDS: dict[str, tuple[str, ...]] = dict(_core.DEFAULT_FIELDS)
+
+#: A field option: one name, names tried in order, or ``None`` (off).
+FieldNames = str | Sequence[str] | None
+
+
+def field_names(option: str, value: FieldNames) -> list[str]:
+    """The names of field option ``option`` as the core takes them: a list,
+    empty for ``None`` (the field off; the core refuses that for
+    ``text_field``). A string is one name."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence) and all(isinstance(name, str) for name in value):
+        return list(value)
+    raise TypeError(
+        f"{option} must be a field name, a sequence of names or None, "
+        f"got {type(value).__name__}: {value!r}"[:200]
+    )
 
 
 def dedup_options(

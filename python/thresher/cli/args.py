@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 import thresher
-from thresher._names import FORMATS, HTML_MODES, KEEP_VALUES, VERIFY_VALUES
+from thresher._names import DEFAULT_FIELDS, FORMATS, HTML_MODES, KEEP_VALUES, VERIFY_VALUES
 from thresher.cli.outputs import OutputError
 from thresher.cli.workdir import OutputInUse
 from thresher.inputs import InputNotFoundError, expand_paths
@@ -182,6 +182,7 @@ def _dedup(args: argparse.Namespace) -> int:
     _check_out_path("--out", out, directory=True)
     _check_outputs_apart(args.inputs, [("--out", out)])
     _check_out_not_walked(args.inputs, out, args.follow_symlinks)
+    fields = _fields(args)
     options = DedupOptions(
         threshold=args.threshold,
         ngram=args.ngram,
@@ -189,7 +190,11 @@ def _dedup(args: argparse.Namespace) -> int:
         seed=args.seed,
         verify=args.verify,
         format=args.format,
-        text_field=args.text_field,
+        text_field=fields["text_field"],
+        title_field=fields["title_field"],
+        id_field=fields["id_field"],
+        url_field=fields["url_field"],
+        date_field=fields["date_field"],
         keep=args.keep,
         batch_size=args.batch_size,
         follow_symlinks=args.follow_symlinks,
@@ -258,7 +263,7 @@ def _scan(args: argparse.Namespace) -> int:
             errors_out,
             batch_size=args.batch_size,
             format=args.format,
-            text_field=args.text_field,
+            fields=_fields(args),
             threads=args.threads,
             reporter=reporter,
             follow_symlinks=args.follow_symlinks,
@@ -286,8 +291,18 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _check_ingest_options(args: argparse.Namespace) -> None:
     """Every ingest option the core checks, before anything is read or written."""
+    fields = _fields(args)
     try:
-        thresher.ingest([], html=args.html, content_types=args.content_types)
+        thresher.ingest(
+            [],
+            html=args.html,
+            content_types=args.content_types,
+            text_field=fields["text_field"],
+            title_field=fields["title_field"],
+            id_field=fields["id_field"],
+            url_field=fields["url_field"],
+            date_field=fields["date_field"],
+        )
     except thresher.InvalidOptionError as exc:
         raise _UsageError(str(exc)) from None
 
@@ -319,6 +334,25 @@ def _undated_warning(clusters: int) -> str:
     )
 
 
+#: The field options, each a ``--...-field`` flag.
+_FIELD_OPTIONS = ("text_field", "title_field", "id_field", "url_field", "date_field")
+
+
+def _field_list(value: str) -> list[str]:
+    """A ``--...-field`` value: names separated by commas; ``""`` is none."""
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def _fields(args: argparse.Namespace) -> dict[str, list[str]]:
+    """The field options given, the core's defaults for the others."""
+    return {
+        option: list(DEFAULT_FIELDS[option])
+        if getattr(args, option) is None
+        else getattr(args, option)
+        for option in _FIELD_OPTIONS
+    }
+
+
 def _skipped_line(skipped: dict[str, int]) -> str:
     """``12 records that are not documents (image/png 7, warc/request 5)``."""
     total = sum(skipped.values())
@@ -342,9 +376,23 @@ def _ingest_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", choices=FORMATS, default="auto", help="force a format (default: sniffed)"
     )
-    p.add_argument(
-        "--text-field", default="text", metavar="FIELD", help="JSONL field or column with the text"
-    )
+    what = {
+        "text_field": "the text",
+        "title_field": "the title",
+        "id_field": "the record's own id",
+        "url_field": "the URL",
+        "date_field": "the date (ISO 8601, RFC 2822, epoch seconds or milliseconds, Arrow dates)",
+    }
+    for option in _FIELD_OPTIONS:
+        off = "" if option == "text_field" else "; '' for none"
+        p.add_argument(
+            "--" + option.replace("_", "-"),
+            type=_field_list,
+            default=None,
+            metavar="NAMES",
+            help=f"JSONL fields or Parquet/Arrow columns that may hold {what[option]}, tried "
+            f"in order, separated by commas (default: {','.join(DEFAULT_FIELDS[option])}{off})",
+        )
     p.add_argument(
         "--batch-size", type=int, default=16_384, metavar="N", help="records per batch (16384)"
     )
@@ -392,6 +440,7 @@ Examples:
   thresher dedup crawl/ --out deduped/
   thresher dedup dumps.tar.gz extra/ --out out/ --threshold 0.9 --keep longest
   thresher dedup shards/*.jsonl.zst --text-field content --out out/ --json > log.jsonl
+  thresher dedup mixed/ --text-field text,body --date-field published --out out/
 """
 
 _SCAN_HELP = """\

@@ -38,6 +38,7 @@ import polars as pl
 
 import thresher
 from thresher import _core
+from thresher._names import DEFAULT_FIELDS
 from thresher.cli.error_groups import errors_by_kind, files_without_records, group_errors
 from thresher.cli.outputs import (
     OutputError,
@@ -99,6 +100,11 @@ _SAMPLE_MEMBERS = 3
 _SAMPLE_CHARS = 1500
 
 
+def _default_names(option: str) -> list[str]:
+    """The default names of field option ``option``, as a list."""
+    return list(DEFAULT_FIELDS[option])
+
+
 @dataclass(frozen=True)
 class DedupOptions:
     """Options of ``thresher dedup``; all but ``threads`` go into the resume manifest."""
@@ -109,7 +115,13 @@ class DedupOptions:
     seed: int = thresher.DEFAULT_SEED
     verify: str = "exact"
     format: str = "auto"
-    text_field: str = "text"
+    #: The field options (``text_field`` ... ``date_field``): names tried in
+    #: order, ``[]`` for a field turned off.
+    text_field: list[str] = field(default_factory=lambda: _default_names("text_field"))
+    title_field: list[str] = field(default_factory=lambda: _default_names("title_field"))
+    id_field: list[str] = field(default_factory=lambda: _default_names("id_field"))
+    url_field: list[str] = field(default_factory=lambda: _default_names("url_field"))
+    date_field: list[str] = field(default_factory=lambda: _default_names("date_field"))
     keep: str = "first"
     batch_size: int = 16_384
     follow_symlinks: bool = False
@@ -243,6 +255,10 @@ class _DedupRun:
             o.batch_size,
             format=o.format,  # type: ignore[arg-type]
             text_field=o.text_field,
+            title_field=o.title_field,
+            id_field=o.id_field,
+            url_field=o.url_field,
+            date_field=o.date_field,
             threads=o.threads,
             follow_symlinks=o.follow_symlinks,
             html=o.html,  # type: ignore[arg-type]
@@ -604,7 +620,7 @@ def run_scan(
     *,
     batch_size: int,
     format: str,
-    text_field: str,
+    fields: dict[str, list[str]],
     threads: int | None,
     reporter: Reporter,
     follow_symlinks: bool = False,
@@ -638,7 +654,11 @@ def run_scan(
                 inputs,
                 batch_size,
                 format=format,  # type: ignore[arg-type]
-                text_field=text_field,
+                text_field=fields["text_field"],
+                title_field=fields["title_field"],
+                id_field=fields["id_field"],
+                url_field=fields["url_field"],
+                date_field=fields["date_field"],
                 threads=threads,
                 follow_symlinks=follow_symlinks,
                 html=html,  # type: ignore[arg-type]

@@ -10,7 +10,11 @@
 //! - wrapping a member in a compressed stream changes nothing, and in a tar
 //!   or zip only its member path;
 //! - a compressed stream, zip or tar cut short is always reported;
-//! - the scanner gives the same records and errors on one thread and three.
+//! - the scanner gives the same records and errors on one thread and three;
+//! - a date field holding anything (the year 99999, negative, huge or
+//!   fractional epochs, junk, mixed types in one field, Arrow dates and
+//!   timestamps of any value) keeps its record, with a normalised date or a
+//!   `field` row.
 //!
 //! `THRESHER_FUZZ_CASES` sets the number of cases per property (default 256;
 //! the scanner property runs a tenth of them); CI runs a bounded number.
@@ -25,9 +29,14 @@ use std::path::Path;
 use std::sync::{mpsc, Arc, OnceLock};
 use std::time::Duration;
 
-use arrow_array::{Int64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_array::{
+    ArrayRef, BooleanArray, Date32Array, Date64Array, Float64Array, Int64Array, RecordBatch,
+    StringArray, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
+    TimestampSecondArray, UInt64Array,
+};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use proptest::prelude::*;
+use thresher_core::ingest::dates;
 use thresher_core::ingest::location::MEMBER_SEPARATOR;
 use thresher_core::ingest::scan::{ScanConfig, Scanner};
 use thresher_core::ingest::sniff::{sniff, Sniffed};
@@ -251,7 +260,76 @@ fn build_seeds() -> Vec<Vec<u8>> {
             &[(b"first".as_slice()), (b"second".as_slice()), (TEXT)],
             &[("a.txt", 0), ("a.txt", 1), ("b.txt", 2)],
         ),
+        // Dates of every kind, good and bad, mixed in one field.
+        jsonl_dates(),
+        dates_arrow_stream(),
     ]
+}
+
+/// Date values of every kind the date parser meets, valid and not, as JSON.
+const DATE_VALUES: [&str; 18] = [
+    "\"2024-01-02T03:04:05+01:00\"",
+    "\"2024-01-02 03:04\"",
+    "\"Tue, 1 Jul 2003 10:52:37 +0200\"",
+    "\"99999-01-01T00:00:00Z\"",
+    "\"+99999-01-01\"",
+    "\"0000-12-31\"",
+    "1700000000",
+    "1700000000123",
+    "-86400",
+    "-62135596801",
+    "1700000000.5",
+    "123456789012345678901234567890",
+    "-9223372036854775808",
+    "1e308",
+    "true",
+    "[2024, 1, 2]",
+    "{\"y\": 2024}",
+    "\"yesterday\"",
+];
+
+/// JSON Lines whose `date` field holds each of [`DATE_VALUES`].
+fn jsonl_dates() -> Vec<u8> {
+    DATE_VALUES
+        .iter()
+        .enumerate()
+        .map(|(i, date)| format!("{{\"text\": \"dated {i}\", \"date\": {date}}}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// An Arrow stream with a timestamp column, an out-of-range value included.
+fn dates_arrow_stream() -> Vec<u8> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("text", DataType::Utf8, false),
+        Field::new(
+            "timestamp",
+            DataType::Timestamp(TimeUnit::Second, Some("+02:00".into())),
+            true,
+        ),
+    ]));
+    let b = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(vec!["a", "b", "c"])),
+            Arc::new(
+                TimestampSecondArray::from(vec![Some(1_700_000_000), None, Some(-86_400)])
+                    .with_timezone("+02:00"),
+            ),
+        ],
+    )
+    .expect("batch");
+    stream_of(&b)
+}
+
+fn stream_of(b: &RecordBatch) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut writer =
+        arrow_ipc::writer::StreamWriter::try_new(&mut out, &b.schema()).expect("writer");
+    writer.write(b).expect("write");
+    writer.finish().expect("finish");
+    drop(writer);
+    out
 }
 
 /// A UTF-8 byte order mark.
@@ -541,7 +619,7 @@ fn seeds_read_without_errors() {
         assert!(
             out.errors
                 .iter()
-                .all(|e| matches!(e.kind.name(), "missing_field" | "invalid_utf8")),
+                .all(|e| matches!(e.kind.name(), "missing_field" | "invalid_utf8" | "field")),
             "seed {i}: {:?}",
             out.errors
         );
@@ -870,6 +948,168 @@ proptest! {
         let one = scan(dir.path(), &opts, 1);
         let three = scan(dir.path(), &opts, 3);
         prop_assert_eq!(&one, &three);
+    }
+}
+
+/// A date value as JSON: strings in the accepted forms with components in
+/// and out of range (the year 99999, month 13, hour 25), numbers of any size
+/// and sign (negative epochs, floats, integers beyond 64 bits), numeric
+/// strings, junk strings, booleans, arrays, objects and null.
+fn date_value() -> impl Strategy<Value = String> {
+    let iso = (
+        0u32..=120_000,
+        0u32..=13,
+        0u32..=32,
+        0u32..=25,
+        0u32..=61,
+        0u32..=61,
+        prop::option::of(0u32..1_000_000_000),
+        prop::sample::select(vec!["Z", "", "+02:00", "-0930", "+14", "z", "+99:99"]),
+        prop::sample::select(vec!["T", " ", "t"]),
+    )
+        .prop_map(|(y, mo, d, h, mi, s, f, zone, sep)| {
+            let frac = f.map(|f| format!(".{f}")).unwrap_or_default();
+            format!("\"{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{s:02}{frac}{zone}\"")
+        });
+    let rfc2822 = (
+        prop::sample::select(vec!["Mon", "Tue", "Sun", "Xyz"]),
+        0u32..=40,
+        prop::sample::select(vec!["Jan", "Jul", "Dec", "Foo"]),
+        0u32..=120_000,
+        0u32..=25,
+        0u32..=61,
+        prop::sample::select(vec!["+0200", "GMT", "-9999", "UT"]),
+    )
+        .prop_map(|(wd, d, mo, y, h, m, z)| format!("\"{wd}, {d} {mo} {y} {h:02}:{m:02}:00 {z}\""));
+    prop_oneof![
+        iso,
+        rfc2822,
+        any::<i64>().prop_map(|n| n.to_string()),
+        (-200_000_000_000_000i64..300_000_000_000_000).prop_map(|n| n.to_string()),
+        any::<f64>().prop_map(|x| serde_json::to_string(&x).expect("float")),
+        "-?[1-9][0-9]{18,60}(\\.[0-9]{1,12})?",
+        "-?[1-9](\\.[0-9]{1,3})?e-?[0-9]{1,4}",
+        any::<i64>().prop_map(|n| format!("\"{n}\"")),
+        "\\PC{0,40}".prop_map(|s| serde_json::to_string(&s).expect("string")),
+        any::<bool>().prop_map(|b| b.to_string()),
+        Just("null".to_owned()),
+        Just("[1, 2]".to_owned()),
+        Just("{\"y\": 2024}".to_owned()),
+    ]
+}
+
+/// A date column of any Arrow type the date reader handles (and one it does
+/// not), built from arbitrary 64-bit values.
+fn date_column(kind: usize, values: &[Option<i64>], texts: &[String]) -> ArrayRef {
+    let ints = || Int64Array::from(values.to_vec());
+    match kind {
+        0 => Arc::new(ints()),
+        1 => Arc::new(Float64Array::from_iter(
+            values.iter().map(|v| v.map(|v| f64::from_bits(v as u64))),
+        )),
+        2 => Arc::new(TimestampSecondArray::from(values.to_vec()).with_timezone("+05:30")),
+        3 => Arc::new(TimestampMillisecondArray::from(values.to_vec())),
+        4 => Arc::new(TimestampMicrosecondArray::from(values.to_vec()).with_timezone("UTC")),
+        5 => Arc::new(TimestampNanosecondArray::from(values.to_vec())),
+        6 => Arc::new(Date32Array::from_iter(
+            values.iter().map(|v| v.map(|v| v as i32)),
+        )),
+        7 => Arc::new(Date64Array::from(values.to_vec())),
+        8 => Arc::new(UInt64Array::from_iter(
+            values.iter().map(|v| v.map(|v| v as u64)),
+        )),
+        9 => Arc::new(BooleanArray::from_iter(
+            values.iter().map(|v| v.map(|v| v % 2 == 0)),
+        )),
+        _ => Arc::new(StringArray::from_iter(
+            values
+                .iter()
+                .zip(texts.iter().cycle())
+                .map(|(v, t)| v.map(|_| t.as_str())),
+        )),
+    }
+}
+
+/// Checks what holds for records read with dates: every record is kept; a
+/// date, when there is one, is in the normalised form (it parses to itself);
+/// each `field` row is at a record without a date.
+fn check_dates(out: &Ingested, records: usize) -> Result<(), TestCaseError> {
+    prop_assert_eq!(out.records.len(), records, "{:?}", out.errors);
+    for r in &out.records {
+        if let Some(date) = &r.date {
+            prop_assert!(date.len() == 20 || date.len() == 27, "{}", date);
+            prop_assert!(
+                date.ends_with('Z') && date.as_bytes()[10] == b'T',
+                "{}",
+                date
+            );
+            let again = dates::parse_str(date);
+            prop_assert_eq!(again.as_ref(), Ok(date));
+        }
+    }
+    for e in &out.errors {
+        prop_assert_eq!(e.kind.name(), "field", "{:?}", e);
+        prop_assert!(e.reason.starts_with("date field "), "{}", e.reason);
+        let record = out.records.iter().find(|r| r.offset == e.offset);
+        prop_assert!(record.is_some_and(|r| r.date.is_none()), "{:?}", e);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Date fields holding anything, of mixed types in one field: the
+    /// records are all kept, with a normalised date or a `field` row.
+    #[test]
+    fn jsonl_dates_of_any_value_keep_their_records(
+        values in prop::collection::vec(date_value(), 1..12),
+        field in prop::sample::select(vec!["date", "timestamp", "created_at"]),
+    ) {
+        let data: String = values
+            .iter()
+            .map(|v| format!("{{\"text\": \"t\", \"{field}\": {v}}}\n"))
+            .collect();
+        let out = check(data.as_bytes(), &options(FormatChoice::Auto, TextUnit::File));
+        check_dates(&out, values.len())?;
+    }
+
+    /// Date columns of any type holding any value, read from Arrow and
+    /// Parquet: the same.
+    #[test]
+    fn columnar_dates_of_any_value_keep_their_rows(
+        kind in 0..11usize,
+        values in prop::collection::vec(prop::option::of(prop_oneof![
+            any::<i64>(),
+            -100_000_000_000i64..100_000_000_000,
+            -3_000_000i64..3_000_000,
+        ]), 1..12),
+        texts in prop::collection::vec(prop_oneof![
+            date_value(),
+            "\\PC{0,30}",
+        ], 1..4),
+    ) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("text", DataType::Utf8, false),
+            Field::new("date", date_column(kind, &values, &texts).data_type().clone(), true),
+        ]));
+        let text = Arc::new(StringArray::from(vec!["t"; values.len()]));
+        let b = RecordBatch::try_new(schema, vec![text, date_column(kind, &values, &texts)])
+            .expect("batch");
+        let out = check(&stream_of(&b), &options(FormatChoice::Auto, TextUnit::File));
+        check_dates(&out, values.len())?;
+        // Parquet stores seconds as milliseconds: a second out of that range
+        // cannot be written.
+        let mut bytes = Vec::new();
+        let written = parquet::arrow::ArrowWriter::try_new(&mut bytes, b.schema(), None)
+            .and_then(|mut w| {
+                w.write(&b)?;
+                w.close()
+            });
+        if written.is_ok() {
+            let out = check(&bytes, &options(FormatChoice::Auto, TextUnit::File));
+            check_dates(&out, values.len())?;
+        }
     }
 }
 

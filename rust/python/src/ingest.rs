@@ -9,10 +9,10 @@ use arrow_array::RecordBatch;
 use pyo3::conversion::FromPyObjectOwned;
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 use thresher_core::ingest::scan::{Batch, Progress, ScanConfig, Scanner};
 use thresher_core::ingest::{
-    ingest_paths, ContentTypes, Format, FormatChoice, IngestOptions, Limits,
+    ingest_paths, ContentTypes, FieldNames, Format, FormatChoice, IngestOptions, Limits,
 };
 
 use crate::arrow_ffi::{chunked_table, table, ArrowTable};
@@ -75,14 +75,26 @@ fn limit<'py, T: FromPyObjectOwned<'py>>(dict: &Bound<'py, PyDict>, name: &str) 
     }
 }
 
+/// The default names of each field option (`text_field`, ...), as tuples.
+pub(crate) fn default_fields(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    for (option, names) in FieldNames::DEFAULTS {
+        d.set_item(option, PyTuple::new(py, names)?)?;
+    }
+    Ok(d)
+}
+
 /// Ingest options as the Python layer passes them: a dict with these keys.
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub(crate) struct OptionsArg {
     format: String,
-    text_field: String,
-    title_field: Option<String>,
-    id_field: Option<String>,
+    /// Each field option: the names tried in order (empty: off).
+    text_field: Vec<String>,
+    title_field: Vec<String>,
+    id_field: Vec<String>,
+    url_field: Vec<String>,
+    date_field: Vec<String>,
     text_unit: String,
     /// The keys of [`default_limits`].
     limits: Py<PyDict>,
@@ -100,9 +112,11 @@ impl OptionsArg {
                 .format
                 .parse::<FormatChoice>()
                 .map_err(|e| to_py_err(py, e))?,
-            text_field: self.text_field.clone(),
-            title_field: self.title_field.clone(),
-            id_field: self.id_field.clone(),
+            text_field: FieldNames::new(self.text_field.iter().cloned()),
+            title_field: FieldNames::new(self.title_field.iter().cloned()),
+            id_field: FieldNames::new(self.id_field.iter().cloned()),
+            url_field: FieldNames::new(self.url_field.iter().cloned()),
+            date_field: FieldNames::new(self.date_field.iter().cloned()),
             text_unit: self.text_unit.parse().map_err(|e| to_py_err(py, e))?,
             limits: limits_from(self.limits.bind(py))?,
             follow_symlinks: self.follow_symlinks,

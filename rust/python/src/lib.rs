@@ -43,6 +43,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "DEFAULT_CONTENT_TYPES",
         PyTuple::new(py, thresher_core::ingest::ContentTypes::DEFAULT)?,
     )?;
+    m.add("DEFAULT_FIELDS", ingest::default_fields(py)?)?;
     m.add(
         "VERIFY",
         PyTuple::new(py, thresher_core::Verify::ALL.map(|v| v.name()))?,

@@ -1,17 +1,22 @@
 //! JSON Lines: one JSON object per line.
 //!
-//! Each non-blank line is parsed as a JSON object. The text comes from
-//! `options.text_field`, which must hold a string; the title from
-//! `options.title_field` when it holds a string; the record id from
+//! Each non-blank line is parsed as a JSON object. Each field of the record
+//! comes from the first of its names ([`FieldNames`]) present in the object
+//! with a non-null value: the text from `options.text_field`, which must hold
+//! a string; the title from `options.title_field` and the URL from
+//! `options.url_field` when it holds a string; the record id from
 //! `options.id_field` when it holds a string or a number (numbers are written
-//! as JSON writes them). Every other field, and a title or id of another
-//! type, is kept in `meta` as a JSON object. Integers are kept exactly,
-//! beyond 64 bits too; other numbers are written as an `f64` (`1E5` as
-//! `100000.0`).
+//! as JSON writes them); the date from `options.date_field` when it holds a
+//! string or a number that [`dates`] reads. Every other field, the other
+//! names of a field, and a title, id, URL or date of another type, are kept
+//! in `meta` as a JSON object. Integers are kept exactly, beyond 64 bits too;
+//! other numbers are written as an `f64` (`1E5` as `100000.0`).
 //!
 //! Problems, each an error row at the line's offset: a line that is not a
 //! JSON object (including a truncated last line and a line with NUL bytes) is
-//! `malformed`; a missing or non-string text field is `missing_field`; a
+//! `malformed`; a missing or non-string text field is `missing_field`, whose
+//! reason names the names tried and the fields found; a date that is not a
+//! date is `field` (the record is kept, without a date); a
 //! line longer than `max_record_bytes` is `limit` and is read through without
 //! being held. Invalid UTF-8 is replaced with U+FFFD, reported as
 //! `invalid_utf8` and flagged on the record, whose JSON is then parsed. An
@@ -23,10 +28,11 @@ use std::io::BufRead;
 use serde_json::{Map, Number, Value};
 
 use super::bounded::ReadContext;
+use super::dates;
 use super::decode::Decoded;
 use super::lines::{too_long_reason, Line, LineReader};
 use super::location::Location;
-use super::options::IngestOptions;
+use super::options::{FieldNames, IngestOptions};
 use super::record::{ErrorKind, Format, Record};
 
 /// A UTF-8 byte order mark, skipped at the start of a line.
@@ -97,7 +103,7 @@ fn read_line(bytes: &[u8], offset: u64, loc: &Location, cx: &mut ReadContext<'_>
         }
     };
     match to_record(fields, offset, loc, cx.options) {
-        Ok(mut record) => {
+        Ok((mut record, bad_date)) => {
             if let Some(found) = surrogates {
                 let at = decoded.original_offset(text.len() - json.len() + found.first);
                 cx.error(
@@ -106,6 +112,9 @@ fn read_line(bytes: &[u8], offset: u64, loc: &Location, cx: &mut ReadContext<'_>
                     ErrorKind::InvalidUtf8,
                     found.reason(),
                 );
+            }
+            if let Some(reason) = bad_date {
+                cx.error(loc, offset, ErrorKind::Field, reason);
             }
             record.invalid_utf8 = lossy || surrogates.is_some();
             cx.sink.record(record);
@@ -233,14 +242,20 @@ fn replace_lone_surrogates(json: &str) -> Option<(String, LoneSurrogates)> {
     ))
 }
 
+/// A record, and the reason of its `field` row when its date field holds a
+/// value that is not a date.
+type Parsed = (Record, Option<String>);
+
 /// The record of a parsed line, or the reason its text field is unusable.
 fn to_record(
     mut fields: Map<String, Value>,
     offset: u64,
     loc: &Location,
     options: &IngestOptions,
-) -> Result<Record, String> {
-    let name = &options.text_field;
+) -> Result<Parsed, String> {
+    let Some(name) = first_present(&fields, &options.text_field) else {
+        return Err(missing_reason(&options.text_field, &fields));
+    };
     let text = match fields.remove(name) {
         Some(Value::String(text)) => text,
         Some(other) => {
@@ -249,35 +264,46 @@ fn to_record(
                 describe(&other)
             ))
         }
-        None => return Err(missing_reason(name, &fields)),
+        None => return Err(missing_reason(&options.text_field, &fields)),
     };
     let mut record = loc.record(offset, Format::Jsonl, text);
-    if let Some(field) = &options.title_field {
-        record.title = take_if(&mut fields, field, |value| match value {
-            Value::String(s) => Ok(s),
-            other => Err(other),
-        });
-    }
-    if let Some(field) = &options.id_field {
-        record.id = take_if(&mut fields, field, |value| match value {
-            Value::String(s) => Ok(s),
-            Value::Number(n) => Ok(n.to_string()),
-            other => Err(other),
-        });
-    }
+    record.title = take_if(&mut fields, &options.title_field, |value| match value {
+        Value::String(s) => Ok(s),
+        other => Err(other),
+    });
+    record.id = take_if(&mut fields, &options.id_field, |value| match value {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(other),
+    });
+    record.url = take_if(&mut fields, &options.url_field, |value| match value {
+        Value::String(s) => Ok(s),
+        other => Err(other),
+    });
+    let bad_date = take_date(&mut fields, &options.date_field, &mut record);
     if !fields.is_empty() {
         record.meta = serde_json::to_string(&fields).ok();
     }
-    Ok(record)
+    Ok((record, bad_date))
 }
 
-/// Removes field `name` when `convert` accepts its value; a value it refuses
-/// is put back (and ends up in `meta`).
+/// The first of `names` present in `fields` with a non-null value.
+fn first_present<'n>(fields: &Map<String, Value>, names: &'n FieldNames) -> Option<&'n str> {
+    names
+        .names()
+        .iter()
+        .map(String::as_str)
+        .find(|name| fields.get(*name).is_some_and(|v| !v.is_null()))
+}
+
+/// Removes the first of `names` present with a non-null value when `convert`
+/// accepts its value; a value it refuses is put back (and ends up in `meta`).
 fn take_if(
     fields: &mut Map<String, Value>,
-    name: &str,
+    names: &FieldNames,
     convert: impl FnOnce(Value) -> Result<String, Value>,
 ) -> Option<String> {
+    let name = first_present(fields, names)?;
     let value = fields.remove(name)?;
     match convert(value) {
         Ok(s) => Some(s),
@@ -288,21 +314,54 @@ fn take_if(
     }
 }
 
-/// The reason for a missing text field, naming the fields found.
-fn missing_reason(name: &str, fields: &Map<String, Value>) -> String {
+/// Sets the record's date from the first of `names` present with a non-null
+/// value; a value that is not a date stays in `fields`, and the reason of its
+/// `field` row is returned.
+fn take_date(
+    fields: &mut Map<String, Value>,
+    names: &FieldNames,
+    record: &mut Record,
+) -> Option<String> {
+    let name = first_present(fields, names)?;
+    let value = fields.get(name)?;
+    let parsed = match value {
+        Value::String(s) => dates::parse_str(s),
+        Value::Number(n) => dates::from_epoch_str(n.as_str()),
+        other => Err(dates::NotADate(format!(
+            "{} is not a date",
+            describe(other)
+        ))),
+    };
+    match parsed {
+        Ok(date) => {
+            fields.remove(name);
+            record.date = Some(date);
+            None
+        }
+        Err(why) => Some(dates::field_reason(name, &value.to_string(), &why)),
+    }
+}
+
+/// The reason for a missing text field, naming the names tried and the
+/// fields found (those holding null marked so).
+fn missing_reason(names: &FieldNames, fields: &Map<String, Value>) -> String {
+    let tried = names.quoted();
     if fields.is_empty() {
-        return format!("no text field {name:?}: the object is empty");
+        return format!("no text field (tried {tried}): the object is empty");
     }
     const SHOWN: usize = 10;
     let mut found: Vec<String> = fields
-        .keys()
+        .iter()
         .take(SHOWN)
-        .map(|k| format!("{k:?}"))
+        .map(|(k, v)| match v {
+            Value::Null => format!("{k:?} (null)"),
+            _ => format!("{k:?}"),
+        })
         .collect();
     if fields.len() > SHOWN {
         found.push(format!("... ({} fields)", fields.len()));
     }
-    format!("no text field {name:?}; found {}", found.join(", "))
+    format!("no text field (tried {tried}); found {}", found.join(", "))
 }
 
 /// "a number", "null", ... for a reason.
@@ -321,7 +380,9 @@ fn describe(value: &Value) -> &'static str {
 mod tests {
     use super::*;
     use crate::ingest::options::Limits;
-    use crate::ingest::{ingest_bytes, FormatChoice, IngestError, IngestOptions, Ingested};
+    use crate::ingest::{
+        ingest_bytes, FieldNames, FormatChoice, IngestError, IngestOptions, Ingested,
+    };
 
     fn options() -> IngestOptions {
         IngestOptions::with_format(Format::Jsonl)
@@ -374,9 +435,9 @@ mod tests {
     fn configured_fields_are_used() {
         let options = IngestOptions {
             format: FormatChoice::Fixed(Format::Jsonl),
-            text_field: "body".to_owned(),
-            title_field: None,
-            id_field: Some("doc".to_owned()),
+            text_field: "body".into(),
+            title_field: FieldNames::off(),
+            id_field: "doc".into(),
             ..IngestOptions::default()
         };
         let input = b"{\"body\": \"b\", \"title\": \"t\", \"doc\": 9, \"text\": \"x\"}\n";
@@ -389,6 +450,159 @@ mod tests {
             out.records[0].meta.as_deref(),
             Some(r#"{"text":"x","title":"t"}"#)
         );
+    }
+
+    #[test]
+    fn each_record_takes_the_first_name_present_and_not_null() {
+        let input = concat!(
+            "{\"text\": \"a\", \"content\": \"ignored\", \"url\": \"http://a\"}\n",
+            "{\"content\": \"b\", \"raw_content\": \"raw\"}\n",
+            "{\"text\": null, \"raw_content\": \"c\"}\n",
+            "{\"text\": 5, \"content\": \"not taken\"}\n",
+            "{\"body\": \"none\", \"text\": null}\n",
+        );
+        let at = |needle: &str| input.find(needle).unwrap() as u64;
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &options());
+        let got: Vec<(&str, Option<&str>, Option<&str>)> = out
+            .records
+            .iter()
+            .map(|r| (r.text.as_str(), r.url.as_deref(), r.meta.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a", Some("http://a"), Some(r#"{"content":"ignored"}"#)),
+                ("b", None, Some(r#"{"raw_content":"raw"}"#)),
+                ("c", None, Some(r#"{"text":null}"#)),
+            ]
+        );
+        assert_eq!(
+            errors(&out),
+            vec![
+                (at("{\"text\": 5"), ErrorKind::MissingField),
+                (at("{\"body\""), ErrorKind::MissingField),
+            ]
+        );
+        assert_eq!(
+            out.errors[0].reason,
+            "text field \"text\" is a number, not a string"
+        );
+        assert_eq!(
+            out.errors[1].reason,
+            "no text field (tried \"text\", \"content\", \"raw_content\"); found \"body\", \
+             \"text\" (null)"
+        );
+    }
+
+    #[test]
+    fn title_id_url_and_date_lists_and_off() {
+        let options = IngestOptions {
+            format: FormatChoice::Fixed(Format::Jsonl),
+            title_field: FieldNames::new(["headline", "title"]),
+            id_field: FieldNames::off(),
+            url_field: FieldNames::new(["link", "url"]),
+            date_field: FieldNames::new(["published", "date"]),
+            ..IngestOptions::default()
+        };
+        let input = concat!(
+            "{\"text\": \"a\", \"title\": \"T\", \"headline\": \"H\", \"id\": 1, ",
+            "\"url\": \"u\", \"link\": null, \"date\": \"2024-01-02\", \"published\": 0}\n",
+            "{\"text\": \"b\", \"title\": \"T\", \"url\": 7, \"date\": \"2024-01-02\"}\n",
+        );
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &options);
+        assert_eq!(errors(&out), vec![]);
+        let r = &out.records;
+        assert_eq!(r[0].title.as_deref(), Some("H"));
+        assert_eq!(r[0].id, None);
+        assert_eq!(r[0].url.as_deref(), Some("u"));
+        assert_eq!(r[0].date.as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            r[0].meta.as_deref(),
+            Some(r#"{"date":"2024-01-02","id":1,"link":null,"title":"T"}"#)
+        );
+        // A URL that is not a string stays in meta, as a title does.
+        assert_eq!(r[1].title.as_deref(), Some("T"));
+        assert_eq!(r[1].url, None);
+        assert_eq!(r[1].date.as_deref(), Some("2024-01-02T00:00:00Z"));
+        assert_eq!(r[1].meta.as_deref(), Some(r#"{"url":7}"#));
+    }
+
+    #[test]
+    fn dates_of_every_kind_and_field_rows_for_the_rest() {
+        let lines = [
+            (
+                r#""2024-01-02T03:04:05+01:00""#,
+                Some("2024-01-02T02:04:05Z"),
+            ),
+            (
+                r#""Tue, 1 Jul 2003 10:52:37 +0200""#,
+                Some("2003-07-01T08:52:37Z"),
+            ),
+            ("1700000000", Some("2023-11-14T22:13:20Z")),
+            ("1700000000123", Some("2023-11-14T22:13:20.123000Z")),
+            ("1700000000.5", Some("2023-11-14T22:13:20.500000Z")),
+            ("-86400", Some("1969-12-31T00:00:00Z")),
+            (r#""1700000000""#, Some("2023-11-14T22:13:20Z")),
+            ("null", None),
+            (r#""99999-01-01""#, None),
+            (r#""+99999-01-01T00:00:00""#, None),
+            ("-99999999999999999", None),
+            ("18446744073709551615", None),
+            ("123456789012345678901234567890", None),
+            ("1e400", None),
+            ("1e300", None),
+            ("true", None),
+            (r#"{"y": 2024}"#, None),
+            ("[2024, 1, 2]", None),
+            (r#""soon""#, None),
+            (r#""""#, None),
+        ];
+        let input: String = lines
+            .iter()
+            .map(|(date, _)| format!("{{\"text\": \"t\", \"date\": {date}}}\n"))
+            .collect();
+        let out = ingest_bytes("d.jsonl", input.as_bytes(), &options());
+        // Every record is kept.
+        assert_eq!(out.records.len(), lines.len());
+        let mut offset = 0;
+        let mut want_rows = Vec::new();
+        for ((date, want), record) in lines.iter().zip(&out.records) {
+            assert_eq!(record.offset, offset);
+            assert_eq!(record.date.as_deref(), *want, "{date}");
+            if want.is_some() {
+                assert_eq!(record.meta, None, "{date}");
+            } else {
+                // The value stays in meta (a null included).
+                let meta: Value = serde_json::from_str(record.meta.as_deref().unwrap()).unwrap();
+                assert!(meta.get("date").is_some(), "{date}");
+                if *date != "null" {
+                    want_rows.push(offset);
+                }
+            }
+            offset += 24 + date.len() as u64;
+        }
+        let rows: Vec<u64> = out
+            .errors
+            .iter()
+            .filter(|e| e.kind == ErrorKind::Field)
+            .map(|e| e.offset)
+            .collect();
+        assert_eq!(rows, want_rows, "{:#?}", out.errors);
+        assert_eq!(out.errors.len(), want_rows.len());
+        let reason = |needle: &str| {
+            let found = input.find(needle).unwrap();
+            let line = input[..found].rfind('\n').map_or(0, |i| i + 1);
+            error_at(&out, line as u64).reason.clone()
+        };
+        assert_eq!(
+            reason("\"99999-01-01\""),
+            "date field \"date\" holds \"99999-01-01\", which is not a date: not in a known form \
+             (ISO 8601, RFC 3339, RFC 2822 or an epoch number); the record is kept without a date"
+        );
+        assert!(reason("\"+99999").contains("the year 99999 is outside 1..=9999"));
+        assert!(reason("true").contains("holds true, which is not a date: a boolean is not a date"));
+        assert!(reason("{\"y\"").contains("holds {\"y\":2024}, which is not a date: an object"));
+        assert!(reason("1e400").contains("out of range"));
     }
 
     #[test]
@@ -431,7 +645,7 @@ mod tests {
         let reason = |needle: &str| error_at(&out, at(needle)).reason.as_str();
         assert_eq!(
             reason("{\"body\""),
-            "no text field \"text\"; found \"body\", \"id\""
+            "no text field (tried \"text\", \"content\", \"raw_content\"); found \"body\", \"id\""
         );
         assert_eq!(
             reason("{\"text\": 12"),
@@ -439,9 +653,12 @@ mod tests {
         );
         assert_eq!(
             reason("{\"text\": null"),
-            "text field \"text\" is null, not a string"
+            "no text field (tried \"text\", \"content\", \"raw_content\"); found \"text\" (null)"
         );
-        assert_eq!(reason("{}"), "no text field \"text\": the object is empty");
+        assert_eq!(
+            reason("{}"),
+            "no text field (tried \"text\", \"content\", \"raw_content\"): the object is empty"
+        );
         assert!(reason("[1, 2]").starts_with("not a JSON object: invalid type: sequence"));
         assert!(reason("{\"text\": \"trunc").contains("EOF while parsing"));
         assert!(out.errors.iter().all(|e| e.source == "d.jsonl"));

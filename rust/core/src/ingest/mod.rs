@@ -21,6 +21,8 @@
 //!   [`bounded`]: reading under the byte budget and safety limits.
 //! - [`container`]: compressed streams, tar and zip, whose members go back
 //!   through [`member`].
+//! - [`dates`]: a date field's value (a string, an epoch number, an Arrow
+//!   date or timestamp) parsed into the one form records hold.
 //! - [`decode`] and [`lines`]: text decoding and line reading the text
 //!   parsers share; [`charset`]: the character set of a web payload, chosen
 //!   as browsers choose it, and its text; [`html`]: HTML to the text a
@@ -39,6 +41,7 @@ pub mod charset;
 pub mod collect;
 pub mod columnar;
 pub mod container;
+pub mod dates;
 pub mod decode;
 pub mod html;
 mod html_fields;
@@ -58,7 +61,7 @@ pub mod warc;
 
 pub use collect::{ingest_bytes, ingest_paths, Scanned};
 pub use location::Location;
-pub use options::{ContentTypes, HtmlMode, IngestOptions, Limits, TextUnit};
+pub use options::{ContentTypes, FieldNames, HtmlMode, IngestOptions, Limits, TextUnit};
 pub use record::{ErrorKind, Format, FormatChoice, IngestError, Ingested, Record};
 pub use sink::Sink;
 pub use sniff::SNIFF_BYTES;

@@ -135,6 +135,81 @@ impl Default for ContentTypes {
     }
 }
 
+/// The names a field of structured records (a JSONL field, a Parquet or
+/// Arrow column) may have, tried in order: in each record (each row), the
+/// first name present with a non-null value wins, and its value is removed
+/// from `meta`; the other names stay in `meta` like any other field. An empty
+/// list turns the field off (for every field but the text).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FieldNames(Vec<String>);
+
+impl FieldNames {
+    /// Default names of the text field.
+    pub const TEXT: [&'static str; 3] = ["text", "content", "raw_content"];
+    /// Default names of the title field.
+    pub const TITLE: [&'static str; 1] = ["title"];
+    /// Default names of the record's own id.
+    pub const ID: [&'static str; 1] = ["id"];
+    /// Default names of the URL field.
+    pub const URL: [&'static str; 1] = ["url"];
+    /// Default names of the date field.
+    pub const DATE: [&'static str; 4] = ["date", "timestamp", "crawl_date", "created_at"];
+
+    /// The defaults by option name (`text_field`, `title_field`, `id_field`,
+    /// `url_field`, `date_field`), for the bindings to show.
+    pub const DEFAULTS: [(&'static str, &'static [&'static str]); 5] = [
+        ("text_field", &Self::TEXT),
+        ("title_field", &Self::TITLE),
+        ("id_field", &Self::ID),
+        ("url_field", &Self::URL),
+        ("date_field", &Self::DATE),
+    ];
+
+    /// The names, in the order they are tried.
+    pub fn new<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Self {
+        FieldNames(names.into_iter().map(Into::into).collect())
+    }
+
+    /// No name: the field is off.
+    pub fn off() -> Self {
+        FieldNames(Vec::new())
+    }
+
+    /// The names, in the order they are tried.
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether the field is off.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The names quoted and joined by commas (`"text", "content"`), for
+    /// error reasons.
+    pub fn quoted(&self) -> String {
+        let quoted: Vec<String> = self.0.iter().map(|n| format!("{n:?}")).collect();
+        quoted.join(", ")
+    }
+
+    /// Checks that no name is empty; `option` names the option in the error.
+    fn validate(&self, option: &str) -> Result<()> {
+        if self.0.iter().any(String::is_empty) {
+            return Err(Error::InvalidArgument(format!(
+                "{option} holds an empty name; give field names, or no name to turn it off"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl From<&str> for FieldNames {
+    /// One name.
+    fn from(name: &str) -> Self {
+        FieldNames(vec![name.to_owned()])
+    }
+}
+
 /// Safety limits. Hitting one is an error row for the member or record
 /// concerned, never a crash, a hang or unbounded memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,12 +270,18 @@ pub struct IngestOptions {
     /// Format of the innermost members: detected, or forced. Containers
     /// (compression, tar, zip) are always detected from their content.
     pub format: FormatChoice,
-    /// JSONL field (Parquet/Arrow column) holding the text.
-    pub text_field: String,
-    /// JSONL field (Parquet/Arrow column) holding the title, if any.
-    pub title_field: Option<String>,
-    /// JSONL field (Parquet/Arrow column) holding the record's own id, if any.
-    pub id_field: Option<String>,
+    /// JSONL fields (Parquet/Arrow columns) that may hold the text; never
+    /// empty.
+    pub text_field: FieldNames,
+    /// JSONL fields (Parquet/Arrow columns) that may hold the title.
+    pub title_field: FieldNames,
+    /// JSONL fields (Parquet/Arrow columns) that may hold the record's own id.
+    pub id_field: FieldNames,
+    /// JSONL fields (Parquet/Arrow columns) that may hold the record's URL.
+    pub url_field: FieldNames,
+    /// JSONL fields (Parquet/Arrow columns) that may hold the record's date,
+    /// parsed and normalised by [`dates`](super::dates).
+    pub date_field: FieldNames,
     /// How plain-text members are cut into documents.
     pub text_unit: TextUnit,
     pub limits: Limits,
@@ -221,9 +302,11 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             format: FormatChoice::Auto,
-            text_field: "text".to_owned(),
-            title_field: Some("title".to_owned()),
-            id_field: Some("id".to_owned()),
+            text_field: FieldNames::new(FieldNames::TEXT),
+            title_field: FieldNames::new(FieldNames::TITLE),
+            id_field: FieldNames::new(FieldNames::ID),
+            url_field: FieldNames::new(FieldNames::URL),
+            date_field: FieldNames::new(FieldNames::DATE),
             text_unit: TextUnit::File,
             limits: Limits::default(),
             follow_symlinks: false,
@@ -247,8 +330,17 @@ impl IngestOptions {
         let l = &self.limits;
         if self.text_field.is_empty() {
             return Err(Error::InvalidArgument(
-                "text_field must not be empty".into(),
+                "text_field must name at least one field".into(),
             ));
+        }
+        for (option, names) in [
+            ("text_field", &self.text_field),
+            ("title_field", &self.title_field),
+            ("id_field", &self.id_field),
+            ("url_field", &self.url_field),
+            ("date_field", &self.date_field),
+        ] {
+            names.validate(option)?;
         }
         if l.max_member_bytes == 0 || l.max_input_bytes == 0 || l.max_record_bytes == 0 {
             return Err(Error::InvalidArgument(

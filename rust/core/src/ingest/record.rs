@@ -90,13 +90,14 @@ pub struct Record {
     /// for Parquet and Arrow.
     pub offset: u64,
     pub format: Format,
-    /// The record's own id (a JSONL/Parquet id field, a WARC record id).
+    /// The record's own id (a JSONL/Parquet/Arrow id field, a WARC record id).
     pub id: Option<String>,
     pub title: Option<String>,
     pub text: String,
-    /// WARC/WET target URI.
+    /// The URL: a JSONL/Parquet/Arrow url field, a WARC/WET target URI.
     pub url: Option<String>,
-    /// WARC/WET date.
+    /// The date, normalised by [`dates`](super::dates) (RFC 3339 in UTC): a
+    /// JSONL/Parquet/Arrow date field, a WARC/WET `WARC-Date`.
     pub date: Option<String>,
     /// Other fields as a JSON object (JSONL fields, Parquet columns, WARC
     /// headers of interest).
@@ -140,6 +141,8 @@ pub enum ErrorKind {
     Malformed,
     /// The text field is missing or not a string.
     MissingField,
+    /// A field value that does not parse (a date); the record is kept.
+    Field,
     /// A line of a paper-listing dump that could not be paired.
     Unpaired,
     /// An archive entry that is not a regular file (a link, a device), or a
@@ -159,6 +162,7 @@ impl ErrorKind {
             ErrorKind::InvalidUtf8 => "invalid_utf8",
             ErrorKind::Malformed => "malformed",
             ErrorKind::MissingField => "missing_field",
+            ErrorKind::Field => "field",
             ErrorKind::Unpaired => "unpaired",
             ErrorKind::Unsupported => "unsupported",
         }

@@ -102,6 +102,12 @@ impl<'a> MetaColumn<'a> {
         }
     }
 
+    /// Whether row `i` is null (or out of range).
+    pub(super) fn is_null(&self, i: usize) -> bool {
+        self.array()
+            .is_none_or(|array| i >= array.len() || array.is_null(i))
+    }
+
     /// Appends the value of row `i` as JSON.
     pub(super) fn write_json(&self, i: usize, out: &mut String) {
         let Some(array) = self.array() else {

@@ -1,15 +1,26 @@
 //! Columnar formats: Parquet and Arrow IPC (file and stream formats), read
 //! batch by batch. Every row is one record:
 //!
-//! - `text` comes from the column named by `text_field` (a string column; a
-//!   dictionary of strings or a binary column is accepted and decoded, binary
-//!   lossily, flagging invalid UTF-8);
-//! - `title` and `id` come from the `title_field` and `id_field` columns when
-//!   they exist (any type; numbers are written out in decimal);
+//! - each field comes, row by row, from the first of its columns (the
+//!   columns named by its [`FieldNames`](crate::ingest::FieldNames), in
+//!   their order) that is not null in the row: row 5 may take `content` when
+//!   `text` is null in it;
+//! - `text` from the `text_field` columns that hold strings (a dictionary of
+//!   strings or a binary column is accepted and decoded, binary lossily,
+//!   flagging invalid UTF-8; a column of another type makes no text, and
+//!   its values stay in `meta`). A file with none of them is one `missing_field`
+//!   row; a row where they are all null, a `missing_field` row for the row;
+//! - `title`, `id` and `url` from the `title_field`, `id_field` and
+//!   `url_field` columns (any type; numbers are written out in decimal);
+//! - `date` from the `date_field` columns (`date_columns`: Arrow dates and
+//!   timestamps, epoch numbers, date strings); a value that is not a date is
+//!   a `field` row, the record kept without a date and the value in `meta`;
 //! - `meta` is every other column of the row as a JSON object (`None` when
-//!   there are no other columns): numbers, booleans and nulls as such, strings
-//!   as strings, everything else (dates, timestamps, decimals, binary, nested
-//!   values) as the string Arrow's display formatting gives it.
+//!   there is none), leaving out the columns whose values became fields and
+//!   the nulls of columns that may make a field: numbers, booleans and nulls
+//!   as such, strings as strings, everything else (dates, timestamps,
+//!   decimals, binary, nested values) as the string Arrow's display
+//!   formatting gives it.
 //!
 //! `offset`, of records and of error rows alike, is the **row number** in the
 //! file (0-based, counting across batches, Parquet row groups and Arrow record
@@ -24,8 +35,9 @@
 //! - `ipc`: Arrow IPC files and streams;
 //! - `batches`: what both share: buffering, guarded library calls, and
 //!   record batches turned into records;
-//! - `columns`: which columns make text, title, id and meta, and the
-//!   record of each row;
+//! - `columns`: which columns make text, title, id, URL, date and meta,
+//!   and the record of each row;
+//! - `date_columns`: a column of any type read as dates;
 //! - `text_columns`: string and binary columns in every Arrow layout;
 //! - `meta`: the other columns of a row as a JSON object.
 //!
@@ -33,6 +45,7 @@
 
 mod batches;
 mod columns;
+mod date_columns;
 mod ipc;
 mod meta;
 mod parquet_file;
@@ -77,5 +90,7 @@ pub fn read_buffered(
     }
 }
 
+#[cfg(test)]
+mod field_tests;
 #[cfg(test)]
 mod tests;

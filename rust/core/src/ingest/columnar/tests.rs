@@ -24,7 +24,7 @@ use super::{read_arrow, read_buffered, read_parquet};
 use crate::ingest::bounded::{ByteBudget, ReadContext};
 use crate::ingest::collect::collected;
 use crate::ingest::location::Location;
-use crate::ingest::options::IngestOptions;
+use crate::ingest::options::{FieldNames, IngestOptions};
 use crate::ingest::record::{ErrorKind, Format, Record};
 use crate::ingest::{ingest_bytes, IngestError, Ingested, Sink};
 
@@ -98,7 +98,7 @@ fn parquet_with(
     (writer.into_inner().unwrap(), groups)
 }
 
-fn parquet(batches: &[RecordBatch]) -> Vec<u8> {
+pub(super) fn parquet(batches: &[RecordBatch]) -> Vec<u8> {
     parquet_with(batches, WriterProperties::builder().build()).0
 }
 
@@ -110,7 +110,7 @@ fn arrow_file(batches: &[RecordBatch]) -> Vec<u8> {
     writer.into_inner().unwrap()
 }
 
-fn arrow_stream(batches: &[RecordBatch]) -> Vec<u8> {
+pub(super) fn arrow_stream(batches: &[RecordBatch]) -> Vec<u8> {
     let mut writer = StreamWriter::try_new(Vec::new(), &batches[0].schema()).unwrap();
     for b in batches {
         writer.write(b).unwrap();
@@ -201,8 +201,8 @@ fn arrow_ipc_stream_is_read_without_buffering() {
 #[test]
 fn text_field_can_name_another_column_and_null_text_skips_only_its_row() {
     let options = IngestOptions {
-        text_field: "lang".to_owned(),
-        title_field: None,
+        text_field: "lang".into(),
+        title_field: FieldNames::off(),
         ..IngestOptions::default()
     };
     let out = ingest_bytes("f", &parquet(&batches(&ROWS)), &options);
@@ -211,7 +211,7 @@ fn text_field_can_name_another_column_and_null_text_skips_only_its_row() {
         vec![error(
             2,
             ErrorKind::MissingField,
-            "text column \"lang\" is null in row 2; row skipped"
+            "text column \"lang\" is null in row 2 (tried \"lang\"); row skipped"
         )]
     );
     let got: Vec<(u64, &str, Option<&str>, Option<&str>)> = out
@@ -277,7 +277,7 @@ fn null_text_in_the_text_column_is_reported_at_its_row() {
         vec![error(
             4,
             ErrorKind::MissingField,
-            "text column \"text\" is null in row 4; row skipped"
+            "text column \"text\" is null in row 4 (tried \"text\", \"content\", \"raw_content\"); row skipped"
         )]
     );
     let mut want = expected("f", Format::Arrow);
@@ -288,7 +288,7 @@ fn null_text_in_the_text_column_is_reported_at_its_row() {
 #[test]
 fn missing_text_column_is_one_error_listing_the_columns() {
     let options = IngestOptions {
-        text_field: "body".to_owned(),
+        text_field: "body".into(),
         ..IngestOptions::default()
     };
     for bytes in [parquet(&batches(&ROWS)), arrow_stream(&batches(&ROWS))] {
@@ -299,8 +299,8 @@ fn missing_text_column_is_one_error_listing_the_columns() {
             vec![error(
                 0,
                 ErrorKind::MissingField,
-                "no text column \"body\"; the columns are [\"text\", \"title\", \"id\", \
-                 \"lang\", \"score\"]; nothing read"
+                "no text column (tried \"body\"); the columns are [\"text\", \"title\", \
+                 \"id\", \"lang\", \"score\"]; nothing read"
             )]
         );
     }
@@ -309,7 +309,7 @@ fn missing_text_column_is_one_error_listing_the_columns() {
 #[test]
 fn non_string_text_column_is_one_error_naming_its_type() {
     let options = IngestOptions {
-        text_field: "score".to_owned(),
+        text_field: "score".into(),
         ..IngestOptions::default()
     };
     let out = ingest_bytes("f", &parquet(&batches(&ROWS)), &options);

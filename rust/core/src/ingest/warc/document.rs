@@ -10,6 +10,7 @@ use super::http::{undo_codings, Bounds, Response};
 use super::{unbracket, RawRecord};
 use crate::ingest::bounded::ReadContext;
 use crate::ingest::charset::{self, charset_param, tld_of, Hints, Markup};
+use crate::ingest::dates;
 use crate::ingest::decode::{binary_marker, Decoded};
 use crate::ingest::html::{html_to_text, looks_like_html};
 use crate::ingest::location::Location;
@@ -44,8 +45,7 @@ fn emit_conversion(raw: &RawRecord<'_>, loc: &Location, cx: &mut ReadContext<'_>
         return;
     }
     let lossy = cx.report_invalid_utf8(loc, raw.block_start, &decoded);
-    let mut record = new_record(raw, loc, text.to_owned());
-    let mut fields = Map::new();
+    let (mut record, mut fields) = new_record(raw, loc, text.to_owned(), cx);
     fields.insert("warc_type".to_owned(), Value::from(raw.warc_type));
     if let Some(content_type) = raw.headers.get("Content-Type") {
         fields.insert("content_type".to_owned(), Value::from(content_type));
@@ -58,13 +58,30 @@ fn emit_conversion(raw: &RawRecord<'_>, loc: &Location, cx: &mut ReadContext<'_>
     cx.sink.record(record);
 }
 
-/// A record with the provenance and WARC fields of `raw`.
-fn new_record(raw: &RawRecord<'_>, loc: &Location, text: String) -> Record {
+/// A record with the provenance and WARC fields of `raw`, and its meta
+/// fields so far: a `WARC-Date` that is not a date is reported as a `field`
+/// row and kept there as `warc_date`.
+fn new_record(
+    raw: &RawRecord<'_>,
+    loc: &Location,
+    text: String,
+    cx: &mut ReadContext<'_>,
+) -> (Record, Map<String, Value>) {
     let mut record = loc.record(raw.offset, raw.format, text);
+    let mut fields = Map::new();
     record.url = raw.headers.get("WARC-Target-URI").map(unbracket);
-    record.date = raw.headers.get("WARC-Date").map(str::to_owned);
+    if let Some(date) = raw.headers.get("WARC-Date") {
+        match dates::parse_str(date) {
+            Ok(date) => record.date = Some(date),
+            Err(why) => {
+                let reason = dates::field_reason("WARC-Date", &format!("{date:?}"), &why);
+                cx.error(loc, raw.offset, ErrorKind::Field, reason);
+                fields.insert("warc_date".to_owned(), Value::from(date));
+            }
+        }
+    }
     record.id = raw.headers.get("WARC-Record-ID").map(str::to_owned);
-    record
+    (record, fields)
 }
 
 /// The bare MIME type of a `Content-Type` value: lowercase, without
@@ -203,9 +220,8 @@ fn emit_payload(raw: &RawRecord<'_>, loc: &Location, cx: &mut ReadContext<'_>) {
         Some(first) => cx.report_invalid_in(loc, at(first.offset), &decoded.invalid, encoding),
         None => false,
     };
-    let mut record = new_record(raw, loc, text.to_owned());
+    let (mut record, mut fields) = new_record(raw, loc, text.to_owned(), cx);
     record.title = title;
-    let mut fields = Map::new();
     fields.insert("warc_type".to_owned(), Value::from(raw.warc_type));
     if let Some(content_type) = written {
         fields.insert("content_type".to_owned(), Value::from(content_type));

@@ -25,7 +25,9 @@
 //!   `unsupported` row, block skipped.
 //!
 //! A record's `offset` is that of its `WARC/` line; `url` is
-//! `WARC-Target-URI`, `date` `WARC-Date`, `id` `WARC-Record-ID`.
+//! `WARC-Target-URI`, `date` `WARC-Date` normalised by
+//! [`dates`](super::dates) (one that is not a date is a `field` row, and is
+//! kept in `meta` as `warc_date`), `id` `WARC-Record-ID`.
 //!
 //! # Payloads
 //!

@@ -1128,3 +1128,63 @@ fn counts_are_the_same_from_ingest_paths_and_any_scan() {
         assert_eq!(scanner.progress().skipped, total);
     }
 }
+
+#[test]
+fn warc_dates_are_normalised_and_bad_ones_are_field_rows() {
+    let mut w = Warc::default();
+    let resource = |w: &mut Warc, date: &str| {
+        w.record(
+            &[
+                typed("resource"),
+                ("WARC-Target-URI", "file:///a.txt"),
+                ("WARC-Date", date),
+                ("Content-Type", "text/plain"),
+            ],
+            b"Some notes.",
+        )
+    };
+    resource(&mut w, "2024-01-02T03:04:05Z");
+    resource(&mut w, "2024-01-02T03:04:05.250Z");
+    resource(&mut w, "2024-01-02T03:04Z");
+    let bad = resource(&mut w, "99999-01-01T00:00:00Z");
+    let wet = w.record(
+        &[
+            typed("conversion"),
+            ("WARC-Date", "not a date"),
+            ("Content-Type", "text/plain"),
+        ],
+        b"Extracted.",
+    );
+    let out = w.read(&IngestOptions::default());
+    let dates: Vec<Option<&str>> = out.records.iter().map(|r| r.date.as_deref()).collect();
+    assert_eq!(
+        dates,
+        vec![
+            Some("2024-01-02T03:04:05Z"),
+            Some("2024-01-02T03:04:05.250000Z"),
+            Some("2024-01-02T03:04:00Z"),
+            None,
+            None,
+        ]
+    );
+    assert_eq!(
+        errors(&out),
+        vec![(bad, ErrorKind::Field), (wet, ErrorKind::Field)]
+    );
+    assert_eq!(
+        out.errors[0].reason,
+        "date field \"WARC-Date\" holds \"99999-01-01T00:00:00Z\", which is not a date: not in \
+         a known form (ISO 8601, RFC 3339, RFC 2822 or an epoch number); the record is kept \
+         without a date"
+    );
+    assert!(out.records[3]
+        .meta
+        .as_deref()
+        .unwrap()
+        .contains(r#""warc_date":"99999-01-01T00:00:00Z""#));
+    assert!(out.records[4]
+        .meta
+        .as_deref()
+        .unwrap()
+        .contains(r#""warc_date":"not a date""#));
+}
