@@ -8,8 +8,10 @@ use std::path::Path;
 use super::bounded::{fill_prefix, read_up_to, ReadContext};
 use super::html_fields::parse_with_html;
 use super::location::Location;
+use super::no_records::report_if_no_records;
 use super::record::{ErrorKind, Format};
 use super::sniff::{self, RandomAccess, Sniffed, SNIFF_BYTES};
+use super::text_units::parse_with_units;
 use super::{columnar, container, jsonl, paper_listing, plain_text, warc};
 
 /// Buffer size for reading files and decompressed streams.
@@ -21,15 +23,20 @@ pub const READ_BUFFER_BYTES: usize = 256 * 1024;
 /// pseudo-filesystem such as `/proc`) is an error row.
 pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
     let loc = Location::path(path);
+    report_if_no_records(&loc, cx, |cx| read_opened(path, &loc, cx));
+}
+
+/// Opens and reads the input file at `path` (see [`read_file`]).
+fn read_opened(path: &Path, loc: &Location, cx: &mut ReadContext<'_>) {
     let (mut file, size) = match open_regular(path) {
         Ok(opened) => opened,
         Err(Refused::Io(e)) => {
-            cx.error(&loc, 0, ErrorKind::Io, format!("cannot open file: {e}"));
+            cx.error(loc, 0, ErrorKind::Io, format!("cannot open file: {e}"));
             return;
         }
         Err(Refused::NotRegular(what)) => {
             let reason = format!("{what}, not a regular file: not read");
-            cx.error(&loc, 0, ErrorKind::Unsupported, reason);
+            cx.error(loc, 0, ErrorKind::Unsupported, reason);
             return;
         }
     };
@@ -38,21 +45,21 @@ pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
     let n = match read_up_to(&mut file, &mut magic).and_then(|n| file.rewind().map(|()| n)) {
         Ok(n) => n,
         Err(e) => {
-            cx.error(&loc, 0, ErrorKind::Io, format!("cannot read file: {e}"));
+            cx.error(loc, 0, ErrorKind::Io, format!("cannot read file: {e}"));
             return;
         }
     };
     match sniff::random_access(&magic[..n]) {
-        Some(RandomAccess::Zip) => container::read_zip_file(file, &loc, 1, cx),
-        Some(RandomAccess::Parquet) => parse_with_html(Format::Parquet, cx, |cx| {
-            columnar::read_parquet(file, &loc, cx)
+        Some(RandomAccess::Zip) => container::read_zip_file(file, loc, 1, cx),
+        Some(RandomAccess::Parquet) => parse_records(Format::Parquet, cx, |cx| {
+            columnar::read_parquet(file, loc, cx)
         }),
         Some(RandomAccess::Arrow) => {
-            parse_with_html(Format::Arrow, cx, |cx| columnar::read_arrow(file, &loc, cx))
+            parse_records(Format::Arrow, cx, |cx| columnar::read_arrow(file, loc, cx))
         }
         None => {
             let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
-            read_member(&mut reader, &loc, 0, cx);
+            read_member(&mut reader, loc, 0, cx);
         }
     }
 }
@@ -147,8 +154,14 @@ impl Read for FailedRead {
 }
 
 /// Reads one member (or a whole plain file) from `reader`. `depth` is the
-/// number of containers around it.
+/// number of containers around it. A member that gives no record is an
+/// `empty` row (see [`report_if_no_records`]).
 pub fn read_member(reader: &mut dyn Read, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
+    report_if_no_records(loc, cx, |cx| read_sniffed(reader, loc, depth, cx));
+}
+
+/// Sniffs a member and reads it (see [`read_member`]).
+fn read_sniffed(reader: &mut dyn Read, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
     if cx.sink.is_stopped() {
         return;
     }
@@ -224,7 +237,7 @@ fn dispatch(
             }
         }
         Sniffed::Format(format @ (Format::Parquet | Format::Arrow)) => {
-            parse_with_html(format, cx, |cx| {
+            parse_records(format, cx, |cx| {
                 columnar::read_buffered(stream, format, loc, cx)
             });
         }
@@ -237,7 +250,17 @@ fn dispatch(
 
 /// Parses a stream of a text format.
 fn parse(format: Format, reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
-    parse_with_html(format, cx, |cx| parse_format(format, reader, loc, cx));
+    parse_records(format, cx, |cx| parse_format(format, reader, loc, cx));
+}
+
+/// Runs `parse`, a parser of `format`, with HTML turned into text when asked
+/// (`html_fields`), then the records cut into units (`text_units`).
+fn parse_records(
+    format: Format,
+    cx: &mut ReadContext<'_>,
+    parse: impl FnOnce(&mut ReadContext<'_>),
+) {
+    parse_with_units(format, cx, |cx| parse_with_html(format, cx, parse));
 }
 
 fn parse_format(

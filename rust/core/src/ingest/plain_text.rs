@@ -31,6 +31,7 @@ use super::lines::{too_long_reason, Line, LineReader};
 use super::location::Location;
 use super::options::{HtmlMode, IngestOptions, TextUnit};
 use super::record::{ErrorKind, Format};
+use super::text_units::{is_blank, join_lines, trim_text};
 
 /// Reads a plain-text member as documents cut by `options.text_unit`.
 pub fn read(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
@@ -182,18 +183,11 @@ fn end_paragraph(paragraph: &mut Paragraph, loc: &Location, cx: &mut ReadContext
             format!("paragraph longer than max_record_bytes ({limit} bytes): {len} bytes; skipped"),
         );
     } else {
-        emit_document(&paragraph.bytes, paragraph.start, loc, cx, join_lines);
+        emit_document(&paragraph.bytes, paragraph.start, loc, cx, |text| {
+            join_lines(text).into_owned()
+        });
     }
     true
-}
-
-/// The lines of a paragraph joined by `\n` (its `\r\n` line ends become `\n`).
-fn join_lines(text: &str) -> String {
-    if text.contains('\r') {
-        text.replace("\r\n", "\n")
-    } else {
-        text.to_owned()
-    }
 }
 
 /// Emits the document held in `bytes` (at `base` in the member), trimmed and
@@ -272,21 +266,6 @@ fn emit_html_page(
     record.meta = Some(serde_json::json!({ "encoding": encoding }).to_string());
     cx.sink.record(record);
     true
-}
-
-/// `text` without surrounding whitespace and a leading byte order mark.
-fn trim_text(text: &str) -> &str {
-    text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-        .trim_end()
-}
-
-/// Whether a line holds only whitespace (a line with invalid UTF-8 is not
-/// blank).
-fn is_blank(bytes: &[u8]) -> bool {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return true;
-    }
-    std::str::from_utf8(bytes).is_ok_and(|s| trim_text(s).is_empty())
 }
 
 /// Reports a member without any text.
