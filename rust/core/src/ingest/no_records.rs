@@ -156,3 +156,228 @@ impl Sink for Counting<'_> {
         self.inner.is_stopped()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use parquet::arrow::ArrowWriter;
+
+    use crate::ingest::{ingest_bytes, ErrorKind, Format, IngestOptions, Ingested};
+
+    /// `(member, offset, kind)` of every error row.
+    fn rows(out: &Ingested) -> Vec<(Option<&str>, u64, ErrorKind)> {
+        out.errors
+            .iter()
+            .map(|e| (e.member.as_deref(), e.offset, e.kind))
+            .collect()
+    }
+
+    fn empty_reason(out: &Ingested) -> &str {
+        let empty: Vec<_> = out
+            .errors
+            .iter()
+            .filter(|e| e.kind == ErrorKind::Empty)
+            .collect();
+        assert_eq!(empty.len(), 1, "{:?}", out.errors);
+        &empty[0].reason
+    }
+
+    fn parquet(columns: Vec<(&str, ArrayRef)>) -> Vec<u8> {
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let mut writer = ArrowWriter::try_new(Vec::new(), batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_jsonl_shard_without_the_text_field_is_named() {
+        let shard = "{\"content\": \"a\", \"url\": \"u\"}\n".repeat(3);
+        let out = ingest_bytes("s.jsonl", shard.as_bytes(), &IngestOptions::default());
+        assert!(out.records.is_empty());
+        assert_eq!(
+            rows(&out),
+            [
+                (None, 0, ErrorKind::MissingField),
+                (None, 29, ErrorKind::MissingField),
+                (None, 58, ErrorKind::MissingField),
+                (None, 0, ErrorKind::Empty),
+            ]
+        );
+        assert_eq!(
+            empty_reason(&out),
+            "no records from this file: 3 missing_field rows (first: no text field \"text\"; \
+             found \"content\", \"url\")"
+        );
+    }
+
+    #[test]
+    fn a_jsonl_file_of_bad_lines_sums_them_up_by_kind() {
+        let out = ingest_bytes(
+            "bad.jsonl",
+            b"{oops\n[1]\n{\"text\": 3}\n",
+            &IngestOptions::with_format(Format::Jsonl),
+        );
+        assert!(out.records.is_empty());
+        let reason = empty_reason(&out);
+        assert!(
+            reason.starts_with(
+                "no records from this file: 2 malformed rows (first: not a JSON object: "
+            ),
+            "{reason}"
+        );
+        assert!(
+            reason.ends_with(", 1 missing_field row (text field \"text\" is a number, not a string)"),
+            "{reason}"
+        );
+        assert_eq!(out.errors.last().map(|e| e.offset), Some(0));
+    }
+
+    #[test]
+    fn a_parquet_file_without_the_text_column_is_named() {
+        let content: ArrayRef = Arc::new(StringArray::from(vec!["a", "b"]));
+        let bytes = parquet(vec![("content", content)]);
+        let out = ingest_bytes("p.parquet", &bytes, &IngestOptions::default());
+        assert_eq!(
+            rows(&out),
+            [
+                (None, 0, ErrorKind::MissingField),
+                (None, 0, ErrorKind::Empty)
+            ]
+        );
+        assert_eq!(
+            empty_reason(&out),
+            "no records from this file: 1 missing_field row (no text column \"text\"; the \
+             columns are [\"content\"]; nothing read)"
+        );
+    }
+
+    #[test]
+    fn empty_members_have_one_empty_row() {
+        let text: ArrayRef = Arc::new(StringArray::from(Vec::<&str>::new()));
+        let auto = IngestOptions::default();
+        let jsonl = IngestOptions::with_format(Format::Jsonl);
+        let cases: [(&str, Vec<u8>, &IngestOptions, &str); 4] = [
+            ("e.txt", Vec::new(), &auto, "empty file: no data"),
+            ("b.txt", b" \n\t\n".to_vec(), &auto, "empty file: no text"),
+            ("b.jsonl", b"\n \n".to_vec(), &jsonl, "empty file: no JSON lines"),
+            (
+                "e.parquet",
+                parquet(vec![("text", text)]),
+                &auto,
+                "Parquet file with no rows",
+            ),
+        ];
+        for (name, bytes, options, reason) in cases {
+            let out = ingest_bytes(name, &bytes, options);
+            assert_eq!(rows(&out), [(None, 0, ErrorKind::Empty)], "{name}");
+            assert_eq!(out.errors[0].reason, reason, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_warc_of_images_counts_what_it_skipped() {
+        let mut warc = Vec::new();
+        for (warc_type, content_type) in [
+            ("resource", "image/png"),
+            ("request", "application/http"),
+            ("resource", "image/png"),
+        ] {
+            let block = b"\x89PNG....";
+            write!(
+                warc,
+                "WARC/1.0\r\nWARC-Type: {warc_type}\r\nContent-Type: {content_type}\r\n\
+                 Content-Length: {}\r\n\r\n",
+                block.len()
+            )
+            .unwrap();
+            warc.extend_from_slice(block);
+            warc.extend_from_slice(b"\r\n\r\n");
+        }
+        let out = ingest_bytes("i.warc", &warc, &IngestOptions::default());
+        assert!(out.records.is_empty());
+        assert_eq!(rows(&out), [(None, 0, ErrorKind::Empty)]);
+        assert_eq!(
+            out.errors[0].reason,
+            "no records from this file: 3 records skipped: image/png 2, warc/request 1"
+        );
+    }
+
+    fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in members {
+            writer
+                .start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writer.write_all(bytes).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn archives_leave_it_to_their_members() {
+        // Each member that gives nothing has its row; the archive none.
+        let jsonl = IngestOptions::with_format(Format::Jsonl);
+        let bytes = zip(&[
+            ("a.jsonl", b"{oops\n"),
+            ("b.jsonl", b"{\"text\": \"kept\"}\n"),
+            ("c.jsonl", b"{\"body\": 1}\n"),
+        ]);
+        let out = ingest_bytes("z.zip", &bytes, &jsonl);
+        assert_eq!(out.records.len(), 1);
+        assert_eq!(
+            rows(&out),
+            [
+                (Some("a.jsonl"), 0, ErrorKind::Malformed),
+                (Some("a.jsonl"), 0, ErrorKind::Empty),
+                (Some("c.jsonl"), 0, ErrorKind::MissingField),
+                (Some("c.jsonl"), 0, ErrorKind::Empty),
+            ]
+        );
+        // All members fail: still only theirs.
+        let bytes = zip(&[("a.jsonl", b"{oops\n"), ("b.txt", b"")]);
+        let out = ingest_bytes("z.zip", &bytes, &jsonl);
+        assert_eq!(
+            rows(&out),
+            [
+                (Some("a.jsonl"), 0, ErrorKind::Malformed),
+                (Some("a.jsonl"), 0, ErrorKind::Empty),
+                (Some("b.txt"), 0, ErrorKind::Empty),
+            ]
+        );
+        // An archive that cannot be listed has one of its own.
+        let out = ingest_bytes("z.zip", b"PK\x03\x04 junk", &IngestOptions::default());
+        assert_eq!(
+            rows(&out),
+            [(None, 0, ErrorKind::Corrupt), (None, 0, ErrorKind::Empty)]
+        );
+    }
+
+    #[test]
+    fn files_that_cannot_be_read_are_empty_rows_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone.jsonl");
+        let out = crate::ingest::collect::collected(&IngestOptions::default(), |cx| {
+            crate::ingest::member::read_file(&missing, cx)
+        });
+        assert_eq!(
+            rows(&out),
+            [(None, 0, ErrorKind::Io), (None, 0, ErrorKind::Empty)]
+        );
+        assert!(out.errors[1]
+            .reason
+            .starts_with("no records from this file: 1 io row (cannot open file: "));
+    }
+
+    #[test]
+    fn long_reasons_are_cut() {
+        let long = "é".repeat(400);
+        let line = serde_json::json!({ long.clone(): 1 }).to_string();
+        let out = ingest_bytes("l.jsonl", line.as_bytes(), &IngestOptions::default());
+        let reason = empty_reason(&out);
+        assert!(reason.ends_with("...)"), "{reason}");
+        assert!(reason.len() < 400, "{}", reason.len());
+    }
+}

@@ -6,7 +6,8 @@
 //! records; with `text_unit` set to [`TextUnit::Line`] or
 //! [`TextUnit::Paragraph`], a sink wrapped around their parser cuts each
 //! record's text by the same rules, after `html_fields` has turned HTML into
-//! text (so a page is cut by the lines a reader sees):
+//! text (so a page is cut by the lines a reader sees: one per block, blank
+//! lines collapsed, which makes a page's paragraph its whole text):
 //!
 //! - a line unit is each non-blank line, trimmed;
 //! - a paragraph unit is each run of non-blank lines (separated by one or
@@ -194,4 +195,294 @@ pub(super) fn is_blank(bytes: &[u8]) -> bool {
         return true;
     }
     std::str::from_utf8(bytes).is_ok_and(|s| trim_text(s).is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use parquet::arrow::ArrowWriter;
+
+    use super::*;
+    use crate::ingest::{ingest_bytes, HtmlMode, IngestOptions, Ingested};
+
+    fn options(unit: TextUnit) -> IngestOptions {
+        IngestOptions {
+            text_unit: unit,
+            ..IngestOptions::default()
+        }
+    }
+
+    /// `(offset, part, text)` of every record.
+    fn parts(out: &Ingested) -> Vec<(u64, Option<u64>, &str)> {
+        out.records
+            .iter()
+            .map(|r| (r.offset, r.part, r.text.as_str()))
+            .collect()
+    }
+
+    fn texts(text: &str, unit: TextUnit) -> Vec<String> {
+        units(text, unit).into_iter().map(Cow::into_owned).collect()
+    }
+
+    #[test]
+    fn units_follow_the_plain_text_rules() {
+        let text = "\u{feff}  one\r\ntwo  \r\n \t\r\n\r\nthree\n\u{a0}\nfour\r\r\nfive\n";
+        assert_eq!(
+            texts(text, TextUnit::Line),
+            ["one", "two", "three", "four", "five"]
+        );
+        assert_eq!(
+            texts(text, TextUnit::Paragraph),
+            ["one\ntwo", "three", "four\r\nfive"]
+        );
+        assert_eq!(
+            texts(text, TextUnit::File),
+            ["one\r\ntwo  \r\n \t\r\n\r\nthree\n\u{a0}\nfour\r\r\nfive"]
+        );
+        for blank in ["", "\n", " \r\n\t\n", "\u{feff}"] {
+            for unit in [TextUnit::Line, TextUnit::Paragraph, TextUnit::File] {
+                assert!(units(blank, unit).is_empty(), "{blank:?} {unit:?}");
+            }
+        }
+        // One unit, no line end: borrowed, not copied.
+        assert!(matches!(
+            units(" a b ", TextUnit::Paragraph)[..],
+            [Cow::Borrowed("a b")]
+        ));
+    }
+
+    /// Plain text cut by `plain_text` and the same text cut by `units` give
+    /// the same texts.
+    #[test]
+    fn units_cut_text_as_plain_text_does() {
+        let text = "\u{feff}A first\r\n  line\n\n\n\u{2003}\nB para \n\tgoes on\r\n \r\nC\rD\nlast";
+        for unit in [TextUnit::Line, TextUnit::Paragraph] {
+            let plain = ingest_bytes(
+                "t.txt",
+                text.as_bytes(),
+                &IngestOptions {
+                    text_unit: unit,
+                    ..IngestOptions::with_format(Format::PlainText)
+                },
+            );
+            let from_plain: Vec<&str> = plain.records.iter().map(|r| r.text.as_str()).collect();
+            assert_eq!(texts(text, unit), from_plain, "{unit:?}");
+        }
+    }
+
+    #[test]
+    fn plain_text_units_are_numbered_in_the_member() {
+        let text = b"one\n\ntwo\nthree\n";
+        let out = ingest_bytes("t.txt", text, &options(TextUnit::Line));
+        assert_eq!(
+            parts(&out),
+            [(0, Some(0), "one"), (5, Some(1), "two"), (9, Some(2), "three")]
+        );
+        let out = ingest_bytes("t.txt", text, &options(TextUnit::Paragraph));
+        assert_eq!(
+            parts(&out),
+            [(0, Some(0), "one"), (5, Some(1), "two\nthree")]
+        );
+        let out = ingest_bytes("t.txt", text, &options(TextUnit::File));
+        assert_eq!(parts(&out), [(0, None, "one\n\ntwo\nthree")]);
+    }
+
+    #[test]
+    fn jsonl_records_are_cut_with_their_fields() {
+        let first = serde_json::json!({
+            "id": 7, "title": "T", "text": "para one\nline two\n\n  para two  \n", "lang": "en"
+        });
+        let second = serde_json::json!({"text": "caf\u{e9}"});
+        let jsonl = format!("{first}\n{second}\n");
+        let second_at = jsonl.find("{\"text\"").unwrap() as u64;
+
+        let out = ingest_bytes("d.jsonl", jsonl.as_bytes(), &options(TextUnit::Line));
+        assert_eq!(
+            parts(&out),
+            [
+                (0, Some(0), "para one"),
+                (0, Some(1), "line two"),
+                (0, Some(2), "para two"),
+                (second_at, Some(0), "caf\u{e9}"),
+            ]
+        );
+        for r in &out.records[..3] {
+            assert_eq!(r.id.as_deref(), Some("7"));
+            assert_eq!(r.title.as_deref(), Some("T"));
+            assert_eq!(r.meta.as_deref(), Some(r#"{"lang":"en"}"#));
+            assert_eq!((r.source.as_str(), r.format), ("d.jsonl", Format::Jsonl));
+        }
+
+        let out = ingest_bytes("d.jsonl", jsonl.as_bytes(), &options(TextUnit::Paragraph));
+        assert_eq!(
+            parts(&out),
+            [
+                (0, Some(0), "para one\nline two"),
+                (0, Some(1), "para two"),
+                (second_at, Some(0), "caf\u{e9}"),
+            ]
+        );
+        let out = ingest_bytes("d.jsonl", jsonl.as_bytes(), &options(TextUnit::File));
+        assert!(out.records.iter().all(|r| r.part.is_none()));
+        assert_eq!(out.records.len(), 2);
+    }
+
+    #[test]
+    fn records_without_a_unit_are_kept_whole() {
+        let jsonl = b"{\"text\": \"  \\n \\n\", \"id\": \"blank\"}\n{\"text\": \"\"}\n";
+        for unit in [TextUnit::Line, TextUnit::Paragraph] {
+            let out = ingest_bytes("d.jsonl", jsonl, &options(unit));
+            assert_eq!(parts(&out), [(0, Some(0), "  \n \n"), (35, Some(0), "")]);
+            assert_eq!(out.records[0].id.as_deref(), Some("blank"));
+            assert!(out.errors.is_empty(), "{:?}", out.errors);
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_flag_is_copied_to_every_unit() {
+        let jsonl = b"{\"text\": \"a\\nb \xff\"}\n";
+        let out = ingest_bytes("d.jsonl", jsonl, &options(TextUnit::Line));
+        assert_eq!(
+            parts(&out),
+            [(0, Some(0), "a"), (0, Some(1), "b \u{fffd}")]
+        );
+        assert!(out.records.iter().all(|r| r.invalid_utf8));
+    }
+
+    fn columnar_batch() -> RecordBatch {
+        let text: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("row zero\n\nsecond para\nstill second"),
+            Some("  "),
+            Some("row two"),
+        ]));
+        let id: ArrayRef = Arc::new(Int64Array::from(vec![10, 11, 12]));
+        let lang: ArrayRef = Arc::new(StringArray::from(vec!["en", "fr", "de"]));
+        RecordBatch::try_from_iter(vec![("text", text), ("id", id), ("lang", lang)]).unwrap()
+    }
+
+    fn parquet(batch: &RecordBatch) -> Vec<u8> {
+        let mut writer = ArrowWriter::try_new(Vec::new(), batch.schema(), None).unwrap();
+        writer.write(batch).unwrap();
+        writer.into_inner().unwrap()
+    }
+
+    fn arrow_stream(batch: &RecordBatch) -> Vec<u8> {
+        let mut writer =
+            arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &batch.schema()).unwrap();
+        writer.write(batch).unwrap();
+        writer.into_inner().unwrap()
+    }
+
+    #[test]
+    fn parquet_and_arrow_rows_are_cut_with_their_row_numbers() {
+        let batch = columnar_batch();
+        for (bytes, format) in [
+            (parquet(&batch), Format::Parquet),
+            (arrow_stream(&batch), Format::Arrow),
+        ] {
+            let out = ingest_bytes("d", &bytes, &options(TextUnit::Line));
+            assert_eq!(
+                parts(&out),
+                [
+                    (0, Some(0), "row zero"),
+                    (0, Some(1), "second para"),
+                    (0, Some(2), "still second"),
+                    (1, Some(0), "  "),
+                    (2, Some(0), "row two"),
+                ],
+                "{format:?}"
+            );
+            let ids: Vec<_> = out.records.iter().map(|r| r.id.as_deref()).collect();
+            assert_eq!(
+                ids,
+                [Some("10"), Some("10"), Some("10"), Some("11"), Some("12")]
+            );
+            assert!(out.records.iter().all(|r| r.format == format));
+            assert_eq!(out.records[2].meta.as_deref(), Some(r#"{"lang":"en"}"#));
+
+            let out = ingest_bytes("d", &bytes, &options(TextUnit::Paragraph));
+            assert_eq!(
+                parts(&out),
+                [
+                    (0, Some(0), "row zero"),
+                    (0, Some(1), "second para\nstill second"),
+                    (1, Some(0), "  "),
+                    (2, Some(0), "row two"),
+                ],
+                "{format:?}"
+            );
+        }
+    }
+
+    /// A WARC `resource` record of `content_type` with `block`.
+    fn warc_record(content_type: &str, uri: &str, block: &[u8]) -> Vec<u8> {
+        let mut out = format!(
+            "WARC/1.0\r\nWARC-Type: resource\r\nWARC-Target-URI: {uri}\r\n\
+             WARC-Date: 2024-01-02T03:04:05Z\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {}\r\n\r\n",
+            block.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(block);
+        out.extend_from_slice(b"\r\n\r\n");
+        out
+    }
+
+    /// HTML is cut after its text is extracted: one line per block (blank
+    /// lines collapse, as a browser shows them), so a page's paragraph is its
+    /// whole text and its lines are its blocks.
+    #[test]
+    fn warc_records_are_cut_after_html_extraction() {
+        let page = b"<html><head><title>P</title></head><body><p>First <b>para</b></p>\
+                     <p>Second\n  para</p><script>no()</script></body></html>";
+        let mut warc = warc_record("text/html", "https://a.example/", page);
+        let second_at = warc.len() as u64;
+        warc.extend(warc_record("text/plain", "https://b.example/", b"x\n\ny\n"));
+
+        let out = ingest_bytes("c.warc", &warc, &options(TextUnit::Paragraph));
+        assert_eq!(
+            parts(&out),
+            [
+                (0, Some(0), "First para\nSecond para"),
+                (second_at, Some(0), "x"),
+                (second_at, Some(1), "y"),
+            ]
+        );
+        let out = ingest_bytes("c.warc", &warc, &options(TextUnit::Line));
+        assert_eq!(
+            parts(&out),
+            [
+                (0, Some(0), "First para"),
+                (0, Some(1), "Second para"),
+                (second_at, Some(0), "x"),
+                (second_at, Some(1), "y"),
+            ]
+        );
+        let r = &out.records[1];
+        assert_eq!(r.url.as_deref(), Some("https://a.example/"));
+        assert_eq!(r.date.as_deref(), Some("2024-01-02T03:04:05Z"));
+        assert_eq!(r.title.as_deref(), Some("P"));
+        assert_eq!(r.format, Format::Warc);
+        assert!(r.meta.as_deref().is_some_and(|m| m.contains("resource")));
+    }
+
+    #[test]
+    fn html_fields_are_cut_by_the_lines_a_reader_sees() {
+        let page = "<!DOCTYPE html><html><body><p>One</p><div>Two</div><p>Three <i>x</i></p></body></html>";
+        let line = serde_json::json!({ "text": page }).to_string();
+        let out = ingest_bytes(
+            "d.jsonl",
+            line.as_bytes(),
+            &IngestOptions {
+                html: Some(HtmlMode::Text),
+                ..options(TextUnit::Line)
+            },
+        );
+        assert_eq!(
+            parts(&out),
+            [(0, Some(0), "One"), (0, Some(1), "Two"), (0, Some(2), "Three x")]
+        );
+    }
 }
