@@ -102,15 +102,21 @@ class Ingest:
 
     Attributes:
         records: one row per document: ``doc_id``, ``source``, ``member``,
-            ``offset``, ``format``, ``title``, ``text``, ``id``, ``url``,
-            ``date``, ``meta`` (other fields as a JSON object) and
-            ``invalid_utf8`` (the text held invalid UTF-8, replaced with
-            U+FFFD).
+            ``offset`` (byte offset of the record in the member, the row
+            number for Parquet and Arrow), ``part`` (with ``text_unit``
+            ``"line"`` or ``"paragraph"``, the unit's index in its source
+            record, or in the member for plain text; null with ``"file"``),
+            ``format``, ``title``, ``text``, ``id``, ``url``, ``date``,
+            ``meta`` (other fields as a JSON object) and ``invalid_utf8``
+            (the text held invalid UTF-8, replaced with U+FFFD).
         errors: one row per problem: ``source``, ``member``, ``offset``,
             ``kind`` and ``reason``. Corrupt or truncated archives, limits hit,
             binary or empty members, JSON lines that do not parse, missing
             text fields, lines that could not be paired, unreadable paths and
-            invalid UTF-8 (records kept) all appear here.
+            invalid UTF-8 (records kept) all appear here. A file or archive
+            member that gives no record has one row of kind ``"empty"`` at
+            offset 0 saying why (its error rows by kind with the first
+            reason of each, or the records skipped by type).
         skipped: records of web archives that are not documents, counted,
             not kept and not errors: by content type (``"image/png"``,
             ``"text/css"``, ... for types outside ``content_types``), by WARC
@@ -201,8 +207,14 @@ def ingest(
         text_field: JSONL field, or Parquet/Arrow column, holding the text.
         title_field: field or column holding the title (``None``: none).
         id_field: field or column holding the record's own id (``None``: none).
-        text_unit: how plain text is cut into documents: the whole ``"file"``,
-            each ``"line"``, or each blank-line-separated ``"paragraph"``.
+        text_unit: how texts are cut into documents: the whole ``"file"``
+            (or record), each non-blank ``"line"``, or each
+            blank-line-separated ``"paragraph"``, for every format. Lines
+            and paragraphs are trimmed; HTML is cut after its text is
+            extracted (one line per block). A unit keeps its source record's
+            fields and ``offset`` (in plain text, ``offset`` is the unit's
+            own byte offset), and ``part`` numbers the units of a record
+            from 0; a record with no non-blank line is kept whole.
         limits: safety limits (:class:`Limits`); defaults when ``None``.
         follow_symlinks: follow symbolic links inside the directories
             wherever they lead (off: only links into the input directories).

@@ -68,6 +68,7 @@ RECORD_COLUMNS = [
     "source",
     "member",
     "offset",
+    "part",
     "format",
     "title",
     "text",

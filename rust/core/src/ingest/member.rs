@@ -20,26 +20,30 @@ pub const READ_BUFFER_BYTES: usize = 256 * 1024;
 /// Reads one input file. Zip, Parquet and Arrow files are read in place
 /// (they need random access); everything else is streamed. Only a regular
 /// file is read: anything else (a FIFO, a device, a file of a kernel
-/// pseudo-filesystem such as `/proc`) is an error row.
+/// pseudo-filesystem such as `/proc`) is an error row. A file opened that
+/// gives no record is an `empty` row too (see [`report_if_no_records`]); a
+/// file that cannot be opened has only the row that says why, as the paths
+/// the walk refuses.
 pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
     let loc = Location::path(path);
-    report_if_no_records(&loc, cx, |cx| read_opened(path, &loc, cx));
-}
-
-/// Opens and reads the input file at `path` (see [`read_file`]).
-fn read_opened(path: &Path, loc: &Location, cx: &mut ReadContext<'_>) {
-    let (mut file, size) = match open_regular(path) {
+    let (file, size) = match open_regular(path) {
         Ok(opened) => opened,
         Err(Refused::Io(e)) => {
-            cx.error(loc, 0, ErrorKind::Io, format!("cannot open file: {e}"));
+            cx.error(&loc, 0, ErrorKind::Io, format!("cannot open file: {e}"));
             return;
         }
         Err(Refused::NotRegular(what)) => {
             let reason = format!("{what}, not a regular file: not read");
-            cx.error(loc, 0, ErrorKind::Unsupported, reason);
+            cx.error(&loc, 0, ErrorKind::Unsupported, reason);
             return;
         }
     };
+    report_if_no_records(&loc, cx, |cx| read_opened(file, size, &loc, cx));
+}
+
+/// Reads the input file opened as `file`, of `size` bytes (see
+/// [`read_file`]).
+fn read_opened(mut file: File, size: u64, loc: &Location, cx: &mut ReadContext<'_>) {
     cx.input_budget.set_input_bytes(size);
     let mut magic = [0u8; 16];
     let n = match read_up_to(&mut file, &mut magic).and_then(|n| file.rewind().map(|()| n)) {

@@ -1,7 +1,7 @@
 //! Inputs that give nothing: an input file or archive member that yields
 //! zero records is itself an `empty` error row, saying why.
 //!
-//! Every read of a file or member ([`super::member`]) runs under
+//! Every read of a file opened or a member ([`super::member`]) runs under
 //! [`report_if_no_records`], a sink that counts what passes through it. When
 //! the read gave no record and no `empty` row at offset 0 (the row a parser
 //! writes for an empty member, or the one this module wrote for a member
@@ -14,7 +14,8 @@
 //! row of its own; a container (a tar, a zip, a compressed stream) has none
 //! in addition to its members' rows, and one of its own only when no member
 //! inside has one (the archive could not be listed, or held nothing that
-//! was read).
+//! was read). A file that cannot be opened (or is not a regular file) has
+//! only the row that says so, as the paths the walk refuses.
 
 use std::collections::BTreeMap;
 
@@ -356,19 +357,26 @@ mod tests {
     }
 
     #[test]
-    fn files_that_cannot_be_read_are_empty_rows_too() {
+    fn files_that_cannot_be_opened_have_only_their_own_row() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("gone.jsonl");
-        let out = crate::ingest::collect::collected(&IngestOptions::default(), |cx| {
-            crate::ingest::member::read_file(&missing, cx)
-        });
+        let read = |path: &std::path::Path| {
+            crate::ingest::collect::collected(&IngestOptions::default(), |cx| {
+                crate::ingest::member::read_file(path, cx)
+            })
+        };
+        assert_eq!(rows(&read(&missing)), [(None, 0, ErrorKind::Io)]);
+        // Opened, then nothing: an empty row.
+        let bad = dir.path().join("bad.jsonl");
+        std::fs::write(&bad, b"{\"x\": 1}\n{\"x\": 2}\n").unwrap();
         assert_eq!(
-            rows(&out),
-            [(None, 0, ErrorKind::Io), (None, 0, ErrorKind::Empty)]
+            rows(&read(&bad)),
+            [
+                (None, 0, ErrorKind::MissingField),
+                (None, 9, ErrorKind::MissingField),
+                (None, 0, ErrorKind::Empty)
+            ]
         );
-        assert!(out.errors[1]
-            .reason
-            .starts_with("no records from this file: 1 io row (cannot open file: "));
     }
 
     #[test]
