@@ -259,7 +259,8 @@ def test_dedup_of_inputs_that_give_only_errors(tmp_path: Path) -> None:
         assert pl.read_parquet(out / name).height == 0, name
     errors = pl.read_parquet(out / "errors.parquet")
     # Each file's row, and an `empty` row for those whose row is not one.
-    assert sorted(zip((Path(s).name for s in errors["source"]), errors["kind"])) == [
+    names = [Path(s).name for s in errors["source"]]
+    assert sorted(zip(names, errors["kind"], strict=True)) == [
         ("blob.bin", "binary"),
         ("blob.bin", "empty"),
         ("empty.gz", "empty"),

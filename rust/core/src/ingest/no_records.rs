@@ -81,16 +81,12 @@ impl Counting<'_> {
         if !self.errors.is_empty() {
             let mut kinds: Vec<&KindCount> = self.errors.iter().collect();
             // Stable: kinds with as many rows stay in the order they came.
-            kinds.sort_by(|a, b| b.count.cmp(&a.count));
+            kinds.sort_by_key(|k| std::cmp::Reverse(k.count));
             let each: Vec<String> = kinds
                 .iter()
                 .map(|k| match k.count {
                     1 => format!("1 {} row ({})", k.kind.name(), quoted(&k.first)),
-                    n => format!(
-                        "{n} {} rows (first: {})",
-                        k.kind.name(),
-                        quoted(&k.first)
-                    ),
+                    n => format!("{n} {} rows (first: {})", k.kind.name(), quoted(&k.first)),
                 })
                 .collect();
             parts.push(each.join(", "));
@@ -98,7 +94,7 @@ impl Counting<'_> {
         if !self.skipped.is_empty() {
             let total: u64 = self.skipped.values().sum();
             let mut keys: Vec<(&String, &u64)> = self.skipped.iter().collect();
-            keys.sort_by(|a, b| b.1.cmp(a.1));
+            keys.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
             let each: Vec<String> = keys.iter().map(|(k, n)| format!("{k} {n}")).collect();
             let records = if total == 1 { "record" } else { "records" };
             parts.push(format!("{total} {records} skipped: {}", each.join(", ")));
@@ -230,7 +226,8 @@ mod tests {
             "{reason}"
         );
         assert!(
-            reason.ends_with(", 1 missing_field row (text field \"text\" is a number, not a string)"),
+            reason
+                .ends_with(", 1 missing_field row (text field \"text\" is a number, not a string)"),
             "{reason}"
         );
         assert_eq!(out.errors.last().map(|e| e.offset), Some(0));
@@ -263,7 +260,12 @@ mod tests {
         let cases: [(&str, Vec<u8>, &IngestOptions, &str); 4] = [
             ("e.txt", Vec::new(), &auto, "empty file: no data"),
             ("b.txt", b" \n\t\n".to_vec(), &auto, "empty file: no text"),
-            ("b.jsonl", b"\n \n".to_vec(), &jsonl, "empty file: no JSON lines"),
+            (
+                "b.jsonl",
+                b"\n \n".to_vec(),
+                &jsonl,
+                "empty file: no JSON lines",
+            ),
             (
                 "e.parquet",
                 parquet(vec![("text", text)]),

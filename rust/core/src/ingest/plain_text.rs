@@ -15,7 +15,9 @@
 //! record. A member with no text at all is an `empty` row. A leading byte
 //! order mark is dropped.
 //!
-//! With `html` set to `"text"` or `"main"`, a document that looks like an
+//! With `html` set to `"text"` or `"main"`, a member that starts like an
+//! HTML page is read whole whatever the unit (its lines are cut after its
+//! text is extracted, by `text_units`), and a document that looks like an
 //! HTML page is decoded in the character set its `<meta>` (or XML
 //! declaration) names, else UTF-8 when valid, else the one detected (see
 //! [`super::charset`]); `meta` records the `encoding`, bytes invalid in it
@@ -33,10 +35,13 @@ use super::options::{HtmlMode, IngestOptions, TextUnit};
 use super::record::{ErrorKind, Format};
 use super::text_units::{is_blank, join_lines, trim_text};
 
-/// Reads a plain-text member as documents cut by `options.text_unit`.
+/// Reads a plain-text member as documents cut by `options.text_unit`. An
+/// HTML page that `html` asks to turn into text is read whole, and cut
+/// after its text is extracted (by `text_units`).
 pub fn read(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
     match cx.options.text_unit {
         TextUnit::File => read_whole(reader, loc, cx),
+        _ if starts_html_page(reader, cx.options) => read_whole(reader, loc, cx),
         TextUnit::Line => read_lines(reader, loc, cx),
         TextUnit::Paragraph => read_paragraphs(reader, loc, cx),
     }
@@ -219,6 +224,13 @@ fn emit_document(
     record.invalid_utf8 = lossy;
     cx.sink.record(record);
     true
+}
+
+/// Whether the member in `reader` starts like an HTML page that `html` asks
+/// to turn into text (see [`html_page`]).
+fn starts_html_page(reader: &mut dyn BufRead, options: &IngestOptions) -> bool {
+    matches!(options.html, Some(HtmlMode::Text | HtmlMode::Main))
+        && reader.fill_buf().is_ok_and(looks_like_html)
 }
 
 /// The decoded text of a document that is an HTML page which `html` asks

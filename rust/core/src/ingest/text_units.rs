@@ -20,7 +20,9 @@
 //! text, and `part`, the unit's index in its source record (0-based). A
 //! record whose text has no non-blank unit is kept whole, with `part` 0:
 //! nothing is lost. For plain text, `part` is the unit's index among the
-//! member's records. With [`TextUnit::File`], `part` is `None`.
+//! member's records; an HTML page that `html` turns into text is read whole
+//! and cut here, like a record of the other formats. With
+//! [`TextUnit::File`], `part` is `None`.
 
 use std::borrow::Cow;
 
@@ -55,24 +57,10 @@ pub(super) fn parse_with_units(
     parse(&mut inner);
 }
 
-/// A sink that cuts records into units before handing them on.
-struct UnitRecords<'a> {
-    inner: &'a mut dyn Sink,
-    unit: TextUnit,
-    /// Whether records are cut (false: numbered only, as plain text is).
-    cut: bool,
-    /// `part` of the next plain-text record of the member.
-    next_part: u64,
-}
-
-impl Sink for UnitRecords<'_> {
-    fn record(&mut self, mut record: Record) {
-        if !self.cut {
-            record.part = Some(self.next_part);
-            self.next_part += 1;
-            self.inner.record(record);
-            return;
-        }
+impl UnitRecords<'_> {
+    /// Hands on the units of `record`, numbered from `first_part`; a record
+    /// without a unit whole.
+    fn cut_record(&mut self, mut record: Record, first_part: u64) {
         // The text is taken out, so that copies of the record do not copy it.
         let whole = std::mem::take(&mut record.text);
         let mut texts: Vec<String> = units(&whole, self.unit)
@@ -81,11 +69,12 @@ impl Sink for UnitRecords<'_> {
             .collect();
         let Some(last) = texts.pop() else {
             record.text = whole;
-            record.part = Some(0);
+            record.part = Some(first_part);
+            self.next_part = first_part + 1;
             return self.inner.record(record);
         };
-        let count = texts.len() as u64;
-        for (part, text) in (0..).zip(texts) {
+        let mut part = first_part;
+        for text in texts {
             if self.inner.is_stopped() {
                 return;
             }
@@ -94,10 +83,40 @@ impl Sink for UnitRecords<'_> {
                 part: Some(part),
                 ..record.clone()
             });
+            part += 1;
         }
         record.text = last;
-        record.part = Some(count);
+        record.part = Some(part);
+        self.next_part = part + 1;
         self.inner.record(record);
+    }
+}
+
+/// A sink that cuts records into units before handing them on.
+struct UnitRecords<'a> {
+    inner: &'a mut dyn Sink,
+    unit: TextUnit,
+    /// Whether records are cut (false: plain text, whose records are units
+    /// already and are numbered in the member).
+    cut: bool,
+    /// `part` of the next unit of a plain-text member.
+    next_part: u64,
+}
+
+impl Sink for UnitRecords<'_> {
+    fn record(&mut self, mut record: Record) {
+        if !self.cut {
+            // A plain-text record is one unit already, unless it is an HTML
+            // page read whole: its extracted text is cut here.
+            if units(&record.text, self.unit).len() > 1 {
+                return self.cut_record(record, self.next_part);
+            }
+            record.part = Some(self.next_part);
+            self.next_part += 1;
+            self.inner.record(record);
+            return;
+        }
+        self.cut_record(record, 0);
     }
 
     fn error(&mut self, error: IngestError) {
@@ -129,9 +148,7 @@ pub fn units(text: &str, unit: TextUnit) -> Vec<Cow<'_, str>> {
             .filter(|line| !is_blank(line.as_bytes()))
             .map(|line| Cow::Borrowed(trim_text(line)))
             .collect(),
-        TextUnit::Paragraph => paragraphs(text)
-            .map(|p| join_lines(trim_text(p)))
-            .collect(),
+        TextUnit::Paragraph => paragraphs(text).map(|p| join_lines(trim_text(p))).collect(),
     }
 }
 
@@ -278,7 +295,11 @@ mod tests {
         let out = ingest_bytes("t.txt", text, &options(TextUnit::Line));
         assert_eq!(
             parts(&out),
-            [(0, Some(0), "one"), (5, Some(1), "two"), (9, Some(2), "three")]
+            [
+                (0, Some(0), "one"),
+                (5, Some(1), "two"),
+                (9, Some(2), "three")
+            ]
         );
         let out = ingest_bytes("t.txt", text, &options(TextUnit::Paragraph));
         assert_eq!(
@@ -344,10 +365,7 @@ mod tests {
     fn invalid_utf8_flag_is_copied_to_every_unit() {
         let jsonl = b"{\"text\": \"a\\nb \xff\"}\n";
         let out = ingest_bytes("d.jsonl", jsonl, &options(TextUnit::Line));
-        assert_eq!(
-            parts(&out),
-            [(0, Some(0), "a"), (0, Some(1), "b \u{fffd}")]
-        );
+        assert_eq!(parts(&out), [(0, Some(0), "a"), (0, Some(1), "b \u{fffd}")]);
         assert!(out.records.iter().all(|r| r.invalid_utf8));
     }
 
@@ -469,6 +487,25 @@ mod tests {
     }
 
     #[test]
+    fn html_members_are_read_whole_and_cut_after_extraction() {
+        let page = "\n<!DOCTYPE html>\n<html><body>\n<p>One\n\n two</p>\n\n<div>Three</div>\n</body></html>\n";
+        let html = IngestOptions {
+            html: Some(HtmlMode::Text),
+            ..options(TextUnit::Line)
+        };
+        let out = ingest_bytes("p.html", page.as_bytes(), &html);
+        assert_eq!(
+            parts(&out),
+            [(1, Some(0), "One two"), (1, Some(1), "Three")]
+        );
+        // Not asked to extract: cut by the member's own lines.
+        let out = ingest_bytes("p.html", page.as_bytes(), &options(TextUnit::Line));
+        assert_eq!(out.records.len(), 6);
+        assert_eq!(out.records[2].text, "<p>One");
+        assert_eq!(out.records[2].part, Some(2));
+    }
+
+    #[test]
     fn html_fields_are_cut_by_the_lines_a_reader_sees() {
         let page = "<!DOCTYPE html><html><body><p>One</p><div>Two</div><p>Three <i>x</i></p></body></html>";
         let line = serde_json::json!({ "text": page }).to_string();
@@ -482,7 +519,11 @@ mod tests {
         );
         assert_eq!(
             parts(&out),
-            [(0, Some(0), "One"), (0, Some(1), "Two"), (0, Some(2), "Three x")]
+            [
+                (0, Some(0), "One"),
+                (0, Some(1), "Two"),
+                (0, Some(2), "Three x")
+            ]
         );
     }
 }

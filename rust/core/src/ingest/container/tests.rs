@@ -207,7 +207,10 @@ fn corrupt_gzip_body_is_one_corrupt_row() {
     }
     let out = ingest_bytes("bad.gz", &bytes, &IngestOptions::default());
     assert_eq!(records(&out), vec![]);
-    assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Corrupt), (None, 0, ErrorKind::Empty)]);
+    assert_eq!(
+        errors(&out),
+        vec![(None, 0, ErrorKind::Corrupt), (None, 0, ErrorKind::Empty)]
+    );
     assert!(reason(&out, 0).starts_with("corrupt or truncated data"));
 }
 
@@ -339,10 +342,13 @@ fn truncated_tar_member_is_reported_once() {
     let cut = 1024 + 512 + long.len() / 2;
     let out = ingest_bytes("cut.tar", &bytes[..cut], &IngestOptions::default());
     assert_eq!(records(&out), vec![(Some("a.txt"), 0, "alpha")]);
-    assert_eq!(errors(&out), vec![
+    assert_eq!(
+        errors(&out),
+        vec![
             (Some("b.txt"), 0, ErrorKind::Corrupt),
             (Some("b.txt"), 0, ErrorKind::Empty)
-        ]);
+        ]
+    );
     assert!(reason(&out, 0).contains("cut short"), "{}", reason(&out, 0));
 
     // Truncated inside gzip: the gzip error is reported once, by the member.
@@ -589,7 +595,10 @@ fn member_limit() {
     let options = options_with(|l| l.max_member_bytes = 4096);
     let out = ingest_bytes("big.gz", &gzip(&varied_text(2000)), &options);
     assert_eq!(records(&out), vec![]);
-    assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Limit), (None, 0, ErrorKind::Empty)]);
+    assert_eq!(
+        errors(&out),
+        vec![(None, 0, ErrorKind::Limit), (None, 0, ErrorKind::Empty)]
+    );
     assert!(reason(&out, 0)
         .contains("decompressed gzip stream larger than max_member_bytes (4096 bytes)"));
 
@@ -643,7 +652,10 @@ fn nesting_is_bounded_by_max_depth() {
     }
     let out = ingest_bytes("deep.gz", &bytes, &IngestOptions::default());
     assert_eq!(records(&out), vec![]);
-    assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Limit), (None, 0, ErrorKind::Empty)]);
+    assert_eq!(
+        errors(&out),
+        vec![(None, 0, ErrorKind::Limit), (None, 0, ErrorKind::Empty)]
+    );
     assert!(reason(&out, 0).contains("max_depth (8)"));
 
     let options = options_with(|l| l.max_depth = 3);
@@ -688,7 +700,10 @@ fn long_tar_headers_are_limited() {
     let bytes = builder.into_inner().unwrap();
     let out = ingest_bytes("long.tar", &bytes, &IngestOptions::default());
     assert_eq!(records(&out), vec![]);
-    assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Limit), (None, 0, ErrorKind::Empty)]);
+    assert_eq!(
+        errors(&out),
+        vec![(None, 0, ErrorKind::Limit), (None, 0, ErrorKind::Empty)]
+    );
     assert!(reason(&out, 0).contains("tar entry headers"));
 }
 
@@ -796,10 +811,13 @@ fn zip_member_too_big_to_buffer() {
     let options = options_with(|l| l.max_buffered_bytes = 1000);
     let out = ingest_bytes("t.tar", &tar, &options);
     assert_eq!(records(&out), vec![(Some("after.txt"), 0, "after")]);
-    assert_eq!(errors(&out), vec![
+    assert_eq!(
+        errors(&out),
+        vec![
             (Some("z.zip"), 0, ErrorKind::Limit),
             (Some("z.zip"), 0, ErrorKind::Empty)
-        ]);
+        ]
+    );
     assert!(reason(&out, 0).contains("max_buffered_bytes (1000 bytes)"));
 }
 
@@ -869,7 +887,10 @@ fn xz_over_the_decoder_memory_limit_is_a_limit_row() {
     let bytes = xz_with_dictionary_code(b"needs a 1 GiB dictionary", 36);
     let out = ingest_bytes("big-dict.xz", &bytes, &IngestOptions::default());
     assert_eq!(records(&out), vec![]);
-    assert_eq!(errors(&out), vec![(None, 0, ErrorKind::Limit), (None, 0, ErrorKind::Empty)]);
+    assert_eq!(
+        errors(&out),
+        vec![(None, 0, ErrorKind::Limit), (None, 0, ErrorKind::Empty)]
+    );
     assert!(
         reason(&out, 0).contains("memory limit (268435456 bytes)"),
         "{}",
