@@ -159,3 +159,12 @@ def test_a_shard_without_the_text_field_is_an_empty_row(tmp_path: Path) -> None:
         '(first: no text field "text"; found "content", "url")'
     )
     assert result.errors.filter(pl.col("kind") == "missing_field").height == 5
+
+
+def test_an_html_file_is_cut_after_its_text_is_extracted(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<!DOCTYPE html>\n<html><body>\n<h1>Title</h1>\n<p>Body\n text.</p>\n</body></html>\n"
+    )
+    result = thresher.ingest(path, text_unit="line", html="text")
+    assert parts(result.records) == [(0, 0, "Title"), (0, 1, "Body text.")]

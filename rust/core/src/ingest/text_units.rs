@@ -506,6 +506,36 @@ mod tests {
     }
 
     #[test]
+    fn max_records_counts_units() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = serde_json::json!({ "text": "a\nb\nc" }).to_string();
+        std::fs::write(dir.path().join("d.jsonl"), format!("{line}\n{line}\n")).unwrap();
+        let options = IngestOptions {
+            limits: crate::ingest::Limits {
+                max_records: 4,
+                ..crate::ingest::Limits::default()
+            },
+            ..options(TextUnit::Line)
+        };
+        let out = crate::ingest::ingest_paths(
+            &[dir.path().to_path_buf()],
+            &options,
+            &crate::cancel::Cancel::new(),
+        )
+        .unwrap();
+        let rows: usize = out.records.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, 4);
+        assert_eq!(out.errors.len(), 1);
+        let e = &out.errors[0];
+        assert_eq!(e.offset, line.len() as u64 + 1);
+        assert!(
+            e.reason.contains("the 2 records after the first 4"),
+            "{}",
+            e.reason
+        );
+    }
+
+    #[test]
     fn html_fields_are_cut_by_the_lines_a_reader_sees() {
         let page = "<!DOCTYPE html><html><body><p>One</p><div>Two</div><p>Three <i>x</i></p></body></html>";
         let line = serde_json::json!({ "text": page }).to_string();
