@@ -108,7 +108,7 @@ impl Sink for UnitRecords<'_> {
         if !self.cut {
             // A plain-text record is one unit already, unless it is an HTML
             // page read whole: its extracted text is cut here.
-            if units(&record.text, self.unit).len() > 1 {
+            if several_units(&record.text, self.unit) {
                 return self.cut_record(record, self.next_part);
             }
             record.part = Some(self.next_part);
@@ -149,6 +149,18 @@ pub fn units(text: &str, unit: TextUnit) -> Vec<Cow<'_, str>> {
             .map(|line| Cow::Borrowed(trim_text(line)))
             .collect(),
         TextUnit::Paragraph => paragraphs(text).map(|p| join_lines(trim_text(p))).collect(),
+    }
+}
+
+/// Whether `text` holds more than one unit (without copying any).
+fn several_units(text: &str, unit: TextUnit) -> bool {
+    match unit {
+        TextUnit::File => false,
+        TextUnit::Line => lines(text)
+            .filter(|line| !is_blank(line.as_bytes()))
+            .nth(1)
+            .is_some(),
+        TextUnit::Paragraph => paragraphs(text).nth(1).is_some(),
     }
 }
 
