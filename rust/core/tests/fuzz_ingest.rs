@@ -32,8 +32,8 @@ use thresher_core::ingest::location::MEMBER_SEPARATOR;
 use thresher_core::ingest::scan::{ScanConfig, Scanner};
 use thresher_core::ingest::sniff::{sniff, Sniffed};
 use thresher_core::ingest::{
-    ingest_bytes, Format, FormatChoice, IngestError, IngestOptions, Ingested, Limits, Record,
-    TextUnit,
+    ingest_bytes, Format, FormatChoice, HtmlMode, IngestError, IngestOptions, Ingested, Limits,
+    Record, TextUnit,
 };
 
 fn cases() -> u32 {
@@ -742,9 +742,16 @@ proptest! {
         choice in 0..8usize,
         unit in unit(),
         record_limit in 0..RECORD_LIMITS.len(),
+        html in 0..3usize,
     ) {
         let data = apply(seeds()[seed].clone(), &mutations);
-        check(&data, &options_with(choices()[choice], unit, RECORD_LIMITS[record_limit]));
+        // HTML turned into text, then cut into units, in text members too.
+        let html = [None, Some(HtmlMode::Text), Some(HtmlMode::Main)][html];
+        let options = IngestOptions {
+            html,
+            ..options_with(choices()[choice], unit, RECORD_LIMITS[record_limit])
+        };
+        check(&data, &options);
     }
 
     #[test]
