@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 
 use super::record::{Format, FormatChoice};
 
-/// How a plain-text member is cut into documents.
+/// How texts are cut into documents: plain-text members, and the records of
+/// every other format (see [`super::text_units`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TextUnit {
     /// The whole member is one document.
