@@ -21,7 +21,7 @@ pub const READ_BUFFER_BYTES: usize = 256 * 1024;
 /// (they need random access); everything else is streamed. Only a regular
 /// file is read: anything else (a FIFO, a device, a file of a kernel
 /// pseudo-filesystem such as `/proc`) is an error row. A file opened that
-/// gives no record is an `empty` row too (see [`report_if_no_records`]); a
+/// gives no record is an `empty` row too (see `no_records`); a
 /// file that cannot be opened has only the row that says why, as the paths
 /// the walk refuses.
 pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
@@ -159,7 +159,7 @@ impl Read for FailedRead {
 
 /// Reads one member (or a whole plain file) from `reader`. `depth` is the
 /// number of containers around it. A member that gives no record is an
-/// `empty` row (see [`report_if_no_records`]).
+/// `empty` row (see `no_records`).
 pub fn read_member(reader: &mut dyn Read, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
     report_if_no_records(loc, cx, |cx| read_sniffed(reader, loc, depth, cx));
 }
