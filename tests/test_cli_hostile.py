@@ -258,14 +258,18 @@ def test_dedup_of_inputs_that_give_only_errors(tmp_path: Path) -> None:
     for name in ("kept.parquet", "duplicates.parquet", "clusters.parquet"):
         assert pl.read_parquet(out / name).height == 0, name
     errors = pl.read_parquet(out / "errors.parquet")
-    assert sorted(Path(s).name for s in errors["source"]) == [
-        "blob.bin",
-        "empty.gz",
-        "notext.jsonl",
+    # Each file's row, and an `empty` row for those whose row is not one.
+    names = [Path(s).name for s in errors["source"]]
+    assert sorted(zip(names, errors["kind"], strict=True)) == [
+        ("blob.bin", "binary"),
+        ("blob.bin", "empty"),
+        ("empty.gz", "empty"),
+        ("notext.jsonl", "empty"),
+        ("notext.jsonl", "missing_field"),
     ]
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["records_in"], summary["kept"], summary["duplicates"]) == (0, 0, 0)
-    assert summary["errors"] == 3
+    assert summary["errors"] == 5
     run("dedup", str(inputs), "--out", str(tmp_path / "strict"), "--strict", "-q", rc=1)
     assert (tmp_path / "strict" / "errors.parquet").exists()
 
@@ -273,7 +277,7 @@ def test_dedup_of_inputs_that_give_only_errors(tmp_path: Path) -> None:
 def test_scan_of_inputs_that_give_only_errors(tmp_path: Path) -> None:
     inputs, out, errs = only_errors(tmp_path), tmp_path / "r.parquet", tmp_path / "e.parquet"
     run("scan", str(inputs), "--out", str(out), "--errors", str(errs), "--strict", "-q", rc=1)
-    assert pl.read_parquet(out).height == 0 and pl.read_parquet(errs).height == 3
+    assert pl.read_parquet(out).height == 0 and pl.read_parquet(errs).height == 5
 
 
 # -- 16: unusable --out paths and options are usage errors, checked first ------

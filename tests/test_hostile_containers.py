@@ -140,5 +140,5 @@ def test_xz_over_the_decoder_memory_limit_is_a_limit_row(tmp_path: Path) -> None
     result = thresher.ingest(tmp_path)
     assert result.records["text"].to_list() == ["small dictionary"]
     errors = result.errors
-    assert errors["kind"].to_list() == ["limit"]
+    assert errors["kind"].to_list() == ["limit", "empty"]
     assert "memory limit (268435456 bytes)" in errors["reason"][0]

@@ -37,11 +37,12 @@ def test_seed_dumps_parse_exactly(seeds_dir: Path) -> None:
     result = thresher.ingest(seeds_dir)
     assert result.errors.height == 0, result.errors
     records = result.records
-    assert records.columns[:7] == [
+    assert records.columns[:8] == [
         "doc_id",
         "source",
         "member",
         "offset",
+        "part",
         "format",
         "title",
         "text",

@@ -33,8 +33,8 @@ def test_truncated_gzip_and_zstd(tmp_path: Path) -> None:
     result = thresher.ingest(tmp_path)
     assert result.records["text"].to_list() == [GOOD.decode()]
     errors = result.errors
-    assert errors.height == 4
-    assert set(errors["kind"]) == {"corrupt"}
+    # Each cut file: a corrupt row, and the empty row of a file with no record.
+    assert errors["kind"].to_list() == ["corrupt", "empty"] * 4
     assert all("truncated" in r or "corrupt" in r for r in errors["reason"])
 
 
@@ -51,8 +51,8 @@ def test_corrupt_member_among_good_ones(tmp_path: Path) -> None:
         ("z.zip", "a.txt", "alpha words"),
         ("z.zip", "c.txt", "gamma words"),
     ]
-    assert result.errors["member"].to_list() == ["b.txt.gz", "b.txt.gz"]
-    assert set(result.errors["kind"]) == {"corrupt"}
+    assert result.errors["member"].to_list() == ["b.txt.gz"] * 4
+    assert result.errors["kind"].to_list() == ["corrupt", "empty"] * 2
 
 
 def rows_of(records: pl.DataFrame) -> list[tuple[str, str | None, str]]:
@@ -71,8 +71,8 @@ def test_corrupt_zip_entry_data(tmp_path: Path) -> None:
     (tmp_path / "bad.zip").write_bytes(bytes(data))
     result = thresher.ingest(tmp_path)
     assert result.records["text"].to_list() == ["second member words"]
-    assert result.errors["member"].to_list() == ["one.txt"]
-    assert result.errors["kind"].to_list() == ["corrupt"]
+    assert result.errors["member"].to_list() == ["one.txt", "one.txt"]
+    assert result.errors["kind"].to_list() == ["corrupt", "empty"]
 
 
 def test_invalid_utf8_is_flagged_and_kept(tmp_path: Path) -> None:
@@ -125,13 +125,15 @@ def test_nul_bytes_and_binary_junk(tmp_path: Path) -> None:
         ("lines.txt", None, "other line"),
         ("packed.tar", "ok.txt", GOOD.decode()),
     ]
-    by_source = dict(
-        zip(
-            result.errors["source"].map_elements(os.path.basename, pl.String),
-            result.errors["kind"],
-            strict=False,
-        )
-    )
+    # The first row of each source (a source that gave no record has an
+    # `empty` row after it).
+    by_source: dict[str, str] = {}
+    for source, kind in zip(
+        result.errors["source"].map_elements(os.path.basename, pl.String),
+        result.errors["kind"],
+        strict=True,
+    ):
+        by_source.setdefault(source, kind)
     assert by_source["nul.txt"] == "binary"
     assert by_source["lines.txt"] == "binary"
     assert by_source["packed.tar"] == "binary"
@@ -186,7 +188,7 @@ def test_nesting_depth_limit(tmp_path: Path) -> None:
     (tmp_path / "deep.gz").write_bytes(data)
     result = thresher.ingest(tmp_path)
     assert result.records.height == 0
-    assert result.errors["kind"].to_list() == ["limit"]
+    assert result.errors["kind"].to_list() == ["limit", "empty"]
     assert "max_depth" in result.errors["reason"][0]
     deeper = thresher.ingest(tmp_path, limits=thresher.Limits(max_depth=20))
     assert deeper.records["text"].to_list() == [GOOD.decode()]
@@ -197,7 +199,7 @@ def test_member_size_limit(tmp_path: Path) -> None:
     (tmp_path / "small.gz").write_bytes(compress(GOOD, "gz"))
     result = thresher.ingest(tmp_path, limits=thresher.Limits(max_member_bytes=10_000))
     assert result.records["text"].to_list() == [GOOD.decode()]
-    assert result.errors["kind"].to_list() == ["limit"]
+    assert result.errors["kind"].to_list() == ["limit", "empty"]
     assert "max_member_bytes" in result.errors["reason"][0]
 
 
@@ -235,7 +237,7 @@ BOMB_SCRIPT = textwrap.dedent(
 
 def test_gzip_bomb_with_default_limits(tmp_path: Path) -> None:
     """1 GB of one letter, gzipped (about 1 MB): the default limits stop it
-    with one error row, and the process stays under 500 MB RSS."""
+    with one limit row, and the process stays under 500 MB RSS."""
     bomb = tmp_path / "bomb.gz"
     write_gzip_bomb(bomb, 1 << 30)
     assert bomb.stat().st_size < 2 << 20
@@ -247,6 +249,7 @@ def test_gzip_bomb_with_default_limits(tmp_path: Path) -> None:
         check=True,
     ).stdout.splitlines()
     records, errors, kind, rss_mb = out[0].split()
-    assert (records, errors, kind) == ("0", "1", "limit")
+    # The limit row, and the empty row of a file that gave no record.
+    assert (records, errors, kind) == ("0", "2", "limit")
     assert int(rss_mb) < 500, out
     assert "max_ratio" in out[1] or "max_record_bytes" in out[1]

@@ -138,8 +138,12 @@ class Ingest:
 
     Attributes:
         records: one row per document: ``doc_id``, ``source``, ``member``,
-            ``offset``, ``format``, ``title``, ``text``, ``id``, ``url``,
-            ``date`` (normalised to RFC 3339 in UTC, see :func:`ingest`'s
+            ``offset`` (byte offset of the record in the member, the row
+            number for Parquet and Arrow), ``part`` (with ``text_unit``
+            ``"line"`` or ``"paragraph"``, the unit's index in its source
+            record, or in the member for plain text; null with ``"file"``),
+            ``format``, ``title``, ``text``, ``id``, ``url``, ``date``
+            (normalised to RFC 3339 in UTC, see :func:`ingest`'s
             ``date_field``), ``meta`` (other fields as a JSON object) and
             ``invalid_utf8`` (the text held invalid UTF-8, replaced with
             U+FFFD).
@@ -148,7 +152,10 @@ class Ingest:
             binary or empty members, JSON lines that do not parse, missing
             text fields, lines that could not be paired, unreadable paths,
             invalid UTF-8 and dates that do not parse (``"field"``; for both
-            the record is kept) all appear here.
+            the record is kept) all appear here. A file or archive member
+            that gives no record has one row of kind ``"empty"`` at offset 0
+            saying why (its error rows by kind with the first reason of each,
+            or the records skipped by type).
         skipped: records of web archives that are not documents, counted,
             not kept and not errors: by content type (``"image/png"``,
             ``"text/css"``, ... for types outside ``content_types``), by WARC
@@ -269,8 +276,14 @@ def ingest(
             date (unparseable, a year outside 1 to 9999 such as 99999, NaN,
             a boolean, an object) leaves ``date`` null and stays in ``meta``,
             with an error row of kind ``"field"``; the record is kept.
-        text_unit: how plain text is cut into documents: the whole ``"file"``,
-            each ``"line"``, or each blank-line-separated ``"paragraph"``.
+        text_unit: how texts are cut into documents: the whole ``"file"``
+            (or record), each non-blank ``"line"``, or each
+            blank-line-separated ``"paragraph"``, for every format. Lines
+            and paragraphs are trimmed; HTML is cut after its text is
+            extracted (one line per block). A unit keeps its source record's
+            fields and ``offset`` (in plain text, ``offset`` is the unit's
+            own byte offset), and ``part`` numbers the units of a record
+            from 0; a record with no non-blank line is kept whole.
         limits: safety limits (:class:`Limits`); defaults when ``None``.
         follow_symlinks: follow symbolic links inside the directories
             wherever they lead (off: only links into the input directories).

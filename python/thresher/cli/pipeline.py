@@ -71,6 +71,7 @@ RECORD_COLUMNS = [
     "source",
     "member",
     "offset",
+    "part",
     "format",
     "title",
     "text",

@@ -41,8 +41,8 @@ use thresher_core::ingest::location::MEMBER_SEPARATOR;
 use thresher_core::ingest::scan::{ScanConfig, Scanner};
 use thresher_core::ingest::sniff::{sniff, Sniffed};
 use thresher_core::ingest::{
-    ingest_bytes, Format, FormatChoice, IngestError, IngestOptions, Ingested, Limits, Record,
-    TextUnit,
+    ingest_bytes, Format, FormatChoice, HtmlMode, IngestError, IngestOptions, Ingested, Limits,
+    Record, TextUnit,
 };
 
 fn cases() -> u32 {
@@ -537,12 +537,37 @@ fn read_twice_in_time(data: &[u8], options: &IngestOptions) -> Ingested {
     first
 }
 
+/// Error rows that stand for one input record each: all but
+/// `invalid_utf8` rows (their records are kept) and the `empty` row of a
+/// member that gave no record.
+fn outcome_rows(out: &Ingested) -> usize {
+    out.errors
+        .iter()
+        .filter(|e| e.kind.name() != "invalid_utf8" && !e.reason.starts_with("no records from"))
+        .count()
+}
+
 /// Checks the invariants that hold for any output read with `options`.
 fn check_output(out: &Ingested, options: &IngestOptions) {
     let max = options.limits.max_record_bytes;
     for e in &out.errors {
         assert!(!e.reason.trim().is_empty(), "error row without a reason");
     }
+    // An input that gives no record says so, once per member at most.
+    let mut empty: Vec<Option<&str>> = out
+        .errors
+        .iter()
+        .filter(|e| e.kind.name() == "empty" && e.offset == 0)
+        .map(|e| e.member.as_deref())
+        .collect();
+    assert!(
+        !out.records.is_empty() || !empty.is_empty(),
+        "no record and no empty row: {out:?}"
+    );
+    let rows = empty.len();
+    empty.dedup();
+    assert_eq!(empty.len(), rows, "two empty rows for one member: {out:?}");
+    check_parts(&out.records, options.text_unit);
     for r in &out.records {
         // Each invalid byte may become a 3-byte U+FFFD; valid text never grows.
         let allowed = if r.invalid_utf8 { max * 3 } else { max };
@@ -555,6 +580,27 @@ fn check_output(out: &Ingested, options: &IngestOptions) {
             let parsed: serde_json::Value = serde_json::from_str(meta).expect("meta is JSON");
             assert!(parsed.is_object(), "meta is a JSON object");
         }
+    }
+}
+
+/// `part` numbers the units of a source record (of a member, for plain
+/// text) from 0, and is `None` with whole files.
+fn check_parts(records: &[Record], unit: TextUnit) {
+    let mut previous: Option<&Record> = None;
+    for r in records {
+        if unit == TextUnit::File {
+            assert_eq!(r.part, None, "{r:?}");
+            continue;
+        }
+        let same_source = previous.is_some_and(|p| {
+            p.member == r.member && (r.format == Format::PlainText || p.offset == r.offset)
+        });
+        let expected = match previous {
+            Some(p) if same_source => p.part.map(|n| n + 1),
+            _ => Some(0),
+        };
+        assert_eq!(r.part, expected, "part after {previous:?}: {r:?}");
+        previous = Some(r);
     }
 }
 
@@ -774,9 +820,16 @@ proptest! {
         choice in 0..8usize,
         unit in unit(),
         record_limit in 0..RECORD_LIMITS.len(),
+        html in 0..3usize,
     ) {
         let data = apply(seeds()[seed].clone(), &mutations);
-        check(&data, &options_with(choices()[choice], unit, RECORD_LIMITS[record_limit]));
+        // HTML turned into text, then cut into units, in text members too.
+        let html = [None, Some(HtmlMode::Text), Some(HtmlMode::Main)][html];
+        let options = IngestOptions {
+            html,
+            ..options_with(choices()[choice], unit, RECORD_LIMITS[record_limit])
+        };
+        check(&data, &options);
     }
 
     #[test]
@@ -1396,7 +1449,7 @@ proptest! {
         let options = options_with(FormatChoice::Auto, TextUnit::File, RECORD_LIMITS[record_limit]);
         let out = check(&clean, &options);
         let skipped: u64 = out.skipped.values().sum();
-        let rows = out.errors.iter().filter(|e| e.kind.name() != "invalid_utf8").count();
+        let rows = outcome_rows(&out);
         prop_assert_eq!(out.records.len() + skipped as usize + rows, payloads.len(), "{:?}", out);
         if record_limit == 0 {
             for (p, record) in payloads.iter().zip(&out.records) {
@@ -1436,7 +1489,7 @@ proptest! {
         let data = warc_of(&[("response", &block), ("resource", &body)]);
         let out = check(&data, &options(FormatChoice::Auto, TextUnit::File));
         let skipped: u64 = out.skipped.values().sum();
-        let rows = out.errors.iter().filter(|e| e.kind.name() != "invalid_utf8").count();
+        let rows = outcome_rows(&out);
         prop_assert_eq!(out.records.len() + skipped as usize + rows, 2, "{:?}", out);
     }
 }
@@ -1464,11 +1517,7 @@ fn regressions_http_payloads() {
     let data = warc_of(&records);
     let out = check(&data, &options(FormatChoice::Auto, TextUnit::File));
     let skipped: u64 = out.skipped.values().sum();
-    let rows = out
-        .errors
-        .iter()
-        .filter(|e| e.kind.name() != "invalid_utf8")
-        .count();
+    let rows = outcome_rows(&out);
     assert_eq!(
         out.records.len() + skipped as usize + rows,
         blocks.len(),

@@ -11,7 +11,7 @@ use crate::arrow_batch::batch_of as batch;
 use crate::error::Result;
 use crate::ingest::record::{IngestError, Record};
 
-/// Records as a batch: `doc_id`, `source`, `member`, `offset`, `format`,
+/// Records as a batch: `doc_id`, `source`, `member`, `offset`, `part`, `format`,
 /// `title`, `text`, `id`, `url`, `date`, `meta`, `invalid_utf8`. `doc_id`
 /// counts from `first_doc_id`. The schema is the same for every batch.
 pub fn records_batch(records: &[Record], first_doc_id: u64) -> Result<RecordBatch> {
@@ -71,6 +71,11 @@ pub fn record_fields_batch(records: &[Record]) -> Result<RecordBatch> {
                 records.iter().map(|r| r.offset),
             )),
             false,
+        ),
+        (
+            "part",
+            Arc::new(UInt64Array::from_iter(records.iter().map(|r| r.part))),
+            true,
         ),
         (
             "format",

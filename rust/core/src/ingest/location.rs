@@ -71,6 +71,7 @@ impl Location {
             source: self.source.to_string(),
             member: self.member.clone(),
             offset,
+            part: None,
             format,
             id: None,
             title: None,

@@ -8,8 +8,10 @@ use std::path::Path;
 use super::bounded::{fill_prefix, read_up_to, ReadContext};
 use super::html_fields::parse_with_html;
 use super::location::Location;
+use super::no_records::report_if_no_records;
 use super::record::{ErrorKind, Format};
 use super::sniff::{self, RandomAccess, Sniffed, SNIFF_BYTES};
+use super::text_units::parse_with_units;
 use super::{columnar, container, jsonl, paper_listing, plain_text, warc};
 
 /// Buffer size for reading files and decompressed streams.
@@ -18,10 +20,13 @@ pub const READ_BUFFER_BYTES: usize = 256 * 1024;
 /// Reads one input file. Zip, Parquet and Arrow files are read in place
 /// (they need random access); everything else is streamed. Only a regular
 /// file is read: anything else (a FIFO, a device, a file of a kernel
-/// pseudo-filesystem such as `/proc`) is an error row.
+/// pseudo-filesystem such as `/proc`) is an error row. A file opened that
+/// gives no record is an `empty` row too (see `no_records`); a
+/// file that cannot be opened has only the row that says why, as the paths
+/// the walk refuses.
 pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
     let loc = Location::path(path);
-    let (mut file, size) = match open_regular(path) {
+    let (file, size) = match open_regular(path) {
         Ok(opened) => opened,
         Err(Refused::Io(e)) => {
             cx.error(&loc, 0, ErrorKind::Io, format!("cannot open file: {e}"));
@@ -33,26 +38,32 @@ pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
             return;
         }
     };
+    report_if_no_records(&loc, cx, |cx| read_opened(file, size, &loc, cx));
+}
+
+/// Reads the input file opened as `file`, of `size` bytes (see
+/// [`read_file`]).
+fn read_opened(mut file: File, size: u64, loc: &Location, cx: &mut ReadContext<'_>) {
     cx.input_budget.set_input_bytes(size);
     let mut magic = [0u8; 16];
     let n = match read_up_to(&mut file, &mut magic).and_then(|n| file.rewind().map(|()| n)) {
         Ok(n) => n,
         Err(e) => {
-            cx.error(&loc, 0, ErrorKind::Io, format!("cannot read file: {e}"));
+            cx.error(loc, 0, ErrorKind::Io, format!("cannot read file: {e}"));
             return;
         }
     };
     match sniff::random_access(&magic[..n]) {
-        Some(RandomAccess::Zip) => container::read_zip_file(file, &loc, 1, cx),
-        Some(RandomAccess::Parquet) => parse_with_html(Format::Parquet, cx, |cx| {
-            columnar::read_parquet(file, &loc, cx)
+        Some(RandomAccess::Zip) => container::read_zip_file(file, loc, 1, cx),
+        Some(RandomAccess::Parquet) => parse_records(Format::Parquet, cx, |cx| {
+            columnar::read_parquet(file, loc, cx)
         }),
         Some(RandomAccess::Arrow) => {
-            parse_with_html(Format::Arrow, cx, |cx| columnar::read_arrow(file, &loc, cx))
+            parse_records(Format::Arrow, cx, |cx| columnar::read_arrow(file, loc, cx))
         }
         None => {
             let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
-            read_member(&mut reader, &loc, 0, cx);
+            read_member(&mut reader, loc, 0, cx);
         }
     }
 }
@@ -147,8 +158,14 @@ impl Read for FailedRead {
 }
 
 /// Reads one member (or a whole plain file) from `reader`. `depth` is the
-/// number of containers around it.
+/// number of containers around it. A member that gives no record is an
+/// `empty` row (see `no_records`).
 pub fn read_member(reader: &mut dyn Read, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
+    report_if_no_records(loc, cx, |cx| read_sniffed(reader, loc, depth, cx));
+}
+
+/// Sniffs a member and reads it (see [`read_member`]).
+fn read_sniffed(reader: &mut dyn Read, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
     if cx.sink.is_stopped() {
         return;
     }
@@ -224,7 +241,7 @@ fn dispatch(
             }
         }
         Sniffed::Format(format @ (Format::Parquet | Format::Arrow)) => {
-            parse_with_html(format, cx, |cx| {
+            parse_records(format, cx, |cx| {
                 columnar::read_buffered(stream, format, loc, cx)
             });
         }
@@ -237,7 +254,17 @@ fn dispatch(
 
 /// Parses a stream of a text format.
 fn parse(format: Format, reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
-    parse_with_html(format, cx, |cx| parse_format(format, reader, loc, cx));
+    parse_records(format, cx, |cx| parse_format(format, reader, loc, cx));
+}
+
+/// Runs `parse`, a parser of `format`, with HTML turned into text when asked
+/// (`html_fields`), then the records cut into units (`text_units`).
+fn parse_records(
+    format: Format,
+    cx: &mut ReadContext<'_>,
+    parse: impl FnOnce(&mut ReadContext<'_>),
+) {
+    parse_with_units(format, cx, |cx| parse_with_html(format, cx, parse));
 }
 
 fn parse_format(

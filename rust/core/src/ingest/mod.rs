@@ -16,7 +16,8 @@
 //! - [`scan`]: reads files in parallel and hands out records in batches, in
 //!   `doc_id` order; [`collect`]: the same, or one member's bytes, whole into
 //!   memory.
-//! - [`member`]: one member: sniffed, then unwrapped or parsed;
+//! - [`member`]: one member: sniffed, then unwrapped or parsed; a file or
+//!   member that gives no record is an `empty` row (`no_records`);
 //!   [`sniff`]: containers and formats recognised from the first bytes;
 //!   [`bounded`]: reading under the byte budget and safety limits.
 //! - [`container`]: compressed streams, tar and zip, whose members go back
@@ -27,7 +28,8 @@
 //!   parsers share; [`charset`]: the character set of a web payload, chosen
 //!   as browsers choose it, and its text; [`html`]: HTML to the text a
 //!   reader sees, which `html_fields` applies to text members and fields
-//!   when asked.
+//!   when asked; [`text_units`] cuts the records of every format into
+//!   lines or paragraphs (`text_unit`), after that.
 //! - One parser per format: [`paper_listing`], [`plain_text`], [`jsonl`],
 //!   [`warc`] (WARC and WET), [`columnar`] (Parquet and Arrow IPC).
 //! - [`sink`]: where parsers put records and error rows, and count the
@@ -49,6 +51,7 @@ pub mod jsonl;
 pub mod lines;
 pub mod location;
 pub mod member;
+mod no_records;
 pub mod options;
 pub mod paper_listing;
 pub mod plain_text;
@@ -56,6 +59,7 @@ pub mod record;
 pub mod scan;
 pub mod sink;
 pub mod sniff;
+pub mod text_units;
 pub mod walk;
 pub mod warc;
 

@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 
 use super::record::{Format, FormatChoice};
 
-/// How a plain-text member is cut into documents.
+/// How texts are cut into documents: plain-text members, and the records of
+/// every other format (see [`super::text_units`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TextUnit {
     /// The whole member is one document.
@@ -282,7 +283,8 @@ pub struct IngestOptions {
     /// JSONL fields (Parquet/Arrow columns) that may hold the record's date,
     /// parsed and normalised by [`dates`](super::dates).
     pub date_field: FieldNames,
-    /// How plain-text members are cut into documents.
+    /// How the text of every format is cut into documents (see
+    /// [`text_units`](super::text_units)).
     pub text_unit: TextUnit,
     pub limits: Limits,
     /// Follow symbolic links inside input directories wherever they lead.

@@ -15,7 +15,9 @@
 //! record. A member with no text at all is an `empty` row. A leading byte
 //! order mark is dropped.
 //!
-//! With `html` set to `"text"` or `"main"`, a document that looks like an
+//! With `html` set to `"text"` or `"main"`, a member that starts like an
+//! HTML page is read whole whatever the unit (its lines are cut after its
+//! text is extracted, by `text_units`), and a document that looks like an
 //! HTML page is decoded in the character set its `<meta>` (or XML
 //! declaration) names, else UTF-8 when valid, else the one detected (see
 //! [`super::charset`]); `meta` records the `encoding`, bytes invalid in it
@@ -31,11 +33,15 @@ use super::lines::{too_long_reason, Line, LineReader};
 use super::location::Location;
 use super::options::{HtmlMode, IngestOptions, TextUnit};
 use super::record::{ErrorKind, Format};
+use super::text_units::{is_blank, join_lines, trim_text};
 
-/// Reads a plain-text member as documents cut by `options.text_unit`.
+/// Reads a plain-text member as documents cut by `options.text_unit`. An
+/// HTML page that `html` asks to turn into text is read whole, and cut
+/// after its text is extracted (by `text_units`).
 pub fn read(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>) {
     match cx.options.text_unit {
         TextUnit::File => read_whole(reader, loc, cx),
+        _ if starts_html_page(reader, cx.options) => read_whole(reader, loc, cx),
         TextUnit::Line => read_lines(reader, loc, cx),
         TextUnit::Paragraph => read_paragraphs(reader, loc, cx),
     }
@@ -182,18 +188,11 @@ fn end_paragraph(paragraph: &mut Paragraph, loc: &Location, cx: &mut ReadContext
             format!("paragraph longer than max_record_bytes ({limit} bytes): {len} bytes; skipped"),
         );
     } else {
-        emit_document(&paragraph.bytes, paragraph.start, loc, cx, join_lines);
+        emit_document(&paragraph.bytes, paragraph.start, loc, cx, |text| {
+            join_lines(text).into_owned()
+        });
     }
     true
-}
-
-/// The lines of a paragraph joined by `\n` (its `\r\n` line ends become `\n`).
-fn join_lines(text: &str) -> String {
-    if text.contains('\r') {
-        text.replace("\r\n", "\n")
-    } else {
-        text.to_owned()
-    }
 }
 
 /// Emits the document held in `bytes` (at `base` in the member), trimmed and
@@ -225,6 +224,13 @@ fn emit_document(
     record.invalid_utf8 = lossy;
     cx.sink.record(record);
     true
+}
+
+/// Whether the member in `reader` starts like an HTML page that `html` asks
+/// to turn into text (see [`html_page`]).
+fn starts_html_page(reader: &mut dyn BufRead, options: &IngestOptions) -> bool {
+    matches!(options.html, Some(HtmlMode::Text | HtmlMode::Main))
+        && reader.fill_buf().is_ok_and(looks_like_html)
 }
 
 /// The decoded text of a document that is an HTML page which `html` asks
@@ -272,21 +278,6 @@ fn emit_html_page(
     record.meta = Some(serde_json::json!({ "encoding": encoding }).to_string());
     cx.sink.record(record);
     true
-}
-
-/// `text` without surrounding whitespace and a leading byte order mark.
-fn trim_text(text: &str) -> &str {
-    text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-        .trim_end()
-}
-
-/// Whether a line holds only whitespace (a line with invalid UTF-8 is not
-/// blank).
-fn is_blank(bytes: &[u8]) -> bool {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return true;
-    }
-    std::str::from_utf8(bytes).is_ok_and(|s| trim_text(s).is_empty())
 }
 
 /// Reports a member without any text.

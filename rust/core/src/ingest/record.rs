@@ -87,8 +87,15 @@ pub struct Record {
     /// `None` for plain (or only compressed) files.
     pub member: Option<String>,
     /// Byte offset of the record in the decompressed member; the row number
-    /// for Parquet and Arrow.
+    /// for Parquet and Arrow. A unit of `text_unit = "line"` or
+    /// `"paragraph"` has its source record's offset, except in plain text,
+    /// where it is the unit's own byte offset.
     pub offset: u64,
+    /// With `text_unit = "line"` or `"paragraph"`, the unit's index in its
+    /// source record (0-based; in plain text, its index among the member's
+    /// units); `None` with `text_unit = "file"` (see
+    /// [`text_units`](super::text_units)).
+    pub part: Option<u64>,
     pub format: Format,
     /// The record's own id (a JSONL/Parquet/Arrow id field, a WARC record id).
     pub id: Option<String>,

@@ -139,6 +139,7 @@ fn expected(source: &str, format: Format) -> Vec<Record> {
             source: source.to_owned(),
             member: None,
             offset: i as u64,
+            part: None,
             format,
             id: Some(row.2.to_string()),
             title: row.1.map(str::to_owned),
@@ -294,14 +295,19 @@ fn missing_text_column_is_one_error_listing_the_columns() {
     for bytes in [parquet(&batches(&ROWS)), arrow_stream(&batches(&ROWS))] {
         let out = ingest_bytes("f", &bytes, &options);
         assert_eq!(out.records, vec![]);
+        let reason = "no text column (tried \"body\"); the columns are [\"text\", \"title\", \
+                      \"id\", \"lang\", \"score\"]; nothing read";
+        // The file that gave no record is named by an `empty` row.
         assert_eq!(
             out.errors,
-            vec![error(
-                0,
-                ErrorKind::MissingField,
-                "no text column (tried \"body\"); the columns are [\"text\", \"title\", \
-                 \"id\", \"lang\", \"score\"]; nothing read"
-            )]
+            vec![
+                error(0, ErrorKind::MissingField, reason),
+                error(
+                    0,
+                    ErrorKind::Empty,
+                    &format!("no records from this file: 1 missing_field row ({reason})")
+                )
+            ]
         );
     }
 }
@@ -315,12 +321,12 @@ fn non_string_text_column_is_one_error_naming_its_type() {
     let out = ingest_bytes("f", &parquet(&batches(&ROWS)), &options);
     assert_eq!(out.records, vec![]);
     assert_eq!(
-        out.errors,
-        vec![error(
-            0,
-            ErrorKind::MissingField,
-            "text column \"score\" holds Float64, not strings; nothing read"
-        )]
+        kinds(&out),
+        vec![(0, ErrorKind::MissingField), (0, ErrorKind::Empty)]
+    );
+    assert_eq!(
+        out.errors[0].reason,
+        "text column \"score\" holds Float64, not strings; nothing read"
     );
 }
 
@@ -483,9 +489,10 @@ fn truncated_parquet_is_one_corrupt_row() {
     let cut = &bytes[..bytes.len() - 100];
     let on_disk = read_file_with(cut, &IngestOptions::default(), read_parquet);
     let in_stream = ingest_bytes("f", cut, &IngestOptions::default());
-    for out in [on_disk, in_stream] {
+    // Read as an input, the file that gave no record has an `empty` row too.
+    for (out, empty) in [(on_disk, vec![]), (in_stream, vec![(0, ErrorKind::Empty)])] {
         assert_eq!(out.records, vec![]);
-        assert_eq!(kinds(&out), vec![(0, ErrorKind::Corrupt)]);
+        assert_eq!(kinds(&out), [vec![(0, ErrorKind::Corrupt)], empty].concat());
         assert!(
             out.errors[0]
                 .reason
@@ -508,9 +515,9 @@ fn garbage_after_par1_is_one_corrupt_row() {
     }
     let on_disk = read_file_with(&bytes, &IngestOptions::default(), read_parquet);
     let in_stream = ingest_bytes("f", &bytes, &IngestOptions::default());
-    for out in [on_disk, in_stream] {
+    for (out, empty) in [(on_disk, vec![]), (in_stream, vec![(0, ErrorKind::Empty)])] {
         assert_eq!(out.records, vec![]);
-        assert_eq!(kinds(&out), vec![(0, ErrorKind::Corrupt)]);
+        assert_eq!(kinds(&out), [vec![(0, ErrorKind::Corrupt)], empty].concat());
     }
 }
 
@@ -636,11 +643,11 @@ fn every_cut_of_a_compressed_arrow_stream_is_reported() {
         let out = ingest_bytes("f", &gz[..cut], &IngestOptions::default());
         let rows = out.records.len();
         assert_eq!(out.records, all[..rows].to_vec(), "cut at {cut}");
-        assert_eq!(
-            kinds(&out),
-            vec![(rows as u64, ErrorKind::Corrupt)],
-            "cut at {cut}"
-        );
+        let mut expected = vec![(rows as u64, ErrorKind::Corrupt)];
+        if rows == 0 {
+            expected.push((0, ErrorKind::Empty));
+        }
+        assert_eq!(kinds(&out), expected, "cut at {cut}");
     }
 }
 
@@ -654,16 +661,20 @@ fn buffered_member_over_the_limit_is_a_limit_row() {
     ] {
         let out = ingest_bytes("f", &bytes, &options);
         assert_eq!(out.records, vec![]);
+        let reason = format!(
+            "{name} file is larger than max_buffered_bytes (100 bytes); it needs random \
+             access, so it must be held in memory, and was not read"
+        );
         assert_eq!(
             out.errors,
-            vec![error(
-                0,
-                ErrorKind::Limit,
-                &format!(
-                    "{name} file is larger than max_buffered_bytes (100 bytes); it needs \
-                     random access, so it must be held in memory, and was not read"
+            vec![
+                error(0, ErrorKind::Limit, &reason),
+                error(
+                    0,
+                    ErrorKind::Empty,
+                    &format!("no records from this file: 1 limit row ({reason})")
                 )
-            )]
+            ]
         );
     }
 }

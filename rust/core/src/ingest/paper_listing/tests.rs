@@ -1481,6 +1481,37 @@ fn ingest_bytes_reads_a_listing() {
         .all(|r| r.format == Format::PaperListing && !r.invalid_utf8 && r.source == "dump.txt"));
 }
 
+/// With a line or paragraph unit, each paper (one abstract line) is one
+/// unit: part 0, the same text and offset.
+#[test]
+fn papers_are_units_of_their_own() {
+    let mut d = Dump::default();
+    d.line("Get trending papers in your email inbox!")
+        .line("Subscribe");
+    for i in 0..3 {
+        d.paper("", &format!("Widget Paper {i}"), "\n\n", &abs(i), "\n\n");
+    }
+    use crate::ingest::TextUnit;
+    for unit in [TextUnit::Line, TextUnit::Paragraph] {
+        let options = IngestOptions {
+            text_unit: unit,
+            ..IngestOptions::default()
+        };
+        let out = crate::ingest::ingest_bytes("dump.txt", d.s.as_bytes(), &options);
+        let got: Vec<(u64, Option<u64>, String)> = out
+            .records
+            .iter()
+            .map(|r| (r.offset, r.part, r.text.clone()))
+            .collect();
+        let expected: Vec<(u64, Option<u64>, String)> = d
+            .exp
+            .iter()
+            .map(|(offset, _, text)| (*offset, Some(0), text.clone()))
+            .collect();
+        assert_eq!(got, expected, "{unit:?}");
+    }
+}
+
 #[test]
 fn character_counts_of_long_lines() {
     for (text, more) in [

@@ -192,6 +192,7 @@ fn documents_of_each_type_with_their_fields() {
         source: "crawl.warc".to_owned(),
         member: None,
         offset,
+        part: None,
         format,
         id: None,
         title: None,
@@ -625,7 +626,11 @@ fn content_length_past_the_end_resyncs_over_the_record_limit() {
     assert_eq!(docs(&out), vec![]);
     assert_eq!(
         errors(&out),
-        vec![(bad, ErrorKind::Limit), (bad, ErrorKind::Malformed)]
+        vec![
+            (bad, ErrorKind::Limit),
+            (bad, ErrorKind::Malformed),
+            (0, ErrorKind::Empty)
+        ]
     );
     assert_eq!(
         out.errors[1].reason,
