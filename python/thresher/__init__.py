@@ -11,15 +11,15 @@ whole) and ``Series``; pandas ``DataFrame`` and ``Series``; pyarrow ``Table``,
 object with ``__arrow_c_stream__``. Anything else raises ``TypeError``. pandas
 and pyarrow are optional. What comes back:
 
-==================  ==================  ================  ================
-input               ``dedup``           ``similar_pairs``  ``minhash``
-==================  ==================  ================  ================
-Polars (eager)      ``pl.DataFrame``    ``pl.DataFrame``  ``pl.Series``
-Polars LazyFrame    ``pl.LazyFrame``    ``pl.DataFrame``  ``pl.Series``
-pandas              ``pd.DataFrame``    ``pd.DataFrame``  ``pl.Series``
-pyarrow             ``pa.Table``        ``pl.DataFrame``  ``pl.Series``
-other Arrow stream  ``pl.DataFrame``    ``pl.DataFrame``  ``pl.Series``
-==================  ==================  ================  ================
+==================  ================  =================  =============
+input               ``dedup``         ``similar_pairs``  ``minhash``
+==================  ================  =================  =============
+Polars (eager)      ``pl.DataFrame``  ``pl.DataFrame``   ``pl.Series``
+Polars LazyFrame    ``pl.LazyFrame``  ``pl.DataFrame``   ``pl.Series``
+pandas              ``pd.DataFrame``  ``pd.DataFrame``   ``pl.Series``
+pyarrow             ``pa.Table``      ``pl.DataFrame``   ``pl.Series``
+other Arrow stream  ``pl.DataFrame``  ``pl.DataFrame``   ``pl.Series``
+==================  ================  =================  =============
 
 :class:`DedupEngine` returns Polars frames for every input. The values are the
 same whatever the kind and the batch size.

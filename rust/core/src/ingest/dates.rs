@@ -7,7 +7,8 @@
 //! six digits: microseconds, finer digits dropped) only when the sub-second
 //! part is not zero. A value with an offset is moved to UTC; a value without
 //! a zone is taken as UTC; a date alone is midnight UTC. A leap second keeps
-//! its `:60`. Forms compare in time order as strings.
+//! its `:60`. Forms compare in time order as strings, except a whole second
+//! against a fraction of the same second (`05Z` sorts after `05.500000Z`).
 //!
 //! # What parses
 //!
