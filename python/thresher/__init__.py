@@ -333,9 +333,9 @@ class Scan:
 
     ``errors`` holds the error rows seen so far, ``skipped`` the records that
     are not documents (see :class:`Ingest`), and ``progress`` the counters
-    (``files_total``, ``files_done``, ``bytes_done``, ``records``,
-    ``errors``, ``skipped``). Closing the scan (or leaving a ``with`` block) stops its
-    worker threads.
+    (``files_total``, ``files_done``, ``bytes_done``, ``bytes_total``,
+    ``bytes_read``, ``records``, ``errors``, ``skipped``). Closing the scan
+    (or leaving a ``with`` block) stops its worker threads.
     """
 
     def __init__(self, inner: _core.Scan) -> None:
@@ -370,9 +370,13 @@ class Scan:
 
     @property
     def progress(self) -> dict[str, int]:
-        """Live counters: ``files_total``, ``files_done``, ``bytes_done``,
-        ``records``, ``errors`` and ``skipped`` (kept once the scan has
-        ended)."""
+        """Live counters (kept once the scan has ended): ``files_total``,
+        ``files_done``; ``bytes_done`` (the sizes of the files whose records
+        have all been handed out); ``bytes_total`` (the sizes of all input
+        files, as stored) and ``bytes_read`` (the bytes of them read so far,
+        compressed bytes for compressed files and archives, advancing inside
+        each file and ending at ``bytes_total``); ``records``, ``errors`` and
+        ``skipped``."""
         return self._inner.progress()
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ import polars as pl
 import thresher
 from thresher._names import DEFAULT_FIELDS, FORMATS, HTML_MODES, KEEP_VALUES, VERIFY_VALUES
 from thresher.cli.outputs import OutputError
+from thresher.cli.progress import duration
 from thresher.cli.workdir import OutputInUse
 from thresher.inputs import InputNotFoundError, expand_paths
 
@@ -59,7 +60,7 @@ def _demo(args: argparse.Namespace) -> int:
     )
     print(
         f"kept {kept}, exact duplicates {exact}, near duplicates {near} "
-        f"(threshold {args.threshold}) in {elapsed:.2f} s"
+        f"(threshold {args.threshold}) in {duration(elapsed)}"
     )
     if records.height != kept + exact + near:
         raise thresher.ThresherError("records were lost: kept + duplicates != records")
@@ -225,7 +226,7 @@ def _dedup(args: argparse.Namespace) -> int:
         print(
             f"kept {summary['kept']:,}, exact duplicates {summary['exact_duplicates']:,}, "
             f"near duplicates {summary['near_duplicates']:,} in {summary['clusters']:,} "
-            f"clusters (threshold {args.threshold:g}) in {summary['timings']['total']:.2f} s"
+            f"clusters (threshold {args.threshold:g}) in {duration(summary['timings']['total'])}"
         )
         if summary["skipped"]:
             print(f"skipped {_skipped_line(summary['skipped'])}")

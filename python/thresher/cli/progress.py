@@ -6,6 +6,9 @@ progress bar per phase on a terminal (files, bytes, records, rate),
 :class:`Reporter` itself says nothing (``--quiet``, or stderr not a terminal).
 The counters come from :attr:`thresher.Scan.progress`, polled from a thread
 (the scan takes its lock with the GIL released, so polling never blocks it).
+A phase that reads the inputs shows the bytes read of them (compressed bytes,
+as stored) out of their total size, which advances inside one big file, with
+a percentage and an estimate of the time left.
 """
 
 from __future__ import annotations
@@ -13,13 +16,25 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import os
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from typing import IO, Any, Protocol
 
-__all__ = ["JsonLog", "Phase", "Reporter", "TerminalProgress", "make_reporter"]
+__all__ = [
+    "JsonLog",
+    "Phase",
+    "Reporter",
+    "TerminalProgress",
+    "duration",
+    "eta",
+    "make_reporter",
+]
+
+#: Seconds between ``progress`` events of ``--json``, if set (default 1).
+INTERVAL_ENV = "THRESHER_PROGRESS_INTERVAL"
 
 
 class _Progressing(Protocol):
@@ -33,6 +48,37 @@ def _bytes(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n:.1f} TB"
+
+
+def duration(seconds: float) -> str:
+    """A time span for a person: ``4.2 s`` under a minute, else ``1:02:03``
+    (hours, minutes, seconds)."""
+    if seconds < 60:
+        return f"{max(seconds, 0.0):.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def eta(done: int, total: int, elapsed: float) -> float | None:
+    """Seconds left at the rate so far to go from ``done`` to ``total``, or
+    ``None`` before there is a rate."""
+    if done <= 0 or elapsed <= 0 or total <= 0:
+        return None
+    return max(total - done, 0) * elapsed / done
+
+
+def _read_part(c: dict[str, int], elapsed: float) -> str | None:
+    """``12.3 MB/45.6 MB 27% ETA 0:01:02``: the bytes of the inputs read, if known."""
+    total = c.get("bytes_total")
+    if not total or "bytes_read" not in c:
+        return None
+    done = min(c["bytes_read"], total)
+    text = f"{_bytes(done)}/{_bytes(total)} {100 * done // total}%"
+    left = eta(done, total, elapsed)
+    if left is not None and done < total:
+        text += f" ETA {duration(left)}"
+    return text
 
 
 class Phase:
@@ -122,11 +168,17 @@ class Reporter:
 
 class JsonLog(Reporter):
     """One JSON object per line: ``{"time", "event", ...}`` with events ``message``,
-    ``phase_start``, ``progress`` (about once a second), ``phase_end`` and the
-    final ``summary``."""
+    ``phase_start``, ``progress`` (about once a second, or every
+    ``THRESHER_PROGRESS_INTERVAL`` seconds), ``phase_end`` and the final
+    ``summary``. A phase that reads the inputs carries the scan's counters,
+    among them ``bytes_read`` out of ``bytes_total``."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self._stream = stream if stream is not None else sys.stdout
+        with contextlib.suppress(ValueError):
+            wanted = float(os.environ.get(INTERVAL_ENV, ""))
+            if wanted > 0:
+                self.interval = wanted
         self._lock = threading.Lock()
 
     def emit(self, event: str, **fields: Any) -> None:
@@ -174,10 +226,10 @@ class TerminalProgress(Reporter):
         self.console = Console(stderr=True)
         self._progress = Progress(
             SpinnerColumn(),
-            TextColumn("[bold]{task.description:<18}"),
-            BarColumn(bar_width=28),
-            TextColumn("{task.fields[detail]}"),
+            TextColumn("[bold]{task.description:<14}"),
+            BarColumn(bar_width=16),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[detail]}"),
             console=self.console,
             transient=False,
         )
@@ -189,13 +241,21 @@ class TerminalProgress(Reporter):
         if not c:
             return ""
         parts = []
-        if "files_total" in c:
+        # Short enough for 80 columns: the bytes read with the time left
+        # first, then files (when more than one) and records.
+        read = _read_part(c, phase.elapsed)
+        if read is not None:
+            parts.append(read)
+        if "files_total" in c and (read is None or c["files_total"] > 1):
             parts.append(f"{c.get('files_done', 0)}/{c['files_total']} files")
-        if "bytes_done" in c:
+        if read is None and "bytes_done" in c:
             parts.append(_bytes(c["bytes_done"]))
         if "records" in c:
-            rate = c["records"] / phase.elapsed if phase.elapsed > 0 else 0.0
-            parts.append(f"{c['records']:,} records  {rate:,.0f}/s")
+            if read is None:
+                rate = c["records"] / phase.elapsed if phase.elapsed > 0 else 0.0
+                parts.append(f"{c['records']:,} records  {rate:,.0f}/s")
+            else:
+                parts.append(f"{c['records']:,} rec")
         if c.get("errors"):
             parts.append(f"[yellow]{c['errors']} errors[/]")
         return "  ".join(parts)
@@ -211,10 +271,13 @@ class TerminalProgress(Reporter):
         if task is None:
             return
         c = phase.counters
-        total = c.get("files_total") or None
-        self._progress.update(
-            task, total=total, completed=c.get("files_done", 0), detail=self._detail(phase)
-        )
+        # The bar follows the bytes read when they are known, so that it
+        # moves inside one big file; else the files done.
+        if c.get("bytes_total") and "bytes_read" in c:
+            total, completed = c["bytes_total"], c["bytes_read"]
+        else:
+            total, completed = c.get("files_total") or None, c.get("files_done", 0)
+        self._progress.update(task, total=total, completed=completed, detail=self._detail(phase))
 
     def end(self, phase: Phase, skipped: bool) -> None:
         task = self._tasks.get(phase.name)

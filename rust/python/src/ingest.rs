@@ -257,13 +257,16 @@ impl Scan {
         )))
     }
 
-    /// Counters: files_total, files_done, bytes_done, records, errors, skipped.
+    /// Counters: files_total, files_done, bytes_done, bytes_total,
+    /// bytes_read, records, errors, skipped.
     fn progress<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let p = self.progress.snapshot();
         let d = PyDict::new(py);
         d.set_item("files_total", p.files_total)?;
         d.set_item("files_done", p.files_done)?;
         d.set_item("bytes_done", p.bytes_done)?;
+        d.set_item("bytes_total", p.bytes_total)?;
+        d.set_item("bytes_read", p.bytes_read)?;
         d.set_item("records", p.records)?;
         d.set_item("errors", p.errors)?;
         d.set_item("skipped", p.skipped)?;

@@ -9,6 +9,7 @@ use super::bounded::{fill_prefix, read_up_to, ReadContext};
 use super::html_fields::parse_with_html;
 use super::location::Location;
 use super::no_records::report_if_no_records;
+use super::read_meter::{FileMeter, Metered};
 use super::record::{ErrorKind, Format};
 use super::sniff::{self, RandomAccess, Sniffed, SNIFF_BYTES};
 use super::text_units::parse_with_units;
@@ -25,6 +26,14 @@ pub const READ_BUFFER_BYTES: usize = 256 * 1024;
 /// file that cannot be opened has only the row that says why, as the paths
 /// the walk refuses.
 pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
+    read_file_metered(path, cx, None);
+}
+
+/// Reads one input file as [`read_file`] does, counting the bytes read of
+/// it on `meter` as they are read: all of a streamed file (compressed
+/// bytes, as stored) and of a zip file; a Parquet or Arrow file is counted
+/// when [`FileMeter::finish`] is called.
+pub fn read_file_metered(path: &Path, cx: &mut ReadContext<'_>, meter: Option<&FileMeter<'_>>) {
     let loc = Location::path(path);
     let (file, size) = match open_regular(path) {
         Ok(opened) => opened,
@@ -38,12 +47,18 @@ pub fn read_file(path: &Path, cx: &mut ReadContext<'_>) {
             return;
         }
     };
-    report_if_no_records(&loc, cx, |cx| read_opened(file, size, &loc, cx));
+    report_if_no_records(&loc, cx, |cx| read_opened(file, size, &loc, cx, meter));
 }
 
-/// Reads the input file opened as `file`, of `size` bytes (see
-/// [`read_file`]).
-fn read_opened(mut file: File, size: u64, loc: &Location, cx: &mut ReadContext<'_>) {
+/// Reads the input file opened as `file`, of `size` bytes, counting what
+/// is read of it on `meter` (see [`read_file_metered`]).
+fn read_opened(
+    mut file: File,
+    size: u64,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+    meter: Option<&FileMeter<'_>>,
+) {
     cx.input_budget.set_input_bytes(size);
     let mut magic = [0u8; 16];
     let n = match read_up_to(&mut file, &mut magic).and_then(|n| file.rewind().map(|()| n)) {
@@ -54,17 +69,27 @@ fn read_opened(mut file: File, size: u64, loc: &Location, cx: &mut ReadContext<'
         }
     };
     match sniff::random_access(&magic[..n]) {
-        Some(RandomAccess::Zip) => container::read_zip_file(file, loc, 1, cx),
+        Some(RandomAccess::Zip) => match meter {
+            Some(meter) => container::read_zip_file(Metered::new(file, meter), loc, 1, cx),
+            None => container::read_zip_file(file, loc, 1, cx),
+        },
         Some(RandomAccess::Parquet) => parse_records(Format::Parquet, cx, |cx| {
             columnar::read_parquet(file, loc, cx)
         }),
         Some(RandomAccess::Arrow) => {
             parse_records(Format::Arrow, cx, |cx| columnar::read_arrow(file, loc, cx))
         }
-        None => {
-            let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
-            read_member(&mut reader, loc, 0, cx);
-        }
+        None => match meter {
+            Some(meter) => {
+                let file = Metered::new(file, meter);
+                let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
+                read_member(&mut reader, loc, 0, cx);
+            }
+            None => {
+                let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
+                read_member(&mut reader, loc, 0, cx);
+            }
+        },
     }
 }
 

@@ -19,7 +19,8 @@
 //! - [`member`]: one member: sniffed, then unwrapped or parsed; a file or
 //!   member that gives no record is an `empty` row (`no_records`);
 //!   [`sniff`]: containers and formats recognised from the first bytes;
-//!   [`bounded`]: reading under the byte budget and safety limits.
+//!   [`bounded`]: reading under the byte budget and safety limits;
+//!   [`read_meter`]: the bytes of an input file read so far, for progress.
 //! - [`container`]: compressed streams, tar and zip, whose members go back
 //!   through [`member`].
 //! - [`dates`]: a date field's value (a string, an epoch number, an Arrow
@@ -55,6 +56,7 @@ mod no_records;
 pub mod options;
 pub mod paper_listing;
 pub mod plain_text;
+pub mod read_meter;
 pub mod record;
 pub mod scan;
 pub mod sink;

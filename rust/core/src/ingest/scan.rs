@@ -22,6 +22,7 @@ use super::bounded::{ByteBudget, ReadContext};
 use super::location::Location;
 use super::member;
 use super::options::IngestOptions;
+use super::read_meter::FileMeter;
 use super::record::{ErrorKind, IngestError, Record};
 use super::sink::Sink;
 use super::walk;
@@ -87,8 +88,17 @@ impl Batch {
 pub struct Progress {
     pub files_total: AtomicU64,
     pub files_done: AtomicU64,
-    /// Bytes of the input files done (as stored, before decompression).
+    /// Bytes of the input files done (as stored, before decompression), in
+    /// `doc_id` order: a file counts once all its records are handed out.
     pub bytes_done: AtomicU64,
+    /// The sizes of the input files (as stored), summed when the walk ends.
+    pub bytes_total: AtomicU64,
+    /// Bytes of the input files read so far (as stored, so the compressed
+    /// bytes of compressed files and archives), live inside each file: a
+    /// file counts at most its size as it is read, and exactly its size
+    /// once done, so this ends at `bytes_total`. Workers read ahead of the
+    /// records handed out, so it runs ahead of `bytes_done`.
+    pub bytes_read: AtomicU64,
     pub records: AtomicU64,
     pub errors: AtomicU64,
     /// Input records skipped on purpose (see [`Scanner::skipped`]), in the
@@ -103,6 +113,8 @@ impl Progress {
             files_total: self.files_total.load(Ordering::Relaxed),
             files_done: self.files_done.load(Ordering::Relaxed),
             bytes_done: self.bytes_done.load(Ordering::Relaxed),
+            bytes_total: self.bytes_total.load(Ordering::Relaxed),
+            bytes_read: self.bytes_read.load(Ordering::Relaxed),
             records: self.records.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
             skipped: self.skipped.load(Ordering::Relaxed),
@@ -116,6 +128,8 @@ pub struct ProgressSnapshot {
     pub files_total: u64,
     pub files_done: u64,
     pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub bytes_read: u64,
     pub records: u64,
     pub errors: u64,
     pub skipped: u64,
@@ -178,11 +192,23 @@ impl Scanner {
         }
         .max(1);
         let walked = walk::collect_files(paths, options.follow_symlinks);
+        // The sizes now, as the walk left them: what each file counts in
+        // `bytes_read` once done, whatever it holds when read.
+        let sizes: Arc<Vec<u64>> = Arc::new(
+            walked
+                .files
+                .iter()
+                .map(|path| std::fs::metadata(path).map_or(0, |m| m.len()))
+                .collect(),
+        );
         let files = Arc::new(walked.files);
         let progress = Arc::new(Progress::default());
         progress
             .files_total
             .store(files.len() as u64, Ordering::Relaxed);
+        progress
+            .bytes_total
+            .store(sizes.iter().sum(), Ordering::Relaxed);
         progress
             .errors
             .store(walked.errors.len() as u64, Ordering::Relaxed);
@@ -203,6 +229,8 @@ impl Scanner {
         for i in 0..threads.min(files.len()) {
             let job = Worker {
                 files: files.clone(),
+                sizes: sizes.clone(),
+                progress: progress.clone(),
                 senders: senders.clone(),
                 next_file: next_file.clone(),
                 window: window.clone(),
@@ -463,6 +491,9 @@ impl Drop for Scanner {
 
 struct Worker {
     files: Arc<Vec<PathBuf>>,
+    /// The files' sizes when the walk ended.
+    sizes: Arc<Vec<u64>>,
+    progress: Arc<Progress>,
     senders: Arc<Vec<Sender<Chunk>>>,
     next_file: Arc<AtomicUsize>,
     window: Arc<Window>,
@@ -487,6 +518,7 @@ impl Worker {
                 text_bytes: 0,
                 disconnected: false,
             };
+            let meter = FileMeter::new(&self.progress.bytes_read, self.sizes[k]);
             let read = catch_unwind(AssertUnwindSafe(|| {
                 let budget = ByteBudget::new(self.options.limits.max_input_bytes);
                 let mut cx = ReadContext {
@@ -494,8 +526,9 @@ impl Worker {
                     sink: &mut sink,
                     input_budget: &budget,
                 };
-                member::read_file(path, &mut cx);
+                member::read_file_metered(path, &mut cx, Some(&meter));
             }));
+            meter.finish();
             if let Err(panic) = read {
                 let message = panic
                     .downcast_ref::<&str>()
@@ -663,6 +696,62 @@ mod tests {
             assert_eq!(errors, ref_errors);
             assert!(sizes[..sizes.len() - 1].iter().all(|&s| s == batch_size));
         }
+    }
+
+    #[test]
+    fn bytes_read_advance_inside_one_compressed_file_and_end_at_its_size() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big.jsonl.gz");
+        let file = std::fs::File::create(&path).expect("create");
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        // Words from a random generator, so that the file stays large once
+        // compressed (about 4 MB).
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for i in 0..40_000 {
+            let words: Vec<String> = (0..24)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    format!("{:x}", state >> 40)
+                })
+                .collect();
+            writeln!(gz, "{{\"text\": \"{i} {}\"}}", words.join(" ")).expect("write");
+        }
+        gz.finish().expect("finish");
+        let size = std::fs::metadata(&path).expect("metadata").len();
+        assert!(size > 3_000_000, "{size}");
+        let config = ScanConfig {
+            batch_size: 500,
+            threads: 1,
+            window: 0,
+        };
+        let mut scanner =
+            Scanner::start(&[path], &IngestOptions::default(), config).expect("start");
+        assert_eq!(scanner.progress().bytes_total, size);
+        let mut seen = Vec::new();
+        let mut rows = 0;
+        while let Some(batch) = scanner.next_batch().expect("batch") {
+            rows += batch.num_rows();
+            seen.push(scanner.progress().bytes_read);
+        }
+        assert_eq!(rows, 40_000);
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+        let inside: Vec<u64> = seen
+            .iter()
+            .copied()
+            .filter(|&b| b > 0 && b < size)
+            .collect();
+        assert!(
+            inside.len() >= 2 && inside[0] < inside[inside.len() - 1],
+            "{seen:?}"
+        );
+        let end = scanner.progress();
+        assert_eq!(
+            (end.bytes_read, end.bytes_done, end.bytes_total),
+            (size, size, size)
+        );
     }
 
     #[test]

@@ -15,7 +15,6 @@
 //! `corrupt` row.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 
 use zip::read::{ZipFileEntry, ZipReadOptions};
@@ -28,8 +27,14 @@ use crate::ingest::bounded::{self, ReadContext};
 use crate::ingest::location::Location;
 use crate::ingest::record::ErrorKind;
 
-/// Reads every member of a zip file on disk, in central-directory order.
-pub fn read_zip_file(file: File, loc: &Location, depth: usize, cx: &mut ReadContext<'_>) {
+/// Reads every member of a zip file on disk (a [`std::fs::File`], or one wrapped to
+/// count what is read), in central-directory order.
+pub fn read_zip_file<R: Read + Seek>(
+    file: R,
+    loc: &Location,
+    depth: usize,
+    cx: &mut ReadContext<'_>,
+) {
     read_zip(file, loc, depth, cx);
 }
 
