@@ -50,6 +50,27 @@ def _bytes(n: float) -> str:
     return f"{n:.1f} TB"
 
 
+def _count(n: int) -> str:
+    """``1,234``, ``12.3k``, ``4.6M``: a count in at most six characters."""
+    if n < 10_000:
+        return f"{n:,}"
+    for unit, size in (("k", 1e3), ("M", 1e6), ("G", 1e9)):
+        if n / size < 999.95 or unit == "G":
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def _fit(detail: str, width: int) -> str:
+    """``detail`` cut to ``width`` visible characters (markup kept whole)."""
+    from rich.text import Text
+
+    text = Text.from_markup(detail)
+    if len(text) <= max(width, 1):
+        return detail
+    text.truncate(max(width, 1), overflow="ellipsis")
+    return text.markup
+
+
 def duration(seconds: float) -> str:
     """A time span for a person: ``4.2 s`` under a minute, else ``1:02:03``
     (hours, minutes, seconds)."""
@@ -74,7 +95,10 @@ def _read_part(c: dict[str, int], elapsed: float) -> str | None:
     if not total or "bytes_read" not in c:
         return None
     done = min(c["bytes_read"], total)
-    text = f"{_bytes(done)}/{_bytes(total)} {100 * done // total}%"
+    done_text, total_text = _bytes(done), _bytes(total)
+    if done_text.split()[-1] == total_text.split()[-1]:
+        done_text = done_text.split()[0]  # 12.3/45.6 GB
+    text = f"{done_text}/{total_text} {100 * done // total}%"
     left = eta(done, total, elapsed)
     if left is not None and done < total:
         text += f" ETA {duration(left)}"
@@ -213,7 +237,7 @@ class TerminalProgress(Reporter):
 
     interval = 0.1
 
-    def __init__(self) -> None:
+    def __init__(self, console: Any = None) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -223,11 +247,11 @@ class TerminalProgress(Reporter):
             TimeElapsedColumn,
         )
 
-        self.console = Console(stderr=True)
+        self.console = console if console is not None else Console(stderr=True)
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description:<14}"),
-            BarColumn(bar_width=16),
+            BarColumn(bar_width=14),
             TimeElapsedColumn(),
             TextColumn("{task.fields[detail]}"),
             console=self.console,
@@ -236,29 +260,36 @@ class TerminalProgress(Reporter):
         self._tasks: dict[str, Any] = {}
         self._progress.start()
 
-    def _detail(self, phase: Phase) -> str:
+    #: Columns taken by the spinner, label, bar and elapsed time, with the
+    #: spaces between them; the detail gets the rest of the line.
+    FIXED_COLUMNS = 41
+
+    def _detail(self, phase: Phase, done: bool = False) -> str:
+        """The counters after the bar, cut to fit the line: while a phase
+        runs, the bytes read with the time left, then files (when more than
+        one) and records; once it is done, files, bytes, records and rate."""
         c = phase.counters
         if not c:
             return ""
         parts = []
-        # Short enough for 80 columns: the bytes read with the time left
-        # first, then files (when more than one) and records.
-        read = _read_part(c, phase.elapsed)
+        read = None if done else _read_part(c, phase.elapsed)
         if read is not None:
             parts.append(read)
-        if "files_total" in c and (read is None or c["files_total"] > 1):
-            parts.append(f"{c.get('files_done', 0)}/{c['files_total']} files")
-        if read is None and "bytes_done" in c:
-            parts.append(_bytes(c["bytes_done"]))
-        if "records" in c:
-            if read is None:
+            if c.get("files_total", 0) > 1:
+                parts.append(f"{c.get('files_done', 0)}/{c['files_total']} files")
+            if "records" in c:
+                parts.append(f"{_count(c['records'])} rec")
+        else:
+            if "files_total" in c:
+                parts.append(f"{c.get('files_done', 0)}/{c['files_total']} files")
+            if "bytes_total" in c or "bytes_done" in c:
+                parts.append(_bytes(c.get("bytes_total") or c.get("bytes_done", 0)))
+            if "records" in c:
                 rate = c["records"] / phase.elapsed if phase.elapsed > 0 else 0.0
-                parts.append(f"{c['records']:,} records  {rate:,.0f}/s")
-            else:
-                parts.append(f"{c['records']:,} rec")
+                parts.append(f"{c['records']:,} records {_count(int(rate))}/s")
         if c.get("errors"):
             parts.append(f"[yellow]{c['errors']} errors[/]")
-        return "  ".join(parts)
+        return _fit(" ".join(parts), self.console.width - self.FIXED_COLUMNS)
 
     def message(self, text: str, **fields: Any) -> None:
         self.console.print(text, highlight=False)
@@ -273,6 +304,7 @@ class TerminalProgress(Reporter):
         c = phase.counters
         # The bar follows the bytes read when they are known, so that it
         # moves inside one big file; else the files done.
+        total: int | None
         if c.get("bytes_total") and "bytes_read" in c:
             total, completed = c["bytes_total"], c["bytes_read"]
         else:
@@ -283,7 +315,7 @@ class TerminalProgress(Reporter):
         task = self._tasks.get(phase.name)
         if task is None:
             return
-        detail = "reused from the work directory" if skipped else self._detail(phase)
+        detail = "reused from the work directory" if skipped else self._detail(phase, done=True)
         self._progress.update(task, total=1, completed=1, detail=detail)
         self._progress.stop_task(task)
 
