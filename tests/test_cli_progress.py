@@ -57,7 +57,7 @@ def test_json_progress_shows_bytes_read_inside_one_archive(
     big_archive: Path, tmp_path: Path
 ) -> None:
     size = big_archive.stat().st_size
-    env = {**os.environ, INTERVAL_ENV: "0.02"}
+    env = {**os.environ, INTERVAL_ENV: "0.01"}
     out = str(tmp_path / "r.parquet")
     proc = subprocess.run(
         [*_thresher(), "scan", str(big_archive), "--out", out, "--json", "--threads", "1"],
@@ -118,3 +118,28 @@ def test_terminal_line_fits_80_columns() -> None:
     last = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", lines[-1].split("\r")[-1])
     assert detail in last and re.search(r" \d+:\d\d:\d\d ", last), last
     assert len(last.rstrip()) <= 80, last
+
+
+def test_later_passes_show_bytes_and_records_out_of_the_first_pass(
+    big_archive: Path, tmp_path: Path
+) -> None:
+    size = big_archive.stat().st_size
+    env = {**os.environ, INTERVAL_ENV: "0.01"}
+    out = str(tmp_path / "o")
+    proc = subprocess.run(
+        [*_thresher(), "dedup", str(big_archive), "--out", out, "--json", "--threads", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    records_in = events[-1]["records_in"]
+    write = [e for e in events if e.get("phase") == "write" and e["event"] == "progress"]
+    assert write and all(e["records_total"] == records_in for e in write)
+    read = [e["bytes_read"] for e in write if "bytes_read" in e]
+    assert read == sorted(read) and len({b for b in read if 0 < b < size}) >= 2, (size, read)
+    end = next(e for e in events if e["event"] == "phase_end" and e["phase"] == "write")
+    assert end["bytes_read"] == size and end["records"] == records_in

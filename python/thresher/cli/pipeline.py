@@ -248,6 +248,8 @@ class _DedupRun:
         self.priorities: list[pl.Series] = []
         #: The sources of the files the scan reads, as the manifest lists them.
         self.walked: list[str] = []
+        #: Records the first pass read: the total the later passes count to.
+        self.records_total: int | None = None
 
     def scan(self) -> thresher.Scan:
         o = self.options
@@ -270,9 +272,16 @@ class _DedupRun:
         """One scan of the inputs, each batch's texts handed to ``feed`` (an
         engine pass), with ``phase`` showing its progress."""
         with self.scan() as scan:
-            phase.watch(scan)
+            self._watch_again(phase, scan)
             for frame in _batches(scan):
                 feed(frame["text"])
+
+    def _watch_again(self, phase: Phase, scan: thresher.Scan) -> None:
+        """Shows a later pass's scan in ``phase``, its records out of those
+        the first pass read."""
+        if self.records_total is not None:
+            phase.note(records_total=self.records_total)
+        phase.watch(scan)
 
     # -- pass 1 -------------------------------------------------------------
     def sketch(self, engine: thresher.DedupEngine | None) -> _Scanned:
@@ -282,6 +291,7 @@ class _DedupRun:
             if done is not None:
                 phase.skipped = True
                 phase.note(**done["progress"])
+                self.records_total = int(done["rows"])
                 if engine is not None:
                     for i in range(done["batches"]):
                         stored = pl.read_parquet(work.chunk(i))
@@ -340,6 +350,7 @@ class _DedupRun:
                 "files_without_records": without,
             }
             write_json(done, work.sketch_done)
+            self.records_total = rows
         self.timings["sketch"] = phase.elapsed
         return _Scanned(batches, rows, progress, skipped, without)
 
@@ -417,7 +428,7 @@ class _DedupRun:
             dedup_cols = result.select([*DEDUP_COLUMNS, "is_duplicate"])
             batches = 0
             with self.scan() as scan:
-                phase.watch(scan)
+                self._watch_again(phase, scan)
                 for index, frame in enumerate(_batches(scan)):
                     batches = index + 1
                     if kept.has(index) and dups.has(index) and samples.has(index):

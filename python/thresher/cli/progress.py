@@ -277,7 +277,9 @@ class TerminalProgress(Reporter):
             parts.append(read)
             if c.get("files_total", 0) > 1:
                 parts.append(f"{c.get('files_done', 0)}/{c['files_total']} files")
-            if "records" in c:
+            if "records" in c and c.get("records_total"):
+                parts.append(f"{_count(c['records'])}/{_count(c['records_total'])} rec")
+            elif "records" in c:
                 parts.append(f"{_count(c['records'])} rec")
         else:
             if "files_total" in c:
