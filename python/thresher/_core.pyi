@@ -25,6 +25,7 @@ __all__ = [
     "ingest",
     "join_parquet",
     "minhash",
+    "release_free_memory",
     "similar_pairs",
     "walk",
 ]
@@ -90,6 +91,7 @@ def ingest(
     paths: list[str], options: dict[str, Any]
 ) -> tuple[ArrowTable, ArrowTable, dict[str, int]]: ...
 def join_parquet(parts: list[Path], out: Path, row_group_rows: int) -> int: ...
+def release_free_memory() -> None: ...
 def walk(paths: list[str], follow_symlinks: bool) -> tuple[list[tuple[Path, str]], ArrowTable]: ...
 def dedup(
     texts: object,

@@ -1,4 +1,5 @@
-//! `join_parquet`: the command's part files joined into one Parquet file.
+//! `join_parquet`: the command's part files joined into one Parquet file;
+//! `release_free_memory`: freed heap memory given back between its passes.
 
 use std::path::PathBuf;
 
@@ -18,4 +19,11 @@ pub(crate) fn join_parquet(
 ) -> PyResult<u64> {
     py.detach(|| thresher_core::parquet_join::join_parquet(&parts, &out, row_group_rows))
         .map_err(|e| to_py_err(py, e))
+}
+
+/// Give the C heap's free pages back to the operating system (glibc's
+/// `malloc_trim`; nothing elsewhere).
+#[pyfunction]
+pub(crate) fn release_free_memory(py: Python<'_>) {
+    py.detach(thresher_core::heap::release_free_memory);
 }
