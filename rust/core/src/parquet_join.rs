@@ -14,7 +14,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arrow_array::RecordBatch;
 use arrow_schema::Schema;
+use arrow_select::concat::concat_batches;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -22,8 +24,9 @@ use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
 
-/// Rows decoded from a part at a time: small against a row group, so that
-/// the read side adds little to the row group being encoded.
+/// Rows decoded from a part, and handed to the writer, at a time: small
+/// against a row group, so that the read side adds little to the row group
+/// being encoded.
 const READ_BATCH_ROWS: usize = 1024;
 
 fn io_error(path: &Path, what: &str, err: impl std::fmt::Display) -> Error {
@@ -67,6 +70,8 @@ pub fn join_parquet(parts: &[PathBuf], out: &Path, row_group_rows: usize) -> Res
     let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
         .map_err(|e| io_error(out, "write", e))?;
     let mut rows = 0u64;
+    let mut pending: Vec<RecordBatch> = Vec::new();
+    let mut pending_rows = 0usize;
     for path in parts {
         let builder = open_part(path)?;
         if !same_fields(builder.schema(), &schema) {
@@ -81,26 +86,68 @@ pub fn join_parquet(parts: &[PathBuf], out: &Path, row_group_rows: usize) -> Res
             .build()
             .map_err(|e| io_error(path, "read part", e))?;
         for batch in reader {
-            let batch = batch?;
-            let batch = batch.with_schema(schema.clone())?;
+            let batch = batch?.with_schema(schema.clone())?;
             rows += batch.num_rows() as u64;
-            writer
-                .write(&batch)
-                .map_err(|e| io_error(out, "write", e))?;
+            pending_rows += batch.num_rows();
+            pending.push(batch);
+            while pending_rows >= READ_BATCH_ROWS {
+                let (chunk, rest) = split_pending(&schema, &pending, READ_BATCH_ROWS)?;
+                writer
+                    .write(&chunk)
+                    .map_err(|e| io_error(out, "write", e))?;
+                pending_rows = rest.iter().map(RecordBatch::num_rows).sum();
+                pending = rest;
+            }
         }
+    }
+    if pending_rows > 0 {
+        let (chunk, _) = split_pending(&schema, &pending, pending_rows)?;
+        writer
+            .write(&chunk)
+            .map_err(|e| io_error(out, "write", e))?;
     }
     writer.close().map_err(|e| io_error(out, "write", e))?;
     Ok(rows)
 }
 
+/// The first `n` rows of `pending` as one batch, and the rows after them.
+/// The writer cuts pages where its write calls cut the rows, so it is
+/// handed batches of `READ_BATCH_ROWS` rows counted from the file's first
+/// row, whatever the parts: the file is the same for any split into parts.
+fn split_pending(
+    schema: &Arc<Schema>,
+    pending: &[RecordBatch],
+    n: usize,
+) -> Result<(RecordBatch, Vec<RecordBatch>)> {
+    let mut head = Vec::new();
+    let mut rest = Vec::new();
+    let mut taken = 0;
+    for batch in pending {
+        let want = n - taken;
+        if want == 0 {
+            rest.push(batch.clone());
+        } else if batch.num_rows() <= want {
+            taken += batch.num_rows();
+            head.push(batch.clone());
+        } else {
+            head.push(batch.slice(0, want));
+            rest.push(batch.slice(want, batch.num_rows() - want));
+            taken = n;
+        }
+    }
+    Ok((concat_batches(schema, &head)?, rest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
 
     fn write_part(path: &Path, start: i64, n: i64) {
         let ids = Int64Array::from_iter_values(start..start + n);
-        let texts = StringArray::from_iter_values((start..start + n).map(|i| format!("text {i}")));
+        let texts = StringArray::from_iter_values(
+            (start..start + n).map(|i| format!("text {i} {}", "w".repeat(i as usize % 900))),
+        );
         let batch = RecordBatch::try_from_iter([
             ("id", Arc::new(ids) as ArrayRef),
             ("text", Arc::new(texts) as ArrayRef),
@@ -122,15 +169,15 @@ mod tests {
             start += n;
         }
         let out = dir.join(format!("{name}.parquet"));
-        assert_eq!(join_parquet(&parts, &out, 100).unwrap(), start as u64);
+        assert_eq!(join_parquet(&parts, &out, 3000).unwrap(), start as u64);
         std::fs::read(out).unwrap()
     }
 
     #[test]
     fn rows_in_order_and_same_bytes_for_any_split() {
         let dir = tempfile::tempdir().unwrap();
-        let a = joined(dir.path(), &[250], "a");
-        let b = joined(dir.path(), &[7, 0, 120, 123], "b");
+        let a = joined(dir.path(), &[7000], "a");
+        let b = joined(dir.path(), &[7, 0, 1500, 2100, 1000, 2393], "b");
         assert_eq!(a, b);
         let file = File::open(dir.path().join("b.parquet")).unwrap();
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
@@ -140,7 +187,7 @@ mod tests {
             .iter()
             .map(|g| g.num_rows())
             .collect();
-        assert_eq!(groups, vec![100, 100, 50]);
+        assert_eq!(groups, vec![3000, 3000, 1000]);
         let ids: Vec<i64> = builder
             .build()
             .unwrap()
@@ -155,7 +202,7 @@ mod tests {
                 col.values().to_vec()
             })
             .collect();
-        assert_eq!(ids, (0..250).collect::<Vec<_>>());
+        assert_eq!(ids, (0..7000).collect::<Vec<_>>());
     }
 
     #[test]
