@@ -23,7 +23,9 @@ __all__ = [
     "default_limits",
     "empty_errors",
     "ingest",
+    "join_parquet",
     "minhash",
+    "release_free_memory",
     "similar_pairs",
     "walk",
 ]
@@ -88,6 +90,8 @@ def empty_errors() -> ArrowTable: ...
 def ingest(
     paths: list[str], options: dict[str, Any]
 ) -> tuple[ArrowTable, ArrowTable, dict[str, int]]: ...
+def join_parquet(parts: list[Path], out: Path, row_group_rows: int) -> int: ...
+def release_free_memory() -> None: ...
 def walk(paths: list[str], follow_symlinks: bool) -> tuple[list[tuple[Path, str]], ArrowTable]: ...
 def dedup(
     texts: object,

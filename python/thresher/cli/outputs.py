@@ -4,7 +4,9 @@ Every file is written under a temporary name in the directory it belongs to
 and renamed over its final name only once complete, so a reader (or a rerun
 after a crash, even SIGKILL) sees either nothing or the whole file, never half
 of one. :class:`PartedParquet` streams a table larger than memory: one part
-file per batch, joined into one Parquet file by Polars' streaming engine.
+file per batch, joined into one Parquet file in bounded memory by
+:func:`thresher._core.join_parquet` (Polars' streaming sink held most of the
+table while joining).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import polars as pl
 
+from thresher import _core
 from thresher.errors import ThresherError
 
 __all__ = [
@@ -165,8 +168,7 @@ class PartedParquet:
 
     Each part is written atomically, so after a crash every part present is
     whole and a rerun writes only the missing ones. :meth:`join` streams the
-    parts into one file (Polars' streaming engine; the table is never held
-    in memory whole).
+    parts into one file, holding one row group at a time.
     """
 
     def __init__(self, directory: Path, name: str) -> None:
@@ -201,4 +203,4 @@ class PartedParquet:
             write_parquet(empty, path)
             return
         with _atomic(path, fsync=True) as tmp:
-            pl.scan_parquet(self.parts(count)).sink_parquet(tmp, row_group_size=ROW_GROUP_ROWS)
+            _core.join_parquet(self.parts(count), tmp, ROW_GROUP_ROWS)

@@ -615,12 +615,18 @@ def _run_dedup_locked(
         run.publish()
         return summary, state
     engine = None if run.work.result.exists() else _engine(options)
+    # Each pass frees what it held; the C heap keeps freed memory unless told
+    # (Polars allocates elsewhere and cannot reuse it), so give it back.
     scanned = run.sketch(engine)
+    _core.release_free_memory()
     edges = run.verify(engine)
+    _core.release_free_memory()
     result = run.cluster(engine)
     del engine
+    _core.release_free_memory()
     clusters = cluster_table(result)
     batches = run.write(result, _sample_rows(result, clusters))
+    _core.release_free_memory()
     summary = run.finish(scanned, result, edges, clusters, batches, started)
     return summary, state
 
@@ -685,6 +691,7 @@ def run_scan(
                 errors = scan.errors
                 progress = dict(scan.progress)
                 skipped = scan.skipped
+        _core.release_free_memory()
         with reporter.phase("outputs", "outputs"):
             parts.join(batches, out, thresher.ingest([]).records)
             if errors_out is not None:

@@ -19,12 +19,16 @@
 //!   asks for memory ahead of use.
 //! * [`hashsort`] sorts and groups 64-bit hash values.
 //! * [`cancel`] and [`error`]: cancellation and the crate's error type.
+//! * [`heap`] gives freed heap memory back to the operating system.
+//! * [`parquet_join`] joins Parquet part files into one in bounded memory.
 
 pub mod cancel;
 pub mod dedup;
 pub mod error;
 pub mod hashsort;
+pub mod heap;
 pub mod ingest;
+pub mod parquet_join;
 pub mod simd;
 pub mod text;
 

@@ -9,7 +9,8 @@
 //! * [`arrow_ffi`]: Arrow tables out and Arrow C streams in;
 //! * [`ingest`]: `ingest`, `Scan` and their options and limits, `walk`;
 //! * [`dedup`]: `dedup`, `similar_pairs`, `minhash`, `banding`;
-//! * [`engine`]: the streaming `DedupEngine`.
+//! * [`engine`]: the streaming `DedupEngine`;
+//! * [`outputs`]: `join_parquet` and `release_free_memory`, for the command.
 //!
 //! This file only registers them in the module.
 
@@ -21,6 +22,7 @@ mod dedup;
 mod engine;
 mod errors;
 mod ingest;
+mod outputs;
 mod runtime;
 
 #[pymodule]
@@ -61,5 +63,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedup::similar_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::minhash, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::banding, m)?)?;
+    m.add_function(wrap_pyfunction!(outputs::join_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(outputs::release_free_memory, m)?)?;
     Ok(())
 }
