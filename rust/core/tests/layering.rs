@@ -16,6 +16,7 @@ const LAYERS: &[&str] = &[
     "arrow_batch",
     "simd",
     "hashsort",
+    "heap",
     "ingest",
     "text",
     "dedup::exact",
@@ -26,6 +27,7 @@ const LAYERS: &[&str] = &[
     "dedup::engine",
     "dedup::in_memory",
     "dedup::arrow",
+    "parquet_join",
 ];
 
 /// Modules outside [`LAYERS`] that may use any layer: the crate root and
