@@ -6,7 +6,7 @@ cannot read them from ``_core``; tests check that they agree."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, get_args
+from typing import Literal, TypedDict, get_args
 
 from thresher import _core
 
@@ -34,6 +34,22 @@ DEFAULT_FIELDS: dict[str, tuple[str, ...]] = dict(_core.DEFAULT_FIELDS)
 
 #: A field option: one name, names tried in order, or ``None`` (off).
 FieldNames = str | Sequence[str] | None
+
+
+class FieldOptions(TypedDict):
+    """Every field option as the command passes it on (``**fields`` to
+    :func:`thresher.ingest`, :func:`thresher.scan` and ``DedupOptions``):
+    names tried in order, ``[]`` for a field turned off."""
+
+    text_field: list[str]
+    title_field: list[str]
+    id_field: list[str]
+    url_field: list[str]
+    date_field: list[str]
+
+
+#: The field options' names, in order (each a ``--...-field`` flag).
+FIELD_OPTIONS: tuple[str, ...] = tuple(FieldOptions.__annotations__)
 
 
 def field_names(option: str, value: FieldNames) -> list[str]:

@@ -15,12 +15,20 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
 import thresher
-from thresher._names import DEFAULT_FIELDS, FORMATS, HTML_MODES, KEEP_VALUES, VERIFY_VALUES
+from thresher._names import (
+    DEFAULT_FIELDS,
+    FIELD_OPTIONS,
+    FORMATS,
+    HTML_MODES,
+    KEEP_VALUES,
+    VERIFY_VALUES,
+    FieldOptions,
+)
 from thresher.cli.outputs import OutputError
 from thresher.cli.progress import duration
 from thresher.cli.workdir import OutputInUse
@@ -183,7 +191,6 @@ def _dedup(args: argparse.Namespace) -> int:
     _check_out_path("--out", out, directory=True)
     _check_outputs_apart(args.inputs, [("--out", out)])
     _check_out_not_walked(args.inputs, out, args.follow_symlinks)
-    fields = _fields(args)
     options = DedupOptions(
         threshold=args.threshold,
         ngram=args.ngram,
@@ -191,11 +198,7 @@ def _dedup(args: argparse.Namespace) -> int:
         seed=args.seed,
         verify=args.verify,
         format=args.format,
-        text_field=fields["text_field"],
-        title_field=fields["title_field"],
-        id_field=fields["id_field"],
-        url_field=fields["url_field"],
-        date_field=fields["date_field"],
+        **_fields(args),
         keep=args.keep,
         batch_size=args.batch_size,
         follow_symlinks=args.follow_symlinks,
@@ -292,18 +295,8 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _check_ingest_options(args: argparse.Namespace) -> None:
     """Every ingest option the core checks, before anything is read or written."""
-    fields = _fields(args)
     try:
-        thresher.ingest(
-            [],
-            html=args.html,
-            content_types=args.content_types,
-            text_field=fields["text_field"],
-            title_field=fields["title_field"],
-            id_field=fields["id_field"],
-            url_field=fields["url_field"],
-            date_field=fields["date_field"],
-        )
+        thresher.ingest([], html=args.html, content_types=args.content_types, **_fields(args))
     except thresher.InvalidOptionError as exc:
         raise _UsageError(str(exc)) from None
 
@@ -335,23 +328,18 @@ def _undated_warning(clusters: int) -> str:
     )
 
 
-#: The field options, each a ``--...-field`` flag.
-_FIELD_OPTIONS = ("text_field", "title_field", "id_field", "url_field", "date_field")
-
-
 def _field_list(value: str) -> list[str]:
     """A ``--...-field`` value: names separated by commas; ``""`` is none."""
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
-def _fields(args: argparse.Namespace) -> dict[str, list[str]]:
+def _fields(args: argparse.Namespace) -> FieldOptions:
     """The field options given, the core's defaults for the others."""
-    return {
-        option: list(DEFAULT_FIELDS[option])
-        if getattr(args, option) is None
-        else getattr(args, option)
-        for option in _FIELD_OPTIONS
-    }
+    given = {option: getattr(args, option) for option in FIELD_OPTIONS}
+    return cast(
+        FieldOptions,
+        {o: list(DEFAULT_FIELDS[o]) if v is None else v for o, v in given.items()},
+    )
 
 
 def _skipped_line(skipped: dict[str, int]) -> str:
@@ -384,7 +372,7 @@ def _ingest_flags(p: argparse.ArgumentParser) -> None:
         "url_field": "the URL",
         "date_field": "the date (ISO 8601, RFC 2822, epoch seconds or milliseconds, Arrow dates)",
     }
-    for option in _FIELD_OPTIONS:
+    for option in FIELD_OPTIONS:
         off = "" if option == "text_field" else "; '' for none"
         p.add_argument(
             "--" + option.replace("_", "-"),

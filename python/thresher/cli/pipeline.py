@@ -38,7 +38,7 @@ import polars as pl
 
 import thresher
 from thresher import _core
-from thresher._names import DEFAULT_FIELDS
+from thresher._names import DEFAULT_FIELDS, FieldOptions
 from thresher.cli.error_groups import errors_by_kind, files_without_records, group_errors
 from thresher.cli.outputs import (
     OutputError,
@@ -638,7 +638,7 @@ def run_scan(
     *,
     batch_size: int,
     format: str,
-    fields: dict[str, list[str]],
+    fields: FieldOptions,
     threads: int | None,
     reporter: Reporter,
     follow_symlinks: bool = False,
@@ -672,11 +672,7 @@ def run_scan(
                 inputs,
                 batch_size,
                 format=format,  # type: ignore[arg-type]
-                text_field=fields["text_field"],
-                title_field=fields["title_field"],
-                id_field=fields["id_field"],
-                url_field=fields["url_field"],
-                date_field=fields["date_field"],
+                **fields,
                 threads=threads,
                 follow_symlinks=follow_symlinks,
                 html=html,  # type: ignore[arg-type]
