@@ -13,6 +13,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,21 @@ def _source_files() -> list[Path]:
     return files
 
 
+def _json_events(*args: str) -> list[dict[str, Any]]:
+    """The ``--json`` events of ``thresher ARGS --json --threads 1``, with a
+    progress event every 10 ms."""
+    proc = subprocess.run(
+        [*_thresher(), *args, "--json", "--threads", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, INTERVAL_ENV: "0.01"},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
 @pytest.fixture(scope="module")
 def big_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One ``.jsonl.gz`` of about 40 MB of text, one record per source file."""
@@ -57,18 +73,7 @@ def test_json_progress_shows_bytes_read_inside_one_archive(
     big_archive: Path, tmp_path: Path
 ) -> None:
     size = big_archive.stat().st_size
-    env = {**os.environ, INTERVAL_ENV: "0.01"}
-    out = str(tmp_path / "r.parquet")
-    proc = subprocess.run(
-        [*_thresher(), "scan", str(big_archive), "--out", out, "--json", "--threads", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    events = _json_events("scan", str(big_archive), "--out", str(tmp_path / "r.parquet"))
     scan = [e for e in events if e.get("phase") == "scan" and e["event"] == "progress"]
     assert scan and all(e["bytes_total"] == size for e in scan)
     read = [e["bytes_read"] for e in scan]
@@ -124,18 +129,7 @@ def test_later_passes_show_bytes_and_records_out_of_the_first_pass(
     big_archive: Path, tmp_path: Path
 ) -> None:
     size = big_archive.stat().st_size
-    env = {**os.environ, INTERVAL_ENV: "0.01"}
-    out = str(tmp_path / "o")
-    proc = subprocess.run(
-        [*_thresher(), "dedup", str(big_archive), "--out", out, "--json", "--threads", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    events = _json_events("dedup", str(big_archive), "--out", str(tmp_path / "o"))
     records_in = events[-1]["records_in"]
     write = [e for e in events if e.get("phase") == "write" and e["event"] == "progress"]
     assert write and all(e["records_total"] == records_in for e in write)
