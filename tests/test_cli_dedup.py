@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from archive_builders import compress, jsonl_bytes, tar_bytes, warc_record, zip_bytes
+from browser import chromium, rendered_dom, screenshot
 
 import thresher
 from thresher.cli import pipeline
@@ -177,17 +178,10 @@ def test_report_is_self_contained(reference_run: Path) -> None:
 
 
 def test_report_renders_in_chromium(reference_run: Path, tmp_path: Path) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+    browser = chromium()
     summary = json.loads((reference_run / "summary.json").read_text())
     url = (reference_run / "report.html").as_uri()
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-    dom = subprocess.run(
-        [browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=90
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    html = dom.stdout
+    html = rendered_dom(browser, url)
     for key, field in (
         ("records-in", "records_in"),
         ("kept", "kept"),
@@ -199,13 +193,7 @@ def test_report_renders_in_chromium(reference_run: Path, tmp_path: Path) -> None
     assert html.count("<svg") >= 3 and "<polyline" in html and "<rect" in html
     assert 'class="cluster"' in html and "<ins>" in html
     shot = tmp_path / "report.png"
-    proc = subprocess.run(
-        [browser, *flags, f"--screenshot={shot}", "--window-size=1280,2000", url],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    screenshot(browser, url, shot, 1280, 2000)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
 
 

@@ -8,10 +8,8 @@ import datetime
 import json
 import re
 import shutil
-import struct
 import subprocess
 import sys
-import zlib
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +17,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from archive_builders import compress, jsonl_bytes, warc_record
-from conftest import in_ci
+from browser import chromium, rendered_dom, screenshot
+from PIL import Image
 
 import thresher
 from thresher.cli import pipeline
@@ -223,77 +222,22 @@ def test_scan_prints_the_groups_and_returns_them(corpus: Path, tmp_path: Path) -
 
 
 def test_report_renders_the_groups_in_chromium(dedup_run: tuple[Path, str], tmp_path: Path) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        if in_ci():
-            pytest.fail("chromium is not installed, and CI must have it", pytrace=False)
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+    browser = chromium()
     out, _ = dedup_run
     url = (out / "report.html").as_uri()
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-    dom = subprocess.run(
-        [browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=90
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    tables = page_tables(dom.stdout)
+    tables = page_tables(rendered_dom(browser, url))
     groups = next(t[1] for t in tables if t[0] == "error-groups")
     assert groups[1] == ("no-records", groups[1][1]) and groups[1][1][0].startswith("z-no-text")
     shot = tmp_path / "report.png"
-    proc = subprocess.run(
-        [browser, *flags, f"--screenshot={shot}", "--window-size=1280,2400", url],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    width, height, pixels = read_png(shot.read_bytes())
-    assert (width, height) == (1280, 2400)
+    screenshot(browser, url, shot, 1280, 2400)
+    with Image.open(shot) as image:
+        assert image.format == "PNG" and image.size == (1280, 2400)
+        rgb = image.convert("RGB").tobytes()
+    pixels = [rgb[i : i + 3] for i in range(0, len(rgb), 3)]
     # The warning banner and the marked row are drawn in their tint (#fdf0ee):
     # about 1180 x 40 pixels of banner and 1180 x 30 of row at the least.
     tint = sum(1 for p in pixels if abs(p[0] - 253) + abs(p[1] - 240) + abs(p[2] - 238) <= 6)
     assert tint > 1180 * 60, tint
-
-
-def read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
-    """Width, height and RGB pixels of an 8-bit, non-interlaced RGB or RGBA PNG."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks, header = 8, [], b""
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        name, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        if name == b"IHDR":
-            header = body
-        elif name == b"IDAT":
-            chunks.append(body)
-        pos += 12 + length
-    width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", header)
-    assert depth == 8 and color in (2, 6) and interlace == 0, (depth, color, interlace)
-    step = 3 if color == 2 else 4
-    raw = zlib.decompress(b"".join(chunks))
-    stride = width * step
-    prev = bytearray(stride)
-    pixels: list[tuple[int, int, int]] = []
-    for y in range(height):
-        line = raw[y * (stride + 1) : (y + 1) * (stride + 1)]
-        kind, cur = int(line[0]), bytearray(line[1:])
-        for i in range(stride):
-            a = cur[i - step] if i >= step else 0
-            b = prev[i]
-            c = prev[i - step] if i >= step else 0
-            if kind == 1:
-                cur[i] = (cur[i] + a) & 0xFF
-            elif kind == 2:
-                cur[i] = (cur[i] + b) & 0xFF
-            elif kind == 3:
-                cur[i] = (cur[i] + (a + b) // 2) & 0xFF
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
-                cur[i] = (cur[i] + pred) & 0xFF
-        pixels.extend((cur[x], cur[x + 1], cur[x + 2]) for x in range(0, stride, step))
-        prev = cur
-    return width, height, pixels
 
 
 def test_groups_order_and_terminal_cap() -> None:
