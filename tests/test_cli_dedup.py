@@ -21,7 +21,7 @@ from browser import chromium, rendered_dom, screenshot
 import thresher
 from thresher.cli import pipeline
 from thresher.cli.pipeline import DEDUP_COLUMNS, OUTPUT_FILES, RECORD_COLUMNS
-from thresher.cli.progress import Reporter
+from thresher.progress import Reporter
 from thresher.sample_dumps import generate_corpus
 
 PARQUETS = ["kept.parquet", "duplicates.parquet", "clusters.parquet", "errors.parquet"]

@@ -29,7 +29,7 @@ from thresher.cli.error_groups import (
     group_errors,
     terminal_lines,
 )
-from thresher.cli.progress import Reporter
+from thresher.progress import Reporter
 
 WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron".split()
 

@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 
 from thresher.cli import pipeline
-from thresher.cli.progress import Reporter
 from thresher.cli.workdir import LOCK_NAME, WORK_DIR_NAME
+from thresher.progress import Reporter
 
 
 def thresher_command() -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from thresher.cli.progress import INTERVAL_ENV, Phase, TerminalProgress, duration, eta
+from thresher.progress import INTERVAL_ENV, Phase, TerminalProgress, duration, eta
 
 #: Bytes of text in the archive (about 10 MB once gzipped).
 TEXT_BYTES = 40_000_000

@@ -16,8 +16,8 @@ import pytest
 
 import thresher
 from thresher.cli import pipeline
-from thresher.cli.progress import Reporter
 from thresher.cli.workdir import input_fingerprint
+from thresher.progress import Reporter
 
 GOOD = "Ducks in a row\nA careful study of ducks that line up."
 SECRET = "root:topsecret:19000:0:99999:7:::"

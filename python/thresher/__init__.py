@@ -32,6 +32,7 @@ same whatever the kind and the batch size.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Iterable, Iterator
@@ -57,6 +58,7 @@ from thresher.engine import DedupEngine
 from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
 from thresher.inputs import InputNotFoundError, expand_paths
 from thresher.keep import KeepWarning, check_keep, frame_priority, priority_expr, warn_undated
+from thresher.progress import RowProgress, library_reporter
 from thresher.streams import priority_stream, text_stream
 
 __all__ = [
@@ -89,6 +91,9 @@ __version__: str = _core.__version__
 PathLike = str | os.PathLike[str]
 
 _DEFAULT_LIMITS: dict[str, int] = _core.default_limits()
+
+#: Records per batch of the scan behind ``ingest(progress=True)``.
+_INGEST_BATCH = 65_536
 
 
 class IngestWarning(UserWarning):
@@ -206,6 +211,7 @@ def ingest(
     follow_symlinks: bool = False,
     html: Html | None = None,
     content_types: Iterable[str] | None = None,
+    progress: bool = False,
 ) -> Ingest:
     """Read dumps from files, directories and archives.
 
@@ -303,6 +309,11 @@ def ingest(
             of other types (images, scripts, styles, PDFs), ``revisit`` and
             other non-document records, and empty payloads are skipped and
             counted in ``skipped``, not reported as errors.
+        progress: draw a progress bar on stderr (in a notebook, in the
+            cell's output) while reading: the bytes of the inputs read, which
+            advance inside one big file or archive, with a percentage, the
+            time left, and the records so far; the bar of the ``thresher``
+            command. The result is the same either way.
 
     Returns:
         An :class:`Ingest` with ``records`` and ``errors`` frames. ``doc_id``
@@ -324,8 +335,32 @@ def ingest(
         html,
         content_types,
     )
-    records, errors, skipped = _core.ingest(expand_paths(paths), options)
+    expanded = expand_paths(paths)
+    if progress:
+        return _ingest_with_progress(expanded, options)
+    records, errors, skipped = _core.ingest(expanded, options)
     return Ingest(records=pl.DataFrame(records), errors=pl.DataFrame(errors), skipped=dict(skipped))
+
+
+def _ingest_with_progress(paths: list[str], options: dict[str, Any]) -> Ingest:
+    """:func:`ingest` through a :class:`Scan` whose counters a bar follows;
+    the scan gives the same records and errors in the same order."""
+    reporter = library_reporter(True)
+    try:
+        with (
+            reporter.phase("ingest", "ingest") as phase,
+            Scan(_core.Scan(paths, options, _INGEST_BATCH, 0)) as stream,
+        ):
+            phase.watch(stream)
+            batches = [frame for frame in stream if frame.height]
+            errors, skipped = stream.errors, stream.skipped
+    finally:
+        reporter.close()
+    if batches:
+        records = pl.concat(batches, rechunk=True)
+    else:
+        records = pl.DataFrame(_core.ingest([], options)[0])
+    return Ingest(records=records, errors=errors, skipped=skipped)
 
 
 class Scan:
@@ -477,6 +512,16 @@ def keep_priority(
     return frame_priority(source.frame, keep, column, date_column)
 
 
+@contextlib.contextmanager
+def _rows_progress(enabled: bool, total: int | None) -> Iterator[RowProgress]:
+    """The bar of a library call's passes over rows (silent unless ``enabled``)."""
+    reporter = library_reporter(enabled)
+    try:
+        yield RowProgress(reporter, total)
+    finally:
+        reporter.close()
+
+
 def _check_free(columns: list[str]) -> None:
     # Before the run, not after it: a clash would otherwise cost a whole run.
     taken = [c for c in _core.dedup_columns() if c in columns]
@@ -496,6 +541,7 @@ def dedup(
     keep: Keep = "first",
     date_column: str = "date",
     batch_size: int = lazy.BATCH_SIZE,
+    progress: bool = False,
 ) -> Any:
     """Find exact and near duplicates among the rows of ``frame``.
 
@@ -528,6 +574,13 @@ def dedup(
             whole: it is run in batches of ``batch_size`` rows, once per pass
             that needs the texts (up to three), through
             :class:`DedupEngine`; see :mod:`thresher.lazy`.
+        progress: draw a progress bar on stderr (in a notebook, in the
+            cell's output) for each pass over the texts (``sketch``, then
+            ``verify`` and ``score`` when needed): rows done out of the
+            total, a percentage and the time left, as the ``thresher``
+            command shows them. The frame is then run through
+            :class:`DedupEngine` in batches of ``batch_size`` rows, as a
+            ``LazyFrame`` is; the result is the same.
 
     Returns:
         The rows of ``frame`` in order, plus ``exact_key`` (xxh3-128 hex of
@@ -551,11 +604,32 @@ def dedup(
         engine = DedupEngine(
             threshold=threshold, ngram=ngram, num_perm=num_perm, seed=seed, verify=verify
         )
-        columns, priority = lazy.dedup(engine, source, column, keep, date_column, batch_size)
+        with _rows_progress(progress, None) as rows:
+            columns, priority = lazy.dedup(
+                engine, source, column, keep, date_column, batch_size, rows
+            )
         if keep == "newest" and priority is not None:
             warn_undated(columns, priority, stacklevel=2)
         return pl.concat([source, columns.lazy()], how="horizontal")
     _check_free(source.columns)
+    if progress:
+        engine = DedupEngine(
+            threshold=threshold, ngram=ngram, num_perm=num_perm, seed=seed, verify=verify
+        )
+        wanted = [column, date_column] if keep == "newest" else [column]
+        with _rows_progress(True, source.frame.height) as rows:
+            columns, priority = lazy.dedup(
+                engine,
+                source.frame.lazy().select(wanted),
+                column,
+                keep,
+                date_column,
+                batch_size,
+                rows,
+            )
+        if keep == "newest" and priority is not None:
+            warn_undated(columns, priority, stacklevel=2)
+        return source.rows_with(columns)
     priority = frame_priority(source.frame, keep, column, date_column)
     texts = source.frame.select(column)
     result = _core.dedup(

@@ -22,6 +22,7 @@ import polars as pl
 from thresher._names import Keep
 from thresher.errors import InvalidOptionError
 from thresher.keep import check_keep, priority_expr
+from thresher.progress import Reporter, RowProgress
 
 if TYPE_CHECKING:
     from thresher.engine import DedupEngine
@@ -55,11 +56,18 @@ def batches(lazy: pl.LazyFrame, columns: list[str], batch_size: int) -> Iterator
 
 
 def feed(
-    lazy: pl.LazyFrame, column: str, batch_size: int, sink: Callable[[pl.Series], None]
+    lazy: pl.LazyFrame,
+    column: str,
+    batch_size: int,
+    sink: Callable[[pl.Series], None],
+    rows: RowProgress | None = None,
 ) -> None:
-    """Hands the texts of ``column`` to ``sink``, batch by batch."""
+    """Hands the texts of ``column`` to ``sink``, batch by batch (counting
+    them in ``rows``)."""
     for batch in batches(lazy, [column], batch_size):
         sink(batch[column])
+        if rows is not None:
+            rows.advance(batch.height)
 
 
 def sketch(
@@ -69,10 +77,12 @@ def sketch(
     batch_size: int,
     keep: Keep = "first",
     date_column: str = "date",
+    rows: RowProgress | None = None,
 ) -> pl.Series | None:
     """Adds the sketches of every row to ``engine``; returns the priorities of
     ``keep`` (``None`` for ``"first"``), computed from the same batches: text
-    lengths batch by batch, or the rank of the dates gathered from them."""
+    lengths batch by batch, or the rank of the dates gathered from them.
+    Each batch is counted in ``rows``."""
     schema = lazy.collect_schema()
     check_keep(keep, schema.names(), date_column)
     wanted = [column] if keep != "newest" else [column, date_column]
@@ -84,6 +94,8 @@ def sketch(
             parts.append(batch.select(expr).to_series())
         elif keep == "newest":
             parts.append(batch[date_column])
+        if rows is not None:
+            rows.advance(batch.height)
     if keep == "first":
         return None
     gathered = pl.concat(parts) if parts else pl.Series(column, [], dtype=pl.Int64)
@@ -101,15 +113,21 @@ def dedup(
     keep: Keep,
     date_column: str,
     batch_size: int,
+    rows: RowProgress | None = None,
 ) -> tuple[pl.DataFrame, pl.Series | None]:
     """The result columns of :func:`thresher.dedup` over ``lazy`` from a new
-    ``engine``, in its passes, and the priorities used."""
+    ``engine``, in its passes, and the priorities used. ``rows`` shows each
+    pass that reads the texts (``sketch``, ``verify``, ``score``)."""
     text_schema(lazy, column)
-    priority = sketch(engine, lazy, column, batch_size, keep, date_column)
+    rows = rows if rows is not None else RowProgress(Reporter())
+    with rows.stage("sketch", "dedup: sketch"):
+        priority = sketch(engine, lazy, column, batch_size, keep, date_column, rows)
     if engine.find_candidates():
-        feed(lazy, column, batch_size, engine.verify)
+        with rows.stage("verify", "dedup: verify"):
+            feed(lazy, column, batch_size, engine.verify, rows)
     if engine.cluster(priority):
-        feed(lazy, column, batch_size, engine.score)
+        with rows.stage("score", "dedup: score"):
+            feed(lazy, column, batch_size, engine.score, rows)
     return engine.result(), priority
 
 

@@ -5,8 +5,10 @@
   ``thresher scan``, with their checkpoints;
 * :mod:`thresher.cli.workdir`: the work directory that makes a run resumable;
 * :mod:`thresher.cli.outputs`: atomic writes of the output files;
-* :mod:`thresher.cli.progress`: what is shown while a command runs;
 * :mod:`thresher.cli.report`: the ``report.html`` page.
+
+What is shown while a command runs is :mod:`thresher.progress`, which the
+library's ``progress=True`` shares.
 """
 
 from __future__ import annotations

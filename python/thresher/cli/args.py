@@ -1,7 +1,7 @@
 """The ``thresher`` command: argument parsing and exit codes only.
 
 The work is done in :mod:`thresher.cli.pipeline`; what is shown while it runs in
-:mod:`thresher.cli.progress`. Exit codes: 0 success; 1 finished, but the inputs
+:mod:`thresher.progress`. Exit codes: 0 success; 1 finished, but the inputs
 had errors and ``--strict`` was given; 2 bad usage; 3 the run failed; 130
 interrupted (Ctrl-C or SIGTERM; ``dedup`` keeps its finished work for a rerun).
 """
@@ -30,9 +30,9 @@ from thresher._names import (
     FieldOptions,
 )
 from thresher.cli.outputs import OutputError
-from thresher.cli.progress import duration
 from thresher.cli.workdir import OutputInUse
 from thresher.inputs import InputNotFoundError, expand_paths
+from thresher.progress import duration
 
 EXIT_OK = 0
 EXIT_INPUT_ERRORS = 1
@@ -88,7 +88,7 @@ def _demo(args: argparse.Namespace) -> int:
         print(result.errors)
     if args.out:
         from thresher.cli.pipeline import DedupOptions, run_dedup
-        from thresher.cli.progress import Reporter
+        from thresher.progress import Reporter
 
         run_dedup(
             [str(p) for p in inputs],
@@ -163,7 +163,7 @@ def _check_out_not_walked(inputs: list[str], out: Path, follow_symlinks: bool) -
 
 def _dedup(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import DedupOptions, run_dedup
-    from thresher.cli.progress import make_reporter
+    from thresher.progress import make_reporter
 
     args.inputs = _check_inputs(args.inputs)
     if not 0 < args.threshold <= 1:
@@ -214,7 +214,7 @@ def _dedup(args: argparse.Namespace) -> int:
     groups = _error_groups(out / "errors.parquet", summary.get("files_without_records", []))
     warning = _undated_warning(summary.get("clusters_without_dates", 0))
     if args.json:
-        from thresher.cli.progress import JsonLog
+        from thresher.progress import JsonLog
 
         assert isinstance(reporter, JsonLog)
         if warning:
@@ -245,7 +245,7 @@ def _dedup(args: argparse.Namespace) -> int:
 
 def _scan(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import run_scan
-    from thresher.cli.progress import JsonLog, make_reporter
+    from thresher.progress import JsonLog, make_reporter
 
     args.inputs = _check_inputs(args.inputs)
     if args.batch_size < 1:

@@ -49,9 +49,9 @@ from thresher.cli.outputs import (
     write_json,
     write_parquet,
 )
-from thresher.cli.progress import Phase, Reporter
 from thresher.cli.workdir import WORK_DIR_NAME, WorkDir, WorkLock, input_fingerprint
 from thresher.errors import ThresherError
+from thresher.progress import Phase, Reporter
 
 __all__ = [
     "DEDUP_COLUMNS",

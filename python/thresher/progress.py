@@ -1,4 +1,5 @@
-"""What the ``thresher`` command tells a person or a pipeline while it runs.
+"""What thresher tells a person or a pipeline while it runs: the ``thresher``
+command, and the library's long calls with ``progress=True``.
 
 Three reporters with one interface: :class:`TerminalProgress` draws a ``rich``
 progress bar per phase on a terminal (files, bytes, records, rate),
@@ -8,7 +9,14 @@ The counters come from :attr:`thresher.Scan.progress`, polled from a thread
 (the scan takes its lock with the GIL released, so polling never blocks it).
 A phase that reads the inputs shows the bytes read of them (compressed bytes,
 as stored) out of their total size, which advances inside one big file, with
-a percentage and an estimate of the time left.
+a percentage and an estimate of the time left; a phase that goes over rows
+already read (the command's later passes, the passes of
+:func:`thresher.dedup`) shows rows done out of the known total, with the
+same percentage and estimate.
+
+The library draws with the same :class:`TerminalProgress`:
+:func:`thresher.ingest` watches its scan like the command's first pass, and
+:func:`thresher.dedup` reports its passes through :class:`RowProgress`.
 """
 
 from __future__ import annotations
@@ -27,9 +35,11 @@ __all__ = [
     "JsonLog",
     "Phase",
     "Reporter",
+    "RowProgress",
     "TerminalProgress",
     "duration",
     "eta",
+    "library_reporter",
     "make_reporter",
 ]
 
@@ -99,6 +109,19 @@ def _read_part(c: dict[str, int], elapsed: float) -> str | None:
     if done_text.split()[-1] == total_text.split()[-1]:
         done_text = done_text.split()[0]  # 12.3/45.6 GB
     text = f"{done_text}/{total_text} {100 * done // total}%"
+    left = eta(done, total, elapsed)
+    if left is not None and done < total:
+        text += f" ETA {duration(left)}"
+    return text
+
+
+def _rows_part(c: dict[str, int], elapsed: float) -> str | None:
+    """``12.3k/45.6k rows 27% ETA 0:01:02``: rows done out of a known total."""
+    total = c.get("records_total")
+    if not total or "records" not in c:
+        return None
+    done = min(c["records"], total)
+    text = f"{_count(done)}/{_count(total)} rows {100 * done // total}%"
     left = eta(done, total, elapsed)
     if left is not None and done < total:
         text += f" ETA {duration(left)}"
@@ -273,7 +296,10 @@ class TerminalProgress(Reporter):
             return ""
         parts = []
         read = None if done else _read_part(c, phase.elapsed)
-        if read is not None:
+        rows = None if done or read is not None else _rows_part(c, phase.elapsed)
+        if rows is not None:
+            parts.append(rows)
+        elif read is not None:
             parts.append(read)
             if c.get("files_total", 0) > 1:
                 parts.append(f"{c.get('files_done', 0)}/{c['files_total']} files")
@@ -309,6 +335,8 @@ class TerminalProgress(Reporter):
         total: int | None
         if c.get("bytes_total") and "bytes_read" in c:
             total, completed = c["bytes_total"], c["bytes_read"]
+        elif c.get("records_total") and "records" in c:
+            total, completed = c["records_total"], c["records"]
         else:
             total, completed = c.get("files_total") or None, c.get("files_done", 0)
         self._progress.update(task, total=total, completed=completed, detail=self._detail(phase))
@@ -333,3 +361,49 @@ def make_reporter(*, json_log: bool, quiet: bool) -> Reporter:
     if quiet or not sys.stderr.isatty():
         return Reporter()
     return TerminalProgress()
+
+
+def library_reporter(enabled: bool) -> Reporter:
+    """The reporter of a library call: the terminal bar on stderr (in a
+    notebook, ``rich`` draws it in the cell's output) when ``progress=True``,
+    else the silent base. Close it when the call ends."""
+    return TerminalProgress() if enabled else Reporter()
+
+
+class RowProgress:
+    """The passes of a library call over rows, drawn by ``reporter``: each
+    :meth:`stage` is a phase whose bar counts the rows handed to
+    :meth:`advance` out of ``total`` (once known: the first stage's count when
+    ``total`` is ``None``, as for a ``LazyFrame``)."""
+
+    def __init__(self, reporter: Reporter, total: int | None = None) -> None:
+        self.reporter = reporter
+        self.total = total
+        self._phase: Phase | None = None
+        self._done = 0
+
+    @contextlib.contextmanager
+    def stage(self, name: str, label: str) -> Iterator[RowProgress]:
+        """A pass: ``with rows.stage("sketch", "sketch"): ... rows.advance(n)``."""
+        with self.reporter.phase(name, label) as phase:
+            self._phase, self._done = phase, 0
+            self._show()
+            try:
+                yield self
+            finally:
+                self._phase = None
+        if self.total is None:
+            self.total = self._done
+
+    def advance(self, rows: int) -> None:
+        """``rows`` more rows of the current stage are done."""
+        self._done += rows
+        self._show()
+
+    def _show(self) -> None:
+        if self._phase is None:
+            return
+        counters = {"records": self._done}
+        if self.total is not None:
+            counters["records_total"] = self.total
+        self._phase.note(**counters)
