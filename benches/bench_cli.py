@@ -1,6 +1,9 @@
 """The ``thresher dedup`` command on a generated corpus of nested archives:
-wall time, records/s, MB/s and peak RSS of the command, at two corpus sizes
-(so that memory per record can be read off), printed as a markdown table.
+wall time, records/s, MB/s and peak RSS of the command, at a quarter, a half
+and all of ``--papers`` (so that memory per record can be read off: a line
+fitted through the three peaks gives the fixed part and the bytes per
+record), against ``thresher.ingest`` + ``thresher.dedup`` in memory on the
+whole corpus in the same run, printed as markdown tables.
 
 The corpus (``benches/data/cli``): paper-listing dumps in which about 15% of
 the papers are verbatim copies and 15% near copies (a few words edited) of
@@ -157,8 +160,45 @@ def _sample_rss(proc: subprocess.Popen[str], phase: list[str], peaks: dict[str, 
         return
 
 
+IN_MEMORY = r"""
+import json, os, sys, time, thresher
+start = time.perf_counter()
+records = thresher.ingest(sys.argv[1]).records
+read = time.perf_counter() - start
+result = thresher.dedup(records)
+total = time.perf_counter() - start
+print(json.dumps({"ingest": read, "dedup": total - read, "seconds": total,
+                  "duplicates": int(result["is_duplicate"].sum())}))
+"""
+
+
+def run_in_memory(corpus: Path, threads: int) -> dict[str, Any]:
+    """``thresher.ingest`` then ``thresher.dedup`` in a fresh process with
+    ``threads`` threads: seconds of each, and peak RSS (``os.wait4``)."""
+    env = {**os.environ, "RAYON_NUM_THREADS": str(threads), "POLARS_MAX_THREADS": str(threads)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", IN_MEMORY, str(corpus)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("ingest + dedup in memory failed")
+    return {**json.loads(output), "rss": usage.ru_maxrss * 1024}
+
+
+def fit_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least-squares ``y = a + b x``: returns ``(a, b)``."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
+    return my - b * mx, b
+
+
 def main() -> int:
-    """Write the corpus, run the command at two sizes, print a markdown table."""
+    """Write the corpus, run the command at three sizes and the in-memory
+    path on the largest, print markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=400_000, help="papers in the corpus")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
@@ -170,7 +210,7 @@ def main() -> int:
         return 0
     print(f"load average at start: {os.getloadavg()}")
     rows = []
-    for papers in (args.papers // 4, args.papers):
+    for papers in (args.papers // 4, args.papers // 2, args.papers):
         # Written by a child process: a child forked from a parent holding the
         # generated text would count the parent's pages in its peak RSS.
         subprocess.run(
@@ -200,6 +240,7 @@ def main() -> int:
                 "phase_rss_mb": {k: v / 1e6 for k, v in r["phase_rss"].items()},
             }
         )
+    in_memory = run_in_memory(corpus, args.threads)
     print(f"load average at end: {os.getloadavg()}")
     print()
     print(
@@ -213,10 +254,32 @@ def main() -> int:
             f"| {r['kept']:,} | {r['exact']:,} | {r['near']:,} | {r['seconds']:.1f} "
             f"| {r['records_s']:,.0f} | {r['mb_s']:.1f} | {r['rss_mb']:.0f} MB |"
         )
-    small, large = rows
-    per_record = (large["rss_mb"] - small["rss_mb"]) * 1e6 / (large["records"] - small["records"])
+    small, large = rows[0], rows[-1]
+    fixed, per_record = fit_line([r["records"] for r in rows], [r["rss_mb"] * 1e6 for r in rows])
     print()
-    print(f"peak RSS grows by {per_record:.0f} bytes per extra record")
+    print(
+        f"peak RSS fits {fixed / 1e6:.0f} MB + {per_record:.0f} bytes per record "
+        f"(least squares over the {len(rows)} sizes)"
+    )
+    mem_mb_s = large["text_mb"] / in_memory["seconds"]
+    if in_memory["duplicates"] != large["exact"] + large["near"]:
+        raise SystemExit(
+            f"in memory found {in_memory['duplicates']} duplicates, "
+            f"the command {large['exact'] + large['near']}"
+        )
+    print()
+    print("| path, whole corpus | seconds | MB/s of text | peak RSS |")
+    print("|---|---|---|---|")
+    print(
+        f"| thresher.ingest + thresher.dedup in memory (ingest {in_memory['ingest']:.1f} s, "
+        f"dedup {in_memory['dedup']:.1f} s) | {in_memory['seconds']:.1f} | {mem_mb_s:.1f} "
+        f"| {in_memory['rss'] / 1e6:.0f} MB |"
+    )
+    print(
+        f"| thresher dedup (the command) | {large['seconds']:.1f} | {large['mb_s']:.1f} "
+        f"| {large['rss_mb']:.0f} MB |"
+    )
+    print(f"\nthe command runs at {large['mb_s'] / mem_mb_s:.2f}x the in-memory path's throughput")
     for r in rows:
         print(f"phases, {r['records']:,} records: seconds {r['timings']}")
         peaks = ", ".join(f"{k} {v:.0f} MB" for k, v in r["phase_rss_mb"].items())
@@ -230,7 +293,9 @@ def main() -> int:
         )
         print(f"peak RSS growth per extra record, by phase: {slopes}")
     OUT.mkdir(exist_ok=True)
-    (OUT / "cli.json").write_text(json.dumps({"runs": rows, "threads": args.threads}, indent=2))
+    (OUT / "cli.json").write_text(
+        json.dumps({"runs": rows, "in_memory": in_memory, "threads": args.threads}, indent=2)
+    )
     return 0
 
 
