@@ -163,3 +163,60 @@ def test_bad_directories_give_clear_errors(tmp_path: Path) -> None:
         thresher.Index.create(tmp_path / "full")
     with pytest.raises(thresher.InvalidOptionError, match="mode"):
         thresher.Index.open(tmp_path / "full", mode="w")  # type: ignore[arg-type]
+
+
+WRITER = """
+import sys
+import polars as pl
+import thresher
+
+index = thresher.Index.open(sys.argv[1], mode="a")
+batch = int(sys.argv[2])
+day = 0
+while True:
+    texts = [f"day {day} row {row} " + " ".join(f"w{(day * 7919 + row * 31 + k) % 5003}"
+             for k in range(40)) for row in range(batch)]
+    index.add(pl.Series(texts))
+    print(len(index), flush=True)
+    day += 1
+"""
+
+
+def test_a_writer_killed_anywhere_leaves_whole_adds(tmp_path: Path) -> None:
+    """SIGKILL a process that adds batch after batch, at random moments:
+    every time the index opens, passes check(), and holds whole batches."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "idx"
+    del_index = thresher.Index.create(path, verify="exact")
+    del del_index
+    batch = 300
+    rng = random.Random(5)
+    seen_growth = 0
+    interrupted = 0  # kills that landed inside an add (it left files)
+    for _ in range(12):
+        before = len(thresher.Index.open(path))
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), str(batch)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert writer.stdout is not None
+        writer.stdout.readline()  # one add done: the process is under way
+        time.sleep(rng.uniform(0, 0.4))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        index = thresher.Index.open(path)
+        report = index.check()
+        assert report["foreign"] == []
+        interrupted += bool(report["leftovers"])
+        assert len(index) % batch == 0
+        assert len(index) > before
+        seen_growth += len(index) - before
+        # The next writer removes what the killed one left behind.
+        assert thresher.Index.open(path, mode="a").check()["leftovers"] == []
+    assert seen_growth >= 12 * batch
+    print(f"{interrupted} of 12 kills landed inside an add")
