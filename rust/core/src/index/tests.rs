@@ -562,3 +562,65 @@ fn parameters_survive_reopening_and_sketches_must_match_them() {
     assert!("w".parse::<Mode>().is_err());
     assert_eq!("a".parse::<Mode>().unwrap(), Mode::Append);
 }
+
+#[test]
+fn lookups_find_every_entry_across_block_boundaries() {
+    // Runs of equal keys longer than a block, and keys that straddle
+    // block boundaries, against queries below, between, on and above them.
+    let dir = tempfile::tempdir().unwrap();
+    let mut entries: Vec<(u64, u64)> = Vec::new();
+    let mut id = 0u64;
+    for key in (0..3000u64).map(|k| k * 10) {
+        let copies = match key % 70 {
+            0 => block::KEY_BLOCK_ROWS + 3,
+            10 => 5,
+            _ => 1,
+        };
+        for _ in 0..copies {
+            entries.push((key, id));
+            id += 1;
+        }
+    }
+    entries.sort_unstable();
+    let mut plan = FaultPlan::default();
+    let name = "seg-00000001.tsi";
+    write_segment(
+        dir.path(),
+        name,
+        &mut plan,
+        0,
+        Payload::Shingles,
+        (0..50).map(|_| Doc::default()),
+        std::iter::empty(),
+        entries.iter().copied(),
+    )
+    .unwrap();
+    let segment = Segment::open(&dir.path().join(name)).unwrap();
+    assert!(segment.footer.band_blocks.len() > 3);
+    let mut queries: Vec<(u64, u32)> = (0..31_000u64).step_by(5).map(|k| (k, k as u32)).collect();
+    queries.push((u64::MAX, 7));
+    queries.sort_unstable();
+    let mut got = Vec::new();
+    segment
+        .lookup(&segment.footer.band_blocks, &queries, &mut got)
+        .unwrap();
+    got.sort_unstable();
+    let mut by_key: HashMap<u64, Vec<u64>> = HashMap::new();
+    for &(key, id) in &entries {
+        by_key.entry(key).or_default().push(id);
+    }
+    let mut want: Vec<(u32, u64)> = queries
+        .iter()
+        .flat_map(|&(k, row)| {
+            by_key
+                .get(&k)
+                .into_iter()
+                .flatten()
+                .map(move |&id| (row, id))
+        })
+        .collect();
+    want.sort_unstable();
+    // Some query meets a run of equal keys spread over two blocks or more.
+    assert!(want.len() > 2 * block::KEY_BLOCK_ROWS);
+    assert_eq!(got, want);
+}
