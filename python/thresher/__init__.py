@@ -56,6 +56,7 @@ from thresher._names import (
 )
 from thresher.engine import DedupEngine
 from thresher.errors import InputError, InvalidOptionError, ThresherError, UsageError
+from thresher.index import Index
 from thresher.inputs import InputNotFoundError, expand_paths
 from thresher.keep import KeepWarning, check_keep, frame_priority, priority_expr, warn_undated
 from thresher.progress import RowProgress, library_reporter
@@ -65,6 +66,7 @@ __all__ = [
     "DEFAULT_FIELDS",
     "DEFAULT_SEED",
     "DedupEngine",
+    "Index",
     "Ingest",
     "IngestWarning",
     "InputError",

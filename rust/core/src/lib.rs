@@ -12,6 +12,8 @@
 //! * [`dedup`] finds exact and near duplicates: exact keys, sketches
 //!   (MinHash signatures), LSH, verification, clusters, and the two drivers
 //!   (streaming and in memory).
+//! * [`index`] keeps what dedup needs of kept documents on disk, so that
+//!   new texts are deduplicated against them without reading them again.
 //!
 //! Support, used by the stages and using none of them:
 //!
@@ -27,6 +29,7 @@ pub mod dedup;
 pub mod error;
 pub mod hashsort;
 pub mod heap;
+pub mod index;
 pub mod ingest;
 pub mod parquet_join;
 pub mod simd;

@@ -27,6 +27,7 @@ const LAYERS: &[&str] = &[
     "dedup::engine",
     "dedup::in_memory",
     "dedup::arrow",
+    "index",
     "parquet_join",
 ];
 

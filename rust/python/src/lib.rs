@@ -10,6 +10,7 @@
 //! * [`ingest`]: `ingest`, `Scan` and their options and limits, `walk`;
 //! * [`dedup`]: `dedup`, `similar_pairs`, `minhash`, `banding`;
 //! * [`engine`]: the streaming `DedupEngine`;
+//! * [`index`]: the persistent `Index`;
 //! * [`outputs`]: `join_parquet` and `release_free_memory`, for the command.
 //!
 //! This file only registers them in the module.
@@ -21,6 +22,7 @@ mod arrow_ffi;
 mod dedup;
 mod engine;
 mod errors;
+mod index;
 mod ingest;
 mod outputs;
 mod runtime;
@@ -54,6 +56,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow_ffi::ArrowTable>()?;
     m.add_class::<ingest::Scan>()?;
     m.add_class::<engine::DedupEngine>()?;
+    m.add_class::<index::Index>()?;
     m.add_function(wrap_pyfunction!(ingest::default_limits, m)?)?;
     m.add_function(wrap_pyfunction!(ingest::empty_errors, m)?)?;
     m.add_function(wrap_pyfunction!(ingest::ingest, m)?)?;

@@ -1,0 +1,210 @@
+//! `thresher._core.Index`: the core's persistent [`thresher_core::index::Index`]
+//! behind a mutex, each call run with the GIL released.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, UInt64Array};
+use arrow_schema::{DataType, Field, Schema};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict};
+use thresher_core::index::{ClusterOf, Mode};
+
+use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
+use crate::dedup::DedupOptionsArg;
+use crate::errors::to_py_err;
+use crate::runtime::run_released;
+
+/// An open index (see the core's `index` module).
+///
+/// The mutex is only taken with the GIL released, inside `run_released`.
+#[pyclass(module = "thresher._core", frozen)]
+pub struct Index {
+    inner: Mutex<thresher_core::index::Index>,
+}
+
+impl Index {
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(
+                &mut thresher_core::index::Index,
+                &thresher_core::Cancel,
+            ) -> thresher_core::Result<T>
+            + Send,
+    ) -> PyResult<T> {
+        run_released(py, |cancel| {
+            let mut index = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut index, cancel)
+        })
+    }
+}
+
+/// The columns of the best matches: `match_id`, `match_cluster`,
+/// `similarity` and `exact`, null where a row has no match.
+fn matches_batch(
+    matches: &[Option<thresher_core::index::Match>],
+) -> thresher_core::Result<RecordBatch> {
+    let columns: Vec<ArrayRef> = vec![
+        std::sync::Arc::new(
+            matches
+                .iter()
+                .map(|m| m.map(|m| m.id))
+                .collect::<UInt64Array>(),
+        ),
+        std::sync::Arc::new(
+            matches
+                .iter()
+                .map(|m| m.map(|m| m.cluster))
+                .collect::<UInt64Array>(),
+        ),
+        std::sync::Arc::new(
+            matches
+                .iter()
+                .map(|m| m.map(|m| m.similarity))
+                .collect::<Float64Array>(),
+        ),
+        std::sync::Arc::new(
+            matches
+                .iter()
+                .map(|m| m.map(|m| m.exact))
+                .collect::<BooleanArray>(),
+        ),
+    ];
+    let schema = Schema::new(vec![
+        Field::new("match_id", DataType::UInt64, true),
+        Field::new("match_cluster", DataType::UInt64, true),
+        Field::new("similarity", DataType::Float64, true),
+        Field::new("exact", DataType::Boolean, true),
+    ]);
+    Ok(RecordBatch::try_new(std::sync::Arc::new(schema), columns)?)
+}
+
+/// The cluster of each row from its code: a stored id (`>= 0`) or
+/// `-(1 + row)` of a row of the batch (its own row: a cluster of its own).
+fn clusters_of(codes: &[i64]) -> thresher_core::Result<Vec<ClusterOf>> {
+    codes
+        .iter()
+        .enumerate()
+        .map(|(row, &code)| match code {
+            i64::MIN => Err(thresher_core::Error::InvalidArgument(
+                "a cluster is null".into(),
+            )),
+            c if c >= 0 => Ok(ClusterOf::Stored(c as u64)),
+            c => {
+                let of = (-(c + 1)) as usize;
+                Ok(if of == row {
+                    ClusterOf::Itself
+                } else {
+                    ClusterOf::Row(of as u32)
+                })
+            }
+        })
+        .collect()
+}
+
+#[pymethods]
+impl Index {
+    /// Creates an empty index in the directory `path`, open for adding.
+    #[staticmethod]
+    fn create(py: Python<'_>, path: PathBuf, options: DedupOptionsArg) -> PyResult<Self> {
+        let opts = options.to_options(py)?;
+        let index = run_released(py, |_| thresher_core::index::Index::create(&path, &opts))?;
+        Ok(Self {
+            inner: Mutex::new(index),
+        })
+    }
+
+    /// Opens the index in `path` with `mode` `"r"` or `"a"`.
+    #[staticmethod]
+    fn open(py: Python<'_>, path: PathBuf, mode: &str) -> PyResult<Self> {
+        let mode: Mode = mode.parse().map_err(|e| to_py_err(py, e))?;
+        let index = run_released(py, |_| thresher_core::index::Index::open(&path, mode))?;
+        Ok(Self {
+            inner: Mutex::new(index),
+        })
+    }
+
+    /// The dedup parameters, as a dict.
+    fn options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let (o, mode) = self.with(py, |i, _| Ok((i.options().clone(), i.mode())))?;
+        let d = PyDict::new(py);
+        d.set_item("threshold", o.threshold)?;
+        d.set_item("ngram", o.ngram)?;
+        d.set_item("num_perm", o.num_perm)?;
+        d.set_item("seed", o.seed)?;
+        d.set_item("verify", o.verify.name())?;
+        d.set_item("mode", if mode == Mode::Append { "a" } else { "r" })?;
+        Ok(d)
+    }
+
+    /// Documents stored.
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        self.with(py, |i, _| Ok(i.len() as usize))
+    }
+
+    /// The best stored match of each text of the one-column stream `texts`.
+    fn query(&self, py: Python<'_>, texts: &Bound<'_, PyCapsule>) -> PyResult<Py<ArrowTable>> {
+        let batches = read_stream(texts)?;
+        let texts = self::texts(py, &batches)?;
+        let matches = self.with(py, |i, cancel| {
+            let sketches = i.sketch(&texts, cancel)?;
+            i.query(&sketches, cancel)
+        })?;
+        table(py, matches_batch(&matches))
+    }
+
+    /// Stores the texts of the one-column stream `texts`, each in the
+    /// cluster the one-column stream `clusters` codes (see `clusters_of`;
+    /// none: each its own). Returns the first stored id and the next.
+    #[pyo3(signature = (texts, clusters=None))]
+    fn add(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyCapsule>,
+        clusters: Option<&Bound<'_, PyCapsule>>,
+    ) -> PyResult<(u64, u64)> {
+        let batches = read_stream(texts)?;
+        let texts = self::texts(py, &batches)?;
+        let codes = clusters.map(|c| priorities(py, c)).transpose()?;
+        let ids = self.with(py, |i, cancel| {
+            let clusters = match &codes {
+                Some(codes) => clusters_of(codes)?,
+                None => vec![ClusterOf::Itself; texts.len()],
+            };
+            let sketches = i.sketch(&texts, cancel)?;
+            i.add(&sketches, &clusters)
+        })?;
+        Ok((ids.start, ids.end))
+    }
+
+    /// Figures of the index, as a dict.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.with(py, |i, _| Ok(i.stats()))?;
+        let d = PyDict::new(py);
+        d.set_item("documents", s.documents)?;
+        d.set_item("segments", s.segments)?;
+        d.set_item("bytes", s.bytes)?;
+        d.set_item("doc_bytes", s.doc_bytes)?;
+        d.set_item("key_bytes", s.key_bytes)?;
+        d.set_item("exact_entries", s.exact_entries)?;
+        d.set_item("band_entries", s.band_entries)?;
+        Ok(d)
+    }
+
+    /// Merges every segment into one.
+    fn compact(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |i, _| i.compact())
+    }
+
+    /// Reads the whole index and checks it; the leftover and foreign files.
+    fn check<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let r = self.with(py, |i, _| i.check())?;
+        let d = PyDict::new(py);
+        d.set_item("documents", r.documents)?;
+        d.set_item("blocks", r.blocks)?;
+        d.set_item("leftovers", r.leftovers)?;
+        d.set_item("foreign", r.foreign)?;
+        Ok(d)
+    }
+}
