@@ -93,6 +93,16 @@ fn sketch_repeats() -> Option<usize> {
         .filter(|&n| n > 0)
 }
 
+/// `SIGNATURE_SPEED_SKETCH_LENS=20,60`: the set sizes timed by
+/// `SIGNATURE_SPEED_SKETCH_REPEATS` (default 20, 40, 60, 90, 120, 200, 400,
+/// 2000).
+fn sketch_lens() -> Vec<usize> {
+    std::env::var("SIGNATURE_SPEED_SKETCH_LENS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![20, 40, 60, 90, 120, 200, 400, 2000])
+}
+
 fn run_sketch_only(label: &str, docs: &[String], repeats: usize) {
     let mut scan = TextScan::new();
     let sets: Vec<Vec<u64>> = docs
@@ -277,7 +287,7 @@ fn main() {
         }
     }
     if let Some(repeats) = sketch_repeats() {
-        for len in [20, 60, 120, 200, 400, 2000] {
+        for len in sketch_lens() {
             time_sketch(
                 &format!("{len} random shingles"),
                 &random_sets(len),

@@ -44,6 +44,24 @@ fn check_row_count(n: usize) -> Result<()> {
     Ok(())
 }
 
+/// Asks Linux to back the 2 MiB-aligned part of `buf` (not yet touched) by
+/// huge pages: one fault per 2 MiB instead of one per 4 KiB when the rows
+/// are written.
+fn huge_pages<T>(buf: &mut [T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = buf.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(buf);
+        let (from, to) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
+        if from < to {
+            // SAFETY: the range lies inside `buf`; the advice changes no
+            // contents.
+            unsafe { libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE) };
+        }
+    }
+}
+
 /// MinHash signatures of `texts`, row after row, `num_perm` values each;
 /// stops with [`Error::Cancelled`] soon after `cancel` is set.
 pub fn signatures(
@@ -62,6 +80,7 @@ pub fn signatures(
     options.validate()?;
     let sketcher = Sketcher::new(ngram, num_perm, seed);
     let mut out = vec![0u32; texts.len() * num_perm];
+    huge_pages(&mut out);
     out.par_chunks_mut(num_perm)
         .zip(texts.par_iter())
         .for_each(|(slot, text)| {

@@ -312,3 +312,18 @@ fn signatures_match_dedup_inputs() {
     assert_eq!(&flat[..16], expected.as_slice());
     assert!(flat[16..].iter().all(|&v| v == u32::MAX));
 }
+
+#[test]
+fn signatures_of_many_rows_fill_every_row() {
+    // 12,000 rows of 128 values: 6 MB of output, so the huge-page advice
+    // covers part of it; every row must still be its text's signature.
+    let texts: Vec<String> = (0..12_000u64)
+        .map(|i| format!("row {i} of {} words here", i % 97))
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let flat = signatures(&refs, 5, 128, 7, &Cancel::new()).expect("signatures");
+    let hasher = MinHasher::new(128, 7);
+    for (row, text) in flat.chunks(128).zip(&texts) {
+        assert_eq!(row, hasher.signature(&shingle_set(text, 5)).as_slice());
+    }
+}
