@@ -68,6 +68,6 @@ pub mod warc;
 pub use collect::{ingest_bytes, ingest_paths, Scanned};
 pub use location::Location;
 pub use options::{ContentTypes, FieldNames, HtmlMode, IngestOptions, Limits, TextUnit};
-pub use record::{ErrorKind, Format, FormatChoice, IngestError, Ingested, Record};
+pub use record::{ErrorKind, Format, FormatChoice, IngestError, Ingested, Record, RecordRef};
 pub use sink::Sink;
 pub use sniff::SNIFF_BYTES;

@@ -23,7 +23,7 @@ use super::location::Location;
 use super::member;
 use super::options::IngestOptions;
 use super::read_meter::FileMeter;
-use super::record::{ErrorKind, IngestError, Record};
+use super::record::{ErrorKind, IngestError, Record, RecordRef};
 use super::sink::Sink;
 use super::walk;
 use crate::cancel::Cancel;
@@ -509,15 +509,7 @@ impl Worker {
                 return;
             }
             let path = &self.files[k];
-            let mut sink = ChannelSink {
-                sender: &self.senders[k],
-                stop: &self.stop,
-                records: Vec::new(),
-                errors: Vec::new(),
-                skipped: BTreeMap::new(),
-                text_bytes: 0,
-                disconnected: false,
-            };
+            let mut sink = ChannelSink::new(&self.senders[k], &self.stop);
             let meter = FileMeter::new(&self.progress.bytes_read, self.sizes[k]);
             let read = catch_unwind(AssertUnwindSafe(|| {
                 let budget = ByteBudget::new(self.options.limits.max_input_bytes);
@@ -571,39 +563,52 @@ impl Worker {
     }
 }
 
-/// Hands a worker's records to the consumer in chunks.
+/// Hands a worker's records to the consumer in chunks, each record
+/// appended straight into the chunk's Arrow buffers.
 struct ChannelSink<'a> {
     sender: &'a Sender<Chunk>,
     stop: &'a AtomicBool,
-    records: Vec<Record>,
+    records: tables::RecordsBuilder,
     errors: Vec<IngestError>,
     skipped: BTreeMap<String, u64>,
-    text_bytes: usize,
     disconnected: bool,
 }
 
-impl ChannelSink<'_> {
+impl<'a> ChannelSink<'a> {
+    fn new(sender: &'a Sender<Chunk>, stop: &'a AtomicBool) -> Self {
+        ChannelSink {
+            sender,
+            stop,
+            records: tables::RecordsBuilder::default(),
+            errors: Vec::new(),
+            skipped: BTreeMap::new(),
+            disconnected: false,
+        }
+    }
+
     fn flush(&mut self) {
         if self.records.is_empty() && self.errors.is_empty() {
             return;
         }
-        let records = std::mem::take(&mut self.records);
         let mut errors = std::mem::take(&mut self.errors);
-        self.text_bytes = 0;
-        let records = match tables::record_fields_batch(&records) {
-            Ok(batch) => Some(batch),
-            Err(e) => {
-                // Not expected (string columns hold 64-bit offsets where it
-                // matters); still, the records are reported, not lost.
-                for record in &records {
-                    let loc = Location {
-                        source: record.source.as_str().into(),
-                        member: record.member.clone(),
-                    };
-                    let reason = format!("record could not be converted to Arrow: {e}");
-                    errors.push(loc.error(record.offset, ErrorKind::Io, reason));
+        let records = if self.records.is_empty() {
+            None
+        } else {
+            // The next chunk is likely the size of this one.
+            let rows = self.records.len().min(CHUNK_RECORDS);
+            let bytes = self.records.bytes().min(CHUNK_BYTES);
+            let full = std::mem::replace(
+                &mut self.records,
+                tables::RecordsBuilder::with_capacity(rows, bytes),
+            );
+            match { full }.finish() {
+                Ok(batch) => Some(batch),
+                Err(e) => {
+                    // Not expected: the columns are as the schema wants them.
+                    let reason = format!("records could not be converted to Arrow: {e}");
+                    errors.push(Location::file("<scan>").error(0, ErrorKind::Io, reason));
+                    None
                 }
-                None
             }
         };
         if self.sender.send(Chunk::Read { records, errors }).is_err() {
@@ -614,9 +619,27 @@ impl ChannelSink<'_> {
 
 impl Sink for ChannelSink<'_> {
     fn record(&mut self, record: Record) {
-        self.text_bytes += record.heap_bytes();
-        self.records.push(record);
-        if self.records.len() >= CHUNK_RECORDS || self.text_bytes >= CHUNK_BYTES {
+        self.record_ref(record.borrowed());
+    }
+
+    fn record_ref(&mut self, record: RecordRef<'_>) {
+        if !self.records.fits(&record) {
+            self.flush();
+            if !self.records.fits(&record) {
+                // Only for a record of more than 2 GiB of source, member,
+                // id, url or date, which the limits do not let through.
+                let loc = Location {
+                    source: record.source.into(),
+                    member: record.member.map(str::to_owned),
+                };
+                let reason = "record could not be converted to Arrow: over 2 GiB of \
+                              source, member, id, url or date";
+                self.error(loc.error(record.offset, ErrorKind::Io, reason));
+                return;
+            }
+        }
+        self.records.append(&record);
+        if self.records.len() >= CHUNK_RECORDS || self.records.bytes() >= CHUNK_BYTES {
             self.flush();
         }
     }
