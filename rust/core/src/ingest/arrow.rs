@@ -6,12 +6,16 @@ use std::sync::Arc;
 use arrow_array::builder::{
     BooleanBufferBuilder, LargeStringBuilder, StringBuilder, UInt64Builder,
 };
-use arrow_array::{ArrayRef, BooleanArray, RecordBatch, StringArray, UInt64Array};
+use arrow_array::{
+    ArrayRef, BooleanArray, LargeStringArray, RecordBatch, StringArray, UInt64Array,
+};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::SchemaRef;
 
 use crate::arrow_batch::batch_of as batch;
 use crate::error::{Error, Result};
 use crate::ingest::record::{IngestError, Record, RecordRef};
+use crate::ingest::recycle::BlockPool;
 
 /// Records as a batch: `doc_id`, `source`, `member`, `offset`, `part`, `format`,
 /// `title`, `text`, `id`, `url`, `date`, `meta`, `invalid_utf8`. `doc_id`
@@ -51,7 +55,12 @@ pub struct RecordsBuilder {
     part: UInt64Builder,
     format: StringBuilder,
     title: LargeStringBuilder,
-    text: LargeStringBuilder,
+    /// The text column's bytes and offsets, built by hand so that the
+    /// bytes can live in a recycled block.
+    text: Vec<u8>,
+    text_offsets: Vec<i64>,
+    /// Where the text's block comes from and goes back to, if anywhere.
+    pool: Option<Arc<BlockPool>>,
     id: StringBuilder,
     url: StringBuilder,
     date: StringBuilder,
@@ -63,31 +72,100 @@ pub struct RecordsBuilder {
     bytes: usize,
 }
 
+/// Room for a chunk of records: rows and bytes of the string columns, so
+/// that a builder sized like the last chunk seldom grows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capacities {
+    pub rows: usize,
+    pub source: usize,
+    pub member: usize,
+    pub title: usize,
+    pub text: usize,
+    /// Bytes of each of `id`, `url`, `date` and `meta`.
+    pub other: usize,
+}
+
 impl Default for RecordsBuilder {
     fn default() -> Self {
         RecordsBuilder::with_capacity(0, 0)
     }
 }
 
+/// The text column of `offsets` into `values`.
+fn text_array(values: Buffer, offsets: Vec<i64>) -> ArrayRef {
+    // SAFETY: `offsets` start at 0, never decrease and end at the length
+    // of `values`, and each lies between two `&str`s appended whole, so
+    // on a character boundary of valid UTF-8 (see `RecordsBuilder::append`).
+    let array = unsafe {
+        let offsets = OffsetBuffer::new_unchecked(ScalarBuffer::from(offsets));
+        LargeStringArray::new_unchecked(offsets, values, None)
+    };
+    Arc::new(array)
+}
+
 impl RecordsBuilder {
     /// Room for `rows` records with `text_bytes` bytes of text without
     /// growing (it grows past them).
     pub fn with_capacity(rows: usize, text_bytes: usize) -> Self {
+        let room = Capacities {
+            rows,
+            text: text_bytes,
+            ..Capacities::default()
+        };
+        RecordsBuilder::new(None, &room, Vec::with_capacity(text_bytes))
+    }
+
+    /// A builder with `room`, its text in a block of `pool`, lent to the
+    /// batch [`RecordsBuilder::finish`] makes (see [`super::recycle`]).
+    pub fn recycling(pool: &Arc<BlockPool>, room: &Capacities) -> Self {
+        // A little more room than the last chunk's text, so that a chunk a
+        // little larger does not grow (and copy) its block.
+        let text = pool.take(room.text + room.text / 16);
+        RecordsBuilder::new(Some(Arc::clone(pool)), room, text)
+    }
+
+    fn new(pool: Option<Arc<BlockPool>>, room: &Capacities, text: Vec<u8>) -> Self {
+        let rows = room.rows;
+        let mut text_offsets = Vec::with_capacity(rows + 1);
+        text_offsets.push(0);
         RecordsBuilder {
-            source: StringBuilder::with_capacity(rows, 0),
-            member: StringBuilder::with_capacity(rows, 0),
+            source: StringBuilder::with_capacity(rows, room.source),
+            member: StringBuilder::with_capacity(rows, room.member),
             offset: Vec::with_capacity(rows),
             part: UInt64Builder::with_capacity(rows),
-            format: StringBuilder::with_capacity(rows, 0),
-            title: LargeStringBuilder::with_capacity(rows, 0),
-            text: LargeStringBuilder::with_capacity(rows, text_bytes),
-            id: StringBuilder::with_capacity(rows, 0),
-            url: StringBuilder::with_capacity(rows, 0),
-            date: StringBuilder::with_capacity(rows, 0),
-            meta: LargeStringBuilder::with_capacity(rows, 0),
+            format: StringBuilder::with_capacity(rows, 16 * rows),
+            title: LargeStringBuilder::with_capacity(rows, room.title),
+            text,
+            text_offsets,
+            pool,
+            id: StringBuilder::with_capacity(rows, room.other),
+            url: StringBuilder::with_capacity(rows, room.other),
+            date: StringBuilder::with_capacity(rows, room.other),
+            meta: LargeStringBuilder::with_capacity(rows, room.other),
             invalid_utf8: BooleanBufferBuilder::new(rows),
             narrow_bytes: 0,
             bytes: 0,
+        }
+    }
+
+    /// The room the records appended so far take, to size the next
+    /// builder alike.
+    pub fn capacities(&self) -> Capacities {
+        Capacities {
+            rows: self.len(),
+            source: self.source.values_slice().len(),
+            member: self.member.values_slice().len(),
+            title: self.title.values_slice().len(),
+            text: self.text.len(),
+            other: [
+                self.id.values_slice().len(),
+                self.url.values_slice().len(),
+                self.date.values_slice().len(),
+                self.meta.values_slice().len(),
+            ]
+            .into_iter()
+            .max()
+            .unwrap_or(0),
         }
     }
 
@@ -122,7 +200,8 @@ impl RecordsBuilder {
         self.part.append_option(record.part);
         self.format.append_value(record.format.name());
         self.title.append_option(record.title);
-        self.text.append_value(record.text);
+        self.text.extend_from_slice(record.text.as_bytes());
+        self.text_offsets.push(self.text.len() as i64);
         self.id.append_option(record.id);
         self.url.append_option(record.url);
         self.date.append_option(record.date);
@@ -148,7 +227,7 @@ impl RecordsBuilder {
         let date = string(&mut self.date);
         let large = |b: &mut LargeStringBuilder| -> ArrayRef { Arc::new(b.finish()) };
         let title = large(&mut self.title);
-        let text = large(&mut self.text);
+        let text = self.finish_text();
         let meta = large(&mut self.meta);
         batch(vec![
             ("source", source, false),
@@ -164,6 +243,33 @@ impl RecordsBuilder {
             ("meta", meta, true),
             ("invalid_utf8", Arc::new(invalid), false),
         ])
+    }
+}
+
+impl RecordsBuilder {
+    /// The text column; the builder's text is then empty. A block of the
+    /// pool is lent to the column when the text fills at least an eighth of
+    /// it; less text is copied out and the block goes back at once, so that
+    /// a small chunk that is kept does not hold a large block. Without a
+    /// pool, spare capacity past an eighth is given back.
+    fn finish_text(&mut self) -> ArrayRef {
+        let mut values = std::mem::take(&mut self.text);
+        let offsets = std::mem::replace(&mut self.text_offsets, vec![0]);
+        let values = match &self.pool {
+            Some(pool) if values.len() >= values.capacity() / 8 => pool.buffer(values),
+            Some(pool) => {
+                let exact = Buffer::from_slice_ref(&values);
+                pool.give_back(values);
+                exact
+            }
+            None => {
+                if values.capacity() - values.len() > values.len() / 8 {
+                    values.shrink_to_fit();
+                }
+                Buffer::from_vec(values)
+            }
+        };
+        text_array(values, offsets)
     }
 }
 
