@@ -67,7 +67,7 @@ struct ToArrow {
 
 impl ToArrow {
     fn new() -> Self {
-        let pool = BlockPool::new(16, 4 * CHUNK_BYTES);
+        let pool = BlockPool::new(16, CHUNK_BYTES + CHUNK_BYTES / 8, 4 * CHUNK_BYTES);
         ToArrow {
             builder: RecordsBuilder::recycling(&pool, &Capacities::default()),
             pool,

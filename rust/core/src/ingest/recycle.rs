@@ -24,6 +24,9 @@ pub struct BlockPool {
     keep: usize,
     /// Blocks of a larger capacity are not kept.
     max_capacity: usize,
+    /// The capacity blocks are made with, at least: blocks of one size fit
+    /// every chunk alike and leave no holes in the heap as they come and go.
+    block_bytes: usize,
 }
 
 /// The idle blocks, and whether the pool still keeps any.
@@ -34,13 +37,14 @@ struct Idle {
 }
 
 impl BlockPool {
-    /// A pool that keeps at most `keep` idle blocks of at most
-    /// `max_capacity` bytes each.
-    pub fn new(keep: usize, max_capacity: usize) -> Arc<Self> {
+    /// A pool that makes blocks of at least `block_bytes` and keeps at most
+    /// `keep` idle blocks of at most `max_capacity` bytes each.
+    pub fn new(keep: usize, block_bytes: usize, max_capacity: usize) -> Arc<Self> {
         Arc::new(BlockPool {
             state: Mutex::new(Idle::default()),
             keep,
             max_capacity,
+            block_bytes,
         })
     }
 
@@ -49,12 +53,12 @@ impl BlockPool {
     pub fn take(&self, capacity: usize) -> Vec<u8> {
         match self.idle().blocks.pop() {
             // Growing a block would copy its old bytes: a new one is made.
-            Some(block) if block.capacity() < capacity => Vec::with_capacity(capacity),
+            Some(block) if block.capacity() < capacity => self.make(capacity),
             Some(mut block) => {
                 block.clear();
                 block
             }
-            None => Vec::with_capacity(capacity),
+            None => self.make(capacity),
         }
     }
 
@@ -71,6 +75,11 @@ impl BlockPool {
         // which `owner` holds, unmoved and unchanged (a Vec's heap data does
         // not move with it), until the buffer's last reference drops it.
         unsafe { Buffer::from_custom_allocation(ptr, len, owner) }
+    }
+
+    /// A new block of at least `capacity` bytes.
+    fn make(&self, capacity: usize) -> Vec<u8> {
+        Vec::with_capacity(capacity.max(self.block_bytes))
     }
 
     /// Frees the idle blocks, and every block given back from now on.
@@ -119,7 +128,7 @@ mod tests {
 
     #[test]
     fn a_block_comes_back_once_its_buffer_and_slices_are_dropped() {
-        let pool = BlockPool::new(2, 1 << 20);
+        let pool = BlockPool::new(2, 0, 1 << 20);
         let mut block = pool.take(64);
         block.extend_from_slice(b"hello world");
         let at = block.as_ptr();
@@ -134,12 +143,19 @@ mod tests {
         let again = pool.take(16);
         assert!(again.is_empty());
         assert_eq!(again.as_ptr(), at, "the same memory is handed out again");
+        drop(pool.buffer(again));
+        let bigger = pool.take(1 << 10);
+        assert!(
+            bigger.capacity() >= 1 << 10,
+            "a block too small is replaced"
+        );
+        assert_ne!(bigger.as_ptr(), at);
         assert_eq!(pool.idle_blocks(), 0);
     }
 
     #[test]
     fn idle_blocks_are_bounded_and_freed_on_close() {
-        let pool = BlockPool::new(2, 100);
+        let pool = BlockPool::new(2, 10, 100);
         let buffers: Vec<Buffer> = (0..4).map(|_| pool.buffer(pool.take(10))).collect();
         let big = pool.buffer(pool.take(1000));
         drop(big);

@@ -240,7 +240,13 @@ impl Scanner {
         // Blocks alive at once: a few chunks per file read ahead, the
         // consumer's batch and the frames the caller holds; only the idle
         // ones are kept.
-        let pool = recycle.then(|| BlockPool::new(4 * window.size + 16, 4 * CHUNK_BYTES));
+        let pool = recycle.then(|| {
+            BlockPool::new(
+                4 * window.size + 16,
+                CHUNK_BYTES + CHUNK_BYTES / 8,
+                4 * CHUNK_BYTES,
+            )
+        });
         let (senders, receivers): (Vec<_>, Vec<_>) =
             (0..files.len()).map(|_| bounded(CHANNEL_CHUNKS)).unzip();
         let senders = Arc::new(senders);
