@@ -36,12 +36,13 @@ pub fn ingest_paths(
     options: &IngestOptions,
     cancel: &Cancel,
 ) -> Result<Scanned> {
+    // Every batch is kept: no block is recycled, each has its own memory.
     let config = scan::ScanConfig {
         batch_size: usize::MAX,
         ..scan::ScanConfig::default()
     };
-    let mut scanner =
-        scan::Scanner::start(paths, options, config)?.keeping_per_input(options.limits.max_records);
+    let mut scanner = scan::Scanner::start_with(paths, options, config, false)?
+        .keeping_per_input(options.limits.max_records);
     let mut out = Scanned::default();
     while let Some(batch) = scanner.next_batch_cancellable(cancel)? {
         out.records.extend(batch.records);

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::record::{ErrorKind, Format, IngestError, Record};
+use super::record::{ErrorKind, Format, IngestError, Record, RecordRef};
 
 /// Separator between nesting levels in `member` (`outer.tar!/inner.zip!/a.txt`
 /// reads as member `a.txt` of member `inner.zip` of the input).
@@ -62,6 +62,24 @@ impl Location {
             offset,
             kind,
             reason: reason.into(),
+        }
+    }
+
+    /// A borrowed record at `offset` with `text` and no other fields set.
+    pub fn record_ref<'a>(&'a self, offset: u64, format: Format, text: &'a str) -> RecordRef<'a> {
+        RecordRef {
+            source: &self.source,
+            member: self.member.as_deref(),
+            offset,
+            part: None,
+            format,
+            id: None,
+            title: None,
+            text,
+            url: None,
+            date: None,
+            meta: None,
+            invalid_utf8: false,
         }
     }
 

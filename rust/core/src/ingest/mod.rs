@@ -36,7 +36,9 @@
 //! - [`sink`]: where parsers put records and error rows, and count the
 //!   records they skip on purpose (web-archive records that are not
 //!   documents, of a content type not read, or empty).
-//! - [`arrow`]: records and error rows as Arrow record batches.
+//! - [`arrow`]: records and error rows as Arrow record batches, built as
+//!   the records come; [`recycle`]: the blocks the scan's text columns are
+//!   written into, reused from chunk to chunk.
 
 pub mod arrow;
 pub mod bounded;
@@ -58,6 +60,7 @@ pub mod paper_listing;
 pub mod plain_text;
 pub mod read_meter;
 pub mod record;
+pub mod recycle;
 pub mod scan;
 pub mod sink;
 pub mod sniff;
@@ -68,6 +71,6 @@ pub mod warc;
 pub use collect::{ingest_bytes, ingest_paths, Scanned};
 pub use location::Location;
 pub use options::{ContentTypes, FieldNames, HtmlMode, IngestOptions, Limits, TextUnit};
-pub use record::{ErrorKind, Format, FormatChoice, IngestError, Ingested, Record};
+pub use record::{ErrorKind, Format, FormatChoice, IngestError, Ingested, Record, RecordRef};
 pub use sink::Sink;
 pub use sniff::SNIFF_BYTES;

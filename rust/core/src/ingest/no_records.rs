@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use super::bounded::ReadContext;
 use super::location::Location;
-use super::record::{ErrorKind, IngestError, Record};
+use super::record::{ErrorKind, IngestError, Record, RecordRef};
 use super::sink::Sink;
 
 /// Longest first reason quoted per kind, in bytes (cut at a character).
@@ -122,6 +122,11 @@ impl Sink for Counting<'_> {
     fn record(&mut self, record: Record) {
         self.records += 1;
         self.inner.record(record);
+    }
+
+    fn record_ref(&mut self, record: RecordRef<'_>) {
+        self.records += 1;
+        self.inner.record_ref(record);
     }
 
     fn error(&mut self, error: IngestError) {

@@ -23,6 +23,7 @@
 //! [`super::charset`]); `meta` records the `encoding`, bytes invalid in it
 //! are reported as `invalid_utf8`, and `html_fields` then keeps its text.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use super::bounded::{read_bounded, ReadContext};
@@ -65,7 +66,7 @@ fn read_lines(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>
             Ok(Some(Line::Text { offset, bytes })) => {
                 if !is_blank(bytes) {
                     saw_text = true;
-                    emit_document(bytes, offset, loc, cx, str::to_owned);
+                    emit_document(bytes, offset, loc, cx, as_is);
                 }
             }
             Err(failure) => {
@@ -188,11 +189,14 @@ fn end_paragraph(paragraph: &mut Paragraph, loc: &Location, cx: &mut ReadContext
             format!("paragraph longer than max_record_bytes ({limit} bytes): {len} bytes; skipped"),
         );
     } else {
-        emit_document(&paragraph.bytes, paragraph.start, loc, cx, |text| {
-            join_lines(text).into_owned()
-        });
+        emit_document(&paragraph.bytes, paragraph.start, loc, cx, join_lines);
     }
     true
+}
+
+/// A document's text as it is (see [`emit_document`]).
+fn as_is(text: &str) -> Cow<'_, str> {
+    Cow::Borrowed(text)
 }
 
 /// Emits the document held in `bytes` (at `base` in the member), trimmed and
@@ -203,7 +207,7 @@ fn emit_document(
     base: u64,
     loc: &Location,
     cx: &mut ReadContext<'_>,
-    finish: impl FnOnce(&str) -> String,
+    finish: impl for<'t> FnOnce(&'t str) -> Cow<'t, str>,
 ) -> bool {
     if let Some(at) = binary_marker(bytes) {
         cx.report_binary(loc, base + at as u64);
@@ -220,9 +224,10 @@ fn emit_document(
     let lossy = cx.report_invalid_utf8(loc, base, &decoded);
     let start = body.as_ptr() as usize - decoded.text().as_ptr() as usize;
     let offset = base + decoded.original_offset(start) as u64;
-    let mut record = loc.record(offset, Format::PlainText, finish(body));
+    let text = finish(body);
+    let mut record = loc.record_ref(offset, Format::PlainText, &text);
     record.invalid_utf8 = lossy;
-    cx.sink.record(record);
+    cx.sink.record_ref(record);
     true
 }
 
@@ -305,7 +310,7 @@ fn read_whole(reader: &mut dyn BufRead, loc: &Location, cx: &mut ReadContext<'_>
         );
         return;
     }
-    if !emit_document(&bytes, 0, loc, cx, str::to_owned) {
+    if !emit_document(&bytes, 0, loc, cx, as_is) {
         report_empty(loc, cx);
     }
 }

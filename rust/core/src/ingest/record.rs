@@ -114,6 +114,24 @@ pub struct Record {
 }
 
 impl Record {
+    /// The record with its fields borrowed.
+    pub fn borrowed(&self) -> RecordRef<'_> {
+        RecordRef {
+            source: &self.source,
+            member: self.member.as_deref(),
+            offset: self.offset,
+            part: self.part,
+            format: self.format,
+            id: self.id.as_deref(),
+            title: self.title.as_deref(),
+            text: &self.text,
+            url: self.url.as_deref(),
+            date: self.date.as_deref(),
+            meta: self.meta.as_deref(),
+            invalid_utf8: self.invalid_utf8,
+        }
+    }
+
     /// Bytes held by the record's strings.
     pub fn heap_bytes(&self) -> usize {
         let optional = |s: &Option<String>| s.as_ref().map_or(0, String::len);
@@ -125,6 +143,68 @@ impl Record {
             + optional(&self.url)
             + optional(&self.date)
             + optional(&self.meta)
+    }
+}
+
+/// A [`Record`] whose fields are borrowed from the parser's buffers (see
+/// [`Sink::record_ref`](super::Sink::record_ref)): a sink that copies the
+/// fields where they go (Arrow buffers) needs no `String` of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// See [`Record::source`].
+    pub source: &'a str,
+    /// See [`Record::member`].
+    pub member: Option<&'a str>,
+    /// See [`Record::offset`].
+    pub offset: u64,
+    /// See [`Record::part`].
+    pub part: Option<u64>,
+    pub format: Format,
+    /// See [`Record::id`].
+    pub id: Option<&'a str>,
+    pub title: Option<&'a str>,
+    pub text: &'a str,
+    /// See [`Record::url`].
+    pub url: Option<&'a str>,
+    /// See [`Record::date`].
+    pub date: Option<&'a str>,
+    /// See [`Record::meta`].
+    pub meta: Option<&'a str>,
+    /// See [`Record::invalid_utf8`].
+    pub invalid_utf8: bool,
+}
+
+impl RecordRef<'_> {
+    /// The record with fields of its own.
+    pub fn to_record(&self) -> Record {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        Record {
+            source: self.source.to_owned(),
+            member: owned(self.member),
+            offset: self.offset,
+            part: self.part,
+            format: self.format,
+            id: owned(self.id),
+            title: owned(self.title),
+            text: self.text.to_owned(),
+            url: owned(self.url),
+            date: owned(self.date),
+            meta: owned(self.meta),
+            invalid_utf8: self.invalid_utf8,
+        }
+    }
+
+    /// Bytes of the record's strings (as [`Record::heap_bytes`]).
+    pub fn heap_bytes(&self) -> usize {
+        let optional = |s: Option<&str>| s.map_or(0, str::len);
+        self.source.len()
+            + self.text.len()
+            + optional(self.member)
+            + optional(self.id)
+            + optional(self.title)
+            + optional(self.url)
+            + optional(self.date)
+            + optional(self.meta)
     }
 }
 

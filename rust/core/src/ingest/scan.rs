@@ -23,7 +23,8 @@ use super::location::Location;
 use super::member;
 use super::options::IngestOptions;
 use super::read_meter::FileMeter;
-use super::record::{ErrorKind, IngestError, Record};
+use super::record::{ErrorKind, IngestError, Record, RecordRef};
+use super::recycle::BlockPool;
 use super::sink::Sink;
 use super::walk;
 use crate::cancel::Cancel;
@@ -169,6 +170,8 @@ pub struct Scanner {
     stop: Arc<AtomicBool>,
     progress: Arc<Progress>,
     workers: Vec<JoinHandle<()>>,
+    /// The blocks of the batches' text, if recycled.
+    pool: Option<Arc<BlockPool>>,
     /// Records kept of one input, if limited (see [`Scanner::keeping_per_input`]).
     keep_per_input: Option<u64>,
     /// Records of the current input so far, kept or not.
@@ -180,8 +183,21 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// Walks `paths` and starts the workers.
+    /// Walks `paths` and starts the workers. The blocks the batches' text
+    /// is written into are recycled (see [`super::recycle`]): the memory of
+    /// the batches dropped is reused for the next ones.
     pub fn start(paths: &[PathBuf], options: &IngestOptions, config: ScanConfig) -> Result<Self> {
+        Scanner::start_with(paths, options, config, true)
+    }
+
+    /// As [`Scanner::start`]; without `recycle`, each batch's text has
+    /// memory of its own, sized to it (for a caller that keeps every batch).
+    pub(crate) fn start_with(
+        paths: &[PathBuf],
+        options: &IngestOptions,
+        config: ScanConfig,
+        recycle: bool,
+    ) -> Result<Self> {
         options.validate()?;
         if config.batch_size == 0 {
             return Err(Error::InvalidArgument("batch_size must be positive".into()));
@@ -221,6 +237,16 @@ impl Scanner {
             },
         });
         let stop = Arc::new(AtomicBool::new(false));
+        // Blocks alive at once: a few chunks per file read ahead, the
+        // consumer's batch and the frames the caller holds; only the idle
+        // ones are kept.
+        let pool = recycle.then(|| {
+            BlockPool::new(
+                4 * window.size + 16,
+                CHUNK_BYTES + CHUNK_BYTES / 8,
+                4 * CHUNK_BYTES,
+            )
+        });
         let (senders, receivers): (Vec<_>, Vec<_>) =
             (0..files.len()).map(|_| bounded(CHANNEL_CHUNKS)).unzip();
         let senders = Arc::new(senders);
@@ -236,6 +262,7 @@ impl Scanner {
                 window: window.clone(),
                 stop: stop.clone(),
                 options: options.clone(),
+                pool: pool.clone(),
             };
             let handle = std::thread::Builder::new()
                 .name(format!("thresher-ingest-{i}"))
@@ -255,6 +282,7 @@ impl Scanner {
             stop,
             progress,
             workers,
+            pool,
             keep_per_input: None,
             input_records: 0,
             not_kept: None,
@@ -486,6 +514,10 @@ impl Drop for Scanner {
         for handle in self.workers.drain(..) {
             let _ = handle.join();
         }
+        // Batches still held give their blocks back to nothing.
+        if let Some(pool) = &self.pool {
+            pool.close();
+        }
     }
 }
 
@@ -499,25 +531,19 @@ struct Worker {
     window: Arc<Window>,
     stop: Arc<AtomicBool>,
     options: IngestOptions,
+    pool: Option<Arc<BlockPool>>,
 }
 
 impl Worker {
     fn run(self) {
+        let mut room = tables::Capacities::default();
         loop {
             let k = self.next_file.fetch_add(1, Ordering::Relaxed);
             if k >= self.files.len() || !self.wait_for_window(k) {
                 return;
             }
             let path = &self.files[k];
-            let mut sink = ChannelSink {
-                sender: &self.senders[k],
-                stop: &self.stop,
-                records: Vec::new(),
-                errors: Vec::new(),
-                skipped: BTreeMap::new(),
-                text_bytes: 0,
-                disconnected: false,
-            };
+            let mut sink = ChannelSink::new(&self.senders[k], &self.stop, self.pool.as_ref(), room);
             let meter = FileMeter::new(&self.progress.bytes_read, self.sizes[k]);
             let read = catch_unwind(AssertUnwindSafe(|| {
                 let budget = ByteBudget::new(self.options.limits.max_input_bytes);
@@ -542,6 +568,7 @@ impl Worker {
                 ));
             }
             sink.flush();
+            room = sink.room;
             let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             let skipped = std::mem::take(&mut sink.skipped);
             if self.senders[k]
@@ -571,39 +598,63 @@ impl Worker {
     }
 }
 
-/// Hands a worker's records to the consumer in chunks.
+/// Hands a worker's records to the consumer in chunks, each record
+/// appended straight into the chunk's Arrow buffers.
 struct ChannelSink<'a> {
     sender: &'a Sender<Chunk>,
     stop: &'a AtomicBool,
-    records: Vec<Record>,
+    records: tables::RecordsBuilder,
+    /// The room of the last full chunk, for the next chunks.
+    room: tables::Capacities,
+    pool: Option<&'a Arc<BlockPool>>,
     errors: Vec<IngestError>,
     skipped: BTreeMap<String, u64>,
-    text_bytes: usize,
     disconnected: bool,
 }
 
-impl ChannelSink<'_> {
+impl<'a> ChannelSink<'a> {
+    /// A sink whose chunks start with `room` (that of the last full chunk
+    /// of the worker's previous file).
+    fn new(
+        sender: &'a Sender<Chunk>,
+        stop: &'a AtomicBool,
+        pool: Option<&'a Arc<BlockPool>>,
+        room: tables::Capacities,
+    ) -> Self {
+        ChannelSink {
+            sender,
+            stop,
+            records: builder(pool, &room),
+            room,
+            pool,
+            errors: Vec::new(),
+            skipped: BTreeMap::new(),
+            disconnected: false,
+        }
+    }
+
     fn flush(&mut self) {
         if self.records.is_empty() && self.errors.is_empty() {
             return;
         }
-        let records = std::mem::take(&mut self.records);
         let mut errors = std::mem::take(&mut self.errors);
-        self.text_bytes = 0;
-        let records = match tables::record_fields_batch(&records) {
-            Ok(batch) => Some(batch),
-            Err(e) => {
-                // Not expected (string columns hold 64-bit offsets where it
-                // matters); still, the records are reported, not lost.
-                for record in &records {
-                    let loc = Location {
-                        source: record.source.as_str().into(),
-                        member: record.member.clone(),
-                    };
-                    let reason = format!("record could not be converted to Arrow: {e}");
-                    errors.push(loc.error(record.offset, ErrorKind::Io, reason));
+        let records = if self.records.is_empty() {
+            None
+        } else {
+            // The next chunk is likely the size of this one, if full.
+            if self.records.len() >= CHUNK_RECORDS || self.records.bytes() >= CHUNK_BYTES {
+                self.room = self.records.capacities();
+            }
+            let next = builder(self.pool, &self.room);
+            let full = std::mem::replace(&mut self.records, next);
+            match { full }.finish() {
+                Ok(batch) => Some(batch),
+                Err(e) => {
+                    // Not expected: the columns are as the schema wants them.
+                    let reason = format!("records could not be converted to Arrow: {e}");
+                    errors.push(Location::file("<scan>").error(0, ErrorKind::Io, reason));
+                    None
                 }
-                None
             }
         };
         if self.sender.send(Chunk::Read { records, errors }).is_err() {
@@ -612,11 +663,38 @@ impl ChannelSink<'_> {
     }
 }
 
+/// A chunk's builder with `room`, its text in a block of `pool` if there
+/// is one.
+fn builder(pool: Option<&Arc<BlockPool>>, room: &tables::Capacities) -> tables::RecordsBuilder {
+    match pool {
+        Some(pool) => tables::RecordsBuilder::recycling(pool, room),
+        None => tables::RecordsBuilder::with_capacity(room.rows, room.text),
+    }
+}
+
 impl Sink for ChannelSink<'_> {
     fn record(&mut self, record: Record) {
-        self.text_bytes += record.heap_bytes();
-        self.records.push(record);
-        if self.records.len() >= CHUNK_RECORDS || self.text_bytes >= CHUNK_BYTES {
+        self.record_ref(record.borrowed());
+    }
+
+    fn record_ref(&mut self, record: RecordRef<'_>) {
+        if !self.records.fits(&record) {
+            self.flush();
+            if !self.records.fits(&record) {
+                // Only for a record of more than 2 GiB of source, member,
+                // id, url or date, which the limits do not let through.
+                let loc = Location {
+                    source: record.source.into(),
+                    member: record.member.map(str::to_owned),
+                };
+                let reason = "record could not be converted to Arrow: over 2 GiB of \
+                              source, member, id, url or date";
+                self.error(loc.error(record.offset, ErrorKind::Io, reason));
+                return;
+            }
+        }
+        self.records.append(&record);
+        if self.records.len() >= CHUNK_RECORDS || self.records.bytes() >= CHUNK_BYTES {
             self.flush();
         }
     }

@@ -1,6 +1,6 @@
 //! Where parsers put what they read.
 
-use super::record::{IngestError, Ingested, Record};
+use super::record::{IngestError, Ingested, Record, RecordRef};
 
 /// The key [`Sink::skipped`] counts empty payloads and texts under.
 pub const SKIPPED_EMPTY: &str = "empty";
@@ -17,6 +17,14 @@ pub fn skipped_warc_type(warc_type: &str) -> String {
 /// (the consumer went away or the run was cancelled).
 pub trait Sink {
     fn record(&mut self, record: Record);
+    /// Receives a record whose fields are borrowed from the parser, as
+    /// [`Sink::record`] does: parsers that hold a record's text in their
+    /// own buffers hand it on this way, so that a sink that copies the
+    /// fields anyway (into Arrow buffers) makes no `String`s. By default
+    /// the record is made owned and handed to [`Sink::record`].
+    fn record_ref(&mut self, record: RecordRef<'_>) {
+        self.record(record.to_record());
+    }
     fn error(&mut self, error: IngestError);
     /// Counts an input record skipped on purpose, not as an error, under
     /// `key`: the bare MIME type of a web-archive record whose content type

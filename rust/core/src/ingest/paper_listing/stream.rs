@@ -263,12 +263,12 @@ impl Output<'_, '_> {
                         .error(self.loc, title.offset, ErrorKind::Limit, reason);
                     return !self.cx.sink.is_stopped();
                 }
-                let mut record =
-                    self.loc
-                        .record(title.offset, Format::PaperListing, text.into_owned());
-                record.title = Some(title.text);
+                let mut record = self
+                    .loc
+                    .record_ref(title.offset, Format::PaperListing, &text);
+                record.title = Some(&title.text);
                 record.invalid_utf8 = invalid;
-                self.cx.sink.record(record);
+                self.cx.sink.record_ref(record);
             }
             Event::Unpaired { offset, reason } => {
                 self.cx.error(self.loc, offset, ErrorKind::Unpaired, reason);
