@@ -146,10 +146,12 @@ def test_another_format_version_names_both(tmp_path: Path) -> None:
     del_index = thresher.Index.create(path)
     del del_index
     manifest = json.loads((path / "MANIFEST").read_text())
-    manifest["index_format"] = 2
+    ours = manifest["index_format"]
+    manifest["index_format"] = ours - 1
     (path / "MANIFEST").write_text(json.dumps(manifest))
     with pytest.raises(
-        thresher.InputError, match="index format 2; this thresher reads index format 1"
+        thresher.InputError,
+        match=f"index format {ours - 1}; this thresher reads index format {ours}",
     ):
         thresher.Index.open(path)
 
@@ -220,3 +222,44 @@ def test_a_writer_killed_anywhere_leaves_whole_adds(tmp_path: Path) -> None:
         assert thresher.Index.open(path, mode="a").check()["leftovers"] == []
     assert seen_growth >= 12 * batch
     print(f"{interrupted} of 12 kills landed inside an add")
+
+
+@pytest.mark.parametrize("kind", ["string", "uint64"])
+def test_id_column_ids_are_what_matches_name(tmp_path: Path, kind: str) -> None:
+    texts = corpus(21, 40)
+    half = len(texts) // 2
+
+    def ids(start: int, end: int) -> pl.Series:
+        values = [10_000 + i * 7 for i in range(start, end)]
+        if kind == "string":
+            return pl.Series("doc", [f"day/{v}" for v in values])
+        return pl.Series("doc", values, dtype=pl.Int64)
+
+    index = thresher.Index.create(tmp_path / "idx", threshold=0.7, verify="exact")
+    first = pl.DataFrame({"text": texts[:half], "doc": ids(0, half)})
+    index.add(first, id_column="doc")
+    assert index.stats()["ids"] == kind
+    plain = thresher.Index.create(tmp_path / "plain", threshold=0.7, verify="exact")
+    plain.add(first)
+    rest = pl.DataFrame({"text": texts[half:]})
+    by_id = index.query(rest)
+    by_row = plain.query(rest)
+    assert by_id["match_id"].dtype == (pl.String if kind == "string" else pl.UInt64)
+    assert by_id["match_id"].null_count() == by_row["match_id"].null_count() < rest.height
+    given = first["doc"].cast(pl.String if kind == "string" else pl.UInt64)
+    want = [None if row is None else given[row] for row in by_row["match_id"].to_list()]
+    assert by_id["match_id"].to_list() == want
+    # dedup stores the ids of its rows too; later matches name them.
+    second = pl.DataFrame({"text": texts[half:], "doc": ids(half, len(texts))})
+    index.dedup(second, id_column="doc")
+    again = index.query(pl.DataFrame({"text": texts[-3:]}))
+    assert again["match_id"].null_count() == 0
+    # Every document has an id, or none has one.
+    with pytest.raises(thresher.InvalidOptionError, match="give an id column"):
+        index.add(rest)
+    with pytest.raises(thresher.InvalidOptionError, match="without ids"):
+        plain.add(second, id_column="doc")
+    with pytest.raises(thresher.InvalidOptionError, match="nulls"):
+        index.add(pl.DataFrame({"text": ["a"], "doc": [None]}), id_column="doc")
+    with pytest.raises(thresher.InvalidOptionError, match="not found"):
+        index.add(rest, id_column="doc")

@@ -19,7 +19,14 @@ error naming the holder), and readers keep the snapshot they opened.
 Lookups sort a batch's keys and merge them with each segment's sorted
 blocks, one block at a time, so memory does not grow with the index.
 
-Stored ids are ``0, 1, ...`` in add order. Inputs are a Polars
+Stored ids are ``0, 1, ...`` in add order. With ``id_column``, an add
+also stores each row's id of the user's (a string column, or an integer
+column kept as ``UInt64``; no nulls), and :meth:`Index.query`'s and
+:meth:`Index.dedup`'s ``match_id`` is that id. An index stores such ids
+for every document or for none, of one type: the first add decides
+(``stats()["ids"]``: ``"none"``, ``"string"`` or ``"uint64"``), and a later
+add that differs raises :class:`thresher.InvalidOptionError`. Ids need not
+be unique; a match names the stored document's id as given. Inputs are a Polars
 ``DataFrame`` or ``Series``, a ``LazyFrame`` (collected), or an iterable
 of frames such as :func:`thresher.scan`'s stream; the other kinds
 :func:`thresher.dedup` takes work too.
@@ -70,6 +77,31 @@ def _frame(value: Any, who: str, column: str) -> pl.DataFrame:
             return pl.DataFrame({column: pl.Series([], dtype=pl.String)})
         return pl.concat(parts, how="vertical_relaxed")
     return frames.read(value, who, column).frame  # type: ignore[union-attr]
+
+
+def _id_stream(frame: pl.DataFrame, id_column: str | None) -> object | None:
+    """``frame[id_column]`` for the core: strings as they are, integers as
+    ``UInt64``; none without an id column."""
+    from thresher.errors import InvalidOptionError
+
+    if id_column is None:
+        return None
+    if id_column not in frame.columns:
+        raise InvalidOptionError(f"id column {id_column!r} not found; columns are {frame.columns}")
+    ids = frame[id_column]
+    if ids.null_count():
+        raise InvalidOptionError(f"id column {id_column!r} has {ids.null_count()} nulls")
+    if ids.dtype == pl.String:
+        pass
+    elif ids.dtype.is_integer():
+        if ids.len() and ids.min() < 0:  # type: ignore[operator]
+            raise InvalidOptionError(f"id column {id_column!r} has negative ids")
+        ids = ids.cast(pl.UInt64)
+    else:
+        raise InvalidOptionError(
+            f"id column {id_column!r} must hold strings or integers, not {ids.dtype}"
+        )
+    return ids.rename("id").to_frame().__arrow_c_stream__()
 
 
 def _check_free(frame: pl.DataFrame, added: Iterable[str]) -> None:
@@ -129,17 +161,20 @@ class Index:
         """Documents stored."""
         return len(self._inner)
 
-    def add(self, frame: Any, column: str = "text") -> range:
+    def add(self, frame: Any, column: str = "text", id_column: str | None = None) -> range:
         """Stores the documents of ``frame``'s ``column`` (or of a series),
         each a cluster of its own, in one atomic step; returns their stored
-        ids. An iterable of frames is stored as one batch."""
+        ids. With ``id_column``, stores that column's ids too (see the
+        module docs). An iterable of frames is stored as one batch."""
         texts = _frame(frame, "add", column)
-        first, end = self._inner.add(text_stream(texts, column))
+        ids = _id_stream(texts, id_column)
+        first, end = self._inner.add(text_stream(texts, column), None, ids)
         return range(first, end)
 
     def query(self, frame: Any, column: str = "text") -> pl.DataFrame:
         """The rows of ``frame`` plus, for each, its best match in the index:
-        ``match_id`` (the stored id; null without a match), ``similarity``
+        ``match_id`` (the user's id stored with it, else its stored id; null
+        without a match), ``similarity``
         (1.0 for an exact match) and ``exact``. The best match is the first
         stored document with the row's normalised text, else the most
         similar stored document at or above the threshold (lowest id on
@@ -149,7 +184,7 @@ class Index:
         matches = pl.DataFrame(self._inner.query(text_stream(rows, column)))
         return pl.concat([rows, matches.select(QUERY_COLUMNS)], how="horizontal")
 
-    def dedup(self, frame: Any, column: str = "text") -> pl.DataFrame:
+    def dedup(self, frame: Any, column: str = "text", id_column: str | None = None) -> pl.DataFrame:
         """The daily step: dedups the rows of ``frame`` among themselves and
         against the index, then adds every row (duplicates too) with the
         cluster it joined, so that later days match through old duplicates.
@@ -165,9 +200,12 @@ class Index:
         this batch in the cluster), ``is_duplicate``, ``duplicate_of`` (the
         cluster's first document, for duplicates), ``similarity`` (to the
         row's index match when it has one, else to its representative in
-        the batch), and ``match_id`` (as :meth:`query`)."""
+        the batch), and ``match_id`` (as :meth:`query`). With
+        ``id_column``, the rows are added with those ids (as :meth:`add`);
+        ``cluster_id`` and ``duplicate_of`` stay stored ids."""
         rows = _frame(frame, "dedup", column)
         _check_free(rows, DEDUP_COLUMNS)
+        ids = _id_stream(rows, id_column)
         texts = rows.select(column)
         options = self.options
         options.pop("mode")
@@ -193,7 +231,9 @@ class Index:
             # For the core: a stored id, or -(1 + row) of a batch row.
             code=pl.coalesce(pl.col("joined"), -(pl.col("rep") + 1)),
         )
-        self._inner.add(text_stream(texts, column), priority_stream(work["code"].rename("cluster")))
+        self._inner.add(
+            text_stream(texts, column), priority_stream(work["code"].rename("cluster")), ids
+        )
         work = work.with_columns(
             duplicate_of=pl.when(pl.col("is_duplicate")).then(pl.col("cluster_id")),
         )
@@ -210,10 +250,12 @@ class Index:
         )
         return pl.concat([rows, columns], how="horizontal")
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         """Figures of the index: ``documents``, ``segments``, ``bytes`` (on
         disk), ``doc_bytes`` and ``key_bytes`` (of each kind of block),
-        ``exact_entries`` and ``band_entries``."""
+        ``exact_entries`` and ``band_entries``, ``ids`` (the type of the
+        user's ids it stores: ``"none"``, ``"string"`` or ``"uint64"``) and
+        ``index_format`` (the on-disk format version)."""
         return dict(self._inner.stats())
 
     def compact(self) -> None:

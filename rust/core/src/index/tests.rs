@@ -624,3 +624,63 @@ fn lookups_find_every_entry_across_block_boundaries() {
     assert!(want.len() > 2 * block::KEY_BLOCK_ROWS);
     assert_eq!(got, want);
 }
+
+#[test]
+fn user_ids_are_stored_read_back_and_survive_compact() {
+    for verify in Verify::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let texts = corpus(11, 30);
+        let texts = refs(&texts);
+        let mut index = Index::create(dir.path(), &options(verify)).unwrap();
+        assert_eq!(index.id_kind(), IdKind::None);
+        let mut given = Vec::new();
+        for (c, chunk) in texts.chunks(40).enumerate() {
+            let ids: Vec<String> = (0..chunk.len()).map(|r| format!("day{c}/{r}")).collect();
+            let s = index.sketch(chunk, &Cancel::new()).unwrap();
+            let clusters = vec![ClusterOf::Itself; chunk.len()];
+            let user = UserIds::Text(ids.clone());
+            index.add_with_ids(&s, &clusters, Some(&user)).unwrap();
+            given.extend(ids);
+        }
+        assert_eq!(index.id_kind(), IdKind::Text);
+        let all: Vec<u64> = (0..given.len() as u64).rev().collect();
+        let want: Vec<Option<UserId>> = given
+            .iter()
+            .rev()
+            .map(|g| Some(UserId::Text(g.clone())))
+            .collect();
+        assert_eq!(index.user_ids(&all).unwrap(), want);
+        index.compact().unwrap();
+        index.check().unwrap();
+        assert_eq!(index.user_ids(&all).unwrap(), want);
+        // Every document has an id, or none has one, of one kind.
+        let s = index.sketch(&texts[..2], &Cancel::new()).unwrap();
+        let two = vec![ClusterOf::Itself; 2];
+        let err = index.add(&s, &two).unwrap_err().to_string();
+        assert!(err.contains("give an id column"), "{err}");
+        let numbers = UserIds::Number(vec![1, 2]);
+        let err = index
+            .add_with_ids(&s, &two, Some(&numbers))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("type string, these are of type uint64"),
+            "{err}"
+        );
+        drop(index);
+        let reopened = Index::open(dir.path(), Mode::Read).unwrap();
+        assert_eq!(reopened.id_kind(), IdKind::Text);
+        assert_eq!(reopened.user_ids(&all).unwrap(), want);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::create(dir.path(), &options(Verify::Signature)).unwrap();
+    add_texts(&mut index, &["a b c d e f"]);
+    assert_eq!(index.user_ids(&[0]).unwrap(), vec![None]);
+    let s = index.sketch(&["x y z w v u"], &Cancel::new()).unwrap();
+    let numbers = UserIds::Number(vec![u64::MAX]);
+    let err = index
+        .add_with_ids(&s, &[ClusterOf::Itself], Some(&numbers))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("1 documents without ids"), "{err}");
+}
