@@ -57,6 +57,7 @@ DEDUP_COLUMNS = (
     "duplicate_of",
     "similarity",
     "match_id",
+    "index_clusters",
 )
 
 
@@ -200,7 +201,15 @@ class Index:
         this batch in the cluster), ``is_duplicate``, ``duplicate_of`` (the
         cluster's first document, for duplicates), ``similarity`` (to the
         row's index match when it has one, else to its representative in
-        the batch), and ``match_id`` (as :meth:`query`). With
+        the batch), ``match_id`` (as :meth:`query`), and ``index_clusters``:
+        how many stored clusters the row's cluster in the batch matches
+        (through any of its rows and any stored document at or above the
+        threshold, not only the best). Two or more: this batch bridges
+        clusters that earlier days kept apart; what was kept stays kept, so
+        one run over everything would have kept fewer. The rows of such
+        clusters are ``result.filter(pl.col("index_clusters") > 1)``. The
+        index does not record bridges: a later batch that matches the same
+        stored clusters bridges them again. With
         ``id_column``, the rows are added with those ids (as :meth:`add`);
         ``cluster_id`` and ``duplicate_of`` stay stored ids."""
         rows = _frame(frame, "dedup", column)
@@ -224,6 +233,15 @@ class Index:
         # its rows matched (none: the cluster is new, its first row kept).
         joined = work.group_by("rep").agg(pl.col("match_cluster").min().alias("joined"))
         work = work.join(joined, on="rep", how="left", maintain_order="left")
+        # Every stored cluster the batch cluster's rows match: two or more,
+        # and the batch bridges clusters that earlier days kept apart.
+        bridged = (
+            pl.DataFrame({"rep": work["rep"], "c": matches["match_clusters"]})
+            .explode("c")
+            .group_by("rep")
+            .agg(pl.col("c").drop_nulls().n_unique().cast(pl.UInt32).alias("index_clusters"))
+        )
+        work = work.join(bridged, on="rep", how="left", maintain_order="left")
         cluster_id = pl.coalesce(pl.col("joined"), pl.col("rep") + first)
         work = work.with_columns(
             cluster_id=cluster_id,
@@ -246,6 +264,7 @@ class Index:
                 "duplicate_of": work["duplicate_of"].cast(pl.UInt64),
                 "similarity": matches["similarity"].fill_null(batch["similarity"]),
                 "match_id": matches["match_id"],
+                "index_clusters": work["index_clusters"],
             }
         )
         return pl.concat([rows, columns], how="horizontal")

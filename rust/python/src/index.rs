@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use arrow_array::builder::{ListBuilder, UInt64Builder};
 use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt64Array,
 };
@@ -106,12 +107,21 @@ fn user_ids(py: Python<'_>, batches: &[RecordBatch]) -> PyResult<UserIds> {
 }
 
 /// The columns of the best matches: `match_id` (see `match_ids`),
-/// `match_cluster`, `similarity` and `exact`, null where a row has no match.
+/// `match_cluster`, `similarity` and `exact`, null where a row has no
+/// match, and `match_clusters`, every stored cluster the row matches.
 fn matches_batch(
     matches: &[Option<thresher_core::index::Match>],
     kind: IdKind,
     user: &[Option<UserId>],
+    clusters: &[Vec<u64>],
 ) -> thresher_core::Result<RecordBatch> {
+    let mut lists = ListBuilder::new(UInt64Builder::new());
+    for row in clusters {
+        lists.values().append_slice(row);
+        lists.append(true);
+    }
+    let lists = lists.finish();
+    let list_type = lists.data_type().clone();
     let id_type = match kind {
         IdKind::Text => DataType::Utf8,
         _ => DataType::UInt64,
@@ -136,12 +146,14 @@ fn matches_batch(
                 .map(|m| m.map(|m| m.exact))
                 .collect::<BooleanArray>(),
         ),
+        std::sync::Arc::new(lists),
     ];
     let schema = Schema::new(vec![
         Field::new("match_id", id_type, true),
         Field::new("match_cluster", DataType::UInt64, true),
         Field::new("similarity", DataType::Float64, true),
         Field::new("exact", DataType::Boolean, true),
+        Field::new("match_clusters", list_type, false),
     ]);
     Ok(RecordBatch::try_new(std::sync::Arc::new(schema), columns)?)
 }
@@ -213,9 +225,9 @@ impl Index {
     fn query(&self, py: Python<'_>, texts: &Bound<'_, PyCapsule>) -> PyResult<Py<ArrowTable>> {
         let batches = read_stream(texts)?;
         let texts = self::texts(py, &batches)?;
-        let (matches, kind, user) = self.with(py, |i, cancel| {
+        let (matches, kind, user, clusters) = self.with(py, |i, cancel| {
             let sketches = i.sketch(&texts, cancel)?;
-            let matches = i.query(&sketches, cancel)?;
+            let (matches, clusters) = i.query_clusters(&sketches, cancel)?;
             let (at, ids): (Vec<usize>, Vec<u64>) = matches
                 .iter()
                 .enumerate()
@@ -225,9 +237,9 @@ impl Index {
             for (row, id) in at.into_iter().zip(i.user_ids(&ids)?) {
                 user[row] = id;
             }
-            Ok((matches, i.id_kind(), user))
+            Ok((matches, i.id_kind(), user, clusters))
         })?;
-        table(py, matches_batch(&matches, kind, &user))
+        table(py, matches_batch(&matches, kind, &user, &clusters))
     }
 
     /// Stores the texts of the one-column stream `texts`, each in the

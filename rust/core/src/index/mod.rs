@@ -449,6 +449,19 @@ impl Index {
     /// highest and at least the threshold (lowest id on ties). Lookups are
     /// sort-merges of the batch's sorted keys with each segment's blocks.
     pub fn query(&self, s: &DocSketches, cancel: &Cancel) -> Result<Vec<Option<Match>>> {
+        Ok(self.query_clusters(s, cancel)?.0)
+    }
+
+    /// [`Index::query`], and for each row the stored clusters (ascending)
+    /// of every document it matches: its exact match, or every stored
+    /// document sharing a band key with it whose similarity is at least the
+    /// threshold. Two or more: the row bridges clusters that were kept apart.
+    #[allow(clippy::type_complexity)]
+    pub fn query_clusters(
+        &self,
+        s: &DocSketches,
+        cancel: &Cancel,
+    ) -> Result<(Vec<Option<Match>>, Vec<Vec<u64>>)> {
         self.check_sketches(s)?;
         let exact = self.stored_exact(s)?;
         cancel.check()?;
@@ -479,6 +492,7 @@ impl Index {
         wanted.sort_unstable();
         wanted.dedup();
         let mut best: Vec<Option<Match>> = vec![None; s.len()];
+        let mut clusters: Vec<Vec<u64>> = vec![Vec::new(); s.len()];
         let threshold = self.manifest.options.threshold;
         let mut docs = DocCursor::default();
         for (id, row, is_exact) in wanted {
@@ -495,6 +509,9 @@ impl Index {
             if similarity < threshold && !is_exact {
                 continue;
             }
+            if !clusters[row].contains(&doc.cluster) {
+                clusters[row].push(doc.cluster);
+            }
             if best[row].is_none_or(|b| similarity > b.similarity) {
                 best[row] = Some(Match {
                     id,
@@ -504,7 +521,10 @@ impl Index {
                 });
             }
         }
-        Ok(best)
+        for c in &mut clusters {
+            c.sort_unstable();
+        }
+        Ok((best, clusters))
     }
 
     /// Stores the rows of `s` as the next documents, each in the cluster
