@@ -69,6 +69,7 @@ def test_two_days_against_an_index(tmp_path: Path) -> None:
     matched = dups.filter(pl.col("index_match").is_not_null())
     assert set(matched["text"]) == planted
     assert summary2["index_matches"] == len(planted)
+    assert summary2["index_bridges"] == 0
     assert kept["index_match"].null_count() == kept.height == summary2["kept"] == 25
     assert summary2["duplicates"] == dups.height == len(planted)
     # The stored id names the day-1 record: its file and byte offset.

@@ -11,7 +11,8 @@ column ``index_match``, the stored id of the index document its cluster
 matched (null for the others). Then it adds every record of the run to the
 index, duplicates too, each in the cluster it joined, as
 :meth:`thresher.Index.dedup` does, and updates ``summary.json``
-(``index_matches``, ``kept``, ``duplicates``, and ``index``: its path and
+(``index_matches``, ``index_bridges``: the run's clusters that match two or
+more stored clusters, ``kept``, ``duplicates``, and ``index``: its path and
 documents).
 
 Records are stored with the id ``SOURCE[!MEMBER]@OFFSET[.PART]``, so that a
@@ -112,6 +113,14 @@ def apply_index(index: thresher.Index, path: Path, out: Path) -> dict[str, Any]:
     )
     # Per run cluster: the lowest stored cluster any record matched, the
     # stored id its first matching record matched, and its first row.
+    bridges = (
+        pl.DataFrame({"cluster": rows["cluster_id"], "c": matches["match_clusters"]})
+        .explode("c")
+        .group_by("cluster")
+        .agg(pl.col("c").drop_nulls().n_unique().alias("k"))
+        .filter(pl.col("k") > 1)
+        .height
+    )
     per = work.group_by("cluster").agg(
         joined=pl.col("match_cluster").min(),
         match=pl.col("match_id").drop_nulls().first(),
@@ -134,6 +143,7 @@ def apply_index(index: thresher.Index, path: Path, out: Path) -> dict[str, Any]:
         kept=new_kept.height,
         duplicates=new_dups.height,
         index_matches=int(work["joined"].is_not_null().sum()),
+        index_bridges=bridges,
         index={"path": os.fspath(path), "documents": len(index)},
     )
     write_json(summary, out / "summary.json", fsync=True)
