@@ -283,3 +283,36 @@ def test_id_column_ids_are_what_matches_name(tmp_path: Path, kind: str) -> None:
         index.add(pl.DataFrame({"text": ["a"], "doc": [None]}), id_column="doc")
     with pytest.raises(thresher.InvalidOptionError, match="not found"):
         index.add(rest, id_column="doc")
+
+
+def test_streaming_add_is_one_atomic_add_in_parts(tmp_path: Path) -> None:
+    texts = corpus(17, 40)
+    ids = [f"doc-{i}" for i in range(len(texts))]
+    frame = pl.DataFrame({"text": texts, "doc": ids})
+    eager = thresher.Index.create(tmp_path / "eager", verify="exact", **OPTIONS)
+    eager.add(frame, id_column="doc")
+    streamed = thresher.Index.create(tmp_path / "lazy", verify="exact", **OPTIONS)
+    assert streamed.add(frame.lazy(), id_column="doc", batch_size=16) == range(len(texts))
+    # One segment per batch, all live at once, answering as the one add does.
+    assert streamed.stats()["segments"] > 3
+    queries = pl.DataFrame({"text": [t + " tail" for t in texts]})
+    assert streamed.query(queries).equals(eager.query(queries))
+    streamed.check()
+
+    # An iterable of frames that fails midway leaves the index as it was.
+    def parts() -> Any:
+        yield frame.slice(0, 20)
+        yield frame.slice(20, 20)
+        raise RuntimeError("the source broke")
+
+    files = sorted(p.name for p in (tmp_path / "lazy").iterdir())
+    with pytest.raises(RuntimeError, match="the source broke"):
+        streamed.add(parts(), id_column="doc")
+    assert len(streamed) == len(texts)
+    assert sorted(p.name for p in (tmp_path / "lazy").iterdir()) == files
+    assert len(thresher.Index.open(tmp_path / "lazy")) == len(texts)
+    added = streamed.add(
+        iter([frame.slice(0, 5), frame.slice(5, 0), frame.slice(5, 5)]), id_column="doc"
+    )
+    assert added == range(len(texts), len(texts) + 10)
+    streamed.check()

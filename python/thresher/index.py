@@ -27,15 +27,16 @@ for every document or for none, of one type: the first add decides
 (``stats()["ids"]``: ``"none"``, ``"string"`` or ``"uint64"``), and a later
 add that differs raises :class:`thresher.InvalidOptionError`. Ids need not
 be unique; a match names the stored document's id as given. Inputs are a Polars
-``DataFrame`` or ``Series``, a ``LazyFrame`` (collected), or an iterable
-of frames such as :func:`thresher.scan`'s stream; the other kinds
+``DataFrame`` or ``Series``, a ``LazyFrame`` (streamed by :meth:`Index.add`,
+collected by the others), or an iterable of frames such as
+:func:`thresher.scan`'s stream (frame by frame in :meth:`Index.add`); the other kinds
 :func:`thresher.dedup` takes work too.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 import polars as pl
@@ -162,14 +163,54 @@ class Index:
         """Documents stored."""
         return len(self._inner)
 
-    def add(self, frame: Any, column: str = "text", id_column: str | None = None) -> range:
+    def add(
+        self,
+        frame: Any,
+        column: str = "text",
+        id_column: str | None = None,
+        *,
+        batch_size: int = 100_000,
+    ) -> range:
         """Stores the documents of ``frame``'s ``column`` (or of a series),
         each a cluster of its own, in one atomic step; returns their stored
         ids. With ``id_column``, stores that column's ids too (see the
-        module docs). An iterable of frames is stored as one batch."""
+        module docs).
+
+        A ``LazyFrame`` is streamed in batches of about ``batch_size`` rows,
+        and an iterable of frames (such as :func:`thresher.scan`'s stream)
+        frame by frame: each batch is written as its own segment, so memory
+        holds one batch, and the manifest switches once at the end, so the
+        whole stream is still one atomic add (an error or a crash midway
+        leaves the index as it was)."""
+        if isinstance(frame, pl.LazyFrame):
+            from thresher.lazy import batches
+
+            names = [column] if id_column is None else [column, id_column]
+            return self._add_stream(batches(frame, names, batch_size), column, id_column)
+        if (
+            isinstance(frame, Iterable)
+            and not isinstance(frame, (str, bytes, pl.DataFrame, pl.Series))
+            and not hasattr(frame, "__arrow_c_stream__")
+        ):
+            return self._add_stream(iter(frame), column, id_column)
         texts = _frame(frame, "add", column)
         ids = _id_stream(texts, id_column)
         first, end = self._inner.add(text_stream(texts, column), None, ids)
+        return range(first, end)
+
+    def _add_stream(self, parts: Iterator[Any], column: str, id_column: str | None) -> range:
+        """Adds each part as a segment, all made live at once."""
+        self._inner.begin_add()
+        try:
+            for part in parts:
+                texts = _frame(part, "add", column)
+                if texts.height:
+                    ids = _id_stream(texts, id_column)
+                    self._inner.add(text_stream(texts, column), None, ids)
+        except BaseException:
+            self._inner.abort_add()
+            raise
+        first, end = self._inner.commit_add()
         return range(first, end)
 
     def query(self, frame: Any, column: str = "text") -> pl.DataFrame:

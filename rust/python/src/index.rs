@@ -271,6 +271,25 @@ impl Index {
         Ok((ids.start, ids.end))
     }
 
+    /// Starts a streaming add (see the core's `Index::begin_add`).
+    fn begin_add(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |i, _| i.begin_add())
+    }
+
+    /// Makes a streaming add's parts live at once; the stored ids they got.
+    fn commit_add(&self, py: Python<'_>) -> PyResult<(u64, u64)> {
+        let ids = self.with(py, |i, _| i.commit_add())?;
+        Ok((ids.start, ids.end))
+    }
+
+    /// Drops a streaming add's parts.
+    fn abort_add(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |i, _| {
+            i.abort_add();
+            Ok(())
+        })
+    }
+
     /// Figures of the index, as a dict.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let (s, kind) = self.with(py, |i, _| Ok((i.stats(), i.id_kind())))?;

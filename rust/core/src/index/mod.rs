@@ -241,6 +241,9 @@ pub struct Index {
     segments: Vec<Segment>,
     _lock: Option<WriterLock>,
     plan: FaultPlan,
+    /// The live manifest while a streaming add ([`Index::begin_add`]) is
+    /// under way; `manifest` and `segments` then include its parts.
+    pending: Option<Manifest>,
 }
 
 impl Index {
@@ -284,6 +287,7 @@ impl Index {
             segments: Vec::new(),
             _lock: Some(lock),
             plan: FaultPlan::default(),
+            pending: None,
         })
     }
 
@@ -320,6 +324,7 @@ impl Index {
             segments,
             _lock: lock,
             plan: FaultPlan::default(),
+            pending: None,
         };
         if mode == Mode::Append {
             index.tidy_for_writing()?;
@@ -693,8 +698,70 @@ impl Index {
             docs: n as u64,
             bytes,
         });
-        self.switch(next, &[&name], &[])?;
+        if self.pending.is_some() {
+            // A part of a streaming add: live once `commit_add` switches.
+            let segment = match Segment::open(&self.dir.join(&name)) {
+                Ok(segment) => segment,
+                Err(e) => return Err(self.failed(e, &[&name])),
+            };
+            self.manifest = next;
+            self.segments.push(segment);
+        } else {
+            self.switch(next, &[&name], &[])?;
+        }
         Ok(first..first + n as u64)
+    }
+
+    /// Starts a streaming add: the adds until [`Index::commit_add`] each
+    /// write their segment (so memory holds one part at a time) but the
+    /// manifest switches once, at the commit, so that the whole stream is
+    /// one atomic add. Until then this object's queries and adds see the
+    /// parts (an add's exact keys are checked against them); other readers
+    /// do not. [`Index::abort_add`] (or a crash) drops them.
+    pub fn begin_add(&mut self) -> Result<()> {
+        self.writable()?;
+        if self.pending.is_some() {
+            return Err(Error::Usage("a streaming add is already under way".into()));
+        }
+        self.pending = Some(self.manifest.clone());
+        Ok(())
+    }
+
+    /// Makes the parts added since [`Index::begin_add`] live, in one
+    /// manifest switch; returns the stored ids they got.
+    pub fn commit_add(&mut self) -> Result<std::ops::Range<u64>> {
+        let base = self
+            .pending
+            .take()
+            .ok_or_else(|| Error::Usage("no streaming add is under way".into()))?;
+        let ids = base.next_id..self.manifest.next_id;
+        if self.manifest.segments.len() == base.segments.len() {
+            return Ok(ids);
+        }
+        let names: Vec<String> = self.manifest.segments[base.segments.len()..]
+            .iter()
+            .map(|s| s.file.clone())
+            .collect();
+        let new: Vec<&str> = names.iter().map(String::as_str).collect();
+        let next = self.manifest.clone();
+        if let Err(e) = self.switch(next, &new, &[]) {
+            self.segments.truncate(base.segments.len());
+            self.manifest = base;
+            return Err(e);
+        }
+        Ok(ids)
+    }
+
+    /// Drops the parts added since [`Index::begin_add`]: the index stays as
+    /// it was.
+    pub fn abort_add(&mut self) {
+        if let Some(base) = self.pending.take() {
+            for s in &self.manifest.segments[base.segments.len()..] {
+                let _ = std::fs::remove_file(self.dir.join(&s.file));
+            }
+            self.segments.truncate(base.segments.len());
+            self.manifest = base;
+        }
     }
 
     /// Makes `next` the manifest and opens its segments; on failure, finds
@@ -778,6 +845,11 @@ impl Index {
     /// segment and kind at a time), then switches the manifest to it.
     pub fn compact(&mut self) -> Result<()> {
         self.writable()?;
+        if self.pending.is_some() {
+            return Err(Error::Usage(
+                "commit or abort the streaming add before compacting".into(),
+            ));
+        }
         if self.segments.len() < 2 {
             return Ok(());
         }

@@ -684,3 +684,45 @@ fn user_ids_are_stored_read_back_and_survive_compact() {
         .to_string();
     assert!(err.contains("1 documents without ids"), "{err}");
 }
+
+#[test]
+fn a_streaming_add_is_one_atomic_add_of_its_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = corpus(13, 40);
+    let texts = refs(&texts);
+    let mut index = Index::create(dir.path(), &options(Verify::Exact)).unwrap();
+    add_texts(&mut index, &texts[..10]);
+    index.begin_add().unwrap();
+    // Exact copies in later parts (and of stored texts) get no exact key
+    // of their own: check() would find it stored twice.
+    for part in texts.chunks(25) {
+        add_texts(&mut index, part);
+    }
+    let others = Index::open(dir.path(), Mode::Read).unwrap();
+    assert_eq!(others.len(), 10, "parts are not live before the commit");
+    assert!(index.compact().is_err());
+    assert_eq!(index.commit_add().unwrap(), 10..10 + texts.len() as u64);
+    assert!(index.stats().segments > 2);
+    index.check().unwrap();
+    let reopened = Index::open(dir.path(), Mode::Read).unwrap();
+    assert_eq!(reopened.len(), 10 + texts.len() as u64);
+    // The same texts added at once give the same answers.
+    let one = tempfile::tempdir().unwrap();
+    let mut whole = Index::create(one.path(), &options(Verify::Exact)).unwrap();
+    add_texts(&mut whole, &texts[..10]);
+    add_texts(&mut whole, &texts);
+    let queries: Vec<String> = texts.iter().map(|t| format!("{t} more")).collect();
+    let queries = refs(&queries);
+    assert_eq!(
+        query_texts(&reopened, &queries),
+        query_texts(&whole, &queries)
+    );
+    // An aborted streaming add leaves the index and its directory as they were.
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    index.begin_add().unwrap();
+    add_texts(&mut index, &texts[..30]);
+    index.abort_add();
+    assert_eq!(index.len(), 10 + texts.len() as u64);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), files);
+    index.check().unwrap();
+}
