@@ -19,16 +19,24 @@ error naming the holder), and readers keep the snapshot they opened.
 Lookups sort a batch's keys and merge them with each segment's sorted
 blocks, one block at a time, so memory does not grow with the index.
 
-Stored ids are ``0, 1, ...`` in add order. Inputs are a Polars
-``DataFrame`` or ``Series``, a ``LazyFrame`` (collected), or an iterable
-of frames such as :func:`thresher.scan`'s stream; the other kinds
+Stored ids are ``0, 1, ...`` in add order. With ``id_column``, an add
+also stores each row's id of the user's (a string column, or an integer
+column kept as ``UInt64``; no nulls), and :meth:`Index.query`'s and
+:meth:`Index.dedup`'s ``match_id`` is that id. An index stores such ids
+for every document or for none, of one type: the first add decides
+(``stats()["ids"]``: ``"none"``, ``"string"`` or ``"uint64"``), and a later
+add that differs raises :class:`thresher.InvalidOptionError`. Ids need not
+be unique; a match names the stored document's id as given. Inputs are a Polars
+``DataFrame`` or ``Series``, a ``LazyFrame`` (streamed by :meth:`Index.add`,
+collected by the others), or an iterable of frames such as
+:func:`thresher.scan`'s stream (frame by frame in :meth:`Index.add`); the other kinds
 :func:`thresher.dedup` takes work too.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 import polars as pl
@@ -50,6 +58,7 @@ DEDUP_COLUMNS = (
     "duplicate_of",
     "similarity",
     "match_id",
+    "index_clusters",
 )
 
 
@@ -70,6 +79,31 @@ def _frame(value: Any, who: str, column: str) -> pl.DataFrame:
             return pl.DataFrame({column: pl.Series([], dtype=pl.String)})
         return pl.concat(parts, how="vertical_relaxed")
     return frames.read(value, who, column).frame  # type: ignore[union-attr]
+
+
+def _id_stream(frame: pl.DataFrame, id_column: str | None) -> object | None:
+    """``frame[id_column]`` for the core: strings as they are, integers as
+    ``UInt64``; none without an id column."""
+    from thresher.errors import InvalidOptionError
+
+    if id_column is None:
+        return None
+    if id_column not in frame.columns:
+        raise InvalidOptionError(f"id column {id_column!r} not found; columns are {frame.columns}")
+    ids = frame[id_column]
+    if ids.null_count():
+        raise InvalidOptionError(f"id column {id_column!r} has {ids.null_count()} nulls")
+    if ids.dtype == pl.String:
+        pass
+    elif ids.dtype.is_integer():
+        if ids.len() and ids.min() < 0:  # type: ignore[operator]
+            raise InvalidOptionError(f"id column {id_column!r} has negative ids")
+        ids = ids.cast(pl.UInt64)
+    else:
+        raise InvalidOptionError(
+            f"id column {id_column!r} must hold strings or integers, not {ids.dtype}"
+        )
+    return ids.rename("id").to_frame().__arrow_c_stream__()
 
 
 def _check_free(frame: pl.DataFrame, added: Iterable[str]) -> None:
@@ -129,17 +163,60 @@ class Index:
         """Documents stored."""
         return len(self._inner)
 
-    def add(self, frame: Any, column: str = "text") -> range:
+    def add(
+        self,
+        frame: Any,
+        column: str = "text",
+        id_column: str | None = None,
+        *,
+        batch_size: int = 100_000,
+    ) -> range:
         """Stores the documents of ``frame``'s ``column`` (or of a series),
         each a cluster of its own, in one atomic step; returns their stored
-        ids. An iterable of frames is stored as one batch."""
+        ids. With ``id_column``, stores that column's ids too (see the
+        module docs).
+
+        A ``LazyFrame`` is streamed in batches of about ``batch_size`` rows,
+        and an iterable of frames (such as :func:`thresher.scan`'s stream)
+        frame by frame: each batch is written as its own segment, so memory
+        holds one batch, and the manifest switches once at the end, so the
+        whole stream is still one atomic add (an error or a crash midway
+        leaves the index as it was)."""
+        if isinstance(frame, pl.LazyFrame):
+            from thresher.lazy import batches
+
+            names = [column] if id_column is None else [column, id_column]
+            return self._add_stream(batches(frame, names, batch_size), column, id_column)
+        if (
+            isinstance(frame, Iterable)
+            and not isinstance(frame, (str, bytes, pl.DataFrame, pl.Series))
+            and not hasattr(frame, "__arrow_c_stream__")
+        ):
+            return self._add_stream(iter(frame), column, id_column)
         texts = _frame(frame, "add", column)
-        first, end = self._inner.add(text_stream(texts, column))
+        ids = _id_stream(texts, id_column)
+        first, end = self._inner.add(text_stream(texts, column), None, ids)
+        return range(first, end)
+
+    def _add_stream(self, parts: Iterator[Any], column: str, id_column: str | None) -> range:
+        """Adds each part as a segment, all made live at once."""
+        self._inner.begin_add()
+        try:
+            for part in parts:
+                texts = _frame(part, "add", column)
+                if texts.height:
+                    ids = _id_stream(texts, id_column)
+                    self._inner.add(text_stream(texts, column), None, ids)
+        except BaseException:
+            self._inner.abort_add()
+            raise
+        first, end = self._inner.commit_add()
         return range(first, end)
 
     def query(self, frame: Any, column: str = "text") -> pl.DataFrame:
         """The rows of ``frame`` plus, for each, its best match in the index:
-        ``match_id`` (the stored id; null without a match), ``similarity``
+        ``match_id`` (the user's id stored with it, else its stored id; null
+        without a match), ``similarity``
         (1.0 for an exact match) and ``exact``. The best match is the first
         stored document with the row's normalised text, else the most
         similar stored document at or above the threshold (lowest id on
@@ -149,7 +226,7 @@ class Index:
         matches = pl.DataFrame(self._inner.query(text_stream(rows, column)))
         return pl.concat([rows, matches.select(QUERY_COLUMNS)], how="horizontal")
 
-    def dedup(self, frame: Any, column: str = "text") -> pl.DataFrame:
+    def dedup(self, frame: Any, column: str = "text", id_column: str | None = None) -> pl.DataFrame:
         """The daily step: dedups the rows of ``frame`` among themselves and
         against the index, then adds every row (duplicates too) with the
         cluster it joined, so that later days match through old duplicates.
@@ -165,9 +242,20 @@ class Index:
         this batch in the cluster), ``is_duplicate``, ``duplicate_of`` (the
         cluster's first document, for duplicates), ``similarity`` (to the
         row's index match when it has one, else to its representative in
-        the batch), and ``match_id`` (as :meth:`query`)."""
+        the batch), ``match_id`` (as :meth:`query`), and ``index_clusters``:
+        how many stored clusters the row's cluster in the batch matches
+        (through any of its rows and any stored document at or above the
+        threshold, not only the best). Two or more: this batch bridges
+        clusters that earlier days kept apart; what was kept stays kept, so
+        one run over everything would have kept fewer. The rows of such
+        clusters are ``result.filter(pl.col("index_clusters") > 1)``. The
+        index does not record bridges: a later batch that matches the same
+        stored clusters bridges them again. With
+        ``id_column``, the rows are added with those ids (as :meth:`add`);
+        ``cluster_id`` and ``duplicate_of`` stay stored ids."""
         rows = _frame(frame, "dedup", column)
         _check_free(rows, DEDUP_COLUMNS)
+        ids = _id_stream(rows, id_column)
         texts = rows.select(column)
         options = self.options
         options.pop("mode")
@@ -186,6 +274,15 @@ class Index:
         # its rows matched (none: the cluster is new, its first row kept).
         joined = work.group_by("rep").agg(pl.col("match_cluster").min().alias("joined"))
         work = work.join(joined, on="rep", how="left", maintain_order="left")
+        # Every stored cluster the batch cluster's rows match: two or more,
+        # and the batch bridges clusters that earlier days kept apart.
+        bridged = (
+            pl.DataFrame({"rep": work["rep"], "c": matches["match_clusters"]})
+            .explode("c")
+            .group_by("rep")
+            .agg(pl.col("c").drop_nulls().n_unique().cast(pl.UInt32).alias("index_clusters"))
+        )
+        work = work.join(bridged, on="rep", how="left", maintain_order="left")
         cluster_id = pl.coalesce(pl.col("joined"), pl.col("rep") + first)
         work = work.with_columns(
             cluster_id=cluster_id,
@@ -193,7 +290,9 @@ class Index:
             # For the core: a stored id, or -(1 + row) of a batch row.
             code=pl.coalesce(pl.col("joined"), -(pl.col("rep") + 1)),
         )
-        self._inner.add(text_stream(texts, column), priority_stream(work["code"].rename("cluster")))
+        self._inner.add(
+            text_stream(texts, column), priority_stream(work["code"].rename("cluster")), ids
+        )
         work = work.with_columns(
             duplicate_of=pl.when(pl.col("is_duplicate")).then(pl.col("cluster_id")),
         )
@@ -206,14 +305,17 @@ class Index:
                 "duplicate_of": work["duplicate_of"].cast(pl.UInt64),
                 "similarity": matches["similarity"].fill_null(batch["similarity"]),
                 "match_id": matches["match_id"],
+                "index_clusters": work["index_clusters"],
             }
         )
         return pl.concat([rows, columns], how="horizontal")
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         """Figures of the index: ``documents``, ``segments``, ``bytes`` (on
         disk), ``doc_bytes`` and ``key_bytes`` (of each kind of block),
-        ``exact_entries`` and ``band_entries``."""
+        ``exact_entries`` and ``band_entries``, ``ids`` (the type of the
+        user's ids it stores: ``"none"``, ``"string"`` or ``"uint64"``) and
+        ``index_format`` (the on-disk format version)."""
         return dict(self._inner.stats())
 
     def compact(self) -> None:

@@ -9,6 +9,7 @@ interrupted (Ctrl-C or SIGTERM; ``dedup`` keeps its finished work for a rerun).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -191,6 +192,7 @@ def _dedup(args: argparse.Namespace) -> int:
     _check_out_path("--out", out, directory=True)
     _check_outputs_apart(args.inputs, [("--out", out)])
     _check_out_not_walked(args.inputs, out, args.follow_symlinks)
+    index = _open_index(args)
     options = DedupOptions(
         threshold=args.threshold,
         ngram=args.ngram,
@@ -209,6 +211,10 @@ def _dedup(args: argparse.Namespace) -> int:
     reporter = make_reporter(json_log=args.json, quiet=args.quiet)
     try:
         summary, _ = run_dedup(list(args.inputs), out, options, reporter)
+        if index is not None:
+            from thresher.cli.index_step import apply_index
+
+            summary = apply_index(index, Path(args.index), out)
     finally:
         reporter.close()
     groups = _error_groups(out / "errors.parquet", summary.get("files_without_records", []))
@@ -231,6 +237,11 @@ def _dedup(args: argparse.Namespace) -> int:
             f"near duplicates {summary['near_duplicates']:,} in {summary['clusters']:,} "
             f"clusters (threshold {args.threshold:g}) in {duration(summary['timings']['total'])}"
         )
+        if "index_matches" in summary:
+            print(
+                f"matched the index: {summary['index_matches']:,} record(s); "
+                f"the index now holds {summary['index']['documents']:,} documents"
+            )
         if summary["skipped"]:
             print(f"skipped {_skipped_line(summary['skipped'])}")
         _print_error_groups(groups, args.inputs, "errors.parquet / report.html")
@@ -240,6 +251,31 @@ def _dedup(args: argparse.Namespace) -> int:
         print(f"thresher: warning: {warning}", file=sys.stderr)
     if args.strict and summary["errors"]:
         return EXIT_INPUT_ERRORS
+    return EXIT_OK
+
+
+def _open_index(args: argparse.Namespace) -> thresher.Index | None:
+    """``--index``: the index open for adding (see ``index_step``)."""
+    if args.index is None:
+        return None
+    from thresher.cli.index_step import IndexMismatch, open_index
+
+    parameters = {name: getattr(args, name) for name in ("threshold", "ngram", "num_perm", "seed")}
+    parameters["verify"] = args.verify
+    try:
+        return open_index(Path(args.index), parameters)
+    except IndexMismatch as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _index_stats(args: argparse.Namespace) -> int:
+    from thresher.cli.index_step import print_stats, stats_rows
+
+    figures = stats_rows(Path(args.path))
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print_stats(figures)
     return EXIT_OK
 
 
@@ -491,6 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="which record of a cluster is kept: lowest doc_id (default), longest text, "
         "latest date (records without a date lose)",
     )
+    dedup.add_argument(
+        "--index",
+        metavar="PATH",
+        help="also dedup against this persistent index and add the run's records to it "
+        "(created with the run's parameters when absent)",
+    )
     _run_flags(dedup)
     # Only dedup checkpoints its work (DIR/.thresher-work), so only it resumes.
     dedup.set_defaults(run=_dedup, resumes=True)
@@ -506,6 +548,16 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--errors", metavar="FILE", help="also write the error rows here")
     _run_flags(scan)
     scan.set_defaults(run=_scan)
+
+    index = sub.add_parser("index", help="inspect a persistent index (thresher.Index)")
+    index_sub = index.add_subparsers(dest="index_command", required=True)
+    stats = index_sub.add_parser(
+        "stats",
+        help="documents, segments, bytes on disk, parameters, format version",
+    )
+    stats.add_argument("path", metavar="PATH", help="the index directory")
+    stats.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    stats.set_defaults(run=_index_stats)
 
     demo = sub.add_parser(
         "demo",

@@ -4,11 +4,14 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, UInt64Array};
+use arrow_array::builder::{ListBuilder, UInt64Builder};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt64Array,
+};
 use arrow_schema::{DataType, Field, Schema};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
-use thresher_core::index::{ClusterOf, Mode};
+use thresher_core::index::{ClusterOf, IdKind, Mode, UserId, UserIds};
 
 use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
 use crate::dedup::DedupOptionsArg;
@@ -40,18 +43,91 @@ impl Index {
     }
 }
 
-/// The columns of the best matches: `match_id`, `match_cluster`,
-/// `similarity` and `exact`, null where a row has no match.
-fn matches_batch(
+/// The `match_id` column: the user's ids of the matches (`String` or
+/// `UInt64`) where the index stores them, else the stored ids.
+fn match_ids(
+    kind: IdKind,
     matches: &[Option<thresher_core::index::Match>],
-) -> thresher_core::Result<RecordBatch> {
-    let columns: Vec<ArrayRef> = vec![
-        std::sync::Arc::new(
+    user: &[Option<UserId>],
+) -> ArrayRef {
+    match kind {
+        IdKind::None => std::sync::Arc::new(
             matches
                 .iter()
                 .map(|m| m.map(|m| m.id))
                 .collect::<UInt64Array>(),
         ),
+        IdKind::Text => std::sync::Arc::new(
+            user.iter()
+                .map(|u| match u {
+                    Some(UserId::Text(t)) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect::<StringArray>(),
+        ),
+        IdKind::Number => std::sync::Arc::new(
+            user.iter()
+                .map(|u| match u {
+                    Some(UserId::Number(n)) => Some(*n),
+                    _ => None,
+                })
+                .collect::<UInt64Array>(),
+        ),
+    }
+}
+
+/// The user's ids of a one-column stream: strings or `UInt64` (no nulls).
+fn user_ids(py: Python<'_>, batches: &[RecordBatch]) -> PyResult<UserIds> {
+    let bad = |what: &str| {
+        to_py_err(
+            py,
+            thresher_core::Error::InvalidArgument(format!("ids must be {what}")),
+        )
+    };
+    let numeric = batches
+        .first()
+        .is_some_and(|b| b.column(0).data_type() == &DataType::UInt64);
+    if !numeric {
+        let texts = texts(py, batches)?;
+        return Ok(UserIds::Text(texts.iter().map(|t| t.to_string()).collect()));
+    }
+    let mut out = Vec::new();
+    for batch in batches {
+        let column = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<UInt64Array>()
+            .ok_or_else(|| bad("of one type"))?;
+        if column.null_count() > 0 {
+            return Err(bad("non-null"));
+        }
+        out.extend(column.values().iter().copied());
+    }
+    Ok(UserIds::Number(out))
+}
+
+/// The columns of the best matches: `match_id` (see `match_ids`),
+/// `match_cluster`, `similarity` and `exact`, null where a row has no
+/// match, and `match_clusters`, every stored cluster the row matches.
+fn matches_batch(
+    matches: &[Option<thresher_core::index::Match>],
+    kind: IdKind,
+    user: &[Option<UserId>],
+    clusters: &[Vec<u64>],
+) -> thresher_core::Result<RecordBatch> {
+    let mut lists = ListBuilder::new(UInt64Builder::new());
+    for row in clusters {
+        lists.values().append_slice(row);
+        lists.append(true);
+    }
+    let lists = lists.finish();
+    let list_type = lists.data_type().clone();
+    let id_type = match kind {
+        IdKind::Text => DataType::Utf8,
+        _ => DataType::UInt64,
+    };
+    let columns: Vec<ArrayRef> = vec![
+        match_ids(kind, matches, user),
         std::sync::Arc::new(
             matches
                 .iter()
@@ -70,12 +146,14 @@ fn matches_batch(
                 .map(|m| m.map(|m| m.exact))
                 .collect::<BooleanArray>(),
         ),
+        std::sync::Arc::new(lists),
     ];
     let schema = Schema::new(vec![
-        Field::new("match_id", DataType::UInt64, true),
+        Field::new("match_id", id_type, true),
         Field::new("match_cluster", DataType::UInt64, true),
         Field::new("similarity", DataType::Float64, true),
         Field::new("exact", DataType::Boolean, true),
+        Field::new("match_clusters", list_type, false),
     ]);
     Ok(RecordBatch::try_new(std::sync::Arc::new(schema), columns)?)
 }
@@ -147,41 +225,77 @@ impl Index {
     fn query(&self, py: Python<'_>, texts: &Bound<'_, PyCapsule>) -> PyResult<Py<ArrowTable>> {
         let batches = read_stream(texts)?;
         let texts = self::texts(py, &batches)?;
-        let matches = self.with(py, |i, cancel| {
+        let (matches, kind, user, clusters) = self.with(py, |i, cancel| {
             let sketches = i.sketch(&texts, cancel)?;
-            i.query(&sketches, cancel)
+            let (matches, clusters) = i.query_clusters(&sketches, cancel)?;
+            let (at, ids): (Vec<usize>, Vec<u64>) = matches
+                .iter()
+                .enumerate()
+                .filter_map(|(row, m)| m.map(|m| (row, m.id)))
+                .unzip();
+            let mut user = vec![None; matches.len()];
+            for (row, id) in at.into_iter().zip(i.user_ids(&ids)?) {
+                user[row] = id;
+            }
+            Ok((matches, i.id_kind(), user, clusters))
         })?;
-        table(py, matches_batch(&matches))
+        table(py, matches_batch(&matches, kind, &user, &clusters))
     }
 
     /// Stores the texts of the one-column stream `texts`, each in the
     /// cluster the one-column stream `clusters` codes (see `clusters_of`;
-    /// none: each its own). Returns the first stored id and the next.
-    #[pyo3(signature = (texts, clusters=None))]
+    /// none: each its own), with the user's ids of the one-column stream
+    /// `ids` (strings or `UInt64`; none: no ids). Returns the first stored
+    /// id and the next.
+    #[pyo3(signature = (texts, clusters=None, ids=None))]
     fn add(
         &self,
         py: Python<'_>,
         texts: &Bound<'_, PyCapsule>,
         clusters: Option<&Bound<'_, PyCapsule>>,
+        ids: Option<&Bound<'_, PyCapsule>>,
     ) -> PyResult<(u64, u64)> {
         let batches = read_stream(texts)?;
         let texts = self::texts(py, &batches)?;
         let codes = clusters.map(|c| priorities(py, c)).transpose()?;
+        let id_batches = ids.map(read_stream).transpose()?;
+        let ids = id_batches.as_deref().map(|b| user_ids(py, b)).transpose()?;
         let ids = self.with(py, |i, cancel| {
             let clusters = match &codes {
                 Some(codes) => clusters_of(codes)?,
                 None => vec![ClusterOf::Itself; texts.len()],
             };
             let sketches = i.sketch(&texts, cancel)?;
-            i.add(&sketches, &clusters)
+            i.add_with_ids(&sketches, &clusters, ids.as_ref())
         })?;
         Ok((ids.start, ids.end))
     }
 
+    /// Starts a streaming add (see the core's `Index::begin_add`).
+    fn begin_add(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |i, _| i.begin_add())
+    }
+
+    /// Makes a streaming add's parts live at once; the stored ids they got.
+    fn commit_add(&self, py: Python<'_>) -> PyResult<(u64, u64)> {
+        let ids = self.with(py, |i, _| i.commit_add())?;
+        Ok((ids.start, ids.end))
+    }
+
+    /// Drops a streaming add's parts.
+    fn abort_add(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |i, _| {
+            i.abort_add();
+            Ok(())
+        })
+    }
+
     /// Figures of the index, as a dict.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = self.with(py, |i, _| Ok(i.stats()))?;
+        let (s, kind) = self.with(py, |i, _| Ok((i.stats(), i.id_kind())))?;
         let d = PyDict::new(py);
+        d.set_item("index_format", thresher_core::index::INDEX_FORMAT)?;
+        d.set_item("ids", kind.name())?;
         d.set_item("documents", s.documents)?;
         d.set_item("segments", s.segments)?;
         d.set_item("bytes", s.bytes)?;

@@ -8,7 +8,10 @@
 //!   entries sorted by key then id: the keys (little-endian), then the ids.
 //!   Exact keys are `u128`, band keys `u64`.
 //! - **Doc blocks** ([`DocBlock`]): up to [`DOC_BLOCK_ROWS`] documents in id
-//!   order: exact keys, cluster ids, flags, then the signatures
+//!   order: exact keys, cluster ids, flags, the user's ids (for each
+//!   document flagged [`HAS_ID`] its byte length as a `u32`, then the bytes
+//!   of every such id: UTF-8 for string ids, 8 little-endian bytes for
+//!   `u64` ids), then the signatures
 //!   (`verify="signature"`) or the shingle sets (`verify="exact"`: per
 //!   document its set's length, then every set as LEB128 varints of the
 //!   gaps between its sorted hashes).
@@ -27,6 +30,8 @@ const ZSTD_LEVEL: i32 = 1;
 pub(crate) const HAS_CONTENT: u8 = 1;
 /// The document has at least one shingle.
 pub(crate) const HAS_SHINGLES: u8 = 2;
+/// The document carries the user's id.
+pub(crate) const HAS_ID: u8 = 4;
 
 /// A key that key blocks hold: fixed width, little-endian.
 pub(crate) trait BlockKey: Copy + Ord + Default + std::fmt::Debug + Send + Sync {
@@ -127,6 +132,8 @@ pub(crate) struct Doc {
     pub signature: Vec<u32>,
     /// Its shingle set, sorted (`verify="exact"`), else empty.
     pub shingles: Vec<u64>,
+    /// The user's id of the document (with [`HAS_ID`] set), as bytes.
+    pub user_id: Option<Vec<u8>>,
 }
 
 /// What the documents of a segment carry besides keys and flags.
@@ -178,6 +185,17 @@ impl DocBlock {
             out.extend_from_slice(&d.cluster.to_le_bytes());
         }
         out.extend(self.docs.iter().map(|d| d.flags));
+        let ids: Vec<&[u8]> = self
+            .docs
+            .iter()
+            .filter_map(|d| d.user_id.as_deref())
+            .collect();
+        for id in &ids {
+            out.extend_from_slice(&(id.len() as u32).to_le_bytes());
+        }
+        for id in &ids {
+            out.extend_from_slice(id);
+        }
         match payload {
             Payload::Signature(_) => {
                 for d in &self.docs {
@@ -223,6 +241,21 @@ impl DocBlock {
                 ..Doc::default()
             })
             .collect();
+        let with_id = docs.iter().filter(|d| d.flags & HAS_ID != 0).count();
+        if rest.len() < with_id * 4 {
+            return Err(short());
+        }
+        let (lens, mut rest) = rest.split_at(with_id * 4);
+        let mut lens = lens.chunks_exact(4).map(|b| u32::get4(b) as usize);
+        for doc in docs.iter_mut().filter(|d| d.flags & HAS_ID != 0) {
+            let len = lens.next().unwrap_or(0);
+            if len > rest.len() {
+                return Err("an id is longer than its block".into());
+            }
+            let (id, after) = rest.split_at(len);
+            doc.user_id = Some(id.to_vec());
+            rest = after;
+        }
         match payload {
             Payload::Signature(k) => {
                 if rest.len() != rows * k * 4 {
@@ -323,16 +356,22 @@ mod tests {
                 Doc {
                     exact_key: 7,
                     cluster: 3,
-                    flags: HAS_CONTENT | HAS_SHINGLES,
+                    flags: HAS_CONTENT | HAS_SHINGLES | HAS_ID,
                     shingles: vec![0, 1, 300, u64::MAX],
+                    user_id: Some(b"day-1/7".to_vec()),
                     ..Doc::default()
                 },
                 Doc::default(),
+                Doc {
+                    flags: HAS_ID,
+                    user_id: Some(Vec::new()),
+                    ..Doc::default()
+                },
             ],
         };
         let raw = docs.encode(Payload::Shingles);
-        assert_eq!(DocBlock::decode(&raw, 2, Payload::Shingles), Ok(docs));
-        assert!(DocBlock::decode(&raw[..raw.len() - 1], 2, Payload::Shingles).is_err());
+        assert_eq!(DocBlock::decode(&raw, 3, Payload::Shingles), Ok(docs));
+        assert!(DocBlock::decode(&raw[..raw.len() - 1], 3, Payload::Shingles).is_err());
         let signed = DocBlock {
             docs: vec![Doc {
                 signature: vec![1, 2, 3],

@@ -1,6 +1,6 @@
 //! The manifest: the one file that says what the index is. It holds the
-//! format versions, the dedup parameters, the next stored id and the live
-//! segments. Each change writes a whole new manifest under a temporary
+//! format versions, the dedup parameters, the kind of the user's ids it
+//! stores ([`IdKind`]), the next stored id and the live segments. Each change writes a whole new manifest under a temporary
 //! name, flushes it and renames it over the old one, so that a reader (or
 //! a crash) sees the old manifest or the new one, never a mix; a segment
 //! is live only once a manifest names it.
@@ -15,14 +15,44 @@ use crate::dedup::{DedupOptions, Verify};
 use crate::error::Result;
 
 /// Version of the index layout (manifest and segments together); raised
-/// with any change to either.
-pub const INDEX_FORMAT: u32 = 1;
+/// with any change to either (2: the user's ids).
+pub const INDEX_FORMAT: u32 = 2;
 /// Name of the manifest in the index directory.
 pub(crate) const MANIFEST_FILE: &str = "MANIFEST";
 /// Name of the manifest being written.
 pub(crate) const MANIFEST_TEMP: &str = "MANIFEST.tmp";
 /// What the manifest's first field says, so that a foreign JSON file is told apart.
 const KIND: &str = "thresher index";
+
+/// The ids of the user's an index stores beside its own stored ids. An
+/// index stores them for every document or for none: the first add decides
+/// (`"ids"` in the manifest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// No ids of the user's (yet): queries give the stored ids.
+    None,
+    /// String ids, stored as UTF-8.
+    Text,
+    /// Unsigned 64-bit ids, stored as 8 little-endian bytes.
+    Number,
+}
+
+impl IdKind {
+    /// The name the manifest uses: `"none"`, `"string"` or `"uint64"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdKind::None => "none",
+            IdKind::Text => "string",
+            IdKind::Number => "uint64",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [IdKind::None, IdKind::Text, IdKind::Number]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+}
 
 /// One live segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +69,8 @@ pub(crate) struct SegmentRef {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Manifest {
     pub options: DedupOptions,
+    /// The user's ids the documents carry.
+    pub ids: IdKind,
     /// Raised by every change; names the next segment file.
     pub generation: u64,
     /// The stored id the next document gets.
@@ -51,6 +83,7 @@ impl Manifest {
     pub fn new(options: DedupOptions) -> Self {
         Self {
             options,
+            ids: IdKind::None,
             generation: 0,
             next_id: 0,
             segments: Vec::new(),
@@ -77,6 +110,7 @@ impl Manifest {
             "verify": o.verify.name(),
             "bands": banding.bands,
             "rows": banding.rows,
+            "ids": self.ids.name(),
             "generation": self.generation,
             "next_id": self.next_id,
             "segments": segments,
@@ -163,8 +197,14 @@ impl Manifest {
                 bytes: field("bytes")?,
             });
         }
+        let ids = value
+            .get("ids")
+            .and_then(Value::as_str)
+            .and_then(IdKind::from_name)
+            .ok_or_else(|| bad("the manifest has no valid \"ids\"".into()))?;
         let manifest = Self {
             options,
+            ids,
             generation: uint("generation")?,
             next_id: uint("next_id")?,
             segments,
@@ -255,6 +295,7 @@ mod tests {
         });
         m.next_id = 5;
         m.generation = 1;
+        m.ids = IdKind::Number;
         let path = Path::new("MANIFEST");
         assert_eq!(Manifest::parse(path, &m.to_json()).unwrap(), m);
         m.next_id = 6;

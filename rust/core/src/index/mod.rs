@@ -2,7 +2,9 @@
 //! against everything stored before without reading old texts again.
 //!
 //! Per document it stores the stored id (`u64`, given in add order), the
-//! exact key, the LSH band keys, the id of the cluster the document joined,
+//! user's id when adds give one ([`IdKind`]: strings or `u64`, for every
+//! document of the index or for none, so that a query's match names a
+//! document one way), the exact key, the LSH band keys, the id of the cluster the document joined,
 //! and, for verification, the signature (`verify="signature"`) or the
 //! shingle set (`verify="exact"`, as LEB128 gaps of the sorted hashes in
 //! zstd blocks: 7.9 bytes per distinct shingle, so about 1.55 KB for a
@@ -54,7 +56,7 @@ pub mod sketches;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 
-use block::{BlockKey, Doc, DocBlock, KeyBlock, Payload, HAS_CONTENT, HAS_SHINGLES};
+use block::{BlockKey, Doc, DocBlock, KeyBlock, Payload, HAS_CONTENT, HAS_ID, HAS_SHINGLES};
 #[cfg(test)]
 use files::Fault;
 use files::{file_error, io_error, rename_durably, FaultPlan, PlannedFile};
@@ -62,7 +64,7 @@ use lock::{WriterLock, LOCK_FILE};
 use manifest::{Manifest, SegmentRef, MANIFEST_FILE, MANIFEST_TEMP};
 use segment::{BlockEntry, Segment, SegmentWriter};
 
-pub use manifest::INDEX_FORMAT;
+pub use manifest::{IdKind, INDEX_FORMAT};
 pub use segment::SEGMENT_FORMAT;
 pub use sketches::DocSketches;
 
@@ -118,6 +120,48 @@ pub enum ClusterOf {
     Stored(u64),
     /// The cluster of an earlier row of the same batch (its row index).
     Row(u32),
+}
+
+/// The user's ids of the rows of an add, one per row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserIds {
+    /// String ids.
+    Text(Vec<String>),
+    /// Unsigned 64-bit ids.
+    Number(Vec<u64>),
+}
+
+impl UserIds {
+    /// Their kind.
+    pub fn kind(&self) -> IdKind {
+        match self {
+            UserIds::Text(_) => IdKind::Text,
+            UserIds::Number(_) => IdKind::Number,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            UserIds::Text(v) => v.len(),
+            UserIds::Number(v) => v.len(),
+        }
+    }
+
+    fn bytes(&self, row: usize) -> Vec<u8> {
+        match self {
+            UserIds::Text(v) => v[row].as_bytes().to_vec(),
+            UserIds::Number(v) => v[row].to_le_bytes().to_vec(),
+        }
+    }
+}
+
+/// A stored user's id, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserId {
+    /// A string id.
+    Text(String),
+    /// An unsigned 64-bit id.
+    Number(u64),
 }
 
 /// Figures of an index.
@@ -197,6 +241,9 @@ pub struct Index {
     segments: Vec<Segment>,
     _lock: Option<WriterLock>,
     plan: FaultPlan,
+    /// The live manifest while a streaming add ([`Index::begin_add`]) is
+    /// under way; `manifest` and `segments` then include its parts.
+    pending: Option<Manifest>,
 }
 
 impl Index {
@@ -240,6 +287,7 @@ impl Index {
             segments: Vec::new(),
             _lock: Some(lock),
             plan: FaultPlan::default(),
+            pending: None,
         })
     }
 
@@ -276,6 +324,7 @@ impl Index {
             segments,
             _lock: lock,
             plan: FaultPlan::default(),
+            pending: None,
         };
         if mode == Mode::Append {
             index.tidy_for_writing()?;
@@ -405,6 +454,19 @@ impl Index {
     /// highest and at least the threshold (lowest id on ties). Lookups are
     /// sort-merges of the batch's sorted keys with each segment's blocks.
     pub fn query(&self, s: &DocSketches, cancel: &Cancel) -> Result<Vec<Option<Match>>> {
+        Ok(self.query_clusters(s, cancel)?.0)
+    }
+
+    /// [`Index::query`], and for each row the stored clusters (ascending)
+    /// of every document it matches: its exact match, or every stored
+    /// document sharing a band key with it whose similarity is at least the
+    /// threshold. Two or more: the row bridges clusters that were kept apart.
+    #[allow(clippy::type_complexity)]
+    pub fn query_clusters(
+        &self,
+        s: &DocSketches,
+        cancel: &Cancel,
+    ) -> Result<(Vec<Option<Match>>, Vec<Vec<u64>>)> {
         self.check_sketches(s)?;
         let exact = self.stored_exact(s)?;
         cancel.check()?;
@@ -435,6 +497,7 @@ impl Index {
         wanted.sort_unstable();
         wanted.dedup();
         let mut best: Vec<Option<Match>> = vec![None; s.len()];
+        let mut clusters: Vec<Vec<u64>> = vec![Vec::new(); s.len()];
         let threshold = self.manifest.options.threshold;
         let mut docs = DocCursor::default();
         for (id, row, is_exact) in wanted {
@@ -451,6 +514,9 @@ impl Index {
             if similarity < threshold && !is_exact {
                 continue;
             }
+            if !clusters[row].contains(&doc.cluster) {
+                clusters[row].push(doc.cluster);
+            }
             if best[row].is_none_or(|b| similarity > b.similarity) {
                 best[row] = Some(Match {
                     id,
@@ -460,7 +526,10 @@ impl Index {
                 });
             }
         }
-        Ok(best)
+        for c in &mut clusters {
+            c.sort_unstable();
+        }
+        Ok((best, clusters))
     }
 
     /// Stores the rows of `s` as the next documents, each in the cluster
@@ -468,6 +537,78 @@ impl Index {
     /// crash at any point leaves the index as it was or with every row
     /// added.
     pub fn add(&mut self, s: &DocSketches, clusters: &[ClusterOf]) -> Result<std::ops::Range<u64>> {
+        self.add_with_ids(s, clusters, None)
+    }
+
+    /// The kind of the user's ids the index stores.
+    pub fn id_kind(&self) -> IdKind {
+        self.manifest.ids
+    }
+
+    /// Why an add with ids of kind `given` (none: no ids) cannot be made
+    /// to this index, if it cannot: an index stores ids for all its
+    /// documents or for none, and of one kind.
+    fn check_ids(&self, given: IdKind) -> Result<()> {
+        let ours = self.manifest.ids;
+        if given == ours || (ours == IdKind::None && self.is_empty()) {
+            return Ok(());
+        }
+        let why = match (ours, given) {
+            (IdKind::None, _) => format!(
+                "the index holds {} documents without ids, so it cannot store ids now",
+                self.len()
+            ),
+            (_, IdKind::None) => format!(
+                "the index stores an id (of type {}) for every document: give an id column",
+                ours.name()
+            ),
+            _ => format!(
+                "the index stores ids of type {}, these are of type {}",
+                ours.name(),
+                given.name()
+            ),
+        };
+        Err(Error::InvalidArgument(why))
+    }
+
+    /// The user's ids of the stored documents `ids` (each a stored id),
+    /// in their order; none where the index stores no ids. Reads each doc
+    /// block holding one of them once.
+    pub fn user_ids(&self, ids: &[u64]) -> Result<Vec<Option<UserId>>> {
+        let mut out = vec![None; ids.len()];
+        if self.manifest.ids == IdKind::None {
+            return Ok(out);
+        }
+        let mut order: Vec<(u64, usize)> = ids.iter().copied().zip(0..).collect();
+        order.sort_unstable();
+        let mut docs = DocCursor::default();
+        for (id, at) in order {
+            let doc = docs.get(&self.segments, id)?;
+            let bytes = doc
+                .user_id
+                .as_deref()
+                .ok_or_else(|| Error::Internal(format!("stored document {id} has no id")))?;
+            out[at] = Some(match self.manifest.ids {
+                IdKind::Number => {
+                    let b: [u8; 8] = bytes.try_into().map_err(|_| {
+                        Error::Internal(format!("stored document {id}'s id is not 8 bytes"))
+                    })?;
+                    UserId::Number(u64::from_le_bytes(b))
+                }
+                _ => UserId::Text(String::from_utf8_lossy(bytes).into_owned()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// [`Index::add`], storing with each row the user's id `ids` gives
+    /// (none: no ids; an index stores ids for every document or for none).
+    pub fn add_with_ids(
+        &mut self,
+        s: &DocSketches,
+        clusters: &[ClusterOf],
+        ids: Option<&UserIds>,
+    ) -> Result<std::ops::Range<u64>> {
         self.writable()?;
         self.check_sketches(s)?;
         let n = s.len();
@@ -477,6 +618,14 @@ impl Index {
                 clusters.len()
             )));
         }
+        if let Some(ids) = ids.filter(|ids| ids.len() != n) {
+            return Err(Error::InvalidArgument(format!(
+                "{} ids for {n} rows",
+                ids.len()
+            )));
+        }
+        let kind = ids.map_or(IdKind::None, UserIds::kind);
+        self.check_ids(kind)?;
         let first = self.manifest.next_id;
         if n == 0 {
             return Ok(first..first);
@@ -516,11 +665,14 @@ impl Index {
             exact_key: s.exact_key[r],
             cluster: cluster_ids[r],
             flags: u8::from(s.has_content[r]) * HAS_CONTENT
-                + u8::from(s.has_shingles[r]) * HAS_SHINGLES,
+                + u8::from(s.has_shingles[r]) * HAS_SHINGLES
+                + u8::from(ids.is_some()) * HAS_ID,
             signature: s.signature_of(r).to_vec(),
             shingles: s.shingles_of(r).to_vec(),
+            user_id: ids.map(|ids| ids.bytes(r)),
         });
         let mut next = self.manifest.clone();
+        next.ids = kind;
         next.generation += 1;
         next.next_id = first + n as u64;
         let name = segment_name(next.generation);
@@ -546,8 +698,70 @@ impl Index {
             docs: n as u64,
             bytes,
         });
-        self.switch(next, &[&name], &[])?;
+        if self.pending.is_some() {
+            // A part of a streaming add: live once `commit_add` switches.
+            let segment = match Segment::open(&self.dir.join(&name)) {
+                Ok(segment) => segment,
+                Err(e) => return Err(self.failed(e, &[&name])),
+            };
+            self.manifest = next;
+            self.segments.push(segment);
+        } else {
+            self.switch(next, &[&name], &[])?;
+        }
         Ok(first..first + n as u64)
+    }
+
+    /// Starts a streaming add: the adds until [`Index::commit_add`] each
+    /// write their segment (so memory holds one part at a time) but the
+    /// manifest switches once, at the commit, so that the whole stream is
+    /// one atomic add. Until then this object's queries and adds see the
+    /// parts (an add's exact keys are checked against them); other readers
+    /// do not. [`Index::abort_add`] (or a crash) drops them.
+    pub fn begin_add(&mut self) -> Result<()> {
+        self.writable()?;
+        if self.pending.is_some() {
+            return Err(Error::Usage("a streaming add is already under way".into()));
+        }
+        self.pending = Some(self.manifest.clone());
+        Ok(())
+    }
+
+    /// Makes the parts added since [`Index::begin_add`] live, in one
+    /// manifest switch; returns the stored ids they got.
+    pub fn commit_add(&mut self) -> Result<std::ops::Range<u64>> {
+        let base = self
+            .pending
+            .take()
+            .ok_or_else(|| Error::Usage("no streaming add is under way".into()))?;
+        let ids = base.next_id..self.manifest.next_id;
+        if self.manifest.segments.len() == base.segments.len() {
+            return Ok(ids);
+        }
+        let names: Vec<String> = self.manifest.segments[base.segments.len()..]
+            .iter()
+            .map(|s| s.file.clone())
+            .collect();
+        let new: Vec<&str> = names.iter().map(String::as_str).collect();
+        let next = self.manifest.clone();
+        if let Err(e) = self.switch(next, &new, &[]) {
+            self.segments.truncate(base.segments.len());
+            self.manifest = base;
+            return Err(e);
+        }
+        Ok(ids)
+    }
+
+    /// Drops the parts added since [`Index::begin_add`]: the index stays as
+    /// it was.
+    pub fn abort_add(&mut self) {
+        if let Some(base) = self.pending.take() {
+            for s in &self.manifest.segments[base.segments.len()..] {
+                let _ = std::fs::remove_file(self.dir.join(&s.file));
+            }
+            self.segments.truncate(base.segments.len());
+            self.manifest = base;
+        }
     }
 
     /// Makes `next` the manifest and opens its segments; on failure, finds
@@ -631,6 +845,11 @@ impl Index {
     /// segment and kind at a time), then switches the manifest to it.
     pub fn compact(&mut self) -> Result<()> {
         self.writable()?;
+        if self.pending.is_some() {
+            return Err(Error::Usage(
+                "commit or abort the streaming add before compacting".into(),
+            ));
+        }
         if self.segments.len() < 2 {
             return Ok(());
         }
@@ -706,6 +925,20 @@ impl Index {
                     ));
                 }
                 for doc in segment.doc_block(i)?.docs {
+                    let id_ok = match (self.manifest.ids, &doc.user_id) {
+                        (IdKind::None, None) | (IdKind::Text, Some(_)) => true,
+                        (IdKind::Number, Some(b)) => b.len() == 8,
+                        _ => false,
+                    };
+                    if !id_ok {
+                        return Err(bad(
+                            entry.offset,
+                            format!(
+                                "document {id}'s id does not fit the index's ids ({})",
+                                self.manifest.ids.name()
+                            ),
+                        ));
+                    }
                     if doc.cluster > id {
                         return Err(bad(
                             entry.offset,

@@ -26,8 +26,9 @@ use super::block::{
 use super::files::{file_error, io_error, PlannedFile};
 use crate::error::{Error, Result};
 
-/// Version of the segment layout; raised with any change to it.
-pub const SEGMENT_FORMAT: u32 = 1;
+/// Version of the segment layout; raised with any change to it (2: doc
+/// blocks hold the user's ids).
+pub const SEGMENT_FORMAT: u32 = 2;
 const HEADER_MAGIC: &[u8; 8] = b"THRIXSEG";
 const TRAILER_MAGIC: &[u8; 8] = b"THRIXEND";
 const HEADER_LEN: u64 = 16;

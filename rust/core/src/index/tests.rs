@@ -624,3 +624,105 @@ fn lookups_find_every_entry_across_block_boundaries() {
     assert!(want.len() > 2 * block::KEY_BLOCK_ROWS);
     assert_eq!(got, want);
 }
+
+#[test]
+fn user_ids_are_stored_read_back_and_survive_compact() {
+    for verify in Verify::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let texts = corpus(11, 30);
+        let texts = refs(&texts);
+        let mut index = Index::create(dir.path(), &options(verify)).unwrap();
+        assert_eq!(index.id_kind(), IdKind::None);
+        let mut given = Vec::new();
+        for (c, chunk) in texts.chunks(40).enumerate() {
+            let ids: Vec<String> = (0..chunk.len()).map(|r| format!("day{c}/{r}")).collect();
+            let s = index.sketch(chunk, &Cancel::new()).unwrap();
+            let clusters = vec![ClusterOf::Itself; chunk.len()];
+            let user = UserIds::Text(ids.clone());
+            index.add_with_ids(&s, &clusters, Some(&user)).unwrap();
+            given.extend(ids);
+        }
+        assert_eq!(index.id_kind(), IdKind::Text);
+        let all: Vec<u64> = (0..given.len() as u64).rev().collect();
+        let want: Vec<Option<UserId>> = given
+            .iter()
+            .rev()
+            .map(|g| Some(UserId::Text(g.clone())))
+            .collect();
+        assert_eq!(index.user_ids(&all).unwrap(), want);
+        index.compact().unwrap();
+        index.check().unwrap();
+        assert_eq!(index.user_ids(&all).unwrap(), want);
+        // Every document has an id, or none has one, of one kind.
+        let s = index.sketch(&texts[..2], &Cancel::new()).unwrap();
+        let two = vec![ClusterOf::Itself; 2];
+        let err = index.add(&s, &two).unwrap_err().to_string();
+        assert!(err.contains("give an id column"), "{err}");
+        let numbers = UserIds::Number(vec![1, 2]);
+        let err = index
+            .add_with_ids(&s, &two, Some(&numbers))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("type string, these are of type uint64"),
+            "{err}"
+        );
+        drop(index);
+        let reopened = Index::open(dir.path(), Mode::Read).unwrap();
+        assert_eq!(reopened.id_kind(), IdKind::Text);
+        assert_eq!(reopened.user_ids(&all).unwrap(), want);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::create(dir.path(), &options(Verify::Signature)).unwrap();
+    add_texts(&mut index, &["a b c d e f"]);
+    assert_eq!(index.user_ids(&[0]).unwrap(), vec![None]);
+    let s = index.sketch(&["x y z w v u"], &Cancel::new()).unwrap();
+    let numbers = UserIds::Number(vec![u64::MAX]);
+    let err = index
+        .add_with_ids(&s, &[ClusterOf::Itself], Some(&numbers))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("1 documents without ids"), "{err}");
+}
+
+#[test]
+fn a_streaming_add_is_one_atomic_add_of_its_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = corpus(13, 40);
+    let texts = refs(&texts);
+    let mut index = Index::create(dir.path(), &options(Verify::Exact)).unwrap();
+    add_texts(&mut index, &texts[..10]);
+    index.begin_add().unwrap();
+    // Exact copies in later parts (and of stored texts) get no exact key
+    // of their own: check() would find it stored twice.
+    for part in texts.chunks(25) {
+        add_texts(&mut index, part);
+    }
+    let others = Index::open(dir.path(), Mode::Read).unwrap();
+    assert_eq!(others.len(), 10, "parts are not live before the commit");
+    assert!(index.compact().is_err());
+    assert_eq!(index.commit_add().unwrap(), 10..10 + texts.len() as u64);
+    assert!(index.stats().segments > 2);
+    index.check().unwrap();
+    let reopened = Index::open(dir.path(), Mode::Read).unwrap();
+    assert_eq!(reopened.len(), 10 + texts.len() as u64);
+    // The same texts added at once give the same answers.
+    let one = tempfile::tempdir().unwrap();
+    let mut whole = Index::create(one.path(), &options(Verify::Exact)).unwrap();
+    add_texts(&mut whole, &texts[..10]);
+    add_texts(&mut whole, &texts);
+    let queries: Vec<String> = texts.iter().map(|t| format!("{t} more")).collect();
+    let queries = refs(&queries);
+    assert_eq!(
+        query_texts(&reopened, &queries),
+        query_texts(&whole, &queries)
+    );
+    // An aborted streaming add leaves the index and its directory as they were.
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    index.begin_add().unwrap();
+    add_texts(&mut index, &texts[..30]);
+    index.abort_add();
+    assert_eq!(index.len(), 10 + texts.len() as u64);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), files);
+    index.check().unwrap();
+}
