@@ -139,3 +139,27 @@ def test_rows_are_drawn_with_a_percentage_and_time_left() -> None:
     reporter.close()
     assert detail.startswith("10.0k/40.0k rows 25%")
     assert "ETA" in detail
+
+
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_ingest_progress_moves_inside_a_parquet_or_arrow_file(
+    tmp_path: Path, recorder: _Recorder, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setattr(Reporter, "interval", 0.002)
+    rng = random.Random(5)
+    words = [f"word{i}" for i in range(20_000)]
+    texts = [" ".join(rng.choice(words) for _ in range(150)) for _ in range(60_000)]
+    frame = pl.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts})
+    path = tmp_path / f"big.{kind}"
+    if kind == "parquet":
+        frame.write_parquet(path, row_group_size=2_000, compression="uncompressed")
+    else:
+        frame.write_ipc(path, compression="uncompressed", record_batch_size=2_000)
+    plain = thresher.ingest(path)
+    shown = thresher.ingest(path, progress=True)
+    assert shown.records.equals(plain.records)
+    assert plain.records.height == len(texts)
+    total = path.stat().st_size
+    read = [c["bytes_read"] for _, c in recorder.events if "bytes_read" in c]
+    assert read[-1] == total
+    assert any(0 < b < total for b in read), "the bar never moved inside the file"

@@ -74,11 +74,12 @@ fn read_opened(
             None => container::read_zip_file(file, loc, 1, cx),
         },
         Some(RandomAccess::Parquet) => parse_records(Format::Parquet, cx, |cx| {
-            columnar::read_parquet(file, loc, cx)
+            columnar::read_parquet(file, loc, cx, meter)
         }),
-        Some(RandomAccess::Arrow) => {
-            parse_records(Format::Arrow, cx, |cx| columnar::read_arrow(file, loc, cx))
-        }
+        Some(RandomAccess::Arrow) => parse_records(Format::Arrow, cx, |cx| match meter {
+            Some(meter) => columnar::read_arrow(Metered::new(file, meter), loc, cx),
+            None => columnar::read_arrow(file, loc, cx),
+        }),
         None => match meter {
             Some(meter) => {
                 let file = Metered::new(file, meter);

@@ -1,7 +1,6 @@
 //! Arrow IPC: files (`ARROW1`, read through their footer) and streams
 //! (read as they come).
 
-use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek};
 
 use arrow_array::RecordBatch;
@@ -19,8 +18,9 @@ use crate::ingest::record::{ErrorKind, Format};
 /// The magic bytes that start an Arrow IPC file (as opposed to a stream).
 const ARROW_FILE_MAGIC: &[u8] = b"ARROW1";
 
-/// Reads an Arrow IPC file (format `ARROW1`) on disk.
-pub fn read_arrow(file: File, loc: &Location, cx: &mut ReadContext<'_>) {
+/// Reads an Arrow IPC file (format `ARROW1`) on disk (`file`, or a reader
+/// that counts what is read of it, for progress).
+pub fn read_arrow<F: Read + Seek>(file: F, loc: &Location, cx: &mut ReadContext<'_>) {
     match guarded(Format::Arrow, || {
         FileReader::try_new(BufReader::new(file), None)
     }) {

@@ -77,7 +77,7 @@ pub fn read_buffered(
     match format {
         Format::Parquet => {
             if let Some(bytes) = buffer_member(reader, format, loc, cx) {
-                read_parquet_input(Bytes::from(bytes), loc, cx);
+                read_parquet_input(Bytes::from(bytes), loc, cx, None);
             }
         }
         Format::Arrow => read_arrow_member(reader, loc, cx),

@@ -15,14 +15,21 @@ use super::batches::{guarded, read_batches, report_failure, report_unreadable, O
 use super::columns::Plan;
 use crate::ingest::bounded::ReadContext;
 use crate::ingest::location::Location;
+use crate::ingest::read_meter::FileMeter;
 use crate::ingest::record::{ErrorKind, Format};
 
 /// Rows per record batch asked of the readers.
 pub const BATCH_ROWS: usize = 8192;
 
-/// Reads a Parquet file on disk, one row group at a time.
-pub fn read_parquet(file: File, loc: &Location, cx: &mut ReadContext<'_>) {
-    read_parquet_input(file, loc, cx);
+/// Reads a Parquet file on disk, one row group at a time, counting each row
+/// group's compressed bytes on `meter` (for progress) once it is read.
+pub fn read_parquet(
+    file: File,
+    loc: &Location,
+    cx: &mut ReadContext<'_>,
+    meter: Option<&FileMeter<'_>>,
+) {
+    read_parquet_input(file, loc, cx, meter);
 }
 
 /// A Parquet input that can be handed to one reader per row group.
@@ -48,6 +55,7 @@ pub(super) fn read_parquet_input<T: ParquetInput>(
     input: T,
     loc: &Location,
     cx: &mut ReadContext<'_>,
+    meter: Option<&FileMeter<'_>>,
 ) {
     let metadata = match guarded(Format::Parquet, || {
         ArrowReaderMetadata::load(&input, ArrowReaderOptions::new())
@@ -84,6 +92,9 @@ pub(super) fn read_parquet_input<T: ParquetInput>(
             end_row: first_row.saturating_add(rows),
         };
         first_row = read_row_group(&input, &metadata, group, &span, &plan, loc, cx);
+        if let Some(meter) = meter {
+            meter.add(u64::try_from(group.compressed_size()).unwrap_or(0));
+        }
     }
 }
 
