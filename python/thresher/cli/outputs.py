@@ -31,6 +31,7 @@ __all__ = [
     "remove_stale_temporaries",
     "remove_temporaries",
     "temporary_name",
+    "write_ipc",
     "write_json",
     "write_parquet",
     "write_text",
@@ -79,6 +80,13 @@ def write_parquet(frame: pl.DataFrame, path: Path, *, fsync: bool = False) -> No
     """Write ``frame`` to ``path`` atomically (temporary name, then rename)."""
     with _atomic(path, fsync=fsync) as tmp:
         frame.write_parquet(tmp, row_group_size=ROW_GROUP_ROWS)
+
+
+def write_ipc(frame: pl.DataFrame, path: Path, *, compression: str) -> None:
+    """Write ``frame`` to ``path`` as an Arrow IPC file compressed with
+    ``compression`` (``"lz4"``, ``"zstd"`` or ``"uncompressed"``), atomically."""
+    with _atomic(path, fsync=False) as tmp:
+        frame.write_ipc(tmp, compression=compression)  # type: ignore[arg-type]
 
 
 def write_text(text: str, path: Path, *, fsync: bool = False) -> None:

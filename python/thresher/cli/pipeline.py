@@ -226,6 +226,18 @@ def _batches(scan: thresher.Scan) -> Iterator[pl.DataFrame]:
     return (frame for frame in scan if frame.height)
 
 
+class _SpoolProgress:
+    """The progress of a pass over the spool: records read out of the total."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.records = 0
+
+    @property
+    def progress(self) -> dict[str, int]:
+        return {"records": self.records, "records_total": self.total}
+
+
 @dataclass
 class _Scanned:
     batches: int
@@ -250,6 +262,8 @@ class _DedupRun:
         self.walked: list[str] = []
         #: Records the first pass read: the total the later passes count to.
         self.records_total: int | None = None
+        #: Batches the first pass read (and spooled).
+        self.batches = 0
 
     def scan(self) -> thresher.Scan:
         o = self.options
@@ -268,20 +282,36 @@ class _DedupRun:
             content_types=o.content_types,
         )
 
-    def feed_texts(self, phase: Phase, feed: Callable[[pl.Series], None]) -> None:
-        """One scan of the inputs, each batch's texts handed to ``feed`` (an
-        engine pass), with ``phase`` showing its progress."""
-        with self.scan() as scan:
-            self._watch_again(phase, scan)
-            for frame in _batches(scan):
-                feed(frame["text"])
+    def spooled(self, phase: Phase, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
+        """The batches pass 1 spooled, in order (only ``columns``, if given),
+        with ``phase`` showing the records read out of the total."""
+        counter = _SpoolProgress(self.records_total or 0)
+        phase.watch(counter)
+        for index in range(self.batches):
+            frame = self.work.read_spool(index, columns)
+            yield frame
+            counter.records += frame.height
 
-    def _watch_again(self, phase: Phase, scan: thresher.Scan) -> None:
-        """Shows a later pass's scan in ``phase``, its records out of those
-        the first pass read."""
-        if self.records_total is not None:
-            phase.note(records_total=self.records_total)
-        phase.watch(scan)
+    def feed_texts(self, phase: Phase, feed: Callable[[pl.Series], None]) -> None:
+        """The spooled texts, batch by batch, handed to ``feed`` (an engine
+        pass), with ``phase`` showing its progress."""
+        for frame in self.spooled(phase, ["text"]):
+            feed(frame["text"])
+
+    def check_spool(self) -> None:
+        """A finished pass 1 whose spool is not whole (a chunk deleted, or
+        the work directory of a run that spooled nothing) is forgotten, with
+        the passes after it, so that pass 1 runs again: it reuses the sketch
+        chunks and spools the batches anew. Nothing to do once pass 4 is done."""
+        work = self.work
+        done = work.read_json(work.sketch_done)
+        if done is None or work.read_json(work.write_done) is not None:
+            return
+        if all(work.spool_chunk(i).exists() for i in range(int(done["batches"]))):
+            return
+        self.reporter.message("the spooled records are incomplete: reading the inputs again")
+        for path in (work.sketch_done, work.edges, work.result):
+            path.unlink(missing_ok=True)
 
     # -- pass 1 -------------------------------------------------------------
     def sketch(self, engine: thresher.DedupEngine | None) -> _Scanned:
@@ -292,6 +322,7 @@ class _DedupRun:
                 phase.skipped = True
                 phase.note(**done["progress"])
                 self.records_total = int(done["rows"])
+                self.batches = int(done["batches"])
                 if engine is not None:
                     for i in range(done["batches"]):
                         stored = pl.read_parquet(work.chunk(i))
@@ -312,6 +343,8 @@ class _DedupRun:
                 for index, frame in enumerate(_batches(scan)):
                     if frame["doc_id"][0] != rows:
                         raise ThresherError("scan batches are not in doc_id order")
+                    if work.spooled_rows(index) != frame.height:
+                        work.write_spool(index, frame)
                     path = work.chunk(index)
                     chunk: pl.DataFrame | None = None
                     if path.exists():
@@ -351,6 +384,7 @@ class _DedupRun:
             }
             write_json(done, work.sketch_done)
             self.records_total = rows
+            self.batches = batches
         self.timings["sketch"] = phase.elapsed
         return _Scanned(batches, rows, progress, skipped, without)
 
@@ -425,34 +459,36 @@ class _DedupRun:
                 phase.skipped = True
                 return int(done["batches"])
             wanted_ids = wanted.implode()
+            counter = _SpoolProgress(self.records_total or 0)
+            phase.watch(counter)
             dedup_cols = result.select([*DEDUP_COLUMNS, "is_duplicate"])
-            batches = 0
-            with self.scan() as scan:
-                self._watch_again(phase, scan)
-                for index, frame in enumerate(_batches(scan)):
-                    batches = index + 1
-                    if kept.has(index) and dups.has(index) and samples.has(index):
-                        continue
-                    start = frame["doc_id"][0]
-                    joined = frame.hstack(dedup_cols.slice(start, frame.height).get_columns())
-                    dup = pl.col("is_duplicate")
-                    samples.write(
-                        index,
-                        joined.filter(pl.col("doc_id").is_in(wanted_ids)).select(
-                            "doc_id",
-                            "cluster_id",
-                            "is_duplicate",
-                            "exact",
-                            "similarity",
-                            "source",
-                            "member",
-                            "title",
-                            pl.col("text").str.slice(0, _SAMPLE_CHARS),
-                        ),
-                    )
-                    dups.write(index, joined.filter(dup).drop("is_duplicate"))
-                    kept.write(index, joined.filter(~dup).drop("is_duplicate"))
+            batches = self.batches
+            for index in range(batches):
+                if kept.has(index) and dups.has(index) and samples.has(index):
+                    continue
+                frame = work.read_spool(index)
+                start = frame["doc_id"][0]
+                joined = frame.hstack(dedup_cols.slice(start, frame.height).get_columns())
+                dup = pl.col("is_duplicate")
+                samples.write(
+                    index,
+                    joined.filter(pl.col("doc_id").is_in(wanted_ids)).select(
+                        "doc_id",
+                        "cluster_id",
+                        "is_duplicate",
+                        "exact",
+                        "similarity",
+                        "source",
+                        "member",
+                        "title",
+                        pl.col("text").str.slice(0, _SAMPLE_CHARS),
+                    ),
+                )
+                dups.write(index, joined.filter(dup).drop("is_duplicate"))
+                kept.write(index, joined.filter(~dup).drop("is_duplicate"))
+                counter.records += frame.height
             write_json({"batches": batches}, work.write_done)
+            work.drop_spool()
         self.timings["write"] = phase.elapsed
         return batches
 
@@ -614,6 +650,7 @@ def _run_dedup_locked(
             summary = run.work.read_json(out / "summary.json")
         run.publish()
         return summary, state
+    run.check_spool()
     engine = None if run.work.result.exists() else _engine(options)
     # Each pass frees what it held; the C heap keeps freed memory unless told
     # (Polars allocates elsewhere and cannot reuse it), so give it back.

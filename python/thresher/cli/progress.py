@@ -8,7 +8,8 @@ The counters come from :attr:`thresher.Scan.progress`, polled from a thread
 (the scan takes its lock with the GIL released, so polling never blocks it).
 A phase that reads the inputs shows the bytes read of them (compressed bytes,
 as stored) out of their total size, which advances inside one big file, with
-a percentage and an estimate of the time left.
+a percentage and an estimate of the time left; a later pass of ``dedup``
+(which reads the spool) shows the records read out of the first pass's.
 """
 
 from __future__ import annotations
@@ -273,7 +274,15 @@ class TerminalProgress(Reporter):
             return ""
         parts = []
         read = None if done else _read_part(c, phase.elapsed)
-        if read is not None:
+        if read is None and not done and c.get("records_total") and "records" in c:
+            # A later pass of dedup: records of the spool out of the total.
+            total = c["records_total"]
+            read = f"{_count(min(c['records'], total))}/{_count(total)} rec"
+            left = eta(c["records"], total, phase.elapsed)
+            if left is not None and c["records"] < total:
+                read += f" ETA {duration(left)}"
+            parts.append(read)
+        elif read is not None:
             parts.append(read)
             if c.get("files_total", 0) > 1:
                 parts.append(f"{c.get('files_done', 0)}/{c['files_total']} files")
@@ -305,10 +314,13 @@ class TerminalProgress(Reporter):
             return
         c = phase.counters
         # The bar follows the bytes read when they are known, so that it
-        # moves inside one big file; else the files done.
+        # moves inside one big file; else the records of a later pass, or
+        # the files done.
         total: int | None
         if c.get("bytes_total") and "bytes_read" in c:
             total, completed = c["bytes_total"], c["bytes_read"]
+        elif c.get("records_total") and "records" in c:
+            total, completed = c["records_total"], c["records"]
         else:
             total, completed = c.get("files_total") or None, c.get("files_done", 0)
         self._progress.update(task, total=total, completed=completed, detail=self._detail(phase))
