@@ -27,6 +27,7 @@ from thresher.errors import ThresherError
 __all__ = [
     "OutputError",
     "PartedParquet",
+    "atomic",
     "publish",
     "remove_stale_temporaries",
     "remove_temporaries",
@@ -63,7 +64,9 @@ def temporary_name(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _atomic(path: Path, *, fsync: bool) -> Iterator[Path]:
+def atomic(path: Path, *, fsync: bool) -> Iterator[Path]:
+    """Yield a temporary name beside ``path`` to write; rename it onto
+    ``path`` when the block ends without an exception, else remove it."""
     tmp = temporary_name(path)
     try:
         yield tmp
@@ -78,20 +81,20 @@ def _atomic(path: Path, *, fsync: bool) -> Iterator[Path]:
 
 def write_parquet(frame: pl.DataFrame, path: Path, *, fsync: bool = False) -> None:
     """Write ``frame`` to ``path`` atomically (temporary name, then rename)."""
-    with _atomic(path, fsync=fsync) as tmp:
+    with atomic(path, fsync=fsync) as tmp:
         frame.write_parquet(tmp, row_group_size=ROW_GROUP_ROWS)
 
 
 def write_ipc(frame: pl.DataFrame, path: Path, *, compression: str) -> None:
     """Write ``frame`` to ``path`` as an Arrow IPC file compressed with
     ``compression`` (``"lz4"``, ``"zstd"`` or ``"uncompressed"``), atomically."""
-    with _atomic(path, fsync=False) as tmp:
+    with atomic(path, fsync=False) as tmp:
         frame.write_ipc(tmp, compression=compression)  # type: ignore[arg-type]
 
 
 def write_text(text: str, path: Path, *, fsync: bool = False) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with _atomic(path, fsync=fsync) as tmp:
+    with atomic(path, fsync=fsync) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
@@ -210,5 +213,5 @@ class PartedParquet:
         if count == 0:
             write_parquet(empty, path)
             return
-        with _atomic(path, fsync=True) as tmp:
+        with atomic(path, fsync=True) as tmp:
             _core.join_parquet(self.parts(count), tmp, ROW_GROUP_ROWS)

@@ -41,8 +41,10 @@ from thresher import _core
 from thresher._names import DEFAULT_FIELDS, FieldOptions
 from thresher.cli.error_groups import errors_by_kind, files_without_records, group_errors
 from thresher.cli.outputs import (
+    ROW_GROUP_ROWS,
     OutputError,
     PartedParquet,
+    atomic,
     publish,
     remove_stale_temporaries,
     temporary_name,
@@ -448,49 +450,56 @@ class _DedupRun:
         return result
 
     # -- pass 4 -------------------------------------------------------------
-    def write(self, result: pl.DataFrame, wanted: pl.Series) -> int:
+    def write(self, result: pl.DataFrame, wanted: pl.Series) -> None:
+        """Join each spooled batch with its cluster fields and stream it into
+        ``kept.parquet`` or ``duplicates.parquet`` in ``final/``. A killed pass
+        4 starts over (the spool makes that cheap), so the files appear whole,
+        each by a rename, before ``write/done.json`` says so."""
         work = self.work
-        kept = PartedParquet(work.write, "kept")
-        dups = PartedParquet(work.write, "duplicates")
-        samples = PartedParquet(work.write, "samples")
         with self.reporter.phase("write", "pass 4: write") as phase:
-            done = work.read_json(work.write_done)
-            if done is not None:
+            if work.read_json(work.write_done) is not None:
                 phase.skipped = True
-                return int(done["batches"])
+                return
             wanted_ids = wanted.implode()
             counter = _SpoolProgress(self.records_total or 0)
             phase.watch(counter)
             dedup_cols = result.select([*DEDUP_COLUMNS, "is_duplicate"])
-            batches = self.batches
-            for index in range(batches):
-                if kept.has(index) and dups.has(index) and samples.has(index):
-                    continue
-                frame = work.read_spool(index)
-                start = frame["doc_id"][0]
-                joined = frame.hstack(dedup_cols.slice(start, frame.height).get_columns())
-                dup = pl.col("is_duplicate")
-                samples.write(
-                    index,
-                    joined.filter(pl.col("doc_id").is_in(wanted_ids)).select(
-                        "doc_id",
-                        "cluster_id",
-                        "is_duplicate",
-                        "exact",
-                        "similarity",
-                        "source",
-                        "member",
-                        "title",
-                        pl.col("text").str.slice(0, _SAMPLE_CHARS),
-                    ),
-                )
-                dups.write(index, joined.filter(dup).drop("is_duplicate"))
-                kept.write(index, joined.filter(~dup).drop("is_duplicate"))
-                counter.records += frame.height
-            write_json({"batches": batches}, work.write_done)
+            schema = _empty_output()
+            samples: list[pl.DataFrame] = []
+            final = work.final
+            with (
+                atomic(final / "kept.parquet", fsync=True) as kept_path,
+                atomic(final / "duplicates.parquet", fsync=True) as dups_path,
+            ):
+                kept = _core.ParquetSink(kept_path, schema.__arrow_c_stream__(), ROW_GROUP_ROWS)
+                dups = _core.ParquetSink(dups_path, schema.__arrow_c_stream__(), ROW_GROUP_ROWS)
+                for index in range(self.batches):
+                    frame = work.read_spool(index)
+                    start = frame["doc_id"][0]
+                    joined = frame.hstack(dedup_cols.slice(start, frame.height).get_columns())
+                    dup = pl.col("is_duplicate")
+                    samples.append(
+                        joined.filter(pl.col("doc_id").is_in(wanted_ids)).select(
+                            "doc_id",
+                            "cluster_id",
+                            "is_duplicate",
+                            "exact",
+                            "similarity",
+                            "source",
+                            "member",
+                            "title",
+                            pl.col("text").str.slice(0, _SAMPLE_CHARS),
+                        )
+                    )
+                    dups.write(joined.filter(dup).drop("is_duplicate").__arrow_c_stream__())
+                    kept.write(joined.filter(~dup).drop("is_duplicate").__arrow_c_stream__())
+                    counter.records += frame.height
+                kept.finish()
+                dups.finish()
+            write_parquet(pl.concat(samples) if samples else pl.DataFrame(), work.samples)
+            write_json({"batches": self.batches}, work.write_done)
             work.drop_spool()
         self.timings["write"] = phase.elapsed
-        return batches
 
     # -- outputs ------------------------------------------------------------
     def finish(
@@ -499,22 +508,13 @@ class _DedupRun:
         result: pl.DataFrame,
         edges: pl.DataFrame,
         clusters: pl.DataFrame,
-        batches: int,
         started: float,
     ) -> dict[str, Any]:
         from thresher.cli.report import write_report
 
         work, final = self.work, self.work.final
         with self.reporter.phase("outputs", "outputs"):
-            empty = _empty_output()
-            PartedParquet(work.write, "kept").join(batches, final / "kept.parquet", empty)
-            PartedParquet(work.write, "duplicates").join(
-                batches, final / "duplicates.parquet", empty
-            )
-            if batches:
-                samples = pl.read_parquet(PartedParquet(work.write, "samples").parts(batches))
-            else:
-                samples = pl.DataFrame()
+            samples = pl.read_parquet(work.samples)
             write_parquet(clusters, final / "clusters.parquet", fsync=True)
             errors = pl.read_parquet(work.errors)
             write_parquet(errors, final / "errors.parquet", fsync=True)
@@ -662,9 +662,9 @@ def _run_dedup_locked(
     del engine
     _core.release_free_memory()
     clusters = cluster_table(result)
-    batches = run.write(result, _sample_rows(result, clusters))
+    run.write(result, _sample_rows(result, clusters))
     _core.release_free_memory()
-    summary = run.finish(scanned, result, edges, clusters, batches, started)
+    summary = run.finish(scanned, result, edges, clusters, started)
     return summary, state
 
 

@@ -17,7 +17,9 @@
 * ``errors.parquet``: the scan's error rows, with ``sketch/done.json``;
 * ``edges.parquet``: the verified pairs, after pass 2;
 * ``result.parquet``: the cluster fields of every row, after clustering;
-* ``write/``: the kept, duplicate and sample parts of each batch (pass 4);
+* ``write/``: ``samples.parquet`` (the records the report shows) and
+  ``done.json``, once pass 4 has written ``kept.parquet`` and
+  ``duplicates.parquet`` into ``final/``;
 * ``final/``: the finished outputs before they are renamed into ``DIR``;
 * ``lock``: held (``fcntl.flock``) by the run using the directory, with its
   process id and host for the message a second run gives. The OS releases it
@@ -214,6 +216,7 @@ class WorkDir:
         self.result = self.root / "result.parquet"
         self.sketch_done = self.sketch / "done.json"
         self.write_done = self.write / "done.json"
+        self.samples = self.write / "samples.parquet"
         self.final_done = self.final / "done.json"
 
     @staticmethod

@@ -63,6 +63,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedup::similar_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::minhash, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::banding, m)?)?;
+    m.add_class::<outputs::ParquetSink>()?;
     m.add_function(wrap_pyfunction!(outputs::join_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(outputs::release_free_memory, m)?)?;
     Ok(())
