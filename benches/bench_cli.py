@@ -9,7 +9,11 @@ zips of dumps. ``--papers`` sets its size (the bundled samples hold 180).
 Each run is the installed ``thresher`` command in a fresh process, measured
 with ``os.wait4`` (peak RSS of that process alone).
 
-    .venv-bench/bin/python benches/bench_cli.py [--papers 400000] [--threads 2]
+    .venv-bench/bin/python benches/bench_cli.py [--papers 400000] [--threads 2] [--in-memory]
+
+``--in-memory`` also times ``thresher.ingest`` + ``thresher.dedup`` of each
+corpus in memory, in a fresh process with the same threads, for the
+command's share of the library's throughput.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import threading
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import zstandard
 
@@ -142,6 +146,37 @@ def run_command(corpus: Path, out: Path, threads: int) -> dict[str, Any]:
     }
 
 
+_IN_MEMORY = """
+import json, resource, sys, time
+import thresher
+start = time.perf_counter()
+records = thresher.ingest(sys.argv[1]).records
+ingested = time.perf_counter()
+result = thresher.dedup(records)
+done = time.perf_counter()
+print(json.dumps({
+    "ingest_s": ingested - start,
+    "dedup_s": done - ingested,
+    "records": result.height,
+    "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+}))
+"""
+
+
+def run_in_memory(corpus: Path, threads: int) -> dict[str, Any]:
+    """``thresher.ingest`` + ``thresher.dedup`` of the whole corpus in memory,
+    in a fresh process with ``threads`` threads: seconds of each and peak RSS."""
+    env = {**os.environ, "RAYON_NUM_THREADS": str(threads), "POLARS_MAX_THREADS": str(threads)}
+    proc = subprocess.run(
+        [sys.executable, "-c", _IN_MEMORY, str(corpus)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return cast(dict[str, Any], json.loads(proc.stdout.splitlines()[-1]))
+
+
 def _sample_rss(proc: subprocess.Popen[str], phase: list[str], peaks: dict[str, int]) -> None:
     try:
         import psutil
@@ -163,6 +198,11 @@ def main() -> int:
     parser.add_argument("--papers", type=int, default=400_000, help="papers in the corpus")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="also time thresher.ingest + thresher.dedup of each corpus in memory",
+    )
     parser.add_argument("--write-corpus", type=int, metavar="PAPERS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write_corpus:
@@ -180,6 +220,7 @@ def main() -> int:
         corpus, text_bytes = write_corpus(papers, args.seed)
         stored = sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file())
         r = run_command(corpus, OUT / f"cli-{papers}", args.threads)
+        memory = run_in_memory(corpus, args.threads) if args.in_memory else None
         s = r["summary"]
         rows.append(
             {
@@ -198,6 +239,7 @@ def main() -> int:
                 "rss_mb": r["rss"] / 1e6,
                 "timings": s["timings"],
                 "phase_rss_mb": {k: v / 1e6 for k, v in r["phase_rss"].items()},
+                "in_memory": memory,
             }
         )
     print(f"load average at end: {os.getloadavg()}")
@@ -221,6 +263,16 @@ def main() -> int:
         print(f"phases, {r['records']:,} records: seconds {r['timings']}")
         peaks = ", ".join(f"{k} {v:.0f} MB" for k, v in r["phase_rss_mb"].items())
         print(f"    peak RSS by phase: {peaks}")
+    for r in rows:
+        m = r["in_memory"]
+        if m is not None:
+            seconds = m["ingest_s"] + m["dedup_s"]
+            print(
+                f"in memory, {r['records']:,} records: ingest {m['ingest_s']:.1f} s + dedup "
+                f"{m['dedup_s']:.1f} s = {r['text_mb'] / seconds:.1f} MB/s of text, "
+                f"peak RSS {m['rss'] / 1e6:.0f} MB; the command runs at "
+                f"{seconds / r['seconds']:.2f} of that throughput"
+            )
     if small["phase_rss_mb"] and large["phase_rss_mb"]:
         extra = large["records"] - small["records"]
         slopes = ", ".join(

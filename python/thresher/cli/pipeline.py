@@ -1,28 +1,38 @@
 """The phases of ``thresher dedup`` and ``thresher scan``, with their checkpoints.
 
-``dedup`` never holds the corpus's text. It scans the inputs up to four
-times, each scan streaming batches of ``batch_size`` records in ``doc_id``
-order:
+``dedup`` never holds the corpus's text, and parses its inputs once. Pass 1
+scans them, streaming batches of ``batch_size`` records in ``doc_id``
+order, and spools every batch's records (all columns, Arrow IPC, see
+:meth:`WorkDir.write_spool <thresher.cli.workdir.WorkDir.write_spool>`) into
+the work directory; the later passes read the spool, never the inputs:
 
 1. **sketch**: exact key, flags and LSH band keys of every record
    (:meth:`DedupEngine.sketch`), written as one chunk per batch to the work
    directory and added to the engine (``16 + 2 + 8 * bands + 4`` bytes per
    record with the first copy of its text, found next; 190 at the
-   defaults), with the ``--keep`` priority (8 bytes);
-2. **verify**: only when LSH found candidate pairs: the texts again, for the
-   engine to verify them (it holds a shingle set, 8 bytes per distinct
+   defaults), with the ``--keep`` priority (8 bytes); and the batch spooled;
+2. **verify**: only when LSH found candidate pairs: the spooled texts, for
+   the engine to verify them (it holds a shingle set, 8 bytes per distinct
    shingle, only for records whose candidate partner is still to come);
-3. **cluster**: union-find and representatives; a third scan only when some
-   members are linked to their representative indirectly and need their
-   similarity to it; the cluster fields of every record (about 100 bytes)
-   are held from here on;
-4. **write**: the records again, each batch joined with its cluster fields
-   and written to part files of ``kept`` and ``duplicates``, then streamed
-   into one Parquet file each.
+3. **cluster**: union-find and representatives; a read of the spooled texts
+   only when some members are linked to their representative indirectly and
+   need their similarity to it; the cluster fields of every record (about
+   100 bytes) are held from here on;
+4. **write**: the spooled records again, each batch joined with its cluster
+   fields and streamed straight into ``kept.parquet`` or
+   ``duplicates.parquet`` (:class:`thresher._core.ParquetSink`: one
+   row group being encoded at a time), under temporary names; then the spool
+   is deleted.
+
+Disk: the work directory holds, besides small checkpoints (about 100 bytes
+per record), the spool, about the size of the text compressed with the
+spool's codec (:data:`~thresher.cli.workdir.SPOOL_COMPRESSION`), until pass
+4 ends, then the outputs being written.
 
 Every phase's result is checkpointed in ``DIR/.thresher-work`` (see
 :mod:`thresher.cli.workdir`), so a killed run started again with the same
-arguments continues where it stopped and ends with the same outputs.
+arguments continues where it stopped and ends with the same outputs (a
+killed pass 4 starts over from the spool).
 """
 
 from __future__ import annotations
@@ -43,11 +53,9 @@ from thresher.cli.error_groups import errors_by_kind, files_without_records, gro
 from thresher.cli.outputs import (
     ROW_GROUP_ROWS,
     OutputError,
-    PartedParquet,
     atomic,
     publish,
     remove_stale_temporaries,
-    temporary_name,
     write_json,
     write_parquet,
 )
@@ -699,11 +707,10 @@ def run_scan(
                 raise OutputError.wrap(flag, path, exc) from exc
             # A killed earlier run may have left its part files beside the output.
             remove_stale_temporaries(path)
-    parts_dir = temporary_name(out.with_name(out.name + ".parts"))
-    parts = PartedParquet(parts_dir, "records")
     walked, _ = _core.walk(list(inputs), follow_symlinks)
     with_records: set[str] = set()
-    try:
+    # Streamed straight into ``out`` under a temporary name, renamed at the end.
+    with atomic(out, fsync=True) as tmp:
         with reporter.phase("scan", "scan") as phase:
             with thresher.scan(
                 inputs,
@@ -716,23 +723,19 @@ def run_scan(
                 content_types=content_types,
             ) as scan:
                 phase.watch(scan)
-                batches = 0
-                for index, frame in enumerate(scan):
-                    parts.write(index, frame)
+                empty = thresher.ingest([]).records
+                sink = _core.ParquetSink(tmp, empty.__arrow_c_stream__(), ROW_GROUP_ROWS)
+                for frame in scan:
+                    sink.write(frame.__arrow_c_stream__())
                     with_records.update(frame["source"].unique().to_list())
-                    batches = index + 1
                 errors = scan.errors
                 progress = dict(scan.progress)
                 skipped = scan.skipped
         _core.release_free_memory()
         with reporter.phase("outputs", "outputs"):
-            parts.join(batches, out, thresher.ingest([]).records)
+            sink.finish()
             if errors_out is not None:
                 write_parquet(errors, errors_out)
-    finally:
-        import shutil
-
-        shutil.rmtree(parts_dir, ignore_errors=True)
     without = files_without_records(
         [*(str(source) for _, source in walked), *errors["source"].to_list()], with_records
     )

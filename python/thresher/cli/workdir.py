@@ -49,7 +49,7 @@ from typing import Any
 import polars as pl
 
 from thresher import _core
-from thresher.cli.outputs import remove_temporaries, write_ipc, write_json
+from thresher.cli.outputs import IpcCodec, remove_temporaries, write_ipc, write_json
 from thresher.errors import ThresherError
 
 __all__ = [
@@ -67,7 +67,7 @@ WORK_DIR_NAME = ".thresher-work"
 #: The lock file in the work directory.
 LOCK_NAME = "lock"
 #: Codec of the spool's Arrow IPC chunks.
-SPOOL_COMPRESSION = os.environ.get("THRESHER_SPOOL_CODEC", "lz4")  # EXPERIMENT
+SPOOL_COMPRESSION: IpcCodec = os.environ.get("THRESHER_SPOOL_CODEC", "lz4")  # type: ignore[assignment]  # EXPERIMENT
 #: Files up to this size are also fingerprinted by a hash of their content,
 #: which catches a change that keeps the size and the modification time.
 HASHED_FILE_BYTES = 1 << 20

@@ -10,7 +10,7 @@
 //! * [`ingest`]: `ingest`, `Scan` and their options and limits, `walk`;
 //! * [`dedup`]: `dedup`, `similar_pairs`, `minhash`, `banding`;
 //! * [`engine`]: the streaming `DedupEngine`;
-//! * [`outputs`]: `join_parquet` and `release_free_memory`, for the command.
+//! * [`outputs`]: `ParquetSink` and `release_free_memory`, for the command.
 //!
 //! This file only registers them in the module.
 
@@ -64,7 +64,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedup::minhash, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::banding, m)?)?;
     m.add_class::<outputs::ParquetSink>()?;
-    m.add_function(wrap_pyfunction!(outputs::join_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(outputs::release_free_memory, m)?)?;
     Ok(())
 }

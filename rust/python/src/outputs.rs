@@ -1,5 +1,4 @@
 //! `ParquetSink`: a Parquet file written batch by batch in bounded memory;
-//! `join_parquet`: the command's part files joined into one Parquet file;
 //! `release_free_memory`: freed heap memory given back between its passes.
 
 use std::path::PathBuf;
@@ -98,20 +97,6 @@ impl ParquetSink {
 
 fn finished() -> thresher_core::Error {
     thresher_core::Error::InvalidArgument("the Parquet sink is finished".into())
-}
-
-/// Write the rows of the Parquet files `parts`, in order, into one Parquet
-/// file `out` with row groups of `row_group_rows` rows, in bounded memory;
-/// return the number of rows. Runs with the GIL released.
-#[pyfunction]
-pub(crate) fn join_parquet(
-    py: Python<'_>,
-    parts: Vec<PathBuf>,
-    out: PathBuf,
-    row_group_rows: usize,
-) -> PyResult<u64> {
-    py.detach(|| parquet_join::join_parquet(&parts, &out, row_group_rows))
-        .map_err(|e| to_py_err(py, e))
 }
 
 /// Give the C heap's free pages back to the operating system (glibc's
