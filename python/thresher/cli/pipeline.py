@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -348,13 +349,22 @@ class _DedupRun:
             assert engine is not None, "no checkpoint, so the engine is needed"
             batches = rows = reused = 0
             with_records: set[str] = set()
-            with self.scan() as scan:
+            # The spool is written (GIL released) while the batch is
+            # sketched; one spool write at most is in flight.
+            spooling: Future[None] | None = None
+            with (
+                self.scan() as scan,
+                ThreadPoolExecutor(1, thread_name_prefix="thresher-spool") as pool,
+            ):
                 phase.watch(scan)
                 for index, frame in enumerate(_batches(scan)):
                     if frame["doc_id"][0] != rows:
                         raise ThresherError("scan batches are not in doc_id order")
+                    if spooling is not None:
+                        spooling.result()
+                        spooling = None
                     if work.spooled_rows(index) != frame.height:
-                        work.write_spool(index, frame)
+                        spooling = pool.submit(work.write_spool, index, frame)
                     path = work.chunk(index)
                     chunk: pl.DataFrame | None = None
                     if path.exists():
@@ -376,6 +386,8 @@ class _DedupRun:
                     with_records.update(frame["source"].unique().to_list())
                     rows += frame.height
                     batches = index + 1
+                if spooling is not None:
+                    spooling.result()
                 errors = scan.errors
                 progress = dict(scan.progress)
                 skipped = scan.skipped
@@ -478,9 +490,11 @@ class _DedupRun:
             with (
                 atomic(final / "kept.parquet", fsync=True) as kept_path,
                 atomic(final / "duplicates.parquet", fsync=True) as dups_path,
+                ThreadPoolExecutor(2, thread_name_prefix="thresher-write") as pool,
             ):
                 kept = _core.ParquetSink(kept_path, schema.__arrow_c_stream__(), ROW_GROUP_ROWS)
                 dups = _core.ParquetSink(dups_path, schema.__arrow_c_stream__(), ROW_GROUP_ROWS)
+                writing: list[Future[None]] = []
                 for index in range(self.batches):
                     frame = work.read_spool(index)
                     start = frame["doc_id"][0]
@@ -499,9 +513,24 @@ class _DedupRun:
                             pl.col("text").str.slice(0, _SAMPLE_CHARS),
                         )
                     )
-                    dups.write(joined.filter(dup).drop("is_duplicate").__arrow_c_stream__())
-                    kept.write(joined.filter(~dup).drop("is_duplicate").__arrow_c_stream__())
+                    # Each sink encodes (GIL released) while the next batch is
+                    # read; a sink's batches stay in order, two batches at most
+                    # are in flight.
+                    streams = [
+                        joined.filter(dup).drop("is_duplicate").__arrow_c_stream__(),
+                        joined.filter(~dup).drop("is_duplicate").__arrow_c_stream__(),
+                    ]
+                    for future in writing:
+                        future.result()
+                    writing = [
+                        pool.submit(dups.write, streams[0]),
+                        pool.submit(kept.write, streams[1]),
+                    ]
                     counter.records += frame.height
+                    # Dropped before the next batch is read, not after.
+                    del frame, joined, streams
+                for future in writing:
+                    future.result()
                 kept.finish()
                 dups.finish()
             write_parquet(pl.concat(samples) if samples else pl.DataFrame(), work.samples)

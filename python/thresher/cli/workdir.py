@@ -66,8 +66,10 @@ __all__ = [
 WORK_DIR_NAME = ".thresher-work"
 #: The lock file in the work directory.
 LOCK_NAME = "lock"
-#: Codec of the spool's Arrow IPC chunks.
-SPOOL_COMPRESSION: IpcCodec = os.environ.get("THRESHER_SPOOL_CODEC", "lz4")  # type: ignore[assignment]  # EXPERIMENT
+#: Codec of the spool's Arrow IPC chunks: lz4 wrote and read as fast as no codec on the
+#: bench corpus (200,000 records, 2 threads) with a quarter of the disk and
+#: less memory; zstd was 15% slower overall for 60% of lz4's size.
+SPOOL_COMPRESSION: IpcCodec = "lz4"
 #: Files up to this size are also fingerprinted by a hash of their content,
 #: which catches a change that keeps the size and the modification time.
 HASHED_FILE_BYTES = 1 << 20
