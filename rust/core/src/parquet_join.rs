@@ -97,15 +97,20 @@ impl ParquetSink {
     }
 
     /// Append the rows of `batch`, which must have the sink's fields (names,
-    /// types, nullability; metadata aside).
+    /// nullability and types; metadata aside), except that a string or
+    /// binary column may come in another layout (views, say) of the sink's
+    /// one. The rows are converted to the sink's layout a slice at a time as
+    /// they are encoded, so the sink holds no copy of the batch.
     pub fn write(&mut self, batch: RecordBatch) -> Result<()> {
-        if !same_fields(&batch.schema(), &self.schema) {
+        let schema = batch.schema();
+        if !same_fields(&schema, &self.schema)
+            && !same_fields(&large_schema(&schema), &large_schema(&self.schema))
+        {
             return Err(Error::InvalidArgument(format!(
                 "{}: a batch's columns differ from the file's",
                 self.out.display()
             )));
         }
-        let batch = batch.with_schema(self.schema.clone())?;
         self.rows += batch.num_rows() as u64;
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
@@ -156,9 +161,9 @@ pub fn large_schema(schema: &Schema) -> Arc<Schema> {
     Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
-/// `batch` with every string and binary column cast to its large layout.
-pub fn large_batch(batch: &RecordBatch) -> Result<RecordBatch> {
-    let schema = large_schema(&batch.schema());
+/// `batch` with its columns cast to the types of `schema` (which has its
+/// fields but perhaps other string or binary layouts), under `schema`.
+fn conform(batch: &RecordBatch, schema: &Arc<Schema>) -> Result<RecordBatch> {
     let columns = batch
         .columns()
         .iter()
@@ -171,7 +176,7 @@ pub fn large_batch(batch: &RecordBatch) -> Result<RecordBatch> {
             }
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(schema, columns)?)
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
 /// Write the rows of `parts`, in order, into one Parquet file at `out`
@@ -205,7 +210,8 @@ pub fn join_parquet(parts: &[PathBuf], out: &Path, row_group_rows: usize) -> Res
     sink.finish()
 }
 
-/// The first `n` rows of `pending` as one batch, and the rows after them.
+/// The first `n` rows of `pending` as one batch of `schema`'s types, and
+/// the rows after them.
 /// The writer cuts pages where its write calls cut the rows, so it is
 /// handed batches of `READ_BATCH_ROWS` rows counted from the file's first
 /// row, whatever the parts: the file is the same for any split into parts.
@@ -230,6 +236,10 @@ fn split_pending(
             taken = n;
         }
     }
+    let head = head
+        .iter()
+        .map(|piece| conform(piece, schema))
+        .collect::<Result<Vec<_>>>()?;
     Ok((concat_batches(schema, &head)?, rest))
 }
 
@@ -341,37 +351,37 @@ mod tests {
     }
 
     #[test]
-    fn large_batch_casts_strings_and_keeps_the_rest() {
+    fn sink_stores_views_in_the_large_layout() {
         use arrow_array::{Array, LargeStringArray, StringViewArray};
         let batch = RecordBatch::try_from_iter([
             ("id", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
             (
-                "view",
-                Arc::new(StringViewArray::from(vec![Some("a"), None])) as ArrayRef,
-            ),
-            (
                 "text",
-                Arc::new(StringArray::from(vec!["b", "c"])) as ArrayRef,
+                Arc::new(StringViewArray::from(vec![Some("a"), None])) as ArrayRef,
             ),
         ])
         .unwrap();
-        let large = large_batch(&batch).unwrap();
-        let types: Vec<DataType> = large
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect();
-        assert_eq!(
-            types,
-            vec![DataType::Int64, DataType::LargeUtf8, DataType::LargeUtf8]
-        );
-        let view = large
+        let schema = large_schema(&batch.schema());
+        assert_eq!(schema.field(1).data_type(), &DataType::LargeUtf8);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.parquet");
+        let mut sink = ParquetSink::create(&out, schema.clone(), 10).unwrap();
+        sink.write(batch).unwrap();
+        assert_eq!(sink.finish().unwrap(), 2);
+        let read: Vec<RecordBatch> =
+            ParquetRecordBatchReaderBuilder::try_new(File::open(&out).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(|b| b.unwrap())
+                .collect();
+        assert_eq!(read[0].schema().field(1).data_type(), &DataType::LargeUtf8);
+        let text = read[0]
             .column(1)
             .as_any()
             .downcast_ref::<LargeStringArray>()
             .unwrap();
-        assert_eq!((view.value(0), view.is_null(1)), ("a", true));
+        assert_eq!((text.value(0), text.is_null(1)), ("a", true));
     }
 
     #[test]

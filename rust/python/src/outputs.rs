@@ -8,7 +8,7 @@ use arrow_array::ffi_stream::RecordBatchStreamReader;
 use arrow_array::{RecordBatch, RecordBatchReader};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use thresher_core::parquet_join::{self, large_batch, large_schema};
+use thresher_core::parquet_join::{self, large_schema};
 
 use crate::arrow_ffi::STREAM_CAPSULE;
 use crate::errors::{to_py_err, ThresherError};
@@ -81,8 +81,8 @@ impl ParquetSink {
         let (_, batches) = read_stream_with_schema(rows)?;
         self.with(py, move |inner| {
             let sink = inner.as_mut().ok_or_else(finished)?;
-            for batch in &batches {
-                sink.write(large_batch(batch)?)?;
+            for batch in batches {
+                sink.write(batch)?;
             }
             Ok(())
         })
