@@ -21,6 +21,7 @@ from browser import chromium, rendered_dom, screenshot
 import thresher
 from thresher.cli import pipeline
 from thresher.cli.pipeline import DEDUP_COLUMNS, OUTPUT_FILES, RECORD_COLUMNS
+from thresher.cli.workdir import WorkDir
 from thresher.progress import Reporter
 from thresher.sample_dumps import generate_corpus
 
@@ -329,8 +330,10 @@ def chunks(out: Path) -> list[Path]:
     return sorted((out / ".thresher-work" / "sketch").glob("chunk-*.parquet"))
 
 
-def write_parts(out: Path) -> list[Path]:
-    return sorted((out / ".thresher-work" / "write").glob("kept-*.parquet"))
+def writing_kept(out: Path) -> bool:
+    """Whether pass 4 has begun writing ``kept.parquet`` (under a temporary name)."""
+    final = out / ".thresher-work" / "final"
+    return any(final.glob(".tmp-thresher-*-kept.parquet"))
 
 
 def test_sigkill_resume_gives_identical_outputs(
@@ -339,7 +342,7 @@ def test_sigkill_resume_gives_identical_outputs(
     args = [str(corpus), "--batch-size", "8"]
     for when, ready in (
         ("sketch", lambda out: len(chunks(out)) >= 5),
-        ("write", lambda out: len(write_parts(out)) >= 2),
+        ("write", writing_kept),
     ):
         out = tmp_path / when
         proc = start("dedup", *args, "--out", str(out), "--quiet")
@@ -543,12 +546,14 @@ def test_changed_input_starts_over(
 def test_an_output_that_loses_a_record_fails_the_run(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = pipeline.PartedParquet.write
+    # Pass 4 alone (the only reader of every column) loses a record.
+    real = WorkDir.read_spool
 
-    def lossy(self: pipeline.PartedParquet, index: int, frame: pl.DataFrame) -> None:
-        real(self, index, frame.head(-1) if self.name == "kept" and index == 0 else frame)
+    def lossy(self: WorkDir, index: int, columns: list[str] | None = None) -> pl.DataFrame:
+        frame = real(self, index, columns)
+        return frame.head(-1) if columns is None and index == 0 else frame
 
-    monkeypatch.setattr(pipeline.PartedParquet, "write", lossy)
+    monkeypatch.setattr(WorkDir, "read_spool", lossy)
     out = tmp_path / "o"
     with pytest.raises(thresher.ThresherError, match="records were lost"):
         pipeline.run_dedup([str(corpus)], out, pipeline.DedupOptions(batch_size=8), Reporter())

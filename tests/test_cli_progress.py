@@ -1,6 +1,8 @@
 """Progress of the ``thresher`` command inside one big file: the ``--json``
 progress events of a scan over one large compressed archive show the bytes
-read of it advancing before it ends, and the terminal's text stays short."""
+read of it advancing before it ends, the later passes of ``dedup`` (which
+read the spool, not the inputs) count records, and the terminal's text
+stays short."""
 
 from __future__ import annotations
 
@@ -125,15 +127,42 @@ def test_terminal_line_fits_80_columns() -> None:
     assert len(last.rstrip()) <= 80, last
 
 
-def test_later_passes_show_bytes_and_records_out_of_the_first_pass(
+def test_later_passes_read_the_spool_and_show_records_out_of_the_first_pass(
     big_archive: Path, tmp_path: Path
 ) -> None:
     size = big_archive.stat().st_size
-    events = _json_events("dedup", str(big_archive), "--out", str(tmp_path / "o"))
+    events = _json_events(
+        "dedup", str(big_archive), "--out", str(tmp_path / "o"), "--batch-size", "64"
+    )
     records_in = events[-1]["records_in"]
-    write = [e for e in events if e.get("phase") == "write" and e["event"] == "progress"]
-    assert write and all(e["records_total"] == records_in for e in write)
-    read = [e["bytes_read"] for e in write if "bytes_read" in e]
-    assert read == sorted(read) and len({b for b in read if 0 < b < size}) >= 2, (size, read)
-    end = next(e for e in events if e["event"] == "phase_end" and e["phase"] == "write")
-    assert end["bytes_read"] == size and end["records"] == records_in
+    by_phase: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        if e["event"] in ("progress", "phase_end") and "phase" in e:
+            by_phase.setdefault(e["phase"], []).append(e)
+    # Only pass 1 reads the inputs: its events count their files and bytes.
+    sketch_end = by_phase["sketch"][-1]
+    assert sketch_end["bytes_read"] == sketch_end["bytes_done"] == size
+    for name in ("verify", "cluster", "write"):
+        for e in by_phase[name]:
+            assert not {"bytes_read", "bytes_done", "files_done"} & e.keys(), e
+            if "records" in e:  # verify and score read only when needed
+                assert e["records_total"] == records_in, e
+    write = [e["records"] for e in by_phase["write"]]
+    assert write == sorted(write) and write[-1] == records_in
+    assert len({r for r in write if 0 < r < records_in}) >= 2, write
+
+
+def test_terminal_shows_a_later_pass_as_records_out_of_the_total() -> None:
+    from rich.console import Console
+
+    terminal = TerminalProgress(Console(file=io.StringIO(), width=80, force_terminal=True))
+    phase = Phase(terminal, "write", "pass 4: write", 1.0)
+    terminal.start(phase)
+    phase.started -= 10.0
+    phase.counters.update(records=12_345, records_total=49_380)
+    detail = terminal._detail(phase)
+    assert detail.startswith("12.3k/49.4k rec ETA 30."), detail
+    task = terminal._progress.tasks[0]
+    terminal.update(phase)
+    assert (task.total, task.completed) == (49_380, 12_345)
+    terminal.close()

@@ -15,6 +15,7 @@ __all__ = [
     "ArrowTable",
     "DedupEngine",
     "Index",
+    "ParquetSink",
     "Scan",
     "ThresherError",
     "__version__",
@@ -24,7 +25,6 @@ __all__ = [
     "default_limits",
     "empty_errors",
     "ingest",
-    "join_parquet",
     "minhash",
     "release_free_memory",
     "similar_pairs",
@@ -107,12 +107,21 @@ class Index:
     def compact(self) -> None: ...
     def check(self) -> dict[str, Any]: ...
 
+@final
+class ParquetSink:
+    """A Parquet file written batch by batch in bounded memory (zstd, row
+    groups of ``row_group_rows`` rows, strings in the large layout); the file
+    is the same for any split of the same rows into batches."""
+
+    def __new__(cls, path: Path, schema_of: object, row_group_rows: int) -> ParquetSink: ...
+    def write(self, rows: object) -> None: ...
+    def finish(self) -> int: ...
+
 def default_limits() -> dict[str, int]: ...
 def empty_errors() -> ArrowTable: ...
 def ingest(
     paths: list[str], options: dict[str, Any]
 ) -> tuple[ArrowTable, ArrowTable, dict[str, int]]: ...
-def join_parquet(parts: list[Path], out: Path, row_group_rows: int) -> int: ...
 def release_free_memory() -> None: ...
 def walk(paths: list[str], follow_symlinks: bool) -> tuple[list[tuple[Path, str]], ArrowTable]: ...
 def dedup(

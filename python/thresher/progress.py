@@ -331,7 +331,8 @@ class TerminalProgress(Reporter):
             return
         c = phase.counters
         # The bar follows the bytes read when they are known, so that it
-        # moves inside one big file; else the files done.
+        # moves inside one big file; else the records of a later pass, or
+        # the files done.
         total: int | None
         if c.get("bytes_total") and "bytes_read" in c:
             total, completed = c["bytes_total"], c["bytes_read"]

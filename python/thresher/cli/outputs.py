@@ -3,10 +3,9 @@
 Every file is written under a temporary name in the directory it belongs to
 and renamed over its final name only once complete, so a reader (or a rerun
 after a crash, even SIGKILL) sees either nothing or the whole file, never half
-of one. :class:`PartedParquet` streams a table larger than memory: one part
-file per batch, joined into one Parquet file in bounded memory by
-:func:`thresher._core.join_parquet` (Polars' streaming sink held most of the
-table while joining).
+of one. Tables larger than memory (``kept.parquet``, ``scan --out``) are
+streamed into their temporary name by :class:`thresher._core.ParquetSink`
+in bounded memory (Polars' streaming sink held most of the table).
 """
 
 from __future__ import annotations
@@ -17,20 +16,21 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
-from thresher import _core
 from thresher.errors import ThresherError
 
 __all__ = [
+    "IpcCodec",
     "OutputError",
-    "PartedParquet",
+    "atomic",
     "publish",
     "remove_stale_temporaries",
     "remove_temporaries",
     "temporary_name",
+    "write_ipc",
     "write_json",
     "write_parquet",
     "write_text",
@@ -62,7 +62,9 @@ def temporary_name(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _atomic(path: Path, *, fsync: bool) -> Iterator[Path]:
+def atomic(path: Path, *, fsync: bool) -> Iterator[Path]:
+    """Yield a temporary name beside ``path`` to write; rename it onto
+    ``path`` when the block ends without an exception, else remove it."""
     tmp = temporary_name(path)
     try:
         yield tmp
@@ -77,13 +79,24 @@ def _atomic(path: Path, *, fsync: bool) -> Iterator[Path]:
 
 def write_parquet(frame: pl.DataFrame, path: Path, *, fsync: bool = False) -> None:
     """Write ``frame`` to ``path`` atomically (temporary name, then rename)."""
-    with _atomic(path, fsync=fsync) as tmp:
+    with atomic(path, fsync=fsync) as tmp:
         frame.write_parquet(tmp, row_group_size=ROW_GROUP_ROWS)
+
+
+#: The codecs of Arrow IPC files.
+IpcCodec = Literal["uncompressed", "lz4", "zstd"]
+
+
+def write_ipc(frame: pl.DataFrame, path: Path, *, compression: IpcCodec) -> None:
+    """Write ``frame`` to ``path`` as an Arrow IPC file compressed with
+    ``compression`` (``"lz4"``, ``"zstd"`` or ``"uncompressed"``), atomically."""
+    with atomic(path, fsync=False) as tmp:
+        frame.write_ipc(tmp, compression=compression)
 
 
 def write_text(text: str, path: Path, *, fsync: bool = False) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with _atomic(path, fsync=fsync) as tmp:
+    with atomic(path, fsync=fsync) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
@@ -161,46 +174,3 @@ def publish(files: list[tuple[Path, Path]], last: tuple[Path, Path] | None = Non
             os.replace(src, dst)
     if last is not None and last[0].exists():
         os.replace(last[0], last[1])
-
-
-class PartedParquet:
-    """A Parquet table written as numbered part files, then joined into one file.
-
-    Each part is written atomically, so after a crash every part present is
-    whole and a rerun writes only the missing ones. :meth:`join` streams the
-    parts into one file, holding one row group at a time.
-    """
-
-    def __init__(self, directory: Path, name: str) -> None:
-        self.directory = directory
-        self.name = name
-        directory.mkdir(parents=True, exist_ok=True)
-
-    def part(self, index: int) -> Path:
-        """Path of part ``index``."""
-        return self.directory / f"{self.name}-{index:06d}.parquet"
-
-    def has(self, index: int) -> bool:
-        """Whether part ``index`` is written."""
-        return self.part(index).exists()
-
-    def write(self, index: int, frame: pl.DataFrame) -> None:
-        """Write part ``index`` atomically."""
-        write_parquet(frame, self.part(index))
-
-    def parts(self, count: int) -> list[Path]:
-        """Paths of parts ``0..count``; all must exist."""
-        paths = [self.part(i) for i in range(count)]
-        missing = [p for p in paths if not p.exists()]
-        if missing:
-            raise FileNotFoundError(f"missing part file(s), first {missing[0]}")
-        return paths
-
-    def join(self, count: int, path: Path, empty: pl.DataFrame) -> None:
-        """Stream parts ``0..count`` into ``path`` (atomically); ``empty`` gives the
-        schema when there are no parts."""
-        if count == 0:
-            write_parquet(empty, path)
-            return
-        with _atomic(path, fsync=True) as tmp:
-            _core.join_parquet(self.parts(count), tmp, ROW_GROUP_ROWS)

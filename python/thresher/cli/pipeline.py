@@ -1,28 +1,38 @@
 """The phases of ``thresher dedup`` and ``thresher scan``, with their checkpoints.
 
-``dedup`` never holds the corpus's text. It scans the inputs up to four
-times, each scan streaming batches of ``batch_size`` records in ``doc_id``
-order:
+``dedup`` never holds the corpus's text, and parses its inputs once. Pass 1
+scans them, streaming batches of ``batch_size`` records in ``doc_id``
+order, and spools every batch's records (all columns, Arrow IPC, see
+:meth:`WorkDir.write_spool <thresher.cli.workdir.WorkDir.write_spool>`) into
+the work directory; the later passes read the spool, never the inputs:
 
 1. **sketch**: exact key, flags and LSH band keys of every record
    (:meth:`DedupEngine.sketch`), written as one chunk per batch to the work
    directory and added to the engine (``16 + 2 + 8 * bands + 4`` bytes per
    record with the first copy of its text, found next; 190 at the
-   defaults), with the ``--keep`` priority (8 bytes);
-2. **verify**: only when LSH found candidate pairs: the texts again, for the
-   engine to verify them (it holds a shingle set, 8 bytes per distinct
+   defaults), with the ``--keep`` priority (8 bytes); and the batch spooled;
+2. **verify**: only when LSH found candidate pairs: the spooled texts, for
+   the engine to verify them (it holds a shingle set, 8 bytes per distinct
    shingle, only for records whose candidate partner is still to come);
-3. **cluster**: union-find and representatives; a third scan only when some
-   members are linked to their representative indirectly and need their
-   similarity to it; the cluster fields of every record (about 100 bytes)
-   are held from here on;
-4. **write**: the records again, each batch joined with its cluster fields
-   and written to part files of ``kept`` and ``duplicates``, then streamed
-   into one Parquet file each.
+3. **cluster**: union-find and representatives; a read of the spooled texts
+   only when some members are linked to their representative indirectly and
+   need their similarity to it; the cluster fields of every record (about
+   100 bytes) are held from here on;
+4. **write**: the spooled records again, each batch joined with its cluster
+   fields and streamed straight into ``kept.parquet`` or
+   ``duplicates.parquet`` (:class:`thresher._core.ParquetSink`: one
+   row group being encoded at a time), under temporary names; then the spool
+   is deleted.
+
+Disk: the work directory holds, besides small checkpoints (about 100 bytes
+per record), the spool, about the size of the text compressed with the
+spool's codec (:data:`~thresher.cli.workdir.SPOOL_COMPRESSION`), until pass
+4 ends, then the outputs being written.
 
 Every phase's result is checkpointed in ``DIR/.thresher-work`` (see
 :mod:`thresher.cli.workdir`), so a killed run started again with the same
-arguments continues where it stopped and ends with the same outputs.
+arguments continues where it stopped and ends with the same outputs (a
+killed pass 4 starts over from the spool).
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -41,11 +52,11 @@ from thresher import _core
 from thresher._names import DEFAULT_FIELDS, FieldOptions
 from thresher.cli.error_groups import errors_by_kind, files_without_records, group_errors
 from thresher.cli.outputs import (
+    ROW_GROUP_ROWS,
     OutputError,
-    PartedParquet,
+    atomic,
     publish,
     remove_stale_temporaries,
-    temporary_name,
     write_json,
     write_parquet,
 )
@@ -226,6 +237,18 @@ def _batches(scan: thresher.Scan) -> Iterator[pl.DataFrame]:
     return (frame for frame in scan if frame.height)
 
 
+class _SpoolProgress:
+    """The progress of a pass over the spool: records read out of the total."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.records = 0
+
+    @property
+    def progress(self) -> dict[str, int]:
+        return {"records": self.records, "records_total": self.total}
+
+
 @dataclass
 class _Scanned:
     batches: int
@@ -250,6 +273,8 @@ class _DedupRun:
         self.walked: list[str] = []
         #: Records the first pass read: the total the later passes count to.
         self.records_total: int | None = None
+        #: Batches the first pass read (and spooled).
+        self.batches = 0
 
     def scan(self) -> thresher.Scan:
         o = self.options
@@ -268,20 +293,36 @@ class _DedupRun:
             content_types=o.content_types,
         )
 
-    def feed_texts(self, phase: Phase, feed: Callable[[pl.Series], None]) -> None:
-        """One scan of the inputs, each batch's texts handed to ``feed`` (an
-        engine pass), with ``phase`` showing its progress."""
-        with self.scan() as scan:
-            self._watch_again(phase, scan)
-            for frame in _batches(scan):
-                feed(frame["text"])
+    def spooled(self, phase: Phase, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
+        """The batches pass 1 spooled, in order (only ``columns``, if given),
+        with ``phase`` showing the records read out of the total."""
+        counter = _SpoolProgress(self.records_total or 0)
+        phase.watch(counter)
+        for index in range(self.batches):
+            frame = self.work.read_spool(index, columns)
+            yield frame
+            counter.records += frame.height
 
-    def _watch_again(self, phase: Phase, scan: thresher.Scan) -> None:
-        """Shows a later pass's scan in ``phase``, its records out of those
-        the first pass read."""
-        if self.records_total is not None:
-            phase.note(records_total=self.records_total)
-        phase.watch(scan)
+    def feed_texts(self, phase: Phase, feed: Callable[[pl.Series], None]) -> None:
+        """The spooled texts, batch by batch, handed to ``feed`` (an engine
+        pass), with ``phase`` showing its progress."""
+        for frame in self.spooled(phase, ["text"]):
+            feed(frame["text"])
+
+    def check_spool(self) -> None:
+        """A finished pass 1 whose spool is not whole (a chunk deleted, or
+        the work directory of a run that spooled nothing) is forgotten, with
+        the passes after it, so that pass 1 runs again: it reuses the sketch
+        chunks and spools the batches anew. Nothing to do once pass 4 is done."""
+        work = self.work
+        done = work.read_json(work.sketch_done)
+        if done is None or work.read_json(work.write_done) is not None:
+            return
+        if all(work.spool_chunk(i).exists() for i in range(int(done["batches"]))):
+            return
+        self.reporter.message("the spooled records are incomplete: reading the inputs again")
+        for path in (work.sketch_done, work.edges, work.result):
+            path.unlink(missing_ok=True)
 
     # -- pass 1 -------------------------------------------------------------
     def sketch(self, engine: thresher.DedupEngine | None) -> _Scanned:
@@ -292,6 +333,7 @@ class _DedupRun:
                 phase.skipped = True
                 phase.note(**done["progress"])
                 self.records_total = int(done["rows"])
+                self.batches = int(done["batches"])
                 if engine is not None:
                     for i in range(done["batches"]):
                         stored = pl.read_parquet(work.chunk(i))
@@ -307,11 +349,22 @@ class _DedupRun:
             assert engine is not None, "no checkpoint, so the engine is needed"
             batches = rows = reused = 0
             with_records: set[str] = set()
-            with self.scan() as scan:
+            # The spool is written (GIL released) while the batch is
+            # sketched; one spool write at most is in flight.
+            spooling: Future[None] | None = None
+            with (
+                self.scan() as scan,
+                ThreadPoolExecutor(1, thread_name_prefix="thresher-spool") as pool,
+            ):
                 phase.watch(scan)
                 for index, frame in enumerate(_batches(scan)):
                     if frame["doc_id"][0] != rows:
                         raise ThresherError("scan batches are not in doc_id order")
+                    if spooling is not None:
+                        spooling.result()
+                        spooling = None
+                    if work.spooled_rows(index) != frame.height:
+                        spooling = pool.submit(work.write_spool, index, frame)
                     path = work.chunk(index)
                     chunk: pl.DataFrame | None = None
                     if path.exists():
@@ -333,6 +386,8 @@ class _DedupRun:
                     with_records.update(frame["source"].unique().to_list())
                     rows += frame.height
                     batches = index + 1
+                if spooling is not None:
+                    spooling.result()
                 errors = scan.errors
                 progress = dict(scan.progress)
                 skipped = scan.skipped
@@ -351,6 +406,7 @@ class _DedupRun:
             }
             write_json(done, work.sketch_done)
             self.records_total = rows
+            self.batches = batches
         self.timings["sketch"] = phase.elapsed
         return _Scanned(batches, rows, progress, skipped, without)
 
@@ -414,30 +470,37 @@ class _DedupRun:
         return result
 
     # -- pass 4 -------------------------------------------------------------
-    def write(self, result: pl.DataFrame, wanted: pl.Series) -> int:
+    def write(self, result: pl.DataFrame, wanted: pl.Series) -> None:
+        """Join each spooled batch with its cluster fields and stream it into
+        ``kept.parquet`` or ``duplicates.parquet`` in ``final/``. A killed pass
+        4 starts over (the spool makes that cheap), so the files appear whole,
+        each by a rename, before ``write/done.json`` says so."""
         work = self.work
-        kept = PartedParquet(work.write, "kept")
-        dups = PartedParquet(work.write, "duplicates")
-        samples = PartedParquet(work.write, "samples")
         with self.reporter.phase("write", "pass 4: write") as phase:
-            done = work.read_json(work.write_done)
-            if done is not None:
+            if work.read_json(work.write_done) is not None:
                 phase.skipped = True
-                return int(done["batches"])
+                return
             wanted_ids = wanted.implode()
+            counter = _SpoolProgress(self.records_total or 0)
+            phase.watch(counter)
             dedup_cols = result.select([*DEDUP_COLUMNS, "is_duplicate"])
-            batches = 0
-            with self.scan() as scan:
-                self._watch_again(phase, scan)
-                for index, frame in enumerate(_batches(scan)):
-                    batches = index + 1
-                    if kept.has(index) and dups.has(index) and samples.has(index):
-                        continue
+            schema = _empty_output()
+            samples: list[pl.DataFrame] = []
+            final = work.final
+            with (
+                atomic(final / "kept.parquet", fsync=True) as kept_path,
+                atomic(final / "duplicates.parquet", fsync=True) as dups_path,
+                ThreadPoolExecutor(2, thread_name_prefix="thresher-write") as pool,
+            ):
+                kept = _core.ParquetSink(kept_path, schema.__arrow_c_stream__(), ROW_GROUP_ROWS)
+                dups = _core.ParquetSink(dups_path, schema.__arrow_c_stream__(), ROW_GROUP_ROWS)
+                writing: list[Future[None]] = []
+                for index in range(self.batches):
+                    frame = work.read_spool(index)
                     start = frame["doc_id"][0]
                     joined = frame.hstack(dedup_cols.slice(start, frame.height).get_columns())
                     dup = pl.col("is_duplicate")
-                    samples.write(
-                        index,
+                    samples.append(
                         joined.filter(pl.col("doc_id").is_in(wanted_ids)).select(
                             "doc_id",
                             "cluster_id",
@@ -448,13 +511,32 @@ class _DedupRun:
                             "member",
                             "title",
                             pl.col("text").str.slice(0, _SAMPLE_CHARS),
-                        ),
+                        )
                     )
-                    dups.write(index, joined.filter(dup).drop("is_duplicate"))
-                    kept.write(index, joined.filter(~dup).drop("is_duplicate"))
-            write_json({"batches": batches}, work.write_done)
+                    # Each sink encodes (GIL released) while the next batch is
+                    # read; a sink's batches stay in order, two batches at most
+                    # are in flight.
+                    streams = [
+                        joined.filter(dup).drop("is_duplicate").__arrow_c_stream__(),
+                        joined.filter(~dup).drop("is_duplicate").__arrow_c_stream__(),
+                    ]
+                    for future in writing:
+                        future.result()
+                    writing = [
+                        pool.submit(dups.write, streams[0]),
+                        pool.submit(kept.write, streams[1]),
+                    ]
+                    counter.records += frame.height
+                    # Dropped before the next batch is read, not after.
+                    del frame, joined, streams
+                for future in writing:
+                    future.result()
+                kept.finish()
+                dups.finish()
+            write_parquet(pl.concat(samples) if samples else pl.DataFrame(), work.samples)
+            write_json({"batches": self.batches}, work.write_done)
+            work.drop_spool()
         self.timings["write"] = phase.elapsed
-        return batches
 
     # -- outputs ------------------------------------------------------------
     def finish(
@@ -463,22 +545,13 @@ class _DedupRun:
         result: pl.DataFrame,
         edges: pl.DataFrame,
         clusters: pl.DataFrame,
-        batches: int,
         started: float,
     ) -> dict[str, Any]:
         from thresher.cli.report import write_report
 
         work, final = self.work, self.work.final
         with self.reporter.phase("outputs", "outputs"):
-            empty = _empty_output()
-            PartedParquet(work.write, "kept").join(batches, final / "kept.parquet", empty)
-            PartedParquet(work.write, "duplicates").join(
-                batches, final / "duplicates.parquet", empty
-            )
-            if batches:
-                samples = pl.read_parquet(PartedParquet(work.write, "samples").parts(batches))
-            else:
-                samples = pl.DataFrame()
+            samples = pl.read_parquet(work.samples)
             write_parquet(clusters, final / "clusters.parquet", fsync=True)
             errors = pl.read_parquet(work.errors)
             write_parquet(errors, final / "errors.parquet", fsync=True)
@@ -614,6 +687,7 @@ def _run_dedup_locked(
             summary = run.work.read_json(out / "summary.json")
         run.publish()
         return summary, state
+    run.check_spool()
     engine = None if run.work.result.exists() else _engine(options)
     # Each pass frees what it held; the C heap keeps freed memory unless told
     # (Polars allocates elsewhere and cannot reuse it), so give it back.
@@ -625,9 +699,9 @@ def _run_dedup_locked(
     del engine
     _core.release_free_memory()
     clusters = cluster_table(result)
-    batches = run.write(result, _sample_rows(result, clusters))
+    run.write(result, _sample_rows(result, clusters))
     _core.release_free_memory()
-    summary = run.finish(scanned, result, edges, clusters, batches, started)
+    summary = run.finish(scanned, result, edges, clusters, started)
     return summary, state
 
 
@@ -662,11 +736,10 @@ def run_scan(
                 raise OutputError.wrap(flag, path, exc) from exc
             # A killed earlier run may have left its part files beside the output.
             remove_stale_temporaries(path)
-    parts_dir = temporary_name(out.with_name(out.name + ".parts"))
-    parts = PartedParquet(parts_dir, "records")
     walked, _ = _core.walk(list(inputs), follow_symlinks)
     with_records: set[str] = set()
-    try:
+    # Streamed straight into ``out`` under a temporary name, renamed at the end.
+    with atomic(out, fsync=True) as tmp:
         with reporter.phase("scan", "scan") as phase:
             with thresher.scan(
                 inputs,
@@ -679,23 +752,19 @@ def run_scan(
                 content_types=content_types,
             ) as scan:
                 phase.watch(scan)
-                batches = 0
-                for index, frame in enumerate(scan):
-                    parts.write(index, frame)
+                empty = thresher.ingest([]).records
+                sink = _core.ParquetSink(tmp, empty.__arrow_c_stream__(), ROW_GROUP_ROWS)
+                for frame in scan:
+                    sink.write(frame.__arrow_c_stream__())
                     with_records.update(frame["source"].unique().to_list())
-                    batches = index + 1
                 errors = scan.errors
                 progress = dict(scan.progress)
                 skipped = scan.skipped
         _core.release_free_memory()
         with reporter.phase("outputs", "outputs"):
-            parts.join(batches, out, thresher.ingest([]).records)
+            sink.finish()
             if errors_out is not None:
                 write_parquet(errors, errors_out)
-    finally:
-        import shutil
-
-        shutil.rmtree(parts_dir, ignore_errors=True)
     without = files_without_records(
         [*(str(source) for _, source in walked), *errors["source"].to_list()], with_records
     )

@@ -1,21 +1,27 @@
-//! Join Parquet part files into one Parquet file in bounded memory.
+//! Write Parquet files in bounded memory: a streaming sink, and the join of
+//! part files built on it.
 //!
-//! The `thresher` command writes its large outputs (`kept.parquet`,
-//! `duplicates.parquet`, `scan --out`) as one part file per batch, then joins
-//! them. Polars' streaming sink held most of the joined table while doing so
-//! (about 2.5 bytes per byte of text on 180 MB of text); this join holds one
-//! read batch and one row group being encoded, whatever the number of parts.
+//! The `thresher` command writes its large outputs through [`ParquetSink`]:
+//! `kept.parquet` and `duplicates.parquet` batch by batch as pass 4 makes
+//! them, and `scan --out` as one part file per batch joined by
+//! [`join_parquet`]. Polars' streaming sink held most of the joined table
+//! while joining (about 2.5 bytes per byte of text on 180 MB of text); the
+//! sink holds the rows not yet handed to the encoder (under
+//! `READ_BATCH_ROWS`) and one row group being encoded, whatever the number
+//! of batches.
 //!
 //! Row groups hold `row_group_rows` rows each (the last one fewer), counted
-//! over the whole output, so the file is the same for any split of the same
-//! rows into parts.
+//! over the whole output, and the encoder is handed the rows in slices cut
+//! at the same places counted from the file's first row, so the file is the
+//! same for any split of the same rows into batches or parts.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::Schema;
+use arrow_cast::cast;
+use arrow_schema::{DataType, Field, Schema};
 use arrow_select::concat::concat_batches;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
@@ -24,9 +30,9 @@ use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
 
-/// Rows decoded from a part, and handed to the writer, at a time: small
-/// against a row group, so that the read side adds little to the row group
-/// being encoded.
+/// Rows decoded from a part, and handed to the encoder, at a time: small
+/// against a row group, so that the rows held besides the row group being
+/// encoded are few.
 const READ_BATCH_ROWS: usize = 1024;
 
 fn io_error(path: &Path, what: &str, err: impl std::fmt::Display) -> Error {
@@ -49,29 +55,141 @@ fn same_fields(a: &Schema, b: &Schema) -> bool {
         })
 }
 
+/// A Parquet file written batch by batch in bounded memory (zstd, row
+/// groups of a fixed number of rows); see the module documentation.
+pub struct ParquetSink {
+    out: PathBuf,
+    schema: Arc<Schema>,
+    writer: ArrowWriter<File>,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    rows: u64,
+}
+
+impl ParquetSink {
+    /// Create (or truncate) `out` for rows of `schema`, in row groups of
+    /// `row_group_rows` rows. Making the file appear atomically is the
+    /// caller's business.
+    pub fn create(out: &Path, schema: Arc<Schema>, row_group_rows: usize) -> Result<Self> {
+        if row_group_rows == 0 {
+            return Err(Error::InvalidArgument("row_group_rows must be > 0".into()));
+        }
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_max_row_group_row_count(Some(row_group_rows))
+            .build();
+        let file = File::create(out).map_err(|e| io_error(out, "create", e))?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
+            .map_err(|e| io_error(out, "write", e))?;
+        Ok(Self {
+            out: out.to_path_buf(),
+            schema,
+            writer,
+            pending: Vec::new(),
+            pending_rows: 0,
+            rows: 0,
+        })
+    }
+
+    /// The schema of the file's rows.
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.schema
+    }
+
+    /// Append the rows of `batch`, which must have the sink's fields (names,
+    /// nullability and types; metadata aside), except that a string or
+    /// binary column may come in another layout (views, say) of the sink's
+    /// one. The rows are converted to the sink's layout a slice at a time as
+    /// they are encoded, so the sink holds no copy of the batch.
+    pub fn write(&mut self, batch: RecordBatch) -> Result<()> {
+        let schema = batch.schema();
+        if !same_fields(&schema, &self.schema)
+            && !same_fields(&large_schema(&schema), &large_schema(&self.schema))
+        {
+            return Err(Error::InvalidArgument(format!(
+                "{}: a batch's columns differ from the file's",
+                self.out.display()
+            )));
+        }
+        self.rows += batch.num_rows() as u64;
+        self.pending_rows += batch.num_rows();
+        self.pending.push(batch);
+        while self.pending_rows >= READ_BATCH_ROWS {
+            self.flush(READ_BATCH_ROWS)?;
+        }
+        Ok(())
+    }
+
+    /// Hand the first `n` pending rows to the encoder.
+    fn flush(&mut self, n: usize) -> Result<()> {
+        let (chunk, rest) = split_pending(&self.schema, &self.pending, n)?;
+        self.writer
+            .write(&chunk)
+            .map_err(|e| io_error(&self.out, "write", e))?;
+        self.pending_rows = rest.iter().map(RecordBatch::num_rows).sum();
+        self.pending = rest;
+        Ok(())
+    }
+
+    /// Write the last rows and the footer; return the number of rows.
+    pub fn finish(mut self) -> Result<u64> {
+        if self.pending_rows > 0 {
+            self.flush(self.pending_rows)?;
+        }
+        self.writer
+            .close()
+            .map_err(|e| io_error(&self.out, "write", e))?;
+        Ok(self.rows)
+    }
+}
+
+/// `field` with a string or binary type in its large layout (64-bit
+/// offsets), the one the command's Parquet outputs declare whatever layout
+/// the batches come in (Polars hands out views).
+fn large_field(field: &Field) -> Field {
+    let data_type = match field.data_type() {
+        DataType::Utf8 | DataType::Utf8View => DataType::LargeUtf8,
+        DataType::Binary | DataType::BinaryView => DataType::LargeBinary,
+        other => other.clone(),
+    };
+    field.clone().with_data_type(data_type)
+}
+
+/// `schema` with every string and binary column in its large layout.
+pub fn large_schema(schema: &Schema) -> Arc<Schema> {
+    let fields: Vec<Field> = schema.fields().iter().map(|f| large_field(f)).collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// `batch` with its columns cast to the types of `schema` (which has its
+/// fields but perhaps other string or binary layouts), under `schema`.
+fn conform(batch: &RecordBatch, schema: &Arc<Schema>) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields().iter())
+        .map(|(column, field)| {
+            if column.data_type() == field.data_type() {
+                Ok(column.clone())
+            } else {
+                cast(column, field.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
 /// Write the rows of `parts`, in order, into one Parquet file at `out`
-/// (zstd-compressed, row groups of `row_group_rows` rows) and return how many
-/// rows it holds. Every part must have the fields of the first; `parts` must
-/// not be empty. `out` is created or truncated; making it appear atomically
-/// is the caller's business.
+/// through a [`ParquetSink`] and return how many rows it holds. Every part
+/// must have the fields of the first; `parts` must not be empty. `out` is
+/// created or truncated; making it appear atomically is the caller's
+/// business.
 pub fn join_parquet(parts: &[PathBuf], out: &Path, row_group_rows: usize) -> Result<u64> {
     let first = parts
         .first()
         .ok_or_else(|| Error::InvalidArgument("no part files to join".into()))?;
-    if row_group_rows == 0 {
-        return Err(Error::InvalidArgument("row_group_rows must be > 0".into()));
-    }
     let schema: Arc<Schema> = open_part(first)?.schema().clone();
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(row_group_rows))
-        .build();
-    let file = File::create(out).map_err(|e| io_error(out, "create", e))?;
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
-        .map_err(|e| io_error(out, "write", e))?;
-    let mut rows = 0u64;
-    let mut pending: Vec<RecordBatch> = Vec::new();
-    let mut pending_rows = 0usize;
+    let mut sink = ParquetSink::create(out, schema.clone(), row_group_rows)?;
     for path in parts {
         let builder = open_part(path)?;
         if !same_fields(builder.schema(), &schema) {
@@ -86,31 +204,14 @@ pub fn join_parquet(parts: &[PathBuf], out: &Path, row_group_rows: usize) -> Res
             .build()
             .map_err(|e| io_error(path, "read part", e))?;
         for batch in reader {
-            let batch = batch?.with_schema(schema.clone())?;
-            rows += batch.num_rows() as u64;
-            pending_rows += batch.num_rows();
-            pending.push(batch);
-            while pending_rows >= READ_BATCH_ROWS {
-                let (chunk, rest) = split_pending(&schema, &pending, READ_BATCH_ROWS)?;
-                writer
-                    .write(&chunk)
-                    .map_err(|e| io_error(out, "write", e))?;
-                pending_rows = rest.iter().map(RecordBatch::num_rows).sum();
-                pending = rest;
-            }
+            sink.write(batch?)?;
         }
     }
-    if pending_rows > 0 {
-        let (chunk, _) = split_pending(&schema, &pending, pending_rows)?;
-        writer
-            .write(&chunk)
-            .map_err(|e| io_error(out, "write", e))?;
-    }
-    writer.close().map_err(|e| io_error(out, "write", e))?;
-    Ok(rows)
+    sink.finish()
 }
 
-/// The first `n` rows of `pending` as one batch, and the rows after them.
+/// The first `n` rows of `pending` as one batch of `schema`'s types, and
+/// the rows after them.
 /// The writer cuts pages where its write calls cut the rows, so it is
 /// handed batches of `READ_BATCH_ROWS` rows counted from the file's first
 /// row, whatever the parts: the file is the same for any split into parts.
@@ -135,6 +236,10 @@ fn split_pending(
             taken = n;
         }
     }
+    let head = head
+        .iter()
+        .map(|piece| conform(piece, schema))
+        .collect::<Result<Vec<_>>>()?;
     Ok((concat_batches(schema, &head)?, rest))
 }
 
@@ -203,6 +308,80 @@ mod tests {
             })
             .collect();
         assert_eq!(ids, (0..7000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn sink_gives_the_bytes_of_the_join_for_any_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let joined = joined(dir.path(), &[7000], "a");
+        let source = dir.path().join("source.parquet");
+        write_part(&source, 0, 7000);
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&source).unwrap())
+            .unwrap()
+            .with_batch_size(777)
+            .build()
+            .unwrap();
+        let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+        let out = dir.path().join("sink.parquet");
+        let mut sink = ParquetSink::create(&out, batches[0].schema(), 3000).unwrap();
+        sink.write(batches[0].slice(0, 0)).unwrap();
+        for batch in batches {
+            sink.write(batch).unwrap();
+        }
+        assert_eq!(sink.finish().unwrap(), 7000);
+        assert_eq!(std::fs::read(out).unwrap(), joined);
+    }
+
+    #[test]
+    fn sink_refuses_a_batch_of_other_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids = |v: Vec<i64>| {
+            RecordBatch::try_from_iter([("id", Arc::new(Int64Array::from(v)) as ArrayRef)]).unwrap()
+        };
+        let out = dir.path().join("out.parquet");
+        let mut sink = ParquetSink::create(&out, ids(vec![1]).schema(), 10).unwrap();
+        sink.write(ids(vec![1, 2])).unwrap();
+        let texts = RecordBatch::try_from_iter([(
+            "id",
+            Arc::new(StringArray::from(vec!["1"])) as ArrayRef,
+        )])
+        .unwrap();
+        assert!(sink.write(texts).is_err());
+        assert!(ParquetSink::create(&out, ids(vec![]).schema(), 0).is_err());
+    }
+
+    #[test]
+    fn sink_stores_views_in_the_large_layout() {
+        use arrow_array::{Array, LargeStringArray, StringViewArray};
+        let batch = RecordBatch::try_from_iter([
+            ("id", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+            (
+                "text",
+                Arc::new(StringViewArray::from(vec![Some("a"), None])) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let schema = large_schema(&batch.schema());
+        assert_eq!(schema.field(1).data_type(), &DataType::LargeUtf8);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.parquet");
+        let mut sink = ParquetSink::create(&out, schema.clone(), 10).unwrap();
+        sink.write(batch).unwrap();
+        assert_eq!(sink.finish().unwrap(), 2);
+        let read: Vec<RecordBatch> =
+            ParquetRecordBatchReaderBuilder::try_new(File::open(&out).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(|b| b.unwrap())
+                .collect();
+        assert_eq!(read[0].schema().field(1).data_type(), &DataType::LargeUtf8);
+        let text = read[0]
+            .column(1)
+            .as_any()
+            .downcast_ref::<LargeStringArray>()
+            .unwrap();
+        assert_eq!((text.value(0), text.is_null(1)), ("a", true));
     }
 
     #[test]

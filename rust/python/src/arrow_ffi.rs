@@ -14,7 +14,7 @@ use thresher_core::dedup::arrow as dedup_arrow;
 
 use crate::errors::{invalid_option, to_py_err, ThresherError};
 
-const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
+pub(crate) const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
 
 /// An Arrow table handed to Python through `__arrow_c_stream__`.
 #[pyclass(module = "thresher._core", frozen)]

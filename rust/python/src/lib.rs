@@ -11,7 +11,7 @@
 //! * [`dedup`]: `dedup`, `similar_pairs`, `minhash`, `banding`;
 //! * [`engine`]: the streaming `DedupEngine`;
 //! * [`index`]: the persistent `Index`;
-//! * [`outputs`]: `join_parquet` and `release_free_memory`, for the command.
+//! * [`outputs`]: `ParquetSink` and `release_free_memory`, for the command.
 //!
 //! This file only registers them in the module.
 
@@ -66,7 +66,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedup::similar_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::minhash, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::banding, m)?)?;
-    m.add_function(wrap_pyfunction!(outputs::join_parquet, m)?)?;
+    m.add_class::<outputs::ParquetSink>()?;
     m.add_function(wrap_pyfunction!(outputs::release_free_memory, m)?)?;
     Ok(())
 }

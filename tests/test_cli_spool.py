@@ -1,0 +1,139 @@
+"""``thresher dedup`` parses its inputs once: pass 1 spools the records into
+the work directory and the later passes read the spool. A run killed after
+pass 1 finishes from the spool even when the inputs can no longer be read,
+with the outputs of an uninterrupted run; a spool that is missing a chunk is
+written again from the inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from archive_builders import tar_bytes, zip_bytes
+
+from thresher.cli.workdir import HASHED_FILE_BYTES
+from thresher.sample_dumps import generate_corpus
+
+OUTPUT_BYTES = ["kept.parquet", "duplicates.parquet", "clusters.parquet", "errors.parquet"]
+ARGS = ["--batch-size", "64", "--threads", "2"]
+
+
+def _thresher() -> list[str]:
+    script = Path(sys.executable).parent / "thresher"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "thresher.cli"]
+
+
+def _dedup(inputs: Path, out: Path) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [*_thresher(), "dedup", str(inputs), "--out", str(out), *ARGS, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def _killed_after_pass_1(inputs: Path, out: Path) -> None:
+    """Run dedup and SIGKILL it as pass 2 starts, once pass 1 has checkpointed."""
+    proc = subprocess.Popen(
+        [*_thresher(), "dedup", str(inputs), "--out", str(out), *ARGS, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        event = json.loads(line)
+        if event["event"] == "phase_start" and event["phase"] == "verify":
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert (out / ".thresher-work" / "sketch" / "done.json").exists()
+    assert not (out / "summary.json").exists()
+
+
+def _summary(out: Path) -> dict[str, Any]:
+    summary = json.loads((out / "summary.json").read_text())
+    summary.pop("timings")
+    return summary
+
+
+def _assert_same_outputs(a: Path, b: Path) -> None:
+    for name in OUTPUT_BYTES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert _summary(a) == _summary(b)
+
+
+@pytest.fixture()
+def inputs(tmp_path: Path) -> Path:
+    """A plain tar holding a stored zip of dumps with planted duplicates,
+    larger than :data:`HASHED_FILE_BYTES` (so that the run's fingerprint of
+    it is its size and time), and one small dump beside it."""
+    gen = tmp_path / "gen"
+    generate_corpus(gen, n_files=6, papers_per_file=250, seed=5)
+    data = [p.read_bytes() for p in sorted(gen.glob("*.txt"))]
+    root = tmp_path / "inputs"
+    root.mkdir()
+    inner = zip_bytes({f"d/{i}.txt": d for i, d in enumerate(data[:5])}, zipfile.ZIP_STORED)
+    (root / "archive.tar").write_bytes(tar_bytes({"inner.zip": inner}))
+    (root / "small.txt").write_bytes(data[5])
+    assert (root / "archive.tar").stat().st_size > HASHED_FILE_BYTES
+    return root
+
+
+def _spoil(path: Path) -> None:
+    """Overwrite the middle of ``path`` with zeros, keeping its size and time."""
+    st = path.stat()
+    with open(path, "r+b") as fh:
+        fh.seek(st.st_size // 4)
+        fh.write(bytes(st.st_size // 2))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_resume_after_pass_1_reads_the_spool_not_the_inputs(inputs: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    events = _dedup(inputs, reference)
+    ends = {e["phase"]: e for e in events if e["event"] == "phase_end"}
+    assert ends["sketch"]["files_done"] == 2 and ends["sketch"]["bytes_done"] > 0
+    assert _summary(reference)["records_in"] == 1500
+
+    out = tmp_path / "resumed"
+    _killed_after_pass_1(inputs, out)
+    spool = sorted((out / ".thresher-work" / "spool").glob("records-*.arrow"))
+    assert len(spool) == -(-1500 // 64)
+    _spoil(inputs / "archive.tar")
+    events = _dedup(inputs, out)
+    assert any(e.get("state") == "resumed" for e in events)
+    ends = {e["phase"]: e for e in events if e["event"] == "phase_end"}
+    assert ends["sketch"]["reused"] and not ends["verify"]["reused"]
+    _assert_same_outputs(reference, out)
+
+    # The spoiled archive does read differently: the spool, not luck, gave
+    # the same outputs.
+    fresh = tmp_path / "fresh"
+    _dedup(inputs, fresh)
+    assert _summary(fresh) != _summary(reference)
+
+
+def test_a_missing_spool_chunk_is_written_again(inputs: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    _dedup(inputs, reference)
+    out = tmp_path / "o"
+    _killed_after_pass_1(inputs, out)
+    work = out / ".thresher-work"
+    (work / "spool" / "records-000003.arrow").unlink()
+    events = _dedup(inputs, out)
+    assert any("spooled records are incomplete" in e.get("message", "") for e in events)
+    reused = [e["reused"] for e in events if e["event"] == "message" and "reused" in e]
+    assert reused == [-(-1500 // 64)]  # every sketch chunk reused, the spool rewritten
+    _assert_same_outputs(reference, out)
