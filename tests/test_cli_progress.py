@@ -161,7 +161,7 @@ def test_terminal_shows_a_later_pass_as_records_out_of_the_total() -> None:
     phase.started -= 10.0
     phase.counters.update(records=12_345, records_total=49_380)
     detail = terminal._detail(phase)
-    assert detail.startswith("12.3k/49.4k rec ETA 30."), detail
+    assert detail.startswith("12.3k/49.4k rows 25% ETA 30."), detail
     task = terminal._progress.tasks[0]
     terminal.update(phase)
     assert (task.total, task.completed) == (49_380, 12_345)
