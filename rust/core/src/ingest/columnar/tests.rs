@@ -118,6 +118,11 @@ pub(super) fn arrow_stream(batches: &[RecordBatch]) -> Vec<u8> {
     writer.into_inner().unwrap()
 }
 
+/// [`read_parquet`] without a progress meter.
+fn parquet_on_disk(file: File, loc: &Location, cx: &mut ReadContext<'_>) {
+    read_parquet(file, loc, cx, None);
+}
+
 /// Writes `bytes` to a temporary file and reads it with `read`.
 fn read_file_with(
     bytes: &[u8],
@@ -164,7 +169,7 @@ fn kinds(out: &Ingested) -> Vec<(u64, ErrorKind)> {
 fn parquet_file_rows_become_records_across_row_groups() {
     let (bytes, groups) = parquet_with(&batches(&ROWS), WriterProperties::builder().build());
     assert_eq!(groups.len(), 2);
-    let out = read_file_with(&bytes, &IngestOptions::default(), read_parquet);
+    let out = read_file_with(&bytes, &IngestOptions::default(), parquet_on_disk);
     assert_eq!(out.errors, vec![]);
     assert_eq!(out.records, expected("f", Format::Parquet));
 }
@@ -180,7 +185,7 @@ fn parquet_in_a_stream_gives_the_same_records() {
 #[test]
 fn arrow_ipc_file_on_disk_and_in_a_stream() {
     let bytes = arrow_file(&batches(&ROWS));
-    let on_disk = read_file_with(&bytes, &IngestOptions::default(), read_arrow);
+    let on_disk = read_file_with(&bytes, &IngestOptions::default(), read_arrow::<File>);
     assert_eq!(on_disk.errors, vec![]);
     assert_eq!(on_disk.records, expected("f", Format::Arrow));
     let in_stream = ingest_bytes("f", &bytes, &IngestOptions::default());
@@ -271,7 +276,7 @@ fn null_text_in_the_text_column_is_reported_at_its_row() {
     let out = read_file_with(
         &arrow_file(&batches(&rows)),
         &IngestOptions::default(),
-        read_arrow,
+        read_arrow::<File>,
     );
     assert_eq!(
         out.errors,
@@ -487,7 +492,7 @@ fn meta_writes_each_type_as_json() {
 fn truncated_parquet_is_one_corrupt_row() {
     let bytes = parquet(&batches(&ROWS));
     let cut = &bytes[..bytes.len() - 100];
-    let on_disk = read_file_with(cut, &IngestOptions::default(), read_parquet);
+    let on_disk = read_file_with(cut, &IngestOptions::default(), parquet_on_disk);
     let in_stream = ingest_bytes("f", cut, &IngestOptions::default());
     // Read as an input, the file that gave no record has an `empty` row too.
     for (out, empty) in [(on_disk, vec![]), (in_stream, vec![(0, ErrorKind::Empty)])] {
@@ -513,7 +518,7 @@ fn garbage_after_par1_is_one_corrupt_row() {
         state ^= state << 17;
         bytes.push((state >> 24) as u8);
     }
-    let on_disk = read_file_with(&bytes, &IngestOptions::default(), read_parquet);
+    let on_disk = read_file_with(&bytes, &IngestOptions::default(), parquet_on_disk);
     let in_stream = ingest_bytes("f", &bytes, &IngestOptions::default());
     for (out, empty) in [(on_disk, vec![]), (in_stream, vec![(0, ErrorKind::Empty)])] {
         assert_eq!(out.records, vec![]);
@@ -538,7 +543,7 @@ fn plain_parquet(compression: Compression) -> (Vec<u8>, usize, usize) {
 fn corrupt_page_header_skips_only_its_row_group() {
     let (mut bytes, start, _) = plain_parquet(Compression::UNCOMPRESSED);
     bytes[start..start + 8].fill(0xff);
-    let on_disk = read_file_with(&bytes, &IngestOptions::default(), read_parquet);
+    let on_disk = read_file_with(&bytes, &IngestOptions::default(), parquet_on_disk);
     let in_stream = ingest_bytes("f", &bytes, &IngestOptions::default());
     for out in [on_disk, in_stream] {
         assert_eq!(out.records, expected("f", Format::Parquet)[..3].to_vec());
@@ -616,7 +621,7 @@ fn truncated_arrow_keeps_the_rows_before_the_cut() {
     let out = read_file_with(
         &file[..file.len() - 20],
         &IngestOptions::default(),
-        read_arrow,
+        read_arrow::<File>,
     );
     assert_eq!(out.records, vec![]);
     assert_eq!(kinds(&out), vec![(0, ErrorKind::Corrupt)]);
@@ -683,7 +688,7 @@ fn buffered_member_over_the_limit_is_a_limit_row() {
 fn row_group_over_the_limit_is_skipped_on_disk() {
     let mut options = IngestOptions::default();
     options.limits.max_buffered_bytes = 10;
-    let out = read_file_with(&parquet(&batches(&ROWS)), &options, read_parquet);
+    let out = read_file_with(&parquet(&batches(&ROWS)), &options, parquet_on_disk);
     assert_eq!(out.records, vec![]);
     assert_eq!(
         kinds(&out),
