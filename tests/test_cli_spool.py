@@ -30,9 +30,9 @@ def _thresher() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "thresher.cli"]
 
 
-def _dedup(inputs: Path, out: Path) -> list[dict[str, Any]]:
+def _dedup(inputs: Path, out: Path, *extra: str) -> list[dict[str, Any]]:
     proc = subprocess.run(
-        [*_thresher(), "dedup", str(inputs), "--out", str(out), *ARGS, "--json"],
+        [*_thresher(), "dedup", str(inputs), "--out", str(out), *ARGS, *extra, "--json"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -44,8 +44,13 @@ def _dedup(inputs: Path, out: Path) -> list[dict[str, Any]]:
 
 def _killed_after_pass_1(inputs: Path, out: Path) -> None:
     """Run dedup and SIGKILL it as pass 2 starts, once pass 1 has checkpointed."""
+    _killed_after_pass_1_with(inputs, out)
+
+
+def _killed_after_pass_1_with(inputs: Path, out: Path, *extra: str) -> None:
+    """:func:`_killed_after_pass_1` with ``extra`` arguments."""
     proc = subprocess.Popen(
-        [*_thresher(), "dedup", str(inputs), "--out", str(out), *ARGS, "--json"],
+        [*_thresher(), "dedup", str(inputs), "--out", str(out), *ARGS, *extra, "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -137,3 +142,25 @@ def test_a_missing_spool_chunk_is_written_again(inputs: Path, tmp_path: Path) ->
     reused = [e["reused"] for e in events if e["event"] == "message" and "reused" in e]
     assert reused == [-(-1500 // 64)]  # every sketch chunk reused, the spool rewritten
     _assert_same_outputs(reference, out)
+
+
+@pytest.mark.parametrize("codec", ["uncompressed", "zstd"])
+def test_the_spool_codec_changes_only_the_spool(inputs: Path, tmp_path: Path, codec: str) -> None:
+    reference = tmp_path / "reference"
+    _dedup(inputs, reference)
+    out = tmp_path / "o"
+    _killed_after_pass_1(inputs, out)  # spooled with the default codec, lz4
+    lz4_bytes = sum(p.stat().st_size for p in (out / ".thresher-work" / "spool").iterdir())
+    # A resumed run reads the lz4 spool whatever codec it is given.
+    _dedup(inputs, out, "--spool-compression", codec)
+    _assert_same_outputs(reference, out)
+    # A fresh run with the other codec: same outputs, a spool of another size.
+    other = tmp_path / "other"
+    _killed_after_pass_1_with(inputs, other, "--spool-compression", codec)
+    other_bytes = sum(p.stat().st_size for p in (other / ".thresher-work" / "spool").iterdir())
+    if codec == "uncompressed":
+        assert other_bytes > 2 * lz4_bytes
+    else:
+        assert other_bytes < lz4_bytes
+    _dedup(inputs, other, "--spool-compression", codec)
+    _assert_same_outputs(reference, other)

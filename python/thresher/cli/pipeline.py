@@ -53,6 +53,7 @@ from thresher._names import DEFAULT_FIELDS, FieldOptions
 from thresher.cli.error_groups import errors_by_kind, files_without_records, group_errors
 from thresher.cli.outputs import (
     ROW_GROUP_ROWS,
+    IpcCodec,
     OutputError,
     atomic,
     publish,
@@ -60,7 +61,13 @@ from thresher.cli.outputs import (
     write_json,
     write_parquet,
 )
-from thresher.cli.workdir import WORK_DIR_NAME, WorkDir, WorkLock, input_fingerprint
+from thresher.cli.workdir import (
+    SPOOL_COMPRESSION,
+    WORK_DIR_NAME,
+    WorkDir,
+    WorkLock,
+    input_fingerprint,
+)
 from thresher.errors import ThresherError
 from thresher.progress import Phase, Reporter
 
@@ -140,11 +147,16 @@ class DedupOptions:
     html: str | None = None
     content_types: str | None = None
     threads: int | None = field(default=None, compare=False)
+    #: Codec of the spool (``--spool-compression``); any codec is read back,
+    #: so a resumed run may use another.
+    spool_compression: IpcCodec = field(default=SPOOL_COMPRESSION, compare=False)
 
     def parameters(self) -> dict[str, Any]:
-        """The options that decide the result (not ``threads``)."""
+        """The options that decide the result (not ``threads`` nor
+        ``spool_compression``)."""
         params = asdict(self)
         params.pop("threads")
+        params.pop("spool_compression")
         return params
 
 
@@ -266,7 +278,7 @@ class _DedupRun:
         self.out = out
         self.options = options
         self.reporter = reporter
-        self.work = WorkDir(out)
+        self.work = WorkDir(out, options.spool_compression)
         self.timings: dict[str, float] = {}
         self.priorities: list[pl.Series] = []
         #: The sources of the files the scan reads, as the manifest lists them.

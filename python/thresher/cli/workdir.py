@@ -54,6 +54,7 @@ from thresher.errors import ThresherError
 
 __all__ = [
     "LOCK_NAME",
+    "SPOOL_CODECS",
     "SPOOL_COMPRESSION",
     "WORK_DIR_NAME",
     "OutputInUse",
@@ -66,10 +67,13 @@ __all__ = [
 WORK_DIR_NAME = ".thresher-work"
 #: The lock file in the work directory.
 LOCK_NAME = "lock"
-#: Codec of the spool's Arrow IPC chunks: lz4 wrote and read as fast as no codec on the
-#: bench corpus (200,000 records, 2 threads) with a quarter of the disk and
-#: less memory; zstd was 15% slower overall for 60% of lz4's size.
+#: Default codec of the spool's Arrow IPC chunks (``--spool-compression``): on
+#: the 800,000-record bench corpus (2 threads, a quiet machine) a run with lz4
+#: took 12.5 s and wrote a spool of about 0.3 times the text, one without a
+#: codec 11.1 s and 1.0 times; zstd is smaller and slower still.
 SPOOL_COMPRESSION: IpcCodec = "lz4"
+#: The codecs ``--spool-compression`` accepts.
+SPOOL_CODECS: tuple[IpcCodec, ...] = ("lz4", "zstd", "uncompressed")
 #: Files up to this size are also fingerprinted by a hash of their content,
 #: which catches a change that keeps the size and the modification time.
 HASHED_FILE_BYTES = 1 << 20
@@ -206,8 +210,10 @@ def walked_into(inputs: list[str], directory: Path, follow_symlinks: bool = Fals
 class WorkDir:
     """The resumable state of one run in ``out/.thresher-work``."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, spool_compression: IpcCodec = SPOOL_COMPRESSION) -> None:
         self.root = out / WORK_DIR_NAME
+        #: Codec of the spool chunks written (any codec is read).
+        self.spool_compression = spool_compression
         self.sketch = self.root / "sketch"
         self.spool = self.root / "spool"
         self.write = self.root / "write"
@@ -288,7 +294,7 @@ class WorkDir:
 
     def write_spool(self, index: int, frame: pl.DataFrame) -> None:
         """Spool the records of batch ``index``, atomically."""
-        write_ipc(frame, self.spool_chunk(index), compression=SPOOL_COMPRESSION)
+        write_ipc(frame, self.spool_chunk(index), compression=self.spool_compression)
 
     def drop_spool(self) -> None:
         """Delete the spool (its records are in the outputs once pass 4 is done)."""
