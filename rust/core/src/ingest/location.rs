@@ -86,18 +86,8 @@ impl Location {
     /// A record at `offset` with `text` and no other fields set.
     pub fn record(&self, offset: u64, format: Format, text: String) -> Record {
         Record {
-            source: self.source.to_string(),
-            member: self.member.clone(),
-            offset,
-            part: None,
-            format,
-            id: None,
-            title: None,
             text,
-            url: None,
-            date: None,
-            meta: None,
-            invalid_utf8: false,
+            ..self.record_ref(offset, format, "").to_record()
         }
     }
 }
