@@ -96,15 +96,8 @@ def man_docs() -> Iterator[str]:
     for path in sorted(root.glob("man*/*.gz")) if root.is_dir() else []:
         if path.is_symlink() or not path.is_file():
             continue
-        try:
-            with gzip.open(path, "rb") as fh:
-                raw = fh.read(400_000).decode("utf-8", errors="replace")
-        except (OSError, EOFError):
-            continue
-        if raw.lstrip().startswith(".so "):
-            continue
-        for section in re.split(r"(?m)^\.SH\b.*$", raw):
-            yield from filter(None, map(_fits, q.split_blank(q.strip_roff(section))))
+        for section in q.man_page_sections(path):
+            yield from filter(None, map(_fits, q.split_blank(section)))
 
 
 def python_docs() -> Iterator[str]:

@@ -176,6 +176,19 @@ def strip_roff(src: str) -> str:
     return "\n".join(out)
 
 
+def man_page_sections(path: str | os.PathLike[str]) -> list[str]:
+    """The sections of a gzipped man page (its first 400 kB), roff stripped;
+    none for an unreadable page or an alias (``.so``)."""
+    try:
+        with gzip.open(path, "rb") as fh:
+            raw = fh.read(400_000).decode("utf-8", errors="replace")
+    except (OSError, EOFError):
+        return []
+    if raw.lstrip().startswith(".so "):
+        return []
+    return [strip_roff(section) for section in re.split(r"(?m)^\.SH\b.*$", raw)]
+
+
 def man_docs(cap: int, rng: random.Random) -> Iterator[tuple[str, str]]:
     pages = sorted(
         p
@@ -187,16 +200,8 @@ def man_docs(cap: int, rng: random.Random) -> Iterator[tuple[str, str]]:
     for path in pages:
         if produced >= cap:
             return
-        try:
-            with gzip.open(path, "rb") as fh:
-                raw = fh.read(400_000).decode("utf-8", errors="replace")
-        except (OSError, EOFError):
-            continue
-        if raw.lstrip().startswith(".so "):
-            continue
-        sections = re.split(r"(?m)^\.SH\b.*$", raw)
-        for section in sections:
-            for doc in chunk_paragraphs(split_blank(strip_roff(section)), target=150):
+        for section in man_page_sections(path):
+            for doc in chunk_paragraphs(split_blank(section), target=150):
                 produced += 1
                 yield path, doc
 
