@@ -16,6 +16,14 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def require(available: bool, message: str) -> None:
+    """Skips the test when a source is missing, except in CI, where it fails."""
+    if not available:
+        if in_ci():
+            pytest.fail(f"{message}, and CI must have it", pytrace=False)
+        pytest.skip(message)
+
+
 def require_seeds(path: Path) -> Path:
     """``path`` if it holds the seed dumps. Otherwise the test skips, except in
     CI, which always has them: there a missing folder fails the test instead of

@@ -9,18 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, in_ci
+from conftest import REPO_ROOT, require
 
 sys.path.insert(0, str(REPO_ROOT / "benches"))
 import bench_short
-
-
-def require(available: bool, message: str) -> None:
-    """Skips the test when a source is missing, except in CI, where it fails."""
-    if not available:
-        if in_ci():
-            pytest.fail(f"{message}, and CI must have it", pytrace=False)
-        pytest.skip(message)
 
 
 def check_short(docs: list[str]) -> None:

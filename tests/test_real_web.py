@@ -28,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import REPO_ROOT, in_ci
+from conftest import REPO_ROOT, require
 
 import thresher
 from thresher.reference import jaccard, shingles
@@ -36,14 +36,6 @@ from thresher.reference import jaccard, shingles
 sys.path.insert(0, str(REPO_ROOT / "benches"))
 import web_corpus
 from web_corpus import http_response, plain_shell, rustdoc_shell, visible_text, warc_record
-
-
-def require(available: bool, message: str) -> None:
-    """Skips the test when a source is missing, except in CI, where it fails."""
-    if not available:
-        if in_ci():
-            pytest.fail(f"{message}, and CI must have it", pytrace=False)
-        pytest.skip(message)
 
 
 def text_shingles(text: str) -> set:
