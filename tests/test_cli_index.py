@@ -14,6 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
+import thresher
+
 WORDS = [f"{a}{b}" for a in ("ta", "ve", "mo", "ri", "su", "gl") for b in range(120)]
 
 
@@ -87,3 +89,65 @@ def test_two_days_against_an_index(tmp_path: Path) -> None:
     assert figures["parameters"]["threshold"] == 0.7
     assert figures["bytes"] > 0 and figures["segments"] == 2
     assert figures["index_format"] >= 2 and figures["ids"] == "string"
+
+
+def test_a_rerun_matches_the_index_as_it_was_and_adds_nothing(tmp_path: Path) -> None:
+    """The same day run again, or a run killed after its add and before its
+    outputs were rewritten, gives the first run's outputs, byte for byte,
+    and leaves the index as it was."""
+    day1, day2, planted = days(tmp_path)
+    index = tmp_path / "idx"
+    common = ["--index", str(index), "--threshold", "0.7", "-q"]
+    run("dedup", str(day1), "--out", str(tmp_path / "out1"), *common)
+    run("dedup", str(day2), "--out", str(tmp_path / "out2"), *common)
+    first = {
+        n: (tmp_path / "out2" / n).read_bytes() for n in ("kept.parquet", "duplicates.parquet")
+    }
+    again = run("dedup", str(day2), "--out", str(tmp_path / "again"), *common[:-1])
+    assert "already held this run's records" in again.stdout
+    for name, data in first.items():
+        assert (tmp_path / "again" / name).read_bytes() == data, name
+    summary = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert summary["index"] == {
+        "path": str(index),
+        "documents": 77,
+        "added": 0,
+        "already_added": True,
+    }
+    assert summary["index_matches"] == len(planted)
+    # Killed between the add and the rewrite of the outputs: in-process,
+    # the rewrite fails as a crash would stop it.
+    code = f"""
+import sys
+import thresher.cli.index_step as step
+def crash(*a, **k):
+    raise SystemExit(9)
+step.write_parquet = crash
+from thresher.cli import main
+sys.exit(main(["dedup", {str(day2)!r}, "--out", {str(tmp_path / "out3")!r},
+               "--index", {str(tmp_path / "idx3")!r}, "--threshold", "0.7", "-q"]))
+"""
+    run(
+        "dedup",
+        str(day1),
+        "--out",
+        str(tmp_path / "o1"),
+        "--index",
+        str(tmp_path / "idx3"),
+        *common[2:],
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 9, proc.stderr
+    assert len(thresher.Index.open(tmp_path / "idx3")) == 77, "the add happened"
+    run(
+        "dedup",
+        str(day2),
+        "--out",
+        str(tmp_path / "out3"),
+        "--index",
+        str(tmp_path / "idx3"),
+        *common[2:],
+    )
+    for name, data in first.items():
+        assert (tmp_path / "out3" / name).read_bytes() == data, name
+    assert len(thresher.Index.open(tmp_path / "idx3")) == 77

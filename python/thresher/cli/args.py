@@ -243,6 +243,11 @@ def _dedup(args: argparse.Namespace) -> int:
                 f"matched the index: {summary['index_matches']:,} record(s); "
                 f"the index now holds {summary['index']['documents']:,} documents"
             )
+            if summary["index"].get("already_added"):
+                print(
+                    "the index already held this run's records (an earlier run of the "
+                    "same inputs added them): matched against it as it was before, added none"
+                )
         if summary["skipped"]:
             print(f"skipped {_skipped_line(summary['skipped'])}")
         _print_error_groups(groups, args.inputs, "errors.parquet / report.html")

@@ -18,14 +18,22 @@ documents).
 Records are stored with the id ``SOURCE[!MEMBER]@OFFSET[.PART]``, so that a
 later run's ``index_match`` says where the earlier record came from.
 
-The step holds the run's records in memory (the run itself does not), and
-an index that was given the records but whose outputs were not yet
-rewritten (a crash between the two) would, on a rerun, match the run
-against itself; both are known limits.
+Rerunning is safe. The add is labelled with a digest of the run's
+outputs (:func:`run_label`), recorded atomically with it in the index's
+manifest. A run whose outputs have a label the index already holds (the
+same command again, or one killed after the add and before its outputs
+were rewritten) adds nothing and matches against the index as it was
+before that add, so it writes the same outputs as the first run.
+``summary.json`` then says ``"added": 0`` and ``"already_added": true``
+under ``index``.
+
+The step holds the run's records in memory (the run itself does not): a
+known limit.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -89,6 +97,18 @@ def _record_ids(rows: pl.DataFrame) -> pl.Series:
     )["id"]
 
 
+def run_label(out: Path) -> str:
+    """The label of a run's add: a digest of ``kept.parquet`` and
+    ``duplicates.parquet`` as the run wrote them (the same inputs and
+    parameters give the same bytes, whatever the batch size)."""
+    digest = hashlib.sha256()
+    for name in ("kept.parquet", "duplicates.parquet"):
+        with open(out / name, "rb") as file:
+            while chunk := file.read(1 << 20):
+                digest.update(chunk)
+    return f"thresher dedup {digest.hexdigest()}"
+
+
 def apply_index(index: thresher.Index, path: Path, out: Path) -> dict[str, Any]:
     """Marks the run's records in ``out`` that match ``index`` (in
     ``path``), adds them all
@@ -101,8 +121,12 @@ def apply_index(index: thresher.Index, path: Path, out: Path) -> dict[str, Any]:
         how="vertical_relaxed",
     ).sort("doc_id")
     n = rows.height
+    label = run_label(out)
+    added = index._inner.labelled(label)
     texts = rows.select(pl.col("text").fill_null(""))
-    matches = pl.DataFrame(index._inner.query(text_stream(texts, "text")))
+    # An earlier run added these records: match as the index was before.
+    before = added[0] if added is not None else None
+    matches = pl.DataFrame(index._inner.query(text_stream(texts, "text"), before))
     work = pl.DataFrame(
         {
             "row": pl.int_range(0, n, dtype=pl.Int64, eager=True),
@@ -132,8 +156,10 @@ def apply_index(index: thresher.Index, path: Path, out: Path) -> dict[str, Any]:
         work["match"].alias(MATCH_COLUMN),
         _dup=pl.col("_dup") | work["joined"].is_not_null(),
     )
-    ids = _record_ids(rows).rename("id").to_frame().__arrow_c_stream__()
-    index._inner.add(text_stream(texts, "text"), priority_stream(codes["c"]), ids)
+    if added is None:
+        ids = _record_ids(rows).rename("id").to_frame().__arrow_c_stream__()
+        index._inner.label_next_add(label)
+        index._inner.add(text_stream(texts, "text"), priority_stream(codes["c"]), ids)
     new_kept = rows.filter(~pl.col("_dup")).drop("_dup")
     new_dups = rows.filter(pl.col("_dup")).drop("_dup")
     write_parquet(new_kept, out / "kept.parquet", fsync=True)
@@ -144,7 +170,12 @@ def apply_index(index: thresher.Index, path: Path, out: Path) -> dict[str, Any]:
         duplicates=new_dups.height,
         index_matches=int(work["joined"].is_not_null().sum()),
         index_bridges=bridges,
-        index={"path": os.fspath(path), "documents": len(index)},
+        index={
+            "path": os.fspath(path),
+            "documents": len(index),
+            "added": 0 if added is not None else n,
+            "already_added": added is not None,
+        },
     )
     write_json(summary, out / "summary.json", fsync=True)
     return summary

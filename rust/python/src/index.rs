@@ -221,13 +221,21 @@ impl Index {
         self.with(py, |i, _| Ok(i.len() as usize))
     }
 
-    /// The best stored match of each text of the one-column stream `texts`.
-    fn query(&self, py: Python<'_>, texts: &Bound<'_, PyCapsule>) -> PyResult<Py<ArrowTable>> {
+    /// The best stored match of each text of the one-column stream `texts`,
+    /// among the documents stored before the stored id `before` (none: all).
+    #[pyo3(signature = (texts, before=None))]
+    fn query(
+        &self,
+        py: Python<'_>,
+        texts: &Bound<'_, PyCapsule>,
+        before: Option<u64>,
+    ) -> PyResult<Py<ArrowTable>> {
         let batches = read_stream(texts)?;
         let texts = self::texts(py, &batches)?;
         let (matches, kind, user, clusters) = self.with(py, |i, cancel| {
             let sketches = i.sketch(&texts, cancel)?;
-            let (matches, clusters) = i.query_clusters(&sketches, cancel)?;
+            let before = before.unwrap_or(u64::MAX);
+            let (matches, clusters) = i.query_clusters_before(&sketches, cancel, before)?;
             let (at, ids): (Vec<usize>, Vec<u64>) = matches
                 .iter()
                 .enumerate()
@@ -269,6 +277,18 @@ impl Index {
             i.add_with_ids(&sketches, &clusters, ids.as_ref())
         })?;
         Ok((ids.start, ids.end))
+    }
+
+    /// Names the next add that stores documents (see the core's
+    /// `Index::label_next_add`).
+    fn label_next_add(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        self.with(py, |i, _| i.label_next_add(name))
+    }
+
+    /// The first stored id and the next of the add labelled `name`, if the
+    /// index holds it.
+    fn labelled(&self, py: Python<'_>, name: &str) -> PyResult<Option<(u64, u64)>> {
+        self.with(py, |i, _| Ok(i.labelled(name).map(|r| (r.start, r.end))))
     }
 
     /// Starts a streaming add (see the core's `Index::begin_add`).

@@ -54,6 +54,19 @@ impl IdKind {
     }
 }
 
+/// Labels the manifest keeps: the latest adds that carried one.
+pub(crate) const KEPT_LABELS: usize = 1024;
+
+/// The name an add was given and the stored ids it got, so that a caller
+/// who was killed after the add (and before it saw the ids) can tell that
+/// it happened and query the index as it was before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AddLabel {
+    pub name: String,
+    pub first_id: u64,
+    pub end_id: u64,
+}
+
 /// One live segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SegmentRef {
@@ -76,9 +89,25 @@ pub(crate) struct Manifest {
     /// The stored id the next document gets.
     pub next_id: u64,
     pub segments: Vec<SegmentRef>,
+    /// The latest labelled adds, oldest first (at most [`KEPT_LABELS`]).
+    /// Optional in the file: a manifest without it has none.
+    pub labels: Vec<AddLabel>,
 }
 
 impl Manifest {
+    /// Records that the ids `first_id..end_id` were added under `name`
+    /// (the oldest label goes beyond [`KEPT_LABELS`]).
+    pub fn label(&mut self, name: &str, first_id: u64, end_id: u64) {
+        self.labels.push(AddLabel {
+            name: name.to_string(),
+            first_id,
+            end_id,
+        });
+        if self.labels.len() > KEPT_LABELS {
+            self.labels.remove(0);
+        }
+    }
+
     /// The manifest of a new, empty index.
     pub fn new(options: DedupOptions) -> Self {
         Self {
@@ -87,6 +116,7 @@ impl Manifest {
             generation: 0,
             next_id: 0,
             segments: Vec::new(),
+            labels: Vec::new(),
         }
     }
 
@@ -97,6 +127,11 @@ impl Manifest {
             .segments
             .iter()
             .map(|s| json!({"file": s.file, "first_id": s.first_id, "docs": s.docs, "bytes": s.bytes}))
+            .collect();
+        let labels: Vec<Value> = self
+            .labels
+            .iter()
+            .map(|l| json!({"name": l.name, "first_id": l.first_id, "end_id": l.end_id}))
             .collect();
         let value = json!({
             "kind": KIND,
@@ -114,6 +149,7 @@ impl Manifest {
             "generation": self.generation,
             "next_id": self.next_id,
             "segments": segments,
+            "labels": labels,
         });
         let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
         text.push('\n');
@@ -202,12 +238,35 @@ impl Manifest {
             .and_then(Value::as_str)
             .and_then(IdKind::from_name)
             .ok_or_else(|| bad("the manifest has no valid \"ids\"".into()))?;
+        let mut labels = Vec::new();
+        if let Some(list) = value.get("labels") {
+            for l in list
+                .as_array()
+                .ok_or_else(|| bad("the manifest's labels are not a list".into()))?
+            {
+                let field = |name: &str| {
+                    l.get(name)
+                        .and_then(Value::as_u64)
+                        .ok_or_else(|| bad(format!("a label has no valid {name:?}")))
+                };
+                let name = l
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("a label has no name".into()))?;
+                labels.push(AddLabel {
+                    name: name.to_string(),
+                    first_id: field("first_id")?,
+                    end_id: field("end_id")?,
+                });
+            }
+        }
         let manifest = Self {
             options,
             ids,
             generation: uint("generation")?,
             next_id: uint("next_id")?,
             segments,
+            labels,
         };
         let mut next = 0;
         for s in &manifest.segments {
@@ -218,6 +277,16 @@ impl Manifest {
                 )));
             }
             next += s.docs;
+        }
+        if let Some(l) = manifest
+            .labels
+            .iter()
+            .find(|l| l.first_id > l.end_id || l.end_id > next)
+        {
+            return Err(bad(format!(
+                "the label {:?} names ids {}..{}, beyond the {next} documents",
+                l.name, l.first_id, l.end_id
+            )));
         }
         if next != manifest.next_id {
             return Err(bad(format!(

@@ -244,6 +244,9 @@ pub struct Index {
     /// The live manifest while a streaming add ([`Index::begin_add`]) is
     /// under way; `manifest` and `segments` then include its parts.
     pending: Option<Manifest>,
+    /// The label the next add that stores documents records
+    /// ([`Index::label_next_add`]).
+    next_label: Option<String>,
 }
 
 impl Index {
@@ -288,6 +291,7 @@ impl Index {
             _lock: Some(lock),
             plan: FaultPlan::default(),
             pending: None,
+            next_label: None,
         })
     }
 
@@ -325,6 +329,7 @@ impl Index {
             _lock: lock,
             plan: FaultPlan::default(),
             pending: None,
+            next_label: None,
         };
         if mode == Mode::Append {
             index.tidy_for_writing()?;
@@ -429,19 +434,20 @@ impl Index {
         Ok(())
     }
 
-    /// For each row with content, the lowest stored id with its exact key.
-    fn stored_exact(&self, s: &DocSketches) -> Result<Vec<Option<u64>>> {
+    /// For each row with content, the lowest stored id below `before` with
+    /// its exact key.
+    fn stored_exact(&self, s: &DocSketches, before: u64) -> Result<Vec<Option<u64>>> {
         let mut queries: Vec<(u128, u32)> = (0..s.len())
             .filter(|&r| s.has_content[r])
             .map(|r| (s.exact_key[r], r as u32))
             .collect();
         queries.sort_unstable();
         let mut hits = Vec::new();
-        for segment in &self.segments {
+        for segment in self.segments_before(before) {
             segment.lookup(&segment.footer.exact_blocks, &queries, &mut hits)?;
         }
         let mut first = vec![None; s.len()];
-        for (row, id) in hits {
+        for (row, id) in hits.into_iter().filter(|&(_, id)| id < before) {
             let slot: &mut Option<u64> = &mut first[row as usize];
             *slot = Some(slot.map_or(id, |old| old.min(id)));
         }
@@ -467,8 +473,22 @@ impl Index {
         s: &DocSketches,
         cancel: &Cancel,
     ) -> Result<(Vec<Option<Match>>, Vec<Vec<u64>>)> {
+        self.query_clusters_before(s, cancel, u64::MAX)
+    }
+
+    /// [`Index::query_clusters`] against the documents stored before the
+    /// stored id `before` only: the index as it was before the add that
+    /// gave that id (stored documents and their clusters never change; see
+    /// [`Index::labelled`]).
+    #[allow(clippy::type_complexity)]
+    pub fn query_clusters_before(
+        &self,
+        s: &DocSketches,
+        cancel: &Cancel,
+        before: u64,
+    ) -> Result<(Vec<Option<Match>>, Vec<Vec<u64>>)> {
         self.check_sketches(s)?;
-        let exact = self.stored_exact(s)?;
+        let exact = self.stored_exact(s, before)?;
         cancel.check()?;
         let mut queries: Vec<(u64, u32)> = Vec::new();
         for (row, exact) in exact.iter().enumerate() {
@@ -478,7 +498,7 @@ impl Index {
         }
         queries.sort_unstable();
         let mut candidates = Vec::new();
-        for segment in &self.segments {
+        for segment in self.segments_before(before) {
             segment.lookup(&segment.footer.band_blocks, &queries, &mut candidates)?;
             cancel.check()?;
         }
@@ -486,6 +506,7 @@ impl Index {
         // (id, row, exact), by id so that each doc block is read once.
         let mut wanted: Vec<(u64, u32, bool)> = candidates
             .into_iter()
+            .filter(|&(_, id)| id < before)
             .map(|(row, id)| (id, row, false))
             .chain(
                 exact
@@ -628,6 +649,10 @@ impl Index {
         self.check_ids(kind)?;
         let first = self.manifest.next_id;
         if n == 0 {
+            if self.pending.is_none() {
+                // Nothing stored, nothing to record.
+                self.next_label = None;
+            }
             return Ok(first..first);
         }
         let cluster_ids: Vec<u64> = clusters
@@ -643,7 +668,7 @@ impl Index {
             })
             .collect::<Result<_>>()?;
         // Rows whose exact key no earlier document has.
-        let stored = self.stored_exact(s)?;
+        let stored = self.stored_exact(s, u64::MAX)?;
         let mut seen: HashMap<u128, ()> = HashMap::new();
         let own_key: Vec<bool> = (0..n)
             .map(|r| {
@@ -698,6 +723,11 @@ impl Index {
             docs: n as u64,
             bytes,
         });
+        if self.pending.is_none() {
+            if let Some(label) = self.next_label.take() {
+                next.label(&label, first, first + n as u64);
+            }
+        }
         if self.pending.is_some() {
             // A part of a streaming add: live once `commit_add` switches.
             let segment = match Segment::open(&self.dir.join(&name)) {
@@ -710,6 +740,43 @@ impl Index {
             self.switch(next, &[&name], &[])?;
         }
         Ok(first..first + n as u64)
+    }
+
+    /// Names the next add that stores documents (the next
+    /// [`Index::add_with_ids`] outside a streaming add, or the next
+    /// [`Index::commit_add`]): the manifest that makes it live also records
+    /// `name` with the stored ids it got, atomically with them, so that
+    /// [`Index::labelled`] tells whether it happened. The manifest keeps the
+    /// latest 1,024 labels. A name already recorded is an error.
+    pub fn label_next_add(&mut self, name: &str) -> Result<()> {
+        self.writable()?;
+        if self.labelled(name).is_some() {
+            return Err(Error::Usage(format!(
+                "the index already holds an add labelled {name:?}"
+            )));
+        }
+        self.next_label = Some(name.to_string());
+        Ok(())
+    }
+
+    /// The stored ids of the add labelled `name`
+    /// ([`Index::label_next_add`]), if the index holds it.
+    pub fn labelled(&self, name: &str) -> Option<std::ops::Range<u64>> {
+        self.manifest
+            .labels
+            .iter()
+            .rev()
+            .find(|l| l.name == name)
+            .map(|l| l.first_id..l.end_id)
+    }
+
+    /// The segments that hold a stored id below `before`.
+    fn segments_before(&self, before: u64) -> impl Iterator<Item = &Segment> {
+        self.segments
+            .iter()
+            .zip(&self.manifest.segments)
+            .filter(move |(_, r)| r.first_id < before)
+            .map(|(s, _)| s)
     }
 
     /// Starts a streaming add: the adds until [`Index::commit_add`] each
@@ -736,6 +803,7 @@ impl Index {
             .ok_or_else(|| Error::Usage("no streaming add is under way".into()))?;
         let ids = base.next_id..self.manifest.next_id;
         if self.manifest.segments.len() == base.segments.len() {
+            self.next_label = None;
             return Ok(ids);
         }
         let names: Vec<String> = self.manifest.segments[base.segments.len()..]
@@ -743,7 +811,10 @@ impl Index {
             .map(|s| s.file.clone())
             .collect();
         let new: Vec<&str> = names.iter().map(String::as_str).collect();
-        let next = self.manifest.clone();
+        let mut next = self.manifest.clone();
+        if let Some(label) = self.next_label.take() {
+            next.label(&label, ids.start, ids.end);
+        }
         if let Err(e) = self.switch(next, &new, &[]) {
             self.segments.truncate(base.segments.len());
             self.manifest = base;
@@ -755,6 +826,7 @@ impl Index {
     /// Drops the parts added since [`Index::begin_add`]: the index stays as
     /// it was.
     pub fn abort_add(&mut self) {
+        self.next_label = None;
         if let Some(base) = self.pending.take() {
             for s in &self.manifest.segments[base.segments.len()..] {
                 let _ = std::fs::remove_file(self.dir.join(&s.file));

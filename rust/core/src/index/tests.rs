@@ -726,3 +726,88 @@ fn a_streaming_add_is_one_atomic_add_of_its_parts() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), files);
     index.check().unwrap();
 }
+
+#[test]
+fn a_labelled_add_is_recorded_and_the_index_before_it_can_be_queried() {
+    for verify in Verify::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let texts = corpus(21, 50);
+        let texts = refs(&texts);
+        let (past, day) = texts.split_at(texts.len() / 2);
+        let mut index = Index::create(dir.path(), &options(verify)).unwrap();
+        add_texts(&mut index, past);
+        let s = index.sketch(day, &Cancel::new()).unwrap();
+        let as_it_was = index.query_clusters(&s, &Cancel::new()).unwrap();
+        assert!(as_it_was.0.iter().any(Option::is_some));
+        assert_eq!(index.labelled("day 1"), None);
+        index.label_next_add("day 1").unwrap();
+        let ids = add_texts(&mut index, day);
+        assert_eq!(index.labelled("day 1"), Some(ids.clone()));
+        // The label is live with the add, across reopening and compaction.
+        drop(index);
+        let mut index = Index::open(dir.path(), Mode::Append).unwrap();
+        assert_eq!(index.labelled("day 1"), Some(ids.clone()));
+        assert!(
+            index.label_next_add("day 1").is_err(),
+            "a name is recorded once"
+        );
+        add_texts(&mut index, &past[..5]);
+        index.compact().unwrap();
+        index.check().unwrap();
+        let (all, _) = index.query_clusters(&s, &Cancel::new()).unwrap();
+        for (row, m) in all.iter().enumerate() {
+            assert_eq!(
+                m.is_some(),
+                s.has_content[row],
+                "the day now matches itself"
+            );
+        }
+        let before = index
+            .query_clusters_before(&s, &Cancel::new(), ids.start)
+            .unwrap();
+        assert_eq!(before, as_it_was);
+        // A streaming add records its label at the commit; an aborted one
+        // or an add of nothing records none.
+        index.label_next_add("stream").unwrap();
+        index.begin_add().unwrap();
+        add_texts(&mut index, &past[..3]);
+        index.abort_add();
+        add_texts(&mut index, &past[..2]);
+        assert_eq!(index.labelled("stream"), None);
+        index.label_next_add("stream").unwrap();
+        index.begin_add().unwrap();
+        let part = add_texts(&mut index, &past[..3]);
+        assert_eq!(index.labelled("stream"), None);
+        index.commit_add().unwrap();
+        assert_eq!(index.labelled("stream"), Some(part));
+        index.label_next_add("nothing").unwrap();
+        add_texts(&mut index, &[]);
+        add_texts(&mut index, &past[..1]);
+        assert_eq!(index.labelled("nothing"), None);
+    }
+}
+
+#[test]
+fn the_manifest_keeps_the_latest_labels_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut index = Index::create(dir.path(), &options(Verify::Signature)).unwrap();
+    let mut manifest = index.manifest.clone();
+    for n in 0..manifest::KEPT_LABELS + 3 {
+        manifest.label(&format!("add {n}"), 0, 0);
+    }
+    assert_eq!(manifest.labels.len(), manifest::KEPT_LABELS);
+    assert_eq!(manifest.labels[0].name, "add 3");
+    index.manifest = manifest;
+    assert_eq!(index.labelled("add 2"), None);
+    assert_eq!(index.labelled("add 3"), Some(0..0));
+    // A label beyond the stored documents is a damaged manifest.
+    add_texts(&mut index, &["one text of a few words here"]);
+    drop(index);
+    edit_manifest(
+        dir.path(),
+        "labels",
+        serde_json::json!([{"name": "x", "first_id": 0, "end_id": 9}]),
+    );
+    let err = Index::open(dir.path(), Mode::Read).unwrap_err().to_string();
+    assert!(err.contains("label \"x\""), "{err}");
+}
