@@ -11,7 +11,9 @@
 //! * [`dedup`]: `dedup`, `similar_pairs`, `minhash`, `banding`;
 //! * [`engine`]: the streaming `DedupEngine`;
 //! * [`index`]: the persistent `Index`;
-//! * [`outputs`]: `ParquetSink` and `release_free_memory`, for the command.
+//! * [`outputs`]: `ParquetSink` and `release_free_memory`, for the command;
+//! * [`partitioned`]: the kernels of a dedup spread over partitions
+//!   (`candidate_pairs`, `pair_similarities`, `clusters`), for `thresher.ray`.
 //!
 //! This file only registers them in the module.
 
@@ -25,6 +27,7 @@ mod errors;
 mod index;
 mod ingest;
 mod outputs;
+mod partitioned;
 mod runtime;
 
 #[pymodule]
@@ -66,6 +69,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedup::similar_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::minhash, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::banding, m)?)?;
+    m.add_function(wrap_pyfunction!(partitioned::candidate_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(partitioned::pair_similarities, m)?)?;
+    m.add_function(wrap_pyfunction!(partitioned::clusters, m)?)?;
     m.add_class::<outputs::ParquetSink>()?;
     m.add_function(wrap_pyfunction!(outputs::release_free_memory, m)?)?;
     Ok(())

@@ -1,5 +1,7 @@
 //! Dedup results as Arrow record batches, in and out: dedup columns, edges,
-//! signatures and the sketches of the streaming engine.
+//! signatures and the sketches of the streaming engine, and the inputs and
+//! outputs of the partition kernels (band entries, id pairs,
+//! similarities, clusters).
 
 use std::sync::Arc;
 
@@ -13,8 +15,10 @@ use arrow_array::{
 use arrow_schema::{DataType, Field};
 
 use crate::arrow_batch::batch_of as batch;
+use crate::dedup::cluster::Clusters;
 use crate::dedup::engine::RowSketches;
 use crate::dedup::exact::to_hex;
+use crate::dedup::lsh::BandEntry;
 use crate::dedup::{DedupResult, Edge};
 use crate::error::{Error, Result};
 
@@ -256,6 +260,105 @@ pub fn edges_of(batch: &RecordBatch) -> Result<Vec<Edge>> {
             })
         })
         .collect()
+}
+
+/// The column `name` as `u64` values: no nulls, every value in range.
+fn u64_column(batch: &RecordBatch, name: &str) -> Result<Vec<u64>> {
+    let array = column(batch, name)?;
+    if array.null_count() > 0 {
+        return Err(Error::InvalidArgument(format!("column {name:?} has nulls")));
+    }
+    let options = arrow_cast::CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    let values =
+        arrow_cast::cast_with_options(array, &DataType::UInt64, &options).map_err(|e| {
+            Error::InvalidArgument(format!("column {name:?} must hold integers from 0: {e}"))
+        })?;
+    Ok(values.as_primitive::<UInt64Type>().values().to_vec())
+}
+
+/// Reads the `band`, `key` and `id` columns of a partition of band keys.
+pub fn band_entries_of(batch: &RecordBatch) -> Result<Vec<BandEntry>> {
+    let band = u64_column(batch, "band")?;
+    let key = u64_column(batch, "key")?;
+    let id = u64_column(batch, "id")?;
+    band.iter()
+        .zip(&key)
+        .zip(&id)
+        .map(|((&band, &key), &id)| {
+            Ok(BandEntry {
+                band: u32::try_from(band)
+                    .map_err(|_| Error::InvalidArgument(format!("band {band} is too large")))?,
+                key,
+                id,
+            })
+        })
+        .collect()
+}
+
+/// Pairs of ids as a batch: `a`, `b` (`UInt64`).
+pub fn id_pairs_batch(pairs: &[(u64, u64)]) -> Result<RecordBatch> {
+    batch(vec![
+        (
+            "a",
+            Arc::new(UInt64Array::from_iter_values(pairs.iter().map(|p| p.0))),
+            false,
+        ),
+        (
+            "b",
+            Arc::new(UInt64Array::from_iter_values(pairs.iter().map(|p| p.1))),
+            false,
+        ),
+    ])
+}
+
+/// Reads the `a` and `b` columns of edges between rows `0..n`.
+pub fn row_pairs_of(batch: &RecordBatch, n: usize) -> Result<Vec<(u32, u32)>> {
+    let a = u64_column(batch, "a")?;
+    let b = u64_column(batch, "b")?;
+    a.into_iter()
+        .zip(b)
+        .map(|(a, b)| {
+            if a.max(b) >= n as u64 {
+                return Err(Error::InvalidArgument(format!(
+                    "edge ({a}, {b}) names a row beyond the {n} rows"
+                )));
+            }
+            Ok((a as u32, b as u32))
+        })
+        .collect()
+}
+
+/// Similarities as a one-column batch, `similarity`.
+pub fn similarities_batch(values: Vec<f64>) -> Result<RecordBatch> {
+    batch(vec![(
+        "similarity",
+        Arc::new(Float64Array::from(values)),
+        false,
+    )])
+}
+
+/// Clusters as a batch: each row's `representative` and cluster `size`
+/// (`UInt64`).
+pub fn clusters_batch(clusters: &Clusters) -> Result<RecordBatch> {
+    batch(vec![
+        (
+            "representative",
+            Arc::new(UInt64Array::from_iter_values(
+                clusters.representative.iter().map(|&r| u64::from(r)),
+            )),
+            false,
+        ),
+        (
+            "size",
+            Arc::new(UInt64Array::from_iter_values(
+                clusters.size.iter().map(|&s| u64::from(s)),
+            )),
+            false,
+        ),
+    ])
 }
 
 /// A numeric column as `i64` priorities; nulls rank lowest.

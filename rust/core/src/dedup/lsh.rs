@@ -92,20 +92,62 @@ fn pack(a: u32, b: u32) -> u64 {
 
 /// Pairs of one bucket of rows sorted ascending, appended to `pairs` (packed).
 fn bucket_pairs(rows: &[u32], pairs: &mut Vec<u64>) {
+    each_bucket_pair(rows, |a, b| pairs.push(pack(a, b)));
+}
+
+/// Calls `pair` on each pair of one bucket of rows (or ids) sorted
+/// ascending: every pair of a bucket of up to [`FULL_BUCKET_ROWS`];
+/// beyond, each member with its next [`LARGE_BUCKET_WINDOW`] and with the
+/// first, which still connects the bucket.
+#[inline(always)]
+fn each_bucket_pair<T: Copy>(rows: &[T], mut pair: impl FnMut(T, T)) {
     if rows.len() <= FULL_BUCKET_ROWS {
         for (i, &a) in rows.iter().enumerate() {
-            pairs.extend(rows[i + 1..].iter().map(|&b| pack(a, b)));
+            rows[i + 1..].iter().for_each(|&b| pair(a, b));
         }
         return;
     }
     let first = rows[0];
     for (i, &a) in rows.iter().enumerate() {
         if i > LARGE_BUCKET_WINDOW {
-            pairs.push(pack(first, a));
+            pair(first, a);
         }
         let end = (i + 1 + LARGE_BUCKET_WINDOW).min(rows.len());
-        pairs.extend(rows[i + 1..end].iter().map(|&b| pack(a, b)));
+        rows[i + 1..end].iter().for_each(|&b| pair(a, b));
     }
+}
+
+/// One row's key in one band, for [`candidate_pairs_of_ids`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BandEntry {
+    pub band: u32,
+    pub key: u64,
+    pub id: u64,
+}
+
+/// Candidate pairs `(a, b)`, `a < b`, sorted and free of repeats, among
+/// rows named by ids and given as one [`BandEntry`] per row and band, in
+/// any order: the pairs [`candidate_pairs_of_keys`] gives for the same rows
+/// when their ids ascend as their row indices do. `entries` may be one
+/// partition of all entries, split by key: every entry of a `(band, key)`
+/// must then be in the same call, and the union of the calls' pairs is the
+/// whole set. Sorts `entries`.
+pub fn candidate_pairs_of_ids(entries: &mut [BandEntry]) -> Vec<(u64, u64)> {
+    entries.par_sort_unstable();
+    let mut pairs = Vec::new();
+    let mut bucket: Vec<u64> = Vec::new();
+    for group in entries.chunk_by(|x, y| (x.band, x.key) == (y.band, y.key)) {
+        if group.len() < 2 {
+            continue;
+        }
+        bucket.clear();
+        bucket.extend(group.iter().map(|e| e.id));
+        bucket.dedup();
+        each_bucket_pair(&bucket, |a, b| pairs.push((a, b)));
+    }
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    pairs
 }
 
 /// Bands of at most this many rows group their rows in a hash table (it
@@ -450,6 +492,58 @@ mod tests {
             .collect();
         assert!(expected.len() > 100);
         assert_eq!(tabled, expected);
+    }
+
+    #[test]
+    fn pairs_of_ids_split_by_key_are_the_pairs_of_rows() {
+        // Buckets small and large (beyond FULL_BUCKET_ROWS), in 4 bands.
+        let bands = 4;
+        let n = 600u32;
+        let band_keys: Vec<u64> = (0..n)
+            .flat_map(|row| {
+                (0..bands as u64).map(move |band| match band {
+                    0 => u64::from(row % 3),
+                    1 => u64::from(row / 7),
+                    2 => u64::from(row) * 1_000 + 5,
+                    _ => u64::from(row % 200 == 0),
+                })
+            })
+            .collect();
+        // Rows: every third one is left out, as exact copies are.
+        let rows: Vec<u32> = (0..n).filter(|r| r % 3 != 1).collect();
+        let expected: Vec<(u64, u64)> = candidate_pairs_of_keys(&band_keys, bands, &rows)
+            .into_iter()
+            .map(|(a, b)| (u64::from(a) * 10 + 7, u64::from(b) * 10 + 7))
+            .collect();
+        assert!(expected.len() > 1000);
+        let mut entries: Vec<BandEntry> = rows
+            .iter()
+            .rev()
+            .flat_map(|&row| {
+                let keys = &band_keys[row as usize * bands..(row as usize + 1) * bands];
+                keys.iter().enumerate().map(move |(band, &key)| BandEntry {
+                    band: band as u32,
+                    key,
+                    id: u64::from(row) * 10 + 7,
+                })
+            })
+            .collect();
+        assert_eq!(candidate_pairs_of_ids(&mut entries.clone()), expected);
+        // Split by key into 3 partitions: the union is the same.
+        let mut union = Vec::new();
+        for part in 0..3 {
+            let mut mine: Vec<BandEntry> = entries
+                .iter()
+                .copied()
+                .filter(|e| e.key % 3 == part)
+                .collect();
+            union.extend(candidate_pairs_of_ids(&mut mine));
+        }
+        union.sort_unstable();
+        union.dedup();
+        assert_eq!(union, expected);
+        entries.clear();
+        assert!(candidate_pairs_of_ids(&mut entries).is_empty());
     }
 
     #[test]
