@@ -17,7 +17,7 @@ demo: $(PY)
 # Development install: quick build into the venv, with the test tools.
 dev: $(PY)
 	$(PIP) install "maturin>=1.8,<2"
-	$(VENV)/bin/maturin develop -q --extras test
+	$(VENV)/bin/maturin develop -q --extras test,ray
 
 test-rust:
 	cargo test --workspace

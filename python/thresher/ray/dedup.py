@@ -1,0 +1,504 @@
+"""Dedup of a Ray dataset: :func:`dedup`, with the clusters, representatives
+and similarities of :func:`thresher.dedup` on the same rows sorted by
+``id_column``.
+
+The stages, each a Ray Data operation on Arrow tables, the work of each in
+thresher's Rust core with the GIL released:
+
+1. **Sketch** (``map_batches``): each row's exact key and LSH band keys.
+2. **Exact copies**: rows with content, bucketed by a hash of their exact
+   key and grouped by bucket (``groupby(bucket).map_groups``, one call per
+   bucket); each bucket links every row to the lowest id with its key.
+   Only the copies (not their first rows) leave the stage.
+3. **Candidates**: the band keys of rows that are no copy (a left anti
+   join with the copies), one ``(band, key, id)`` row per band, bucketed by
+   key and grouped by bucket; each bucket's pairs come from the same
+   bucket rules as the local engine's (``_core.candidate_pairs``). A pair
+   that shares several band keys comes from several buckets: the pairs are
+   grouped once more, by a hash of the pair, and kept once.
+4. **Verification**: each candidate pair gets the texts of its two ids by
+   two joins on id, and its similarity from ``_core.pair_similarities``;
+   pairs at or above the threshold are the near edges.
+5. **Components** on the driver (``components="local"``): union-find over
+   the edges (``_core.clusters``), the representative by ``keep``. Its
+   memory is about 40 bytes per row that has an edge, plus the edges.
+6. **Scores**: members whose similarity to their representative is not an
+   edge already get it from a third pair of joins.
+7. **Output** (``map_batches``): every row with its columns, the clustered
+   rows' values broadcast to every task.
+
+A grouping by bucket is a hash shuffle that Ray Data runs; thresher only
+chooses the number of buckets (``partitions``) and groups within each bucket
+in Rust, so that Ray never sees one group per key. The result does not
+depend on ``partitions``, the block sizes or the number of nodes: every
+reduction is over sets (pairs sorted and deduplicated, clusters from the
+set of edges).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Literal
+
+import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]
+import ray
+import ray.data
+
+from thresher import _core
+from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
+from thresher.errors import InvalidOptionError
+from thresher.keep import check_keep, priority_expr
+from thresher.streams import text_stream
+
+Components = Literal["auto", "local", "distributed"]
+
+#: The columns :func:`dedup` adds, as :func:`thresher.dedup` names them.
+RESULT_COLUMNS = (
+    "exact_key",
+    "cluster_id",
+    "cluster_size",
+    "is_duplicate",
+    "duplicate_of",
+    "similarity",
+)
+_KEY = "_thresher_exact_key"
+_CONTENT = "_thresher_has_content"
+_SHINGLES = "_thresher_has_shingles"
+_BANDS = "_thresher_band_keys"
+_BUCKET = "_thresher_bucket"
+_INTERNAL = (_KEY, _CONTENT, _SHINGLES, _BANDS)
+
+
+def _frame(batch: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(batch)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _collect(ds: ray.data.Dataset) -> pl.DataFrame:
+    """A (small) dataset on the driver, as one Polars frame."""
+    tables = [t for t in ray.get(ds.to_arrow_refs()) if t.num_rows]
+    if not tables:
+        return _frame(ds.schema().base_schema.empty_table())  # type: ignore[union-attr]
+    return _frame(pa.concat_tables(tables, promote_options="permissive"))
+
+
+def _resolved(value: Any) -> Any:
+    """``value``, fetched from the object store if it is a reference there."""
+    return ray.get(value) if isinstance(value, ray.ObjectRef) else value
+
+
+def _sketch(batch: pa.Table, *, column: str, options: dict[str, Any]) -> pa.Table:
+    """Stage 1: the batch's rows with their exact key (hex, and binary for
+    the later stages), content flags and band keys."""
+    frame = _frame(batch)
+    sketches = pl.DataFrame(_core.DedupEngine(options).sketch(text_stream(frame, column)))
+    # The core's hex is the 128-bit key written big-endian; the binary is
+    # little-endian.
+    hex_key = (
+        sketches["exact_key"]
+        .bin.encode("hex")
+        .str.extract_all("..")
+        .list.reverse()
+        .list.join("")
+        .alias("exact_key")
+    )
+    return frame.with_columns(
+        hex_key,
+        sketches["exact_key"].alias(_KEY),
+        sketches["has_content"].alias(_CONTENT),
+        sketches["has_shingles"].alias(_SHINGLES),
+        sketches["band_keys"].alias(_BANDS),
+    ).to_arrow()
+
+
+def _key_buckets(batch: pa.Table, *, id_column: str, partitions: int) -> pa.Table:
+    """Stage 2 input: ``id``, the exact key and its bucket, of rows with content."""
+    return (
+        _frame(batch)
+        .filter(pl.col(_CONTENT))
+        .select(
+            pl.col(id_column).cast(pl.UInt64).alias("id"),
+            pl.col(_KEY),
+            (pl.col(_KEY).hash(seed=0) % partitions).cast(pl.Int64).alias(_BUCKET),
+        )
+        .to_arrow()
+    )
+
+
+def _exact_copies(group: pa.Table) -> pa.Table:
+    """Stage 2, one bucket: ``id`` and ``rep`` (the lowest id with its key)
+    of every row that copies an earlier one."""
+    return (
+        _frame(group)
+        .with_columns(pl.col("id").min().over(_KEY).alias("rep"))
+        .filter(pl.col("id") != pl.col("rep"))
+        .select("id", "rep")
+        .to_arrow()
+    )
+
+
+def _band_rows(batch: pa.Table, *, bands: int, partitions: int) -> pa.Table:
+    """Stage 3 input: one ``(band, key, id)`` row per band of each row with
+    shingles (``id``, the band keys), with the key's bucket."""
+    frame = _frame(batch).filter(pl.col(_SHINGLES))
+    keys = frame.select(pl.col(_BANDS).arr.explode().alias("key"))
+    ids = frame.select(pl.col("id").cast(pl.UInt64).repeat_by(bands).explode())
+    rows = pl.concat([keys, ids], how="horizontal").with_columns(
+        (pl.int_range(pl.len(), dtype=pl.UInt32) % bands).alias("band"),
+    )
+    return rows.with_columns((pl.col("key") % partitions).cast(pl.Int64).alias(_BUCKET)).to_arrow()
+
+
+def _pairs_of_bucket(group: pa.Table, *, partitions: int) -> pa.Table:
+    """Stage 3, one bucket of band keys: its candidate pairs ``a < b``,
+    with the bucket of the pair (a pair two band keys share comes from
+    two buckets)."""
+    rows = _frame(group).select("band", "key", "id")
+    pairs = pl.DataFrame(_core.candidate_pairs(rows.__arrow_c_stream__()))
+    bucket = (pl.struct("a", "b").hash(seed=0) % partitions).cast(pl.Int64).alias(_BUCKET)
+    return pairs.with_columns(bucket).to_arrow()
+
+
+def _distinct_pairs(group: pa.Table) -> pa.Table:
+    """Stage 3, one bucket of pairs: each pair once."""
+    return _frame(group).select("a", "b").unique().to_arrow()
+
+
+def _similarities(batch: pa.Table, *, options: dict[str, Any], cutoff: float) -> pa.Table:
+    """Stages 4 and 6: ``a``, ``b`` and the ``similarity`` of their texts
+    (``text_a``, ``text_b``); at stage 4, only pairs at or above ``cutoff``."""
+    frame = _frame(batch)
+    values = pl.DataFrame(
+        _core.pair_similarities(
+            text_stream(frame, "text_a"), text_stream(frame, "text_b"), options, cutoff
+        )
+    )
+    edges = frame.select("a", "b").with_columns(values["similarity"])
+    return edges.filter(pl.col("similarity") >= cutoff).to_arrow()
+
+
+def _with_texts(
+    pairs: ray.data.Dataset, texts: ray.data.Dataset, partitions: int
+) -> ray.data.Dataset:
+    """``pairs`` (``a``, ``b``) with the texts of both ids."""
+    text_a = texts.rename_columns({"id": "a", "text": "text_a"})
+    text_b = texts.rename_columns({"id": "b", "text": "text_b"})
+    with_a = pairs.join(text_a, "inner", partitions, on=("a",))
+    return with_a.join(text_b, "inner", partitions, on=("b",))
+
+
+def _output(
+    batch: pa.Table, *, id_column: str, clustered: pa.Table, id_type: pa.DataType
+) -> pa.Table:
+    """Stage 7: the batch's rows with :data:`RESULT_COLUMNS`."""
+    frame = _frame(batch).drop(_INTERNAL)
+    info = _frame(_resolved(clustered))
+    ids = pl.col(id_column).cast(pl.UInt64).alias("_thresher_id")
+    joined = frame.with_columns(ids).join(
+        info, on="_thresher_id", how="left", maintain_order="left"
+    )
+    own = pl.col("_thresher_id")
+    out = joined.with_columns(
+        pl.coalesce("cluster_id", own).alias("cluster_id"),
+        pl.col("cluster_size").fill_null(1).alias("cluster_size"),
+        pl.col("is_duplicate").fill_null(False).alias("is_duplicate"),
+        pl.col("similarity").fill_null(1.0).alias("similarity"),
+    ).with_columns(
+        pl.when(pl.col("is_duplicate")).then(pl.col("cluster_id")).alias("duplicate_of"),
+    )
+    id_dtype = pl.from_arrow(pa.array([], type=id_type)).dtype  # type: ignore[union-attr]
+    out = out.with_columns(
+        pl.col("cluster_id").cast(id_dtype),
+        pl.col("duplicate_of").cast(id_dtype),
+    )
+    return out.select(*frame.columns, *RESULT_COLUMNS[1:]).to_arrow()
+
+
+def _check_options(
+    ds: ray.data.Dataset,
+    column: str,
+    id_column: str,
+    keep: Keep,
+    date_column: str,
+    components: str,
+    partitions: int | None,
+) -> pa.Schema:
+    schema = ds.schema()
+    if schema is None:
+        raise InvalidOptionError("the dataset has no schema (is it empty of blocks?)")
+    arrow = schema.base_schema
+    assert isinstance(arrow, pa.Schema)
+    names = arrow.names
+    for name, what in ((column, "text"), (id_column, "id")):
+        if name not in names:
+            raise InvalidOptionError(f"{what} column {name!r} not found; columns are {names}")
+    if not pa.types.is_integer(arrow.field(id_column).type):
+        raise InvalidOptionError(
+            f"id column {id_column!r} must hold integers (unique per row), "
+            f"not {arrow.field(id_column).type}"
+        )
+    taken = [c for c in RESULT_COLUMNS if c in names]
+    if taken:
+        raise InvalidOptionError(f"the dataset already has result column(s) {taken}")
+    check_keep(keep, names, date_column)
+    if components not in ("auto", "local", "distributed"):
+        raise InvalidOptionError(
+            f'components must be "auto", "local" or "distributed", got {components!r}'
+        )
+    if components == "distributed":
+        raise InvalidOptionError(
+            'components="distributed" is not built yet; "auto" and "local" find the '
+            "components on the driver"
+        )
+    if partitions is not None and partitions < 1:
+        raise InvalidOptionError("partitions must be at least 1")
+    return arrow
+
+
+def _default_partitions() -> int:
+    """Twice the cluster's CPUs: enough buckets to keep every CPU busy
+    with room for skew."""
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    return max(2, 2 * cpus)
+
+
+def dedup(
+    ds: ray.data.Dataset,
+    column: str = "text",
+    *,
+    threshold: float = 0.8,
+    ngram: int = 5,
+    num_perm: int = 128,
+    seed: int = DEFAULT_SEED,
+    verify: Verify = "exact",
+    keep: Keep = "first",
+    date_column: str = "date",
+    id_column: str = "doc_id",
+    components: Components = "auto",
+    partitions: int | None = None,
+) -> ray.data.Dataset:
+    """Find exact and near duplicates among the rows of ``ds`` on a Ray
+    cluster; see :func:`thresher.dedup` for the meaning of the options.
+
+    Rows are ordered by ``id_column`` (integers, one per row, such as the
+    ``doc_id`` of :func:`read_dumps`): on the same rows sorted by it,
+    :func:`thresher.dedup` gives the same clusters, representatives,
+    similarities and exact keys, with ``cluster_id`` and ``duplicate_of``
+    naming rows by their ``id_column`` value instead of their position
+    (``keep="first"`` keeps the lowest id).
+
+    Args:
+        components: where the connected components are found: ``"local"``
+            (union-find on the driver, about 40 bytes per row that has an
+            edge) or ``"auto"`` (the same, for now). ``"distributed"`` is
+            not built yet.
+        partitions: buckets of each hash shuffle (default: twice the
+            cluster's CPUs). The result does not depend on it.
+
+    Returns:
+        The rows of ``ds`` with ``exact_key``, ``cluster_id``,
+        ``cluster_size``, ``is_duplicate``, ``duplicate_of`` and
+        ``similarity``, in no particular order (sort by ``id_column``).
+        Stages 1 to 6 run before this returns; stage 7 runs when the
+        dataset is consumed.
+    """
+    options = dedup_options(threshold, ngram, num_perm, seed, verify)
+    schema = _check_options(ds, column, id_column, keep, date_column, components, partitions)
+    parts = partitions if partitions is not None else _default_partitions()
+    bands, _ = _core.banding(threshold, num_perm)
+
+    sketched = ds.map_batches(
+        partial(_sketch, column=column, options=options),
+        batch_format="pyarrow",
+    ).materialize()
+
+    # 2. Exact copies: (id, rep) of every copy.
+    copies = (
+        sketched.map_batches(
+            partial(_key_buckets, id_column=id_column, partitions=parts),
+            batch_format="pyarrow",
+        )
+        .groupby(_BUCKET, num_partitions=parts)
+        .map_groups(_exact_copies, batch_format="pyarrow")
+        .materialize()
+    )
+
+    # 3. Candidates among the rows that copy no earlier row.
+    ids = pl.col(id_column).cast(pl.UInt64).alias("id")
+    firsts = sketched.map_batches(
+        lambda b: _frame(b).select(ids, _SHINGLES, _BANDS).to_arrow(), batch_format="pyarrow"
+    )
+    if copies.count():
+        firsts = firsts.join(copies.select_columns(["id"]), "left_anti", parts, on=("id",))
+    pairs = (
+        firsts.map_batches(
+            partial(_band_rows, bands=bands, partitions=parts),
+            batch_format="pyarrow",
+        )
+        .groupby(_BUCKET, num_partitions=parts)
+        .map_groups(
+            partial(_pairs_of_bucket, partitions=parts),
+            batch_format="pyarrow",
+        )
+        .groupby(_BUCKET, num_partitions=parts)
+        .map_groups(_distinct_pairs, batch_format="pyarrow")
+        .materialize()
+    )
+
+    # 4. Verification: texts brought to the pairs.
+    texts = sketched.map_batches(
+        lambda b: _frame(b).select(ids, pl.col(column).fill_null("").alias("text")).to_arrow(),
+        batch_format="pyarrow",
+    )
+    near = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64})
+    if pairs.count():
+        near = _collect(
+            _with_texts(pairs, texts, parts).map_batches(
+                partial(_similarities, options=options, cutoff=threshold),
+                batch_format="pyarrow",
+            )
+        )
+    exact = (
+        _collect(copies)
+        if copies.count()
+        else pl.DataFrame(schema={"id": pl.UInt64, "rep": pl.UInt64})
+    )
+
+    # 5. Components on the driver, over the rows that have an edge.
+    clustered = _components(
+        sketched, near, exact, id_column, column, keep, date_column, schema, parts, options, texts
+    )
+    return sketched.map_batches(
+        partial(
+            _output,
+            id_column=id_column,
+            clustered=ray.put(clustered.to_arrow()),
+            id_type=schema.field(id_column).type,
+        ),
+        batch_format="pyarrow",
+    )
+
+
+def _components(
+    sketched: ray.data.Dataset,
+    near: pl.DataFrame,
+    exact: pl.DataFrame,
+    id_column: str,
+    column: str,
+    keep: Keep,
+    date_column: str,
+    schema: pa.Schema,
+    parts: int,
+    options: dict[str, Any],
+    texts: ray.data.Dataset,
+) -> pl.DataFrame:
+    """Stages 5 and 6: ``_thresher_id``, ``cluster_id`` (id),
+    ``cluster_size``, ``is_duplicate`` and ``similarity`` of every row in a
+    cluster of two or more."""
+    near = near.select(pl.col("a").cast(pl.UInt64), pl.col("b").cast(pl.UInt64), "similarity")
+    exact = exact.select(pl.col("id").cast(pl.UInt64), pl.col("rep").cast(pl.UInt64))
+    nodes = (
+        pl.concat([near["a"], near["b"], exact["id"], exact["rep"]])
+        .unique()
+        .sort()
+        .rename("id")
+        .to_frame()
+        .with_row_index("row")
+    )
+    empty = pl.DataFrame(
+        schema={
+            "_thresher_id": pl.UInt64,
+            "cluster_id": pl.UInt64,
+            "cluster_size": pl.UInt64,
+            "is_duplicate": pl.Boolean,
+            "similarity": pl.Float64,
+        }
+    )
+    if nodes.height == 0:
+        return empty
+    dense = nodes.rename({"id": "a", "row": "ra"})
+    edges = pl.concat(
+        [
+            near.select("a", "b"),
+            exact.select(pl.col("rep").alias("a"), pl.col("id").alias("b")),
+        ]
+    )
+    edges = edges.join(dense, on="a").join(dense.rename({"a": "b", "ra": "rb"}), on="b")
+    priority = None
+    expr_columns = [column] if keep == "longest" else [date_column] if keep == "newest" else []
+    if expr_columns:
+        wanted = ray.put(nodes.select("id").to_arrow())
+        values = _collect(
+            sketched.map_batches(
+                partial(_rows_of, id_column=id_column, columns=expr_columns, wanted=wanted),
+                batch_format="pyarrow",
+            )
+        )
+        values = nodes.join(values, on="id", how="left").sort("row")
+        dtype = values.schema[date_column] if keep == "newest" else None
+        expr = priority_expr(keep, column, date_column, dtype)
+        assert expr is not None
+        priority = values.select(expr).to_series().cast(pl.Int64).rename("priority").to_frame()
+    found = pl.DataFrame(
+        _core.clusters(
+            nodes.height,
+            edges.select(pl.col("ra").alias("a"), pl.col("rb").alias("b")).__arrow_c_stream__(),
+            None if priority is None else priority.__arrow_c_stream__(),
+        )
+    )
+    ids = nodes["id"]
+    members = nodes.with_columns(
+        rep=ids.gather(found["representative"].cast(pl.UInt32)),
+        cluster_size=found["size"],
+    )
+    # Similarity to the representative: 1 for itself and exact copies
+    # (same first row), the near edge between the two first rows where
+    # there is one, else scored now.
+    first_of = exact.rename({"id": "x", "rep": "first"})
+    members = (
+        members.join(first_of.rename({"x": "id", "first": "first_id"}), on="id", how="left")
+        .join(first_of.rename({"x": "rep", "first": "first_rep"}), on="rep", how="left")
+        .with_columns(
+            pl.col("first_id").fill_null(pl.col("id")),
+            pl.col("first_rep").fill_null(pl.col("rep")),
+        )
+        .with_columns(
+            a=pl.min_horizontal("first_id", "first_rep"),
+            b=pl.max_horizontal("first_id", "first_rep"),
+        )
+        .join(near, on=["a", "b"], how="left")
+        .with_columns(
+            pl.when(pl.col("a") == pl.col("b"))
+            .then(1.0)
+            .otherwise(pl.col("similarity"))
+            .alias("similarity")
+        )
+    )
+    to_score = members.filter(pl.col("similarity").is_null()).select("a", "b").unique()
+    if to_score.height:
+        scored = _collect(
+            _with_texts(ray.data.from_arrow(to_score.to_arrow()), texts, parts).map_batches(
+                partial(_similarities, options=options, cutoff=0.0),
+                batch_format="pyarrow",
+            )
+        ).rename({"similarity": "scored"})
+        members = members.join(
+            scored.select(pl.col("a").cast(pl.UInt64), pl.col("b").cast(pl.UInt64), "scored"),
+            on=["a", "b"],
+            how="left",
+        ).with_columns(pl.coalesce("similarity", "scored").alias("similarity"))
+    return members.select(
+        pl.col("id").alias("_thresher_id"),
+        pl.col("rep").alias("cluster_id"),
+        pl.col("cluster_size").cast(pl.UInt64),
+        (pl.col("id") != pl.col("rep")).alias("is_duplicate"),
+        pl.col("similarity"),
+    )
+
+
+def _rows_of(batch: pa.Table, *, id_column: str, columns: list[str], wanted: pa.Table) -> pa.Table:
+    """``id`` and ``columns`` of the batch's rows whose id is in ``wanted``."""
+    frame = _frame(batch).select(pl.col(id_column).cast(pl.UInt64).alias("id"), *columns)
+    return frame.join(_frame(_resolved(wanted)), on="id", how="semi").to_arrow()

@@ -1,0 +1,240 @@
+"""thresher.ray on a local Ray cluster of two nodes (``ray.cluster_utils``):
+``dedup`` gives exactly the clusters, representatives, similarities and
+exact keys of ``thresher.dedup`` on the same rows sorted by id, for every
+``keep`` and both verifications, whatever the number of partitions; a
+worker node lost in the middle changes nothing; ``read_dumps`` gives
+``thresher.ingest``'s records and doc_ids, and its error rows."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from conftest import in_ci
+
+import thresher
+
+try:
+    import ray
+    from ray.cluster_utils import Cluster
+except ImportError:
+    if in_ci():
+        raise
+    pytest.skip("ray is not installed (pip install 'thresher[ray]')", allow_module_level=True)
+
+import thresher.ray as tray
+
+pytestmark = pytest.mark.ray
+
+WORDS = [f"{a}{b}" for a in ("ba", "de", "fi", "go", "ku", "ly") for b in range(70)]
+
+
+def corpus(seed: int, families: int) -> pl.DataFrame:
+    """Families of near copies (a few words changed), exact copies in other
+    case and spacing, unrelated rows, rows without words, and dates (ISO
+    strings, some missing), shuffled; ``doc_id`` numbers the rows with gaps
+    so that ids are not positions."""
+    rng = random.Random(seed)
+    texts: list[str] = []
+    for family in range(families):
+        base = [rng.choice(WORDS) for _ in range(rng.randint(25, 90))]
+        for copy in range(1 + family % 4):
+            words = list(base)
+            for _ in range(copy):
+                words[rng.randrange(len(words))] = rng.choice(WORDS) + "q"
+            texts.append(" ".join(words))
+        if family % 3 == 0:
+            texts.append("  ".join(base).upper())
+        if family % 7 == 0:
+            texts.extend(["", "?!"])
+    rng.shuffle(texts)
+    dates = [
+        None
+        if rng.random() < 0.2
+        else f"20{rng.randint(10, 25)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
+        for _ in texts
+    ]
+    ids = sorted(rng.sample(range(10 * len(texts)), len(texts)))
+    return pl.DataFrame({"doc_id": pl.Series(ids, dtype=pl.UInt64), "text": texts, "date": dates})
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """A head and one worker node of 2 logical CPUs each (1 CPU per node
+    starves Ray Data's shuffles), small object stores, no dashboard."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_DATA_DISABLE_PROGRESS_BARS", "1")
+    nodes = Cluster(
+        initialize_head=True,
+        head_node_args={"num_cpus": 2, "include_dashboard": False},
+    )
+    nodes.add_node(num_cpus=2)
+    nodes.wait_for_nodes()
+    ray.init(address=nodes.address, log_to_driver=False)
+    try:
+        yield nodes
+    finally:
+        ray.shutdown()
+        nodes.shutdown()
+
+
+def collect(ds: Any) -> pl.DataFrame:
+    import pyarrow as pa
+
+    table = pa.concat_tables(ray.get(ds.to_arrow_refs()))
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def local_by_id(frame: pl.DataFrame, **options: Any) -> pl.DataFrame:
+    """``thresher.dedup`` of ``frame`` (sorted by ``doc_id``) with rows
+    renamed to their ids."""
+    frame = frame.sort("doc_id")
+    got = thresher.dedup(frame, **options)
+    ids = frame["doc_id"]
+    return got.with_columns(
+        ids.gather(got["cluster_id"]).alias("cluster_id"),
+        pl.when(got["duplicate_of"].is_not_null())
+        .then(ids.gather(got["duplicate_of"].fill_null(0)))
+        .alias("duplicate_of"),
+    )
+
+
+CASES = [
+    ("first", "exact", 1),
+    ("longest", "exact", 3),
+    ("newest", "exact", 2),
+    ("first", "signature", 4),
+]
+
+
+@pytest.mark.parametrize(("keep", "verify", "partitions"), CASES)
+def test_dedup_gives_the_local_clusters(
+    cluster: Any, keep: str, verify: str, partitions: int
+) -> None:
+    frame = corpus(len(keep) + partitions, 90)
+    options = {"threshold": 0.7, "ngram": 3, "num_perm": 64, "seed": 5}
+    with pytest.warns(thresher.KeepWarning) if keep == "newest" else _nothing():
+        want = local_by_id(frame, keep=keep, verify=verify, **options)
+    ds = ray.data.from_arrow(frame.sample(fraction=1.0, shuffle=True, seed=1).to_arrow())
+    got = collect(tray.dedup(ds, keep=keep, verify=verify, partitions=partitions, **options)).sort(
+        "doc_id"
+    )
+    assert got.columns == want.columns
+    assert got.equals(want), pl.concat(
+        [got.with_columns(side=pl.lit("ray")), want.with_columns(side=pl.lit("local"))]
+    ).filter(pl.struct(pl.exclude("side")).is_unique())
+    # The corpus has every kind of row the test means to check.
+    assert got["is_duplicate"].sum() > 50
+    near = got.filter(pl.col("is_duplicate") & (pl.col("similarity") < 1.0))
+    assert near.height > 20
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_options_are_checked_before_any_work(cluster: Any) -> None:
+    ds = ray.data.from_arrow(corpus(1, 3).to_arrow())
+    with pytest.raises(thresher.InvalidOptionError, match="distributed"):
+        tray.dedup(ds, components="distributed")
+    with pytest.raises(thresher.InvalidOptionError, match="id column"):
+        tray.dedup(ds, id_column="nope")
+    with pytest.raises(thresher.InvalidOptionError, match="newest"):
+        tray.dedup(ds.drop_columns(["date"]), keep="newest")
+
+
+def dumps(root: Path) -> list[Path]:
+    """A JSONL shard with a broken line, a gzip shard, a truncated gzip, a
+    Parquet shard and an empty file: records, errors and empty rows."""
+    rng = random.Random(3)
+
+    def line(i: int) -> str:
+        return json.dumps({"text": " ".join(rng.choice(WORDS) for _ in range(30)), "id": str(i)})
+
+    root.mkdir()
+    (root / "a.jsonl").write_text("\n".join([line(0), "{broken", line(1), line(2)]) + "\n")
+    with gzip.open(root / "b.jsonl.gz", "wt") as f:
+        f.write("\n".join(line(i) for i in range(3, 40)) + "\n")
+    whole = gzip.compress(("\n".join(line(i) for i in range(40, 80)) + "\n").encode())
+    (root / "c.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    pl.DataFrame(
+        {"text": [" ".join(rng.choice(WORDS) for _ in range(20)) for _ in range(25)]}
+    ).write_parquet(root / "d.parquet")
+    (root / "e.txt").write_text("")
+    return [root]
+
+
+def test_read_dumps_gives_ingests_records_and_errors(
+    cluster: Any, tmp_path: Path, seeds_dir: Path
+) -> None:
+    inputs = [*dumps(tmp_path / "dumps"), *sorted(seeds_dir.glob("*.txt"))[:3]]
+    want = thresher.ingest(inputs)
+    records, errors = tray.read_dumps_and_errors(inputs)
+    got = collect(records).sort("doc_id")
+    assert got.equals(want.records), (got.height, want.records.height)
+    columns = want.errors.columns
+    order = ["source", "member", "offset", "kind", "reason"]
+    assert (
+        collect(errors)
+        .select(columns)
+        .sort(order, nulls_last=True)
+        .equals(want.errors.sort(order, nulls_last=True))
+    )
+    assert {"malformed", "corrupt", "empty"} <= set(want.errors["kind"])
+    with pytest.warns(thresher.IngestWarning, match="error row"):
+        again = tray.read_dumps(inputs)
+    assert collect(again).sort("doc_id").equals(want.records)
+
+
+def test_a_worker_node_lost_mid_run_changes_nothing(tmp_path: Path) -> None:
+    """Its own cluster: a worker node is removed while dedup runs; Ray
+    retries the lost tasks and rebuilds lost blocks, and the result is the
+    local one."""
+    frame = corpus(11, 120)
+    options = {"threshold": 0.7, "ngram": 3, "num_perm": 64, "seed": 5}
+    want = local_by_id(frame, **options)
+    if ray.is_initialized():
+        ray.shutdown()
+    nodes = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False}
+    )
+    worker = nodes.add_node(num_cpus=2)
+    nodes.wait_for_nodes()
+    ray.init(address=nodes.address, log_to_driver=False)
+    try:
+        ds = ray.data.from_arrow(frame.to_arrow())
+        out: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                out["result"] = collect(tray.dedup(ds, partitions=4, **options))
+            except BaseException as exc:  # reported below
+                out["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(4)
+        assert thread.is_alive(), "the run ended before the node could be removed"
+        nodes.remove_node(worker)
+        thread.join(timeout=240)
+        assert not thread.is_alive(), "the run did not finish after losing a node"
+        assert "error" not in out, out.get("error")
+        assert out["result"].sort("doc_id").equals(want)
+    finally:
+        ray.shutdown()
+        nodes.shutdown()
