@@ -10,20 +10,25 @@ thresher's Rust core with the GIL released:
    key and grouped by bucket (``groupby(bucket).map_groups``, one call per
    bucket); each bucket links every row to the lowest id with its key.
    Only the copies (not their first rows) leave the stage.
-3. **Candidates**: the band keys of rows that are no copy (a left anti
-   join with the copies), one ``(band, key, id)`` row per band, bucketed by
-   key and grouped by bucket; each bucket's pairs come from the same
-   bucket rules as the local engine's (``_core.candidate_pairs``). A pair
-   that shares several band keys comes from several buckets: the pairs are
-   grouped once more, by a hash of the pair, and kept once.
-4. **Verification**: each candidate pair gets the texts of its two ids by
-   two joins on id, and its similarity from ``_core.pair_similarities``;
-   pairs at or above the threshold are the near edges.
+3. **Candidates**: one ``(band, key, id, exact key)`` row per band of each
+   row with shingles, bucketed by key and grouped by bucket. Within a
+   ``(band, key)`` group only the lowest id of each exact key stays (every
+   copy of a text has all its band keys, so that is its first row, as the
+   local engine's candidates are among first rows); each bucket's pairs
+   come from the same bucket rules as the local engine's
+   (``_core.candidate_pairs``).
+4. **Verification**: the pairs and every row's text, bucketed by the
+   pair's first id and the row's id, are grouped together: each distinct
+   pair (a pair two band keys share comes from two buckets) takes the text
+   of its first id. Grouped again by the second id with the texts, each
+   pair gets its similarity from ``_core.pair_similarities``; pairs at or
+   above the threshold are the near edges.
 5. **Components** on the driver (``components="local"``): union-find over
    the edges (``_core.clusters``), the representative by ``keep``. Its
    memory is about 40 bytes per row that has an edge, plus the edges.
 6. **Scores**: members whose similarity to their representative is not an
-   edge already get it from a third pair of joins.
+   edge already (few) get it on the driver, their texts fetched by a
+   filter over the rows.
 7. **Output** (``map_batches``): every row with its columns, the clustered
    rows' values broadcast to every task.
 
@@ -37,6 +42,7 @@ set of edges).
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any, Literal
 
@@ -139,12 +145,21 @@ def _exact_copies(group: pa.Table) -> pa.Table:
     )
 
 
-def _band_rows(batch: pa.Table, *, bands: int, partitions: int) -> pa.Table:
+def _bucket(column: str, partitions: int) -> pl.Expr:
+    """The bucket (``0..partitions``) of the values of ``column``: a hash,
+    the same on every node for the same value and type."""
+    return (pl.col(column).hash(seed=0) % partitions).cast(pl.Int64).alias(_BUCKET)
+
+
+def _band_rows(batch: pa.Table, *, id_column: str, bands: int, partitions: int) -> pa.Table:
     """Stage 3 input: one ``(band, key, id)`` row per band of each row with
-    shingles (``id``, the band keys), with the key's bucket."""
+    shingles, with its exact key and the key's bucket."""
     frame = _frame(batch).filter(pl.col(_SHINGLES))
     keys = frame.select(pl.col(_BANDS).arr.explode().alias("key"))
-    ids = frame.select(pl.col("id").cast(pl.UInt64).repeat_by(bands).explode())
+    ids = frame.select(
+        pl.col(id_column).cast(pl.UInt64).repeat_by(bands).explode().alias("id"),
+        pl.col(_KEY).repeat_by(bands).explode(),
+    )
     rows = pl.concat([keys, ids], how="horizontal").with_columns(
         (pl.int_range(pl.len(), dtype=pl.UInt32) % bands).alias("band"),
     )
@@ -152,41 +167,89 @@ def _band_rows(batch: pa.Table, *, bands: int, partitions: int) -> pa.Table:
 
 
 def _pairs_of_bucket(group: pa.Table, *, partitions: int) -> pa.Table:
-    """Stage 3, one bucket of band keys: its candidate pairs ``a < b``,
-    with the bucket of the pair (a pair two band keys share comes from
-    two buckets)."""
-    rows = _frame(group).select("band", "key", "id")
-    pairs = pl.DataFrame(_core.candidate_pairs(rows.__arrow_c_stream__()))
-    bucket = (pl.struct("a", "b").hash(seed=0) % partitions).cast(pl.Int64).alias(_BUCKET)
-    return pairs.with_columns(bucket).to_arrow()
+    """Stage 3, one bucket of band keys: its candidate pairs ``a < b``
+    among the rows that copy no earlier row, as stage 4's rows (bucketed
+    by ``a``). Every copy of a text has all its band keys, so the lowest
+    id of each exact key in a ``(band, key)`` group is its first row."""
+    rows = _frame(group)
+    firsts = rows.group_by("band", "key", _KEY).agg(pl.col("id").min())
+    pairs = pl.DataFrame(
+        _core.candidate_pairs(firsts.select("band", "key", "id").__arrow_c_stream__())
+    )
+    return _verify_rows(pairs.lazy(), partitions, "a").to_arrow()
 
 
-def _distinct_pairs(group: pa.Table) -> pa.Table:
-    """Stage 3, one bucket of pairs: each pair once."""
-    return _frame(group).select("a", "b").unique().to_arrow()
+#: The rows of stage 4's two groupings: pairs (``a``, ``b``, the text of
+#: ``a`` once known) and texts (``text`` under ``a`` or under ``b``).
+_VERIFY_SCHEMA = {"a": pl.UInt64, "b": pl.UInt64, "text_a": pl.String, "text": pl.String}
 
 
-def _similarities(batch: pa.Table, *, options: dict[str, Any], cutoff: float) -> pa.Table:
-    """Stages 4 and 6: ``a``, ``b`` and the ``similarity`` of their texts
-    (``text_a``, ``text_b``); at stage 4, only pairs at or above ``cutoff``."""
-    frame = _frame(batch)
-    values = pl.DataFrame(
-        _core.pair_similarities(
-            text_stream(frame, "text_a"), text_stream(frame, "text_b"), options, cutoff
+def _verify_rows(frame: pl.LazyFrame, partitions: int, by: str) -> pl.DataFrame:
+    """``frame`` in the columns of :data:`_VERIFY_SCHEMA` (missing ones
+    null), bucketed by ``by``."""
+    names = frame.collect_schema().names()
+    columns = [
+        pl.col(name).cast(dtype) if name in names else pl.lit(None, dtype).alias(name)
+        for name, dtype in _VERIFY_SCHEMA.items()
+    ]
+    return frame.select(columns).with_columns(_bucket(by, partitions)).collect()
+
+
+def _text_rows(
+    batch: pa.Table, *, id_column: str, column: str, partitions: int, under: str
+) -> pa.Table:
+    """Stage 4's texts: each row's id (as ``under``: ``a`` or ``b``) and
+    ``text``, bucketed by id."""
+    frame = (
+        _frame(batch)
+        .lazy()
+        .select(
+            pl.col(id_column).cast(pl.UInt64).alias(under),
+            pl.col(column).cast(pl.String).fill_null("").alias("text"),
         )
     )
-    edges = frame.select("a", "b").with_columns(values["similarity"])
-    return edges.filter(pl.col("similarity") >= cutoff).to_arrow()
+    return _verify_rows(frame, partitions, under).to_arrow()
 
 
-def _with_texts(
-    pairs: ray.data.Dataset, texts: ray.data.Dataset, partitions: int
-) -> ray.data.Dataset:
-    """``pairs`` (``a``, ``b``) with the texts of both ids."""
-    text_a = texts.rename_columns({"id": "a", "text": "text_a"})
-    text_b = texts.rename_columns({"id": "b", "text": "text_b"})
-    with_a = pairs.join(text_a, "inner", partitions, on=("a",))
-    return with_a.join(text_b, "inner", partitions, on=("b",))
+def _attach_first_texts(group: pa.Table, *, partitions: int) -> pa.Table:
+    """Stage 4, first grouping (by ``a``): each distinct pair with the
+    text of ``a``, bucketed by ``b`` for the second."""
+    rows = _frame(group)
+    texts = rows.filter(pl.col("b").is_null()).select("a", pl.col("text").alias("text_a"))
+    pairs = rows.filter(pl.col("b").is_not_null()).select("a", "b").unique()
+    joined = pairs.join(texts, on="a", how="inner")
+    return _verify_rows(joined.lazy(), partitions, "b").to_arrow()
+
+
+def _score_second(group: pa.Table, *, options: dict[str, Any], cutoff: float) -> pa.Table:
+    """Stage 4, second grouping (by ``b``): the pairs with both texts,
+    scored; those at or above ``cutoff`` are the near edges."""
+    rows = _frame(group)
+    texts = rows.filter(pl.col("a").is_null()).select("b", pl.col("text").alias("text_b"))
+    pairs = rows.filter(pl.col("a").is_not_null()).select("a", "b", "text_a")
+    joined = pairs.join(texts, on="b", how="inner")
+    return _scored(joined, options, cutoff).to_arrow()
+
+
+def _scored(pairs: pl.DataFrame, options: dict[str, Any], cutoff: float) -> pl.DataFrame:
+    """``a``, ``b`` and ``similarity`` of ``pairs`` (with ``text_a`` and
+    ``text_b``) whose similarity is at least ``cutoff``."""
+    values = pl.DataFrame(
+        _core.pair_similarities(
+            text_stream(pairs, "text_a"), text_stream(pairs, "text_b"), options, cutoff
+        )
+    )
+    edges = pairs.select("a", "b").with_columns(values["similarity"])
+    return edges.filter(pl.col("similarity") >= cutoff)
+
+
+def _texts_of(batch: pa.Table, *, id_column: str, column: str, wanted: Any) -> pa.Table:
+    """``id`` and ``text`` of the batch's rows whose id is in ``wanted``."""
+    frame = _frame(batch).select(
+        pl.col(id_column).cast(pl.UInt64).alias("id"),
+        pl.col(column).cast(pl.String).fill_null("").alias("text"),
+    )
+    return frame.join(_frame(_resolved(wanted)), on="id", how="semi").to_arrow()
 
 
 def _output(
@@ -257,6 +320,20 @@ def _check_options(
     return arrow
 
 
+class _Clock:
+    """Seconds per stage into ``timings`` (when given)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[stage] = now - self.last
+        self.last = now
+
+
 def _default_partitions() -> int:
     """Twice the cluster's CPUs: enough buckets to keep every CPU busy
     with room for skew."""
@@ -278,6 +355,7 @@ def dedup(
     id_column: str = "doc_id",
     components: Components = "auto",
     partitions: int | None = None,
+    timings: dict[str, float] | None = None,
 ) -> ray.data.Dataset:
     """Find exact and near duplicates among the rows of ``ds`` on a Ray
     cluster; see :func:`thresher.dedup` for the meaning of the options.
@@ -296,6 +374,9 @@ def dedup(
             not built yet.
         partitions: buckets of each hash shuffle (default: twice the
             cluster's CPUs). The result does not depend on it.
+        timings: a dict to fill with the seconds each stage took
+            (``sketch``, ``exact``, ``candidates``, ``verify``,
+            ``components``), for profiling.
 
     Returns:
         The rows of ``ds`` with ``exact_key``, ``cluster_id``,
@@ -308,11 +389,13 @@ def dedup(
     schema = _check_options(ds, column, id_column, keep, date_column, components, partitions)
     parts = partitions if partitions is not None else _default_partitions()
     bands, _ = _core.banding(threshold, num_perm)
+    clock = _Clock(timings)
 
     sketched = ds.map_batches(
         partial(_sketch, column=column, options=options),
         batch_format="pyarrow",
     ).materialize()
+    clock.lap("sketch")
 
     # 2. Exact copies: (id, rep) of every copy.
     copies = (
@@ -324,39 +407,41 @@ def dedup(
         .map_groups(_exact_copies, batch_format="pyarrow")
         .materialize()
     )
+    clock.lap("exact")
 
-    # 3. Candidates among the rows that copy no earlier row.
-    ids = pl.col(id_column).cast(pl.UInt64).alias("id")
-    firsts = sketched.map_batches(
-        lambda b: _frame(b).select(ids, _SHINGLES, _BANDS).to_arrow(), batch_format="pyarrow"
-    )
-    if copies.count():
-        firsts = firsts.join(copies.select_columns(["id"]), "left_anti", parts, on=("id",))
+    # 3. Candidates among the rows that copy no earlier row, as stage 4's
+    # rows bucketed by their first id.
     pairs = (
-        firsts.map_batches(
-            partial(_band_rows, bands=bands, partitions=parts),
+        sketched.map_batches(
+            partial(_band_rows, id_column=id_column, bands=bands, partitions=parts),
             batch_format="pyarrow",
         )
         .groupby(_BUCKET, num_partitions=parts)
-        .map_groups(
-            partial(_pairs_of_bucket, partitions=parts),
-            batch_format="pyarrow",
-        )
-        .groupby(_BUCKET, num_partitions=parts)
-        .map_groups(_distinct_pairs, batch_format="pyarrow")
+        .map_groups(partial(_pairs_of_bucket, partitions=parts), batch_format="pyarrow")
         .materialize()
     )
+    clock.lap("candidates")
 
-    # 4. Verification: texts brought to the pairs.
-    texts = sketched.map_batches(
-        lambda b: _frame(b).select(ids, pl.col(column).fill_null("").alias("text")).to_arrow(),
-        batch_format="pyarrow",
-    )
+    # 4. Verification: each pair meets the text of its first id, then of
+    # its second, in two groupings by bucket with the texts.
+    def texts_under(under: str) -> ray.data.Dataset:
+        return sketched.map_batches(
+            partial(_text_rows, id_column=id_column, column=column, partitions=parts, under=under),
+            batch_format="pyarrow",
+        )
+
     near = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64})
     if pairs.count():
+        with_first = (
+            pairs.union(texts_under("a"))
+            .groupby(_BUCKET, num_partitions=parts)
+            .map_groups(partial(_attach_first_texts, partitions=parts), batch_format="pyarrow")
+        )
         near = _collect(
-            _with_texts(pairs, texts, parts).map_batches(
-                partial(_similarities, options=options, cutoff=threshold),
+            with_first.union(texts_under("b"))
+            .groupby(_BUCKET, num_partitions=parts)
+            .map_groups(
+                partial(_score_second, options=options, cutoff=threshold),
                 batch_format="pyarrow",
             )
         )
@@ -365,11 +450,11 @@ def dedup(
         if copies.count()
         else pl.DataFrame(schema={"id": pl.UInt64, "rep": pl.UInt64})
     )
+    clock.lap("verify")
 
     # 5. Components on the driver, over the rows that have an edge.
-    clustered = _components(
-        sketched, near, exact, id_column, column, keep, date_column, schema, parts, options, texts
-    )
+    clustered = _components(sketched, near, exact, id_column, column, keep, date_column, options)
+    clock.lap("components")
     return sketched.map_batches(
         partial(
             _output,
@@ -389,10 +474,7 @@ def _components(
     column: str,
     keep: Keep,
     date_column: str,
-    schema: pa.Schema,
-    parts: int,
     options: dict[str, Any],
-    texts: ray.data.Dataset,
 ) -> pl.DataFrame:
     """Stages 5 and 6: ``_thresher_id``, ``cluster_id`` (id),
     ``cluster_size``, ``is_duplicate`` and ``similarity`` of every row in a
@@ -478,17 +560,27 @@ def _components(
     )
     to_score = members.filter(pl.col("similarity").is_null()).select("a", "b").unique()
     if to_score.height:
-        scored = _collect(
-            _with_texts(ray.data.from_arrow(to_score.to_arrow()), texts, parts).map_batches(
-                partial(_similarities, options=options, cutoff=0.0),
+        # Few rows (members not linked to their representative by an
+        # edge): their texts come to the driver.
+        needed = pl.concat([to_score["a"], to_score["b"]]).unique().rename("id").to_frame()
+        texts = _collect(
+            sketched.map_batches(
+                partial(
+                    _texts_of,
+                    id_column=id_column,
+                    column=column,
+                    wanted=ray.put(needed.to_arrow()),
+                ),
                 batch_format="pyarrow",
             )
-        ).rename({"similarity": "scored"})
-        members = members.join(
-            scored.select(pl.col("a").cast(pl.UInt64), pl.col("b").cast(pl.UInt64), "scored"),
-            on=["a", "b"],
-            how="left",
-        ).with_columns(pl.coalesce("similarity", "scored").alias("similarity"))
+        )
+        pairs = to_score.join(texts.rename({"id": "a", "text": "text_a"}), on="a").join(
+            texts.rename({"id": "b", "text": "text_b"}), on="b"
+        )
+        scored = _scored(pairs, options, 0.0).rename({"similarity": "scored"})
+        members = members.join(scored, on=["a", "b"], how="left").with_columns(
+            pl.coalesce("similarity", "scored").alias("similarity")
+        )
     return members.select(
         pl.col("id").alias("_thresher_id"),
         pl.col("rep").alias("cluster_id"),

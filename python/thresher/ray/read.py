@@ -2,13 +2,15 @@
 :func:`read_dumps_and_errors`.
 
 The driver walks the inputs with thresher's own walk (so the files and
-their order are :func:`thresher.ingest`'s). Each file is then read by one
-Ray task running :func:`thresher.ingest` on it; its records and error rows
-travel in one table, told apart by a flag. Once every file is read, the
+their order are :func:`thresher.ingest`'s). The files are then read by Ray
+tasks (runs of consecutive files, four per CPU), each file by
+:func:`thresher.ingest`; its records and error rows travel in one table,
+told apart by a flag. Once every file is read, the
 records of each file are counted (per block, summed on the driver) and
 each record's ``doc_id`` becomes the count of records in the files before
 its own plus its number in its file: the ``doc_id`` the local reader gives
-it. An archive is read by one task, whatever its size.
+it. A file is read by one task, whatever its size (an archive is not split by
+member).
 """
 
 from __future__ import annotations
@@ -116,11 +118,15 @@ def read_dumps_and_errors(
     if not items:
         records = ray.data.from_arrow(thresher.ingest([]).records.to_arrow())
         return records, ray.data.from_arrow(walk_errors.to_arrow())
+    # Files in contiguous runs, four runs per CPU: enough tasks to balance
+    # files of different sizes, few enough that a task's start-up (about
+    # a second for a fresh worker) is paid rarely.
+    cpus = int(ray.cluster_resources().get("CPU", 1))
     read = (
-        ray.data.from_items(items, override_num_blocks=len(items))
+        ray.data.from_items(items, override_num_blocks=min(len(items), 4 * max(cpus, 1)))
         .map_batches(
             partial(_read_files, options=ingest_options),
-            batch_size=1,
+            batch_size=None,
             batch_format="pyarrow",
         )
         .materialize()
@@ -159,7 +165,7 @@ def read_dumps(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], **ingest_options: Any
 ) -> ray.data.Dataset:
     """The records :func:`thresher.ingest` reads from ``paths``, as a Ray
-    dataset read by Ray tasks (one per file), with the same ``doc_id``\\ s;
+    dataset read by Ray tasks (runs of files), with the same ``doc_id``\\ s;
     sorted by ``doc_id`` they are :attr:`thresher.Ingest.records`, row for
     row. ``ingest_options`` are :func:`thresher.ingest`'s keyword arguments
     (``format``, the field names, ``text_unit``, ``limits``,

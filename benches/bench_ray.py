@@ -1,0 +1,156 @@
+"""thresher on a Ray cluster against the local engine, on the same corpus in
+the same run: ``thresher.ray.read_dumps`` + ``thresher.ray.dedup`` on a
+local cluster of ``--nodes`` nodes of ``--cpus-per-node`` CPUs
+(``ray.cluster_utils.Cluster``), and ``thresher.ingest`` + ``thresher.dedup``
+in a fresh process with as many threads as the cluster has CPUs.
+
+The corpus is ``bench_cli.py``'s (paper-listing dumps in nested archives,
+about 30% verbatim or near copies), ``--papers`` papers. Reported: wall
+time and MB/s of text of each path, MB/s per core, the Ray path's share of
+the local throughput per core, and the seconds of each Ray stage (the read,
+then ``dedup``'s ``timings`` and the output stage, consumed to the
+driver). The Ray result is checked against the local one (clusters,
+representatives and similarities, with ids for rows) before any figure is
+printed.
+
+    .venv-bench/bin/python benches/bench_ray.py [--papers 200000] [--nodes 2]
+        [--cpus-per-node 1]
+
+Each Ray task runs the core with one thread (``RAYON_NUM_THREADS=1`` on
+every node), so the cluster uses what it reserves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import bench_cli  # noqa: E402
+
+LOCAL = r"""
+import json, sys, time
+import polars as pl
+import thresher
+start = time.perf_counter()
+read = thresher.ingest(sys.argv[1])
+ingested = time.perf_counter()
+result = thresher.dedup(read.records)
+done = time.perf_counter()
+result.select("doc_id", "cluster_id", "is_duplicate", "similarity").write_parquet(sys.argv[2])
+print(json.dumps({"ingest": ingested - start, "dedup": done - ingested,
+                  "records": read.records.height}))
+"""
+
+
+def run_local(corpus: Path, threads: int, out: Path) -> dict[str, float]:
+    env = {**os.environ, "RAYON_NUM_THREADS": str(threads), "POLARS_MAX_THREADS": str(threads)}
+    proc = subprocess.run(
+        [sys.executable, "-c", LOCAL, str(corpus), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument("--cpus-per-node", type=int, default=1)
+    parser.add_argument("--partitions", type=int, default=None)
+    args = parser.parse_args()
+    cores = args.nodes * args.cpus_per_node
+    corpus, text_bytes = bench_cli.write_corpus(args.papers, args.seed)
+    mb = text_bytes / 1e6
+    out = HERE / "out"
+    out.mkdir(exist_ok=True)
+    local_file = out / "ray-bench-local.parquet"
+    print(f"corpus {corpus.name}: {mb:,.1f} MB of text; {cores} cores", flush=True)
+    local = run_local(corpus, cores, local_file)
+    local_s = local["ingest"] + local["dedup"]
+    print(f"local: {local}", flush=True)
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_DATA_DISABLE_PROGRESS_BARS", "1")
+    os.environ["RAYON_NUM_THREADS"] = "1"
+    os.environ["POLARS_MAX_THREADS"] = "1"
+    import polars as pl
+    import pyarrow as pa
+    import ray
+    from ray.cluster_utils import Cluster
+
+    import thresher.ray as tray
+
+    nodes = Cluster(
+        initialize_head=True,
+        head_node_args={"num_cpus": args.cpus_per_node, "include_dashboard": False},
+    )
+    for _ in range(args.nodes - 1):
+        nodes.add_node(num_cpus=args.cpus_per_node)
+    nodes.wait_for_nodes()
+    ray.init(address=nodes.address, log_to_driver=False)
+    try:
+        stages: dict[str, float] = {}
+        start = time.perf_counter()
+        records = tray.read_dumps(corpus)
+        stages["read"] = time.perf_counter() - start
+        timings: dict[str, float] = {}
+        result = tray.dedup(records, partitions=args.partitions, timings=timings)
+        stages.update(timings)
+        mark = time.perf_counter()
+        got = pl.from_arrow(
+            pa.concat_tables(
+                ray.get(
+                    result.select_columns(
+                        ["doc_id", "cluster_id", "is_duplicate", "similarity"]
+                    ).to_arrow_refs()
+                )
+            )
+        )
+        stages["output"] = time.perf_counter() - mark
+        ray_s = time.perf_counter() - start
+    finally:
+        ray.shutdown()
+        nodes.shutdown()
+    assert isinstance(got, pl.DataFrame)
+    want = pl.read_parquet(local_file)
+    ids = want["doc_id"]
+    want = want.with_columns(ids.gather(want["cluster_id"]).alias("cluster_id"))
+    same = got.sort("doc_id").equals(want.select(got.columns))
+    if not same:
+        raise SystemExit("the Ray result differs from the local one")
+    per_core_local = mb / local_s / cores
+    per_core_ray = mb / ray_s / cores
+    print(f"\nresults identical: {same}; {local['records']:,} records, {mb:,.1f} MB of text\n")
+    print("| path | seconds | MB/s | MB/s per core |")
+    print("|---|---|---|---|")
+    print(
+        f"| local, ingest + dedup, {cores} threads | {local_s:.1f} "
+        f"| {mb / local_s:.1f} | {per_core_local:.1f} |"
+    )
+    print(
+        f"| Ray, {args.nodes} nodes x {args.cpus_per_node} CPU | {ray_s:.1f} "
+        f"| {mb / ray_s:.1f} | {per_core_ray:.1f} |"
+    )
+    print(f"\nRay per core: {per_core_ray / per_core_local:.2f}x the local engine\n")
+    print("| Ray stage | seconds | share |")
+    print("|---|---|---|")
+    for name, seconds in stages.items():
+        print(f"| {name} | {seconds:.1f} | {seconds / ray_s:.0%} |")
+    print(f"| local ingest | {local['ingest']:.1f} | |")
+    print(f"| local dedup | {local['dedup']:.1f} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
