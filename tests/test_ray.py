@@ -238,3 +238,47 @@ def test_a_worker_node_lost_mid_run_changes_nothing(tmp_path: Path) -> None:
     finally:
         ray.shutdown()
         nodes.shutdown()
+
+
+def test_a_killed_driver_resumes_from_its_last_finished_stage(
+    cluster: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A driver SIGKILLed once the candidates are written: the same call
+    again reads the finished stages back and gives the local result."""
+    import signal
+    import subprocess
+    import sys
+
+    frame = corpus(13, 90)
+    source = tmp_path / "rows.parquet"
+    frame.write_parquet(source)
+    work = tmp_path / "work"
+    options = {"threshold": 0.7, "ngram": 3, "num_perm": 64, "seed": 5, "partitions": 3}
+    script = f"""
+import time, ray, thresher.ray as tray
+ray.init(address={cluster.address!r}, log_to_driver=False)
+ds = ray.data.read_parquet({str(source)!r})
+tray.dedup(ds, work_dir={str(work)!r}, **{options!r})
+time.sleep(600)
+"""
+    driver = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 300
+        while not (work / "candidates.done.json").exists():
+            assert driver.poll() is None, "the driver ended before it could be killed"
+            assert time.monotonic() < deadline, "the candidates stage never finished"
+            time.sleep(0.2)
+    finally:
+        driver.send_signal(signal.SIGKILL)
+        driver.wait()
+    caplog.set_level("INFO", logger="thresher.ray")
+    ds = ray.data.read_parquet(str(source))
+    got = collect(tray.dedup(ds, work_dir=work, **options)).sort("doc_id")
+    for stage in ("sketch", "exact", "candidates"):
+        assert f"stage {stage} read back" in caplog.text
+    options.pop("partitions")
+    assert got.equals(local_by_id(frame, **options))
+    # Other options: the work directory is cleared, nothing is read back.
+    caplog.clear()
+    tray.dedup(ds, work_dir=work, threshold=0.75, partitions=3)
+    assert "read back" not in caplog.text

@@ -42,12 +42,19 @@ set of edges).
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import shutil
 import time
+from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import ray
 import ray.data
 
@@ -58,6 +65,7 @@ from thresher.keep import check_keep, priority_expr
 from thresher.streams import text_stream
 
 Components = Literal["auto", "local", "distributed"]
+_LOG = logging.getLogger("thresher.ray")
 
 #: The columns :func:`dedup` adds, as :func:`thresher.dedup` names them.
 RESULT_COLUMNS = (
@@ -334,6 +342,80 @@ class _Clock:
         self.last = now
 
 
+class _Stages:
+    """Where each stage's output lives: in the object store only, or also
+    as Parquet under ``work_dir``, so that a driver that dies is restarted
+    from its last finished stage. A stage is finished once its marker
+    (``NAME.done.json``) exists; its files are written under a temporary
+    name first. The work directory belongs to one run: ``key`` (the
+    options) differing from its ``manifest.json`` clears it."""
+
+    def __init__(self, work_dir: str | os.PathLike[str] | None, key: dict[str, Any]) -> None:
+        self.root = None if work_dir is None else Path(work_dir)
+        if self.root is None:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        manifest = self.root / "manifest.json"
+        wanted = json.dumps(key, sort_keys=True)
+        if not manifest.exists() or manifest.read_text(encoding="utf-8") != wanted:
+            for entry in self.root.iterdir():
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            _write_durably(manifest, wanted)
+
+    def dataset(self, name: str, build: Callable[[], ray.data.Dataset]) -> ray.data.Dataset:
+        """Stage ``name``'s dataset: read back if finished, else built,
+        materialized and written."""
+        if self.root is None:
+            return build().materialize()
+        place, done = self.root / name, self.root / f"{name}.done.json"
+        if done.exists():
+            _LOG.info("thresher.ray: stage %s read back from %s", name, place)
+            return ray.data.read_parquet(os.fspath(place))
+        ds = build().materialize()
+        temporary = self.root / f"{name}.tmp"
+        shutil.rmtree(temporary, ignore_errors=True)
+        if ds.count():
+            ds.write_parquet(os.fspath(temporary))
+        else:
+            temporary.mkdir()
+            schema = ds.schema()
+            assert schema is not None
+            pq.write_table(schema.base_schema.empty_table(), temporary / "empty.parquet")
+        shutil.rmtree(place, ignore_errors=True)
+        temporary.rename(place)
+        _write_durably(done, json.dumps({"rows": ds.count()}))
+        return ds
+
+    def frame(self, name: str, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """Stage ``name``'s frame (on the driver): read back if finished,
+        else built and written."""
+        if self.root is None:
+            return build()
+        place = self.root / f"{name}.parquet"
+        if place.exists():
+            _LOG.info("thresher.ray: stage %s read back from %s", name, place)
+            return pl.read_parquet(place)
+        frame = build()
+        temporary = self.root / f"{name}.parquet.tmp"
+        frame.write_parquet(temporary)
+        with open(temporary, "rb") as file:
+            os.fsync(file.fileno())
+        temporary.rename(place)
+        return frame
+
+
+def _write_durably(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    temporary.rename(path)
+
+
 def _default_partitions() -> int:
     """Twice the cluster's CPUs: enough buckets to keep every CPU busy
     with room for skew."""
@@ -356,6 +438,7 @@ def dedup(
     components: Components = "auto",
     partitions: int | None = None,
     timings: dict[str, float] | None = None,
+    work_dir: str | os.PathLike[str] | None = None,
 ) -> ray.data.Dataset:
     """Find exact and near duplicates among the rows of ``ds`` on a Ray
     cluster; see :func:`thresher.dedup` for the meaning of the options.
@@ -377,6 +460,14 @@ def dedup(
         timings: a dict to fill with the seconds each stage took
             (``sketch``, ``exact``, ``candidates``, ``verify``,
             ``components``), for profiling.
+        work_dir: a directory every node can read and write (a shared
+            file system; any local path on a one-machine cluster). Each
+            stage's output is written there as Parquet, so that a run
+            whose driver died restarts from its last finished stage when
+            called again with the same dataset, options and
+            ``work_dir``. A ``work_dir`` holding another run's stages
+            (other options) is cleared; it cannot tell two datasets apart,
+            so give each dataset its own.
 
     Returns:
         The rows of ``ds`` with ``exact_key``, ``cluster_id``,
@@ -390,35 +481,54 @@ def dedup(
     parts = partitions if partitions is not None else _default_partitions()
     bands, _ = _core.banding(threshold, num_perm)
     clock = _Clock(timings)
+    stages = _Stages(
+        work_dir,
+        {
+            "thresher": _core.__version__,
+            "sketch_format": _core.SKETCH_FORMAT,
+            "options": options,
+            "column": column,
+            "id_column": id_column,
+            "keep": keep,
+            "date_column": date_column,
+            "partitions": parts,
+        },
+    )
 
-    sketched = ds.map_batches(
-        partial(_sketch, column=column, options=options),
-        batch_format="pyarrow",
-    ).materialize()
+    sketched = stages.dataset(
+        "sketch",
+        lambda: ds.map_batches(
+            partial(_sketch, column=column, options=options), batch_format="pyarrow"
+        ),
+    )
     clock.lap("sketch")
 
     # 2. Exact copies: (id, rep) of every copy.
-    copies = (
-        sketched.map_batches(
-            partial(_key_buckets, id_column=id_column, partitions=parts),
-            batch_format="pyarrow",
-        )
-        .groupby(_BUCKET, num_partitions=parts)
-        .map_groups(_exact_copies, batch_format="pyarrow")
-        .materialize()
+    copies = stages.dataset(
+        "exact",
+        lambda: (
+            sketched.map_batches(
+                partial(_key_buckets, id_column=id_column, partitions=parts),
+                batch_format="pyarrow",
+            )
+            .groupby(_BUCKET, num_partitions=parts)
+            .map_groups(_exact_copies, batch_format="pyarrow")
+        ),
     )
     clock.lap("exact")
 
     # 3. Candidates among the rows that copy no earlier row, as stage 4's
     # rows bucketed by their first id.
-    pairs = (
-        sketched.map_batches(
-            partial(_band_rows, id_column=id_column, bands=bands, partitions=parts),
-            batch_format="pyarrow",
-        )
-        .groupby(_BUCKET, num_partitions=parts)
-        .map_groups(partial(_pairs_of_bucket, partitions=parts), batch_format="pyarrow")
-        .materialize()
+    pairs = stages.dataset(
+        "candidates",
+        lambda: (
+            sketched.map_batches(
+                partial(_band_rows, id_column=id_column, bands=bands, partitions=parts),
+                batch_format="pyarrow",
+            )
+            .groupby(_BUCKET, num_partitions=parts)
+            .map_groups(partial(_pairs_of_bucket, partitions=parts), batch_format="pyarrow")
+        ),
     )
     clock.lap("candidates")
 
@@ -430,14 +540,15 @@ def dedup(
             batch_format="pyarrow",
         )
 
-    near = pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64})
-    if pairs.count():
+    def verified() -> pl.DataFrame:
+        if not pairs.count():
+            return pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64})
         with_first = (
             pairs.union(texts_under("a"))
             .groupby(_BUCKET, num_partitions=parts)
             .map_groups(partial(_attach_first_texts, partitions=parts), batch_format="pyarrow")
         )
-        near = _collect(
+        return _collect(
             with_first.union(texts_under("b"))
             .groupby(_BUCKET, num_partitions=parts)
             .map_groups(
@@ -445,6 +556,8 @@ def dedup(
                 batch_format="pyarrow",
             )
         )
+
+    near = stages.frame("verify", verified)
     exact = (
         _collect(copies)
         if copies.count()
@@ -453,7 +566,10 @@ def dedup(
     clock.lap("verify")
 
     # 5. Components on the driver, over the rows that have an edge.
-    clustered = _components(sketched, near, exact, id_column, column, keep, date_column, options)
+    clustered = stages.frame(
+        "components",
+        lambda: _components(sketched, near, exact, id_column, column, keep, date_column, options),
+    )
     clock.lap("components")
     return sketched.map_batches(
         partial(
