@@ -14,7 +14,7 @@ representatives and similarities, with ids for rows) before any figure is
 printed.
 
     .venv-bench/bin/python benches/bench_ray.py [--papers 200000] [--nodes 2]
-        [--cpus-per-node 1]
+        [--cpus-per-node 1] [--object-store-gb 3]
 
 Each Ray task runs the core with one thread (``RAYON_NUM_THREADS=1`` on
 every node), so the cluster uses what it reserves.
@@ -68,6 +68,12 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--cpus-per-node", type=int, default=1)
     parser.add_argument("--partitions", type=int, default=None)
+    parser.add_argument(
+        "--object-store-gb",
+        type=float,
+        default=3.0,
+        help="object store of each node (a local Cluster's default, 150 MiB, spills at once)",
+    )
     args = parser.parse_args()
     cores = args.nodes * args.cpus_per_node
     corpus, text_bytes = bench_cli.write_corpus(args.papers, args.seed)
@@ -91,12 +97,17 @@ def main() -> int:
 
     import thresher.ray as tray
 
+    store = int(args.object_store_gb * 2**30)
     nodes = Cluster(
         initialize_head=True,
-        head_node_args={"num_cpus": args.cpus_per_node, "include_dashboard": False},
+        head_node_args={
+            "num_cpus": args.cpus_per_node,
+            "include_dashboard": False,
+            "object_store_memory": store,
+        },
     )
     for _ in range(args.nodes - 1):
-        nodes.add_node(num_cpus=args.cpus_per_node)
+        nodes.add_node(num_cpus=args.cpus_per_node, object_store_memory=store)
     nodes.wait_for_nodes()
     ray.init(address=nodes.address, log_to_driver=False)
     try:

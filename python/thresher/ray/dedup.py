@@ -17,8 +17,9 @@ thresher's Rust core with the GIL released:
    local engine's candidates are among first rows); each bucket's pairs
    come from the same bucket rules as the local engine's
    (``_core.candidate_pairs``).
-4. **Verification**: the pairs and every row's text, bucketed by the
-   pair's first id and the row's id, are grouped together: each distinct
+4. **Verification**: the pairs and the texts of the rows in a pair (of
+   every row beyond :data:`MAX_SENT_PAIRS` pairs), bucketed by the pair's
+   first id and the row's id, are grouped together: each distinct
    pair (a pair two band keys share comes from two buckets) takes the text
    of its first id. Grouped again by the second id with the texts, each
    pair gets its similarity from ``_core.pair_similarities``; pairs at or
@@ -76,6 +77,10 @@ RESULT_COLUMNS = (
     "duplicate_of",
     "similarity",
 )
+#: Candidate pairs up to this many have their ids sent to every task of
+#: the verification, so that only texts of rows in a pair move (16 bytes
+#: a pair on the driver, 8 an id in each task); beyond, every text moves.
+MAX_SENT_PAIRS = 20_000_000
 _KEY = "_thresher_exact_key"
 _CONTENT = "_thresher_has_content"
 _SHINGLES = "_thresher_has_shingles"
@@ -204,10 +209,17 @@ def _verify_rows(frame: pl.LazyFrame, partitions: int, by: str) -> pl.DataFrame:
 
 
 def _text_rows(
-    batch: pa.Table, *, id_column: str, column: str, partitions: int, under: str
+    batch: pa.Table,
+    *,
+    id_column: str,
+    column: str,
+    partitions: int,
+    under: str,
+    wanted: Any = None,
 ) -> pa.Table:
     """Stage 4's texts: each row's id (as ``under``: ``a`` or ``b``) and
-    ``text``, bucketed by id."""
+    ``text``, bucketed by id; only the ids in ``wanted`` (a table of
+    ``id``) when given."""
     frame = (
         _frame(batch)
         .lazy()
@@ -216,6 +228,9 @@ def _text_rows(
             pl.col(column).cast(pl.String).fill_null("").alias("text"),
         )
     )
+    if wanted is not None:
+        ids = _frame(_resolved(wanted)).lazy().rename({"id": under})
+        frame = frame.join(ids, on=under, how="semi")
     return _verify_rows(frame, partitions, under).to_arrow()
 
 
@@ -534,22 +549,38 @@ def dedup(
 
     # 4. Verification: each pair meets the text of its first id, then of
     # its second, in two groupings by bucket with the texts.
-    def texts_under(under: str) -> ray.data.Dataset:
+    def texts_under(under: str, wanted: Any) -> ray.data.Dataset:
         return sketched.map_batches(
-            partial(_text_rows, id_column=id_column, column=column, partitions=parts, under=under),
+            partial(
+                _text_rows,
+                id_column=id_column,
+                column=column,
+                partitions=parts,
+                under=under,
+                wanted=wanted,
+            ),
             batch_format="pyarrow",
         )
 
     def verified() -> pl.DataFrame:
-        if not pairs.count():
+        count = pairs.count()
+        if not count:
             return pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64})
+        # Only texts that meet a pair move: the ids of the pairs, sent to
+        # every task, while they are few enough to send.
+        firsts: Any = None
+        seconds: Any = None
+        if count <= MAX_SENT_PAIRS:
+            ids = _collect(pairs.select_columns(["a", "b"]))
+            firsts = ray.put(ids.select(pl.col("a").alias("id")).unique().to_arrow())
+            seconds = ray.put(ids.select(pl.col("b").alias("id")).unique().to_arrow())
         with_first = (
-            pairs.union(texts_under("a"))
+            pairs.union(texts_under("a", firsts))
             .groupby(_BUCKET, num_partitions=parts)
             .map_groups(partial(_attach_first_texts, partitions=parts), batch_format="pyarrow")
         )
         return _collect(
-            with_first.union(texts_under("b"))
+            with_first.union(texts_under("b", seconds))
             .groupby(_BUCKET, num_partitions=parts)
             .map_groups(
                 partial(_score_second, options=options, cutoff=threshold),
