@@ -282,3 +282,22 @@ time.sleep(600)
     caplog.clear()
     tray.dedup(ds, work_dir=work, threshold=0.75, partitions=3)
     assert "read back" not in caplog.text
+
+
+def test_beyond_the_sent_ids_the_result_is_the_same(
+    cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no copy ids and no pair ids sent to the tasks (as beyond
+    MAX_SENT_IDS and MAX_SENT_PAIRS), copies are left out in the buckets
+    and every text moves: the same clusters."""
+    import sys
+
+    # The module, not the function thresher.ray re-exports under its name.
+    stages = sys.modules["thresher.ray.dedup"]
+    monkeypatch.setattr(stages, "MAX_SENT_IDS", -1)
+    monkeypatch.setattr(stages, "MAX_SENT_PAIRS", -1)
+    frame = corpus(17, 90)
+    options = {"threshold": 0.7, "ngram": 3, "num_perm": 64, "seed": 5}
+    ds = ray.data.from_arrow(frame.to_arrow())
+    got = collect(tray.dedup(ds, partitions=3, **options)).sort("doc_id")
+    assert got.equals(local_by_id(frame, **options))

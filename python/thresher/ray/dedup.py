@@ -10,13 +10,14 @@ thresher's Rust core with the GIL released:
    key and grouped by bucket (``groupby(bucket).map_groups``, one call per
    bucket); each bucket links every row to the lowest id with its key.
    Only the copies (not their first rows) leave the stage.
-3. **Candidates**: one ``(band, key, id, exact key)`` row per band of each
-   row with shingles, bucketed by key and grouped by bucket. Within a
-   ``(band, key)`` group only the lowest id of each exact key stays (every
-   copy of a text has all its band keys, so that is its first row, as the
-   local engine's candidates are among first rows); each bucket's pairs
-   come from the same bucket rules as the local engine's
-   (``_core.candidate_pairs``).
+3. **Candidates**: one ``(band, key, id)`` row per band of each row with
+   shingles that copies no earlier row (the copies' ids are sent to every
+   task, up to :data:`MAX_SENT_IDS`; beyond, each row carries its exact
+   key and each ``(band, key)`` group keeps the lowest id of each exact
+   key: every copy of a text has all its band keys, so that is its first
+   row), bucketed by key and grouped by bucket. Each bucket's pairs come
+   from the same bucket rules as the local engine's
+   (``_core.candidate_pairs``), among first rows as the local engine's.
 4. **Verification**: the pairs and the texts of the rows in a pair (of
    every row beyond :data:`MAX_SENT_PAIRS` pairs), bucketed by the pair's
    first id and the row's id, are grouped together: each distinct
@@ -81,6 +82,11 @@ RESULT_COLUMNS = (
 #: the verification, so that only texts of rows in a pair move (16 bytes
 #: a pair on the driver, 8 an id in each task); beyond, every text moves.
 MAX_SENT_PAIRS = 20_000_000
+#: Exact copies up to this many have their ids sent to every task of the
+#: candidates stage, which leaves them out before the shuffle; beyond,
+#: each band row carries its exact key (16 bytes more) and the buckets
+#: leave copies out.
+MAX_SENT_IDS = 50_000_000
 _KEY = "_thresher_exact_key"
 _CONTENT = "_thresher_has_content"
 _SHINGLES = "_thresher_has_shingles"
@@ -164,16 +170,22 @@ def _bucket(column: str, partitions: int) -> pl.Expr:
     return (pl.col(column).hash(seed=0) % partitions).cast(pl.Int64).alias(_BUCKET)
 
 
-def _band_rows(batch: pa.Table, *, id_column: str, bands: int, partitions: int) -> pa.Table:
+def _band_rows(
+    batch: pa.Table, *, id_column: str, bands: int, partitions: int, copies: Any = None
+) -> pa.Table:
     """Stage 3 input: one ``(band, key, id)`` row per band of each row with
-    shingles, with its exact key and the key's bucket."""
+    shingles, with the key's bucket. With ``copies`` (a table of the ids
+    of every copy), copies are left out; without, each row carries its
+    exact key, for the buckets to leave them out."""
     frame = _frame(batch).filter(pl.col(_SHINGLES))
+    ids = pl.col(id_column).cast(pl.UInt64)
+    if copies is not None:
+        frame = frame.filter(~ids.is_in(_frame(_resolved(copies))["id"].implode()))
     keys = frame.select(pl.col(_BANDS).arr.explode().alias("key"))
-    ids = frame.select(
-        pl.col(id_column).cast(pl.UInt64).repeat_by(bands).explode().alias("id"),
-        pl.col(_KEY).repeat_by(bands).explode(),
-    )
-    rows = pl.concat([keys, ids], how="horizontal").with_columns(
+    carried = [ids.repeat_by(bands).explode().alias("id")]
+    if copies is None:
+        carried.append(pl.col(_KEY).repeat_by(bands).explode())
+    rows = pl.concat([keys, frame.select(carried)], how="horizontal").with_columns(
         (pl.int_range(pl.len(), dtype=pl.UInt32) % bands).alias("band"),
     )
     return rows.with_columns((pl.col("key") % partitions).cast(pl.Int64).alias(_BUCKET)).to_arrow()
@@ -182,12 +194,15 @@ def _band_rows(batch: pa.Table, *, id_column: str, bands: int, partitions: int) 
 def _pairs_of_bucket(group: pa.Table, *, partitions: int) -> pa.Table:
     """Stage 3, one bucket of band keys: its candidate pairs ``a < b``
     among the rows that copy no earlier row, as stage 4's rows (bucketed
-    by ``a``). Every copy of a text has all its band keys, so the lowest
-    id of each exact key in a ``(band, key)`` group is its first row."""
+    by ``a``). Where the rows carry their exact key, copies are still in:
+    every copy of a text has all its band keys, so the lowest id of each
+    exact key in a ``(band, key)`` group is its first row, and only it
+    stays."""
     rows = _frame(group)
-    firsts = rows.group_by("band", "key", _KEY).agg(pl.col("id").min())
+    if _KEY in rows.columns:
+        rows = rows.group_by("band", "key", _KEY).agg(pl.col("id").min())
     pairs = pl.DataFrame(
-        _core.candidate_pairs(firsts.select("band", "key", "id").__arrow_c_stream__())
+        _core.candidate_pairs(rows.select("band", "key", "id").__arrow_c_stream__())
     )
     return _verify_rows(pairs.lazy(), partitions, "a").to_arrow()
 
@@ -534,11 +549,21 @@ def dedup(
 
     # 3. Candidates among the rows that copy no earlier row, as stage 4's
     # rows bucketed by their first id.
+    # The copies' ids go to every task while they are few enough.
+    sent_copies: Any = None
+    if copies.count() <= MAX_SENT_IDS:
+        sent_copies = ray.put(_collect(copies.select_columns(["id"])).to_arrow())
     pairs = stages.dataset(
         "candidates",
         lambda: (
             sketched.map_batches(
-                partial(_band_rows, id_column=id_column, bands=bands, partitions=parts),
+                partial(
+                    _band_rows,
+                    id_column=id_column,
+                    bands=bands,
+                    partitions=parts,
+                    copies=sent_copies,
+                ),
                 batch_format="pyarrow",
             )
             .groupby(_BUCKET, num_partitions=parts)
