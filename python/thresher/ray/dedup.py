@@ -49,6 +49,7 @@ import logging
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -63,7 +64,7 @@ import ray.data
 from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
 from thresher.errors import InvalidOptionError
-from thresher.keep import check_keep, priority_expr
+from thresher.keep import KeepWarning, check_keep, priority_expr
 from thresher.streams import text_stream
 
 Components = Literal["auto", "local", "distributed"]
@@ -627,6 +628,22 @@ def dedup(
         lambda: _components(sketched, near, exact, id_column, column, keep, date_column, options),
     )
     clock.lap("components")
+    if keep == "newest":
+        # As thresher.dedup: clusters none of whose rows has a date keep
+        # their first row, and a warning says how many.
+        undated = (
+            clustered.group_by("cluster_id")
+            .agg(pl.col("_thresher_priority").max())
+            .filter(pl.col("_thresher_priority") == 0)
+            .height
+        )
+        if undated:
+            warnings.warn(
+                f'keep="newest": {undated} cluster(s) of duplicates have no row with a date; '
+                "each keeps its first row",
+                KeepWarning,
+                stacklevel=2,
+            )
     return sketched.map_batches(
         partial(
             _output,
@@ -668,6 +685,7 @@ def _components(
             "cluster_size": pl.UInt64,
             "is_duplicate": pl.Boolean,
             "similarity": pl.Float64,
+            "_thresher_priority": pl.Int64,
         }
     )
     if nodes.height == 0:
@@ -706,6 +724,7 @@ def _components(
     members = nodes.with_columns(
         rep=ids.gather(found["representative"].cast(pl.UInt32)),
         cluster_size=found["size"],
+        priority=None if priority is None else priority["priority"],
     )
     # Similarity to the representative: 1 for itself and exact copies
     # (same first row), the near edge between the two first rows where
@@ -759,6 +778,7 @@ def _components(
         pl.col("cluster_size").cast(pl.UInt64),
         (pl.col("id") != pl.col("rep")).alias("is_duplicate"),
         pl.col("similarity"),
+        pl.col("priority").cast(pl.Int64).alias("_thresher_priority"),
     )
 
 
