@@ -302,3 +302,18 @@ def test_beyond_the_sent_ids_the_result_is_the_same(
     ds = ray.data.from_arrow(frame.to_arrow())
     got = collect(tray.dedup(ds, partitions=3, **options)).sort("doc_id")
     assert got.equals(local_by_id(frame, **options))
+
+
+def test_no_duplicates_and_no_rows(cluster: Any) -> None:
+    """Rows without any pair (one empty) keep themselves, as locally; a
+    dataset of no rows gives no rows."""
+    frame = pl.DataFrame(
+        {
+            "doc_id": pl.Series([30, 10, 20], dtype=pl.UInt64),
+            "text": ["alpha beta gamma delta epsilon", "one two three four five six", ""],
+        }
+    )
+    got = collect(tray.dedup(ray.data.from_arrow(frame.to_arrow()), partitions=2))
+    assert got.sort("doc_id").equals(local_by_id(frame))
+    empty = tray.dedup(ray.data.from_arrow(frame.clear().to_arrow()), partitions=2)
+    assert empty.count() == 0

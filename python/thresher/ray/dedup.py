@@ -102,12 +102,19 @@ def _frame(batch: pa.Table) -> pl.DataFrame:
     return frame
 
 
-def _collect(ds: ray.data.Dataset) -> pl.DataFrame:
-    """A (small) dataset on the driver, as one Polars frame."""
+def _collect(ds: ray.data.Dataset, empty: dict[str, Any]) -> pl.DataFrame:
+    """A (small) dataset on the driver, as one Polars frame; with no rows,
+    an empty frame of the schema ``empty``."""
     tables = [t for t in ray.get(ds.to_arrow_refs()) if t.num_rows]
     if not tables:
-        return _frame(ds.schema().base_schema.empty_table())  # type: ignore[union-attr]
+        return pl.DataFrame(schema=empty)
     return _frame(pa.concat_tables(tables, promote_options="permissive"))
+
+
+_IDS = {"id": pl.UInt64}
+_PAIRS = {"a": pl.UInt64, "b": pl.UInt64}
+_EDGES = {"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64}
+_COPIES = {"id": pl.UInt64, "rep": pl.UInt64}
 
 
 def _resolved(value: Any) -> Any:
@@ -533,6 +540,17 @@ def dedup(
         ),
     )
     clock.lap("sketch")
+    if not sketched.count():
+        # No rows: nothing to group (a shuffle of no blocks has no columns).
+        return sketched.map_batches(
+            partial(
+                _output,
+                id_column=id_column,
+                clustered=_components_of_nothing().to_arrow(),
+                id_type=schema.field(id_column).type,
+            ),
+            batch_format="pyarrow",
+        )
 
     # 2. Exact copies: (id, rep) of every copy.
     copies = stages.dataset(
@@ -553,7 +571,7 @@ def dedup(
     # The copies' ids go to every task while they are few enough.
     sent_copies: Any = None
     if copies.count() <= MAX_SENT_IDS:
-        sent_copies = ray.put(_collect(copies.select_columns(["id"])).to_arrow())
+        sent_copies = ray.put(_collect(copies.select_columns(["id"]), _IDS).to_arrow())
     pairs = stages.dataset(
         "candidates",
         lambda: (
@@ -597,7 +615,7 @@ def dedup(
         firsts: Any = None
         seconds: Any = None
         if count <= MAX_SENT_PAIRS:
-            ids = _collect(pairs.select_columns(["a", "b"]))
+            ids = _collect(pairs.select_columns(["a", "b"]), _PAIRS)
             firsts = ray.put(ids.select(pl.col("a").alias("id")).unique().to_arrow())
             seconds = ray.put(ids.select(pl.col("b").alias("id")).unique().to_arrow())
         with_first = (
@@ -611,15 +629,12 @@ def dedup(
             .map_groups(
                 partial(_score_second, options=options, cutoff=threshold),
                 batch_format="pyarrow",
-            )
+            ),
+            _EDGES,
         )
 
     near = stages.frame("verify", verified)
-    exact = (
-        _collect(copies)
-        if copies.count()
-        else pl.DataFrame(schema={"id": pl.UInt64, "rep": pl.UInt64})
-    )
+    exact = _collect(copies, _COPIES)
     clock.lap("verify")
 
     # 5. Components on the driver, over the rows that have an edge.
@@ -678,18 +693,8 @@ def _components(
         .to_frame()
         .with_row_index("row")
     )
-    empty = pl.DataFrame(
-        schema={
-            "_thresher_id": pl.UInt64,
-            "cluster_id": pl.UInt64,
-            "cluster_size": pl.UInt64,
-            "is_duplicate": pl.Boolean,
-            "similarity": pl.Float64,
-            "_thresher_priority": pl.Int64,
-        }
-    )
     if nodes.height == 0:
-        return empty
+        return _components_of_nothing()
     dense = nodes.rename({"id": "a", "row": "ra"})
     edges = pl.concat(
         [
@@ -706,7 +711,8 @@ def _components(
             sketched.map_batches(
                 partial(_rows_of, id_column=id_column, columns=expr_columns, wanted=wanted),
                 batch_format="pyarrow",
-            )
+            ),
+            {"id": pl.UInt64, **dict.fromkeys(expr_columns, pl.String)},
         )
         values = nodes.join(values, on="id", how="left").sort("row")
         dtype = values.schema[date_column] if keep == "newest" else None
@@ -763,7 +769,8 @@ def _components(
                     wanted=ray.put(needed.to_arrow()),
                 ),
                 batch_format="pyarrow",
-            )
+            ),
+            {"id": pl.UInt64, "text": pl.String},
         )
         pairs = to_score.join(texts.rename({"id": "a", "text": "text_a"}), on="a").join(
             texts.rename({"id": "b", "text": "text_b"}), on="b"
@@ -779,6 +786,20 @@ def _components(
         (pl.col("id") != pl.col("rep")).alias("is_duplicate"),
         pl.col("similarity"),
         pl.col("priority").cast(pl.Int64).alias("_thresher_priority"),
+    )
+
+
+def _components_of_nothing() -> pl.DataFrame:
+    """What :func:`_components` gives when no row has an edge."""
+    return pl.DataFrame(
+        schema={
+            "_thresher_id": pl.UInt64,
+            "cluster_id": pl.UInt64,
+            "cluster_size": pl.UInt64,
+            "is_duplicate": pl.Boolean,
+            "similarity": pl.Float64,
+            "_thresher_priority": pl.Int64,
+        }
     )
 
 
