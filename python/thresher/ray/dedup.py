@@ -129,14 +129,10 @@ def _sketch(batch: pa.Table, *, column: str, options: dict[str, Any]) -> pa.Tabl
     sketches = pl.DataFrame(_core.DedupEngine(options).sketch(text_stream(frame, column)))
     # The core's hex is the 128-bit key written big-endian; the binary is
     # little-endian.
-    hex_key = (
-        sketches["exact_key"]
-        .bin.encode("hex")
-        .str.extract_all("..")
-        .list.reverse()
-        .list.join("")
-        .alias("exact_key")
-    )
+    little = sketches.select(pl.col("exact_key").bin.encode("hex"))
+    hex_key = little.select(
+        pl.concat_str([pl.col("exact_key").str.slice(2 * i, 2) for i in reversed(range(16))])
+    ).to_series()
     return frame.with_columns(
         hex_key,
         sketches["exact_key"].alias(_KEY),
