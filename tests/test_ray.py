@@ -13,6 +13,7 @@ import os
 import random
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,25 +112,40 @@ def local_by_id(frame: pl.DataFrame, **options: Any) -> pl.DataFrame:
 
 
 CASES = [
-    ("first", "exact", 1),
-    ("longest", "exact", 3),
-    ("newest", "exact", 2),
-    ("first", "signature", 4),
+    ("first", "exact", 1, "local"),
+    ("longest", "exact", 3, "local"),
+    ("newest", "exact", 2, "local"),
+    ("first", "signature", 4, "local"),
+    ("first", "exact", 3, "distributed"),
+    ("longest", "exact", 2, "distributed"),
+    ("newest", "exact", 2, "distributed"),
 ]
 
 
-@pytest.mark.parametrize(("keep", "verify", "partitions"), CASES)
+@pytest.mark.parametrize(("keep", "verify", "partitions", "components"), CASES)
 def test_dedup_gives_the_local_clusters(
-    cluster: Any, keep: str, verify: str, partitions: int
+    cluster: Any, keep: str, verify: str, partitions: int, components: str
 ) -> None:
     frame = corpus(len(keep) + partitions, 90)
     options = {"threshold": 0.7, "ngram": 3, "num_perm": 64, "seed": 5}
-    with pytest.warns(thresher.KeepWarning) if keep == "newest" else _nothing():
+    with warnings.catch_warnings(record=True) as local_warnings:
+        warnings.simplefilter("always")
         want = local_by_id(frame, keep=keep, verify=verify, **options)
     ds = ray.data.from_arrow(frame.sample(fraction=1.0, shuffle=True, seed=1).to_arrow())
+    with warnings.catch_warnings(record=True) as ray_warnings:
+        warnings.simplefilter("always")
+        result = tray.dedup(
+            ds,
+            keep=keep,
+            verify=verify,
+            partitions=partitions,
+            components=components,  # type: ignore[arg-type]
+            **options,
+        )
     # The same warning for clusters without a date under "newest".
-    with pytest.warns(thresher.KeepWarning) if keep == "newest" else _nothing():
-        result = tray.dedup(ds, keep=keep, verify=verify, partitions=partitions, **options)
+    assert keep_warnings(ray_warnings) == keep_warnings(local_warnings)
+    if (keep, components) == ("newest", "local"):
+        assert keep_warnings(local_warnings), "the corpus has clusters without a date"
     got = collect(result).sort("doc_id")
     assert got.columns == want.columns
     assert got.equals(want), pl.concat(
@@ -141,18 +157,14 @@ def test_dedup_gives_the_local_clusters(
     assert near.height > 20
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+def keep_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, thresher.KeepWarning)]
 
 
 def test_options_are_checked_before_any_work(cluster: Any) -> None:
     ds = ray.data.from_arrow(corpus(1, 3).to_arrow())
-    with pytest.raises(thresher.InvalidOptionError, match="distributed"):
-        tray.dedup(ds, components="distributed")
+    with pytest.raises(thresher.InvalidOptionError, match="components"):
+        tray.dedup(ds, components="everywhere")  # type: ignore[arg-type]
     with pytest.raises(thresher.InvalidOptionError, match="id column"):
         tray.dedup(ds, id_column="nope")
     with pytest.raises(thresher.InvalidOptionError, match="newest"):
@@ -290,13 +302,15 @@ def test_beyond_the_sent_ids_the_result_is_the_same(
 ) -> None:
     """With no copy ids and no pair ids sent to the tasks (as beyond
     MAX_SENT_IDS and MAX_SENT_PAIRS), copies are left out in the buckets
-    and every text moves: the same clusters."""
+    and every text moves; beyond MAX_LOCAL_EDGES, components="auto" finds
+    the components on the cluster: the same clusters."""
     import sys
 
     # The module, not the function thresher.ray re-exports under its name.
     stages = sys.modules["thresher.ray.dedup"]
     monkeypatch.setattr(stages, "MAX_SENT_IDS", -1)
     monkeypatch.setattr(stages, "MAX_SENT_PAIRS", -1)
+    monkeypatch.setattr(stages, "MAX_LOCAL_EDGES", -1)
     frame = corpus(17, 90)
     options = {"threshold": 0.7, "ngram": 3, "num_perm": 64, "seed": 5}
     ds = ray.data.from_arrow(frame.to_arrow())
@@ -317,3 +331,42 @@ def test_no_duplicates_and_no_rows(cluster: Any) -> None:
     assert got.sort("doc_id").equals(local_by_id(frame))
     empty = tray.dedup(ray.data.from_arrow(frame.clear().to_arrow()), partitions=2)
     assert empty.count() == 0
+
+
+def test_star_rounds_find_the_components_of_random_graphs() -> None:
+    """Large-star / small-star, run here on one bucket until a round
+    changes nothing, links every node to its component's lowest id, as a
+    union-find does."""
+    import pyarrow as pa
+
+    from thresher.ray import components as stars
+
+    for seed in range(20):
+        rng = random.Random(seed)
+        nodes = rng.sample(range(10**9), 150)
+        edges = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(rng.randint(50, 200))]
+        parent = {n: n for n in nodes}
+
+        def find(x: int, parent: dict[int, int] = parent) -> int:
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        for a, b in edges:
+            ra, rb = find(a), find(b)
+            parent[max(ra, rb)] = min(ra, rb)
+        frame = pl.DataFrame({"u": [a for a, _ in edges], "v": [b for _, b in edges]})
+        table = stars._start(frame.to_arrow(), first="u", second="v", partitions=1)
+        seen: pa.Table | None = None
+        for _ in range(100):
+            table = stars._small_star(stars._large_star(table, partitions=1), partitions=1)
+            if seen is not None and pl.from_arrow(table).sort("u", "v").equals(
+                pl.from_arrow(seen).sort("u", "v")
+            ):
+                break
+            seen = table
+        labels = pl.from_arrow(stars._labels(table, partitions=1))
+        assert isinstance(labels, pl.DataFrame)
+        got = dict(labels.unique("id").select("id", "comp").iter_rows())
+        linked = {n for edge in edges for n in edge if edge[0] != edge[1]}
+        assert got == {n: find(n) for n in linked}

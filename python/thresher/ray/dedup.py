@@ -25,9 +25,13 @@ thresher's Rust core with the GIL released:
    of its first id. Grouped again by the second id with the texts, each
    pair gets its similarity from ``_core.pair_similarities``; pairs at or
    above the threshold are the near edges.
-5. **Components** on the driver (``components="local"``): union-find over
-   the edges (``_core.clusters``), the representative by ``keep``. Its
-   memory is about 40 bytes per row that has an edge, plus the edges.
+5. **Components** on the driver (``components="local"``, or ``"auto"`` up
+   to :data:`MAX_LOCAL_EDGES` edges): union-find over the edges
+   (``_core.clusters``), the representative by ``keep``; about 64 bytes
+   per edge on the driver. With ``components="distributed"`` (or beyond
+   the bound), stages 5 to 7 run on the cluster instead
+   (:mod:`thresher.ray.components`), and the output joins the rows with
+   their cluster values.
 6. **Scores**: members whose similarity to their representative is not an
    edge already (few) get it on the driver, their texts fetched by a
    filter over the rows.
@@ -88,6 +92,10 @@ MAX_SENT_PAIRS = 20_000_000
 #: each band row carries its exact key (16 bytes more) and the buckets
 #: leave copies out.
 MAX_SENT_IDS = 50_000_000
+#: With ``components="auto"``, the components are found on the driver up
+#: to this many edges (exact copies and near pairs; about 64 bytes each
+#: there, 6.4 GB in all), on the cluster beyond.
+MAX_LOCAL_EDGES = 100_000_000
 _KEY = "_thresher_exact_key"
 _CONTENT = "_thresher_has_content"
 _SHINGLES = "_thresher_has_shingles"
@@ -294,16 +302,23 @@ def _texts_of(batch: pa.Table, *, id_column: str, column: str, wanted: Any) -> p
     return frame.join(_frame(_resolved(wanted)), on="id", how="semi").to_arrow()
 
 
-def _output(
-    batch: pa.Table, *, id_column: str, clustered: pa.Table, id_type: pa.DataType
-) -> pa.Table:
-    """Stage 7: the batch's rows with :data:`RESULT_COLUMNS`."""
-    frame = _frame(batch).drop(_INTERNAL)
-    info = _frame(_resolved(clustered))
-    ids = pl.col(id_column).cast(pl.UInt64).alias("_thresher_id")
-    joined = frame.with_columns(ids).join(
-        info, on="_thresher_id", how="left", maintain_order="left"
-    )
+def _output(batch: pa.Table, *, id_column: str, clustered: Any, id_type: pa.DataType) -> pa.Table:
+    """Stage 7: the batch's rows with :data:`RESULT_COLUMNS`, from the
+    clustered rows' values ``clustered`` (sent to every task), or, where
+    it is ``None``, from the values joined to the rows already."""
+    if clustered is None:
+        joined = _frame(batch).drop(_INTERNAL)
+        frame = joined.drop("_thresher_id", *_INFO_COLUMNS, strict=False)
+        for name, dtype in _INFO_SCHEMA.items():
+            if name not in joined.columns:
+                joined = joined.with_columns(pl.lit(None, dtype).alias(name))
+    else:
+        frame = _frame(batch).drop(_INTERNAL)
+        info = _frame(_resolved(clustered))
+        ids = pl.col(id_column).cast(pl.UInt64).alias("_thresher_id")
+        joined = frame.with_columns(ids).join(
+            info, on="_thresher_id", how="left", maintain_order="left"
+        )
     own = pl.col("_thresher_id")
     out = joined.with_columns(
         pl.coalesce("cluster_id", own).alias("cluster_id"),
@@ -351,11 +366,6 @@ def _check_options(
     if components not in ("auto", "local", "distributed"):
         raise InvalidOptionError(
             f'components must be "auto", "local" or "distributed", got {components!r}'
-        )
-    if components == "distributed":
-        raise InvalidOptionError(
-            'components="distributed" is not built yet; "auto" and "local" find the '
-            "components on the driver"
         )
     if partitions is not None and partitions < 1:
         raise InvalidOptionError("partitions must be at least 1")
@@ -485,10 +495,13 @@ def dedup(
     (``keep="first"`` keeps the lowest id).
 
     Args:
-        components: where the connected components are found: ``"local"``
-            (union-find on the driver, about 40 bytes per row that has an
-            edge) or ``"auto"`` (the same, for now). ``"distributed"`` is
-            not built yet.
+        components: where the connected components are found:
+            ``"local"`` (union-find on the driver: about 64 bytes per edge
+            there), ``"distributed"`` (large-star / small-star on the
+            cluster, representatives and similarities there too; see
+            :mod:`thresher.ray.components`) or ``"auto"`` (local up to
+            :data:`MAX_LOCAL_EDGES` edges, distributed beyond). Both give
+            the same result.
         partitions: buckets of each hash shuffle (default: twice the
             cluster's CPUs). The result does not depend on it.
         timings: a dict to fill with the seconds each stage took
@@ -526,6 +539,7 @@ def dedup(
             "keep": keep,
             "date_column": date_column,
             "partitions": parts,
+            "components": components,
         },
     )
 
@@ -602,34 +616,63 @@ def dedup(
             batch_format="pyarrow",
         )
 
-    def verified() -> pl.DataFrame:
-        count = pairs.count()
-        if not count:
-            return pl.DataFrame(schema={"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64})
+    def similarities(bucketed: ray.data.Dataset, cutoff: float) -> ray.data.Dataset:
+        """The pairs of ``bucketed`` (stage 4's rows, by ``a``) with their
+        similarity, those at or above ``cutoff``."""
+        count = bucketed.count()
         # Only texts that meet a pair move: the ids of the pairs, sent to
         # every task, while they are few enough to send.
         firsts: Any = None
         seconds: Any = None
         if count <= MAX_SENT_PAIRS:
-            ids = _collect(pairs.select_columns(["a", "b"]), _PAIRS)
+            ids = _collect(bucketed.select_columns(["a", "b"]), _PAIRS)
             firsts = ray.put(ids.select(pl.col("a").alias("id")).unique().to_arrow())
             seconds = ray.put(ids.select(pl.col("b").alias("id")).unique().to_arrow())
         with_first = (
-            pairs.union(texts_under("a", firsts))
+            bucketed.union(texts_under("a", firsts))
             .groupby(_BUCKET, num_partitions=parts)
             .map_groups(partial(_attach_first_texts, partitions=parts), batch_format="pyarrow")
         )
-        return _collect(
+        return (
             with_first.union(texts_under("b", seconds))
             .groupby(_BUCKET, num_partitions=parts)
             .map_groups(
-                partial(_score_second, options=options, cutoff=threshold),
+                partial(_score_second, options=options, cutoff=cutoff),
                 batch_format="pyarrow",
-            ),
-            _EDGES,
+            )
         )
 
-    near = stages.frame("verify", verified)
+    def verified_edges() -> ray.data.Dataset:
+        if not pairs.count():
+            return ray.data.from_arrow(pl.DataFrame(schema=_EDGES).to_arrow())
+        return similarities(pairs, threshold)
+
+    def scores(to_score: ray.data.Dataset) -> ray.data.Dataset:
+        bucketed = to_score.map_batches(
+            partial(_bucketed_pairs, partitions=parts), batch_format="pyarrow"
+        )
+        return similarities(bucketed, 0.0)
+
+    near_edges = stages.dataset("verify", verified_edges)
+    # "auto": the driver's union-find while the edges fit its bound.
+    edges = copies.count() + near_edges.count()
+    if components == "distributed" or (components == "auto" and edges > MAX_LOCAL_EDGES):
+        return _distributed(
+            sketched,
+            copies,
+            near_edges,
+            scores,
+            stages=stages,
+            clock=clock,
+            id_column=id_column,
+            column=column,
+            keep=keep,
+            date_column=date_column,
+            partitions=parts,
+            id_type=schema.field(id_column).type,
+        )
+
+    near = _collect(near_edges, _EDGES)
     exact = _collect(copies, _COPIES)
     clock.lap("verify")
 
@@ -648,13 +691,7 @@ def dedup(
             .filter(pl.col("_thresher_priority") == 0)
             .height
         )
-        if undated:
-            warnings.warn(
-                f'keep="newest": {undated} cluster(s) of duplicates have no row with a date; '
-                "each keeps its first row",
-                KeepWarning,
-                stacklevel=2,
-            )
+        _warn_undated(undated, stacklevel=2)
     return sketched.map_batches(
         partial(
             _output,
@@ -664,6 +701,95 @@ def dedup(
         ),
         batch_format="pyarrow",
     )
+
+
+def _bucketed_pairs(batch: pa.Table, *, partitions: int) -> pa.Table:
+    """Pairs ``a``, ``b`` as stage 4's rows, bucketed by ``a``."""
+    return _verify_rows(_frame(batch).lazy().select("a", "b"), partitions, "a").to_arrow()
+
+
+def _with_row_id(batch: pa.Table, *, id_column: str) -> pa.Table:
+    frame = _frame(batch)
+    return frame.with_columns(pl.col(id_column).cast(pl.UInt64).alias("_thresher_id")).to_arrow()
+
+
+def _undated(batch: pa.Table) -> pa.Table:
+    frame = _frame(batch)
+    return pa.table({"undated": [int((frame["_thresher_priority"] == 0).sum())]})
+
+
+def _distributed(
+    sketched: ray.data.Dataset,
+    copies: ray.data.Dataset,
+    near: ray.data.Dataset,
+    score: Callable[[ray.data.Dataset], ray.data.Dataset],
+    *,
+    stages: _Stages,
+    clock: _Clock,
+    id_column: str,
+    column: str,
+    keep: Keep,
+    date_column: str,
+    partitions: int,
+    id_type: pa.DataType,
+) -> ray.data.Dataset:
+    """Stages 5 to 7 with ``components="distributed"``: see
+    :mod:`thresher.ray.components`; the output joins the rows with their
+    cluster values instead of sending those to every task."""
+    from thresher.ray import components as distributed
+
+    clock.lap("verify")
+    if not copies.count() and not near.count():
+        nothing = _components_of_nothing().to_arrow()
+        return sketched.map_batches(
+            partial(_output, id_column=id_column, id_type=id_type, clustered=nothing),
+            batch_format="pyarrow",
+        )
+    clustered = stages.dataset(
+        "components",
+        lambda: distributed.clustered(
+            distributed.components(copies, near, partitions),
+            sketched,
+            copies,
+            near,
+            id_column=id_column,
+            column=column,
+            keep=keep,
+            date_column=date_column,
+            partitions=partitions,
+            score=score,
+        ),
+    )
+    clock.lap("components")
+    if keep == "newest":
+        # The highest priority of each cluster is its representative's.
+        reps = clustered.map_batches(_representative_rows, batch_format="pyarrow")
+        counts = ray.get(reps.map_batches(_undated, batch_format="pyarrow").to_arrow_refs())
+        _warn_undated(sum(sum(t.column("undated").to_pylist()) for t in counts), stacklevel=3)
+    rows = sketched.map_batches(
+        partial(_with_row_id, id_column=id_column), batch_format="pyarrow"
+    ).join(clustered, "left_outer", partitions, on=("_thresher_id",))
+    return rows.map_batches(
+        partial(_output, id_column=id_column, id_type=id_type, clustered=None),
+        batch_format="pyarrow",
+    )
+
+
+def _representative_rows(batch: pa.Table) -> pa.Table:
+    frame = _frame(batch)
+    return frame.filter(pl.col("_thresher_id") == pl.col("cluster_id")).to_arrow()
+
+
+def _warn_undated(undated: int, stacklevel: int) -> None:
+    """As thresher.dedup: clusters none of whose rows has a date keep
+    their first row, and a warning says how many."""
+    if undated:
+        warnings.warn(
+            f'keep="newest": {undated} cluster(s) of duplicates have no row with a date; '
+            "each keeps its first row",
+            KeepWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 def _components(
@@ -785,18 +911,20 @@ def _components(
     )
 
 
+#: The values of a clustered row, beside its id.
+_INFO_SCHEMA = {
+    "cluster_id": pl.UInt64,
+    "cluster_size": pl.UInt64,
+    "is_duplicate": pl.Boolean,
+    "similarity": pl.Float64,
+    "_thresher_priority": pl.Int64,
+}
+_INFO_COLUMNS = tuple(_INFO_SCHEMA)
+
+
 def _components_of_nothing() -> pl.DataFrame:
     """What :func:`_components` gives when no row has an edge."""
-    return pl.DataFrame(
-        schema={
-            "_thresher_id": pl.UInt64,
-            "cluster_id": pl.UInt64,
-            "cluster_size": pl.UInt64,
-            "is_duplicate": pl.Boolean,
-            "similarity": pl.Float64,
-            "_thresher_priority": pl.Int64,
-        }
-    )
+    return pl.DataFrame(schema={"_thresher_id": pl.UInt64, **_INFO_SCHEMA})
 
 
 def _rows_of(batch: pa.Table, *, id_column: str, columns: list[str], wanted: pa.Table) -> pa.Table:
