@@ -14,7 +14,7 @@ representatives and similarities, with ids for rows) before any figure is
 printed.
 
     .venv-bench/bin/python benches/bench_ray.py [--papers 200000] [--nodes 2]
-        [--cpus-per-node 1] [--object-store-gb 3]
+        [--cpus-per-node 1] [--object-store-gb 3] [--components auto|local|distributed]
 
 Each Ray task runs the core with one thread (``RAYON_NUM_THREADS=1`` on
 every node), so the cluster uses what it reserves.
@@ -68,6 +68,7 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--cpus-per-node", type=int, default=1)
     parser.add_argument("--partitions", type=int, default=None)
+    parser.add_argument("--components", choices=["auto", "local", "distributed"], default="auto")
     parser.add_argument(
         "--object-store-gb",
         type=float,
@@ -116,7 +117,9 @@ def main() -> int:
         records = tray.read_dumps(corpus)
         stages["read"] = time.perf_counter() - start
         timings: dict[str, float] = {}
-        result = tray.dedup(records, partitions=args.partitions, timings=timings)
+        result = tray.dedup(
+            records, partitions=args.partitions, components=args.components, timings=timings
+        )
         stages.update(timings)
         mark = time.perf_counter()
         got = pl.from_arrow(
