@@ -226,9 +226,14 @@ def write_gzip_bomb(path: Path, decompressed: int) -> None:
 
 BOMB_SCRIPT = textwrap.dedent(
     """
-    import resource, sys, thresher
+    import sys, thresher
     result = thresher.ingest(sys.argv[1])
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The peak resident set of this process image: getrusage's ru_maxrss
+    # would count the parent's (pytest's, hundreds of MB by then), as it
+    # carries over a fork.
+    with open("/proc/self/status") as status:
+        fields = dict(line.split(":", 1) for line in status)
+    rss_mb = int(fields["VmHWM"].split()[0]) / 1024
     print(result.records.height, result.errors.height, result.errors["kind"][0], round(rss_mb))
     print(result.errors["reason"][0])
     """
