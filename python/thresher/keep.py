@@ -71,6 +71,13 @@ def warn_undated(columns: pl.DataFrame, priority: pl.Series, stacklevel: int) ->
         .filter(pl.col("priority") == 0)
         .height
     )
+    warn_undated_clusters(undated, stacklevel + 1)
+    return undated
+
+
+def warn_undated_clusters(undated: int, stacklevel: int) -> None:
+    """Warns with :class:`KeepWarning` that ``undated`` clusters (if any)
+    of ``keep="newest"`` have no row with a date and keep their first row."""
     if undated:
         warnings.warn(
             f'keep="newest": {undated} cluster(s) of duplicates have no row with a date; '
@@ -78,4 +85,3 @@ def warn_undated(columns: pl.DataFrame, priority: pl.Series, stacklevel: int) ->
             KeepWarning,
             stacklevel=stacklevel + 1,
         )
-    return undated

@@ -34,18 +34,7 @@ import ray.data
 
 from thresher._names import Keep
 from thresher.keep import priority_expr
-
-_BUCKET = "_thresher_bucket"
-
-
-def _frame(batch: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(batch)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
-
-
-def _bucket(column: str, partitions: int) -> pl.Expr:
-    return (pl.col(column).hash(seed=0) % partitions).cast(pl.Int64).alias(_BUCKET)
+from thresher.ray.tables import BUCKET, bucket, frame_of
 
 
 def _both_ways(edges: pl.DataFrame, partitions: int) -> pl.DataFrame:
@@ -59,19 +48,19 @@ def _both_ways(edges: pl.DataFrame, partitions: int) -> pl.DataFrame:
             ),
         ]
     )
-    return both.filter(pl.col("u") != pl.col("v")).unique().with_columns(_bucket("u", partitions))
+    return both.filter(pl.col("u") != pl.col("v")).unique().with_columns(bucket("u", partitions))
 
 
 def _start(batch: pa.Table, *, first: str, second: str, partitions: int) -> pa.Table:
     """The edges ``(first, second)`` of ``batch`` as rounds take them."""
-    edges = _frame(batch).select(pl.col(first).alias("u"), pl.col(second).alias("v"))
+    edges = frame_of(batch).select(pl.col(first).alias("u"), pl.col(second).alias("v"))
     return _both_ways(edges, partitions).to_arrow()
 
 
 def _large_star(group: pa.Table, *, partitions: int) -> pa.Table:
     """Each node's larger neighbours, linked to its smallest neighbour or
     itself."""
-    rows = _frame(group).select("u", "v")
+    rows = frame_of(group).select("u", "v")
     low = rows.group_by("u").agg(pl.col("v").min().alias("m"))
     low = low.with_columns(pl.min_horizontal("m", "u").alias("m"))
     out = (
@@ -85,7 +74,7 @@ def _large_star(group: pa.Table, *, partitions: int) -> pa.Table:
 def _small_star(group: pa.Table, *, partitions: int) -> pa.Table:
     """Each node and its smaller neighbours, linked to the smallest of
     them."""
-    rows = _frame(group).select("u", "v")
+    rows = frame_of(group).select("u", "v")
     smaller = rows.filter(pl.col("v") < pl.col("u"))
     low = smaller.group_by("u").agg(pl.col("v").min().alias("m"))
     members = pl.concat(
@@ -100,7 +89,7 @@ def _small_star(group: pa.Table, *, partitions: int) -> pa.Table:
 
 
 def _fingerprint(batch: pa.Table) -> pa.Table:
-    frame = _frame(batch)
+    frame = frame_of(batch)
     hashes = frame.select(pl.struct("u", "v").hash(seed=1) // (1 << 32)).to_series()
     return pa.table({"rows": [frame.height], "sum": [int(hashes.sum() or 0)]})
 
@@ -115,9 +104,9 @@ def _summed(ds: ray.data.Dataset) -> tuple[int, int]:
 def _labels(batch: pa.Table, *, partitions: int) -> pa.Table:
     """From star edges: each node's component (the lower end of its edge,
     or itself at the centre), bucketed by component."""
-    frame = _frame(batch)
+    frame = frame_of(batch)
     labels = frame.select(pl.col("u").alias("id"), pl.min_horizontal("u", "v").alias("comp"))
-    return labels.with_columns(_bucket("comp", partitions)).to_arrow()
+    return labels.with_columns(bucket("comp", partitions)).to_arrow()
 
 
 def components(
@@ -141,9 +130,9 @@ def components(
     seen = _summed(edges)
     while True:
         edges = (
-            edges.groupby(_BUCKET, num_partitions=partitions)
+            edges.groupby(BUCKET, num_partitions=partitions)
             .map_groups(partial(_large_star, partitions=partitions), batch_format="pyarrow")
-            .groupby(_BUCKET, num_partitions=partitions)
+            .groupby(BUCKET, num_partitions=partitions)
             .map_groups(partial(_small_star, partitions=partitions), batch_format="pyarrow")
             .materialize()
         )
@@ -157,7 +146,7 @@ def components(
 def _representatives(group: pa.Table, *, keep: Keep, column: str, date_column: str) -> pa.Table:
     """One component bucket: each row's representative and cluster size,
     and its priority (for the warning of ``keep="newest"``)."""
-    rows = _frame(group).unique("id")
+    rows = frame_of(group).unique("id")
     if keep == "first":
         ranked = rows.with_columns(pl.lit(None, pl.Int64).alias("priority"))
     else:
@@ -175,12 +164,14 @@ def _representatives(group: pa.Table, *, keep: Keep, column: str, date_column: s
 
 
 def _keyed(batch: pa.Table, *, id_column: str, columns: list[str]) -> pa.Table:
-    return _frame(batch).select(pl.col(id_column).cast(pl.UInt64).alias("id"), *columns).to_arrow()
+    return (
+        frame_of(batch).select(pl.col(id_column).cast(pl.UInt64).alias("id"), *columns).to_arrow()
+    )
 
 
 def _pair_of_firsts(batch: pa.Table) -> pa.Table:
     """Each row's pair of first rows (its own, its representative's)."""
-    frame = _frame(batch)
+    frame = frame_of(batch)
     for name in ("first_id", "first_rep"):
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.UInt64).alias(name))
@@ -216,10 +207,10 @@ def clustered(
         values = sketched.map_batches(
             partial(_keyed, id_column=id_column, columns=wanted), batch_format="pyarrow"
         )
-        labels = labels.select_columns(["id", "comp", _BUCKET]).join(
+        labels = labels.select_columns(["id", "comp", BUCKET]).join(
             values, "inner", partitions, on=("id",)
         )
-    reps = labels.groupby(_BUCKET, num_partitions=partitions).map_groups(
+    reps = labels.groupby(BUCKET, num_partitions=partitions).map_groups(
         partial(_representatives, keep=keep, column=column, date_column=date_column),
         batch_format="pyarrow",
     )
@@ -251,7 +242,7 @@ def clustered(
 
 def _unscored(batch: pa.Table) -> pa.Table:
     """The distinct pairs of first rows that no edge scores."""
-    frame = _with_similarity(_frame(batch))
+    frame = _with_similarity(frame_of(batch))
     frame = frame.filter(pl.col("similarity").is_null() & (pl.col("a") != pl.col("b")))
     return frame.select("a", "b").unique().to_arrow()
 
@@ -265,7 +256,7 @@ def _with_similarity(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _finished(batch: pa.Table) -> pa.Table:
-    frame = _with_similarity(_frame(batch))
+    frame = _with_similarity(frame_of(batch))
     scored = pl.col("scored") if "scored" in frame.columns else pl.lit(None, pl.Float64)
     similarity = (
         pl.when(pl.col("a") == pl.col("b"))

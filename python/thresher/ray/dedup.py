@@ -53,7 +53,6 @@ import logging
 import os
 import shutil
 import time
-import warnings
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -68,21 +67,15 @@ import ray.data
 from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
 from thresher.errors import InvalidOptionError
-from thresher.keep import KeepWarning, check_keep, priority_expr
+from thresher.keep import check_keep, priority_expr, warn_undated_clusters
+from thresher.ray.tables import BUCKET, bucket, frame_of, resolved
 from thresher.streams import text_stream
 
 Components = Literal["auto", "local", "distributed"]
 _LOG = logging.getLogger("thresher.ray")
 
 #: The columns :func:`dedup` adds, as :func:`thresher.dedup` names them.
-RESULT_COLUMNS = (
-    "exact_key",
-    "cluster_id",
-    "cluster_size",
-    "is_duplicate",
-    "duplicate_of",
-    "similarity",
-)
+RESULT_COLUMNS = tuple(_core.dedup_columns())
 #: Candidate pairs up to this many have their ids sent to every task of
 #: the verification, so that only texts of rows in a pair move (16 bytes
 #: a pair on the driver, 8 an id in each task); beyond, every text moves.
@@ -100,14 +93,7 @@ _KEY = "_thresher_exact_key"
 _CONTENT = "_thresher_has_content"
 _SHINGLES = "_thresher_has_shingles"
 _BANDS = "_thresher_band_keys"
-_BUCKET = "_thresher_bucket"
 _INTERNAL = (_KEY, _CONTENT, _SHINGLES, _BANDS)
-
-
-def _frame(batch: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(batch)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
 
 
 def _collect(ds: ray.data.Dataset, empty: dict[str, Any]) -> pl.DataFrame:
@@ -116,7 +102,7 @@ def _collect(ds: ray.data.Dataset, empty: dict[str, Any]) -> pl.DataFrame:
     tables = [t for t in ray.get(ds.to_arrow_refs()) if t.num_rows]
     if not tables:
         return pl.DataFrame(schema=empty)
-    return _frame(pa.concat_tables(tables, promote_options="permissive"))
+    return frame_of(pa.concat_tables(tables, promote_options="permissive"))
 
 
 _IDS = {"id": pl.UInt64}
@@ -125,15 +111,10 @@ _EDGES = {"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64}
 _COPIES = {"id": pl.UInt64, "rep": pl.UInt64}
 
 
-def _resolved(value: Any) -> Any:
-    """``value``, fetched from the object store if it is a reference there."""
-    return ray.get(value) if isinstance(value, ray.ObjectRef) else value
-
-
 def _sketch(batch: pa.Table, *, column: str, options: dict[str, Any]) -> pa.Table:
     """Stage 1: the batch's rows with their exact key (hex, and binary for
     the later stages), content flags and band keys."""
-    frame = _frame(batch)
+    frame = frame_of(batch)
     sketches = pl.DataFrame(_core.DedupEngine(options).sketch(text_stream(frame, column)))
     # The core's hex is the 128-bit key written big-endian; the binary is
     # little-endian.
@@ -153,12 +134,12 @@ def _sketch(batch: pa.Table, *, column: str, options: dict[str, Any]) -> pa.Tabl
 def _key_buckets(batch: pa.Table, *, id_column: str, partitions: int) -> pa.Table:
     """Stage 2 input: ``id``, the exact key and its bucket, of rows with content."""
     return (
-        _frame(batch)
+        frame_of(batch)
         .filter(pl.col(_CONTENT))
         .select(
             pl.col(id_column).cast(pl.UInt64).alias("id"),
             pl.col(_KEY),
-            (pl.col(_KEY).hash(seed=0) % partitions).cast(pl.Int64).alias(_BUCKET),
+            (pl.col(_KEY).hash(seed=0) % partitions).cast(pl.Int64).alias(BUCKET),
         )
         .to_arrow()
     )
@@ -168,18 +149,12 @@ def _exact_copies(group: pa.Table) -> pa.Table:
     """Stage 2, one bucket: ``id`` and ``rep`` (the lowest id with its key)
     of every row that copies an earlier one."""
     return (
-        _frame(group)
+        frame_of(group)
         .with_columns(pl.col("id").min().over(_KEY).alias("rep"))
         .filter(pl.col("id") != pl.col("rep"))
         .select("id", "rep")
         .to_arrow()
     )
-
-
-def _bucket(column: str, partitions: int) -> pl.Expr:
-    """The bucket (``0..partitions``) of the values of ``column``: a hash,
-    the same on every node for the same value and type."""
-    return (pl.col(column).hash(seed=0) % partitions).cast(pl.Int64).alias(_BUCKET)
 
 
 def _band_rows(
@@ -189,10 +164,10 @@ def _band_rows(
     shingles, with the key's bucket. With ``copies`` (a table of the ids
     of every copy), copies are left out; without, each row carries its
     exact key, for the buckets to leave them out."""
-    frame = _frame(batch).filter(pl.col(_SHINGLES))
+    frame = frame_of(batch).filter(pl.col(_SHINGLES))
     ids = pl.col(id_column).cast(pl.UInt64)
     if copies is not None:
-        frame = frame.filter(~ids.is_in(_frame(_resolved(copies))["id"].implode()))
+        frame = frame.filter(~ids.is_in(frame_of(resolved(copies))["id"].implode()))
     keys = frame.select(pl.col(_BANDS).arr.explode().alias("key"))
     carried = [ids.repeat_by(bands).explode().alias("id")]
     if copies is None:
@@ -200,7 +175,7 @@ def _band_rows(
     rows = pl.concat([keys, frame.select(carried)], how="horizontal").with_columns(
         (pl.int_range(pl.len(), dtype=pl.UInt32) % bands).alias("band"),
     )
-    return rows.with_columns((pl.col("key") % partitions).cast(pl.Int64).alias(_BUCKET)).to_arrow()
+    return rows.with_columns((pl.col("key") % partitions).cast(pl.Int64).alias(BUCKET)).to_arrow()
 
 
 def _pairs_of_bucket(group: pa.Table, *, partitions: int) -> pa.Table:
@@ -210,7 +185,7 @@ def _pairs_of_bucket(group: pa.Table, *, partitions: int) -> pa.Table:
     every copy of a text has all its band keys, so the lowest id of each
     exact key in a ``(band, key)`` group is its first row, and only it
     stays."""
-    rows = _frame(group)
+    rows = frame_of(group)
     if _KEY in rows.columns:
         rows = rows.group_by("band", "key", _KEY).agg(pl.col("id").min())
     pairs = pl.DataFrame(
@@ -232,7 +207,7 @@ def _verify_rows(frame: pl.LazyFrame, partitions: int, by: str) -> pl.DataFrame:
         pl.col(name).cast(dtype) if name in names else pl.lit(None, dtype).alias(name)
         for name, dtype in _VERIFY_SCHEMA.items()
     ]
-    return frame.select(columns).with_columns(_bucket(by, partitions)).collect()
+    return frame.select(columns).with_columns(bucket(by, partitions)).collect()
 
 
 def _text_rows(
@@ -248,7 +223,7 @@ def _text_rows(
     ``text``, bucketed by id; only the ids in ``wanted`` (a table of
     ``id``) when given."""
     frame = (
-        _frame(batch)
+        frame_of(batch)
         .lazy()
         .select(
             pl.col(id_column).cast(pl.UInt64).alias(under),
@@ -256,7 +231,7 @@ def _text_rows(
         )
     )
     if wanted is not None:
-        ids = _frame(_resolved(wanted)).lazy().rename({"id": under})
+        ids = frame_of(resolved(wanted)).lazy().rename({"id": under})
         frame = frame.join(ids, on=under, how="semi")
     return _verify_rows(frame, partitions, under).to_arrow()
 
@@ -264,7 +239,7 @@ def _text_rows(
 def _attach_first_texts(group: pa.Table, *, partitions: int) -> pa.Table:
     """Stage 4, first grouping (by ``a``): each distinct pair with the
     text of ``a``, bucketed by ``b`` for the second."""
-    rows = _frame(group)
+    rows = frame_of(group)
     texts = rows.filter(pl.col("b").is_null()).select("a", pl.col("text").alias("text_a"))
     pairs = rows.filter(pl.col("b").is_not_null()).select("a", "b").unique()
     joined = pairs.join(texts, on="a", how="inner")
@@ -274,7 +249,7 @@ def _attach_first_texts(group: pa.Table, *, partitions: int) -> pa.Table:
 def _score_second(group: pa.Table, *, options: dict[str, Any], cutoff: float) -> pa.Table:
     """Stage 4, second grouping (by ``b``): the pairs with both texts,
     scored; those at or above ``cutoff`` are the near edges."""
-    rows = _frame(group)
+    rows = frame_of(group)
     texts = rows.filter(pl.col("a").is_null()).select("b", pl.col("text").alias("text_b"))
     pairs = rows.filter(pl.col("a").is_not_null()).select("a", "b", "text_a")
     joined = pairs.join(texts, on="b", how="inner")
@@ -295,11 +270,11 @@ def _scored(pairs: pl.DataFrame, options: dict[str, Any], cutoff: float) -> pl.D
 
 def _texts_of(batch: pa.Table, *, id_column: str, column: str, wanted: Any) -> pa.Table:
     """``id`` and ``text`` of the batch's rows whose id is in ``wanted``."""
-    frame = _frame(batch).select(
+    frame = frame_of(batch).select(
         pl.col(id_column).cast(pl.UInt64).alias("id"),
         pl.col(column).cast(pl.String).fill_null("").alias("text"),
     )
-    return frame.join(_frame(_resolved(wanted)), on="id", how="semi").to_arrow()
+    return frame.join(frame_of(resolved(wanted)), on="id", how="semi").to_arrow()
 
 
 def _output(batch: pa.Table, *, id_column: str, clustered: Any, id_type: pa.DataType) -> pa.Table:
@@ -307,14 +282,14 @@ def _output(batch: pa.Table, *, id_column: str, clustered: Any, id_type: pa.Data
     clustered rows' values ``clustered`` (sent to every task), or, where
     it is ``None``, from the values joined to the rows already."""
     if clustered is None:
-        joined = _frame(batch).drop(_INTERNAL)
+        joined = frame_of(batch).drop(_INTERNAL)
         frame = joined.drop("_thresher_id", *_INFO_COLUMNS, strict=False)
         for name, dtype in _INFO_SCHEMA.items():
             if name not in joined.columns:
                 joined = joined.with_columns(pl.lit(None, dtype).alias(name))
     else:
-        frame = _frame(batch).drop(_INTERNAL)
-        info = _frame(_resolved(clustered))
+        frame = frame_of(batch).drop(_INTERNAL)
+        info = frame_of(resolved(clustered))
         ids = pl.col(id_column).cast(pl.UInt64).alias("_thresher_id")
         joined = frame.with_columns(ids).join(
             info, on="_thresher_id", how="left", maintain_order="left"
@@ -570,7 +545,7 @@ def dedup(
                 partial(_key_buckets, id_column=id_column, partitions=parts),
                 batch_format="pyarrow",
             )
-            .groupby(_BUCKET, num_partitions=parts)
+            .groupby(BUCKET, num_partitions=parts)
             .map_groups(_exact_copies, batch_format="pyarrow")
         ),
     )
@@ -595,7 +570,7 @@ def dedup(
                 ),
                 batch_format="pyarrow",
             )
-            .groupby(_BUCKET, num_partitions=parts)
+            .groupby(BUCKET, num_partitions=parts)
             .map_groups(partial(_pairs_of_bucket, partitions=parts), batch_format="pyarrow")
         ),
     )
@@ -630,12 +605,12 @@ def dedup(
             seconds = ray.put(ids.select(pl.col("b").alias("id")).unique().to_arrow())
         with_first = (
             bucketed.union(texts_under("a", firsts))
-            .groupby(_BUCKET, num_partitions=parts)
+            .groupby(BUCKET, num_partitions=parts)
             .map_groups(partial(_attach_first_texts, partitions=parts), batch_format="pyarrow")
         )
         return (
             with_first.union(texts_under("b", seconds))
-            .groupby(_BUCKET, num_partitions=parts)
+            .groupby(BUCKET, num_partitions=parts)
             .map_groups(
                 partial(_score_second, options=options, cutoff=cutoff),
                 batch_format="pyarrow",
@@ -691,7 +666,7 @@ def dedup(
             .filter(pl.col("_thresher_priority") == 0)
             .height
         )
-        _warn_undated(undated, stacklevel=2)
+        warn_undated_clusters(undated, stacklevel=2)
     return sketched.map_batches(
         partial(
             _output,
@@ -705,16 +680,16 @@ def dedup(
 
 def _bucketed_pairs(batch: pa.Table, *, partitions: int) -> pa.Table:
     """Pairs ``a``, ``b`` as stage 4's rows, bucketed by ``a``."""
-    return _verify_rows(_frame(batch).lazy().select("a", "b"), partitions, "a").to_arrow()
+    return _verify_rows(frame_of(batch).lazy().select("a", "b"), partitions, "a").to_arrow()
 
 
 def _with_row_id(batch: pa.Table, *, id_column: str) -> pa.Table:
-    frame = _frame(batch)
+    frame = frame_of(batch)
     return frame.with_columns(pl.col(id_column).cast(pl.UInt64).alias("_thresher_id")).to_arrow()
 
 
 def _undated(batch: pa.Table) -> pa.Table:
-    frame = _frame(batch)
+    frame = frame_of(batch)
     return pa.table({"undated": [int((frame["_thresher_priority"] == 0).sum())]})
 
 
@@ -765,7 +740,9 @@ def _distributed(
         # The highest priority of each cluster is its representative's.
         reps = clustered.map_batches(_representative_rows, batch_format="pyarrow")
         counts = ray.get(reps.map_batches(_undated, batch_format="pyarrow").to_arrow_refs())
-        _warn_undated(sum(sum(t.column("undated").to_pylist()) for t in counts), stacklevel=3)
+        warn_undated_clusters(
+            sum(sum(t.column("undated").to_pylist()) for t in counts), stacklevel=3
+        )
     rows = sketched.map_batches(
         partial(_with_row_id, id_column=id_column), batch_format="pyarrow"
     ).join(clustered, "left_outer", partitions, on=("_thresher_id",))
@@ -776,20 +753,8 @@ def _distributed(
 
 
 def _representative_rows(batch: pa.Table) -> pa.Table:
-    frame = _frame(batch)
+    frame = frame_of(batch)
     return frame.filter(pl.col("_thresher_id") == pl.col("cluster_id")).to_arrow()
-
-
-def _warn_undated(undated: int, stacklevel: int) -> None:
-    """As thresher.dedup: clusters none of whose rows has a date keep
-    their first row, and a warning says how many."""
-    if undated:
-        warnings.warn(
-            f'keep="newest": {undated} cluster(s) of duplicates have no row with a date; '
-            "each keeps its first row",
-            KeepWarning,
-            stacklevel=stacklevel + 1,
-        )
 
 
 def _components(
@@ -929,5 +894,5 @@ def _components_of_nothing() -> pl.DataFrame:
 
 def _rows_of(batch: pa.Table, *, id_column: str, columns: list[str], wanted: pa.Table) -> pa.Table:
     """``id`` and ``columns`` of the batch's rows whose id is in ``wanted``."""
-    frame = _frame(batch).select(pl.col(id_column).cast(pl.UInt64).alias("id"), *columns)
-    return frame.join(_frame(_resolved(wanted)), on="id", how="semi").to_arrow()
+    frame = frame_of(batch).select(pl.col(id_column).cast(pl.UInt64).alias("id"), *columns)
+    return frame.join(frame_of(resolved(wanted)), on="id", how="semi").to_arrow()

@@ -28,6 +28,7 @@ import ray.data
 
 import thresher
 from thresher import _core
+from thresher.ray.tables import frame_of
 
 #: Set on rows that are error rows in a read task's table.
 _IS_ERROR = "_thresher_is_error"
@@ -63,17 +64,15 @@ def _read_files(batch: pa.Table, *, options: dict[str, Any]) -> pa.Table:
 
 def _count_records(batch: pa.Table) -> pa.Table:
     """The records of each file in ``batch``: ``_thresher_file``, ``records``."""
-    frame = pl.from_arrow(batch)
-    assert isinstance(frame, pl.DataFrame)
+    frame = frame_of(batch)
     counts = frame.group_by(_FILE).agg((~pl.col(_IS_ERROR)).sum().cast(pl.Int64).alias("records"))
     return counts.to_arrow()
 
 
-def _number_records(batch: pa.Table, *, first_ids: dict[int, int]) -> pa.Table:
+def _number_records(batch: pa.Table, *, first_ids: dict[int, int], columns: list[str]) -> pa.Table:
     """Records only, with their global ``doc_id`` (``first_ids``: the first
     ``doc_id`` of each file)."""
-    frame = pl.from_arrow(batch)
-    assert isinstance(frame, pl.DataFrame)
+    frame = frame_of(batch)
     offsets = pl.DataFrame(
         {_FILE: list(first_ids), "_first": list(first_ids.values())},
         schema={_FILE: pl.Int64, "_first": pl.UInt64},
@@ -83,15 +82,12 @@ def _number_records(batch: pa.Table, *, first_ids: dict[int, int]) -> pa.Table:
         .join(offsets, on=_FILE, how="left")
         .with_columns((pl.col("doc_id").cast(pl.UInt64) + pl.col("_first")).alias("doc_id"))
     )
-    columns = thresher.ingest([]).records.columns
     return records.select(columns).to_arrow()
 
 
-def _error_rows(batch: pa.Table) -> pa.Table:
+def _error_rows(batch: pa.Table, *, columns: list[str]) -> pa.Table:
     """Error rows only, in the columns of :attr:`thresher.Ingest.errors`."""
-    frame = pl.from_arrow(batch)
-    assert isinstance(frame, pl.DataFrame)
-    columns = thresher.ingest([]).errors.columns
+    frame = frame_of(batch)
     return frame.filter(pl.col(_IS_ERROR)).select(columns).to_arrow()
 
 
@@ -107,7 +103,7 @@ def read_dumps_and_errors(
     if "progress" in ingest_options:
         raise TypeError("read_dumps has no progress bar of its own: Ray Data shows one")
     # Every option is checked here, before any task starts.
-    thresher.ingest([], **ingest_options)
+    nothing = thresher.ingest([], **ingest_options)
     follow = bool(ingest_options.get("follow_symlinks", False))
     files, walk_table = _core.walk(inputs, follow)
     walk_errors = pl.DataFrame(walk_table)
@@ -116,7 +112,7 @@ def read_dumps_and_errors(
         for number, (path, source) in enumerate(files)
     ]
     if not items:
-        records = ray.data.from_arrow(thresher.ingest([]).records.to_arrow())
+        records = ray.data.from_arrow(nothing.records.to_arrow())
         return records, ray.data.from_arrow(walk_errors.to_arrow())
     # Files in contiguous runs, four runs per CPU: enough tasks to balance
     # files of different sizes, few enough that a task's start-up (about
@@ -151,11 +147,15 @@ def read_dumps_and_errors(
         first_ids[number] = total
         total += int(per_file.get(number, 0))
     records = read.map_batches(
-        partial(_number_records, first_ids=first_ids),
+        partial(_number_records, first_ids=first_ids, columns=nothing.records.columns),
         batch_format="pyarrow",
         batch_size=None,
     )
-    errors = read.map_batches(_error_rows, batch_format="pyarrow", batch_size=None)
+    errors = read.map_batches(
+        partial(_error_rows, columns=nothing.errors.columns),
+        batch_format="pyarrow",
+        batch_size=None,
+    )
     if walk_errors.height:
         errors = ray.data.from_arrow(walk_errors.to_arrow()).union(errors)
     return records, errors
