@@ -344,7 +344,7 @@ def test_clusters_without_dates_survive_a_resume(
     def killed(*args: object, **kwargs: object) -> int:
         raise KeyboardInterrupt  # stands for a kill after clustering
 
-    monkeypatch.setattr(pipeline._DedupRun, "write", killed)
+    monkeypatch.setattr(pipeline.DedupRun, "write", killed)
     with pytest.raises(KeyboardInterrupt):
         pipeline.run_dedup([str(inputs)], out, options, Reporter())
     monkeypatch.undo()

@@ -67,7 +67,7 @@ from pathlib import Path
 from thresher.cli import main, pipeline
 
 ready, go = Path(sys.argv[1]), Path(sys.argv[2])
-real = pipeline._DedupRun.sketch
+real = pipeline.DedupRun.sketch
 
 def held(self, engine):
     ready.touch()
@@ -75,7 +75,7 @@ def held(self, engine):
         time.sleep(0.02)
     return real(self, engine)
 
-pipeline._DedupRun.sketch = held
+pipeline.DedupRun.sketch = held
 sys.exit(main(sys.argv[3:]))
 """
 
@@ -154,7 +154,7 @@ def test_the_lock_is_released_when_a_run_fails(tmp_path: Path) -> None:
         raise Boom
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline._DedupRun, "sketch", fail)
+        mp.setattr(pipeline.DedupRun, "sketch", fail)
         with pytest.raises(Boom):
             pipeline.run_dedup([str(inputs)], out, pipeline.DedupOptions(), Reporter())
     # The same process runs again: its own lock was released.

@@ -370,3 +370,132 @@ def test_star_rounds_find_the_components_of_random_graphs() -> None:
         got = dict(labels.unique("id").select("id", "comp").iter_rows())
         linked = {n for edge in edges for n in edge if edge[0] != edge[1]}
         assert got == {n: find(n) for n in linked}
+
+
+# -- thresher dedup --ray ------------------------------------------------------
+
+
+def command_inputs(root: Path, seeds_dir: Path) -> list[str]:
+    """Dumps for the command: families of near copies as JSONL with dates
+    (some missing, some the same day), the broken and empty files of
+    :func:`dumps`, and seed pages."""
+    dumps(root / "dumps")
+    frame = corpus(23, 80)
+    with open(root / "families.jsonl", "w", encoding="utf-8") as out:
+        for text, date in zip(frame["text"], frame["date"], strict=True):
+            out.write(json.dumps({"text": text, "date": date}) + "\n")
+    return [
+        str(root / "dumps"),
+        str(root / "families.jsonl"),
+        *map(str, sorted(seeds_dir.glob("*"))[:3]),
+    ]
+
+
+def command_outputs(out: Path) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
+    files = {
+        name: pl.read_parquet(out / f"{name}.parquet")
+        for name in ("kept", "duplicates", "clusters", "errors")
+    }
+    summary = json.loads((out / "summary.json").read_text())
+    summary.pop("timings")
+    assert (out / "report.html").stat().st_size > 0
+    assert not (out / ".thresher-work").exists()
+    return files, summary
+
+
+def assert_same_outputs(
+    on_ray: Path, local: Path
+) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
+    """The files of a run with --ray in ``on_ray`` are those of a local
+    run in ``local``, row for row; the local ones."""
+    got, got_summary = command_outputs(on_ray)
+    want, want_summary = command_outputs(local)
+    for name, frame in want.items():
+        assert got[name].equals(frame), name
+    assert got_summary == want_summary
+    return want, want_summary
+
+
+@pytest.mark.parametrize(
+    ("keep", "verify"), [("first", "exact"), ("longest", "signature"), ("newest", "exact")]
+)
+def test_the_command_on_ray_writes_a_local_runs_files(
+    cluster: Any, tmp_path: Path, seeds_dir: Path, keep: str, verify: str
+) -> None:
+    from thresher.cli.args import main
+
+    inputs = command_inputs(tmp_path, seeds_dir)
+    common = ["--threshold", "0.7", "--ngram", "3", "--keep", keep, "--verify", verify, "-q"]
+    assert main(["dedup", *inputs, "--out", str(tmp_path / "local"), *common]) == 0
+    assert (
+        main(["dedup", *inputs, "--out", str(tmp_path / "ray"), *common, "--ray", cluster.address])
+        == 0
+    )
+    local, local_summary = assert_same_outputs(tmp_path / "ray", tmp_path / "local")
+    # The inputs hold every kind of row the comparison means to check.
+    dups = local["duplicates"]
+    assert dups["exact"].sum() > 10 and (~dups["exact"]).sum() > 10
+    assert local["errors"].height >= 3 and local_summary["files_without_records"]
+    if keep == "newest":
+        assert local_summary["clusters_without_dates"] > 0
+
+
+def test_a_killed_command_on_ray_resumes_from_its_stages(
+    cluster: Any,
+    tmp_path: Path,
+    seeds_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Interrupted while writing its outputs: the same command again reads
+    the cluster's finished stages back and writes the local run's files."""
+    from thresher.cli import ray_run
+    from thresher.cli.args import main
+
+    inputs = command_inputs(tmp_path, seeds_dir)
+    common = ["--threshold", "0.7", "--ngram", "3", "-q"]
+    out = tmp_path / "ray"
+    command = ["dedup", *inputs, "--out", str(out), *common, "--ray", cluster.address]
+
+    def interrupted(*args: Any) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ray_run, "_write_outputs", interrupted)
+        assert main(command) == 130
+    assert not (out / "kept.parquet").exists()
+    assert (out / ".thresher-work" / "ray" / "verify.done.json").exists()
+    caplog.set_level("INFO", logger="thresher.ray")
+    assert main(command) == 0
+    for stage in ("sketch", "exact", "candidates", "verify", "components"):
+        assert f"stage {stage} read back" in caplog.text
+    assert main(["dedup", *inputs, "--out", str(tmp_path / "local"), *common]) == 0
+    assert_same_outputs(out, tmp_path / "local")
+
+
+def test_the_command_on_ray_keeps_stdout_for_json(
+    cluster: Any, tmp_path: Path, seeds_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from thresher.cli.args import main
+
+    inputs = [str(p) for p in sorted(seeds_dir.glob("*"))[:2]]
+    out = tmp_path / "ray"
+    assert main(["dedup", *inputs, "--out", str(out), "--json", "--ray", cluster.address]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert events[-1]["event"] == "summary"
+    assert {"read", "dedup", "write"} <= {e.get("phase") for e in events}
+
+
+def test_ray_and_index_are_refused_together(
+    tmp_path: Path, seeds_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from thresher.cli.args import main
+
+    inputs = [str(next(iter(sorted(seeds_dir.glob("*")))))]
+    out, index = str(tmp_path / "o"), str(tmp_path / "i")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["dedup", *inputs, "--out", out, "--ray", "--index", index])
+    assert exit_info.value.code == 2
+    assert "--ray and --index" in capsys.readouterr().err
+    assert not Path(index).exists()

@@ -192,6 +192,8 @@ def _dedup(args: argparse.Namespace) -> int:
     _check_out_path("--out", out, directory=True)
     _check_outputs_apart(args.inputs, [("--out", out)])
     _check_out_not_walked(args.inputs, out, args.follow_symlinks)
+    if args.ray is not None and args.index is not None:
+        raise _UsageError("--ray and --index cannot be combined (the index is on one machine)")
     index = _open_index(args)
     options = DedupOptions(
         threshold=args.threshold,
@@ -211,7 +213,19 @@ def _dedup(args: argparse.Namespace) -> int:
     )
     reporter = make_reporter(json_log=args.json, quiet=args.quiet)
     try:
-        summary, _ = run_dedup(list(args.inputs), out, options, reporter)
+        if args.ray is not None:
+            from thresher.cli.ray_run import run_dedup_on_ray
+
+            summary, _ = run_dedup_on_ray(
+                list(args.inputs),
+                out,
+                options,
+                reporter,
+                args.ray or None,
+                quiet=args.quiet or args.json,
+            )
+        else:
+            summary, _ = run_dedup(list(args.inputs), out, options, reporter)
         if index is not None:
             from thresher.cli.index_step import apply_index
 
@@ -463,15 +477,21 @@ any depth) and write into DIR:
                       not documents (by content type), parameters, timings
   report.html         a page with the counts, charts and the largest clusters
 
-Memory stays bounded: the inputs are streamed up to four times and about 200
-bytes per record are held, never the texts (see the README). A run that is killed
-and started again with the same arguments resumes from DIR/.thresher-work.
+Memory stays bounded: the inputs are parsed once (the later passes read their
+records back from a spool in DIR/.thresher-work) and about 200 bytes per record
+are held, never the texts (see the README). A run that is killed and started
+again with the same arguments resumes from DIR/.thresher-work.
+
+With --ray the work runs on a Ray cluster (thresher.ray) and this machine writes
+the same files; the driver holds about 60 bytes per record in a cluster of two or
+more, and resumes from the cluster's last finished stage.
 
 Examples:
   thresher dedup crawl/ --out deduped/
   thresher dedup dumps.tar.gz extra/ --out out/ --threshold 0.9 --keep longest
   thresher dedup shards/*.jsonl.zst --text-field content --out out/ --json > log.jsonl
   thresher dedup mixed/ --text-field text,body --date-field published --out out/
+  thresher dedup /shared/crawl/ --out /shared/deduped/ --ray auto
 """
 
 _SCAN_HELP = """\
@@ -538,6 +558,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also dedup against this persistent index and add the run's records to it "
         "(created with the run's parameters when absent)",
+    )
+    dedup.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="run on a Ray cluster (pip install 'thresher[ray]'): the one at ADDRESS "
+        "('auto' for the one started on this machine, ray://HOST:PORT for a remote "
+        "one), or without ADDRESS the one RAY_ADDRESS names, else a new local one; "
+        "the same outputs as a local run",
     )
     dedup.add_argument(
         "--spool-compression",

@@ -37,7 +37,9 @@ killed pass 4 starts over from the spool).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -73,14 +75,22 @@ from thresher.progress import Phase, Reporter
 
 __all__ = [
     "DEDUP_COLUMNS",
+    "NO_DATE",
     "OUTPUT_FILES",
     "RECORD_COLUMNS",
     "DedupOptions",
+    "DedupRun",
+    "OutputSinks",
+    "Scanned",
     "cluster_table",
     "clusters_without_dates",
     "date_priority",
+    "empty_output",
+    "holding_work_lock",
+    "open_run",
     "run_dedup",
     "run_scan",
+    "sample_rows",
 ]
 
 #: Columns of every record, as :func:`thresher.scan` yields them.
@@ -112,7 +122,7 @@ OUTPUT_FILES = [
 ]
 _SKETCH_COLUMNS = ["exact_key", "has_content", "has_shingles", "band_keys"]
 #: Priority of a record without a date under ``--keep newest``: it loses to any date.
-_NO_DATE = -(2**62)
+NO_DATE = -(2**62)
 #: Clusters shown with sample texts in the report, and members shown per cluster.
 _SAMPLE_CLUSTERS = 6
 _SAMPLE_MEMBERS = 3
@@ -169,12 +179,12 @@ def date_priority(dates: pl.Series) -> pl.Series:
     only between dates within the same second)."""
     if dates.dtype.is_temporal() and dates.dtype != pl.Time and dates.dtype != pl.Duration:
         stamps = dates.cast(pl.Datetime("us")).dt.epoch("s")
-        return stamps.fill_null(_NO_DATE).cast(pl.Int64).rename("priority")
+        return stamps.fill_null(NO_DATE).cast(pl.Int64).rename("priority")
     text = dates.cast(pl.String).str.strip_chars().str.replace(" ", "T").str.slice(0, 19)
     stamp = text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
     day = text.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     combined = stamp.fill_null(day.cast(pl.Datetime("us")))
-    return combined.dt.epoch("s").fill_null(_NO_DATE).cast(pl.Int64).rename("priority")
+    return combined.dt.epoch("s").fill_null(NO_DATE).cast(pl.Int64).rename("priority")
 
 
 def _priority(frame: pl.DataFrame, keep: str) -> pl.Series:
@@ -229,7 +239,7 @@ def clusters_without_dates(result: pl.DataFrame) -> int:
     return undated.height
 
 
-def _sample_rows(result: pl.DataFrame, clusters: pl.DataFrame) -> pl.Series:
+def sample_rows(result: pl.DataFrame, clusters: pl.DataFrame) -> pl.Series:
     """doc_ids of the records shown in the report: the largest clusters'
     representatives and their least similar members."""
     top = clusters.sort(["size", "cluster_id"], descending=[True, False]).head(_SAMPLE_CLUSTERS)
@@ -249,7 +259,7 @@ def _batches(scan: thresher.Scan) -> Iterator[pl.DataFrame]:
     return (frame for frame in scan if frame.height)
 
 
-class _SpoolProgress:
+class SpoolProgress:
     """The progress of a pass over the spool: records read out of the total."""
 
     def __init__(self, total: int) -> None:
@@ -262,7 +272,7 @@ class _SpoolProgress:
 
 
 @dataclass
-class _Scanned:
+class Scanned:
     batches: int
     rows: int
     progress: dict[str, int]
@@ -270,7 +280,7 @@ class _Scanned:
     files_without_records: list[str]
 
 
-class _DedupRun:
+class DedupRun:
     def __init__(
         self, inputs: list[str], out: Path, options: DedupOptions, reporter: Reporter
     ) -> None:
@@ -308,7 +318,7 @@ class _DedupRun:
     def spooled(self, phase: Phase, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
         """The batches pass 1 spooled, in order (only ``columns``, if given),
         with ``phase`` showing the records read out of the total."""
-        counter = _SpoolProgress(self.records_total or 0)
+        counter = SpoolProgress(self.records_total or 0)
         phase.watch(counter)
         for index in range(self.batches):
             frame = self.work.read_spool(index, columns)
@@ -337,7 +347,7 @@ class _DedupRun:
             path.unlink(missing_ok=True)
 
     # -- pass 1 -------------------------------------------------------------
-    def sketch(self, engine: thresher.DedupEngine | None) -> _Scanned:
+    def sketch(self, engine: thresher.DedupEngine | None) -> Scanned:
         work = self.work
         with self.reporter.phase("sketch", "pass 1: sketch") as phase:
             done = work.read_json(work.sketch_done)
@@ -351,7 +361,7 @@ class _DedupRun:
                         stored = pl.read_parquet(work.chunk(i))
                         engine.add(stored.select(_SKETCH_COLUMNS))
                         self.priorities.append(stored["priority"])
-                return _Scanned(
+                return Scanned(
                     done["batches"],
                     done["rows"],
                     done["progress"],
@@ -420,7 +430,7 @@ class _DedupRun:
             self.records_total = rows
             self.batches = batches
         self.timings["sketch"] = phase.elapsed
-        return _Scanned(batches, rows, progress, skipped, without)
+        return Scanned(batches, rows, progress, skipped, without)
 
     # -- pass 2 -------------------------------------------------------------
     def verify(self, engine: thresher.DedupEngine | None) -> pl.DataFrame:
@@ -475,7 +485,7 @@ class _DedupRun:
                 # Kept with the result, so that a resumed run can still count
                 # the clusters that had no date to choose by.
                 dated = priority if priority is not None else pl.Series([], dtype=pl.Int64)
-                result = result.with_columns(dated=dated != _NO_DATE)
+                result = result.with_columns(dated=dated != NO_DATE)
             write_parquet(result, work.result)
         self.priorities = []
         self.timings["cluster"] = phase.elapsed
@@ -492,60 +502,19 @@ class _DedupRun:
             if work.read_json(work.write_done) is not None:
                 phase.skipped = True
                 return
-            wanted_ids = wanted.implode()
-            counter = _SpoolProgress(self.records_total or 0)
+            counter = SpoolProgress(self.records_total or 0)
             phase.watch(counter)
             dedup_cols = result.select([*DEDUP_COLUMNS, "is_duplicate"])
-            schema = _empty_output()
-            samples: list[pl.DataFrame] = []
-            final = work.final
-            with (
-                atomic(final / "kept.parquet", fsync=True) as kept_path,
-                atomic(final / "duplicates.parquet", fsync=True) as dups_path,
-                ThreadPoolExecutor(2, thread_name_prefix="thresher-write") as pool,
-            ):
-                kept = _core.ParquetSink(kept_path, schema.__arrow_c_stream__(), ROW_GROUP_ROWS)
-                dups = _core.ParquetSink(dups_path, schema.__arrow_c_stream__(), ROW_GROUP_ROWS)
-                writing: list[Future[None]] = []
+            with OutputSinks(work.final, wanted) as sinks:
                 for index in range(self.batches):
                     frame = work.read_spool(index)
                     start = frame["doc_id"][0]
-                    joined = frame.hstack(dedup_cols.slice(start, frame.height).get_columns())
-                    dup = pl.col("is_duplicate")
-                    samples.append(
-                        joined.filter(pl.col("doc_id").is_in(wanted_ids)).select(
-                            "doc_id",
-                            "cluster_id",
-                            "is_duplicate",
-                            "exact",
-                            "similarity",
-                            "source",
-                            "member",
-                            "title",
-                            pl.col("text").str.slice(0, _SAMPLE_CHARS),
-                        )
-                    )
-                    # Each sink encodes (GIL released) while the next batch is
-                    # read; a sink's batches stay in order, two batches at most
-                    # are in flight.
-                    streams = [
-                        joined.filter(dup).drop("is_duplicate").__arrow_c_stream__(),
-                        joined.filter(~dup).drop("is_duplicate").__arrow_c_stream__(),
-                    ]
-                    for future in writing:
-                        future.result()
-                    writing = [
-                        pool.submit(dups.write, streams[0]),
-                        pool.submit(kept.write, streams[1]),
-                    ]
+                    sinks.add(frame.hstack(dedup_cols.slice(start, frame.height).get_columns()))
                     counter.records += frame.height
                     # Dropped before the next batch is read, not after.
-                    del frame, joined, streams
-                for future in writing:
-                    future.result()
-                kept.finish()
-                dups.finish()
-            write_parquet(pl.concat(samples) if samples else pl.DataFrame(), work.samples)
+                    del frame
+            samples = sinks.samples
+            write_parquet(samples, work.samples)
             write_json({"batches": self.batches}, work.write_done)
             work.drop_spool()
         self.timings["write"] = phase.elapsed
@@ -553,7 +522,7 @@ class _DedupRun:
     # -- outputs ------------------------------------------------------------
     def finish(
         self,
-        scanned: _Scanned,
+        scanned: Scanned,
         result: pl.DataFrame,
         edges: pl.DataFrame,
         clusters: pl.DataFrame,
@@ -628,7 +597,76 @@ class _DedupRun:
         self.work.remove()
 
 
-def _empty_output() -> pl.DataFrame:
+class OutputSinks:
+    """``kept.parquet`` and ``duplicates.parquet`` in ``final``, streamed
+    batch by batch (in ``doc_id`` order) under temporary names and renamed
+    into place when the block ends without an exception; ``samples`` then
+    holds the rows ``wanted`` (doc_ids) for the report."""
+
+    def __init__(self, final: Path, wanted: pl.Series) -> None:
+        self.final = final
+        self.wanted = wanted.implode()
+        self.samples = pl.DataFrame()
+        self._samples: list[pl.DataFrame] = []
+        self._stack = contextlib.ExitStack()
+        self._writing: list[Future[None]] = []
+
+    def __enter__(self) -> OutputSinks:
+        stack = self._stack.__enter__()
+        kept_path = stack.enter_context(atomic(self.final / "kept.parquet", fsync=True))
+        dups_path = stack.enter_context(atomic(self.final / "duplicates.parquet", fsync=True))
+        self._pool = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="thresher-write"))
+        schema = empty_output().__arrow_c_stream__
+        self._kept = _core.ParquetSink(kept_path, schema(), ROW_GROUP_ROWS)
+        self._dups = _core.ParquetSink(dups_path, schema(), ROW_GROUP_ROWS)
+        return self
+
+    def add(self, joined: pl.DataFrame) -> None:
+        """Write a batch of records with :data:`DEDUP_COLUMNS` and
+        ``is_duplicate``, in the outputs' column order."""
+        dup = pl.col("is_duplicate")
+        self._samples.append(
+            joined.filter(pl.col("doc_id").is_in(self.wanted)).select(
+                "doc_id",
+                "cluster_id",
+                "is_duplicate",
+                "exact",
+                "similarity",
+                "source",
+                "member",
+                "title",
+                pl.col("text").str.slice(0, _SAMPLE_CHARS),
+            )
+        )
+        # Each sink encodes (GIL released) while the next batch is read; a
+        # sink's batches stay in order, two batches at most are in flight.
+        streams = [
+            joined.filter(dup).drop("is_duplicate").__arrow_c_stream__(),
+            joined.filter(~dup).drop("is_duplicate").__arrow_c_stream__(),
+        ]
+        for future in self._writing:
+            future.result()
+        self._writing = [
+            self._pool.submit(self._dups.write, streams[0]),
+            self._pool.submit(self._kept.write, streams[1]),
+        ]
+
+    def __exit__(self, kind: Any, value: Any, trace: Any) -> bool | None:
+        try:
+            for future in self._writing:
+                future.result()
+            if kind is None:
+                self._kept.finish()
+                self._dups.finish()
+                self.samples = pl.concat(self._samples) if self._samples else pl.DataFrame()
+        except BaseException:
+            # The temporaries are removed, and this error is the one raised.
+            self._stack.__exit__(*sys.exc_info())
+            raise
+        return self._stack.__exit__(kind, value, trace)
+
+
+def empty_output() -> pl.DataFrame:
     records = thresher.ingest([]).records
     return records.with_columns(
         exact_key=pl.lit(None, pl.String),
@@ -656,6 +694,14 @@ def run_dedup(
     lock on ``out``'s work directory.
     """
     started = time.perf_counter()
+    with holding_work_lock(out):
+        return _run_dedup_locked(inputs, out, options, reporter, started)
+
+
+@contextlib.contextmanager
+def holding_work_lock(out: Path) -> Iterator[None]:
+    """Create ``out`` and hold the lock on its work directory for the block
+    (:class:`~thresher.cli.workdir.OutputInUse` when another run holds it)."""
     lock = WorkLock(out / WORK_DIR_NAME)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -663,18 +709,28 @@ def run_dedup(
     except OSError as exc:
         raise OutputError.wrap("--out", out, exc) from exc
     try:
-        return _run_dedup_locked(inputs, out, options, reporter, started)
+        yield
     finally:
         lock.release()
 
 
-def _run_dedup_locked(
-    inputs: list[str], out: Path, options: DedupOptions, reporter: Reporter, started: float
-) -> tuple[dict[str, Any], str]:
+def open_run(
+    inputs: list[str],
+    out: Path,
+    options: DedupOptions,
+    reporter: Reporter,
+    manifest_extra: dict[str, Any] | None = None,
+) -> tuple[DedupRun, str, dict[str, Any] | None]:
+    """The run of ``inputs`` into ``out`` (its lock held), its work
+    directory opened: the run, how the directory was found (see
+    :func:`run_dedup`) and, when a killed run had finished its outputs,
+    its summary (the outputs are then published: nothing is left to do).
+    ``manifest_extra`` tells runs that share the options but not the
+    work directory's layout apart (``--ray``)."""
     # Only thresher's own leftovers beside the outputs, never the user's files.
     for name in OUTPUT_FILES:
         remove_stale_temporaries(out / name)
-    run = _DedupRun(inputs, out, options, reporter)
+    run = DedupRun(inputs, out, options, reporter)
     files = input_fingerprint(inputs, options.follow_symlinks)
     run.walked = [str(f[0]) for f in files]
     manifest = {
@@ -683,6 +739,7 @@ def _run_dedup_locked(
         "inputs": inputs,
         "parameters": options.parameters(),
         "files": files,
+        **(manifest_extra or {}),
     }
     state = run.work.open(manifest)
     if state == "resumed":
@@ -698,7 +755,16 @@ def _run_dedup_locked(
         if summary is None:
             summary = run.work.read_json(out / "summary.json")
         run.publish()
-        return summary, state
+        return run, state, summary
+    return run, state, None
+
+
+def _run_dedup_locked(
+    inputs: list[str], out: Path, options: DedupOptions, reporter: Reporter, started: float
+) -> tuple[dict[str, Any], str]:
+    run, state, published = open_run(inputs, out, options, reporter)
+    if published is not None:
+        return published, state
     run.check_spool()
     engine = None if run.work.result.exists() else _engine(options)
     # Each pass frees what it held; the C heap keeps freed memory unless told
@@ -711,7 +777,7 @@ def _run_dedup_locked(
     del engine
     _core.release_free_memory()
     clusters = cluster_table(result)
-    run.write(result, _sample_rows(result, clusters))
+    run.write(result, sample_rows(result, clusters))
     _core.release_free_memory()
     summary = run.finish(scanned, result, edges, clusters, started)
     return summary, state

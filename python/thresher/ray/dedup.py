@@ -68,7 +68,7 @@ from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
 from thresher.errors import InvalidOptionError
 from thresher.keep import check_keep, priority_expr, warn_undated_clusters
-from thresher.ray.tables import BUCKET, bucket, frame_of, resolved
+from thresher.ray.tables import BUCKET, bucket, collect, frame_of, resolved
 from thresher.streams import text_stream
 
 Components = Literal["auto", "local", "distributed"]
@@ -94,15 +94,6 @@ _CONTENT = "_thresher_has_content"
 _SHINGLES = "_thresher_has_shingles"
 _BANDS = "_thresher_band_keys"
 _INTERNAL = (_KEY, _CONTENT, _SHINGLES, _BANDS)
-
-
-def _collect(ds: ray.data.Dataset, empty: dict[str, Any]) -> pl.DataFrame:
-    """A (small) dataset on the driver, as one Polars frame; with no rows,
-    an empty frame of the schema ``empty``."""
-    tables = [t for t in ray.get(ds.to_arrow_refs()) if t.num_rows]
-    if not tables:
-        return pl.DataFrame(schema=empty)
-    return frame_of(pa.concat_tables(tables, promote_options="permissive"))
 
 
 _IDS = {"id": pl.UInt64}
@@ -400,9 +391,10 @@ class _Stages:
             ds.write_parquet(os.fspath(temporary))
         else:
             temporary.mkdir()
+            # A shuffle of no rows gives blocks without columns: kept so.
             schema = ds.schema()
-            assert schema is not None
-            pq.write_table(schema.base_schema.empty_table(), temporary / "empty.parquet")
+            empty = pa.table({}) if schema is None else schema.base_schema.empty_table()
+            pq.write_table(empty, temporary / "empty.parquet")
         shutil.rmtree(place, ignore_errors=True)
         temporary.rename(place)
         _write_durably(done, json.dumps({"rows": ds.count()}))
@@ -556,7 +548,7 @@ def dedup(
     # The copies' ids go to every task while they are few enough.
     sent_copies: Any = None
     if copies.count() <= MAX_SENT_IDS:
-        sent_copies = ray.put(_collect(copies.select_columns(["id"]), _IDS).to_arrow())
+        sent_copies = ray.put(collect(copies.select_columns(["id"]), _IDS).to_arrow())
     pairs = stages.dataset(
         "candidates",
         lambda: (
@@ -600,7 +592,7 @@ def dedup(
         firsts: Any = None
         seconds: Any = None
         if count <= MAX_SENT_PAIRS:
-            ids = _collect(bucketed.select_columns(["a", "b"]), _PAIRS)
+            ids = collect(bucketed.select_columns(["a", "b"]), _PAIRS)
             firsts = ray.put(ids.select(pl.col("a").alias("id")).unique().to_arrow())
             seconds = ray.put(ids.select(pl.col("b").alias("id")).unique().to_arrow())
         with_first = (
@@ -647,8 +639,8 @@ def dedup(
             id_type=schema.field(id_column).type,
         )
 
-    near = _collect(near_edges, _EDGES)
-    exact = _collect(copies, _COPIES)
+    near = collect(near_edges, _EDGES)
+    exact = collect(copies, _COPIES)
     clock.lap("verify")
 
     # 5. Components on the driver, over the rows that have an edge.
@@ -794,7 +786,7 @@ def _components(
     expr_columns = [column] if keep == "longest" else [date_column] if keep == "newest" else []
     if expr_columns:
         wanted = ray.put(nodes.select("id").to_arrow())
-        values = _collect(
+        values = collect(
             sketched.map_batches(
                 partial(_rows_of, id_column=id_column, columns=expr_columns, wanted=wanted),
                 batch_format="pyarrow",
@@ -847,7 +839,7 @@ def _components(
         # Few rows (members not linked to their representative by an
         # edge): their texts come to the driver.
         needed = pl.concat([to_score["a"], to_score["b"]]).unique().rename("id").to_frame()
-        texts = _collect(
+        texts = collect(
             sketched.map_batches(
                 partial(
                     _texts_of,

@@ -10,7 +10,8 @@ records of each file are counted (per block, summed on the driver) and
 each record's ``doc_id`` becomes the count of records in the files before
 its own plus its number in its file: the ``doc_id`` the local reader gives
 it. A file is read by one task, whatever its size (an archive is not split by
-member).
+member). The records each file skipped (web archive records that are not
+documents) travel as rows of a third kind, counted like the records.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -30,8 +32,12 @@ import thresher
 from thresher import _core
 from thresher.ray.tables import frame_of
 
-#: Set on rows that are error rows in a read task's table.
-_IS_ERROR = "_thresher_is_error"
+#: What each row of a read task's table is: one of the three below.
+_KIND = "_thresher_kind"
+_RECORD, _ERROR, _SKIPPED = 0, 1, 2
+#: On the rows of kind ``_SKIPPED``: the type skipped and how many.
+_SKIPPED_TYPE = "_thresher_skipped_type"
+_SKIPPED_COUNT = "_thresher_skipped"
 #: The file number (walk order) of each row of a read task's table.
 _FILE = "_thresher_file"
 #: The error columns a record table lacks.
@@ -40,7 +46,7 @@ _ERROR_ONLY = ("kind", "reason")
 
 def _read_files(batch: pa.Table, *, options: dict[str, Any]) -> pa.Table:
     """Reads the files of ``batch`` (``file``, ``path``, ``source``): their
-    records and error rows in one table."""
+    records, error rows and counts of skipped records in one table."""
     parts = []
     for number, path, source in zip(
         batch.column("file").to_pylist(),
@@ -52,20 +58,40 @@ def _read_files(batch: pa.Table, *, options: dict[str, Any]) -> pa.Table:
         records = read.records.with_columns(
             pl.lit(source).alias("source"),
             *(pl.lit(None, pl.String).alias(name) for name in _ERROR_ONLY),
-            pl.lit(False).alias(_IS_ERROR),
+            pl.lit(_RECORD, pl.Int8).alias(_KIND),
         )
         errors = read.errors.with_columns(
-            pl.lit(source).alias("source"), pl.lit(True).alias(_IS_ERROR)
+            pl.lit(source).alias("source"), pl.lit(_ERROR, pl.Int8).alias(_KIND)
         )
-        rows = pl.concat([records, errors], how="diagonal_relaxed")
+        skipped = pl.DataFrame(
+            {
+                _SKIPPED_TYPE: list(read.skipped),
+                _SKIPPED_COUNT: list(read.skipped.values()),
+                _KIND: [_SKIPPED] * len(read.skipped),
+            },
+            schema={_SKIPPED_TYPE: pl.String, _SKIPPED_COUNT: pl.Int64, _KIND: pl.Int8},
+        )
+        rows = pl.concat([records, errors, skipped], how="diagonal_relaxed")
         parts.append(rows.with_columns(pl.lit(number, pl.Int64).alias(_FILE)))
     return pl.concat(parts, how="diagonal_relaxed").to_arrow()
 
 
 def _count_records(batch: pa.Table) -> pa.Table:
-    """The records of each file in ``batch``: ``_thresher_file``, ``records``."""
+    """The records of each file in ``batch`` and those it skipped, by type:
+    ``_thresher_file``, ``_thresher_skipped_type`` (null for the records),
+    ``count``."""
     frame = frame_of(batch)
-    counts = frame.group_by(_FILE).agg((~pl.col(_IS_ERROR)).sum().cast(pl.Int64).alias("records"))
+    kind = pl.col(_KIND)
+    counts = frame.group_by(_FILE, _SKIPPED_TYPE).agg(
+        pl.when(kind == _RECORD)
+        .then(1)
+        .when(kind == _SKIPPED)
+        .then(pl.col(_SKIPPED_COUNT))
+        .otherwise(0)
+        .sum()
+        .cast(pl.Int64)
+        .alias("count")
+    )
     return counts.to_arrow()
 
 
@@ -78,7 +104,7 @@ def _number_records(batch: pa.Table, *, first_ids: dict[int, int], columns: list
         schema={_FILE: pl.Int64, "_first": pl.UInt64},
     )
     records = (
-        frame.filter(~pl.col(_IS_ERROR))
+        frame.filter(pl.col(_KIND) == _RECORD)
         .join(offsets, on=_FILE, how="left")
         .with_columns((pl.col("doc_id").cast(pl.UInt64) + pl.col("_first")).alias("doc_id"))
     )
@@ -88,7 +114,20 @@ def _number_records(batch: pa.Table, *, first_ids: dict[int, int], columns: list
 def _error_rows(batch: pa.Table, *, columns: list[str]) -> pa.Table:
     """Error rows only, in the columns of :attr:`thresher.Ingest.errors`."""
     frame = frame_of(batch)
-    return frame.filter(pl.col(_IS_ERROR)).select(columns).to_arrow()
+    return frame.filter(pl.col(_KIND) == _ERROR).select(columns).to_arrow()
+
+
+@dataclass(frozen=True)
+class ReadFacts:
+    """What a read found besides its rows, for ``thresher dedup --ray``'s
+    summary: the files walked (``paths`` to read, ``sources`` as records
+    name them, in walk order), the records of each (by walk number) and the
+    records skipped, by type (:attr:`thresher.Ingest.skipped`)."""
+
+    paths: list[str]
+    sources: list[str]
+    records_per_file: dict[int, int]
+    skipped: dict[str, int]
 
 
 def read_dumps_and_errors(
@@ -97,6 +136,14 @@ def read_dumps_and_errors(
     """:func:`read_dumps`, and the error rows :attr:`thresher.Ingest.errors`
     would hold, as a second dataset (the walk's own errors first, then each
     file's in walk order)."""
+    records, errors, _ = read_with_facts(paths, **ingest_options)
+    return records, errors
+
+
+def read_with_facts(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], **ingest_options: Any
+) -> tuple[ray.data.Dataset, ray.data.Dataset, ReadFacts]:
+    """:func:`read_dumps_and_errors`, and the :class:`ReadFacts` of the read."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     inputs = [os.fspath(p) for p in paths]
@@ -111,9 +158,15 @@ def read_dumps_and_errors(
         {"file": number, "path": os.fspath(path), "source": source}
         for number, (path, source) in enumerate(files)
     ]
+    facts = ReadFacts(
+        paths=[os.fspath(path) for path, _ in files],
+        sources=[source for _, source in files],
+        records_per_file={},
+        skipped={},
+    )
     if not items:
         records = ray.data.from_arrow(nothing.records.to_arrow())
-        return records, ray.data.from_arrow(walk_errors.to_arrow())
+        return records, ray.data.from_arrow(walk_errors.to_arrow()), facts
     # Files in contiguous runs, four runs per CPU: enough tasks to balance
     # files of different sizes, few enough that a task's start-up (about
     # a second for a fresh worker) is paid rarely.
@@ -139,8 +192,17 @@ def read_dumps_and_errors(
         )
     )
     assert isinstance(counts, pl.DataFrame)
-    counts = counts.group_by(_FILE).agg(pl.col("records").sum())
-    per_file = dict(zip(counts[_FILE].to_list(), counts["records"].to_list(), strict=True))
+    skipped = (
+        counts.filter(pl.col(_SKIPPED_TYPE).is_not_null())
+        .group_by(_SKIPPED_TYPE)
+        .agg(pl.col("count").sum())
+    )
+    facts.skipped.update(zip(skipped[_SKIPPED_TYPE], skipped["count"], strict=True))
+    counts = (
+        counts.filter(pl.col(_SKIPPED_TYPE).is_null()).group_by(_FILE).agg(pl.col("count").sum())
+    )
+    per_file = dict(zip(counts[_FILE].to_list(), counts["count"].to_list(), strict=True))
+    facts.records_per_file.update(per_file)
     first_ids: dict[int, int] = {}
     total = 0
     for number in range(len(items)):
@@ -158,7 +220,7 @@ def read_dumps_and_errors(
     )
     if walk_errors.height:
         errors = ray.data.from_arrow(walk_errors.to_arrow()).union(errors)
-    return records, errors
+    return records, errors, facts
 
 
 def read_dumps(

@@ -1,5 +1,6 @@
-"""What the Ray stages share: Arrow blocks as Polars frames, values sent
-to every task, and the hash bucket the groupings go by."""
+"""What the Ray stages share: Arrow blocks as Polars frames, small
+datasets collected on the driver, values sent to every task, and the hash
+bucket the groupings go by."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
 import ray
+import ray.data
 
 #: The column every grouping goes by.
 BUCKET = "_thresher_bucket"
@@ -18,6 +20,15 @@ def frame_of(batch: pa.Table) -> pl.DataFrame:
     frame = pl.from_arrow(batch)
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def collect(ds: ray.data.Dataset, empty: dict[str, Any]) -> pl.DataFrame:
+    """A (small) dataset on the driver, as one Polars frame; with no rows,
+    an empty frame of the schema ``empty``."""
+    tables = [t for t in ray.get(ds.to_arrow_refs()) if t.num_rows]
+    if not tables:
+        return pl.DataFrame(schema=empty)
+    return frame_of(pa.concat_tables(tables, promote_options="permissive"))
 
 
 def resolved(value: Any) -> Any:
