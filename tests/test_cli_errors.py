@@ -359,7 +359,7 @@ def test_date_priority_takes_date_columns_as_they_are() -> None:
     instants = [datetime.datetime(2024, 1, 2, 3, 4, 5), None, datetime.datetime(1969, 7, 20)]
     as_text = pl.Series(["2024-01-02T03:04:05Z", None, "1969-07-20"])
     expected = pipeline.date_priority(as_text).to_list()
-    assert expected[1] == pipeline._NO_DATE and expected[2] < 0
+    assert expected[1] == pipeline.NO_DATE and expected[2] < 0
     for column in (
         pl.Series(instants),
         pl.Series(instants).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"),
