@@ -574,3 +574,21 @@ def test_a_scan_that_loses_a_record_fails_the_run(
     options = pipeline.DedupOptions(batch_size=1_000_000)
     with pytest.raises(thresher.ThresherError, match="records were lost"):
         pipeline.run_dedup([str(corpus)], tmp_path / "o", options, Reporter())
+
+
+def test_publish_replaces_a_file_by_a_folder_and_back(tmp_path: Path) -> None:
+    """A run with --ray --sharded writes kept.parquet as a folder of parts
+    where a local run had written a file, and the other way round."""
+    from thresher.cli.outputs import publish
+
+    final, out = tmp_path / "final", tmp_path / "out"
+    final.mkdir()
+    out.mkdir()
+    (out / "kept.parquet").write_text("file of an earlier run")
+    (final / "kept.parquet").mkdir()
+    (final / "kept.parquet" / "part-000000.parquet").write_text("part")
+    publish([(final / "kept.parquet", out / "kept.parquet")])
+    assert (out / "kept.parquet" / "part-000000.parquet").read_text() == "part"
+    (final / "kept.parquet").write_text("file again")
+    publish([(final / "kept.parquet", out / "kept.parquet")])
+    assert (out / "kept.parquet").read_text() == "file again"

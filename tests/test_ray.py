@@ -417,21 +417,37 @@ def assert_same_outputs(
 
 
 @pytest.mark.parametrize(
-    ("keep", "verify"), [("first", "exact"), ("longest", "signature"), ("newest", "exact")]
+    ("keep", "verify", "sharded"),
+    [("first", "exact", False), ("longest", "signature", True), ("newest", "exact", False)],
 )
 def test_the_command_on_ray_writes_a_local_runs_files(
-    cluster: Any, tmp_path: Path, seeds_dir: Path, keep: str, verify: str
+    cluster: Any,
+    tmp_path: Path,
+    seeds_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    keep: str,
+    verify: str,
+    sharded: bool,
 ) -> None:
+    """Single files streamed by the driver, or (``--sharded``) folders of
+    parts the cluster writes, several per output here: the local run's
+    rows in the local run's order."""
+    from thresher.cli import ray_run
     from thresher.cli.args import main
 
+    monkeypatch.setattr(ray_run, "_ROWS_PER_PART", 60)
     inputs = command_inputs(tmp_path, seeds_dir)
     common = ["--threshold", "0.7", "--ngram", "3", "--keep", keep, "--verify", verify, "-q"]
     assert main(["dedup", *inputs, "--out", str(tmp_path / "local"), *common]) == 0
-    assert (
-        main(["dedup", *inputs, "--out", str(tmp_path / "ray"), *common, "--ray", cluster.address])
-        == 0
-    )
+    on_ray = ["--ray", cluster.address, *(["--sharded"] if sharded else [])]
+    assert main(["dedup", *inputs, "--out", str(tmp_path / "ray"), *common, *on_ray]) == 0
     local, local_summary = assert_same_outputs(tmp_path / "ray", tmp_path / "local")
+    kept = tmp_path / "ray" / "kept.parquet"
+    if sharded:
+        parts = sorted(p.name for p in kept.iterdir())
+        assert len(parts) > 2 and parts[0] == "part-000000.parquet", parts
+    else:
+        assert kept.is_file()
     # The inputs hold every kind of row the comparison means to check.
     dups = local["duplicates"]
     assert dups["exact"].sum() > 10 and (~dups["exact"]).sum() > 10
@@ -499,3 +515,30 @@ def test_ray_and_index_are_refused_together(
     assert exit_info.value.code == 2
     assert "--ray and --index" in capsys.readouterr().err
     assert not Path(index).exists()
+
+
+def test_parts_are_named_in_doc_id_order_or_refused(tmp_path: Path) -> None:
+    """Parts whose rows follow each other are renamed into doc_id order;
+    parts whose rows interleave, or an unsorted part, are refused (the
+    command then sorts on the cluster); no rows give one empty part."""
+    from thresher.cli.ray_run import _put_parts_in_order
+
+    schema = {"doc_id": pl.UInt64, "text": pl.String}
+
+    def parts(name: str, *spans: list[int]) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        for i, ids in enumerate(spans):
+            frame = pl.DataFrame({"doc_id": ids, "text": [str(x) for x in ids]}, schema=schema)
+            frame.write_parquet(folder / f"z{9 - i}.parquet")
+        return folder
+
+    ordered = parts("ordered", [0, 1, 2], [], [5, 6], [3, 4])
+    assert _put_parts_in_order(ordered, pl.Schema(schema))
+    assert sorted(p.name for p in ordered.iterdir()) == [f"part-00000{i}.parquet" for i in range(3)]
+    assert pl.read_parquet(ordered)["doc_id"].to_list() == list(range(7))
+    assert not _put_parts_in_order(parts("interleaved", [0, 2], [1, 3]), pl.Schema(schema))
+    assert not _put_parts_in_order(parts("unsorted", [1, 0]), pl.Schema(schema))
+    empty = parts("empty", [])
+    assert _put_parts_in_order(empty, pl.Schema(schema))
+    assert pl.read_parquet(empty).schema == pl.Schema(schema)

@@ -192,6 +192,8 @@ def _dedup(args: argparse.Namespace) -> int:
     _check_out_path("--out", out, directory=True)
     _check_outputs_apart(args.inputs, [("--out", out)])
     _check_out_not_walked(args.inputs, out, args.follow_symlinks)
+    if args.sharded and args.ray is None:
+        raise _UsageError("--sharded needs --ray (the cluster writes the parts)")
     if args.ray is not None and args.index is not None:
         raise _UsageError("--ray and --index cannot be combined (the index is on one machine)")
     index = _open_index(args)
@@ -222,6 +224,7 @@ def _dedup(args: argparse.Namespace) -> int:
                 options,
                 reporter,
                 args.ray or None,
+                sharded=args.sharded,
                 quiet=args.quiet or args.json,
             )
         else:
@@ -568,6 +571,13 @@ def build_parser() -> argparse.ArgumentParser:
         "('auto' for the one started on this machine, ray://HOST:PORT for a remote "
         "one), or without ADDRESS the one RAY_ADDRESS names, else a new local one; "
         "the same outputs as a local run",
+    )
+    dedup.add_argument(
+        "--sharded",
+        action="store_true",
+        help="with --ray: kept.parquet and duplicates.parquet are folders of Parquet "
+        "parts (part-000000.parquet ..., in doc_id order) written by the cluster, "
+        "for outputs larger than this machine's disk",
     )
     dedup.add_argument(
         "--spool-compression",

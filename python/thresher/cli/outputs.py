@@ -171,6 +171,12 @@ def publish(files: list[tuple[Path, Path]], last: tuple[Path, Path] | None = Non
             last[1].unlink()
     for src, dst in files:
         if src.exists():
+            # A directory (sharded output) replaces a file of an earlier
+            # run, or a file a directory: os.replace does neither.
+            if dst.is_dir() and not dst.is_symlink():
+                shutil.rmtree(dst)
+            elif src.is_dir() and (dst.exists() or dst.is_symlink()):
+                dst.unlink()
             os.replace(src, dst)
     if last is not None and last[0].exists():
         os.replace(last[0], last[1])

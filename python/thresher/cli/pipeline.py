@@ -90,6 +90,7 @@ __all__ = [
     "open_run",
     "run_dedup",
     "run_scan",
+    "sample_columns",
     "sample_rows",
 ]
 
@@ -597,6 +598,21 @@ class DedupRun:
         self.work.remove()
 
 
+def sample_columns(rows: pl.DataFrame) -> pl.DataFrame:
+    """What the report shows of its sample rows (written with ``is_duplicate``)."""
+    return rows.select(
+        "doc_id",
+        "cluster_id",
+        "is_duplicate",
+        "exact",
+        "similarity",
+        "source",
+        "member",
+        "title",
+        pl.col("text").str.slice(0, _SAMPLE_CHARS),
+    )
+
+
 class OutputSinks:
     """``kept.parquet`` and ``duplicates.parquet`` in ``final``, streamed
     batch by batch (in ``doc_id`` order) under temporary names and renamed
@@ -625,19 +641,7 @@ class OutputSinks:
         """Write a batch of records with :data:`DEDUP_COLUMNS` and
         ``is_duplicate``, in the outputs' column order."""
         dup = pl.col("is_duplicate")
-        self._samples.append(
-            joined.filter(pl.col("doc_id").is_in(self.wanted)).select(
-                "doc_id",
-                "cluster_id",
-                "is_duplicate",
-                "exact",
-                "similarity",
-                "source",
-                "member",
-                "title",
-                pl.col("text").str.slice(0, _SAMPLE_CHARS),
-            )
-        )
+        self._samples.append(sample_columns(joined.filter(pl.col("doc_id").is_in(self.wanted))))
         # Each sink encodes (GIL released) while the next batch is read; a
         # sink's batches stay in order, two batches at most are in flight.
         streams = [

@@ -20,14 +20,18 @@ The files are the local run's, row for row: the same records, clusters,
 representatives, similarities and ``exact`` flags (``tests/test_ray.py``).
 ``--keep newest`` ranks the local run's own date priority (seconds since
 1970, :func:`~thresher.cli.pipeline.date_priority`), so its ties are the
-local run's too. One file per output, written by the driver: there is no
-sharded output.
+local run's too. With ``--sharded``, the cluster's tasks write
+``kept.parquet`` and ``duplicates.parquet`` instead, as folders of parts
+that the driver then names in ``doc_id`` order (a sort on the cluster
+first, should the parts' rows interleave).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import shutil
 import time
 import warnings
 from functools import partial
@@ -50,6 +54,7 @@ from thresher.cli.pipeline import (
     empty_output,
     holding_work_lock,
     open_run,
+    sample_columns,
     sample_rows,
 )
 from thresher.errors import ThresherError
@@ -71,6 +76,8 @@ _CLUSTERED = {
     "similarity": pl.Float64,
     "dated": pl.Boolean,
 }
+#: Rows per part of a sharded output, at least (the last may have fewer).
+_ROWS_PER_PART = 250_000
 _NEAR_EDGES = {"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64, "exact": pl.Boolean}
 
 
@@ -137,12 +144,19 @@ def run_dedup_on_ray(
     reporter: Reporter,
     address: str | None,
     *,
+    sharded: bool = False,
     quiet: bool = False,
 ) -> tuple[dict[str, Any], str]:
     """Run ``thresher dedup --ray``: :func:`~thresher.cli.pipeline.run_dedup`'s
     outputs and return value, computed on the Ray cluster at ``address``
     (``None``: the cluster ``RAY_ADDRESS`` names, or a new local one; the
-    cluster this process is already connected to, if any)."""
+    cluster this process is already connected to, if any).
+
+    With ``sharded``, ``kept.parquet`` and ``duplicates.parquet`` are
+    directories of Parquet parts (``part-000000.parquet`` ...) that the
+    cluster's tasks write, in ``doc_id`` order across the parts, instead
+    of single files the driver writes: for outputs larger than the
+    driver's disk or its bandwidth."""
     try:
         import ray
         import ray.data
@@ -161,14 +175,14 @@ def run_dedup_on_ray(
         context = ray.data.DataContext.get_current()
         was_ordered = context.execution_options.preserve_order
         try:
-            return _run(run, started), state
+            return _run(run, started, sharded), state
         finally:
             context.execution_options.preserve_order = was_ordered
             if connected:
                 ray.shutdown()
 
 
-def _run(run: DedupRun, started: float) -> dict[str, Any]:
+def _run(run: DedupRun, started: float, sharded: bool) -> dict[str, Any]:
     import thresher.ray as tray
     from thresher.ray.read import read_with_facts
     from thresher.ray.tables import collect
@@ -260,6 +274,8 @@ def _run(run: DedupRun, started: float) -> dict[str, Any]:
         wanted = sample_rows(clustered, clusters)
         if work.read_json(work.write_done) is not None:
             phase.skipped = True
+        elif sharded:
+            _write_shards(run, result, representatives, wanted)
         else:
             _write_outputs(run, result, representatives, wanted)
     run.timings["write"] = phase.elapsed
@@ -326,6 +342,109 @@ def _write(
             )
             sinks.add(joined.select(columns))
     return sinks.samples
+
+
+def _output_rows(batch: pa.Table, *, representatives: Any, columns: dict[str, Any]) -> pa.Table:
+    """The batch's rows as the outputs hold them (``columns``), with
+    ``is_duplicate``."""
+    from thresher.ray.tables import frame_of, resolved
+
+    joined = _with_exact(frame_of(batch), frame_of(resolved(representatives)))
+    return joined.select(
+        *(pl.col(name).cast(dtype) for name, dtype in columns.items()),
+        pl.col("is_duplicate"),
+    ).to_arrow()
+
+
+def _side(batch: pa.Table, *, duplicates: bool) -> pa.Table:
+    """The rows of one output: the duplicates, or the records kept."""
+    from thresher.ray.tables import frame_of
+
+    frame = frame_of(batch)
+    wanted = pl.col("is_duplicate") if duplicates else ~pl.col("is_duplicate")
+    return frame.filter(wanted).drop("is_duplicate").to_arrow()
+
+
+def _samples_of(batch: pa.Table, *, wanted: Any) -> pa.Table:
+    """The batch's rows that the report shows (``doc_id`` in ``wanted``)."""
+    from thresher.ray.tables import frame_of, resolved
+
+    frame = frame_of(batch)
+    return frame.join(frame_of(resolved(wanted)), on="doc_id", how="semi").to_arrow()
+
+
+def _write_shards(
+    run: DedupRun, result: Any, representatives: pl.DataFrame, wanted: pl.Series
+) -> None:
+    """``kept.parquet`` and ``duplicates.parquet`` as directories of parts
+    written by the cluster, renamed into ``doc_id`` order; the samples.
+    A sort on the cluster first when the parts' rows interleave."""
+    import ray
+
+    from thresher.ray.tables import collect
+
+    work = run.work
+    schema = empty_output().schema
+    rows = result.map_batches(
+        partial(
+            _output_rows,
+            representatives=ray.put(representatives.to_arrow()),
+            columns=dict(schema),
+        ),
+        batch_format="pyarrow",
+    ).materialize()
+    for attempt in range(2):
+        ordered = True
+        for name, duplicates in (("kept.parquet", False), ("duplicates.parquet", True)):
+            place = work.final / name
+            temporary = work.final / f"{name}.parts"
+            shutil.rmtree(temporary, ignore_errors=True)
+            rows.map_batches(
+                partial(_side, duplicates=duplicates), batch_format="pyarrow"
+            ).write_parquet(os.fspath(temporary), min_rows_per_file=_ROWS_PER_PART)
+            ordered = ordered and _put_parts_in_order(temporary, schema)
+            if os.path.isdir(place):
+                shutil.rmtree(place)
+            os.replace(temporary, place)
+        if ordered:
+            break
+        if attempt == 0:
+            run.reporter.message("the result came out of doc_id order: sorting it on the cluster")
+            rows = rows.sort("doc_id").materialize()
+        else:
+            raise ThresherError("the sorted result's parts are still out of doc_id order")
+    wanted_ids = ray.put(pa.table({"doc_id": wanted.cast(pl.UInt64).to_arrow()}))
+    found = collect(
+        rows.map_batches(partial(_samples_of, wanted=wanted_ids), batch_format="pyarrow"),
+        {**dict(schema), "is_duplicate": pl.Boolean},
+    )
+    write_parquet(sample_columns(found), work.samples)
+    write_json({"batches": 0}, work.write_done)
+
+
+def _put_parts_in_order(directory: Path, schema: pl.Schema) -> bool:
+    """Name the parts in ``directory`` ``part-000000.parquet`` ... in
+    ``doc_id`` order (one empty part when there are no rows); ``False``
+    when their rows interleave or a part is not sorted, which no naming
+    can fix."""
+    spans: list[tuple[int, int, Path]] = []
+    for path in sorted(directory.glob("*.parquet")):
+        ids = pl.read_parquet(path, columns=["doc_id"])["doc_id"]
+        if ids.is_empty():
+            path.unlink()
+            continue
+        if not ids.is_sorted():
+            return False
+        spans.append((int(ids[0]), int(ids[-1]), path))
+    spans.sort()
+    for before, after in itertools.pairwise(spans):
+        if before[1] >= after[0]:
+            return False
+    for number, (_, _, path) in enumerate(spans):
+        path.rename(directory / f"part-{number:06d}.parquet")
+    if not spans:
+        pl.DataFrame(schema=schema).write_parquet(directory / "part-000000.parquet")
+    return True
 
 
 def _near_edges(place: Path) -> pl.DataFrame:
