@@ -15,6 +15,12 @@ printed.
 
     .venv-bench/bin/python benches/bench_ray.py [--papers 200000] [--nodes 2]
         [--cpus-per-node 1] [--object-store-gb 3] [--components auto|local|distributed]
+        [--command]
+
+With ``--command``, the command runs too, on the same cluster: ``thresher
+dedup CORPUS --ray ADDRESS`` against ``thresher dedup CORPUS --threads N``,
+each in a fresh process, their six output files compared (the four Parquet
+files row for row, the summaries less their timings).
 
 Each Ray task runs the core with one thread (``RAYON_NUM_THREADS=1`` on
 every node), so the cluster uses what it reserves.
@@ -29,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -69,6 +76,9 @@ def main() -> int:
     parser.add_argument("--cpus-per-node", type=int, default=1)
     parser.add_argument("--partitions", type=int, default=None)
     parser.add_argument("--components", choices=["auto", "local", "distributed"], default="auto")
+    parser.add_argument(
+        "--command", action="store_true", help="also time thresher dedup --ray against local"
+    )
     parser.add_argument(
         "--object-store-gb",
         type=float,
@@ -133,6 +143,7 @@ def main() -> int:
         )
         stages["output"] = time.perf_counter() - mark
         ray_s = time.perf_counter() - start
+        commands = run_commands(corpus, cores, nodes.address, out) if args.command else None
     finally:
         ray.shutdown()
         nodes.shutdown()
@@ -163,7 +174,56 @@ def main() -> int:
         print(f"| {name} | {seconds:.1f} | {seconds / ray_s:.0%} |")
     print(f"| local ingest | {local['ingest']:.1f} | |")
     print(f"| local dedup | {local['dedup']:.1f} | |")
+    if commands is not None:
+        print(f"\nthe command, outputs identical: {commands['same']}\n")
+        print("| command | seconds | MB/s | MB/s per core |")
+        print("|---|---|---|---|")
+        for name in ("local", "ray"):
+            seconds = commands[name]
+            print(f"| {name} | {seconds:.1f} | {mb / seconds:.1f} | {mb / seconds / cores:.1f} |")
+        print(f"\n--ray per core: {commands['local'] / commands['ray']:.2f}x the local command")
+        print(f"--ray phases: {commands['ray_timings']}")
+        if not commands["same"]:
+            raise SystemExit("the command's outputs with --ray differ from the local ones")
     return 0
+
+
+def run_commands(corpus: Path, cores: int, address: str, out: Path) -> dict[str, Any]:
+    """``thresher dedup`` on ``corpus`` locally and with ``--ray address``:
+    wall seconds of each, whether their outputs are the same, and the
+    ``--ray`` run's phases."""
+    import shutil
+
+    import polars as pl
+
+    thresher = str(Path(sys.executable).with_name("thresher"))
+    env = {**os.environ, "RAYON_NUM_THREADS": str(cores), "POLARS_MAX_THREADS": str(cores)}
+    found: dict[str, Any] = {}
+    for name, extra in (("local", ["--threads", str(cores)]), ("ray", ["--ray", address])):
+        target = out / f"ray-bench-command-{name}"
+        shutil.rmtree(target, ignore_errors=True)
+        start = time.perf_counter()
+        subprocess.run(
+            [thresher, "dedup", str(corpus), "--out", str(target), "-q", *extra],
+            env=env,
+            check=True,
+        )
+        found[name] = time.perf_counter() - start
+        print(f"command {name}: {found[name]:.1f} s", flush=True)
+    same = True
+    for name in ("kept", "duplicates", "clusters", "errors"):
+        a = pl.read_parquet(out / f"ray-bench-command-local/{name}.parquet")
+        b = pl.read_parquet(out / f"ray-bench-command-ray/{name}.parquet")
+        same = same and a.equals(b)
+    summaries = [
+        json.loads((out / f"ray-bench-command-{name}/summary.json").read_text())
+        for name in ("local", "ray")
+    ]
+    found["ray_timings"] = summaries[1]["timings"]
+    for summary in summaries:
+        summary.pop("timings")
+    found["same"] = same and summaries[0] == summaries[1]
+    return found
 
 
 if __name__ == "__main__":

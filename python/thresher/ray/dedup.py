@@ -18,13 +18,16 @@ thresher's Rust core with the GIL released:
    row), bucketed by key and grouped by bucket. Each bucket's pairs come
    from the same bucket rules as the local engine's
    (``_core.candidate_pairs``), among first rows as the local engine's.
-4. **Verification**: the pairs and the texts of the rows in a pair (of
-   every row beyond :data:`MAX_SENT_PAIRS` pairs), bucketed by the pair's
-   first id and the row's id, are grouped together: each distinct
-   pair (a pair two band keys share comes from two buckets) takes the text
-   of its first id. Grouped again by the second id with the texts, each
-   pair gets its similarity from ``_core.pair_similarities``; pairs at or
-   above the threshold are the near edges.
+4. **Verification**: the pairs, bucketed by their first id, meet the
+   texts of both their rows in one grouping: the pairs' ids and buckets
+   (up to :data:`MAX_SENT_PAIRS` pairs) are sent to every task, and each
+   row in a pair sends its text to each bucket that holds one of its
+   pairs, once. Each distinct pair (a pair two band keys share comes from
+   two buckets) gets its similarity from ``_core.pair_similarities``;
+   pairs at or above the threshold are the near edges. Beyond
+   :data:`MAX_SENT_PAIRS` pairs, every text moves in two groupings: by
+   the pair's first id and the row's id, each pair takes the text of its
+   first id; then by its second id, the other.
 5. **Components** on the driver (``components="local"``, or ``"auto"`` up
    to :data:`MAX_LOCAL_EDGES` edges): union-find over the edges
    (``_core.clusters``), the representative by ``keep``; about 64 bytes
@@ -76,9 +79,10 @@ _LOG = logging.getLogger("thresher.ray")
 
 #: The columns :func:`dedup` adds, as :func:`thresher.dedup` names them.
 RESULT_COLUMNS = tuple(_core.dedup_columns())
-#: Candidate pairs up to this many have their ids sent to every task of
-#: the verification, so that only texts of rows in a pair move (16 bytes
-#: a pair on the driver, 8 an id in each task); beyond, every text moves.
+#: Candidate pairs up to this many have their ids and buckets sent to
+#: every task of the verification, so that only texts of rows in a pair
+#: move, in one grouping (16 bytes a pair on the driver, up to 32 in each
+#: task); beyond, every text moves, in two groupings.
 MAX_SENT_PAIRS = 20_000_000
 #: Exact copies up to this many have their ids sent to every task of the
 #: candidates stage, which leaves them out before the shuffle; beyond,
@@ -97,7 +101,7 @@ _INTERNAL = (_KEY, _CONTENT, _SHINGLES, _BANDS)
 
 
 _IDS = {"id": pl.UInt64}
-_PAIRS = {"a": pl.UInt64, "b": pl.UInt64}
+_ROUTED_PAIRS = {"a": pl.UInt64, "b": pl.UInt64, BUCKET: pl.Int64}
 _EDGES = {"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64}
 _COPIES = {"id": pl.UInt64, "rep": pl.UInt64}
 
@@ -208,11 +212,9 @@ def _text_rows(
     column: str,
     partitions: int,
     under: str,
-    wanted: Any = None,
 ) -> pa.Table:
-    """Stage 4's texts: each row's id (as ``under``: ``a`` or ``b``) and
-    ``text``, bucketed by id; only the ids in ``wanted`` (a table of
-    ``id``) when given."""
+    """Stage 4's texts beyond :data:`MAX_SENT_PAIRS` pairs: each row's id
+    (as ``under``: ``a`` or ``b``) and ``text``, bucketed by id."""
     frame = (
         frame_of(batch)
         .lazy()
@@ -221,9 +223,6 @@ def _text_rows(
             pl.col(column).cast(pl.String).fill_null("").alias("text"),
         )
     )
-    if wanted is not None:
-        ids = frame_of(resolved(wanted)).lazy().rename({"id": under})
-        frame = frame.join(ids, on=under, how="semi")
     return _verify_rows(frame, partitions, under).to_arrow()
 
 
@@ -244,6 +243,50 @@ def _score_second(group: pa.Table, *, options: dict[str, Any], cutoff: float) ->
     texts = rows.filter(pl.col("a").is_null()).select("b", pl.col("text").alias("text_b"))
     pairs = rows.filter(pl.col("a").is_not_null()).select("a", "b", "text_a")
     joined = pairs.join(texts, on="b", how="inner")
+    return _scored(joined, options, cutoff).to_arrow()
+
+
+def _routes(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Where each row in a pair sends its text: ``id`` and ``_thresher_bucket``
+    (the bucket of a pair of it, by its first id), each once."""
+    both = pl.concat(
+        [
+            pairs.select(pl.col("a").alias("id"), BUCKET),
+            pairs.select(pl.col("b").alias("id"), BUCKET),
+        ]
+    )
+    return both.unique()
+
+
+def _routed_texts(batch: pa.Table, *, id_column: str, column: str, routes: Any) -> pa.Table:
+    """Stage 4's texts: the text of each row in a pair (as ``a``, with
+    ``text``), once for each bucket in ``routes`` it goes to."""
+    frame = (
+        frame_of(batch)
+        .lazy()
+        .select(
+            pl.col(id_column).cast(pl.UInt64).alias("a"),
+            pl.col(column).cast(pl.String).fill_null("").alias("text"),
+        )
+    )
+    routed = frame.join(frame_of(resolved(routes)).lazy().rename({"id": "a"}), on="a", how="inner")
+    columns = [
+        pl.col(name) if name in ("a", "text") else pl.lit(None, dtype).alias(name)
+        for name, dtype in _VERIFY_SCHEMA.items()
+    ]
+    return routed.select(*columns, pl.col(BUCKET)).collect().to_arrow()
+
+
+def _score_bucket(group: pa.Table, *, options: dict[str, Any], cutoff: float) -> pa.Table:
+    """Stage 4, one bucket: its distinct pairs with the texts of both their
+    rows (texts are the rows without ``b``, under ``a``), scored; those at
+    or above ``cutoff`` are the near edges."""
+    rows = frame_of(group)
+    texts = rows.filter(pl.col("b").is_null()).select("a", "text").unique("a")
+    pairs = rows.filter(pl.col("b").is_not_null()).select("a", "b").unique()
+    joined = pairs.join(texts.rename({"text": "text_a"}), on="a", how="inner").join(
+        texts.rename({"a": "b", "text": "text_b"}), on="b", how="inner"
+    )
     return _scored(joined, options, cutoff).to_arrow()
 
 
@@ -570,7 +613,7 @@ def dedup(
 
     # 4. Verification: each pair meets the text of its first id, then of
     # its second, in two groupings by bucket with the texts.
-    def texts_under(under: str, wanted: Any) -> ray.data.Dataset:
+    def texts_under(under: str) -> ray.data.Dataset:
         return sketched.map_batches(
             partial(
                 _text_rows,
@@ -578,7 +621,6 @@ def dedup(
                 column=column,
                 partitions=parts,
                 under=under,
-                wanted=wanted,
             ),
             batch_format="pyarrow",
         )
@@ -586,22 +628,30 @@ def dedup(
     def similarities(bucketed: ray.data.Dataset, cutoff: float) -> ray.data.Dataset:
         """The pairs of ``bucketed`` (stage 4's rows, by ``a``) with their
         similarity, those at or above ``cutoff``."""
-        count = bucketed.count()
-        # Only texts that meet a pair move: the ids of the pairs, sent to
-        # every task, while they are few enough to send.
-        firsts: Any = None
-        seconds: Any = None
-        if count <= MAX_SENT_PAIRS:
-            ids = collect(bucketed.select_columns(["a", "b"]), _PAIRS)
-            firsts = ray.put(ids.select(pl.col("a").alias("id")).unique().to_arrow())
-            seconds = ray.put(ids.select(pl.col("b").alias("id")).unique().to_arrow())
+        if bucketed.count() <= MAX_SENT_PAIRS:
+            # Each text goes to the buckets of its pairs, once each.
+            pairs = collect(bucketed.select_columns(["a", "b", BUCKET]), _ROUTED_PAIRS)
+            routes = ray.put(_routes(pairs).to_arrow())
+            texts = sketched.map_batches(
+                partial(_routed_texts, id_column=id_column, column=column, routes=routes),
+                batch_format="pyarrow",
+            )
+            return (
+                bucketed.union(texts)
+                .groupby(BUCKET, num_partitions=parts)
+                .map_groups(
+                    partial(_score_bucket, options=options, cutoff=cutoff),
+                    batch_format="pyarrow",
+                )
+            )
+        # Too many pairs to send: every text moves, twice.
         with_first = (
-            bucketed.union(texts_under("a", firsts))
+            bucketed.union(texts_under("a"))
             .groupby(BUCKET, num_partitions=parts)
             .map_groups(partial(_attach_first_texts, partitions=parts), batch_format="pyarrow")
         )
         return (
-            with_first.union(texts_under("b", seconds))
+            with_first.union(texts_under("b"))
             .groupby(BUCKET, num_partitions=parts)
             .map_groups(
                 partial(_score_second, options=options, cutoff=cutoff),
