@@ -71,7 +71,15 @@ from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
 from thresher.errors import InvalidOptionError
 from thresher.keep import check_keep, priority_expr, warn_undated_clusters
-from thresher.ray.tables import BUCKET, bucket, collect, frame_of, resolved
+from thresher.ray.tables import (
+    BUCKET,
+    Shuffle,
+    bucket,
+    collect,
+    frame_of,
+    resolved,
+    shuffle_strategy,
+)
 from thresher.streams import text_stream
 
 Components = Literal["auto", "local", "distributed"]
@@ -491,6 +499,7 @@ def dedup(
     id_column: str = "doc_id",
     components: Components = "auto",
     partitions: int | None = None,
+    shuffle: Shuffle = "sort",
     timings: dict[str, float] | None = None,
     work_dir: str | os.PathLike[str] | None = None,
 ) -> ray.data.Dataset:
@@ -514,6 +523,16 @@ def dedup(
             the same result.
         partitions: buckets of each hash shuffle (default: twice the
             cluster's CPUs). The result does not depend on it.
+        shuffle: how Ray Data moves the rows of stages 2 to 4 to their
+            buckets: ``"sort"`` (its pull-based sort shuffle, run by
+            tasks; on a small cluster each grouping costs a fraction of a
+            second of fixed time) or ``"hash"`` (its hash shuffle, run by
+            aggregator actors started for each grouping, about 3 seconds
+            each on 2 CPUs, but without the sort shuffle's map x reduce
+            intermediate blocks, which grow with the square of the
+            blocks). The result does not depend on it; the
+            distributed components always use the hash shuffle (Ray
+            Data's joins need it).
         timings: a dict to fill with the seconds each stage took
             (``sketch``, ``exact``, ``candidates``, ``verify``,
             ``components``), for profiling.
@@ -535,6 +554,8 @@ def dedup(
     """
     options = dedup_options(threshold, ngram, num_perm, seed, verify)
     schema = _check_options(ds, column, id_column, keep, date_column, components, partitions)
+    if shuffle not in ("sort", "hash"):
+        raise InvalidOptionError(f'shuffle must be "sort" or "hash", got {shuffle!r}')
     parts = partitions if partitions is not None else _default_partitions()
     bands, _ = _core.banding(threshold, num_perm)
     clock = _Clock(timings)
@@ -572,105 +593,107 @@ def dedup(
             batch_format="pyarrow",
         )
 
-    # 2. Exact copies: (id, rep) of every copy.
-    copies = stages.dataset(
-        "exact",
-        lambda: (
-            sketched.map_batches(
-                partial(_key_buckets, id_column=id_column, partitions=parts),
-                batch_format="pyarrow",
-            )
-            .groupby(BUCKET, num_partitions=parts)
-            .map_groups(_exact_copies, batch_format="pyarrow")
-        ),
-    )
-    clock.lap("exact")
+    # Stages 2 to 4 group by bucket with the strategy chosen by ``shuffle``.
+    with shuffle_strategy(ds, shuffle):
+        # 2. Exact copies: (id, rep) of every copy.
+        copies = stages.dataset(
+            "exact",
+            lambda: (
+                sketched.map_batches(
+                    partial(_key_buckets, id_column=id_column, partitions=parts),
+                    batch_format="pyarrow",
+                )
+                .groupby(BUCKET, num_partitions=parts)
+                .map_groups(_exact_copies, batch_format="pyarrow")
+            ),
+        )
+        clock.lap("exact")
 
-    # 3. Candidates among the rows that copy no earlier row, as stage 4's
-    # rows bucketed by their first id.
-    # The copies' ids go to every task while they are few enough.
-    sent_copies: Any = None
-    if copies.count() <= MAX_SENT_IDS:
-        sent_copies = ray.put(collect(copies.select_columns(["id"]), _IDS).to_arrow())
-    pairs = stages.dataset(
-        "candidates",
-        lambda: (
-            sketched.map_batches(
+        # 3. Candidates among the rows that copy no earlier row, as stage 4's
+        # rows bucketed by their first id.
+        # The copies' ids go to every task while they are few enough.
+        sent_copies: Any = None
+        if copies.count() <= MAX_SENT_IDS:
+            sent_copies = ray.put(collect(copies.select_columns(["id"]), _IDS).to_arrow())
+        pairs = stages.dataset(
+            "candidates",
+            lambda: (
+                sketched.map_batches(
+                    partial(
+                        _band_rows,
+                        id_column=id_column,
+                        bands=bands,
+                        partitions=parts,
+                        copies=sent_copies,
+                    ),
+                    batch_format="pyarrow",
+                )
+                .groupby(BUCKET, num_partitions=parts)
+                .map_groups(partial(_pairs_of_bucket, partitions=parts), batch_format="pyarrow")
+            ),
+        )
+        clock.lap("candidates")
+
+        # 4. Verification: each pair meets the text of its first id, then of
+        # its second, in two groupings by bucket with the texts.
+        def texts_under(under: str) -> ray.data.Dataset:
+            return sketched.map_batches(
                 partial(
-                    _band_rows,
+                    _text_rows,
                     id_column=id_column,
-                    bands=bands,
+                    column=column,
                     partitions=parts,
-                    copies=sent_copies,
+                    under=under,
                 ),
                 batch_format="pyarrow",
             )
-            .groupby(BUCKET, num_partitions=parts)
-            .map_groups(partial(_pairs_of_bucket, partitions=parts), batch_format="pyarrow")
-        ),
-    )
-    clock.lap("candidates")
 
-    # 4. Verification: each pair meets the text of its first id, then of
-    # its second, in two groupings by bucket with the texts.
-    def texts_under(under: str) -> ray.data.Dataset:
-        return sketched.map_batches(
-            partial(
-                _text_rows,
-                id_column=id_column,
-                column=column,
-                partitions=parts,
-                under=under,
-            ),
-            batch_format="pyarrow",
-        )
-
-    def similarities(bucketed: ray.data.Dataset, cutoff: float) -> ray.data.Dataset:
-        """The pairs of ``bucketed`` (stage 4's rows, by ``a``) with their
-        similarity, those at or above ``cutoff``."""
-        if bucketed.count() <= MAX_SENT_PAIRS:
-            # Each text goes to the buckets of its pairs, once each.
-            pairs = collect(bucketed.select_columns(["a", "b", BUCKET]), _ROUTED_PAIRS)
-            routes = ray.put(_routes(pairs).to_arrow())
-            texts = sketched.map_batches(
-                partial(_routed_texts, id_column=id_column, column=column, routes=routes),
-                batch_format="pyarrow",
+        def similarities(bucketed: ray.data.Dataset, cutoff: float) -> ray.data.Dataset:
+            """The pairs of ``bucketed`` (stage 4's rows, by ``a``) with their
+            similarity, those at or above ``cutoff``."""
+            if bucketed.count() <= MAX_SENT_PAIRS:
+                # Each text goes to the buckets of its pairs, once each.
+                pairs = collect(bucketed.select_columns(["a", "b", BUCKET]), _ROUTED_PAIRS)
+                routes = ray.put(_routes(pairs).to_arrow())
+                texts = sketched.map_batches(
+                    partial(_routed_texts, id_column=id_column, column=column, routes=routes),
+                    batch_format="pyarrow",
+                )
+                return (
+                    bucketed.union(texts)
+                    .groupby(BUCKET, num_partitions=parts)
+                    .map_groups(
+                        partial(_score_bucket, options=options, cutoff=cutoff),
+                        batch_format="pyarrow",
+                    )
+                )
+            # Too many pairs to send: every text moves, twice.
+            with_first = (
+                bucketed.union(texts_under("a"))
+                .groupby(BUCKET, num_partitions=parts)
+                .map_groups(partial(_attach_first_texts, partitions=parts), batch_format="pyarrow")
             )
             return (
-                bucketed.union(texts)
+                with_first.union(texts_under("b"))
                 .groupby(BUCKET, num_partitions=parts)
                 .map_groups(
-                    partial(_score_bucket, options=options, cutoff=cutoff),
+                    partial(_score_second, options=options, cutoff=cutoff),
                     batch_format="pyarrow",
                 )
             )
-        # Too many pairs to send: every text moves, twice.
-        with_first = (
-            bucketed.union(texts_under("a"))
-            .groupby(BUCKET, num_partitions=parts)
-            .map_groups(partial(_attach_first_texts, partitions=parts), batch_format="pyarrow")
-        )
-        return (
-            with_first.union(texts_under("b"))
-            .groupby(BUCKET, num_partitions=parts)
-            .map_groups(
-                partial(_score_second, options=options, cutoff=cutoff),
-                batch_format="pyarrow",
+
+        def verified_edges() -> ray.data.Dataset:
+            if not pairs.count():
+                return ray.data.from_arrow(pl.DataFrame(schema=_EDGES).to_arrow())
+            return similarities(pairs, threshold)
+
+        def scores(to_score: ray.data.Dataset) -> ray.data.Dataset:
+            bucketed = to_score.map_batches(
+                partial(_bucketed_pairs, partitions=parts), batch_format="pyarrow"
             )
-        )
+            return similarities(bucketed, 0.0)
 
-    def verified_edges() -> ray.data.Dataset:
-        if not pairs.count():
-            return ray.data.from_arrow(pl.DataFrame(schema=_EDGES).to_arrow())
-        return similarities(pairs, threshold)
-
-    def scores(to_score: ray.data.Dataset) -> ray.data.Dataset:
-        bucketed = to_score.map_batches(
-            partial(_bucketed_pairs, partitions=parts), batch_format="pyarrow"
-        )
-        return similarities(bucketed, 0.0)
-
-    near_edges = stages.dataset("verify", verified_edges)
+        near_edges = stages.dataset("verify", verified_edges)
     # "auto": the driver's union-find while the edges fit its bound.
     edges = copies.count() + near_edges.count()
     if components == "distributed" or (components == "auto" and edges > MAX_LOCAL_EDGES):

@@ -4,7 +4,9 @@ bucket the groupings go by."""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from collections.abc import Iterator
+from typing import Any, Literal
 
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -40,3 +42,31 @@ def bucket(column: str, partitions: int) -> pl.Expr:
     """The bucket (``0..partitions``) of the values of ``column``: a hash,
     the same on every node for the same value and type."""
     return (pl.col(column).hash(seed=0) % partitions).cast(pl.Int64).alias(BUCKET)
+
+
+#: How Ray Data moves rows to their buckets (``thresher.ray.dedup``'s ``shuffle``).
+Shuffle = Literal["sort", "hash"]
+
+
+@contextlib.contextmanager
+def shuffle_strategy(ds: ray.data.Dataset, shuffle: Shuffle) -> Iterator[None]:
+    """Ray Data's shuffle strategy set to ``shuffle`` while the block builds
+    and runs groupings: on ``ds``'s context (which the datasets derived
+    from it share) and on the current one (that of datasets read back
+    from Parquet); both restored after."""
+    from ray.data.context import DataContext, ShuffleStrategy
+
+    wanted = (
+        ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+        if shuffle == "sort"
+        else ShuffleStrategy.HASH_SHUFFLE
+    )
+    contexts = {id(c): c for c in (ds.context, DataContext.get_current())}.values()
+    before = [(c, c.shuffle_strategy) for c in contexts]
+    try:
+        for context, _ in before:
+            context.shuffle_strategy = wanted
+        yield
+    finally:
+        for context, strategy in before:
+            context.shuffle_strategy = strategy
