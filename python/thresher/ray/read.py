@@ -4,14 +4,14 @@
 The driver walks the inputs with thresher's own walk (so the files and
 their order are :func:`thresher.ingest`'s). The files are then read by Ray
 tasks (runs of consecutive files, four per CPU), each file by
-:func:`thresher.ingest`; its records and error rows travel in one table,
-told apart by a flag. Once every file is read, the
-records of each file are counted (per block, summed on the driver) and
-each record's ``doc_id`` becomes the count of records in the files before
-its own plus its number in its file: the ``doc_id`` the local reader gives
-it. A file is read by one task, whatever its size (an archive is not split by
-member). The records each file skipped (web archive records that are not
-documents) travel as rows of a third kind, counted like the records.
+:func:`thresher.ingest`. Each task gives three objects: its records, its
+error rows, and the counts of each file (records, and records skipped by
+type: web archive records that are not documents). The records' blocks
+become the dataset as they are; once every file is read, each record's
+``doc_id`` becomes the count of records in the files before its own plus
+its number in its file: the ``doc_id`` the local reader gives it. A file
+is read by one task, whatever its size (an archive is not split by
+member).
 """
 
 from __future__ import annotations
@@ -32,89 +32,65 @@ import thresher
 from thresher import _core
 from thresher.ray.tables import frame_of
 
-#: What each row of a read task's table is: one of the three below.
-_KIND = "_thresher_kind"
-_RECORD, _ERROR, _SKIPPED = 0, 1, 2
-#: On the rows of kind ``_SKIPPED``: the type skipped and how many.
-_SKIPPED_TYPE = "_thresher_skipped_type"
-_SKIPPED_COUNT = "_thresher_skipped"
-#: The file number (walk order) of each row of a read task's table.
+#: The file number (walk order) of each record of a read task's table.
 _FILE = "_thresher_file"
-#: The error columns a record table lacks.
-_ERROR_ONLY = ("kind", "reason")
 
 
-def _read_files(batch: pa.Table, *, options: dict[str, Any]) -> pa.Table:
-    """Reads the files of ``batch`` (``file``, ``path``, ``source``): their
-    records, error rows and counts of skipped records in one table."""
-    parts = []
-    for number, path, source in zip(
-        batch.column("file").to_pylist(),
-        batch.column("path").to_pylist(),
-        batch.column("source").to_pylist(),
-        strict=True,
-    ):
+def _read_run(
+    run: list[tuple[int, str, str]], options: dict[str, Any]
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Reads a run of files (walk number, path, source as the walk names
+    it): their records (with their file's number; ``doc_id`` numbers the
+    records within their file), their error rows, and the counts of each
+    file (``_thresher_file``, ``type``: null for the records or the type of
+    the records skipped, ``count``)."""
+    records, errors = [], []
+    counts: dict[str, list[Any]] = {_FILE: [], "type": [], "count": []}
+    for number, path, source in run:
         read = thresher.ingest(path, **options)
-        records = read.records.with_columns(
-            pl.lit(source).alias("source"),
-            *(pl.lit(None, pl.String).alias(name) for name in _ERROR_ONLY),
-            pl.lit(_RECORD, pl.Int8).alias(_KIND),
-        )
-        errors = read.errors.with_columns(
-            pl.lit(source).alias("source"), pl.lit(_ERROR, pl.Int8).alias(_KIND)
-        )
-        skipped = pl.DataFrame(
-            {
-                _SKIPPED_TYPE: list(read.skipped),
-                _SKIPPED_COUNT: list(read.skipped.values()),
-                _KIND: [_SKIPPED] * len(read.skipped),
-            },
-            schema={_SKIPPED_TYPE: pl.String, _SKIPPED_COUNT: pl.Int64, _KIND: pl.Int8},
-        )
-        rows = pl.concat([records, errors, skipped], how="diagonal_relaxed")
-        parts.append(rows.with_columns(pl.lit(number, pl.Int64).alias(_FILE)))
-    return pl.concat(parts, how="diagonal_relaxed").to_arrow()
-
-
-def _count_records(batch: pa.Table) -> pa.Table:
-    """The records of each file in ``batch`` and those it skipped, by type:
-    ``_thresher_file``, ``_thresher_skipped_type`` (null for the records),
-    ``count``."""
-    frame = frame_of(batch)
-    kind = pl.col(_KIND)
-    counts = frame.group_by(_FILE, _SKIPPED_TYPE).agg(
-        pl.when(kind == _RECORD)
-        .then(1)
-        .when(kind == _SKIPPED)
-        .then(pl.col(_SKIPPED_COUNT))
-        .otherwise(0)
-        .sum()
-        .cast(pl.Int64)
-        .alias("count")
+        records.append(read.records)
+        errors.append(read.errors.with_columns(pl.lit(source, pl.String).alias("source")))
+        for kind, count in [(None, read.records.height), *read.skipped.items()]:
+            counts[_FILE].append(number)
+            counts["type"].append(kind)
+            counts["count"].append(count)
+    per_file = pl.DataFrame(
+        {
+            _FILE: [number for number, _, _ in run],
+            "source": [source for _, _, source in run],
+            "n": [frame.height for frame in records],
+        },
+        schema={_FILE: pl.Int64, "source": pl.String, "n": pl.Int64},
+    ).filter(pl.col("n") > 0)
+    owners = per_file.select(
+        pl.col(_FILE).repeat_by("n").explode(), pl.col("source").repeat_by("n").explode()
     )
-    return counts.to_arrow()
+    table = pl.concat(records, how="vertical_relaxed").with_columns(owners)
+    count_table = pl.DataFrame(
+        counts, schema={_FILE: pl.Int64, "type": pl.String, "count": pl.Int64}
+    )
+    return (
+        table.to_arrow(),
+        pl.concat(errors, how="vertical_relaxed").to_arrow(),
+        count_table.to_arrow(),
+    )
+
+
+_read_run_task = ray.remote(num_returns=3)(_read_run)
 
 
 def _number_records(batch: pa.Table, *, first_ids: dict[int, int], columns: list[str]) -> pa.Table:
-    """Records only, with their global ``doc_id`` (``first_ids``: the first
+    """The records with their global ``doc_id`` (``first_ids``: the first
     ``doc_id`` of each file)."""
     frame = frame_of(batch)
     offsets = pl.DataFrame(
         {_FILE: list(first_ids), "_first": list(first_ids.values())},
         schema={_FILE: pl.Int64, "_first": pl.UInt64},
     )
-    records = (
-        frame.filter(pl.col(_KIND) == _RECORD)
-        .join(offsets, on=_FILE, how="left")
-        .with_columns((pl.col("doc_id").cast(pl.UInt64) + pl.col("_first")).alias("doc_id"))
+    records = frame.join(offsets, on=_FILE, how="left").with_columns(
+        (pl.col("doc_id").cast(pl.UInt64) + pl.col("_first")).alias("doc_id")
     )
     return records.select(columns).to_arrow()
-
-
-def _error_rows(batch: pa.Table, *, columns: list[str]) -> pa.Table:
-    """Error rows only, in the columns of :attr:`thresher.Ingest.errors`."""
-    frame = frame_of(batch)
-    return frame.filter(pl.col(_KIND) == _ERROR).select(columns).to_arrow()
 
 
 @dataclass(frozen=True)
@@ -128,6 +104,17 @@ class ReadFacts:
     sources: list[str]
     records_per_file: dict[int, int]
     skipped: dict[str, int]
+
+
+def _runs(items: list[Any], count: int) -> list[list[Any]]:
+    """``items`` in ``count`` contiguous runs of near-equal length, in order."""
+    size, extra = divmod(len(items), count)
+    runs, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        runs.append(items[start:end])
+        start = end
+    return runs
 
 
 def read_dumps_and_errors(
@@ -154,70 +141,47 @@ def read_with_facts(
     follow = bool(ingest_options.get("follow_symlinks", False))
     files, walk_table = _core.walk(inputs, follow)
     walk_errors = pl.DataFrame(walk_table)
-    items = [
-        {"file": number, "path": os.fspath(path), "source": source}
-        for number, (path, source) in enumerate(files)
-    ]
     facts = ReadFacts(
         paths=[os.fspath(path) for path, _ in files],
         sources=[source for _, source in files],
         records_per_file={},
         skipped={},
     )
-    if not items:
-        records = ray.data.from_arrow(nothing.records.to_arrow())
-        return records, ray.data.from_arrow(walk_errors.to_arrow()), facts
+    if not files:
+        empty = ray.data.from_arrow(nothing.records.to_arrow())
+        return empty, ray.data.from_arrow(walk_errors.to_arrow()), facts
     # Files in contiguous runs, four runs per CPU: enough tasks to balance
     # files of different sizes, few enough that a task's start-up (about
-    # a second for a fresh worker) is paid rarely.
+    # a second for a fresh worker) is paid rarely. Plain Ray tasks, each
+    # giving its records, errors and counts as three objects: Ray Data
+    # then takes the records' blocks as they are.
     cpus = int(ray.cluster_resources().get("CPU", 1))
-    read = (
-        ray.data.from_items(items, override_num_blocks=min(len(items), 4 * max(cpus, 1)))
-        .map_batches(
-            partial(_read_files, options=ingest_options),
-            batch_size=None,
-            batch_format="pyarrow",
-        )
-        .materialize()
+    runs = _runs(
+        [(number, os.fspath(path), source) for number, (path, source) in enumerate(files)],
+        min(len(files), 4 * max(cpus, 1)),
     )
-    counts = pl.from_arrow(
-        pa.concat_tables(
-            ray.get(
-                read.map_batches(
-                    _count_records,
-                    batch_format="pyarrow",
-                    batch_size=None,
-                ).to_arrow_refs()
-            )
-        )
-    )
-    assert isinstance(counts, pl.DataFrame)
+    refs: list[Any] = [_read_run_task.remote(run, ingest_options) for run in runs]
+    record_refs = [r[0] for r in refs]
+    error_refs = [r[1] for r in refs]
+    counts = pl.concat([frame_of(t) for t in ray.get([r[2] for r in refs])])
     skipped = (
-        counts.filter(pl.col(_SKIPPED_TYPE).is_not_null())
-        .group_by(_SKIPPED_TYPE)
-        .agg(pl.col("count").sum())
+        counts.filter(pl.col("type").is_not_null()).group_by("type").agg(pl.col("count").sum())
     )
-    facts.skipped.update(zip(skipped[_SKIPPED_TYPE], skipped["count"], strict=True))
-    counts = (
-        counts.filter(pl.col(_SKIPPED_TYPE).is_null()).group_by(_FILE).agg(pl.col("count").sum())
-    )
+    facts.skipped.update(zip(skipped["type"], skipped["count"], strict=True))
+    counts = counts.filter(pl.col("type").is_null())
     per_file = dict(zip(counts[_FILE].to_list(), counts["count"].to_list(), strict=True))
     facts.records_per_file.update(per_file)
     first_ids: dict[int, int] = {}
     total = 0
-    for number in range(len(items)):
+    for number in range(len(files)):
         first_ids[number] = total
         total += int(per_file.get(number, 0))
-    records = read.map_batches(
+    records: ray.data.Dataset = ray.data.from_arrow_refs(record_refs).map_batches(
         partial(_number_records, first_ids=first_ids, columns=nothing.records.columns),
         batch_format="pyarrow",
         batch_size=None,
     )
-    errors = read.map_batches(
-        partial(_error_rows, columns=nothing.errors.columns),
-        batch_format="pyarrow",
-        batch_size=None,
-    )
+    errors: ray.data.Dataset = ray.data.from_arrow_refs(error_refs)
     if walk_errors.height:
         errors = ray.data.from_arrow(walk_errors.to_arrow()).union(errors)
     return records, errors, facts
