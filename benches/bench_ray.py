@@ -29,6 +29,7 @@ every node), so the cluster uses what it reserves.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -143,6 +144,9 @@ def main() -> int:
         )
         stages["output"] = time.perf_counter() - mark
         ray_s = time.perf_counter() - start
+        # The library run's blocks leave the object store before the commands run.
+        del records, result
+        gc.collect()
         commands = run_commands(corpus, cores, nodes.address, out) if args.command else None
     finally:
         ray.shutdown()

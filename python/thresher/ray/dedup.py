@@ -594,7 +594,7 @@ def dedup(
         )
 
     # Stages 2 to 4 group by bucket with the strategy chosen by ``shuffle``.
-    with shuffle_strategy(ds, shuffle):
+    with shuffle_strategy([ds, sketched], shuffle):
         # 2. Exact copies: (id, rep) of every copy.
         copies = stages.dataset(
             "exact",

@@ -49,11 +49,12 @@ Shuffle = Literal["sort", "hash"]
 
 
 @contextlib.contextmanager
-def shuffle_strategy(ds: ray.data.Dataset, shuffle: Shuffle) -> Iterator[None]:
+def shuffle_strategy(datasets: list[ray.data.Dataset], shuffle: Shuffle) -> Iterator[None]:
     """Ray Data's shuffle strategy set to ``shuffle`` while the block builds
-    and runs groupings: on ``ds``'s context (which the datasets derived
-    from it share) and on the current one (that of datasets read back
-    from Parquet); both restored after."""
+    and runs groupings: on the contexts of ``datasets`` (which the datasets
+    derived from each share; a materialized dataset has its own) and on
+    the current one (that of datasets read back from Parquet); all
+    restored after."""
     from ray.data.context import DataContext, ShuffleStrategy
 
     wanted = (
@@ -61,7 +62,8 @@ def shuffle_strategy(ds: ray.data.Dataset, shuffle: Shuffle) -> Iterator[None]:
         if shuffle == "sort"
         else ShuffleStrategy.HASH_SHUFFLE
     )
-    contexts = {id(c): c for c in (ds.context, DataContext.get_current())}.values()
+    found = [*(ds.context for ds in datasets), DataContext.get_current()]
+    contexts = {id(c): c for c in found}.values()
     before = [(c, c.shuffle_strategy) for c in contexts]
     try:
         for context, _ in before:
