@@ -216,10 +216,10 @@ def test_read_dumps_gives_ingests_records_and_errors(
     assert collect(again).sort("doc_id").equals(want.records)
 
 
-def test_a_worker_node_lost_mid_run_changes_nothing(tmp_path: Path) -> None:
-    """Its own cluster: a worker node is removed while dedup runs; Ray
-    retries the lost tasks and rebuilds lost blocks, and the result is the
-    local one."""
+def test_a_worker_node_lost_mid_run_changes_nothing(cluster: Any, tmp_path: Path) -> None:
+    """Its own cluster: a worker node is removed while dedup runs, right
+    after the sketches; Ray retries the lost tasks and rebuilds lost
+    blocks, and the result is the local one."""
     frame = corpus(11, 120)
     options = {"threshold": 0.7, "ngram": 3, "num_perm": 64, "seed": 5}
     want = local_by_id(frame, **options)
@@ -234,17 +234,24 @@ def test_a_worker_node_lost_mid_run_changes_nothing(tmp_path: Path) -> None:
     try:
         ds = ray.data.from_arrow(frame.to_arrow())
         out: dict[str, Any] = {}
+        timings: dict[str, float] = {}
 
         def run() -> None:
             try:
-                out["result"] = collect(tray.dedup(ds, partitions=4, **options))
+                result = tray.dedup(ds, partitions=4, timings=timings, **options)
+                out["result"] = collect(result)
             except BaseException as exc:  # reported below
                 out["error"] = exc
 
         thread = threading.Thread(target=run)
         thread.start()
-        time.sleep(4)
+        # Removed once the sketches are in the object store, some of them
+        # on the worker, before the groupings that read them.
+        deadline = time.monotonic() + 120
+        while "sketch" not in timings and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert thread.is_alive(), "the run ended before the node could be removed"
+        assert "exact" not in timings, "the node went after the groupings began"
         nodes.remove_node(worker)
         thread.join(timeout=240)
         assert not thread.is_alive(), "the run did not finish after losing a node"
@@ -253,6 +260,8 @@ def test_a_worker_node_lost_mid_run_changes_nothing(tmp_path: Path) -> None:
     finally:
         ray.shutdown()
         nodes.shutdown()
+        # The tests after this one run on the module's cluster again.
+        ray.init(address=cluster.address, log_to_driver=False)
 
 
 def test_a_killed_driver_resumes_from_its_last_finished_stage(

@@ -41,7 +41,9 @@ thresher's Rust core with the GIL released:
 7. **Output** (``map_batches``): every row with its columns, the clustered
    rows' values broadcast to every task.
 
-A grouping by bucket is a hash shuffle that Ray Data runs; thresher only
+A grouping by bucket is a shuffle that Ray Data runs (its sort shuffle up
+to :data:`MAX_SORT_SHUFFLE_BLOCKS` blocks, its hash shuffle beyond: see
+``shuffle``); thresher only
 chooses the number of buckets (``partitions``) and groups within each bucket
 in Rust, so that Ray never sees one group per key. The result does not
 depend on ``partitions``, the block sizes or the number of nodes: every
@@ -87,6 +89,11 @@ _LOG = logging.getLogger("thresher.ray")
 
 #: The columns :func:`dedup` adds, as :func:`thresher.dedup` names them.
 RESULT_COLUMNS = tuple(_core.dedup_columns())
+#: Sketched rows in up to this many blocks are grouped by Ray Data's sort
+#: shuffle (``shuffle="auto"``); it splits every input block into as many
+#: parts as there are input blocks, so a million intermediate objects at
+#: most; beyond, by its hash shuffle.
+MAX_SORT_SHUFFLE_BLOCKS = 1_000
 #: Candidate pairs up to this many have their ids and buckets sent to
 #: every task of the verification, so that only texts of rows in a pair
 #: move, in one grouping (16 bytes a pair on the driver, up to 32 in each
@@ -434,7 +441,8 @@ class _Stages:
         place, done = self.root / name, self.root / f"{name}.done.json"
         if done.exists():
             _LOG.info("thresher.ray: stage %s read back from %s", name, place)
-            return ray.data.read_parquet(os.fspath(place))
+            # Materialized: later stages read it more than once.
+            return ray.data.read_parquet(os.fspath(place)).materialize()
         ds = build().materialize()
         temporary = self.root / f"{name}.tmp"
         shutil.rmtree(temporary, ignore_errors=True)
@@ -499,7 +507,7 @@ def dedup(
     id_column: str = "doc_id",
     components: Components = "auto",
     partitions: int | None = None,
-    shuffle: Shuffle = "sort",
+    shuffle: Shuffle | Literal["auto"] = "auto",
     timings: dict[str, float] | None = None,
     work_dir: str | os.PathLike[str] | None = None,
 ) -> ray.data.Dataset:
@@ -526,13 +534,16 @@ def dedup(
         shuffle: how Ray Data moves the rows of stages 2 to 4 to their
             buckets: ``"sort"`` (its pull-based sort shuffle, run by
             tasks; on a small cluster each grouping costs a fraction of a
-            second of fixed time) or ``"hash"`` (its hash shuffle, run by
+            second of fixed time), ``"hash"`` (the shuffle Ray Data is
+            configured with: by default its hash shuffle, run by
             aggregator actors started for each grouping, about 3 seconds
             each on 2 CPUs, but without the sort shuffle's map x reduce
-            intermediate blocks, which grow with the square of the
-            blocks). The result does not depend on it; the
-            distributed components always use the hash shuffle (Ray
-            Data's joins need it).
+            intermediate blocks, whose number grows with the square of the
+            blocks) or ``"auto"`` (sort up to
+            :data:`MAX_SORT_SHUFFLE_BLOCKS` blocks of sketched rows, hash
+            beyond). The result does not depend on it; the distributed
+            components always use the hash shuffle (Ray Data's joins need
+            it).
         timings: a dict to fill with the seconds each stage took
             (``sketch``, ``exact``, ``candidates``, ``verify``,
             ``components``), for profiling.
@@ -554,8 +565,8 @@ def dedup(
     """
     options = dedup_options(threshold, ngram, num_perm, seed, verify)
     schema = _check_options(ds, column, id_column, keep, date_column, components, partitions)
-    if shuffle not in ("sort", "hash"):
-        raise InvalidOptionError(f'shuffle must be "sort" or "hash", got {shuffle!r}')
+    if shuffle not in ("auto", "sort", "hash"):
+        raise InvalidOptionError(f'shuffle must be "auto", "sort" or "hash", got {shuffle!r}')
     parts = partitions if partitions is not None else _default_partitions()
     bands, _ = _core.banding(threshold, num_perm)
     clock = _Clock(timings)
@@ -594,6 +605,8 @@ def dedup(
         )
 
     # Stages 2 to 4 group by bucket with the strategy chosen by ``shuffle``.
+    if shuffle == "auto":
+        shuffle = "sort" if sketched.num_blocks() <= MAX_SORT_SHUFFLE_BLOCKS else "hash"
     with shuffle_strategy([ds, sketched], shuffle):
         # 2. Exact copies: (id, rep) of every copy.
         copies = stages.dataset(
@@ -805,9 +818,11 @@ def _distributed(
         # The highest priority of each cluster is its representative's.
         reps = clustered.map_batches(_representative_rows, batch_format="pyarrow")
         counts = ray.get(reps.map_batches(_undated, batch_format="pyarrow").to_arrow_refs())
-        warn_undated_clusters(
-            sum(sum(t.column("undated").to_pylist()) for t in counts), stacklevel=3
+        # An empty block can come back as it went in, without the column.
+        undated = sum(
+            sum(t.column("undated").to_pylist()) for t in counts if "undated" in t.column_names
         )
+        warn_undated_clusters(undated, stacklevel=3)
     rows = sketched.map_batches(
         partial(_with_row_id, id_column=id_column), batch_format="pyarrow"
     ).join(clustered, "left_outer", partitions, on=("_thresher_id",))

@@ -30,7 +30,7 @@ import ray.data
 
 import thresher
 from thresher import _core
-from thresher.ray.tables import frame_of
+from thresher.ray.tables import collect, frame_of
 
 #: The file number (walk order) of each record of a read task's table.
 _FILE = "_thresher_file"
@@ -202,8 +202,7 @@ def read_dumps(
     a :class:`thresher.IngestWarning` says how many and of which kinds; use
     :func:`read_dumps_and_errors` to get them."""
     records, errors = read_dumps_and_errors(paths, **ingest_options)
-    frames = [pl.from_arrow(t) for t in ray.get(errors.to_arrow_refs())]
-    found = pl.concat([f for f in frames if isinstance(f, pl.DataFrame)], how="vertical_relaxed")
+    found = collect(errors, dict(thresher.ingest([]).errors.schema))
     if found.height:
         kinds = found.group_by("kind").len().sort("kind")
         shown = ", ".join(f"{k}: {n}" for k, n in kinds.iter_rows())

@@ -50,24 +50,25 @@ Shuffle = Literal["sort", "hash"]
 
 @contextlib.contextmanager
 def shuffle_strategy(datasets: list[ray.data.Dataset], shuffle: Shuffle) -> Iterator[None]:
-    """Ray Data's shuffle strategy set to ``shuffle`` while the block builds
-    and runs groupings: on the contexts of ``datasets`` (which the datasets
-    derived from each share; a materialized dataset has its own) and on
-    the current one (that of datasets read back from Parquet); all
-    restored after."""
+    """Ray Data's pull-based sort shuffle for the groupings the block builds
+    and runs when ``shuffle`` is ``"sort"``, set on the contexts of
+    ``datasets`` (which the datasets derived from each share; a
+    materialized dataset has its own) and on the current one (that of
+    datasets read back from Parquet), all restored after; Ray Data's
+    configured shuffle (its hash shuffle unless told otherwise) for
+    ``"hash"``."""
     from ray.data.context import DataContext, ShuffleStrategy
 
-    wanted = (
-        ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
-        if shuffle == "sort"
-        else ShuffleStrategy.HASH_SHUFFLE
-    )
+    if shuffle == "hash":
+        # Ray Data's own configured shuffle (its hash shuffle by default).
+        yield
+        return
     found = [*(ds.context for ds in datasets), DataContext.get_current()]
     contexts = {id(c): c for c in found}.values()
     before = [(c, c.shuffle_strategy) for c in contexts]
     try:
         for context, _ in before:
-            context.shuffle_strategy = wanted
+            context.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
         yield
     finally:
         for context, strategy in before:
