@@ -501,6 +501,22 @@ def test_a_killed_command_on_ray_resumes_from_its_stages(
     assert_same_outputs(out, tmp_path / "local")
 
 
+def test_the_command_on_ray_with_no_records(cluster: Any, tmp_path: Path) -> None:
+    """Inputs that give no records, only an error row each (empty files):
+    the local run's files, with no records in them."""
+    from thresher.cli.args import main
+
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "empty.txt").write_text("")
+    (inputs / "empty.jsonl").write_text("")
+    assert main(["dedup", str(inputs), "--out", str(tmp_path / "local"), "-q"]) == 0
+    on_ray = ["--out", str(tmp_path / "ray"), "-q", "--ray", cluster.address]
+    assert main(["dedup", str(inputs), *on_ray]) == 0
+    files, summary = assert_same_outputs(tmp_path / "ray", tmp_path / "local")
+    assert summary["records_in"] == 0 and files["errors"].height == 2
+
+
 def test_the_command_on_ray_keeps_stdout_for_json(
     cluster: Any, tmp_path: Path, seeds_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -162,6 +162,22 @@ class DedupOptions:
     #: so a resumed run may use another.
     spool_compression: IpcCodec = field(default=SPOOL_COMPRESSION, compare=False)
 
+    def reader_options(self) -> dict[str, Any]:
+        """The options that decide which records the inputs give (the
+        keyword arguments :func:`thresher.scan` and :func:`thresher.ingest`
+        share)."""
+        return {
+            "format": self.format,
+            "text_field": self.text_field,
+            "title_field": self.title_field,
+            "id_field": self.id_field,
+            "url_field": self.url_field,
+            "date_field": self.date_field,
+            "follow_symlinks": self.follow_symlinks,
+            "html": self.html,
+            "content_types": self.content_types,
+        }
+
     def parameters(self) -> dict[str, Any]:
         """The options that decide the result (not ``threads`` nor
         ``spool_compression``)."""
@@ -301,20 +317,7 @@ class DedupRun:
 
     def scan(self) -> thresher.Scan:
         o = self.options
-        return thresher.scan(
-            self.inputs,
-            o.batch_size,
-            format=o.format,  # type: ignore[arg-type]
-            text_field=o.text_field,
-            title_field=o.title_field,
-            id_field=o.id_field,
-            url_field=o.url_field,
-            date_field=o.date_field,
-            threads=o.threads,
-            follow_symlinks=o.follow_symlinks,
-            html=o.html,  # type: ignore[arg-type]
-            content_types=o.content_types,
-        )
+        return thresher.scan(self.inputs, o.batch_size, threads=o.threads, **o.reader_options())
 
     def spooled(self, phase: Phase, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
         """The batches pass 1 spooled, in order (only ``columns``, if given),

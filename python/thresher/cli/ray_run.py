@@ -189,18 +189,7 @@ def _run(run: DedupRun, started: float, sharded: bool) -> dict[str, Any]:
 
     o, work, reporter = run.options, run.work, run.reporter
     with reporter.phase("read", "ray: read") as phase:
-        records, errors_ds, facts = read_with_facts(
-            run.inputs,
-            format=o.format,
-            text_field=o.text_field,
-            title_field=o.title_field,
-            id_field=o.id_field,
-            url_field=o.url_field,
-            date_field=o.date_field,
-            follow_symlinks=o.follow_symlinks,
-            html=o.html,
-            content_types=o.content_types,
-        )
+        records, errors_ds, facts = read_with_facts(run.inputs, **o.reader_options())
         errors = collect(errors_ds, dict(empty_errors().schema))
         write_parquet(errors, work.errors)
         rows = sum(facts.records_per_file.values())

@@ -181,6 +181,9 @@ def read_with_facts(
         batch_format="pyarrow",
         batch_size=None,
     )
+    if not total:
+        # A map over blocks of no rows gives no blocks, and so no schema.
+        records = ray.data.from_arrow(nothing.records.to_arrow())
     errors: ray.data.Dataset = ray.data.from_arrow_refs(error_refs)
     if walk_errors.height:
         errors = ray.data.from_arrow(walk_errors.to_arrow()).union(errors)
