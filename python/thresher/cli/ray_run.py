@@ -166,18 +166,20 @@ def run_dedup_on_ray(
         ) from exc
     started = time.perf_counter()
     with holding_work_lock(out):
-        run, state, published = open_run(
-            inputs, out, options, reporter, manifest_extra={"engine": "ray"}
-        )
+        # The layout of the outputs is part of the run: another one starts over.
+        layout = {"engine": "ray", "sharded": sharded}
+        run, state, published = open_run(inputs, out, options, reporter, manifest_extra=layout)
         if published is not None:
             return published, state
-        connected = _connect(address, quiet)
         context = ray.data.DataContext.get_current()
         was_ordered = context.execution_options.preserve_order
+        had_bars = context.enable_progress_bars
+        connected = _connect(address, quiet)
         try:
             return _run(run, started, sharded), state
         finally:
             context.execution_options.preserve_order = was_ordered
+            context.enable_progress_bars = had_bars
             if connected:
                 ray.shutdown()
 
