@@ -276,7 +276,7 @@ def _batches(scan: thresher.Scan) -> Iterator[pl.DataFrame]:
     return (frame for frame in scan if frame.height)
 
 
-class SpoolProgress:
+class _SpoolProgress:
     """The progress of a pass over the spool: records read out of the total."""
 
     def __init__(self, total: int) -> None:
@@ -322,7 +322,7 @@ class DedupRun:
     def spooled(self, phase: Phase, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
         """The batches pass 1 spooled, in order (only ``columns``, if given),
         with ``phase`` showing the records read out of the total."""
-        counter = SpoolProgress(self.records_total or 0)
+        counter = _SpoolProgress(self.records_total or 0)
         phase.watch(counter)
         for index in range(self.batches):
             frame = self.work.read_spool(index, columns)
@@ -506,7 +506,7 @@ class DedupRun:
             if work.read_json(work.write_done) is not None:
                 phase.skipped = True
                 return
-            counter = SpoolProgress(self.records_total or 0)
+            counter = _SpoolProgress(self.records_total or 0)
             phase.watch(counter)
             dedup_cols = result.select([*DEDUP_COLUMNS, "is_duplicate"])
             with OutputSinks(work.final, wanted) as sinks:

@@ -192,7 +192,7 @@ def _run(run: DedupRun, started: float, sharded: bool) -> dict[str, Any]:
     o, work, reporter = run.options, run.work, run.reporter
     with reporter.phase("read", "ray: read") as phase:
         records, errors_ds, facts = read_with_facts(run.inputs, **o.reader_options())
-        errors = collect(errors_ds, dict(empty_errors().schema))
+        errors = collect(errors_ds, dict(_empty_errors().schema))
         write_parquet(errors, work.errors)
         rows = sum(facts.records_per_file.values())
         run.records_total = rows
@@ -265,10 +265,10 @@ def _run(run: DedupRun, started: float, sharded: bool) -> dict[str, Any]:
         wanted = sample_rows(clustered, clusters)
         if work.read_json(work.write_done) is not None:
             phase.skipped = True
-        elif sharded:
-            _write_shards(run, result, representatives, wanted)
         else:
-            _write_outputs(run, result, representatives, wanted)
+            write = _write_shards if sharded else _write_outputs
+            write_parquet(write(run, result, representatives, wanted), work.samples)
+            write_json({"batches": 0}, work.write_done)
     run.timings["write"] = phase.elapsed
 
     edges = _near_edges(work.root / "ray" / "verify")
@@ -277,20 +277,18 @@ def _run(run: DedupRun, started: float, sharded: bool) -> dict[str, Any]:
 
 def _write_outputs(
     run: DedupRun, result: Any, representatives: pl.DataFrame, wanted: pl.Series
-) -> None:
-    """``kept.parquet``, ``duplicates.parquet`` and the samples; a sort
-    on the cluster first when the result's blocks lost their order."""
-    work = run.work
+) -> pl.DataFrame:
+    """``kept.parquet`` and ``duplicates.parquet``, written by the driver;
+    the samples. A sort on the cluster first when the result's blocks
+    lost their order."""
     try:
-        samples = _write(run, result, representatives, wanted)
+        return _write(run, result, representatives, wanted)
     except _OutOfOrder:
         run.reporter.message("the result came out of doc_id order: sorting it on the cluster")
-        samples = _write(run, result.sort("doc_id"), representatives, wanted)
-    write_parquet(samples, work.samples)
-    write_json({"batches": 0}, work.write_done)
+        return _write(run, result.sort("doc_id"), representatives, wanted)
 
 
-def empty_errors() -> pl.DataFrame:
+def _empty_errors() -> pl.DataFrame:
     """The error rows' columns, without rows."""
     import thresher
 
@@ -312,39 +310,40 @@ def _write(
 ) -> pl.DataFrame:
     """Stream ``result`` into the outputs, checking that its blocks come in
     ``doc_id`` order (:class:`_OutOfOrder` when they do not); the samples."""
-    schema = empty_output().schema
-    columns = [*schema.names(), "is_duplicate"]
+    from thresher.ray.tables import frame_of
+
+    columns = dict(empty_output().schema)
     expected = 0
     with OutputSinks(run.work.final, wanted) as sinks:
         for batch in result.iter_batches(batch_size=None, batch_format="pyarrow"):
-            frame = pl.from_arrow(batch)
-            assert isinstance(frame, pl.DataFrame)
+            frame = frame_of(batch)
             if not frame.height:
                 continue
+            # Each block must go on from the last, one doc_id at a time.
             ids = frame["doc_id"].cast(pl.UInt64)
-            if ids[0] != expected or ids[-1] != expected + frame.height - 1:
-                raise _OutOfOrder
-            if not bool((ids.diff().drop_nulls() == 1).all()):
+            if ids[0] != expected or not bool((ids.diff().drop_nulls() == 1).all()):
                 raise _OutOfOrder
             expected += frame.height
-            joined = _with_exact(frame, representatives).select(
-                *(pl.col(name).cast(dtype) for name, dtype in schema.items()),
-                pl.col("is_duplicate"),
-            )
-            sinks.add(joined.select(columns))
+            sinks.add(_as_output(frame, representatives, columns))
     return sinks.samples
 
 
-def _output_rows(batch: pa.Table, *, representatives: Any, columns: dict[str, Any]) -> pa.Table:
-    """The batch's rows as the outputs hold them (``columns``), with
-    ``is_duplicate``."""
-    from thresher.ray.tables import frame_of, resolved
-
-    joined = _with_exact(frame_of(batch), frame_of(resolved(representatives)))
-    return joined.select(
+def _as_output(
+    rows: pl.DataFrame, representatives: pl.DataFrame, columns: dict[str, Any]
+) -> pl.DataFrame:
+    """``rows`` as the outputs hold them (``columns``, with ``exact``),
+    and ``is_duplicate``."""
+    return _with_exact(rows, representatives).select(
         *(pl.col(name).cast(dtype) for name, dtype in columns.items()),
         pl.col("is_duplicate"),
-    ).to_arrow()
+    )
+
+
+def _output_rows(batch: pa.Table, *, representatives: Any, columns: dict[str, Any]) -> pa.Table:
+    """:func:`_as_output` of a block, in a task."""
+    from thresher.ray.tables import frame_of, resolved
+
+    return _as_output(frame_of(batch), frame_of(resolved(representatives)), columns).to_arrow()
 
 
 def _side(batch: pa.Table, *, duplicates: bool) -> pa.Table:
@@ -366,7 +365,7 @@ def _samples_of(batch: pa.Table, *, wanted: Any) -> pa.Table:
 
 def _write_shards(
     run: DedupRun, result: Any, representatives: pl.DataFrame, wanted: pl.Series
-) -> None:
+) -> pl.DataFrame:
     """``kept.parquet`` and ``duplicates.parquet`` as directories of parts
     written by the cluster, renamed into ``doc_id`` order; the samples.
     A sort on the cluster first when the parts' rows interleave."""
@@ -409,8 +408,7 @@ def _write_shards(
         rows.map_batches(partial(_samples_of, wanted=wanted_ids), batch_format="pyarrow"),
         {**dict(schema), "is_duplicate": pl.Boolean},
     )
-    write_parquet(sample_columns(found), work.samples)
-    write_json({"batches": 0}, work.write_done)
+    return sample_columns(found)
 
 
 def _put_parts_in_order(directory: Path, schema: pl.Schema) -> bool:

@@ -72,7 +72,7 @@ import ray.data
 from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
 from thresher.errors import InvalidOptionError
-from thresher.keep import check_keep, priority_expr, warn_undated_clusters
+from thresher.keep import check_keep, priority_expr, warn_undated, warn_undated_clusters
 from thresher.ray.tables import (
     BUCKET,
     Shuffle,
@@ -149,7 +149,7 @@ def _key_buckets(batch: pa.Table, *, id_column: str, partitions: int) -> pa.Tabl
         .select(
             pl.col(id_column).cast(pl.UInt64).alias("id"),
             pl.col(_KEY),
-            (pl.col(_KEY).hash(seed=0) % partitions).cast(pl.Int64).alias(BUCKET),
+            bucket(_KEY, partitions),
         )
         .to_arrow()
     )
@@ -647,8 +647,8 @@ def dedup(
         )
         clock.lap("candidates")
 
-        # 4. Verification: each pair meets the text of its first id, then of
-        # its second, in two groupings by bucket with the texts.
+        # 4. Verification: each pair meets the texts of both its ids in one
+        # grouping by bucket, or (beyond MAX_SENT_PAIRS) in two.
         def texts_under(under: str) -> ray.data.Dataset:
             return sketched.map_batches(
                 partial(
@@ -738,13 +738,7 @@ def dedup(
     if keep == "newest":
         # As thresher.dedup: clusters none of whose rows has a date keep
         # their first row, and a warning says how many.
-        undated = (
-            clustered.group_by("cluster_id")
-            .agg(pl.col("_thresher_priority").max())
-            .filter(pl.col("_thresher_priority") == 0)
-            .height
-        )
-        warn_undated_clusters(undated, stacklevel=2)
+        warn_undated(clustered, clustered["_thresher_priority"], stacklevel=2)
     return sketched.map_batches(
         partial(
             _output,

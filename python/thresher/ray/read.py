@@ -176,12 +176,13 @@ def read_with_facts(
     for number in range(len(files)):
         first_ids[number] = total
         total += int(per_file.get(number, 0))
-    records: ray.data.Dataset = ray.data.from_arrow_refs(record_refs).map_batches(
-        partial(_number_records, first_ids=first_ids, columns=nothing.records.columns),
-        batch_format="pyarrow",
-        batch_size=None,
-    )
-    if not total:
+    if total:
+        records = ray.data.from_arrow_refs(record_refs).map_batches(
+            partial(_number_records, first_ids=first_ids, columns=nothing.records.columns),
+            batch_format="pyarrow",
+            batch_size=None,
+        )
+    else:
         # A map over blocks of no rows gives no blocks, and so no schema.
         records = ray.data.from_arrow(nothing.records.to_arrow())
     errors: ray.data.Dataset = ray.data.from_arrow_refs(error_refs)
