@@ -177,6 +177,13 @@ def read_with_facts(
         first_ids[number] = total
         total += int(per_file.get(number, 0))
     if total:
+        # Only runs that gave records: Ray Data maps a block of no rows to
+        # a block of no columns, which breaks a concatenation of blocks.
+        record_refs = [
+            ref
+            for ref, run in zip(record_refs, runs, strict=True)
+            if any(per_file.get(number, 0) for number, _, _ in run)
+        ]
         records = ray.data.from_arrow_refs(record_refs).map_batches(
             partial(_number_records, first_ids=first_ids, columns=nothing.records.columns),
             batch_format="pyarrow",
