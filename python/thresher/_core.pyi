@@ -29,6 +29,7 @@ __all__ = [
     "ingest",
     "minhash",
     "pair_similarities",
+    "pair_similarities_by_row",
     "release_free_memory",
     "similar_pairs",
     "walk",
@@ -141,5 +142,8 @@ def banding(threshold: float, num_perm: int) -> tuple[int, int]: ...
 def candidate_pairs(rows: object) -> ArrowTable: ...
 def pair_similarities(
     first: object, second: object, options: Mapping[str, object], cutoff: float
+) -> ArrowTable: ...
+def pair_similarities_by_row(
+    texts: object, pairs: object, options: Mapping[str, object], cutoff: float
 ) -> ArrowTable: ...
 def clusters(n: int, edges: object, priority: object | None = None) -> ArrowTable: ...

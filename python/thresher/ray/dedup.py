@@ -61,13 +61,16 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import ray
 import ray.data
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
@@ -76,11 +79,15 @@ from thresher.keep import check_keep, priority_expr, warn_undated, warn_undated_
 from thresher.ray.tables import (
     BUCKET,
     Shuffle,
+    appended,
     bucket,
     collect,
+    context_settings,
     frame_of,
+    packed,
     resolved,
     shuffle_strategy,
+    unpacked,
 )
 from thresher.streams import text_stream
 
@@ -124,21 +131,24 @@ _COPIES = {"id": pl.UInt64, "rep": pl.UInt64}
 def _sketch(batch: pa.Table, *, column: str, options: dict[str, Any]) -> pa.Table:
     """Stage 1: the batch's rows with their exact key (hex, and binary for
     the later stages), content flags and band keys."""
-    frame = frame_of(batch)
-    sketches = pl.DataFrame(_core.DedupEngine(options).sketch(text_stream(frame, column)))
+    texts = frame_of(batch.select([column]))
+    sketches = pl.DataFrame(_core.DedupEngine(options).sketch(text_stream(texts, column)))
     # The core's hex is the 128-bit key written big-endian; the binary is
     # little-endian.
     little = sketches.select(pl.col("exact_key").bin.encode("hex"))
     hex_key = little.select(
         pl.concat_str([pl.col("exact_key").str.slice(2 * i, 2) for i in reversed(range(16))])
     ).to_series()
-    return frame.with_columns(
-        hex_key,
-        sketches["exact_key"].alias(_KEY),
-        sketches["has_content"].alias(_CONTENT),
-        sketches["has_shingles"].alias(_SHINGLES),
-        sketches["band_keys"].alias(_BANDS),
-    ).to_arrow()
+    added = pl.DataFrame(
+        [
+            hex_key,
+            sketches["exact_key"].alias(_KEY),
+            sketches["has_content"].alias(_CONTENT),
+            sketches["has_shingles"].alias(_SHINGLES),
+            sketches["band_keys"].alias(_BANDS),
+        ]
+    )
+    return appended(batch, added)
 
 
 def _key_buckets(batch: pa.Table, *, id_column: str, partitions: int) -> pa.Table:
@@ -171,9 +181,9 @@ def _band_rows(
     batch: pa.Table, *, id_column: str, bands: int, partitions: int, copies: Any = None
 ) -> pa.Table:
     """Stage 3 input: one ``(band, key, id)`` row per band of each row with
-    shingles, with the key's bucket. With ``copies`` (a table of the ids
-    of every copy), copies are left out; without, each row carries its
-    exact key, for the buckets to leave them out."""
+    shingles, with the key's bucket, packed by bucket. With ``copies`` (a
+    table of the ids of every copy), copies are left out; without, each
+    row carries its exact key, for the buckets to leave them out."""
     frame = frame_of(batch).filter(pl.col(_SHINGLES))
     ids = pl.col(id_column).cast(pl.UInt64)
     if copies is not None:
@@ -185,7 +195,12 @@ def _band_rows(
     rows = pl.concat([keys, frame.select(carried)], how="horizontal").with_columns(
         (pl.int_range(pl.len(), dtype=pl.UInt32) % bands).alias("band"),
     )
-    return rows.with_columns((pl.col("key") % partitions).cast(pl.Int64).alias(BUCKET)).to_arrow()
+    rows = rows.with_columns((pl.col("key") % partitions).cast(pl.Int64).alias(BUCKET))
+    return packed(rows, {name: rows.schema[name] for name in _BAND_COLUMNS if name in rows.columns})
+
+
+#: The columns of stage 3's rows (the exact key only where copies were not sent).
+_BAND_COLUMNS = ("band", "key", "id", _KEY)
 
 
 def _pairs_of_bucket(group: pa.Table, *, partitions: int) -> pa.Table:
@@ -195,7 +210,8 @@ def _pairs_of_bucket(group: pa.Table, *, partitions: int) -> pa.Table:
     every copy of a text has all its band keys, so the lowest id of each
     exact key in a ``(band, key)`` group is its first row, and only it
     stays."""
-    rows = frame_of(group)
+    group_rows = frame_of(group)
+    rows = unpacked(group_rows, [name for name in _BAND_COLUMNS if name in group_rows.columns])
     if _KEY in rows.columns:
         rows = rows.group_by("band", "key", _KEY).agg(pl.col("id").min())
     pairs = pl.DataFrame(
@@ -273,36 +289,71 @@ def _routes(pairs: pl.DataFrame) -> pl.DataFrame:
     return both.unique()
 
 
+#: Stage 4's rows, packed by bucket: pairs (``a``, ``b``) and texts
+#: (``id``, ``text``), each row one kind (the other's lists null); the
+#: types of the lists' values.
+_PACKED_VERIFY: dict[str, PolarsDataType] = {
+    "a": pl.UInt64,
+    "b": pl.UInt64,
+    "id": pl.UInt64,
+    "text": pl.String,
+}
+
+
+def _packed_verify_rows(frame: pl.DataFrame, columns: list[str]) -> pa.Table:
+    """``frame``'s ``columns`` (with :data:`BUCKET`) packed by bucket, in the
+    columns of :data:`_PACKED_VERIFY` (the others null)."""
+    lists = frame_of(packed(frame, {name: _PACKED_VERIFY[name] for name in columns}))
+    return lists.select(
+        BUCKET,
+        *(
+            pl.col(name) if name in columns else pl.lit(None, pl.List(dtype)).alias(name)
+            for name, dtype in _PACKED_VERIFY.items()
+        ),
+    ).to_arrow()
+
+
+def _packed_pairs(batch: pa.Table) -> pa.Table:
+    """Stage 4's pairs (``a``, ``b``, bucketed by ``a``), packed by bucket."""
+    return _packed_verify_rows(frame_of(batch).select("a", "b", BUCKET), ["a", "b"])
+
+
 def _routed_texts(batch: pa.Table, *, id_column: str, column: str, routes: Any) -> pa.Table:
-    """Stage 4's texts: the text of each row in a pair (as ``a``, with
-    ``text``), once for each bucket in ``routes`` it goes to."""
+    """Stage 4's texts: the text of each row in a pair (``id``, ``text``),
+    once for each bucket in ``routes`` it goes to, packed by bucket."""
     frame = (
-        frame_of(batch)
+        frame_of(batch.select([id_column, column]))
         .lazy()
         .select(
-            pl.col(id_column).cast(pl.UInt64).alias("a"),
+            pl.col(id_column).cast(pl.UInt64).alias("id"),
             pl.col(column).cast(pl.String).fill_null("").alias("text"),
         )
     )
-    routed = frame.join(frame_of(resolved(routes)).lazy().rename({"id": "a"}), on="a", how="inner")
-    columns = [
-        pl.col(name) if name in ("a", "text") else pl.lit(None, dtype).alias(name)
-        for name, dtype in _VERIFY_SCHEMA.items()
-    ]
-    return routed.select(*columns, pl.col(BUCKET)).collect().to_arrow()
+    routed = frame.join(frame_of(resolved(routes)).lazy(), on="id", how="inner").collect()
+    return _packed_verify_rows(routed, ["id", "text"])
 
 
 def _score_bucket(group: pa.Table, *, options: dict[str, Any], cutoff: float) -> pa.Table:
     """Stage 4, one bucket: its distinct pairs with the texts of both their
-    rows (texts are the rows without ``b``, under ``a``), scored; those at
-    or above ``cutoff`` are the near edges."""
+    rows, scored; those at or above ``cutoff`` are the near edges."""
     rows = frame_of(group)
-    texts = rows.filter(pl.col("b").is_null()).select("a", "text").unique("a")
-    pairs = rows.filter(pl.col("b").is_not_null()).select("a", "b").unique()
-    joined = pairs.join(texts.rename({"text": "text_a"}), on="a", how="inner").join(
-        texts.rename({"a": "b", "text": "text_b"}), on="b", how="inner"
+    texts = unpacked(rows, ["id", "text"]).rename({"id": "a"}).unique("a")
+    pairs = unpacked(rows, ["a", "b"]).unique()
+    # Each text is profiled once, however many pairs it is in.
+    row_of = texts.select(pl.col("a").alias("id")).with_row_index("row")
+    indexed = pairs.join(row_of.rename({"id": "a", "row": "ra"}), on="a", how="inner").join(
+        row_of.rename({"id": "b", "row": "rb"}), on="b", how="inner"
     )
-    return _scored(joined, options, cutoff).to_arrow()
+    rows_paired = indexed.select(
+        pl.col("ra").cast(pl.UInt64).alias("a"), pl.col("rb").cast(pl.UInt64).alias("b")
+    )
+    values = pl.DataFrame(
+        _core.pair_similarities_by_row(
+            text_stream(texts, "text"), rows_paired.__arrow_c_stream__(), options, cutoff
+        )
+    )
+    edges = indexed.select("a", "b").with_columns(values["similarity"])
+    return edges.filter(pl.col("similarity") >= cutoff).to_arrow()
 
 
 def _scored(pairs: pl.DataFrame, options: dict[str, Any], cutoff: float) -> pl.DataFrame:
@@ -337,12 +388,22 @@ def _output(batch: pa.Table, *, id_column: str, clustered: Any, id_type: pa.Data
             if name not in joined.columns:
                 joined = joined.with_columns(pl.lit(None, dtype).alias(name))
     else:
-        frame = frame_of(batch).drop(_INTERNAL)
+        # Only the ids go through Polars; the rows' own columns stay as
+        # they are in Arrow.
+        kept = [name for name in batch.column_names if name not in _INTERNAL]
+        frame = frame_of(batch.select([id_column]))
         info = frame_of(resolved(clustered))
         ids = pl.col(id_column).cast(pl.UInt64).alias("_thresher_id")
         joined = frame.with_columns(ids).join(
             info, on="_thresher_id", how="left", maintain_order="left"
         )
+        return appended(batch.select(kept), _result_columns(joined, id_type))
+    return frame.hstack(_result_columns(joined, id_type)).to_arrow()
+
+
+def _result_columns(joined: pl.DataFrame, id_type: pa.DataType) -> pl.DataFrame:
+    """:data:`RESULT_COLUMNS` after ``exact_key``, from rows with their
+    ``_thresher_id`` and clustered values (null where not clustered)."""
     own = pl.col("_thresher_id")
     out = joined.with_columns(
         pl.coalesce("cluster_id", own).alias("cluster_id"),
@@ -357,7 +418,7 @@ def _output(batch: pa.Table, *, id_column: str, clustered: Any, id_type: pa.Data
         pl.col("cluster_id").cast(id_dtype),
         pl.col("duplicate_of").cast(id_dtype),
     )
-    return out.select(*frame.columns, *RESULT_COLUMNS[1:]).to_arrow()
+    return out.select(RESULT_COLUMNS[1:])
 
 
 def _check_options(
@@ -561,7 +622,10 @@ def dedup(
         ``cluster_size``, ``is_duplicate``, ``duplicate_of`` and
         ``similarity``, in no particular order (sort by ``id_column``).
         Stages 1 to 6 run before this returns; stage 7 runs when the
-        dataset is consumed.
+        dataset is consumed. The stages, and datasets derived from the
+        result, run without Ray Data's per-operator resource reservation
+        (``DataContext.op_resource_reservation_enabled``), which on a small
+        cluster runs a map's tasks one at a time.
     """
     options = dedup_options(threshold, ngram, num_perm, seed, verify)
     schema = _check_options(ds, column, id_column, keep, date_column, components, partitions)
@@ -585,12 +649,20 @@ def dedup(
         },
     )
 
-    sketched = stages.dataset(
-        "sketch",
-        lambda: ds.map_batches(
-            partial(_sketch, column=column, options=options), batch_format="pyarrow"
-        ),
-    )
+    # Ray Data reserves part of the CPUs for each operator of a stage (a
+    # map, then a shuffle); on a small cluster its maps then run one task
+    # at a time. The stages run without the reservation (they are
+    # materialized one by one, so no operator starves another), and so
+    # does the output, which derives from the sketches (their context is
+    # a copy made while the setting was off).
+    with context_settings([ds], op_resource_reservation_enabled=False):
+        sketched = stages.dataset(
+            "sketch",
+            lambda: ds.map_batches(
+                partial(_sketch, column=column, options=options), batch_format="pyarrow"
+            ),
+        )
+    sketched.context.op_resource_reservation_enabled = False
     clock.lap("sketch")
     if not sketched.count():
         # No rows: nothing to group (a shuffle of no blocks has no columns).
@@ -607,7 +679,10 @@ def dedup(
     # Stages 2 to 4 group by bucket with the strategy chosen by ``shuffle``.
     if shuffle == "auto":
         shuffle = "sort" if sketched.num_blocks() <= MAX_SORT_SHUFFLE_BLOCKS else "hash"
-    with shuffle_strategy([ds, sketched], shuffle):
+    with (
+        shuffle_strategy([ds, sketched], shuffle),
+        context_settings([ds, sketched], op_resource_reservation_enabled=False),
+    ):
         # 2. Exact copies: (id, rep) of every copy.
         copies = stages.dataset(
             "exact",
@@ -672,8 +747,9 @@ def dedup(
                     partial(_routed_texts, id_column=id_column, column=column, routes=routes),
                     batch_format="pyarrow",
                 )
+                packed_pairs = bucketed.map_batches(_packed_pairs, batch_format="pyarrow")
                 return (
-                    bucketed.union(texts)
+                    packed_pairs.union(texts)
                     .groupby(BUCKET, num_partitions=parts)
                     .map_groups(
                         partial(_score_bucket, options=options, cutoff=cutoff),

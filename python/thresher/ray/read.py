@@ -3,13 +3,13 @@
 
 The driver walks the inputs with thresher's own walk (so the files and
 their order are :func:`thresher.ingest`'s). The files are then read by Ray
-tasks (runs of consecutive files, four per CPU), each file by
-:func:`thresher.ingest`. Each task gives three objects: its records, its
-error rows, and the counts of each file (records, and records skipped by
-type: web archive records that are not documents). The records' blocks
+tasks (runs of consecutive files, four per CPU), each run by one
+:func:`thresher.ingest` call. Each task gives three objects: its records,
+its error rows, and the counts of each file (records, and records skipped
+by type: web archive records that are not documents). The records' blocks
 become the dataset as they are; once every file is read, each record's
-``doc_id`` becomes the count of records in the files before its own plus
-its number in its file: the ``doc_id`` the local reader gives it. A file
+``doc_id`` becomes the count of records in the runs before its own plus
+its number in its run: the ``doc_id`` the local reader gives it. A file
 is read by one task, whatever its size (an archive is not split by
 member).
 """
@@ -25,6 +25,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 import ray
 import ray.data
 
@@ -32,65 +33,76 @@ import thresher
 from thresher import _core
 from thresher.ray.tables import collect, frame_of
 
-#: The file number (walk order) of each record of a read task's table.
+#: The file number (walk order) of a read task's counts.
 _FILE = "_thresher_file"
+#: The run (read task) of each record of a read task's table.
+_RUN = "_thresher_run"
 
 
 def _read_run(
-    run: list[tuple[int, str, str]], options: dict[str, Any]
+    run: list[tuple[int, str, str]], options: dict[str, Any], run_number: int
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Reads a run of files (walk number, path, source as the walk names
-    it): their records (with their file's number; ``doc_id`` numbers the
-    records within their file), their error rows, and the counts of each
+    it): their records (``doc_id`` numbers them within the run; the run's
+    number in ``_thresher_run``), their error rows, and the counts of each
     file (``_thresher_file``, ``type``: null for the records or the type of
-    the records skipped, ``count``)."""
-    records, errors = [], []
+    the records skipped, ``count``).
+
+    The run is read by one :func:`thresher.ingest` call (each call costs
+    some milliseconds of thread start-up, which thousands of small files
+    add up to) unless a path differs from the source the walk names, or
+    repeats: then file by file, with the walk's sources."""
+    paths = [path for _, path, _ in run]
+    if len(set(paths)) == len(paths) and all(path == source for _, path, source in run):
+        read = thresher.ingest(paths, **options)
+        records, errors = read.records, read.errors
+        numbers = pl.DataFrame(
+            {"source": paths, _FILE: [number for number, _, _ in run]},
+            schema={"source": pl.String, _FILE: pl.Int64},
+        )
+        found = records.group_by("source").len().join(numbers, on="source", how="inner")
+        per_file = dict(zip(found[_FILE].to_list(), found["len"].to_list(), strict=True))
+        skipped = read.skipped
+    else:
+        tables, error_frames, per_file, skipped = [], [], {}, {}
+        for number, path, source in run:
+            one = thresher.ingest(path, **options)
+            tables.append(one.records.with_columns(pl.lit(source, pl.String).alias("source")))
+            error_frames.append(one.errors.with_columns(pl.lit(source, pl.String).alias("source")))
+            per_file[number] = one.records.height
+            for kind, count in one.skipped.items():
+                skipped[kind] = skipped.get(kind, 0) + count
+        records = pl.concat(tables, how="vertical_relaxed")
+        # doc_id numbered within the run, not within each file.
+        records = records.with_columns(pl.int_range(pl.len(), dtype=pl.UInt64).alias("doc_id"))
+        errors = pl.concat(error_frames, how="vertical_relaxed")
     counts: dict[str, list[Any]] = {_FILE: [], "type": [], "count": []}
-    for number, path, source in run:
-        read = thresher.ingest(path, **options)
-        records.append(read.records)
-        errors.append(read.errors.with_columns(pl.lit(source, pl.String).alias("source")))
-        for kind, count in [(None, read.records.height), *read.skipped.items()]:
-            counts[_FILE].append(number)
-            counts["type"].append(kind)
-            counts["count"].append(count)
-    per_file = pl.DataFrame(
-        {
-            _FILE: [number for number, _, _ in run],
-            "source": [source for _, _, source in run],
-            "n": [frame.height for frame in records],
-        },
-        schema={_FILE: pl.Int64, "source": pl.String, "n": pl.Int64},
-    ).filter(pl.col("n") > 0)
-    owners = per_file.select(
-        pl.col(_FILE).repeat_by("n").explode(), pl.col("source").repeat_by("n").explode()
-    )
-    table = pl.concat(records, how="vertical_relaxed").with_columns(owners)
+    for number, _, _ in run:
+        counts[_FILE].append(number)
+        counts["type"].append(None)
+        counts["count"].append(per_file.get(number, 0))
+    for kind, count in skipped.items():
+        counts[_FILE].append(run[0][0])
+        counts["type"].append(kind)
+        counts["count"].append(count)
+    table = records.to_arrow()
+    table = table.append_column(_RUN, pa.array([run_number] * table.num_rows, pa.int64()))
     count_table = pl.DataFrame(
         counts, schema={_FILE: pl.Int64, "type": pl.String, "count": pl.Int64}
     )
-    return (
-        table.to_arrow(),
-        pl.concat(errors, how="vertical_relaxed").to_arrow(),
-        count_table.to_arrow(),
-    )
+    return table, errors.to_arrow(), count_table.to_arrow()
 
 
 _read_run_task = ray.remote(num_returns=3)(_read_run)
 
 
-def _number_records(batch: pa.Table, *, first_ids: dict[int, int], columns: list[str]) -> pa.Table:
+def _number_records(batch: pa.Table, *, first_ids: list[int], columns: list[str]) -> pa.Table:
     """The records with their global ``doc_id`` (``first_ids``: the first
-    ``doc_id`` of each file)."""
-    frame = frame_of(batch)
-    offsets = pl.DataFrame(
-        {_FILE: list(first_ids), "_first": list(first_ids.values())},
-        schema={_FILE: pl.Int64, "_first": pl.UInt64},
-    )
-    records = frame.join(offsets, on=_FILE, how="left").with_columns(
-        (pl.col("doc_id").cast(pl.UInt64) + pl.col("_first")).alias("doc_id")
-    )
-    return records.select(columns).to_arrow()
+    ``doc_id`` of each run), in Arrow: the texts are not copied."""
+    first = pc.take(pa.array(first_ids, pa.uint64()), batch.column(_RUN))
+    ids = pc.add(batch.column("doc_id").cast(pa.uint64()), first)
+    numbered = batch.set_column(batch.schema.get_field_index("doc_id"), "doc_id", ids)
+    return numbered.select(columns)
 
 
 @dataclass(frozen=True)
@@ -160,7 +172,9 @@ def read_with_facts(
         [(number, os.fspath(path), source) for number, (path, source) in enumerate(files)],
         min(len(files), 4 * max(cpus, 1)),
     )
-    refs: list[Any] = [_read_run_task.remote(run, ingest_options) for run in runs]
+    refs: list[Any] = [
+        _read_run_task.remote(run, ingest_options, number) for number, run in enumerate(runs)
+    ]
     record_refs = [r[0] for r in refs]
     error_refs = [r[1] for r in refs]
     counts = pl.concat([frame_of(t) for t in ray.get([r[2] for r in refs])])
@@ -171,11 +185,11 @@ def read_with_facts(
     counts = counts.filter(pl.col("type").is_null())
     per_file = dict(zip(counts[_FILE].to_list(), counts["count"].to_list(), strict=True))
     facts.records_per_file.update(per_file)
-    first_ids: dict[int, int] = {}
+    first_ids: list[int] = []
     total = 0
-    for number in range(len(files)):
-        first_ids[number] = total
-        total += int(per_file.get(number, 0))
+    for run in runs:
+        first_ids.append(total)
+        total += sum(int(per_file.get(number, 0)) for number, _, _ in run)
     if total:
         # Only runs that gave records: Ray Data maps a block of no rows to
         # a block of no columns, which breaks a concatenation of blocks.

@@ -13,7 +13,8 @@
 //! * [`index`]: the persistent `Index`;
 //! * [`outputs`]: `ParquetSink` and `release_free_memory`, for the command;
 //! * [`partitioned`]: the kernels of a dedup spread over partitions
-//!   (`candidate_pairs`, `pair_similarities`, `clusters`), for `thresher.ray`.
+//!   (`candidate_pairs`, `pair_similarities`, `pair_similarities_by_row`,
+//!   `clusters`), for `thresher.ray`.
 //!
 //! This file only registers them in the module.
 
@@ -71,6 +72,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedup::banding, m)?)?;
     m.add_function(wrap_pyfunction!(partitioned::candidate_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(partitioned::pair_similarities, m)?)?;
+    m.add_function(wrap_pyfunction!(partitioned::pair_similarities_by_row, m)?)?;
     m.add_function(wrap_pyfunction!(partitioned::clusters, m)?)?;
     m.add_class::<outputs::ParquetSink>()?;
     m.add_function(wrap_pyfunction!(outputs::release_free_memory, m)?)?;

@@ -1,6 +1,7 @@
 //! Kernels of a dedup spread over partitions (`thresher.ray`):
 //! `candidate_pairs` of one partition of band keys, `pair_similarities` of
-//! texts brought together, and `clusters` of edges between rows.
+//! texts brought together (`pair_similarities_by_row`: of rows of one set
+//! of texts), and `clusters` of edges between rows.
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
@@ -51,6 +52,38 @@ pub(crate) fn pair_similarities(
         thresher_core::dedup::verify::pair_similarities(
             &a,
             &b,
+            &sketcher,
+            opts.verify,
+            cutoff,
+            cancel,
+        )
+    })?;
+    table(py, dedup_arrow::similarities_batch(values))
+}
+
+/// The similarity of each pair of rows (`a`, `b`: row numbers of the
+/// one-column stream `texts`) of the stream `pairs`, each text profiled
+/// once (see the core's `verify::pair_similarities_by_row`).
+#[pyfunction]
+pub(crate) fn pair_similarities_by_row(
+    py: Python<'_>,
+    texts: &Bound<'_, PyCapsule>,
+    pairs: &Bound<'_, PyCapsule>,
+    options: DedupOptionsArg,
+    cutoff: f64,
+) -> PyResult<Py<ArrowTable>> {
+    let opts = options.to_options(py)?;
+    let batches = read_stream(texts)?;
+    let texts = self::texts(py, &batches)?;
+    let mut rows = Vec::new();
+    for batch in &read_stream(pairs)? {
+        rows.extend(dedup_arrow::row_pairs_of(batch, texts.len()).map_err(|e| to_py_err(py, e))?);
+    }
+    let sketcher = Sketcher::new(opts.ngram, opts.num_perm, opts.seed);
+    let values = run_released(py, |cancel| {
+        thresher_core::dedup::verify::pair_similarities_by_row(
+            &texts,
+            &rows,
             &sketcher,
             opts.verify,
             cutoff,
