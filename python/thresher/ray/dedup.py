@@ -23,7 +23,8 @@ thresher's Rust core with the GIL released:
    (up to :data:`MAX_SENT_PAIRS` pairs) are sent to every task, and each
    row in a pair sends its text to each bucket that holds one of its
    pairs, once. Each distinct pair (a pair two band keys share comes from
-   two buckets) gets its similarity from ``_core.pair_similarities``;
+   two buckets) gets its similarity from ``_core.pair_similarities_by_row``
+   (each text of the bucket profiled once);
    pairs at or above the threshold are the near edges. Beyond
    :data:`MAX_SENT_PAIRS` pairs, every text moves in two groupings: by
    the pair's first id and the row's id, each pair takes the text of its
@@ -45,7 +46,10 @@ A grouping by bucket is a shuffle that Ray Data runs (its sort shuffle up
 to :data:`MAX_SORT_SHUFFLE_BLOCKS` blocks, its hash shuffle beyond: see
 ``shuffle``); thresher only
 chooses the number of buckets (``partitions``) and groups within each bucket
-in Rust, so that Ray never sees one group per key. The result does not
+in Rust, so that Ray never sees one group per key. The rows of stages 3 and
+4 cross the shuffle packed (``tables.packed``): each map block gives one
+row per bucket, its columns lists, which the sort shuffle moves whole
+instead of sorting millions of small rows. The result does not
 depend on ``partitions``, the block sizes or the number of nodes: every
 reduction is over sets (pairs sorted and deduplicated, clusters from the
 set of edges).
