@@ -223,6 +223,25 @@ def test_read_dumps_gives_ingests_records_and_errors(
     assert collect(again).sort("doc_id").equals(want.records)
 
 
+def test_read_dumps_of_relative_paths_named_otherwise_by_the_walk(
+    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inputs relative to the driver's directory, not the workers', named
+    ``./dumps/...`` in the records while the walk reads ``dumps/...``:
+    the records, errors and sources of :func:`thresher.ingest`."""
+    dumps(tmp_path / "dumps")
+    monkeypatch.chdir(tmp_path)
+    inputs = ["./dumps/a.jsonl", "./dumps/b.jsonl.gz", "./dumps/c.jsonl.gz", "dumps/d.parquet"]
+    want = thresher.ingest(inputs)
+    assert "./dumps/a.jsonl" in set(want.records["source"])
+    records, errors = tray.read_dumps_and_errors(inputs)
+    assert collect(records).sort("doc_id").equals(want.records)
+    order = ["source", "member", "offset", "kind", "reason"]
+    got_errors = collect(errors).select(want.errors.columns).sort(order, nulls_last=True)
+    assert got_errors.equals(want.errors.sort(order, nulls_last=True))
+    assert {"malformed", "corrupt"} <= set(want.errors["kind"])
+
+
 def test_a_worker_node_lost_mid_run_changes_nothing(cluster: Any, tmp_path: Path) -> None:
     """Its own cluster: a worker node is removed while dedup runs, right
     after the sketches; Ray retries the lost tasks and rebuilds lost

@@ -50,14 +50,20 @@ def _read_run(
 
     The run is read by one :func:`thresher.ingest` call (each call costs
     some milliseconds of thread start-up, which thousands of small files
-    add up to) unless a path differs from the source the walk names, or
-    repeats: then file by file, with the walk's sources."""
+    add up to), the sources renamed from the paths read to the walk's;
+    file by file where that cannot be done (a path repeats, or a source
+    is not one of the paths)."""
     paths = [path for _, path, _ in run]
-    if len(set(paths)) == len(paths) and all(path == source for _, path, source in run):
+    names = {path: source for _, path, source in run}
+    one_call = len(names) == len(paths)
+    if one_call:
         read = thresher.ingest(paths, **options)
-        records, errors = read.records, read.errors
+        one_call = set(read.records["source"].unique().to_list()) <= names.keys()
+    if one_call:
+        records = read.records.with_columns(pl.col("source").replace(names))
+        errors = read.errors.with_columns(pl.col("source").replace(names))
         numbers = pl.DataFrame(
-            {"source": paths, _FILE: [number for number, _, _ in run]},
+            {"source": [source for _, _, source in run], _FILE: [n for n, _, _ in run]},
             schema={"source": pl.String, _FILE: pl.Int64},
         )
         found = records.group_by("source").len().join(numbers, on="source", how="inner")
@@ -168,8 +174,14 @@ def read_with_facts(
     # giving its records, errors and counts as three objects: Ray Data
     # then takes the records' blocks as they are.
     cpus = int(ray.cluster_resources().get("CPU", 1))
+    # The tasks read absolute paths: a worker's working directory is not
+    # the driver's.
+    here = os.getcwd()
     runs = _runs(
-        [(number, os.fspath(path), source) for number, (path, source) in enumerate(files)],
+        [
+            (number, os.path.join(here, os.fspath(path)), source)
+            for number, (path, source) in enumerate(files)
+        ],
         min(len(files), 4 * max(cpus, 1)),
     )
     refs: list[Any] = [
