@@ -242,6 +242,20 @@ def test_read_dumps_of_relative_paths_named_otherwise_by_the_walk(
     assert {"malformed", "corrupt"} <= set(want.errors["kind"])
 
 
+def test_a_relative_work_dir_is_the_drivers(
+    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``work_dir`` relative to the driver's directory: the stages are
+    written there (not in the workers' directories) and read back."""
+    monkeypatch.chdir(tmp_path)
+    ds = ray.data.from_arrow(corpus(5, 3).to_arrow())
+    first = collect(tray.dedup(ds, work_dir="work")).sort("doc_id")
+    written = sorted((tmp_path / "work" / "sketch").glob("*.parquet"))
+    assert written and (tmp_path / "work" / "verify.done.json").exists()
+    again = collect(tray.dedup(ds, work_dir="work")).sort("doc_id")
+    assert again.equals(first)
+
+
 def test_a_worker_node_lost_mid_run_changes_nothing(cluster: Any, tmp_path: Path) -> None:
     """Its own cluster: a worker node is removed while dedup runs, right
     after the sketches; Ray retries the lost tasks and rebuilds lost

@@ -484,7 +484,8 @@ class _Stages:
     options) differing from its ``manifest.json`` clears it."""
 
     def __init__(self, work_dir: str | os.PathLike[str] | None, key: dict[str, Any]) -> None:
-        self.root = None if work_dir is None else Path(work_dir)
+        # Absolute: the tasks that write the stages run in other directories.
+        self.root = None if work_dir is None else Path(work_dir).absolute()
         if self.root is None:
             return
         self.root.mkdir(parents=True, exist_ok=True)
