@@ -483,7 +483,8 @@ def test_the_command_on_ray_writes_a_local_runs_files(
 ) -> None:
     """Single files streamed by the driver, or (``--sharded``) folders of
     parts the cluster writes, several per output here: the local run's
-    rows in the local run's order."""
+    rows in the local run's order. ``--out`` is relative to the driver's
+    directory, which is not the workers'."""
     from thresher.cli import ray_run
     from thresher.cli.args import main
 
@@ -492,7 +493,8 @@ def test_the_command_on_ray_writes_a_local_runs_files(
     common = ["--threshold", "0.7", "--ngram", "3", "--keep", keep, "--verify", verify, "-q"]
     assert main(["dedup", *inputs, "--out", str(tmp_path / "local"), *common]) == 0
     on_ray = ["--ray", cluster.address, *(["--sharded"] if sharded else [])]
-    assert main(["dedup", *inputs, "--out", str(tmp_path / "ray"), *common, *on_ray]) == 0
+    monkeypatch.chdir(tmp_path)
+    assert main(["dedup", *inputs, "--out", "ray", *common, *on_ray]) == 0
     local, local_summary = assert_same_outputs(tmp_path / "ray", tmp_path / "local")
     kept = tmp_path / "ray" / "kept.parquet"
     if sharded:

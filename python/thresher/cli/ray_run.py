@@ -165,6 +165,9 @@ def run_dedup_on_ray(
             "--ray needs Ray Data: pip install 'thresher[ray]' (or 'ray[data]')"
         ) from exc
     started = time.perf_counter()
+    # Absolute: the cluster's tasks, which write the stages and the sharded
+    # outputs, run in their own working directories.
+    out = out.absolute()
     with holding_work_lock(out):
         # The layout of the outputs is part of the run: another one starts over.
         layout = {"engine": "ray", "sharded": sharded}
