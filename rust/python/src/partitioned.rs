@@ -5,8 +5,10 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
+use thresher_core::cancel::Cancel;
 use thresher_core::dedup::arrow as dedup_arrow;
 use thresher_core::dedup::sketch::Sketcher;
+use thresher_core::dedup::DedupOptions;
 
 use crate::arrow_ffi::{priorities, read_stream, table, texts, ArrowTable};
 use crate::dedup::DedupOptionsArg;
@@ -47,18 +49,16 @@ pub(crate) fn pair_similarities(
     let opts = options.to_options(py)?;
     let (first, second) = (read_stream(first)?, read_stream(second)?);
     let (a, b) = (texts(py, &first)?, texts(py, &second)?);
-    let sketcher = Sketcher::new(opts.ngram, opts.num_perm, opts.seed);
-    let values = run_released(py, |cancel| {
+    similarities(py, &opts, |sketcher, cancel| {
         thresher_core::dedup::verify::pair_similarities(
             &a,
             &b,
-            &sketcher,
+            sketcher,
             opts.verify,
             cutoff,
             cancel,
         )
-    })?;
-    table(py, dedup_arrow::similarities_batch(values))
+    })
 }
 
 /// The similarity of each pair of rows (`a`, `b`: row numbers of the
@@ -75,22 +75,38 @@ pub(crate) fn pair_similarities_by_row(
     let opts = options.to_options(py)?;
     let batches = read_stream(texts)?;
     let texts = self::texts(py, &batches)?;
-    let mut rows = Vec::new();
-    for batch in &read_stream(pairs)? {
-        rows.extend(dedup_arrow::row_pairs_of(batch, texts.len()).map_err(|e| to_py_err(py, e))?);
-    }
-    let sketcher = Sketcher::new(opts.ngram, opts.num_perm, opts.seed);
-    let values = run_released(py, |cancel| {
+    let rows = row_pairs(py, pairs, texts.len())?;
+    similarities(py, &opts, |sketcher, cancel| {
         thresher_core::dedup::verify::pair_similarities_by_row(
             &texts,
             &rows,
-            &sketcher,
+            sketcher,
             opts.verify,
             cutoff,
             cancel,
         )
-    })?;
+    })
+}
+
+/// The similarities `score` gives with the options' sketcher, computed
+/// with the GIL released, as a one-column table.
+fn similarities(
+    py: Python<'_>,
+    opts: &DedupOptions,
+    score: impl FnOnce(&Sketcher, &Cancel) -> thresher_core::Result<Vec<f64>> + Send,
+) -> PyResult<Py<ArrowTable>> {
+    let sketcher = Sketcher::new(opts.ngram, opts.num_perm, opts.seed);
+    let values = run_released(py, |cancel| score(&sketcher, cancel))?;
     table(py, dedup_arrow::similarities_batch(values))
+}
+
+/// The pairs of rows (`a`, `b`, each below `n`) of the stream `pairs`.
+fn row_pairs(py: Python<'_>, pairs: &Bound<'_, PyCapsule>, n: usize) -> PyResult<Vec<(u32, u32)>> {
+    let mut rows = Vec::new();
+    for batch in &read_stream(pairs)? {
+        rows.extend(dedup_arrow::row_pairs_of(batch, n).map_err(|e| to_py_err(py, e))?);
+    }
+    Ok(rows)
 }
 
 /// The clusters of rows `0..n` joined by the stream `edges` (`a`, `b`):
@@ -104,10 +120,7 @@ pub(crate) fn clusters(
     edges: &Bound<'_, PyCapsule>,
     priority: Option<&Bound<'_, PyCapsule>>,
 ) -> PyResult<Py<ArrowTable>> {
-    let mut pairs = Vec::new();
-    for batch in &read_stream(edges)? {
-        pairs.extend(dedup_arrow::row_pairs_of(batch, n).map_err(|e| to_py_err(py, e))?);
-    }
+    let pairs = row_pairs(py, edges, n)?;
     let priority = priority.map(|p| priorities(py, p)).transpose()?;
     if let Some(p) = priority.as_ref().filter(|p| p.len() != n) {
         return Err(to_py_err(
