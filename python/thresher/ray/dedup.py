@@ -73,9 +73,6 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import ray
 import ray.data
 
-if TYPE_CHECKING:
-    from polars._typing import PolarsDataType
-
 from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
 from thresher.errors import InvalidOptionError
@@ -94,6 +91,9 @@ from thresher.ray.tables import (
     unpacked,
 )
 from thresher.streams import text_stream
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 Components = Literal["auto", "local", "distributed"]
 _LOG = logging.getLogger("thresher.ray")
@@ -667,7 +667,8 @@ def dedup(
                 partial(_sketch, column=column, options=options), batch_format="pyarrow"
             ),
         )
-    sketched.context.op_resource_reservation_enabled = False
+    if hasattr(sketched.context, "op_resource_reservation_enabled"):
+        sketched.context.op_resource_reservation_enabled = False
     clock.lap("sketch")
     if not sketched.count():
         # No rows: nothing to group (a shuffle of no blocks has no columns).

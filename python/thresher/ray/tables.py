@@ -88,16 +88,19 @@ def context_settings(datasets: list[ray.data.Dataset], **settings: Any) -> Itera
     builds and runs, set on the contexts of ``datasets`` (which the
     datasets derived from each share; a materialized dataset has its own)
     and on the current one (that of datasets read back from Parquet), all
-    restored after."""
+    restored after. A setting this Ray version does not have is left
+    out."""
     from ray.data.context import DataContext
 
     found = [*(ds.context for ds in datasets), DataContext.get_current()]
     contexts = {id(c): c for c in found}.values()
-    before = [(c, {name: getattr(c, name) for name in settings}) for c in contexts]
+    before = [
+        (c, {name: getattr(c, name) for name in settings if hasattr(c, name)}) for c in contexts
+    ]
     try:
-        for context, _ in before:
-            for name, value in settings.items():
-                setattr(context, name, value)
+        for context, values in before:
+            for name in values:
+                setattr(context, name, settings[name])
         yield
     finally:
         for context, values in before:
