@@ -15,7 +15,12 @@ printed.
 
     .venv-bench/bin/python benches/bench_ray.py [--papers 200000] [--nodes 2]
         [--cpus-per-node 1] [--object-store-gb 3] [--components auto|local|distributed]
-        [--command]
+        [--command] [--timeline FILE]
+
+With ``--timeline FILE``, Ray's timeline of the library run
+(``ray.timeline()``, Chrome trace format) is written to ``FILE`` and the
+seconds the cluster's tasks ran are summed by task (the Ray Data operator
+or the function), largest first: where the Ray path's time goes.
 
 With ``--command``, the command runs too, on the same cluster: ``thresher
 dedup CORPUS --ray ADDRESS`` against ``thresher dedup CORPUS --threads N``,
@@ -81,6 +86,9 @@ def main() -> int:
         "--command", action="store_true", help="also time thresher dedup --ray against local"
     )
     parser.add_argument(
+        "--timeline", type=Path, help="write Ray's timeline of the library run there"
+    )
+    parser.add_argument(
         "--object-store-gb",
         type=float,
         default=3.0,
@@ -144,6 +152,8 @@ def main() -> int:
         )
         stages["output"] = time.perf_counter() - mark
         ray_s = time.perf_counter() - start
+        if args.timeline:
+            ray.timeline(filename=os.fspath(args.timeline))
         # The library run's blocks leave the object store before the commands run.
         del records, result
         gc.collect()
@@ -178,6 +188,11 @@ def main() -> int:
         print(f"| {name} | {seconds:.1f} | {seconds / ray_s:.0%} |")
     print(f"| local ingest | {local['ingest']:.1f} | |")
     print(f"| local dedup | {local['dedup']:.1f} | |")
+    if args.timeline:
+        print(f"\n| Ray task (timeline: {args.timeline}) | tasks | seconds running |")
+        print("|---|---|---|")
+        for name, count, seconds in task_seconds(args.timeline)[:15]:
+            print(f"| {name} | {count} | {seconds:.2f} |")
     if commands is not None:
         print(f"\nthe command, outputs identical: {commands['same']}\n")
         print("| command | seconds | MB/s | MB/s per core |")
@@ -190,6 +205,22 @@ def main() -> int:
         if not commands["same"]:
             raise SystemExit("the command's outputs with --ray differ from the local ones")
     return 0
+
+
+def task_seconds(timeline: Path) -> list[tuple[str, int, float]]:
+    """The tasks of a Ray timeline by name (``task::NAME``: a Ray Data
+    operator or a function), with their count and the seconds they ran,
+    largest first."""
+    seconds: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for event in json.loads(timeline.read_text()):
+        name = str(event.get("cat", ""))
+        if event.get("ph") != "X" or not name.startswith("task::"):
+            continue
+        name = name.removeprefix("task::")
+        seconds[name] = seconds.get(name, 0.0) + event["dur"] / 1e6
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(((name, counts[name], s) for name, s in seconds.items()), key=lambda row: -row[2])
 
 
 def run_commands(corpus: Path, cores: int, address: str, out: Path) -> dict[str, Any]:
