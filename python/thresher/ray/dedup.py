@@ -667,8 +667,6 @@ def dedup(
                 partial(_sketch, column=column, options=options), batch_format="pyarrow"
             ),
         )
-    if hasattr(sketched.context, "op_resource_reservation_enabled"):
-        sketched.context.op_resource_reservation_enabled = False
     clock.lap("sketch")
     if not sketched.count():
         # No rows: nothing to group (a shuffle of no blocks has no columns).

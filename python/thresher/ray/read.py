@@ -31,6 +31,7 @@ import ray.data
 
 import thresher
 from thresher import _core
+from thresher.errors import ThresherError
 from thresher.ray.tables import collect, frame_of
 
 #: The file number (walk order) of a read task's counts.
@@ -50,44 +51,24 @@ def _read_run(
 
     The run is read by one :func:`thresher.ingest` call (each call costs
     some milliseconds of thread start-up, which thousands of small files
-    add up to), the sources renamed from the paths read to the walk's;
-    file by file where that cannot be done (a path repeats, or a source
-    is not one of the paths)."""
+    add up to); the records and errors are then named by the walk's
+    sources instead of the paths read."""
     paths = [path for _, path, _ in run]
+    read = thresher.ingest(paths, **options)
+    per_path = dict(read.records.group_by("source").len().iter_rows())
+    unknown = per_path.keys() - set(paths)
+    if unknown:
+        # ingest names each record by the path it was given.
+        raise ThresherError(f"read_dumps: records from {sorted(unknown)[:3]}, not a path read")
     names = {path: source for _, path, source in run}
-    one_call = len(names) == len(paths)
-    if one_call:
-        read = thresher.ingest(paths, **options)
-        one_call = set(read.records["source"].unique().to_list()) <= names.keys()
-    if one_call:
-        records = read.records.with_columns(pl.col("source").replace(names))
-        errors = read.errors.with_columns(pl.col("source").replace(names))
-        numbers = pl.DataFrame(
-            {"source": [source for _, _, source in run], _FILE: [n for n, _, _ in run]},
-            schema={"source": pl.String, _FILE: pl.Int64},
-        )
-        found = records.group_by("source").len().join(numbers, on="source", how="inner")
-        per_file = dict(zip(found[_FILE].to_list(), found["len"].to_list(), strict=True))
-        skipped = read.skipped
-    else:
-        tables, error_frames, per_file, skipped = [], [], {}, {}
-        for number, path, source in run:
-            one = thresher.ingest(path, **options)
-            tables.append(one.records.with_columns(pl.lit(source, pl.String).alias("source")))
-            error_frames.append(one.errors.with_columns(pl.lit(source, pl.String).alias("source")))
-            per_file[number] = one.records.height
-            for kind, count in one.skipped.items():
-                skipped[kind] = skipped.get(kind, 0) + count
-        records = pl.concat(tables, how="vertical_relaxed")
-        # doc_id numbered within the run, not within each file.
-        records = records.with_columns(pl.int_range(pl.len(), dtype=pl.UInt64).alias("doc_id"))
-        errors = pl.concat(error_frames, how="vertical_relaxed")
+    records = read.records.with_columns(pl.col("source").replace(names))
+    errors = read.errors.with_columns(pl.col("source").replace(names))
     counts: dict[str, list[Any]] = {_FILE: [], "type": [], "count": []}
-    for number, _, _ in run:
+    for number, path, _ in run:
         counts[_FILE].append(number)
         counts["type"].append(None)
-        counts["count"].append(per_file.get(number, 0))
-    for kind, count in skipped.items():
+        counts["count"].append(per_path.get(path, 0))
+    for kind, count in read.skipped.items():
         counts[_FILE].append(run[0][0])
         counts["type"].append(kind)
         counts["count"].append(count)
