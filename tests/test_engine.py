@@ -161,6 +161,32 @@ def test_keep_policies(frame: pl.DataFrame, keep: str) -> None:
             assert similarity == pytest.approx(expected)
 
 
+def test_scores_ahead_and_rows_to_score_spare_the_scoring_reads(frame: pl.DataFrame) -> None:
+    """Given the priority early, verification scores what ``cluster`` needs
+    ahead; what is left is read only for ``rows_to_score``: empty texts for
+    every other row give the same result."""
+    texts = frame["text"]
+    latest = pl.Series(range(frame.height))
+    for priority in (None, latest):
+        expected, _ = run_engine(frame, 50, threshold=0.6, priority=priority)
+        left = {}
+        for guessed in (None, latest):
+            engine = thresher.DedupEngine(threshold=0.6)
+            engine.add(engine.sketch(texts))
+            assert engine.find_candidates(guessed) > 0
+            engine.verify(texts)
+            left[guessed is priority] = engine.cluster(priority)
+            rows = engine.rows_to_score()
+            assert rows.dtype == pl.UInt32 and rows.is_sorted()
+            wanted = pl.Series(range(frame.height)).is_in(rows.implode())
+            assert rows.len() <= 2 * left[guessed is priority]
+            if left[guessed is priority]:
+                blanked = pl.select(pl.when(wanted).then(texts).otherwise(pl.lit(""))).to_series()
+                engine.score(blanked)
+            assert engine.result().equals(expected)
+        assert left[True] < left[False], left
+
+
 def test_passes_out_of_order_raise(frame: pl.DataFrame) -> None:
     engine = thresher.DedupEngine()
     with pytest.raises(thresher.UsageError):

@@ -106,10 +106,19 @@ class DedupEngine:
         frame = frames.read_frame(sketches, "add")
         self._inner.add(frame.select(columns).__arrow_c_stream__())
 
-    def find_candidates(self) -> int:
+    def find_candidates(self, priority: Any = None) -> int:
         """Resolves exact duplicates and finds the LSH candidate pairs after
-        the last :meth:`add`; returns how many pairs :meth:`verify` checks."""
-        return self._inner.find_candidates()
+        the last :meth:`add`; returns how many pairs :meth:`verify` checks.
+
+        Pass the ``priority`` that :meth:`cluster` will get, if any: verification
+        then also scores the pairs that :meth:`cluster`'s representatives most
+        likely need, so that :meth:`score` is seldom needed. The result is the
+        same either way."""
+        if priority is None:
+            return self._inner.find_candidates(None)
+        return self._inner.find_candidates(
+            priority_stream(frames.read_values(priority, "find_candidates"))
+        )
 
     def verify(
         self, texts: Any, column: str = "text", *, batch_size: int = lazy.BATCH_SIZE
@@ -157,6 +166,14 @@ class DedupEngine:
             lazy.feed(texts, column, batch_size, self.score)
             return
         self._inner.score(_texts(texts, "score", column))
+
+    def rows_to_score(self) -> pl.Series:
+        """The rows (``UInt32``, ascending) whose texts :meth:`score` reads,
+        after :meth:`cluster`. Every row is still fed to :meth:`score`, in
+        order, but any text (an empty one) will do for the others: a caller
+        that stores its texts in batches can skip reading the batches
+        without such a row."""
+        return pl.Series("row", self._inner.rows_to_score(), dtype=pl.UInt32)
 
     def result(self) -> pl.DataFrame:
         """One row per row: ``exact_key`` (hex), ``cluster_id`` (row of the

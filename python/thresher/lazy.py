@@ -122,7 +122,7 @@ def dedup(
     rows = rows if rows is not None else RowProgress(Reporter())
     with rows.stage("sketch", "dedup: sketch"):
         priority = sketch(engine, lazy, column, batch_size, keep, date_column, rows)
-    if engine.find_candidates():
+    if engine.find_candidates(priority):
         with rows.stage("verify", "dedup: verify"):
             feed(lazy, column, batch_size, engine.verify, rows)
     if engine.cluster(priority):

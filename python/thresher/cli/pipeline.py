@@ -13,11 +13,14 @@ the work directory; the later passes read the spool, never the inputs:
    defaults), with the ``--keep`` priority (8 bytes); and the batch spooled;
 2. **verify**: only when LSH found candidate pairs: the spooled texts, for
    the engine to verify them (it holds a shingle set, 8 bytes per distinct
-   shingle, only for records whose candidate partner is still to come);
-3. **cluster**: union-find and representatives; a read of the spooled texts
-   only when some members are linked to their representative indirectly and
-   need their similarity to it; the cluster fields of every record (about
-   100 bytes) are held from here on;
+   shingle, only for records whose candidate partner is still to come), and
+   to score ahead each record of a group of three or more candidates with
+   the group's likely representative;
+3. **cluster**: union-find and representatives; a read of the spool's
+   batches holding records that still need their similarity to their
+   representative (linked to it indirectly, in a group that verification
+   split); the cluster fields of every record (about 100 bytes) are held
+   from here on;
 4. **write**: the spooled records again, each batch joined with its cluster
    fields and streamed straight into ``kept.parquet`` or
    ``duplicates.parquet`` (:class:`thresher._core.ParquetSink`: one
@@ -37,6 +40,7 @@ killed pass 4 starts over from the spool).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import sys
@@ -335,6 +339,27 @@ class DedupRun:
         for frame in self.spooled(phase, ["text"]):
             feed(frame["text"])
 
+    def feed_texts_of_rows(
+        self, phase: Phase, feed: Callable[[pl.Series], None], rows: list[int]
+    ) -> None:
+        """:meth:`feed_texts` for a pass that reads only the texts of
+        ``rows`` (ascending): a batch holding none of them is not read, and
+        ``feed`` gets as many empty texts instead."""
+        counter = _SpoolProgress(self.records_total or 0)
+        phase.watch(counter)
+        start = 0
+        for index in range(self.batches):
+            height = self.work.spooled_rows(index)
+            if height is None:
+                raise ThresherError(f"spool chunk {index} is missing or unreadable")
+            first = bisect.bisect_left(rows, start)
+            if first < len(rows) and rows[first] < start + height:
+                feed(self.work.read_spool(index, ["text"])["text"])
+            else:
+                feed(pl.repeat("", height, dtype=pl.String, eager=True))
+            start += height
+            counter.records += height
+
     def check_spool(self) -> None:
         """A finished pass 1 whose spool is not whole (a chunk deleted, or
         the work directory of a run that spooled nothing) is forgotten, with
@@ -436,6 +461,13 @@ class DedupRun:
         self.timings["sketch"] = phase.elapsed
         return Scanned(batches, rows, progress, skipped, without)
 
+    def priority(self) -> pl.Series | None:
+        """The representatives' priority of every row (from pass 1), or
+        ``None`` for ``keep="first"``."""
+        if self.options.keep == "first" or not self.priorities:
+            return None
+        return pl.concat(self.priorities)
+
     # -- pass 2 -------------------------------------------------------------
     def verify(self, engine: thresher.DedupEngine | None) -> pl.DataFrame:
         work = self.work
@@ -447,7 +479,7 @@ class DedupRun:
                     engine.restore_edges(edges)
                 return edges
             assert engine is not None, "no checkpoint, so the engine is needed"
-            candidates = engine.find_candidates()
+            candidates = engine.find_candidates(self.priority())
             phase.note(candidates=candidates)
             # With no candidate pair there is nothing to verify: no scan.
             if candidates:
@@ -465,13 +497,12 @@ class DedupRun:
                 phase.skipped = True
                 return pl.read_parquet(work.result)
             assert engine is not None, "no checkpoint, so the engine is needed"
-            priority = None
-            if self.options.keep != "first" and self.priorities:
-                priority = pl.concat(self.priorities)
+            priority = self.priority()
             to_score = engine.cluster(priority)
             phase.note(to_score=to_score)
             if to_score:
-                self.feed_texts(phase, engine.score)
+                rows = engine.rows_to_score().to_list()
+                self.feed_texts_of_rows(phase, engine.score, rows)
             raw = engine.result().select(
                 pl.col("exact_key").cast(pl.String),
                 pl.col("cluster_id").cast(pl.UInt64),

@@ -89,7 +89,7 @@ fn main() {
             let (sketches, mut kept) = engine.sketch_keeping_shingles(&refs, &cancel)?;
             engine.add(sketches)?;
             let sketched = Instant::now();
-            engine.find_candidates(&cancel)?;
+            engine.find_candidates(None, &cancel)?;
             let found = Instant::now();
             engine.verify_kept(&mut kept, &cancel)?;
             let verified = Instant::now();
@@ -123,7 +123,7 @@ fn main() {
         let sketches = engine.sketch(&refs, &cancel)?;
         engine.add(sketches)?;
         lap("sketch");
-        let pairs = engine.find_candidates(&cancel)?;
+        let pairs = engine.find_candidates(None, &cancel)?;
         lap("candidates");
         for chunk in refs.chunks(1 << 16) {
             engine.verify(chunk, &cancel)?;

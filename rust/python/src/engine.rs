@@ -80,8 +80,18 @@ impl DedupEngine {
     }
 
     /// Resolves exact duplicates and finds candidates; returns their number.
-    fn find_candidates(&self, py: Python<'_>) -> PyResult<usize> {
-        self.with(py, |e, cancel| e.find_candidates(cancel))
+    /// `priority` (a one-column stream, as `cluster` takes) picks the pairs
+    /// scored ahead for the scoring pass.
+    #[pyo3(signature = (priority=None))]
+    fn find_candidates(
+        &self,
+        py: Python<'_>,
+        priority: Option<&Bound<'_, PyCapsule>>,
+    ) -> PyResult<usize> {
+        let priority = priority.map(|p| priorities(py, p)).transpose()?;
+        self.with(py, |e, cancel| {
+            e.find_candidates(priority.as_deref(), cancel)
+        })
     }
 
     /// Feeds the next rows' texts to verification.
@@ -115,6 +125,11 @@ impl DedupEngine {
     fn cluster(&self, py: Python<'_>, priority: Option<&Bound<'_, PyCapsule>>) -> PyResult<usize> {
         let priority = priority.map(|p| priorities(py, p)).transpose()?;
         self.with(py, |e, cancel| e.cluster(priority.as_deref(), cancel))
+    }
+
+    /// The rows whose texts `score` reads, ascending.
+    fn rows_to_score(&self, py: Python<'_>) -> PyResult<Vec<u32>> {
+        self.with(py, |e, _| e.rows_to_score())
     }
 
     /// Feeds the next rows' texts to the scoring pass.

@@ -15,7 +15,11 @@
 //!    verified edges; representatives by priority, then lowest row.
 //! 5. **Scores** ([`DedupEngine::score`], texts a third time, only when some
 //!    row's representative is not one of its verified neighbours): the
-//!    similarity of each row to its representative.
+//!    similarity of each row to its representative. Verification already
+//!    scores, exactly, each row of a group of three or more candidates with
+//!    the group's most likely representative (the one `priority` picks among
+//!    rows joined by candidate pairs and exact copies); when verification
+//!    leaves the group whole, this pass has nothing to read.
 //!
 //! Every step gives the same result for any thread count and batch size.
 
@@ -27,6 +31,7 @@ use crate::dedup::exact::ExactKey;
 use crate::dedup::lsh::{candidate_pairs_of_keys, Banding};
 use crate::dedup::sketch::Sketcher;
 use crate::dedup::verify::kept_shingles::{KeptBlock, KeptShingles, BLOCK_ROWS};
+use crate::dedup::verify::pair_scorer::Scored;
 use crate::dedup::verify::PairScorer;
 use crate::dedup::{DedupOptions, DedupResult, Edge};
 use crate::error::{Error, Result};
@@ -79,8 +84,9 @@ enum Phase {
     Adding,
     /// Texts are being fed to verify the candidates.
     Verifying(PairScorer),
-    /// Verified near edges (similarity at or above the threshold), sorted.
-    Verified(Vec<Edge>),
+    /// Verified near edges (similarity at or above the threshold), sorted;
+    /// and the pairs scored ahead for the scoring pass, sorted.
+    Verified { near: Vec<Edge>, ahead: Scored },
     /// Clusters are known; texts are being fed to score rows against their
     /// representatives.
     Scoring {
@@ -297,27 +303,95 @@ impl DedupEngine {
     }
 
     /// Resolves exact duplicates and finds the LSH candidate pairs; returns
-    /// how many pairs [`Self::verify`] will check.
-    pub fn find_candidates(&mut self, cancel: &Cancel) -> Result<usize> {
+    /// how many pairs [`Self::verify`] will check. `priority` (one value per
+    /// row), if given, should be what [`Self::cluster`] will get: it picks
+    /// the representatives whose pairs verification scores ahead for the
+    /// scoring pass (the result is the same either way).
+    pub fn find_candidates(&mut self, priority: Option<&[i64]>, cancel: &Cancel) -> Result<usize> {
         if !matches!(self.phase, Phase::Adding) {
             return Err(phase_error("find_candidates was already called"));
         }
+        self.check_priority(priority)?;
         self.resolve_exact_duplicates();
         cancel.check()?;
         let canonical = self.canonical_rows();
         let pairs = candidate_pairs_of_keys(&self.rows.band_keys, self.banding.bands, &canonical);
         self.drop_band_keys();
         cancel.check()?;
-        let scorer = PairScorer::new(
+        let count = pairs.len();
+        let ahead = self.pairs_to_score_ahead(&pairs, priority);
+        cancel.check()?;
+        let scorer = PairScorer::with_exact_pairs(
             self.sketcher.clone(),
             self.options.verify,
             self.options.threshold,
             self.rows.len() as u32,
             pairs,
+            ahead,
         )?;
-        let count = scorer.len();
         self.phase = Phase::Verifying(scorer);
         Ok(count)
+    }
+
+    fn check_priority(&self, priority: Option<&[i64]>) -> Result<()> {
+        let n = self.rows.len();
+        match priority {
+            Some(p) if p.len() != n => Err(Error::InvalidArgument(format!(
+                "priority has {} values for {n} rows",
+                p.len()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The pairs the scoring pass will most likely need, scored during
+    /// verification so that the texts need not be read a third time. Rows
+    /// joined by candidate pairs (`pairs`, among canonical rows) and by exact
+    /// copies form groups whose representative `priority` picks, as
+    /// [`Self::cluster`] will if verification keeps every group whole. Each
+    /// canonical row of a group with three or more canonical rows is paired
+    /// with its representative's canonical row. (In a group of two, the one
+    /// pair is the candidate itself: verified, it is an edge; rejected, the
+    /// rows are not in one cluster.)
+    fn pairs_to_score_ahead(
+        &self,
+        pairs: &[(u32, u32)],
+        priority: Option<&[i64]>,
+    ) -> Vec<(u32, u32)> {
+        if pairs.is_empty() {
+            return Vec::new();
+        }
+        let n = self.rows.len();
+        let exact_rep = &self.exact_rep;
+        let mut links: Vec<(u32, u32)> = exact_rep
+            .iter()
+            .enumerate()
+            .filter(|&(row, &rep)| rep != row as u32)
+            .map(|(row, &rep)| (rep, row as u32))
+            .collect();
+        links.extend_from_slice(pairs);
+        let groups = clusters(n, &links, priority);
+        drop(links);
+        // Canonical rows in candidate pairs, ascending, and how many of them
+        // each group (by its representative) holds.
+        let mut paired: Vec<u32> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+        paired.par_sort_unstable();
+        paired.dedup();
+        let mut canonical_in_group = vec![0u32; n];
+        for &row in &paired {
+            canonical_in_group[groups.representative[row as usize] as usize] += 1;
+        }
+        paired
+            .into_iter()
+            .filter_map(|row| {
+                let rep = groups.representative[row as usize];
+                if canonical_in_group[rep as usize] < 3 {
+                    return None;
+                }
+                let with = exact_rep[rep as usize];
+                (with != row).then_some((row.min(with), row.max(with)))
+            })
+            .collect()
     }
 
     /// Feeds the texts of the next rows to verification (rows in the order
@@ -356,10 +430,10 @@ impl DedupEngine {
                 unreachable!("matched above")
             };
             let threshold = self.options.threshold;
-            let scored = if scorer.is_empty() {
-                Vec::new()
+            let (scored, ahead) = if scorer.is_empty() {
+                (Vec::new(), Vec::new())
             } else {
-                scorer.finish()?
+                scorer.finish_split()?
             };
             let near: Vec<Edge> = scored
                 .into_iter()
@@ -371,7 +445,7 @@ impl DedupEngine {
                     exact: false,
                 })
                 .collect();
-            self.phase = Phase::Verified(near);
+            self.phase = Phase::Verified { near, ahead };
         }
         Ok(())
     }
@@ -381,7 +455,7 @@ impl DedupEngine {
     pub fn verified_edges(&mut self) -> Result<Vec<Edge>> {
         self.finish_verification()?;
         let near = match &self.phase {
-            Phase::Verified(near) => near,
+            Phase::Verified { near, .. } => near,
             Phase::Scoring { near, .. } | Phase::Done { near, .. } => near,
             _ => return Err(phase_error("verified_edges needs every row verified")),
         };
@@ -433,7 +507,10 @@ impl DedupEngine {
         }
         near.sort_unstable_by_key(|e| (e.a, e.b));
         self.drop_band_keys();
-        self.phase = Phase::Verified(near);
+        self.phase = Phase::Verified {
+            near,
+            ahead: Vec::new(),
+        };
         Ok(())
     }
 
@@ -451,23 +528,17 @@ impl DedupEngine {
     /// [`Self::score`]; when 0, [`Self::result`] can be called directly.
     pub fn cluster(&mut self, priority: Option<&[i64]>, cancel: &Cancel) -> Result<usize> {
         self.finish_verification()?;
-        let near = match std::mem::replace(&mut self.phase, Phase::Adding) {
-            Phase::Verified(near) => near,
+        if matches!(self.phase, Phase::Verified { .. }) {
+            self.check_priority(priority)?;
+        }
+        let (near, ahead) = match std::mem::replace(&mut self.phase, Phase::Adding) {
+            Phase::Verified { near, ahead } => (near, ahead),
             other => {
                 self.phase = other;
                 return Err(phase_error("cluster needs every row verified, once"));
             }
         };
         let n = self.rows.len();
-        if let Some(p) = priority {
-            if p.len() != n {
-                self.phase = Phase::Verified(near);
-                return Err(Error::InvalidArgument(format!(
-                    "priority has {} values for {n} rows",
-                    p.len()
-                )));
-            }
-        }
         let mut links: Vec<(u32, u32)> = self
             .exact_rep
             .iter()
@@ -480,12 +551,17 @@ impl DedupEngine {
         drop(links);
         cancel.check()?;
         // Similarity to the representative: 1 for itself and exact copies,
-        // the verified edge where there is one, else a score to compute.
+        // the verified edge or the pair scored ahead where there is one,
+        // else a score to compute.
         let exact_rep = &self.exact_rep;
         let edge_similarity = |a: u32, b: u32| -> Option<f64> {
-            near.binary_search_by_key(&(a, b), |e| (e.a, e.b))
-                .ok()
-                .map(|i| near[i].similarity)
+            match near.binary_search_by_key(&(a, b), |e| (e.a, e.b)) {
+                Ok(i) => Some(near[i].similarity),
+                Err(_) => ahead
+                    .binary_search_by_key(&(a, b), |&(pair, _)| pair)
+                    .ok()
+                    .map(|i| ahead[i].1),
+            }
         };
         let known: Vec<Option<f64>> = (0..n)
             .into_par_iter()
@@ -499,6 +575,7 @@ impl DedupEngine {
                 }
             })
             .collect();
+        drop(ahead);
         let similarity: Vec<f64> = known.iter().map(|s| s.unwrap_or(f64::NAN)).collect();
         let waiting: Vec<(u32, (u32, u32))> = known
             .iter()
@@ -536,6 +613,17 @@ impl DedupEngine {
             };
         }
         Ok(count)
+    }
+
+    /// The rows whose texts [`Self::score`] reads, ascending. Every row is
+    /// still fed in order, but any text (an empty one) will do for the
+    /// others, so a caller can skip reading them.
+    pub fn rows_to_score(&self) -> Result<Vec<u32>> {
+        match &self.phase {
+            Phase::Scoring { scorer, .. } => Ok(scorer.rows_in_pairs().collect()),
+            Phase::Done { .. } => Ok(Vec::new()),
+            _ => Err(phase_error("rows_to_score needs cluster first")),
+        }
     }
 
     /// Feeds the texts of the next rows to the scoring pass.
@@ -660,6 +748,19 @@ mod tests {
         priority: Option<&[i64]>,
         restore: Option<&[Edge]>,
     ) -> DedupResult {
+        streamed_guessing(texts, options, batch, priority, priority, restore).0
+    }
+
+    /// [`streamed`] whose `find_candidates` gets `guessed` as the priority,
+    /// and the rows `cluster` left to score.
+    fn streamed_guessing(
+        texts: &[&str],
+        options: &DedupOptions,
+        batch: usize,
+        guessed: Option<&[i64]>,
+        priority: Option<&[i64]>,
+        restore: Option<&[Edge]>,
+    ) -> (DedupResult, usize) {
         let cancel = Cancel::new();
         let mut engine = DedupEngine::new(options).expect("engine");
         for chunk in texts.chunks(batch) {
@@ -669,18 +770,21 @@ mod tests {
         match restore {
             Some(edges) => engine.restore_edges(edges).expect("restore"),
             None => {
-                engine.find_candidates(&cancel).expect("candidates");
+                engine
+                    .find_candidates(guessed, &cancel)
+                    .expect("candidates");
                 for chunk in texts.chunks(batch) {
                     engine.verify(chunk, &cancel).expect("verify");
                 }
             }
         }
-        if engine.cluster(priority, &cancel).expect("cluster") > 0 {
+        let to_score = engine.cluster(priority, &cancel).expect("cluster");
+        if to_score > 0 {
             for chunk in texts.chunks(batch) {
                 engine.score(chunk, &cancel).expect("score");
             }
         }
-        engine.result().expect("result")
+        (engine.result().expect("result"), to_score)
     }
 
     /// The first row with each row's key (itself without content), the
@@ -797,6 +901,47 @@ mod tests {
     }
 
     #[test]
+    fn verification_scores_ahead_what_the_representatives_need() {
+        let texts = corpus();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let options = DedupOptions {
+            threshold: 0.7,
+            ..DedupOptions::default()
+        };
+        let latest: Vec<i64> = (0..refs.len() as i64).collect();
+        let shortest: Vec<i64> = refs.iter().map(|t| -(t.len() as i64)).collect();
+        let priorities = [None, Some(&latest[..]), Some(&shortest[..])];
+        let (mut right_guesses_scored, mut wrong_guesses_scored) = (0, 0);
+        for priority in priorities {
+            let whole =
+                crate::dedup::dedup_with_priority(&refs, &options, priority, &Cancel::new())
+                    .expect("dedup");
+            // Guessed right, the scoring pass is left only the groups that
+            // verification split.
+            let (result, right) = streamed_guessing(&refs, &options, 5, priority, priority, None);
+            assert_eq!(result, whole);
+            right_guesses_scored += right;
+            // Guessed wrong (or not at all), it scores what is missing.
+            for guessed in priorities.into_iter().filter(|&g| g != priority) {
+                let (result, wrong) =
+                    streamed_guessing(&refs, &options, 7, guessed, priority, None);
+                assert_eq!(result, whole);
+                assert!(right <= wrong, "{right} > {wrong}");
+                wrong_guesses_scored += wrong;
+            }
+            // Restored edges carry no scores ahead.
+            let (result, restored) =
+                streamed_guessing(&refs, &options, 9, priority, priority, Some(&whole.edges));
+            assert_eq!(result, whole);
+            assert!(right <= restored, "{right} > {restored}");
+        }
+        assert!(
+            right_guesses_scored * 2 < wrong_guesses_scored,
+            "{right_guesses_scored} rows to score guessed right, {wrong_guesses_scored} wrong"
+        );
+    }
+
+    #[test]
     fn passes_out_of_order_are_errors() {
         let options = DedupOptions::default();
         let cancel = Cancel::new();
@@ -807,7 +952,10 @@ mod tests {
         let texts = ["a b c d e f", "a, b, c, d, e, f"];
         let sketches = engine.sketch(&texts, &cancel).expect("sketch");
         engine.add(sketches.clone()).expect("add");
-        assert_eq!(engine.find_candidates(&cancel).expect("candidates"), 1);
+        assert_eq!(
+            engine.find_candidates(None, &cancel).expect("candidates"),
+            1
+        );
         assert!(engine.add(sketches).is_err());
         // Not every row verified yet.
         assert!(engine.cluster(None, &cancel).is_err());
@@ -824,7 +972,10 @@ mod tests {
         let texts = ["one two three", "one two three", "four five six seven"];
         let sketches = engine.sketch(&texts, &cancel).expect("sketch");
         engine.add(sketches).expect("add");
-        assert_eq!(engine.find_candidates(&cancel).expect("candidates"), 0);
+        assert_eq!(
+            engine.find_candidates(None, &cancel).expect("candidates"),
+            0
+        );
         assert_eq!(engine.verified_edges().expect("edges").len(), 1);
         assert_eq!(engine.cluster(None, &cancel).expect("cluster"), 0);
         assert_eq!(engine.result().expect("result").cluster_size, vec![2, 2, 1]);

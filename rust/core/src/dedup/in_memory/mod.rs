@@ -134,7 +134,7 @@ fn dedup_keeping_shingles(
     kept_bytes: usize,
     cancel: &Cancel,
 ) -> Result<DedupResult> {
-    let mut engine = verified_engine(texts, options, kept_bytes, cancel)?;
+    let mut engine = verified_engine(texts, options, priority, kept_bytes, cancel)?;
     if engine.cluster(priority, cancel)? > 0 {
         for chunk in texts.chunks(FEED_ROWS) {
             engine.score(chunk, cancel)?;
@@ -145,10 +145,12 @@ fn dedup_keeping_shingles(
 
 /// An engine that has run the sketch, candidate and verification passes
 /// over `texts`, keeping at most `kept_bytes` of shingle hashes from the
-/// sketch pass for verification.
+/// sketch pass for verification (and scoring ahead the pairs that the
+/// representatives by `priority` will most likely need).
 fn verified_engine(
     texts: &[&str],
     options: &DedupOptions,
+    priority: Option<&[i64]>,
     kept_bytes: usize,
     cancel: &Cancel,
 ) -> Result<DedupEngine> {
@@ -163,7 +165,7 @@ fn verified_engine(
     engine.add(sketches)?;
     kept.truncate(kept.rows_within(kept_bytes));
     let rescanned = &texts[kept.len()..];
-    engine.find_candidates(cancel)?;
+    engine.find_candidates(priority, cancel)?;
     engine.verify_kept(&mut kept, cancel)?;
     drop(kept);
     // Fed in chunks, so profiles are dropped as soon as no later row needs
@@ -187,7 +189,7 @@ pub fn similar_pairs_cancellable(
     options: &DedupOptions,
     cancel: &Cancel,
 ) -> Result<Vec<Edge>> {
-    verified_engine(texts, options, KEPT_SHINGLE_BYTES, cancel)?.verified_edges()
+    verified_engine(texts, options, None, KEPT_SHINGLE_BYTES, cancel)?.verified_edges()
 }
 
 #[cfg(test)]

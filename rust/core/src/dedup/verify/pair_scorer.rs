@@ -7,6 +7,10 @@
 //! keeps a profile only until the last row paired with it has been seen. So
 //! memory follows the rows with a partner still to come, not the corpus; fed
 //! everything at once, it is the in-memory verification.
+//!
+//! Beside the pairs scored down to a cutoff, it can be given pairs scored
+//! exactly, in the same pass ([`PairScorer::with_exact_pairs`]): the engine
+//! scores ahead the pairs its scoring pass will most likely need.
 
 use std::collections::HashMap;
 
@@ -132,6 +136,14 @@ fn merge_last_uses(
     }
 }
 
+/// A pair given to be scored down to the cutoff.
+const GIVEN_CUT: u8 = 1;
+/// A pair given to be scored exactly.
+const GIVEN_EXACT: u8 = 2;
+
+/// Scored pairs, each with its similarity, sorted by pair.
+pub type Scored = Vec<((u32, u32), f64)>;
+
 /// Scores pairs of rows from texts fed in row order. See the module docs.
 #[derive(Debug)]
 pub struct PairScorer {
@@ -142,6 +154,8 @@ pub struct PairScorer {
     rows: u32,
     /// Pairs sorted by `(a, b)`, each `a < b`.
     pairs: Vec<(u32, u32)>,
+    /// Which list each pair came from: [`GIVEN_CUT`], [`GIVEN_EXACT`] or both.
+    given: Vec<u8>,
     similarity: Vec<f64>,
     /// Indices into `pairs`, ordered by `(b, a)`: the order pairs complete.
     by_second: Vec<u32>,
@@ -163,10 +177,40 @@ impl PairScorer {
         verify: Verify,
         cutoff: f64,
         rows: u32,
-        mut pairs: Vec<(u32, u32)>,
+        pairs: Vec<(u32, u32)>,
     ) -> Result<Self> {
-        pairs.sort_unstable();
-        pairs.dedup();
+        Self::with_exact_pairs(sketcher, verify, cutoff, rows, pairs, Vec::new())
+    }
+
+    /// [`Self::new`] that also scores `exact_pairs` (each `a < b < rows`)
+    /// exactly, whatever the cutoff; [`Self::finish_split`] tells the two
+    /// lists apart. A pair in both lists is scored once, exactly (above the
+    /// cutoff, the value is the same either way).
+    pub fn with_exact_pairs(
+        sketcher: Sketcher,
+        verify: Verify,
+        cutoff: f64,
+        rows: u32,
+        pairs: Vec<(u32, u32)>,
+        exact_pairs: Vec<(u32, u32)>,
+    ) -> Result<Self> {
+        let mut tagged: Vec<((u32, u32), u8)> = pairs
+            .into_iter()
+            .map(|pair| (pair, GIVEN_CUT))
+            .chain(exact_pairs.into_iter().map(|pair| (pair, GIVEN_EXACT)))
+            .collect();
+        tagged.sort_unstable();
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(tagged.len());
+        let mut given: Vec<u8> = Vec::with_capacity(tagged.len());
+        for (pair, tag) in tagged {
+            match given.last_mut() {
+                Some(last) if pairs.last() == Some(&pair) => *last |= tag,
+                _ => {
+                    pairs.push(pair);
+                    given.push(tag);
+                }
+            }
+        }
         if let Some(&(a, b)) = pairs.iter().find(|&&(a, b)| a >= b || b >= rows) {
             return Err(Error::InvalidArgument(format!(
                 "pair ({a}, {b}) is not a < b < {rows}"
@@ -196,6 +240,7 @@ impl PairScorer {
             rows,
             similarity: vec![f64::NAN; pairs.len()],
             pairs,
+            given,
             by_second,
             scored: 0,
             needed,
@@ -213,6 +258,12 @@ impl PairScorer {
     /// Whether there are no pairs.
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty()
+    }
+
+    /// The rows in pairs, ascending: only their texts are read; any text
+    /// (an empty one) may be fed for the other rows.
+    pub fn rows_in_pairs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.needed.iter().map(|&(row, _)| row)
     }
 
     /// Rows fed so far.
@@ -321,7 +372,14 @@ impl PairScorer {
         {
             done_to += 1;
         }
-        let (pairs, held, cutoff) = (&self.pairs, &self.held, self.cutoff);
+        let (pairs, given, held) = (&self.pairs, &self.given, &self.held);
+        let cutoff_of = |i: u32| {
+            if given[i as usize] & GIVEN_EXACT != 0 {
+                0.0
+            } else {
+                self.cutoff
+            }
+        };
         let order = &self.by_second[done_from..done_to];
         let scores: Vec<(u32, f64)> = order
             .par_iter()
@@ -341,7 +399,7 @@ impl PairScorer {
                 let pa = local_of(a).or_else(|| held.get(&a).map(|(p, _)| p.view()));
                 let pb = local_of(b);
                 let similarity = match (pa, pb) {
-                    (Some(pa), Some(pb)) => pa.similarity_at_least(pb, cutoff),
+                    (Some(pa), Some(pb)) => pa.similarity_at_least(pb, cutoff_of(i)),
                     _ => f64::NAN,
                 };
                 (i, similarity)
@@ -369,15 +427,39 @@ impl PairScorer {
         Ok(())
     }
 
-    /// The pairs and their similarities, once every row has been fed.
-    pub fn finish(self) -> Result<Vec<((u32, u32), f64)>> {
+    /// The pairs of both lists and their similarities, once every row has
+    /// been fed.
+    pub fn finish(self) -> Result<Scored> {
+        self.check_finished()?;
+        Ok(self.pairs.into_iter().zip(self.similarity).collect())
+    }
+
+    /// [`Self::finish`] split by list: the pairs given as `pairs`, then
+    /// those given as `exact_pairs` (a pair given in both is in both).
+    pub fn finish_split(self) -> Result<(Scored, Scored)> {
+        self.check_finished()?;
+        let (mut cut, mut exact) = (Vec::new(), Vec::new());
+        for ((pair, similarity), given) in
+            self.pairs.into_iter().zip(self.similarity).zip(self.given)
+        {
+            if given & GIVEN_CUT != 0 {
+                cut.push((pair, similarity));
+            }
+            if given & GIVEN_EXACT != 0 {
+                exact.push((pair, similarity));
+            }
+        }
+        Ok((cut, exact))
+    }
+
+    fn check_finished(&self) -> Result<()> {
         if self.next_row != self.rows {
             return Err(Error::Usage(format!(
                 "verification was fed {} of {} rows",
                 self.next_row, self.rows
             )));
         }
-        Ok(self.pairs.into_iter().zip(self.similarity).collect())
+        Ok(())
     }
 }
 
@@ -439,6 +521,58 @@ mod tests {
             let scored = scorer.finish().expect("finish");
             let got: Vec<f64> = scored.iter().map(|&(_, s)| s).collect();
             assert_eq!(got, expected, "batch {batch}");
+        }
+    }
+
+    #[test]
+    fn exact_pairs_are_scored_exactly_beside_the_cut_ones() {
+        let texts = texts();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let sketcher = Sketcher::new(3, 32, 1);
+        let n = refs.len() as u32;
+        let exact_of = |a: u32, b: u32| {
+            jaccard(
+                &sketcher.shingle_set(refs[a as usize]),
+                &sketcher.shingle_set(refs[b as usize]),
+            )
+        };
+        let cut: Vec<(u32, u32)> = all_pairs(n)
+            .into_iter()
+            .filter(|&(a, b)| (a + b) % 3 == 0)
+            .collect();
+        let exact: Vec<(u32, u32)> = all_pairs(n)
+            .into_iter()
+            .filter(|&(a, b)| (a * b) % 5 == 1)
+            .collect();
+        // A cutoff above most similarities: most cut pairs stop early.
+        let cutoff = 0.95;
+        for batch in [1, 7, 40] {
+            let mut scorer = PairScorer::with_exact_pairs(
+                sketcher.clone(),
+                Verify::Exact,
+                cutoff,
+                n,
+                cut.clone(),
+                exact.clone(),
+            )
+            .expect("scorer");
+            for chunk in refs.chunks(batch) {
+                scorer.feed(chunk, &Cancel::new()).expect("feed");
+            }
+            let (got_cut, got_exact) = scorer.finish_split().expect("finish");
+            assert_eq!(got_cut.iter().map(|&(p, _)| p).collect::<Vec<_>>(), cut);
+            assert_eq!(got_exact.iter().map(|&(p, _)| p).collect::<Vec<_>>(), exact);
+            for &((a, b), similarity) in &got_exact {
+                assert_eq!(similarity, exact_of(a, b), "batch {batch}");
+            }
+            for &((a, b), similarity) in &got_cut {
+                let expected = exact_of(a, b);
+                if exact.contains(&(a, b)) || expected >= cutoff {
+                    assert_eq!(similarity, expected, "in both lists, or above the cutoff");
+                } else {
+                    assert!(similarity < cutoff);
+                }
+            }
         }
     }
 
