@@ -41,7 +41,9 @@ killed pass 4 starts over from the spool).
 from __future__ import annotations
 
 import bisect
+import collections
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -64,6 +66,7 @@ from thresher.cli.outputs import (
     atomic,
     publish,
     remove_stale_temporaries,
+    write_checkpoint,
     write_json,
     write_parquet,
 )
@@ -132,6 +135,9 @@ NO_DATE = -(2**62)
 _SAMPLE_CLUSTERS = 6
 _SAMPLE_MEMBERS = 3
 _SAMPLE_CHARS = 1500
+#: Batches that may wait for each output sink in pass 4 (memory against
+#: the two sinks' threads idling).
+_QUEUED_PER_SINK = 2
 
 
 def _default_names(option: str) -> list[str]:
@@ -325,13 +331,21 @@ class DedupRun:
 
     def spooled(self, phase: Phase, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
         """The batches pass 1 spooled, in order (only ``columns``, if given),
-        with ``phase`` showing the records read out of the total."""
+        with ``phase`` showing the records read out of the total. The next
+        batch is read (GIL released) while the caller works on this one."""
         counter = _SpoolProgress(self.records_total or 0)
         phase.watch(counter)
-        for index in range(self.batches):
-            frame = self.work.read_spool(index, columns)
-            yield frame
-            counter.records += frame.height
+        with ThreadPoolExecutor(1, thread_name_prefix="thresher-spool") as pool:
+            read = functools.partial(self.work.read_spool, columns=columns)
+            ahead = pool.submit(read, 0) if self.batches else None
+            for index in range(self.batches):
+                assert ahead is not None
+                frame = ahead.result()
+                ahead = pool.submit(read, index + 1) if index + 1 < self.batches else None
+                yield frame
+                counter.records += frame.height
+                # Dropped before the next batch is taken, not after.
+                del frame
 
     def feed_texts(self, phase: Phase, feed: Callable[[pl.Series], None]) -> None:
         """The spooled texts, batch by batch, handed to ``feed`` (an engine
@@ -341,13 +355,13 @@ class DedupRun:
 
     def feed_texts_of_rows(
         self, phase: Phase, feed: Callable[[pl.Series], None], rows: list[int]
-    ) -> None:
+    ) -> int:
         """:meth:`feed_texts` for a pass that reads only the texts of
         ``rows`` (ascending): a batch holding none of them is not read, and
-        ``feed`` gets as many empty texts instead."""
+        ``feed`` gets as many empty texts instead. Returns the batches read."""
         counter = _SpoolProgress(self.records_total or 0)
         phase.watch(counter)
-        start = 0
+        start = read = 0
         for index in range(self.batches):
             height = self.work.spooled_rows(index)
             if height is None:
@@ -355,10 +369,12 @@ class DedupRun:
             first = bisect.bisect_left(rows, start)
             if first < len(rows) and rows[first] < start + height:
                 feed(self.work.read_spool(index, ["text"])["text"])
+                read += 1
             else:
                 feed(pl.repeat("", height, dtype=pl.String, eager=True))
             start += height
             counter.records += height
+        return read
 
     def check_spool(self) -> None:
         """A finished pass 1 whose spool is not whole (a chunk deleted, or
@@ -429,7 +445,7 @@ class DedupRun:
                         chunk = sketches.select(_SKETCH_COLUMNS).with_columns(
                             doc_id=frame["doc_id"], priority=_priority(frame, self.options.keep)
                         )
-                        write_parquet(chunk, path)
+                        write_checkpoint(chunk, path)
                     else:
                         reused += 1
                     engine.add(chunk.select(_SKETCH_COLUMNS))
@@ -485,7 +501,7 @@ class DedupRun:
             if candidates:
                 self.feed_texts(phase, engine.verify)
             edges = engine.verified_edges()
-            write_parquet(edges, work.edges)
+            write_checkpoint(edges, work.edges)
         self.timings["verify"] = phase.elapsed
         return edges
 
@@ -502,7 +518,8 @@ class DedupRun:
             phase.note(to_score=to_score)
             if to_score:
                 rows = engine.rows_to_score().to_list()
-                self.feed_texts_of_rows(phase, engine.score, rows)
+                read = self.feed_texts_of_rows(phase, engine.score, rows)
+                phase.note(batches_read=read)
             raw = engine.result().select(
                 pl.col("exact_key").cast(pl.String),
                 pl.col("cluster_id").cast(pl.UInt64),
@@ -521,7 +538,7 @@ class DedupRun:
                 # the clusters that had no date to choose by.
                 dated = priority if priority is not None else pl.Series([], dtype=pl.Int64)
                 result = result.with_columns(dated=dated != NO_DATE)
-            write_parquet(result, work.result)
+            write_checkpoint(result, work.result)
         self.priorities = []
         self.timings["cluster"] = phase.elapsed
         return result
@@ -541,6 +558,8 @@ class DedupRun:
             phase.watch(counter)
             dedup_cols = result.select([*DEDUP_COLUMNS, "is_duplicate"])
             with OutputSinks(work.final, wanted) as sinks:
+                # Read on this thread: the sinks' two threads already keep
+                # both cores busy, and reading ahead made the pass slower.
                 for index in range(self.batches):
                     frame = work.read_spool(index)
                     start = frame["doc_id"][0]
@@ -659,13 +678,20 @@ class OutputSinks:
         self.samples = pl.DataFrame()
         self._samples: list[pl.DataFrame] = []
         self._stack = contextlib.ExitStack()
-        self._writing: list[Future[None]] = []
+        #: Each sink's writes in flight, oldest first.
+        self._writing: dict[str, collections.deque[Future[None]]] = {}
 
     def __enter__(self) -> OutputSinks:
         stack = self._stack.__enter__()
         kept_path = stack.enter_context(atomic(self.final / "kept.parquet", fsync=True))
         dups_path = stack.enter_context(atomic(self.final / "duplicates.parquet", fsync=True))
-        self._pool = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="thresher-write"))
+        # One thread per sink, so that each sink's batches stay in order and
+        # neither waits for the other (kept.parquet takes most rows).
+        self._pools = {
+            name: stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix=f"thresher-{name}"))
+            for name in ("kept", "dups")
+        }
+        self._writing = {name: collections.deque() for name in self._pools}
         schema = empty_output().__arrow_c_stream__
         self._kept = _core.ParquetSink(kept_path, schema(), ROW_GROUP_ROWS)
         self._dups = _core.ParquetSink(dups_path, schema(), ROW_GROUP_ROWS)
@@ -676,23 +702,24 @@ class OutputSinks:
         ``is_duplicate``, in the outputs' column order."""
         dup = pl.col("is_duplicate")
         self._samples.append(sample_columns(joined.filter(pl.col("doc_id").is_in(self.wanted))))
-        # Each sink encodes (GIL released) while the next batch is read; a
-        # sink's batches stay in order, two batches at most are in flight.
-        streams = [
-            joined.filter(dup).drop("is_duplicate").__arrow_c_stream__(),
-            joined.filter(~dup).drop("is_duplicate").__arrow_c_stream__(),
-        ]
-        for future in self._writing:
-            future.result()
-        self._writing = [
-            self._pool.submit(self._dups.write, streams[0]),
-            self._pool.submit(self._kept.write, streams[1]),
-        ]
+        # Each sink encodes (GIL released) on its own thread while the next
+        # batches are read; at most two batches wait for each sink.
+        writes = {
+            "dups": (self._dups.write, joined.filter(dup)),
+            "kept": (self._kept.write, joined.filter(~dup)),
+        }
+        for name, (write, rows) in writes.items():
+            queue = self._writing[name]
+            while len(queue) >= _QUEUED_PER_SINK:
+                queue.popleft().result()
+            stream = rows.drop("is_duplicate").__arrow_c_stream__()
+            queue.append(self._pools[name].submit(write, stream))
 
     def __exit__(self, kind: Any, value: Any, trace: Any) -> bool | None:
         try:
-            for future in self._writing:
-                future.result()
+            for queue in self._writing.values():
+                while queue:
+                    queue.popleft().result()
             if kind is None:
                 self._kept.finish()
                 self._dups.finish()
