@@ -24,8 +24,41 @@ pub fn normalise_into(text: &str, out: &mut String) {
     if is_nfkc_quick_yes(text) {
         lowercase_into(text, out);
     } else {
-        let nfkc: String = text.nfkc().collect();
+        let mut nfkc = String::with_capacity(text.len() + text.len() / 8);
+        nfkc_by_runs(text, &mut nfkc);
         lowercase_into(&nfkc, out);
+    }
+}
+
+/// Appends the NFKC form of `text` to `out`, normalising only the maximal
+/// runs of non-ASCII characters that fail the quick check (as
+/// [`is_nfkc_quick_yes`] checks them) and copying the rest: in real text,
+/// one ligature or superscript no longer sends a whole page through the
+/// normaliser. A failing run is normalised with the ASCII character before
+/// it, which a combining mark at its start may join ("e" and U+0301 make
+/// "é"). Nothing else crosses an ASCII character: it is a starter that
+/// never reorders, nor joins a character before it (no composition ends in
+/// ASCII).
+fn nfkc_by_runs(text: &str, out: &mut String) {
+    let mut rest = text;
+    loop {
+        let ascii = ascii_prefix_len(rest.as_bytes());
+        if ascii == rest.len() {
+            out.push_str(rest);
+            return;
+        }
+        let run_end = rest[ascii..]
+            .char_indices()
+            .find(|(_, c)| c.is_ascii())
+            .map_or(rest.len(), |(i, _)| ascii + i);
+        if is_nfkc_quick(rest[ascii..run_end].chars()) == IsNormalized::Yes {
+            out.push_str(&rest[..run_end]);
+        } else {
+            let from = ascii.saturating_sub(1);
+            out.push_str(&rest[..from]);
+            out.extend(rest[from..run_end].nfkc());
+        }
+        rest = &rest[run_end..];
     }
 }
 
