@@ -343,7 +343,8 @@ def test_pass_3_reads_only_the_batches_it_scores(tmp_path: Path) -> None:
     scored = 0
     for keep in ("first", "longest"):
         out = tmp_path / keep
-        proc = run("dedup", inputs, "--out", str(out), "--keep", keep, "--batch-size", "8", "--json")
+        args = ["--out", str(out), "--keep", keep, "--batch-size", "8", "--json"]
+        proc = run("dedup", inputs, *args)
         events = [json.loads(line) for line in proc.stdout.splitlines()]
         cluster = next(e for e in events if e["event"] == "phase_end" and e["phase"] == "cluster")
         if cluster["to_score"]:
