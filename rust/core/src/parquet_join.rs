@@ -236,11 +236,42 @@ fn split_pending(
             taken = n;
         }
     }
+    let target = encoded_schema(schema, &head);
     let head = head
         .iter()
-        .map(|piece| conform(piece, schema))
+        .map(|piece| conform(piece, &target))
         .collect::<Result<Vec<_>>>()?;
-    Ok((concat_batches(schema, &head)?, rest))
+    Ok((concat_batches(&target, &head)?, rest))
+}
+
+/// The schema rows are handed to the encoder in: `schema` (the file's),
+/// except that a string or binary column that every one of `pieces` holds
+/// as views stays in views. The encoder writes the bytes of views as it
+/// writes those of the large layout (the file declares the large layout
+/// either way), so the text is not copied into the large layout first.
+fn encoded_schema(schema: &Arc<Schema>, pieces: &[RecordBatch]) -> Arc<Schema> {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let view = match field.data_type() {
+                DataType::LargeUtf8 => DataType::Utf8View,
+                DataType::LargeBinary => DataType::BinaryView,
+                _ => return field.as_ref().clone(),
+            };
+            let all_views = !pieces.is_empty()
+                && pieces
+                    .iter()
+                    .all(|piece| piece.column(i).data_type() == &view);
+            if all_views {
+                field.as_ref().clone().with_data_type(view)
+            } else {
+                field.as_ref().clone()
+            }
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 #[cfg(test)]
@@ -382,6 +413,51 @@ mod tests {
             .downcast_ref::<LargeStringArray>()
             .unwrap();
         assert_eq!((text.value(0), text.is_null(1)), ("a", true));
+    }
+
+    #[test]
+    fn views_and_the_large_layout_give_the_same_file() {
+        use arrow_array::{LargeStringArray, StringViewArray};
+        let texts: Vec<Option<String>> = (0..5000)
+            .map(|i| (i % 7 != 3).then(|| format!("text {i} {}", "x".repeat(i % 40))))
+            .collect();
+        let ids = Arc::new(Int64Array::from_iter_values(0..5000)) as ArrayRef;
+        let views = RecordBatch::try_from_iter([
+            ("id", ids.clone()),
+            (
+                "text",
+                Arc::new(StringViewArray::from_iter(texts.clone())) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let large = RecordBatch::try_from_iter([
+            ("id", ids),
+            (
+                "text",
+                Arc::new(LargeStringArray::from_iter(texts)) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let schema = large.schema();
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, batches: Vec<RecordBatch>| {
+            let out = dir.path().join(name);
+            let mut sink = ParquetSink::create(&out, schema.clone(), 2048).unwrap();
+            for batch in batches {
+                sink.write(batch).unwrap();
+            }
+            assert_eq!(sink.finish().unwrap(), 5000);
+            std::fs::read(&out).unwrap()
+        };
+        let expected = write("large.parquet", vec![large.clone()]);
+        assert_eq!(write("views.parquet", vec![views.clone()]), expected);
+        // Views and the large layout mixed within a slice handed to the encoder.
+        let mixed = vec![
+            views.slice(0, 1500),
+            large.slice(1500, 1000),
+            views.slice(2500, 2500),
+        ];
+        assert_eq!(write("mixed.parquet", mixed), expected);
     }
 
     #[test]
