@@ -9,7 +9,9 @@ sizes and thread count.
 Memory: the engine keeps ``16 + 2 + 8 * bands`` bytes per row (exact key,
 flags, band keys) from :meth:`DedupEngine.add` on, and 4 more (the row
 holding the first copy of its text) from :meth:`DedupEngine.find_candidates`
-on: 190 bytes with the defaults' 21 bands; the
+on: 190 bytes with the defaults' 21 bands (:meth:`DedupEngine.find_candidates`
+also holds about 20 bytes per row for a moment, once the band keys are
+freed, to group the candidates whose pairs it scores ahead); the
 verification pass holds the profile (8 bytes per distinct shingle, or the
 signature with ``verify="signature"``) of a row only while a candidate
 partner of it is still to come; the scoring pass does the same for
