@@ -77,11 +77,17 @@ def atomic(path: Path, *, fsync: bool) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_parquet(frame: pl.DataFrame, path: Path, *, fsync: bool = False) -> None:
+def write_parquet(
+    frame: pl.DataFrame,
+    path: Path,
+    *,
+    fsync: bool = False,
+    compression: Literal["zstd", "lz4"] = "zstd",
+) -> None:
     """Write ``frame`` to ``path`` atomically (temporary name, then rename),
-    zstd-compressed: for the outputs."""
+    zstd-compressed unless told otherwise."""
     with atomic(path, fsync=fsync) as tmp:
-        frame.write_parquet(tmp, row_group_size=ROW_GROUP_ROWS)
+        frame.write_parquet(tmp, compression=compression, row_group_size=ROW_GROUP_ROWS)
 
 
 def write_checkpoint(frame: pl.DataFrame, path: Path) -> None:
@@ -89,8 +95,7 @@ def write_checkpoint(frame: pl.DataFrame, path: Path) -> None:
     checkpoints (sketch chunks, edges, results), read back only by thresher:
     their band keys and row numbers hardly compress, and zstd cost a
     quarter of a second per 800,000 records."""
-    with atomic(path, fsync=False) as tmp:
-        frame.write_parquet(tmp, compression="lz4", row_group_size=ROW_GROUP_ROWS)
+    write_parquet(frame, path, compression="lz4")
 
 
 #: The codecs of Arrow IPC files.

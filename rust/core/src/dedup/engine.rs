@@ -294,6 +294,15 @@ impl DedupEngine {
         self.exact_rep = exact_rep;
     }
 
+    /// `(first row with the key, row)` of every exact copy, by row.
+    fn exact_links(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.exact_rep
+            .iter()
+            .enumerate()
+            .filter(|&(row, &rep)| rep != row as u32)
+            .map(|(row, &rep)| (rep, row as u32))
+    }
+
     /// Rows that take part in LSH: distinct texts with shingles.
     fn canonical_rows(&self) -> Vec<u32> {
         (0..self.rows.len() as u32)
@@ -363,12 +372,7 @@ impl DedupEngine {
         }
         let n = self.rows.len();
         let exact_rep = &self.exact_rep;
-        let mut links: Vec<(u32, u32)> = exact_rep
-            .iter()
-            .enumerate()
-            .filter(|&(row, &rep)| rep != row as u32)
-            .map(|(row, &rep)| (rep, row as u32))
-            .collect();
+        let mut links: Vec<(u32, u32)> = self.exact_links().collect();
         links.extend_from_slice(pairs);
         let groups = clusters(n, &links, priority);
         drop(links);
@@ -460,13 +464,10 @@ impl DedupEngine {
             _ => return Err(phase_error("verified_edges needs every row verified")),
         };
         let mut edges: Vec<Edge> = self
-            .exact_rep
-            .iter()
-            .enumerate()
-            .filter(|&(row, &rep)| rep != row as u32)
-            .map(|(row, &rep)| Edge {
-                a: rep,
-                b: row as u32,
+            .exact_links()
+            .map(|(a, b)| Edge {
+                a,
+                b,
                 similarity: 1.0,
                 exact: true,
             })
@@ -539,13 +540,7 @@ impl DedupEngine {
             }
         };
         let n = self.rows.len();
-        let mut links: Vec<(u32, u32)> = self
-            .exact_rep
-            .iter()
-            .enumerate()
-            .filter(|&(row, &rep)| rep != row as u32)
-            .map(|(row, &rep)| (rep, row as u32))
-            .collect();
+        let mut links: Vec<(u32, u32)> = self.exact_links().collect();
         links.extend(near.iter().map(|e| (e.a, e.b)));
         let clusters = clusters(n, &links, priority);
         drop(links);
