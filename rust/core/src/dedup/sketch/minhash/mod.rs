@@ -10,17 +10,31 @@
 //! Each shingle hash `x` is thrown at the `k` bins in rounds. In round
 //! `r < k` it lands in a pseudo-random bin with the key `(r, v)`; in round
 //! `k <= r < 2k` it lands in bin `r - k` (so every bin is hit by every
-//! shingle once), again with key `(r, v)`. Both come from one mix per round,
-//! `z = mix64(x + round_key[r])`: the bin is the high 32 bits scaled to `k`
-//! (Lemire's multiply-shift), `v` the low 32 bits. Each bin keeps its
-//! smallest key, compared as `r << 32 | v`; the signature holds the `v` of
-//! every bin. Keys of round `r` are all below those of round `r + 1`, so the
-//! rounds stop as soon as no bin is empty: one round for sets much larger
-//! than `k`, about `(k / n) ln k` rounds for `n` shingles otherwise.
+//! shingle once), again with key `(r, v)`. Each bin keeps its smallest key,
+//! compared as `r << 32 | v`; the signature holds the `v` of every bin.
+//! Keys of round `r` are all below those of round `r + 1`, so the rounds
+//! stop as soon as no bin is empty: one round for sets much larger than
+//! `k`, about `(k / n) ln k` rounds for `n` shingles otherwise.
+//!
+//! The throws:
+//! - round 0 and the rounds from `k`: `z = mix64(x + round_key[r])`, the
+//!   bin the high 32 bits of `z` scaled to `k` (Lemire's multiply-shift),
+//!   `v` its low 32 bits;
+//! - rounds `1 <= r < k`, which short texts need many of: the shingle's two
+//!   words `(p, q)`, the halves of `mix64(x + round_key[1])`, hashed as
+//!   `u = p * a_r + q * b_r` modulo 2^32 (`a_r` the odd-made high half of
+//!   `round_key[r]`, `b_r` its low half); the bin is `u` scaled to `k`, and
+//!   `v = u`. One mix per shingle, then two 32-bit multiply-adds per round,
+//!   eight shingles to a vector register. For two shingles the pair of
+//!   hashes of two rounds is uniform whenever `a_r b_s - a_s b_r` is odd,
+//!   so rounds draw afresh; the error tests below hold it to the classic
+//!   level.
 //!
 //! The bin minimum of `A` and of `B` agree exactly when the minimum over
-//! `A ∪ B` lies in `A ∩ B`, which for exchangeable shingles happens with
-//! probability `|A ∩ B| / |A ∪ B|`. Round 0 is one-permutation hashing
+//! `A ∪ B` lies in `A ∩ B`. Every throw is a function of the shingle's hash
+//! alone, the same for every shingle, so for shingle hashes drawn at random
+//! each shingle of `A ∪ B` is as likely as any other to hold it: the
+//! probability is `|A ∩ B| / |A ∪ B|`. Round 0 is one-permutation hashing
 //! (bins see disjoint shingles, so errors are those of sampling without
 //! replacement, below classic MinHash); later rounds fill the bins it left
 //! empty with fresh draws instead of copies of other bins, so short texts
@@ -29,24 +43,22 @@
 //! `round_key` is a splitmix64 stream started at the seed. An empty set has
 //! the signature of all `u32::MAX`. Values depend only on the shingle hashes
 //! and the seed, never on the CPU or the build. The AVX2 path (chosen at run
-//! time) runs the portable code; the AVX-512 one (module `avx512`) uses that a
-//! bin filled in one round never changes in a later one (its key is
-//! smaller), so after round 0 it only applies the throws into bins still
-//! empty, found with a bitmap test on 8 shingles at once (for widths `2^p`
-//! up to 128, where the CPU has AVX-512 VBMI, a byte-table lookup instead,
-//! on mixes short of their last step, which leaves the top bits alone).
-//! The tests check every path against the definition written the slow way.
+//! time, also on AVX-512 CPUs) uses that a bin filled in one round never
+//! changes in a later one (its key is smaller): after round 0 it applies
+//! only the throws into bins still empty, found with a bitmap test on 8
+//! shingles at once. The tests check every path against the definition
+//! written the slow way.
 //!
 //! The parts: this file holds [`MinHasher`] (the round keys, the signature
 //! of a shingle set) and the choice of kernel; `portable` the portable
-//! kernel, the definition of the values; `avx512` the AVX-512 bitmap kernel
-//! and, below it, `avx512::table` the AVX-512 VBMI byte-table kernel.
+//! kernel, the definition of the values; `avx2` the AVX2 bitmap kernel of
+//! the later rounds.
 
 #[cfg(target_arch = "x86_64")]
-mod avx512;
+mod avx2;
 mod portable;
 
-use portable::{mix64, sketch};
+use portable::{mix64, sketch, sketch_with};
 
 use crate::simd::{dispatch, kernel};
 
@@ -97,8 +109,8 @@ impl MinHasher {
     /// `num_perm` values (the rest, if `out` is longer, `u32::MAX`).
     /// `shingles` may hold a hash more than once; order does not matter.
     ///
-    /// Uses AVX-512 or AVX2 where the CPU has them (detected at run time, so
-    /// a portable build gets them too); every path computes the same values.
+    /// Uses AVX2 where the CPU has it (detected at run time, so
+    /// a portable build gets it too); every path computes the same values.
     pub fn signature_into(&self, shingles: &[u64], out: &mut [u32]) {
         out.fill(u32::MAX);
         let k = self.num_perm;
@@ -139,34 +151,21 @@ impl MinHasher {
 /// [`sketch`] on the widest vector unit the CPU has.
 fn sketch_dispatched(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     dispatch!(
-        Avx512 => sketch_avx512(round_keys, shingles, acc),
         Avx2 => sketch_avx2(round_keys, shingles, acc);
         else sketch(round_keys, shingles, acc)
     )
 }
 
 kernel!(avx2;
-/// [`sketch`] compiled for AVX2.
+/// [`sketch`] compiled for AVX2, its later rounds by [`avx2`]'s bitmap.
 ///
 /// # Safety
 /// The CPU must run [`Level::Avx2`](crate::simd::Level::Avx2).
 unsafe fn sketch_avx2(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
-    sketch(round_keys, shingles, acc)
-}
-);
-
-kernel!(avx512;
-/// [`sketch`] with AVX-512: the bitmap kernel for widths up to
-/// [`avx512::MAX_BINS`], the portable code compiled for AVX-512 beyond.
-///
-/// # Safety
-/// The CPU must run [`Level::Avx512`](crate::simd::Level::Avx512).
-unsafe fn sketch_avx512(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
-    if acc.len() <= avx512::MAX_BINS {
-        avx512::sketch(round_keys, shingles, acc)
-    } else {
-        sketch(round_keys, shingles, acc)
-    }
+    // The closure inherits this function's features.
+    sketch_with(round_keys, shingles, acc, |keys, p, q, acc| {
+        avx2::later_rounds_avx2(keys, p, q, acc)
+    })
 }
 );
 

@@ -1,11 +1,12 @@
-//! The portable kernel, the definition of the sketch: one mix per shingle
-//! and round, each bin keeping its smallest key, rounds until no bin is
-//! empty. The other kernels give the same values.
+//! The portable kernel, the definition of the sketch: round 0 mixes each
+//! shingle fully, the later rounds hash two 32-bit words of it with one
+//! multiply-add each, each bin keeps its smallest key, and rounds go on
+//! until no bin is empty. The other kernels give the same values.
 
 use super::EMPTY;
 
-/// The multipliers of [`mix64`] (shared with its vector form).
-pub(super) const MIX_MUL: [u64; 2] = [0xBF58_476D_1CE4_E5B9, 0x94D0_49BB_1331_11EB];
+/// The multipliers of [`mix64`].
+const MIX_MUL: [u64; 2] = [0xBF58_476D_1CE4_E5B9, 0x94D0_49BB_1331_11EB];
 
 /// The splitmix64 finaliser: a bijection of `u64` with full avalanche.
 #[inline(always)]
@@ -21,33 +22,88 @@ pub(super) fn bin_of(z: u64, k: usize) -> usize {
     (((z >> 32) * k as u64) >> 32) as usize
 }
 
+/// The two words a shingle's later rounds hash: the high and low halves of
+/// `mix64(x + round_keys[1])`.
+#[inline(always)]
+pub(super) fn later_words(x: u64, key: u64) -> (u32, u32) {
+    let z = mix64(x.wrapping_add(key));
+    ((z >> 32) as u32, z as u32)
+}
+
+/// The multipliers of round `r` (`1 <= r < k`), from its round key: the
+/// high half made odd, and the low half.
+#[inline(always)]
+pub(super) fn later_multipliers(key: u64) -> (u32, u32) {
+    ((key >> 32) as u32 | 1, key as u32)
+}
+
+/// A later round's hash of a shingle's words `(p, q)`: `p * a + q * b`
+/// modulo 2^32. Its bin is the hash scaled to `k`, its key the hash.
+#[inline(always)]
+pub(super) fn later_hash(p: u32, q: u32, (a, b): (u32, u32)) -> u32 {
+    p.wrapping_mul(a).wrapping_add(q.wrapping_mul(b))
+}
+
+/// Bin in `0..k` of a later round's hash (Lemire's scaling).
+#[inline(always)]
+pub(super) fn later_bin(u: u32, k: usize) -> usize {
+    ((u64::from(u) * k as u64) >> 32) as usize
+}
+
 /// Shingles mixed together before they are scattered to their bins.
 const CHUNK: usize = 16;
+
+/// Shingles whose later words stay on the stack.
+pub(super) const STACK_WORDS: usize = 256;
 
 /// The portable kernel: the bin minima of all rounds that can still change
 /// one, into `acc` (length `k`, all [`EMPTY`]; `round_keys` of length `2k`).
 #[inline(always)]
 pub(super) fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
-    let k = acc.len();
+    sketch_with(round_keys, shingles, acc, later_rounds)
+}
+
+/// Round 0, then, while a bin is empty, `later` (the later rounds, given
+/// the words of every shingle), then [`fill_by_bin`] for what they left.
+#[inline(always)]
+pub(super) fn sketch_with(
+    round_keys: &[u64],
+    shingles: &[u64],
+    acc: &mut [u64],
+    later: impl FnOnce(&[u64], &[u32], &[u32], &mut [u64]),
+) {
     if shingles.is_empty() {
         return;
     }
-    for (round, &key) in round_keys.iter().enumerate().take(k) {
-        throw_round(shingles, key, round, acc);
-        if !acc.contains(&EMPTY) {
-            return;
-        }
+    throw_round(shingles, round_keys[0], acc);
+    if !acc.contains(&EMPTY) {
+        return;
     }
-    fill_by_bin(round_keys, shingles, acc);
+    let n = shingles.len();
+    let (mut p_stack, mut q_stack) = ([0u32; STACK_WORDS], [0u32; STACK_WORDS]);
+    let (mut p_heap, mut q_heap) = (Vec::new(), Vec::new());
+    let (p, q) = if n <= STACK_WORDS {
+        (&mut p_stack[..n], &mut q_stack[..n])
+    } else {
+        p_heap.resize(n, 0);
+        q_heap.resize(n, 0);
+        (&mut p_heap[..], &mut q_heap[..])
+    };
+    for ((p, q), &x) in p.iter_mut().zip(q.iter_mut()).zip(shingles) {
+        (*p, *q) = later_words(x, round_keys[1]);
+    }
+    later(round_keys, p, q, acc);
+    if acc.contains(&EMPTY) {
+        fill_by_bin(round_keys, shingles, acc);
+    }
 }
 
-/// Round `round < k` of every shingle (`shingles` not empty).
+/// Round 0 of every shingle (`shingles` not empty).
 #[inline(always)]
-fn throw_round(shingles: &[u64], key: u64, round: usize, acc: &mut [u64]) {
-    let high = (round as u64) << 32;
+fn throw_round(shingles: &[u64], key: u64, acc: &mut [u64]) {
     let mut chunks = shingles.chunks_exact(CHUNK);
     for chunk in &mut chunks {
-        throw_chunk(chunk, key, high, acc);
+        throw_chunk(chunk, key, acc);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
@@ -55,7 +111,46 @@ fn throw_round(shingles: &[u64], key: u64, round: usize, acc: &mut [u64]) {
         // element (a minimum does not change when it sees it twice).
         let mut padded = [shingles[0]; CHUNK];
         padded[..rest.len()].copy_from_slice(rest);
-        throw_chunk(&padded, key, high, acc);
+        throw_chunk(&padded, key, acc);
+    }
+}
+
+/// Round 0 for one chunk of shingles: mixes, bins and keys computed
+/// together (this part vectorises), then each bin keeps its minimum.
+#[inline(always)]
+fn throw_chunk(chunk: &[u64], key: u64, acc: &mut [u64]) {
+    let k = acc.len();
+    let mut bins = [0usize; CHUNK];
+    let mut keys = [0u64; CHUNK];
+    for ((b, v), &x) in bins.iter_mut().zip(keys.iter_mut()).zip(chunk) {
+        let z = mix64(x.wrapping_add(key));
+        *b = bin_of(z, k);
+        *v = z & 0xFFFF_FFFF;
+    }
+    for (&b, &v) in bins.iter().zip(&keys) {
+        if let Some(slot) = acc.get_mut(b) {
+            *slot = (*slot).min(v);
+        }
+    }
+}
+
+/// Rounds `1..k` until no bin is empty: in round `r` each shingle's hash
+/// [`later_hash`] goes to its bin with the key `r << 32 | hash`. A bin
+/// filled in an earlier round keeps its value (its key is smaller).
+#[inline(always)]
+pub(super) fn later_rounds(round_keys: &[u64], p: &[u32], q: &[u32], acc: &mut [u64]) {
+    let k = acc.len();
+    for (round, &key) in round_keys.iter().enumerate().take(k).skip(1) {
+        let multipliers = later_multipliers(key);
+        let high = (round as u64) << 32;
+        for (&p, &q) in p.iter().zip(q) {
+            let u = later_hash(p, q, multipliers);
+            let slot = &mut acc[later_bin(u, k)];
+            *slot = (*slot).min(high | u64::from(u));
+        }
+        if !acc.contains(&EMPTY) {
+            return;
+        }
     }
 }
 
@@ -75,24 +170,5 @@ pub(super) fn fill_by_bin(round_keys: &[u64], shingles: &[u64], acc: &mut [u64])
             .min()
             .unwrap_or(0xFFFF_FFFF);
         *slot = ((round as u64) << 32) | low;
-    }
-}
-
-/// One round for one chunk of shingles: mixes, bins and keys computed
-/// together (this part vectorises), then each bin keeps its minimum.
-#[inline(always)]
-fn throw_chunk(chunk: &[u64], key: u64, high: u64, acc: &mut [u64]) {
-    let k = acc.len();
-    let mut bins = [0usize; CHUNK];
-    let mut keys = [0u64; CHUNK];
-    for ((b, v), &x) in bins.iter_mut().zip(keys.iter_mut()).zip(chunk) {
-        let z = mix64(x.wrapping_add(key));
-        *b = bin_of(z, k);
-        *v = high | (z & 0xFFFF_FFFF);
-    }
-    for (&b, &v) in bins.iter().zip(&keys) {
-        if let Some(slot) = acc.get_mut(b) {
-            *slot = (*slot).min(v);
-        }
     }
 }

@@ -1,0 +1,196 @@
+//! The AVX2 kernel of the later rounds. A bin filled in round `r` keeps its
+//! value for good (later keys are larger), so in a later round a throw can
+//! only matter if its bin was empty when the round began. Each round hashes
+//! 8 shingles at once ([`later_hash`] in 32-bit lanes), looks their bins up
+//! in a bitmap of the bins empty at the round's start (one register, for
+//! up to 256 bins), packs the hashes that hit such a bin to the front of
+//! the register by a table of permutations and stores them; after the
+//! first rounds these hits are few. Then it applies the hits. No branch
+//! depends on the hashes until then, so none is mispredicted per register.
+//!
+//! [`later_hash`]: super::portable::later_hash
+
+use super::portable::{later_bin, later_multipliers, later_rounds};
+use super::EMPTY;
+use crate::simd::kernel;
+use std::arch::x86_64::*;
+
+/// Widths whose bitmap of empty bins fits in one 256-bit register.
+pub(super) const MAX_BINS: usize = 256;
+
+/// 32-bit lanes of a register.
+const LANES: usize = 8;
+
+/// Hits held before they are applied (plus one register of slack).
+const HITS: usize = 256;
+
+/// For each 8-bit mask, the lanes whose bit is set, in order (then zeros):
+/// the permutation that packs those lanes to the front.
+static PACK: [[u8; LANES]; 256] = {
+    let mut table = [[0u8; LANES]; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut lane, mut packed) = (0, 0);
+        while lane < LANES {
+            if mask >> lane & 1 == 1 {
+                table[mask][packed] = lane as u8;
+                packed += 1;
+            }
+            lane += 1;
+        }
+        mask += 1;
+    }
+    table
+};
+
+kernel!(avx2;
+/// [`later_rounds`], same values; for `acc.len() <= MAX_BINS` by the
+/// bitmap, beyond it the portable loop.
+pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &mut [u64]) {
+    let k = acc.len();
+    if k > MAX_BINS || p.is_empty() {
+        return later_rounds(round_keys, p, q, acc);
+    }
+    // Words in registers of 8, the last one padded with the first shingle
+    // (a minimum does not change when it sees it twice).
+    let full = p.len() - p.len() % LANES;
+    let (mut p_rest, mut q_rest) = ([p[0]; LANES], [q[0]; LANES]);
+    p_rest[..p.len() - full].copy_from_slice(&p[full..]);
+    q_rest[..q.len() - full].copy_from_slice(&q[full..]);
+    let mut hits = Hits {
+        hashes: [0; HITS + LANES],
+        len: 0,
+        empty: empty_bins(acc),
+    };
+    let scale = _mm256_set1_epi64x(k as i64);
+    for (round, &key) in (1..k).zip(&round_keys[1..k]) {
+        let (a, b) = later_multipliers(key);
+        let thrower = Thrower {
+            a: _mm256_set1_epi32(a as i32),
+            b: _mm256_set1_epi32(b as i32),
+            scale,
+            // SAFETY: `empty` holds one register.
+            empty: unsafe { _mm256_loadu_si256(hits.empty.as_ptr().cast()) },
+        };
+        let high = (round as u64) << 32;
+        let mut i = 0;
+        while i < full {
+            // SAFETY: `i + LANES <= full <= p.len() == q.len()`.
+            let (pv, qv) = unsafe {
+                (
+                    _mm256_loadu_si256(p.as_ptr().add(i).cast()),
+                    _mm256_loadu_si256(q.as_ptr().add(i).cast()),
+                )
+            };
+            thrower.throw(pv, qv, &mut hits);
+            if hits.len > HITS {
+                // Applied early, still against the bitmap of the round's
+                // start: the order of the minima does not matter.
+                hits.apply(high, acc);
+            }
+            i += LANES;
+        }
+        if full < p.len() {
+            // SAFETY: both arrays hold one register.
+            let (pv, qv) = unsafe {
+                (
+                    _mm256_loadu_si256(p_rest.as_ptr().cast()),
+                    _mm256_loadu_si256(q_rest.as_ptr().cast()),
+                )
+            };
+            thrower.throw(pv, qv, &mut hits);
+        }
+        hits.apply(high, acc);
+        if hits.empty == [0; LANES] {
+            return;
+        }
+    }
+}
+);
+
+kernel!(avx2;
+/// The bitmap of `acc`'s empty bins: bit `b % 32` of word `b / 32`.
+/// Without a branch per bin (empty bins fall at random).
+fn empty_bins(acc: &[u64]) -> [u32; LANES] {
+    let mut bits = [0u32; LANES];
+    let all = _mm256_set1_epi64x(EMPTY as i64);
+    let mut quads = acc.chunks_exact(4);
+    for (i, quad) in (&mut quads).enumerate() {
+        // SAFETY: `quad` holds 4 values, one register.
+        let slots = unsafe { _mm256_loadu_si256(quad.as_ptr().cast()) };
+        let mask = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(slots, all))) as u32;
+        let b = i * 4;
+        bits[b / 32] |= mask << (b % 32);
+    }
+    let start = acc.len() - quads.remainder().len();
+    for (b, &slot) in quads.remainder().iter().enumerate().map(|(i, s)| (start + i, s)) {
+        bits[b / 32] |= u32::from(slot == EMPTY) << (b % 32);
+    }
+    bits
+}
+);
+
+/// One later round's constants.
+struct Thrower {
+    /// The round's multipliers in every lane.
+    a: __m256i,
+    b: __m256i,
+    /// `k` in every 64-bit lane.
+    scale: __m256i,
+    /// The bins empty when the round began.
+    empty: __m256i,
+}
+
+/// The hashes of a round that hit a bin empty at its start, and the bins
+/// still empty.
+struct Hits {
+    hashes: [u32; HITS + LANES],
+    len: usize,
+    /// The bitmap of [`empty_bins`], bins cleared as hits reach them.
+    empty: [u32; LANES],
+}
+
+impl Thrower {
+    kernel!(avx2;
+    /// Throws 8 shingles (words `p`, `q`) and keeps the hashes of those
+    /// whose bin was empty when the round began.
+    #[inline]
+    fn throw(&self, p: __m256i, q: __m256i, hits: &mut Hits) {
+        let u = _mm256_add_epi32(_mm256_mullo_epi32(p, self.a), _mm256_mullo_epi32(q, self.b));
+        // Lemire's scaling, `(u * k) >> 32`, in even and odd lanes.
+        let even = _mm256_srli_epi64::<32>(_mm256_mul_epu32(u, self.scale));
+        let odd = _mm256_mul_epu32(_mm256_srli_epi64::<32>(u), self.scale);
+        let bins = _mm256_blend_epi32::<0b1010_1010>(even, odd);
+        let words = _mm256_permutevar8x32_epi32(self.empty, _mm256_srli_epi32::<5>(bins));
+        let bits = _mm256_srlv_epi32(words, _mm256_and_si256(bins, _mm256_set1_epi32(31)));
+        let mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<31>(bits))) as usize;
+        let order = &PACK[mask & 0xFF];
+        debug_assert!(hits.len <= HITS);
+        // SAFETY: `order` holds 8 bytes; `hashes` has a register of room
+        // past `len <= HITS`.
+        unsafe {
+            let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(order.as_ptr().cast()));
+            let packed = _mm256_permutevar8x32_epi32(u, order);
+            _mm256_storeu_si256(hits.hashes.as_mut_ptr().add(hits.len).cast(), packed);
+        }
+        hits.len += mask.count_ones() as usize;
+    }
+    );
+}
+
+impl Hits {
+    kernel!(avx2;
+    /// Each held hash keeps its key `high | hash` in its bin if smallest.
+    #[inline]
+    fn apply(&mut self, high: u64, acc: &mut [u64]) {
+        let k = acc.len();
+        for &u in &self.hashes[..self.len] {
+            let bin = later_bin(u, k);
+            let slot = &mut acc[bin];
+            *slot = (*slot).min(high | u64::from(u));
+            self.empty[bin / 32] &= !(1 << (bin % 32));
+        }
+        self.len = 0;
+    }
+    );
+}
