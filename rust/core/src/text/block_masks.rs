@@ -9,10 +9,11 @@ pub(super) const BLOCK: usize = 64;
 
 /// The per-block byte masks of the scan. [`PortableMasks`] is their
 /// definition; [`Avx512Masks`] gives the same results with AVX-512BW
-/// compares into mask registers, which LLVM does not make of the portable
-/// loops (it assembles their bits in vector registers instead).
+/// compares into mask registers and [`Avx2Masks`] with AVX2 compares and
+/// `movemask`, neither of which LLVM makes of the portable loops.
 ///
 /// [`Avx512Masks`]: super::scan_avx512::Avx512Masks
+/// [`Avx2Masks`]: super::scan_avx2::Avx2Masks
 pub(super) trait BlockMasks: Copy {
     /// [`map_block`].
     fn map(self, block: &[u8; BLOCK]) -> Mapped;

@@ -36,6 +36,7 @@
 //!   (whitespace, non-ASCII bytes, word bytes).
 //! - `word_scan`: the portable word scan: word runs from the block masks,
 //!   hashed in batches.
+//! - `scan_avx2` (x86-64): the block masks with AVX2.
 //! - `scan_avx512` (x86-64): the block masks and word scan with AVX-512.
 //! - `shingles`: word hashes to shingle hashes ([`shingle_set`]).
 
@@ -43,6 +44,8 @@ mod block_masks;
 mod canonical;
 mod normalisation;
 mod scan;
+#[cfg(target_arch = "x86_64")]
+mod scan_avx2;
 #[cfg(target_arch = "x86_64")]
 mod scan_avx512;
 mod scripts;

@@ -6,6 +6,8 @@ use super::block_masks::{BlockMasks, PortableMasks, BLOCK};
 use super::canonical::{ascii_exact_form_checked, ascii_exact_form_into, canonical_into, PAD};
 use super::normalisation::{has_non_ascii_space, is_normalised_but_ascii_case, normalise_into};
 #[cfg(target_arch = "x86_64")]
+use super::scan_avx2::Avx2Masks;
+#[cfg(target_arch = "x86_64")]
 use super::scan_avx512::Avx512Masks;
 use super::scripts::has_unspaced;
 use super::shingles::shingles_of_words;
@@ -147,7 +149,7 @@ pub(super) fn canonical_word_hashes(buf: &[u8], len: usize, hashes: &mut Vec<u64
 }
 
 kernel!(avx2;
-/// [`canonical_word_hashes_portable`] compiled for AVX2.
+/// [`canonical_word_hashes_portable`] with the AVX2 block masks.
 ///
 /// # Safety
 /// The CPU must run [`Level::Avx2`](crate::simd::Level::Avx2).
@@ -156,7 +158,9 @@ pub(super) unsafe fn canonical_word_hashes_avx2(
     len: usize,
     hashes: &mut Vec<u64>,
 ) -> usize {
-    PortableMasks.word_hashes::<true>(buf, len, hashes)
+    // SAFETY: the caller's contract: the CPU runs AVX2.
+    let masks = unsafe { Avx2Masks::new() };
+    masks.word_hashes::<true>(buf, len, hashes)
 }
 );
 
@@ -208,7 +212,7 @@ pub(super) fn scan_text(
 }
 
 kernel!(avx2;
-/// [`scan_text_portable`] compiled for AVX2.
+/// [`scan_text_portable`] with the AVX2 block masks.
 ///
 /// # Safety
 /// The CPU must run [`Level::Avx2`](crate::simd::Level::Avx2).
@@ -217,7 +221,9 @@ pub(super) unsafe fn scan_text_avx2(
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
 ) -> Option<(usize, usize)> {
-    scan_text_with(PortableMasks, text, canonical, hashes)
+    // SAFETY: the caller's contract: the CPU runs AVX2.
+    let masks = unsafe { Avx2Masks::new() };
+    scan_text_with(masks, text, canonical, hashes)
 }
 );
 
@@ -283,7 +289,7 @@ pub(super) fn scan_bytes<const UNICODE: bool>(
 }
 
 kernel!(avx2;
-/// [`scan_bytes_portable`] compiled for AVX2.
+/// [`scan_bytes_portable`] with the AVX2 block masks.
 ///
 /// # Safety
 /// The CPU must run [`Level::Avx2`](crate::simd::Level::Avx2).
@@ -292,7 +298,9 @@ pub(super) unsafe fn scan_bytes_avx2<const UNICODE: bool>(
     canonical: &mut Vec<u8>,
     hashes: &mut Vec<u64>,
 ) -> (usize, usize) {
-    scan_bytes_with::<UNICODE>(PortableMasks, text, canonical, hashes)
+    // SAFETY: the caller's contract: the CPU runs AVX2.
+    let masks = unsafe { Avx2Masks::new() };
+    scan_bytes_with::<UNICODE>(masks, text, canonical, hashes)
 }
 );
 

@@ -8,6 +8,8 @@ use super::scan::{scan_bytes, scan_bytes_portable, scan_text, scan_text_portable
 #[cfg(target_arch = "x86_64")]
 use super::scan::{scan_bytes_avx2, scan_bytes_avx512, scan_text_avx2, scan_text_avx512};
 #[cfg(target_arch = "x86_64")]
+use super::scan_avx2::Avx2Masks;
+#[cfg(target_arch = "x86_64")]
 use super::scan_avx512::Avx512Masks;
 use super::scripts::has_unspaced;
 use super::shingles::{
@@ -403,6 +405,32 @@ proptest::proptest! {
 }
 
 proptest::proptest! {
+    /// The AVX2 block masks are the portable ones, on any bytes.
+    #[test]
+    fn avx2_masks_match_portable(bytes in proptest::collection::vec(0u8..=255, BLOCK)) {
+        #[cfg(target_arch = "x86_64")]
+        if Level::Avx2.runs_here() {
+            let block = <[u8; BLOCK]>::try_from(&bytes[..]).unwrap_or([0; BLOCK]);
+            // SAFETY: the CPU has AVX2.
+            let fast = unsafe { Avx2Masks::new() };
+            proptest::prop_assert_eq!(fast.map(&block), PortableMasks.map(&block));
+            proptest::prop_assert_eq!(
+                fast.words::<true>(&block),
+                PortableMasks.words::<true>(&block)
+            );
+            proptest::prop_assert_eq!(
+                fast.words::<false>(&block),
+                PortableMasks.words::<false>(&block)
+            );
+            for n in 0..BLOCK {
+                proptest::prop_assert_eq!(
+                    fast.map_rest(&bytes[..n]),
+                    PortableMasks.map_rest(&bytes[..n])
+                );
+            }
+        }
+    }
+
     /// The AVX-512 block masks are the portable ones, on any bytes.
     #[test]
     fn avx512_masks_match_portable(bytes in proptest::collection::vec(0u8..=255, BLOCK)) {
