@@ -404,30 +404,39 @@ proptest::proptest! {
     }
 }
 
+/// `fast`'s block masks are the portable ones on `bytes` (one block).
+#[cfg(target_arch = "x86_64")]
+fn masks_match_portable(
+    fast: impl BlockMasks,
+    bytes: &[u8],
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let block = <[u8; BLOCK]>::try_from(bytes).unwrap_or([0; BLOCK]);
+    proptest::prop_assert_eq!(fast.map(&block), PortableMasks.map(&block));
+    proptest::prop_assert_eq!(
+        fast.words::<true>(&block),
+        PortableMasks.words::<true>(&block)
+    );
+    proptest::prop_assert_eq!(
+        fast.words::<false>(&block),
+        PortableMasks.words::<false>(&block)
+    );
+    for n in 0..BLOCK {
+        proptest::prop_assert_eq!(
+            fast.map_rest(&bytes[..n]),
+            PortableMasks.map_rest(&bytes[..n])
+        );
+    }
+    Ok(())
+}
+
 proptest::proptest! {
     /// The AVX2 block masks are the portable ones, on any bytes.
     #[test]
     fn avx2_masks_match_portable(bytes in proptest::collection::vec(0u8..=255, BLOCK)) {
         #[cfg(target_arch = "x86_64")]
         if Level::Avx2.runs_here() {
-            let block = <[u8; BLOCK]>::try_from(&bytes[..]).unwrap_or([0; BLOCK]);
             // SAFETY: the CPU has AVX2.
-            let fast = unsafe { Avx2Masks::new() };
-            proptest::prop_assert_eq!(fast.map(&block), PortableMasks.map(&block));
-            proptest::prop_assert_eq!(
-                fast.words::<true>(&block),
-                PortableMasks.words::<true>(&block)
-            );
-            proptest::prop_assert_eq!(
-                fast.words::<false>(&block),
-                PortableMasks.words::<false>(&block)
-            );
-            for n in 0..BLOCK {
-                proptest::prop_assert_eq!(
-                    fast.map_rest(&bytes[..n]),
-                    PortableMasks.map_rest(&bytes[..n])
-                );
-            }
+            masks_match_portable(unsafe { Avx2Masks::new() }, &bytes)?;
         }
     }
 
@@ -436,24 +445,8 @@ proptest::proptest! {
     fn avx512_masks_match_portable(bytes in proptest::collection::vec(0u8..=255, BLOCK)) {
         #[cfg(target_arch = "x86_64")]
         if Level::Avx512.runs_here() {
-            let block = <[u8; BLOCK]>::try_from(&bytes[..]).unwrap_or([0; BLOCK]);
             // SAFETY: the CPU has AVX-512 F and BW.
-            let fast = unsafe { Avx512Masks::new() };
-            proptest::prop_assert_eq!(fast.map(&block), PortableMasks.map(&block));
-            proptest::prop_assert_eq!(
-                fast.words::<true>(&block),
-                PortableMasks.words::<true>(&block)
-            );
-            proptest::prop_assert_eq!(
-                fast.words::<false>(&block),
-                PortableMasks.words::<false>(&block)
-            );
-            for n in 0..BLOCK {
-                proptest::prop_assert_eq!(
-                    fast.map_rest(&bytes[..n]),
-                    PortableMasks.map_rest(&bytes[..n])
-                );
-            }
+            masks_match_portable(unsafe { Avx512Masks::new() }, &bytes)?;
         }
     }
 }
