@@ -3,7 +3,11 @@ wall time, records/s, MB/s and peak RSS of the command, at a quarter, a half
 and all of ``--papers`` (so that memory per record can be read off: a line
 fitted through the three peaks gives the fixed part and the bytes per
 record), against ``thresher.ingest`` + ``thresher.dedup`` in memory on the
-whole corpus in the same run, printed as markdown tables.
+whole corpus in the same run, printed as markdown tables. Each size runs
+twice: with the default ``--memory`` (pass 1's records held in memory up to
+a quarter of RAM, at most 2 GiB, the rest spooled to disk) and with
+``--memory 0`` (every batch spooled to disk: the bounded-memory path, whose
+peaks give the line).
 
 The corpus (``benches/data/cli``): paper-listing dumps in which about 15% of
 the papers are verbatim copies and 15% near copies (a few words edited) of
@@ -111,14 +115,17 @@ def write_corpus(papers: int, seed: int) -> tuple[Path, int]:
     return root, text_bytes
 
 
-def run_command(corpus: Path, out: Path, threads: int) -> dict[str, Any]:
-    """One ``thresher dedup --json`` run in a fresh process: seconds, peak RSS
-    (``os.wait4``), the peak RSS seen in each phase (sampled every 20 ms with
-    psutil, when installed) and the summary."""
+def run_command(corpus: Path, out: Path, threads: int, memory: str | None) -> dict[str, Any]:
+    """One ``thresher dedup --json`` run in a fresh process (with ``--memory
+    memory`` unless ``None``): seconds, peak RSS (``os.wait4``), the peak RSS
+    seen in each phase (sampled every 20 ms with psutil, when installed) and
+    the summary."""
     shutil.rmtree(out, ignore_errors=True)
     script = Path(sys.executable).parent / "thresher"
     cmd = [str(script), "dedup", str(corpus), "--out", str(out), "--json"]
     cmd += ["--threads", str(threads)]
+    if memory is not None:
+        cmd += ["--memory", memory]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     phase = ["start"]
@@ -199,6 +206,62 @@ def fit_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return my - b * mx, b
 
 
+def _row(r: dict[str, Any], papers: int, stored: int, text_bytes: int) -> dict[str, Any]:
+    s = r["summary"]
+    return {
+        "papers": papers,
+        "files": s["files"],
+        "stored_mb": stored / 1e6,
+        "text_mb": text_bytes / 1e6,
+        "records": s["records_in"],
+        "kept": s["kept"],
+        "exact": s["exact_duplicates"],
+        "near": s["near_duplicates"],
+        "errors": s["errors"],
+        "seconds": r["seconds"],
+        "records_s": s["records_in"] / r["seconds"],
+        "mb_s": text_bytes / 1e6 / r["seconds"],
+        "rss_mb": r["rss"] / 1e6,
+        "timings": s["timings"],
+        "phase_rss_mb": {k: v / 1e6 for k, v in r["phase_rss"].items()},
+    }
+
+
+def _print_runs(title: str, rows: list[dict[str, Any]]) -> None:
+    """The table of the command's runs at the three sizes, the line through
+    their peaks, and their phases."""
+    print(f"\n{title}\n")
+    print(
+        "| records | input files | stored MB | text MB | kept | exact | near | wall s "
+        "| records/s | MB/s of text | peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['records']:,} | {r['files']} | {r['stored_mb']:.1f} | {r['text_mb']:.1f} "
+            f"| {r['kept']:,} | {r['exact']:,} | {r['near']:,} | {r['seconds']:.1f} "
+            f"| {r['records_s']:,.0f} | {r['mb_s']:.1f} | {r['rss_mb']:.0f} MB |"
+        )
+    fixed, per_record = fit_line([r["records"] for r in rows], [r["rss_mb"] * 1e6 for r in rows])
+    print(
+        f"\npeak RSS fits {fixed / 1e6:.0f} MB + {per_record:.0f} bytes per record "
+        f"(least squares over the {len(rows)} sizes)"
+    )
+    for r in rows:
+        print(f"phases, {r['records']:,} records: seconds {r['timings']}")
+        peaks = ", ".join(f"{k} {v:.0f} MB" for k, v in r["phase_rss_mb"].items())
+        print(f"    peak RSS by phase: {peaks}")
+    small, large = rows[0], rows[-1]
+    if small["phase_rss_mb"] and large["phase_rss_mb"]:
+        extra = large["records"] - small["records"]
+        slopes = ", ".join(
+            f"{k} {(large['phase_rss_mb'][k] - small['phase_rss_mb'][k]) * 1e6 / extra:.0f} B"
+            for k in large["phase_rss_mb"]
+            if k in small["phase_rss_mb"]
+        )
+        print(f"peak RSS growth per extra record, by phase: {slopes}")
+
+
 def main() -> int:
     """Write the corpus, run the command at three sizes and the in-memory
     path on the largest, print markdown tables."""
@@ -212,7 +275,7 @@ def main() -> int:
         write_corpus(args.write_corpus, args.seed)
         return 0
     print(f"load average at start: {os.getloadavg()}")
-    rows = []
+    runs: dict[str, list[dict[str, Any]]] = {"default": [], "0": []}
     for papers in (args.papers // 4, args.papers // 2, args.papers):
         # Written by a child process: a child forked from a parent holding the
         # generated text would count the parent's pages in its peak RSS.
@@ -222,54 +285,21 @@ def main() -> int:
         )
         corpus, text_bytes = write_corpus(papers, args.seed)
         stored = sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file())
-        r = run_command(corpus, OUT / f"cli-{papers}", args.threads)
-        s = r["summary"]
-        rows.append(
-            {
-                "papers": papers,
-                "files": s["files"],
-                "stored_mb": stored / 1e6,
-                "text_mb": text_bytes / 1e6,
-                "records": s["records_in"],
-                "kept": s["kept"],
-                "exact": s["exact_duplicates"],
-                "near": s["near_duplicates"],
-                "errors": s["errors"],
-                "seconds": r["seconds"],
-                "records_s": s["records_in"] / r["seconds"],
-                "mb_s": text_bytes / 1e6 / r["seconds"],
-                "rss_mb": r["rss"] / 1e6,
-                "timings": s["timings"],
-                "phase_rss_mb": {k: v / 1e6 for k, v in r["phase_rss"].items()},
-            }
-        )
+        for memory, rows in runs.items():
+            flag = None if memory == "default" else memory
+            r = run_command(corpus, OUT / f"cli-{papers}", args.threads, flag)
+            rows.append(_row(r, papers, stored, text_bytes))
     in_memory = run_in_memory(corpus, args.threads)
     print(f"load average at end: {os.getloadavg()}")
-    print()
-    print(
-        "| records | input files | stored MB | text MB | kept | exact | near | wall s "
-        "| records/s | MB/s of text | peak RSS |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['records']:,} | {r['files']} | {r['stored_mb']:.1f} | {r['text_mb']:.1f} "
-            f"| {r['kept']:,} | {r['exact']:,} | {r['near']:,} | {r['seconds']:.1f} "
-            f"| {r['records_s']:,.0f} | {r['mb_s']:.1f} | {r['rss_mb']:.0f} MB |"
-        )
-    small, large = rows[0], rows[-1]
-    fixed, per_record = fit_line([r["records"] for r in rows], [r["rss_mb"] * 1e6 for r in rows])
-    print()
-    print(
-        f"peak RSS fits {fixed / 1e6:.0f} MB + {per_record:.0f} bytes per record "
-        f"(least squares over the {len(rows)} sizes)"
-    )
-    mem_mb_s = large["text_mb"] / in_memory["wall"]
-    if in_memory["duplicates"] != large["exact"] + large["near"]:
-        raise SystemExit(
-            f"in memory found {in_memory['duplicates']} duplicates, "
-            f"the command {large['exact'] + large['near']}"
-        )
+    mem_mb_s = runs["0"][-1]["text_mb"] / in_memory["wall"]
+    for memory, rows in runs.items():
+        large = rows[-1]
+        if in_memory["duplicates"] != large["exact"] + large["near"]:
+            raise SystemExit(
+                f"in memory found {in_memory['duplicates']} duplicates, "
+                f"the command (--memory {memory}) {large['exact'] + large['near']}"
+            )
+        _print_runs(f"--memory {memory}", rows)
     print()
     print("| path, whole corpus (fresh process each) | wall s | MB/s of text | peak RSS |")
     print("|---|---|---|---|")
@@ -278,26 +308,20 @@ def main() -> int:
         f"dedup {in_memory['dedup']:.1f} s) | {in_memory['wall']:.1f} | {mem_mb_s:.1f} "
         f"| {in_memory['rss'] / 1e6:.0f} MB |"
     )
-    print(
-        f"| thresher dedup (the command) | {large['seconds']:.1f} | {large['mb_s']:.1f} "
-        f"| {large['rss_mb']:.0f} MB |"
-    )
-    print(f"\nthe command runs at {large['mb_s'] / mem_mb_s:.2f}x the in-memory path's throughput")
-    for r in rows:
-        print(f"phases, {r['records']:,} records: seconds {r['timings']}")
-        peaks = ", ".join(f"{k} {v:.0f} MB" for k, v in r["phase_rss_mb"].items())
-        print(f"    peak RSS by phase: {peaks}")
-    if small["phase_rss_mb"] and large["phase_rss_mb"]:
-        extra = large["records"] - small["records"]
-        slopes = ", ".join(
-            f"{k} {(large['phase_rss_mb'][k] - small['phase_rss_mb'][k]) * 1e6 / extra:.0f} B"
-            for k in large["phase_rss_mb"]
-            if k in small["phase_rss_mb"]
+    for memory, rows in runs.items():
+        large = rows[-1]
+        print(
+            f"| thresher dedup (the command, --memory {memory}) | {large['seconds']:.1f} "
+            f"| {large['mb_s']:.1f} | {large['rss_mb']:.0f} MB |"
         )
-        print(f"peak RSS growth per extra record, by phase: {slopes}")
+    for memory, rows in runs.items():
+        print(
+            f"the command with --memory {memory} runs at "
+            f"{rows[-1]['mb_s'] / mem_mb_s:.2f}x the in-memory path's throughput"
+        )
     OUT.mkdir(exist_ok=True)
     (OUT / "cli.json").write_text(
-        json.dumps({"runs": rows, "in_memory": in_memory, "threads": args.threads}, indent=2)
+        json.dumps({"runs": runs, "in_memory": in_memory, "threads": args.threads}, indent=2)
     )
     return 0
 

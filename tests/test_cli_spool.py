@@ -1,8 +1,9 @@
-"""``thresher dedup`` parses its inputs once: pass 1 spools the records into
-the work directory and the later passes read the spool. A run killed after
-pass 1 finishes from the spool even when the inputs can no longer be read,
-with the outputs of an uninterrupted run; a spool that is missing a chunk is
-written again from the inputs."""
+"""``thresher dedup`` parses its inputs once: pass 1 spools the records (held
+in memory up to ``--memory``, the rest in the work directory) and the later
+passes read the spool. A run killed after pass 1 finishes from the spool on
+disk even when the inputs can no longer be read, with the outputs of an
+uninterrupted run; a spool that is missing a chunk, or batches that the
+killed run held in memory, are read again from the inputs."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from archive_builders import tar_bytes, zip_bytes
 
-from thresher.cli.workdir import HASHED_FILE_BYTES
+from thresher.cli.workdir import HASHED_FILE_BYTES, parse_size
 from thresher.sample_dumps import generate_corpus
 
 OUTPUT_BYTES = ["kept.parquet", "duplicates.parquet", "clusters.parquet", "errors.parquet"]
@@ -43,8 +44,9 @@ def _dedup(inputs: Path, out: Path, *extra: str) -> list[dict[str, Any]]:
 
 
 def _killed_after_pass_1(inputs: Path, out: Path) -> None:
-    """Run dedup and SIGKILL it as pass 2 starts, once pass 1 has checkpointed."""
-    _killed_after_pass_1_with(inputs, out)
+    """Run dedup and SIGKILL it as pass 2 starts, once pass 1 has checkpointed
+    and spooled every batch to disk."""
+    _killed_after_pass_1_with(inputs, out, "--memory", "0")
 
 
 def _killed_after_pass_1_with(inputs: Path, out: Path, *extra: str) -> None:
@@ -156,7 +158,7 @@ def test_the_spool_codec_changes_only_the_spool(inputs: Path, tmp_path: Path, co
     _assert_same_outputs(reference, out)
     # A fresh run with the other codec: same outputs, a spool of another size.
     other = tmp_path / "other"
-    _killed_after_pass_1_with(inputs, other, "--spool-compression", codec)
+    _killed_after_pass_1_with(inputs, other, "--spool-compression", codec, "--memory", "0")
     other_bytes = sum(p.stat().st_size for p in (other / ".thresher-work" / "spool").iterdir())
     if codec == "uncompressed":
         assert other_bytes > 2 * lz4_bytes
@@ -164,3 +166,64 @@ def test_the_spool_codec_changes_only_the_spool(inputs: Path, tmp_path: Path, co
         assert other_bytes < lz4_bytes
     _dedup(inputs, other, "--spool-compression", codec)
     _assert_same_outputs(reference, other)
+
+
+def _spooled(out: Path) -> int:
+    return len(list((out / ".thresher-work" / "spool").glob("records-*.arrow")))
+
+
+def test_batches_held_in_memory_are_read_again_after_a_kill(inputs: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    _dedup(inputs, reference, "--memory", "0")
+    out = tmp_path / "o"
+    _killed_after_pass_1_with(inputs, out, "--memory", "1G")
+    assert _spooled(out) == 0  # every batch was held, none written
+    events = _dedup(inputs, out, "--memory", "1G")
+    assert any("spooled records are incomplete" in e.get("message", "") for e in events)
+    reused = [e["reused"] for e in events if e["event"] == "message" and "reused" in e]
+    assert reused == [-(-1500 // 64)]  # the sketches are reused, the records read again
+    _assert_same_outputs(reference, out)
+
+
+def test_a_budget_holds_the_first_batches_and_spools_the_rest(inputs: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    _dedup(inputs, reference, "--memory", "0")
+    out = tmp_path / "o"
+    # About 100 KB a batch of 64 records: a few are held, the rest written.
+    _killed_after_pass_1_with(inputs, out, "--memory", "600K")
+    batches = -(-1500 // 64)
+    assert 0 < batches - _spooled(out) < batches // 2
+    _dedup(inputs, out, "--memory", "600K")
+    _assert_same_outputs(reference, out)
+    held = tmp_path / "held"
+    _dedup(inputs, held, "--memory", "1G")
+    _assert_same_outputs(reference, held)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("0", 0),
+        ("123", 123),
+        ("512K", 512 << 10),
+        ("2g", 2 << 30),
+        ("3MiB", 3 << 20),
+        ("1TB", 1 << 40),
+    ],
+)
+def test_memory_sizes(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "lots", "-1", "1.5G", "G", "2X"])
+def test_a_memory_size_that_is_no_size_is_a_usage_error(text: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size(text)
+    proc = subprocess.run(
+        [*_thresher(), "dedup", str(tmp_path), "--out", str(tmp_path / "o"), "--memory", text],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2 and "--memory" in proc.stderr and "not a size" in proc.stderr

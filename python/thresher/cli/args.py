@@ -31,7 +31,7 @@ from thresher._names import (
     FieldOptions,
 )
 from thresher.cli.outputs import OutputError
-from thresher.cli.workdir import SPOOL_CODECS, SPOOL_COMPRESSION, OutputInUse
+from thresher.cli.workdir import SPOOL_CODECS, SPOOL_COMPRESSION, OutputInUse, parse_size
 from thresher.inputs import InputNotFoundError, expand_paths
 from thresher.progress import duration
 
@@ -162,6 +162,14 @@ def _check_out_not_walked(inputs: list[str], out: Path, follow_symlinks: bool) -
         raise _UsageError(f"--out {out} is read through a link in the inputs ({source})")
 
 
+def _size(text: str) -> int:
+    """``--memory``'s value in bytes."""
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _dedup(args: argparse.Namespace) -> int:
     from thresher.cli.pipeline import DedupOptions, run_dedup
     from thresher.progress import make_reporter
@@ -212,6 +220,7 @@ def _dedup(args: argparse.Namespace) -> int:
         content_types=args.content_types,
         threads=args.threads,
         spool_compression=args.spool_compression,
+        spool_memory=args.memory,
     )
     reporter = make_reporter(json_log=args.json, quiet=args.quiet)
     try:
@@ -586,6 +595,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="codec of the records pass 1 keeps in DIR/.thresher-work for the later "
         "passes: 'lz4' (default, about a third of the text's size on prose), 'zstd' "
         "(smaller, slower) or 'uncompressed' (the text's size; about 10%% faster)",
+    )
+    dedup.add_argument(
+        "--memory",
+        type=_size,
+        default=None,
+        metavar="SIZE",
+        help="records of pass 1 held in memory for the later passes instead of "
+        "spooled to disk, at most SIZE bytes (K, M, G suffixes; default a quarter of "
+        "this machine's memory, at most 2G); 0 spools every batch, which lets a run "
+        "killed after pass 1 resume without reading its inputs again",
     )
     _run_flags(dedup)
     # Only dedup checkpoints its work (DIR/.thresher-work), so only it resumes.

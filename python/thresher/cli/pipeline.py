@@ -75,6 +75,7 @@ from thresher.cli.workdir import (
     WORK_DIR_NAME,
     WorkDir,
     WorkLock,
+    default_spool_memory,
     input_fingerprint,
 )
 from thresher.errors import ThresherError
@@ -171,6 +172,9 @@ class DedupOptions:
     #: Codec of the spool (``--spool-compression``); any codec is read back,
     #: so a resumed run may use another.
     spool_compression: IpcCodec = field(default=SPOOL_COMPRESSION, compare=False)
+    #: Bytes of spooled batches held in memory instead of written
+    #: (``--memory``); ``None`` for :func:`default_spool_memory`.
+    spool_memory: int | None = field(default=None, compare=False)
 
     def reader_options(self) -> dict[str, Any]:
         """The options that decide which records the inputs give (the
@@ -189,11 +193,12 @@ class DedupOptions:
         }
 
     def parameters(self) -> dict[str, Any]:
-        """The options that decide the result (not ``threads`` nor
-        ``spool_compression``)."""
+        """The options that decide the result (not ``threads``,
+        ``spool_compression`` nor ``spool_memory``)."""
         params = asdict(self)
         params.pop("threads")
         params.pop("spool_compression")
+        params.pop("spool_memory")
         return params
 
 
@@ -315,7 +320,12 @@ class DedupRun:
         self.out = out
         self.options = options
         self.reporter = reporter
-        self.work = WorkDir(out, options.spool_compression)
+        memory = options.spool_memory
+        self.work = WorkDir(
+            out,
+            options.spool_compression,
+            default_spool_memory() if memory is None else memory,
+        )
         self.timings: dict[str, float] = {}
         self.priorities: list[pl.Series] = []
         #: The sources of the files the scan reads, as the manifest lists them.
@@ -377,8 +387,9 @@ class DedupRun:
         return read
 
     def check_spool(self) -> None:
-        """A finished pass 1 whose spool is not whole (a chunk deleted, or
-        the work directory of a run that spooled nothing) is forgotten, with
+        """A finished pass 1 whose spool is not whole (batches the killed run
+        held in memory, a chunk deleted, or the work directory of a run that
+        spooled nothing) is forgotten, with
         the passes after it, so that pass 1 runs again: it reuses the sketch
         chunks and spools the batches anew. Nothing to do once pass 4 is done."""
         work = self.work
@@ -387,7 +398,10 @@ class DedupRun:
             return
         if all(work.spool_chunk(i).exists() for i in range(int(done["batches"]))):
             return
-        self.reporter.message("the spooled records are incomplete: reading the inputs again")
+        self.reporter.message(
+            "the spooled records are incomplete (the batches a run holds in memory "
+            "end with it): reading the inputs again"
+        )
         for path in (work.sketch_done, work.edges, work.result):
             path.unlink(missing_ok=True)
 
@@ -562,6 +576,7 @@ class DedupRun:
                 # both cores busy, and reading ahead made the pass slower.
                 for index in range(self.batches):
                     frame = work.read_spool(index)
+                    work.release_spool(index)
                     start = frame["doc_id"][0]
                     sinks.add(frame.hstack(dedup_cols.slice(start, frame.height).get_columns()))
                     counter.records += frame.height

@@ -13,7 +13,11 @@
   Arrow IPC file (compressed, see :data:`SPOOL_COMPRESSION`): what passes 2
   to 4 read instead of the inputs, so the inputs are parsed once. About the
   size of the text compressed (a third to a half of it on prose); removed
-  once pass 4 has written the outputs;
+  once pass 4 has written the outputs. Batches are first held in memory,
+  as long as they fit the run's budget (``--memory``, see
+  :func:`default_spool_memory`), and only the ones beyond it are written
+  here: a held batch costs neither a codec nor a disk write, but it is lost
+  with the process, so a resumed run reads the inputs again for it;
 * ``errors.parquet``: the scan's error rows, with ``sketch/done.json``;
 * ``edges.parquet``: the verified pairs, after pass 2;
 * ``result.parquet``: the cluster fields of every row, after clustering;
@@ -56,11 +60,14 @@ __all__ = [
     "LOCK_NAME",
     "SPOOL_CODECS",
     "SPOOL_COMPRESSION",
+    "SPOOL_MEMORY_CAP",
     "WORK_DIR_NAME",
     "OutputInUse",
     "WorkDir",
     "WorkLock",
+    "default_spool_memory",
     "input_fingerprint",
+    "parse_size",
     "walked_into",
 ]
 
@@ -74,6 +81,9 @@ LOCK_NAME = "lock"
 SPOOL_COMPRESSION: IpcCodec = "lz4"
 #: The codecs ``--spool-compression`` accepts.
 SPOOL_CODECS: tuple[IpcCodec, ...] = ("lz4", "zstd", "uncompressed")
+#: The most ``--memory`` is by default: 2 GiB holds the records of about 1.5
+#: million paper-listing records of 1.3 KB (Polars' estimate of the frames).
+SPOOL_MEMORY_CAP = 2 << 30
 #: Files up to this size are also fingerprinted by a hash of their content,
 #: which catches a change that keeps the size and the modification time.
 HASHED_FILE_BYTES = 1 << 20
@@ -207,13 +217,54 @@ def walked_into(inputs: list[str], directory: Path, follow_symlinks: bool = Fals
     return None
 
 
-class WorkDir:
-    """The resumable state of one run in ``out/.thresher-work``."""
+def default_spool_memory() -> int:
+    """The default of ``--memory``: a quarter of this machine's physical
+    memory, at most :data:`SPOOL_MEMORY_CAP` (0 where the size is unknown)."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 0
+    return max(0, min(SPOOL_MEMORY_CAP, physical // 4))
 
-    def __init__(self, out: Path, spool_compression: IpcCodec = SPOOL_COMPRESSION) -> None:
+
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes in ``text``: a whole number with an optional binary unit
+    (``K``, ``M``, ``G`` or ``T``, optionally followed by ``iB`` or ``B``),
+    such as ``0``, ``512M`` or ``2GiB``. Raises :class:`ValueError`."""
+    value = text.strip().upper()
+    for suffix in ("IB", "B"):
+        if value.endswith(suffix) and value[: -len(suffix)][-1:] in "KMGT":
+            value = value[: -len(suffix)]
+            break
+    unit = value[-1:] if value[-1:] in "KMGT" else ""
+    number = value[: len(value) - len(unit)].strip()
+    if not number.isdigit():
+        raise ValueError(f"not a size: {text!r} (use a whole number, e.g. 0, 512M or 2G)")
+    return int(number) * _SIZE_UNITS[unit]
+
+
+class WorkDir:
+    """The resumable state of one run in ``out/.thresher-work``, and the
+    spool's batches held in memory (up to ``spool_memory`` bytes)."""
+
+    def __init__(
+        self,
+        out: Path,
+        spool_compression: IpcCodec = SPOOL_COMPRESSION,
+        spool_memory: int = 0,
+    ) -> None:
         self.root = out / WORK_DIR_NAME
         #: Codec of the spool chunks written (any codec is read).
         self.spool_compression = spool_compression
+        #: Bytes of spooled batches held in memory at most (Polars' estimate).
+        self.spool_memory = spool_memory
+        #: The batches held in memory instead of written, by index, and the
+        #: bytes they take.
+        self._held: dict[int, pl.DataFrame] = {}
+        self._held_bytes = 0
         self.sketch = self.root / "sketch"
         self.spool = self.root / "spool"
         self.write = self.root / "write"
@@ -275,8 +326,11 @@ class WorkDir:
         return self.spool / f"records-{index:06d}.arrow"
 
     def spooled_rows(self, index: int) -> int | None:
-        """Rows in spool chunk ``index``, or ``None`` when it is missing or
-        unreadable."""
+        """Rows in spooled batch ``index``, or ``None`` when it is neither
+        held nor on disk (or its chunk is unreadable)."""
+        held = self._held.get(index)
+        if held is not None:
+            return held.height
         path = self.spool_chunk(index)
         if not path.exists():
             return None
@@ -287,17 +341,41 @@ class WorkDir:
 
     def read_spool(self, index: int, columns: list[str] | None = None) -> pl.DataFrame:
         """The spooled records of batch ``index`` (only ``columns``, if given)."""
+        held = self._held.get(index)
+        if held is not None:
+            return held if columns is None else held.select(columns)
         return pl.read_ipc(
             self.spool_chunk(index),
             columns=columns,
         )
 
     def write_spool(self, index: int, frame: pl.DataFrame) -> None:
-        """Spool the records of batch ``index``, atomically."""
+        """Spool the records of batch ``index``: held in memory while the
+        held batches fit ``spool_memory``, else written atomically."""
+        size = frame.estimated_size()
+        if self._held_bytes + size <= self.spool_memory:
+            self._held[index] = frame
+            self._held_bytes += size
+            return
         write_ipc(frame, self.spool_chunk(index), compression=self.spool_compression)
+
+    def release_spool(self, index: int) -> None:
+        """Let go of batch ``index`` if it is held in memory (pass 4, once it
+        is written to the outputs); a chunk on disk stays until
+        :meth:`drop_spool`."""
+        held = self._held.pop(index, None)
+        if held is not None:
+            self._held_bytes -= held.estimated_size()
+
+    @property
+    def held_batches(self) -> int:
+        """How many spooled batches are held in memory."""
+        return len(self._held)
 
     def drop_spool(self) -> None:
         """Delete the spool (its records are in the outputs once pass 4 is done)."""
+        self._held.clear()
+        self._held_bytes = 0
         shutil.rmtree(self.spool, ignore_errors=True)
 
     def read_json(self, path: Path) -> Any:
