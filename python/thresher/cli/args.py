@@ -490,9 +490,10 @@ any depth) and write into DIR:
   report.html         a page with the counts, charts and the largest clusters
 
 Memory stays bounded: the inputs are parsed once (the later passes read their
-records back from a spool in DIR/.thresher-work) and about 200 bytes per record
-are held, never the texts (see the README). A run that is killed and started
-again with the same arguments resumes from DIR/.thresher-work.
+records back from a spool: held in memory up to --memory, the rest in
+DIR/.thresher-work) and about 200 bytes per record are held besides (see the
+README). A run that is killed and started again with the same arguments resumes
+from DIR/.thresher-work.
 
 With --ray the work runs on a Ray cluster (thresher.ray) and this machine writes
 the same files; the driver holds about 60 bytes per record in a cluster of two or

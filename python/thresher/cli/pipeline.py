@@ -1,10 +1,12 @@
 """The phases of ``thresher dedup`` and ``thresher scan``, with their checkpoints.
 
-``dedup`` never holds the corpus's text, and parses its inputs once. Pass 1
-scans them, streaming batches of ``batch_size`` records in ``doc_id``
-order, and spools every batch's records (all columns, Arrow IPC, see
-:meth:`WorkDir.write_spool <thresher.cli.workdir.WorkDir.write_spool>`) into
-the work directory; the later passes read the spool, never the inputs:
+``dedup`` holds no more of the corpus's text than its ``--memory`` budget,
+and parses its inputs once. Pass 1 scans them, streaming batches of
+``batch_size`` records in ``doc_id`` order, and spools every batch's records
+(all columns, see :meth:`WorkDir.write_spool
+<thresher.cli.workdir.WorkDir.write_spool>`: held in memory while the budget
+lasts, else written into the work directory as Arrow IPC); the later passes
+read the spool, never the inputs:
 
 1. **sketch**: exact key, flags and LSH band keys of every record
    (:meth:`DedupEngine.sketch`), written as one chunk per batch to the work

@@ -26,9 +26,14 @@ use arrow_select::concat::concat_batches;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
+
+/// The column of documents' texts, written without a dictionary or
+/// statistics.
+const TEXT_COLUMN: &str = "text";
 
 /// Rows decoded from a part, and handed to the encoder, at a time: small
 /// against a row group, so that the rows held besides the row group being
@@ -74,10 +79,20 @@ impl ParquetSink {
         if row_group_rows == 0 {
             return Err(Error::InvalidArgument("row_group_rows must be > 0".into()));
         }
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .set_max_row_group_row_count(Some(row_group_rows))
-            .build();
+            .set_max_row_group_row_count(Some(row_group_rows));
+        if schema.field_with_name(TEXT_COLUMN).is_ok() {
+            // Documents' texts are nearly all distinct, and their minimum
+            // and maximum help no reader: a dictionary tried on each row
+            // group's first values, and statistics compared on every value,
+            // were work for nothing.
+            let text = ColumnPath::from(TEXT_COLUMN);
+            props = props
+                .set_column_dictionary_enabled(text.clone(), false)
+                .set_column_statistics_enabled(text, EnabledStatistics::None);
+        }
+        let props = props.build();
         let file = File::create(out).map_err(|e| io_error(out, "create", e))?;
         let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
             .map_err(|e| io_error(out, "write", e))?;
