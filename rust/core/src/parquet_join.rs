@@ -6,28 +6,37 @@
 //! them, and `scan --out` as one part file per batch joined by
 //! [`join_parquet`]. Polars' streaming sink held most of the joined table
 //! while joining (about 2.5 bytes per byte of text on 180 MB of text); the
-//! sink holds the rows not yet handed to the encoder (under
-//! `READ_BATCH_ROWS`) and one row group being encoded, whatever the number
-//! of batches.
+//! sink holds the rows of the row group it is filling and of the row groups
+//! being encoded (one per thread, at most), whatever the number of batches.
+//! The rows it holds are the caller's batches, sliced, not copies.
 //!
 //! Row groups hold `row_group_rows` rows each (the last one fewer), counted
-//! over the whole output, and the encoder is handed the rows in slices cut
-//! at the same places counted from the file's first row, so the file is the
-//! same for any split of the same rows into batches or parts.
+//! over the whole output. Each is encoded on a thread of its own, handed its
+//! rows in slices cut at the same places counted from the row group's first
+//! row, and appended in order, so the file is the same for any split of the
+//! same rows into batches or parts, and any number of threads.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use arrow_array::RecordBatch;
 use arrow_cast::cast;
 use arrow_schema::{DataType, Field, Schema};
 use arrow_select::concat::concat_batches;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::{
+    compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
+use rayon::ThreadPool;
 
 use crate::error::{Error, Result};
 
@@ -35,9 +44,8 @@ use crate::error::{Error, Result};
 /// statistics.
 const TEXT_COLUMN: &str = "text";
 
-/// Rows decoded from a part, and handed to the encoder, at a time: small
-/// against a row group, so that the rows held besides the row group being
-/// encoded are few.
+/// Rows decoded from a part, and handed to a row group's encoder, at a
+/// time: small against a row group, so that few rows are held converted.
 const READ_BATCH_ROWS: usize = 1024;
 
 fn io_error(path: &Path, what: &str, err: impl std::fmt::Display) -> Error {
@@ -62,13 +70,25 @@ fn same_fields(a: &Schema, b: &Schema) -> bool {
 
 /// A Parquet file written batch by batch in bounded memory (zstd, row
 /// groups of a fixed number of rows); see the module documentation.
+///
+/// Row groups are encoded in parallel on the encoders' pool (see
+/// [`encoders`]), up to `threads` of a sink's at a time, and appended to the
+/// file in order: the file's bytes do not depend on the number of threads.
 pub struct ParquetSink {
     out: PathBuf,
     schema: Arc<Schema>,
-    writer: ArrowWriter<File>,
+    file: SerializedFileWriter<File>,
+    columns: ArrowRowGroupWriterFactory,
+    row_group_rows: usize,
+    /// Rows not yet handed to an encoder (fewer than `row_group_rows`).
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     rows: u64,
+    /// Row groups handed to an encoder so far.
+    row_groups: usize,
+    /// Row groups being encoded, oldest first.
+    encoding: VecDeque<Receiver<Result<Vec<ArrowColumnChunk>>>>,
+    threads: usize,
 }
 
 impl ParquetSink {
@@ -94,16 +114,28 @@ impl ParquetSink {
         }
         let props = props.build();
         let file = File::create(out).map_err(|e| io_error(out, "create", e))?;
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
+        let (file, columns) = ArrowWriter::try_new(file, schema.clone(), Some(props))
+            .and_then(ArrowWriter::into_serialized_writer)
             .map_err(|e| io_error(out, "write", e))?;
         Ok(Self {
             out: out.to_path_buf(),
             schema,
-            writer,
+            file,
+            columns,
+            row_group_rows,
             pending: Vec::new(),
             pending_rows: 0,
             rows: 0,
+            row_groups: 0,
+            encoding: VecDeque::new(),
+            threads: default_threads(),
         })
+    }
+
+    /// Encode at most `threads` row groups at a time (at least one).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// The schema of the file's rows.
@@ -129,33 +161,138 @@ impl ParquetSink {
         self.rows += batch.num_rows() as u64;
         self.pending_rows += batch.num_rows();
         self.pending.push(batch);
-        while self.pending_rows >= READ_BATCH_ROWS {
-            self.flush(READ_BATCH_ROWS)?;
+        while self.pending_rows >= self.row_group_rows {
+            self.encode_pending(self.row_group_rows)?;
         }
         Ok(())
     }
 
-    /// Hand the first `n` pending rows to the encoder.
-    fn flush(&mut self, n: usize) -> Result<()> {
-        let (chunk, rest) = split_pending(&self.schema, &self.pending, n)?;
-        self.writer
-            .write(&chunk)
-            .map_err(|e| io_error(&self.out, "write", e))?;
-        self.pending_rows = rest.iter().map(RecordBatch::num_rows).sum();
+    /// Hand the first `n` pending rows, a row group, to an encoder thread,
+    /// once fewer than `threads` are busy.
+    fn encode_pending(&mut self, n: usize) -> Result<()> {
+        while self.encoding.len() >= self.threads {
+            self.append_oldest()?;
+        }
+        let (rows, rest) = split_rows(&self.pending, n);
+        self.pending_rows -= n;
         self.pending = rest;
+        let writers = self
+            .columns
+            .create_column_writers(self.row_groups)
+            .map_err(|e| io_error(&self.out, "write", e))?;
+        self.row_groups += 1;
+        let schema = self.schema.clone();
+        let out = self.out.clone();
+        let (send, encoded) = mpsc::channel();
+        encoders()?.spawn(move || {
+            // The sink may be gone (dropped after an error): then nobody waits.
+            let _ = send.send(encode_row_group(&out, &schema, writers, rows));
+        });
+        self.encoding.push_back(encoded);
+        Ok(())
+    }
+
+    /// Wait for the oldest row group being encoded and append it to the file.
+    fn append_oldest(&mut self) -> Result<()> {
+        let Some(encoded) = self.encoding.pop_front() else {
+            return Ok(());
+        };
+        let chunks = encoded.recv().map_err(|_| {
+            Error::Internal(format!(
+                "{}: a row group's encoder panicked",
+                self.out.display()
+            ))
+        })??;
+        let mut row_group = self
+            .file
+            .next_row_group()
+            .map_err(|e| io_error(&self.out, "write", e))?;
+        for chunk in chunks {
+            chunk
+                .append_to_row_group(&mut row_group)
+                .map_err(|e| io_error(&self.out, "write", e))?;
+        }
+        row_group
+            .close()
+            .map_err(|e| io_error(&self.out, "write", e))?;
         Ok(())
     }
 
     /// Write the last rows and the footer; return the number of rows.
     pub fn finish(mut self) -> Result<u64> {
         if self.pending_rows > 0 {
-            self.flush(self.pending_rows)?;
+            self.encode_pending(self.pending_rows)?;
         }
-        self.writer
+        while !self.encoding.is_empty() {
+            self.append_oldest()?;
+        }
+        self.file
             .close()
             .map_err(|e| io_error(&self.out, "write", e))?;
         Ok(self.rows)
     }
+}
+
+/// The pool every sink encodes its row groups on, of [`default_threads`]
+/// threads, started at the first use. Its own pool, not the caller's: a
+/// sink waits for its row groups, which must never wait for the waiting
+/// thread to be free (the caller may be a worker of a pool of one).
+fn encoders() -> Result<&'static ThreadPool> {
+    static POOL: OnceLock<std::result::Result<ThreadPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(default_threads())
+            .thread_name(|i| format!("thresher-parquet-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| Error::Internal(format!("cannot start the Parquet encoders: {e}")))
+}
+
+/// Threads a sink encodes on by default: `RAYON_NUM_THREADS` (what
+/// `--threads` sets), else the number of CPUs.
+fn default_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1)
+}
+
+/// Encode the rows of one row group (`pieces`, in order) with its column
+/// `writers`, a slice of `READ_BATCH_ROWS` rows at a time counted from the
+/// row group's first row (the writers cut pages where the slices end, so
+/// the bytes do not depend on how the rows came in).
+fn encode_row_group(
+    out: &Path,
+    schema: &Arc<Schema>,
+    mut writers: Vec<ArrowColumnWriter>,
+    pieces: Vec<RecordBatch>,
+) -> Result<Vec<ArrowColumnChunk>> {
+    let mut rest = pieces;
+    let mut rest_rows: usize = rest.iter().map(RecordBatch::num_rows).sum();
+    while rest_rows > 0 {
+        let n = rest_rows.min(READ_BATCH_ROWS);
+        let (rows, tail) = split_rows(&rest, n);
+        let slice = conformed(schema, &rows)?;
+        rest = tail;
+        rest_rows -= n;
+        let mut leaf_writers = writers.iter_mut();
+        for (field, column) in schema.fields().iter().zip(slice.columns()) {
+            for leaf in compute_leaves(field, column).map_err(|e| io_error(out, "write", e))? {
+                let writer = leaf_writers.next().ok_or_else(|| {
+                    Error::Internal(format!("{}: more leaves than columns", out.display()))
+                })?;
+                writer.write(&leaf).map_err(|e| io_error(out, "write", e))?;
+            }
+        }
+    }
+    writers
+        .into_iter()
+        .map(|w| w.close().map_err(|e| io_error(out, "write", e)))
+        .collect()
 }
 
 /// `field` with a string or binary type in its large layout (64-bit
@@ -225,16 +362,9 @@ pub fn join_parquet(parts: &[PathBuf], out: &Path, row_group_rows: usize) -> Res
     sink.finish()
 }
 
-/// The first `n` rows of `pending` as one batch of `schema`'s types, and
-/// the rows after them.
-/// The writer cuts pages where its write calls cut the rows, so it is
-/// handed batches of `READ_BATCH_ROWS` rows counted from the file's first
-/// row, whatever the parts: the file is the same for any split into parts.
-fn split_pending(
-    schema: &Arc<Schema>,
-    pending: &[RecordBatch],
-    n: usize,
-) -> Result<(RecordBatch, Vec<RecordBatch>)> {
+/// The first `n` rows of `pending` (as slices of its batches), and the
+/// rows after them.
+fn split_rows(pending: &[RecordBatch], n: usize) -> (Vec<RecordBatch>, Vec<RecordBatch>) {
     let mut head = Vec::new();
     let mut rest = Vec::new();
     let mut taken = 0;
@@ -251,12 +381,18 @@ fn split_pending(
             taken = n;
         }
     }
-    let target = encoded_schema(schema, &head);
-    let head = head
+    (head, rest)
+}
+
+/// `pieces` as one batch of `schema`'s types (string columns that every
+/// piece holds as views stay views: see [`encoded_schema`]).
+fn conformed(schema: &Arc<Schema>, pieces: &[RecordBatch]) -> Result<RecordBatch> {
+    let target = encoded_schema(schema, pieces);
+    let pieces = pieces
         .iter()
         .map(|piece| conform(piece, &target))
         .collect::<Result<Vec<_>>>()?;
-    Ok((concat_batches(&target, &head)?, rest))
+    Ok(concat_batches(&target, &pieces)?)
 }
 
 /// The schema rows are handed to the encoder in: `schema` (the file's),
@@ -376,6 +512,35 @@ mod tests {
         }
         assert_eq!(sink.finish().unwrap(), 7000);
         assert_eq!(std::fs::read(out).unwrap(), joined);
+    }
+
+    #[test]
+    fn threads_do_not_change_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source.parquet");
+        write_part(&source, 0, 7000);
+        let batches: Vec<RecordBatch> =
+            ParquetRecordBatchReaderBuilder::try_new(File::open(&source).unwrap())
+                .unwrap()
+                .with_batch_size(1111)
+                .build()
+                .unwrap()
+                .map(|b| b.unwrap())
+                .collect();
+        let write = |threads: usize| {
+            let out = dir.path().join(format!("threads-{threads}.parquet"));
+            let mut sink = ParquetSink::create(&out, batches[0].schema(), 1000)
+                .unwrap()
+                .with_threads(threads);
+            for batch in &batches {
+                sink.write(batch.clone()).unwrap();
+            }
+            assert_eq!(sink.finish().unwrap(), 7000);
+            std::fs::read(out).unwrap()
+        };
+        let one = write(1);
+        assert_eq!(write(3), one);
+        assert_eq!(write(8), one);
     }
 
     #[test]
