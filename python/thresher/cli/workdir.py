@@ -261,9 +261,9 @@ class WorkDir:
         self.spool_compression = spool_compression
         #: Bytes of spooled batches held in memory at most (Polars' estimate).
         self.spool_memory = spool_memory
-        #: The batches held in memory instead of written, by index, and the
-        #: bytes they take.
-        self._held: dict[int, pl.DataFrame] = {}
+        #: The batches held in memory instead of written, by index, each
+        #: with the bytes it takes; and their sum.
+        self._held: dict[int, tuple[pl.DataFrame, int]] = {}
         self._held_bytes = 0
         self.sketch = self.root / "sketch"
         self.spool = self.root / "spool"
@@ -330,7 +330,7 @@ class WorkDir:
         held nor on disk (or its chunk is unreadable)."""
         held = self._held.get(index)
         if held is not None:
-            return held.height
+            return held[0].height
         path = self.spool_chunk(index)
         if not path.exists():
             return None
@@ -343,7 +343,8 @@ class WorkDir:
         """The spooled records of batch ``index`` (only ``columns``, if given)."""
         held = self._held.get(index)
         if held is not None:
-            return held if columns is None else held.select(columns)
+            frame = held[0]
+            return frame if columns is None else frame.select(columns)
         return pl.read_ipc(
             self.spool_chunk(index),
             columns=columns,
@@ -352,9 +353,9 @@ class WorkDir:
     def write_spool(self, index: int, frame: pl.DataFrame) -> None:
         """Spool the records of batch ``index``: held in memory while the
         held batches fit ``spool_memory``, else written atomically."""
-        size = frame.estimated_size()
+        size = int(frame.estimated_size())
         if self._held_bytes + size <= self.spool_memory:
-            self._held[index] = frame
+            self._held[index] = (frame, size)
             self._held_bytes += size
             return
         write_ipc(frame, self.spool_chunk(index), compression=self.spool_compression)
@@ -365,12 +366,7 @@ class WorkDir:
         :meth:`drop_spool`."""
         held = self._held.pop(index, None)
         if held is not None:
-            self._held_bytes -= held.estimated_size()
-
-    @property
-    def held_batches(self) -> int:
-        """How many spooled batches are held in memory."""
-        return len(self._held)
+            self._held_bytes -= held[1]
 
     def drop_spool(self) -> None:
         """Delete the spool (its records are in the outputs once pass 4 is done)."""
