@@ -293,6 +293,21 @@ def _batches(scan: thresher.Scan) -> Iterator[pl.DataFrame]:
     return (frame for frame in scan if frame.height)
 
 
+def _read_ahead(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """``frames``, the next one read on another thread (the scan assembles
+    a batch only when asked, with the GIL released) while the caller works
+    on this one. Without it the scan's workers, which may read only a few
+    files ahead, stalled while a batch was sketched, and the sketch waited
+    while they read the next."""
+    with ThreadPoolExecutor(1, thread_name_prefix="thresher-read") as pool:
+        ahead = pool.submit(next, frames, None)
+        while (frame := ahead.result()) is not None:
+            ahead = pool.submit(next, frames, None)
+            yield frame
+            # Dropped before the next batch is taken, not after.
+            del frame
+
+
 class _SpoolProgress:
     """The progress of a pass over the spool: records read out of the total."""
 
@@ -440,7 +455,7 @@ class DedupRun:
                 ThreadPoolExecutor(1, thread_name_prefix="thresher-spool") as pool,
             ):
                 phase.watch(scan)
-                for index, frame in enumerate(_batches(scan)):
+                for index, frame in enumerate(_read_ahead(_batches(scan))):
                     if frame["doc_id"][0] != rows:
                         raise ThresherError("scan batches are not in doc_id order")
                     if spooling is not None:
