@@ -929,7 +929,7 @@ def run_scan(
                 phase.watch(scan)
                 empty = thresher.ingest([]).records
                 sink = _core.ParquetSink(tmp, empty.__arrow_c_stream__(), ROW_GROUP_ROWS)
-                for frame in scan:
+                for frame in _read_ahead(iter(scan)):
                     sink.write(frame.__arrow_c_stream__())
                     with_records.update(frame["source"].unique().to_list())
                 errors = scan.errors
