@@ -21,7 +21,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 use arrow_array::RecordBatch;
 use arrow_cast::cast;
@@ -236,18 +236,29 @@ impl ParquetSink {
 /// The pool every sink encodes its row groups on, of [`default_threads`]
 /// threads, started at the first use. Its own pool, not the caller's: a
 /// sink waits for its row groups, which must never wait for the waiting
-/// thread to be free (the caller may be a worker of a pool of one).
-fn encoders() -> Result<&'static ThreadPool> {
-    static POOL: OnceLock<std::result::Result<ThreadPool, String>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(default_threads())
-            .thread_name(|i| format!("thresher-parquet-{i}"))
-            .build()
-            .map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(|e| Error::Internal(format!("cannot start the Parquet encoders: {e}")))
+/// thread to be free (the caller may be a worker of a pool of one). A child
+/// made by `fork` does not inherit the pool's threads, so a new pool is
+/// built when the process id changes.
+fn encoders() -> Result<Arc<ThreadPool>> {
+    static POOL: Mutex<Option<(u32, Arc<ThreadPool>)>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut guard = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((owner, pool)) = guard.as_ref() {
+        if *owner == pid {
+            return Ok(pool.clone());
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(default_threads())
+        .thread_name(|i| format!("thresher-parquet-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the Parquet encoders: {e}")))?;
+    let pool = Arc::new(pool);
+    if let Some(inherited) = guard.replace((pid, pool.clone())) {
+        // Its threads live only in the parent; dropping it here could wait on them.
+        std::mem::forget(inherited);
+    }
+    Ok(pool)
 }
 
 /// Threads a sink encodes on by default: `RAYON_NUM_THREADS` (what
