@@ -25,9 +25,9 @@ read the spool, never the inputs:
    from here on;
 4. **write**: the spooled records again, each batch joined with its cluster
    fields and streamed straight into ``kept.parquet`` or
-   ``duplicates.parquet`` (:class:`thresher._core.ParquetSink`: one
-   row group being encoded at a time), under temporary names; then the spool
-   is deleted.
+   ``duplicates.parquet`` (:class:`thresher._core.ParquetSink`: row
+   groups encoded in parallel, up to ``--threads`` per file), under
+   temporary names; then the spool is deleted.
 
 Disk: the work directory holds, besides small checkpoints (about 100 bytes
 per record), the spool, about the size of the text compressed with the
