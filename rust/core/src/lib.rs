@@ -22,6 +22,7 @@
 //! * [`hashsort`] sorts and groups 64-bit hash values.
 //! * [`cancel`] and [`error`]: cancellation and the crate's error type.
 //! * [`heap`] gives freed heap memory back to the operating system.
+//! * [`process_pool`] keeps a rayon pool per process (rebuilt after `fork`).
 //! * [`parquet_join`] joins Parquet part files into one in bounded memory.
 
 pub mod cancel;
@@ -32,6 +33,7 @@ pub mod heap;
 pub mod index;
 pub mod ingest;
 pub mod parquet_join;
+pub mod process_pool;
 pub mod simd;
 pub mod text;
 

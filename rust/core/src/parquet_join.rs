@@ -21,7 +21,6 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
-use std::sync::Mutex;
 
 use arrow_array::RecordBatch;
 use arrow_cast::cast;
@@ -39,6 +38,7 @@ use parquet::schema::types::ColumnPath;
 use rayon::ThreadPool;
 
 use crate::error::{Error, Result};
+use crate::process_pool::ProcessPool;
 
 /// The column of documents' texts, written without a dictionary or
 /// statistics.
@@ -240,25 +240,14 @@ impl ParquetSink {
 /// made by `fork` does not inherit the pool's threads, so a new pool is
 /// built when the process id changes.
 fn encoders() -> Result<Arc<ThreadPool>> {
-    static POOL: Mutex<Option<(u32, Arc<ThreadPool>)>> = Mutex::new(None);
-    let pid = std::process::id();
-    let mut guard = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((owner, pool)) = guard.as_ref() {
-        if *owner == pid {
-            return Ok(pool.clone());
-        }
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(default_threads())
-        .thread_name(|i| format!("thresher-parquet-{i}"))
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the Parquet encoders: {e}")))?;
-    let pool = Arc::new(pool);
-    if let Some(inherited) = guard.replace((pid, pool.clone())) {
-        // Its threads live only in the parent; dropping it here could wait on them.
-        std::mem::forget(inherited);
-    }
-    Ok(pool)
+    static POOL: ProcessPool = ProcessPool::new();
+    POOL.get(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(default_threads())
+            .thread_name(|i| format!("thresher-parquet-{i}"))
+            .build()
+    })
+    .map_err(|e| Error::Internal(format!("cannot start the Parquet encoders: {e}")))
 }
 
 /// Threads a sink encodes on by default: `RAYON_NUM_THREADS` (what

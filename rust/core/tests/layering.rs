@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "simd",
     "hashsort",
     "heap",
+    "process_pool",
     "ingest",
     "text",
     "dedup::exact",

@@ -2,38 +2,26 @@
 //! Ctrl-C checked while it runs.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use rayon::ThreadPool;
+use thresher_core::process_pool::ProcessPool;
 use thresher_core::Cancel;
 
 use crate::errors::{to_py_err, ThresherError};
 
-/// The rayon pool of this process. A child made by `fork` does not inherit
-/// the pool's threads, so a new pool is built when the process id changes.
+/// The rayon pool of this process (built again in a child made by `fork`).
 fn pool() -> PyResult<Arc<ThreadPool>> {
-    static POOL: Mutex<Option<(u32, Arc<ThreadPool>)>> = Mutex::new(None);
-    let pid = std::process::id();
-    let mut guard = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((owner, pool)) = guard.as_ref() {
-        if *owner == pid {
-            return Ok(pool.clone());
-        }
-    }
+    static POOL: ProcessPool = ProcessPool::new();
     // Honours RAYON_NUM_THREADS; defaults to the number of CPUs.
-    let pool = Arc::new(
+    POOL.get(|| {
         rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("thresher-{i}"))
             .build()
-            .map_err(|e| ThresherError::new_err(format!("cannot start threads: {e}")))?,
-    );
-    if let Some(inherited) = guard.replace((pid, pool.clone())) {
-        // Its threads live only in the parent; dropping it here could wait on them.
-        std::mem::forget(inherited);
-    }
-    Ok(pool)
+    })
+    .map_err(|e| ThresherError::new_err(format!("cannot start threads: {e}")))
 }
 
 /// Runs `f` on the pool with the GIL released. While it runs, this thread
