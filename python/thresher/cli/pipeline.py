@@ -45,7 +45,6 @@ from __future__ import annotations
 import bisect
 import collections
 import contextlib
-import functools
 import os
 import sys
 import time
@@ -294,11 +293,11 @@ def _batches(scan: thresher.Scan) -> Iterator[pl.DataFrame]:
 
 
 def _read_ahead(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
-    """``frames``, the next one read on another thread (the scan assembles
-    a batch only when asked, with the GIL released) while the caller works
-    on this one. Without it the scan's workers, which may read only a few
-    files ahead, stalled while a batch was sketched, and the sketch waited
-    while they read the next."""
+    """``frames``, the next one read on another thread (GIL released) while
+    the caller works on this one: batches of the scan, which assembles a
+    batch only when asked (without it the scan's workers, which may read
+    only a few files ahead, stalled while a batch was sketched, and the
+    sketch waited while they read the next), or of the spool."""
     with ThreadPoolExecutor(1, thread_name_prefix="thresher-read") as pool:
         ahead = pool.submit(next, frames, None)
         while (frame := ahead.result()) is not None:
@@ -362,17 +361,12 @@ class DedupRun:
         batch is read (GIL released) while the caller works on this one."""
         counter = _SpoolProgress(self.records_total or 0)
         phase.watch(counter)
-        with ThreadPoolExecutor(1, thread_name_prefix="thresher-spool") as pool:
-            read = functools.partial(self.work.read_spool, columns=columns)
-            ahead = pool.submit(read, 0) if self.batches else None
-            for index in range(self.batches):
-                assert ahead is not None
-                frame = ahead.result()
-                ahead = pool.submit(read, index + 1) if index + 1 < self.batches else None
-                yield frame
-                counter.records += frame.height
-                # Dropped before the next batch is taken, not after.
-                del frame
+        batches = (self.work.read_spool(index, columns) for index in range(self.batches))
+        for frame in _read_ahead(batches):
+            yield frame
+            counter.records += frame.height
+            # Dropped before the next batch is taken, not after.
+            del frame
 
     def feed_texts(self, phase: Phase, feed: Callable[[pl.Series], None]) -> None:
         """The spooled texts, batch by batch, handed to ``feed`` (an engine
