@@ -36,8 +36,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import zstandard
-
 from thresher import sample_dumps
 
 HERE = Path(__file__).resolve().parent
@@ -64,15 +62,45 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def write_corpus(papers: int, seed: int) -> tuple[Path, int]:
+def write_corpus(papers: int, seed: int, shards: int = 1) -> tuple[Path, int]:
     """Write (or reuse) a corpus of about ``papers`` papers; returns its
-    directory and the bytes of text in it."""
-    root = DATA / f"papers-{papers}-seed-{seed}"
+    directory and the bytes of text in it.
+
+    With ``shards`` > 1 the corpus is that many independent corpora of
+    ``papers / shards`` papers each (seeds ``seed * 1000 + i``), written by
+    parallel processes into ``shard-NN`` folders: the same shape (share of
+    copies and near copies, file layout) written ``shards`` times faster, for
+    machines with many cores and little time. Copies then stay within a
+    shard."""
+    if shards <= 1:
+        root = DATA / f"papers-{papers}-seed-{seed}"
+    else:
+        root = DATA / f"papers-{papers}-seed-{seed}-x{shards}"
     marker = root / ".done.json"
     if marker.exists():
         return root, json.loads(marker.read_text())["text_bytes"]
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
+    if shards <= 1:
+        text_bytes = _write_dumps(root, papers, seed)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        each = max(1, papers // shards)
+        with ProcessPoolExecutor(min(shards, os.cpu_count() or 1)) as pool:
+            jobs = [
+                pool.submit(_write_dumps, root / f"shard-{i:02d}", each, seed * 1000 + i)
+                for i in range(shards)
+            ]
+            text_bytes = sum(job.result() for job in jobs)
+    marker.write_text(json.dumps({"text_bytes": text_bytes}))
+    return root, text_bytes
+
+
+def _write_dumps(root: Path, papers: int, seed: int) -> int:
+    """The dumps of about ``papers`` papers under ``root``; returns the bytes
+    of text written."""
+    root.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     fresh: list[tuple[str, str]] = []
     dumps: list[bytes] = []
@@ -93,7 +121,7 @@ def write_corpus(papers: int, seed: int) -> tuple[Path, int]:
             rng, len(listing), layout=sample_dumps.LAYOUTS[f % 2], papers=listing
         )
         dumps.append(text.encode())
-    zstd = zstandard.ZstdCompressor(level=3)
+    zstd = _zstd_compressor(level=3)
     # Groups of 8 dumps: 2 plain, 2 .zst, 4 in a tar.gz holding two zips.
     for g in range(0, len(dumps), 8):
         group = dumps[g : g + 8]
@@ -110,9 +138,38 @@ def write_corpus(papers: int, seed: int) -> tuple[Path, int]:
                 for j in range(0, len(rest), 2)
             }
             (d / "archive.tar.gz").write_bytes(_tar_gz(zips))
-    text_bytes = sum(len(x) for x in dumps)
-    marker.write_text(json.dumps({"text_bytes": text_bytes, "dumps": len(dumps)}))
-    return root, text_bytes
+    return sum(len(x) for x in dumps)
+
+
+def _zstd_compressor(level: int) -> Any:
+    """A zstd compressor: the ``zstandard`` package's, else pyarrow's codec
+    (the same frame format; the device machine has pyarrow but not
+    ``zstandard``)."""
+    try:
+        import zstandard
+    except ImportError:
+        import pyarrow
+
+        codec = pyarrow.Codec("zstd", compression_level=level)
+
+        class _Arrow:
+            def compress(self, data: bytes) -> bytes:
+                return codec.compress(data, asbytes=True)
+
+        return _Arrow()
+    return zstandard.ZstdCompressor(level=level)
+
+
+def thresher_program() -> str:
+    """The installed ``thresher`` command: beside this Python, else on PATH
+    (a ``pip install --target`` puts it in that folder's ``bin``)."""
+    beside = Path(sys.executable).parent / "thresher"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("thresher")
+    if found is None:
+        raise SystemExit("the thresher command is not installed beside this Python nor on PATH")
+    return found
 
 
 def run_command(corpus: Path, out: Path, threads: int, memory: str | None) -> dict[str, Any]:
@@ -121,8 +178,7 @@ def run_command(corpus: Path, out: Path, threads: int, memory: str | None) -> di
     seen in each phase (sampled every 20 ms with psutil, when installed) and
     the summary."""
     shutil.rmtree(out, ignore_errors=True)
-    script = Path(sys.executable).parent / "thresher"
-    cmd = [str(script), "dedup", str(corpus), "--out", str(out), "--json"]
+    cmd = [thresher_program(), "dedup", str(corpus), "--out", str(out), "--json"]
     cmd += ["--threads", str(threads)]
     if memory is not None:
         cmd += ["--memory", memory]

@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_cli import OUT, write_corpus  # noqa: E402
+from bench_cli import OUT, thresher_program, write_corpus  # noqa: E402
 
 IN_MEMORY = r"""
 import json, sys, time, thresher
@@ -73,13 +73,13 @@ def in_memory(corpus: Path, threads: int, repeat: int) -> dict[str, float]:
 def command(corpus: Path, threads: int, repeat: int) -> tuple[float, int]:
     """Seconds of ``thresher dedup`` at ``threads`` threads (best of
     ``repeat``) and the duplicates it found."""
-    script = Path(sys.executable).parent / "thresher"
+    script = thresher_program()
     out = OUT / f"threads-{threads}"
     best = float("inf")
     duplicates = -1
     for _ in range(repeat):
         shutil.rmtree(out, ignore_errors=True)
-        cmd = [str(script), "dedup", str(corpus), "--out", str(out), "--quiet"]
+        cmd = [script, "dedup", str(corpus), "--out", str(out), "--quiet"]
         start = time.perf_counter()
         subprocess.run([*cmd, "--threads", str(threads)], check=True, env=_env(threads))
         best = min(best, time.perf_counter() - start)
@@ -94,9 +94,15 @@ def main() -> int:
     parser.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        help="write the corpus as this many independent shards, in parallel",
+    )
     args = parser.parse_args()
     counts = [int(t) for t in args.threads.split(",")]
-    corpus, text_bytes = write_corpus(args.papers, args.seed)
+    corpus, text_bytes = write_corpus(args.papers, args.seed, args.shards)
     mb = text_bytes / 1e6
     seconds: dict[str, dict[int, float]] = {"signatures": {}, "dedup": {}, "command": {}}
     for n in counts:
