@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from archive_builders import tar_bytes, zip_bytes
 
-from thresher.cli.workdir import HASHED_FILE_BYTES, parse_size
+from thresher.cli import workdir
+from thresher.cli.workdir import HASHED_FILE_BYTES, cgroup_memory_limits, parse_size
 from thresher.sample_dumps import generate_corpus
 
 OUTPUT_BYTES = ["kept.parquet", "duplicates.parquet", "clusters.parquet", "errors.parquet"]
@@ -227,3 +228,44 @@ def test_a_memory_size_that_is_no_size_is_a_usage_error(text: str, tmp_path: Pat
         check=False,
     )
     assert proc.returncode == 2 and "--memory" in proc.stderr and "not a size" in proc.stderr
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_cgroup_memory_limits_of_v2_and_v1_hierarchies(tmp_path: Path) -> None:
+    proc = tmp_path / "cgroup"
+    root = tmp_path / "fs"
+    _write(proc, "4:memory:/job/task\n1:cpu:/job\n0::/pod/box\n")
+    # v2: the process's cgroup has no limit, the one above it 3 GiB; the
+    # mount's root (a container's own cgroup) 5 GiB.
+    _write(root / "pod" / "box" / "memory.max", "max\n")
+    _write(root / "pod" / "memory.max", f"{3 << 30}\n")
+    _write(root / "memory.max", f"{5 << 30}\n")
+    # v1: the task's limit, and the kernel's "unlimited" above it.
+    _write(root / "memory" / "job" / "task" / "memory.limit_in_bytes", f"{1 << 30}\n")
+    _write(root / "memory" / "memory.limit_in_bytes", "9223372036854771712\n")
+    # A cpu limit is no memory limit.
+    _write(root / "cpu" / "job" / "memory.limit_in_bytes", "1\n")
+    assert sorted(cgroup_memory_limits(proc, root)) == [1 << 30, 3 << 30, 5 << 30]
+
+
+def test_cgroup_memory_limits_without_cgroups(tmp_path: Path) -> None:
+    assert cgroup_memory_limits(tmp_path / "missing", tmp_path) == []
+    _write(tmp_path / "cgroup", "0::/\n")
+    _write(tmp_path / "fs" / "memory.max", "junk\n")
+    assert cgroup_memory_limits(tmp_path / "cgroup", tmp_path / "fs") == []
+
+
+def test_the_default_memory_is_a_quarter_of_the_cgroup_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(workdir, "cgroup_memory_limits", lambda: [1 << 30])
+    assert workdir.memory_limit() == 1 << 30
+    assert workdir.default_spool_memory() == 256 << 20
+    monkeypatch.setattr(workdir, "cgroup_memory_limits", lambda: [1 << 50])
+    assert workdir.default_spool_memory() == min(
+        workdir.SPOOL_MEMORY_CAP, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    )

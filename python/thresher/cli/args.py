@@ -604,8 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="records of pass 1 held in memory for the later passes instead of "
         "spooled to disk, at most SIZE bytes (K, M, G suffixes; default a quarter of "
-        "this machine's memory, at most 2G); 0 spools every batch, which lets a run "
-        "killed after pass 1 resume without reading its inputs again",
+        "the memory this process may use, a cgroup's limit included, at most 2G); 0 "
+        "spools every batch, which lets a run killed after pass 1 resume without "
+        "reading its inputs again",
     )
     _run_flags(dedup)
     # Only dedup checkpoints its work (DIR/.thresher-work), so only it resumes.

@@ -65,8 +65,10 @@ __all__ = [
     "OutputInUse",
     "WorkDir",
     "WorkLock",
+    "cgroup_memory_limits",
     "default_spool_memory",
     "input_fingerprint",
+    "memory_limit",
     "parse_size",
     "walked_into",
 ]
@@ -218,13 +220,72 @@ def walked_into(inputs: list[str], directory: Path, follow_symlinks: bool = Fals
 
 
 def default_spool_memory() -> int:
-    """The default of ``--memory``: a quarter of this machine's physical
-    memory, at most :data:`SPOOL_MEMORY_CAP` (0 where the size is unknown)."""
-    try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
+    """The default of ``--memory``: a quarter of the memory this process may
+    use (:func:`memory_limit`), at most :data:`SPOOL_MEMORY_CAP` (0 where
+    that is unknown)."""
+    limit = memory_limit()
+    if limit is None:
         return 0
-    return max(0, min(SPOOL_MEMORY_CAP, physical // 4))
+    return max(0, min(SPOOL_MEMORY_CAP, limit // 4))
+
+
+def memory_limit() -> int | None:
+    """Bytes of memory this process may use: the machine's physical memory,
+    or less where a cgroup's memory limit (a container's, a job's) is lower;
+    ``None`` where neither can be read."""
+    limits = cgroup_memory_limits()
+    try:
+        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        pass
+    return min(limits) if limits else None
+
+
+#: A cgroup v1 limit at or above this is "no limit" (the kernel writes the
+#: largest page-aligned ``i64``).
+_NO_CGROUP_LIMIT = 1 << 60
+
+
+def cgroup_memory_limits(
+    proc_cgroup: Path = Path("/proc/self/cgroup"), root: Path = Path("/sys/fs/cgroup")
+) -> list[int]:
+    """The memory limits of this process's cgroup and of the cgroups above
+    it, cgroup v2 (``memory.max``) and v1 (``memory.limit_in_bytes``), as
+    far as they are mounted under ``root``. Inside a container the mount
+    usually starts at the container's own cgroup, so the file at the mount's
+    root is read too. Unlimited and unreadable ones are left out."""
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return []
+    limits: list[int] = []
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and controllers == "":
+            places, name = [root, root / "unified"], "memory.max"
+        elif "memory" in controllers.split(","):
+            places, name = [root / "memory"], "memory.limit_in_bytes"
+        else:
+            continue
+        parts = [part for part in path.split("/") if part and part not in (".", "..")]
+        for place in places:
+            for depth in range(len(parts), -1, -1):
+                limit = _read_memory_limit(place.joinpath(*parts[:depth], name))
+                if limit is not None:
+                    limits.append(limit)
+    return limits
+
+
+def _read_memory_limit(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    if not text.isdigit():
+        return None  # "max": no limit
+    limit = int(text)
+    return limit if limit < _NO_CGROUP_LIMIT else None
 
 
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
