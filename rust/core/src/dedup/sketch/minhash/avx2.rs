@@ -63,12 +63,16 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
         empty: empty_bins(acc),
     };
     let scale = _mm256_set1_epi64x(k as i64);
+    let shift = k
+        .is_power_of_two()
+        .then(|| _mm_cvtsi32_si128(32 - k.trailing_zeros() as i32));
     for (round, &key) in (1..k).zip(&round_keys[1..k]) {
         let (a, b) = later_multipliers(key);
         let thrower = Thrower {
             a: _mm256_set1_epi32(a as i32),
             b: _mm256_set1_epi32(b as i32),
             scale,
+            shift,
             // SAFETY: `empty` holds one register.
             empty: unsafe { _mm256_loadu_si256(hits.empty.as_ptr().cast()) },
         };
@@ -137,6 +141,8 @@ struct Thrower {
     b: __m256i,
     /// `k` in every 64-bit lane.
     scale: __m256i,
+    /// `32 - m` when `k = 2^m`, for a shift instead of the scaling.
+    shift: Option<__m128i>,
     /// The bins empty when the round began.
     empty: __m256i,
 }
@@ -157,10 +163,15 @@ impl Thrower {
     #[inline]
     fn throw(&self, p: __m256i, q: __m256i, hits: &mut Hits) {
         let u = _mm256_add_epi32(_mm256_mullo_epi32(p, self.a), _mm256_mullo_epi32(q, self.b));
-        // Lemire's scaling, `(u * k) >> 32`, in even and odd lanes.
-        let even = _mm256_srli_epi64::<32>(_mm256_mul_epu32(u, self.scale));
-        let odd = _mm256_mul_epu32(_mm256_srli_epi64::<32>(u), self.scale);
-        let bins = _mm256_blend_epi32::<0b1010_1010>(even, odd);
+        let bins = if let Some(shift) = self.shift {
+            // `k = 2^m`: Lemire's scaling is the top `m` bits.
+            _mm256_srl_epi32(u, shift)
+        } else {
+            // Lemire's scaling, `(u * k) >> 32`, in even and odd lanes.
+            let even = _mm256_srli_epi64::<32>(_mm256_mul_epu32(u, self.scale));
+            let odd = _mm256_mul_epu32(_mm256_srli_epi64::<32>(u), self.scale);
+            _mm256_blend_epi32::<0b1010_1010>(even, odd)
+        };
         let words = _mm256_permutevar8x32_epi32(self.empty, _mm256_srli_epi32::<5>(bins));
         let bits = _mm256_srlv_epi32(words, _mm256_and_si256(bins, _mm256_set1_epi32(31)));
         let mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<31>(bits))) as usize;
