@@ -36,6 +36,7 @@ import contextlib
 import os
 import warnings
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -365,6 +366,10 @@ def _ingest_with_progress(paths: list[str], options: dict[str, Any]) -> Ingest:
     return Ingest(records=records, errors=errors, skipped=skipped)
 
 
+#: A batch of :class:`_core.Scan`: its records and error rows.
+_Batch = tuple[_core.ArrowTable, _core.ArrowTable]
+
+
 class Scan:
     """Batches of records from :func:`scan`; iterate over it for Polars frames.
 
@@ -373,24 +378,59 @@ class Scan:
     (``files_total``, ``files_done``, ``bytes_done``, ``bytes_total``,
     ``bytes_read``, ``records``, ``errors``, ``skipped``). Closing the scan
     (or leaving a ``with`` block) stops its worker threads.
+
+    With ``read_ahead`` (the default), the next batch is assembled on a
+    thread of the scan's own while the caller works on the one it was
+    handed, so the readers do not wait for the caller, nor the caller for
+    them. It holds one batch more in memory.
     """
 
-    def __init__(self, inner: _core.Scan) -> None:
+    def __init__(self, inner: _core.Scan, read_ahead: bool = False) -> None:
         self._inner = inner
         self._errors: list[pl.DataFrame] = []
+        self._read_ahead = read_ahead
+        self._reader: ThreadPoolExecutor | None = None
+        self._ahead: Future[_Batch | None] | None = None
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         return self
 
     def __next__(self) -> pl.DataFrame:
-        batch = self._inner.next_batch()
+        batch = self._next_batch()
         if batch is None:
+            self._stop_reading()
             raise StopIteration
+        if self._read_ahead:
+            if self._reader is None:
+                self._reader = ThreadPoolExecutor(1, thread_name_prefix="thresher-scan")
+            self._ahead = self._reader.submit(self._inner.next_batch)
         records, errors = batch
         errors_frame = pl.DataFrame(errors)
         if errors_frame.height:
             self._errors.append(errors_frame)
         return pl.DataFrame(records)
+
+    def _next_batch(self) -> _Batch | None:
+        """The batch read ahead, else the next one read now."""
+        ahead = self._ahead
+        if ahead is None:
+            return self._inner.next_batch()
+        try:
+            batch = ahead.result()
+        except BaseException:
+            # The read failed: its error is handed out once, as without
+            # read-ahead. An interrupted wait (Ctrl-C) keeps the batch for
+            # the next call, so that no record is lost.
+            if ahead.done() and ahead.exception() is not None:
+                self._ahead = None
+            raise
+        self._ahead = None
+        return batch
+
+    def _stop_reading(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.shutdown(wait=True)
 
     @property
     def errors(self) -> pl.DataFrame:
@@ -417,8 +457,11 @@ class Scan:
         return self._inner.progress()
 
     def close(self) -> None:
-        """Stops reading; the worker threads end."""
+        """Stops reading; the worker threads end (after the batch being read
+        ahead, if any)."""
         self._inner.close()
+        self._ahead = None
+        self._stop_reading()
 
     def __enter__(self) -> Scan:
         return self
@@ -443,6 +486,7 @@ def scan(
     follow_symlinks: bool = False,
     html: Html | None = None,
     content_types: Iterable[str] | None = None,
+    read_ahead: bool = True,
 ) -> Scan:
     """Stream the records of :func:`ingest` in frames of ``batch_size`` rows.
 
@@ -452,6 +496,10 @@ def scan(
     memory stays bounded for corpora larger than memory. The options are
     those of :func:`ingest`, with the same symlink policy
     (``follow_symlinks``).
+
+    With ``read_ahead`` (the default) the next frame is assembled while the
+    caller works on this one (one frame more in memory); ``False`` reads a
+    frame only when asked. The frames are the same either way.
 
     >>> for frame in thresher.scan("dumps/", batch_size=10_000):  # doctest: +SKIP
     ...     process(frame)
@@ -476,7 +524,7 @@ def scan(
         content_types,
     )
     inner = _core.Scan(expand_paths(paths), options, batch_size, threads or 0)
-    return Scan(inner)
+    return Scan(inner, read_ahead)
 
 
 def read_dumps(paths: PathLike | Iterable[PathLike], format: Format = "auto") -> pl.DataFrame:

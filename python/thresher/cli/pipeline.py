@@ -294,10 +294,8 @@ def _batches(scan: thresher.Scan) -> Iterator[pl.DataFrame]:
 
 def _read_ahead(frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
     """``frames``, the next one read on another thread (GIL released) while
-    the caller works on this one: batches of the scan, which assembles a
-    batch only when asked (without it the scan's workers, which may read
-    only a few files ahead, stalled while a batch was sketched, and the
-    sketch waited while they read the next), or of the spool."""
+    the caller works on this one: batches of the spool. (The scan's batches
+    are read ahead by :class:`thresher.Scan` itself.)"""
     with ThreadPoolExecutor(1, thread_name_prefix="thresher-read") as pool:
         ahead = pool.submit(next, frames, None)
         while (frame := ahead.result()) is not None:
@@ -449,7 +447,7 @@ class DedupRun:
                 ThreadPoolExecutor(1, thread_name_prefix="thresher-spool") as pool,
             ):
                 phase.watch(scan)
-                for index, frame in enumerate(_read_ahead(_batches(scan))):
+                for index, frame in enumerate(_batches(scan)):
                     if frame["doc_id"][0] != rows:
                         raise ThresherError("scan batches are not in doc_id order")
                     if spooling is not None:
@@ -923,7 +921,7 @@ def run_scan(
                 phase.watch(scan)
                 empty = thresher.ingest([]).records
                 sink = _core.ParquetSink(tmp, empty.__arrow_c_stream__(), ROW_GROUP_ROWS)
-                for frame in _read_ahead(iter(scan)):
+                for frame in scan:
                     sink.write(frame.__arrow_c_stream__())
                     with_records.update(frame["source"].unique().to_list())
                 errors = scan.errors
