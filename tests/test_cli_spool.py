@@ -269,3 +269,16 @@ def test_the_default_memory_is_a_quarter_of_the_cgroup_limit(
     assert workdir.default_spool_memory() == min(
         workdir.SPOOL_MEMORY_CAP, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
     )
+
+
+def test_input_fingerprint_is_the_same_with_any_hash_threads(tmp_path: Path) -> None:
+    for i in range(9):
+        (tmp_path / f"dump-{i}.txt").write_bytes(f"file {i} ".encode() * (i * 1000 + 1))
+    (tmp_path / "big.txt").write_bytes(b"x" * (HASHED_FILE_BYTES + 1))
+    one = workdir.input_fingerprint([str(tmp_path)], threads=1)
+    assert [entry[0].rsplit("/", 1)[-1] for entry in one] == sorted(
+        p.name for p in tmp_path.iterdir()
+    )
+    assert one[0][3] is None and all(entry[3] for entry in one[1:])  # big.txt is not hashed
+    for threads in (None, 3, 16):
+        assert workdir.input_fingerprint([str(tmp_path)], threads=threads) == one

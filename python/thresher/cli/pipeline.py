@@ -820,7 +820,7 @@ def open_run(
     for name in OUTPUT_FILES:
         remove_stale_temporaries(out / name)
     run = DedupRun(inputs, out, options, reporter)
-    files = input_fingerprint(inputs, options.follow_symlinks)
+    files = input_fingerprint(inputs, options.follow_symlinks, options.threads)
     run.walked = [str(f[0]) for f in files]
     manifest = {
         "thresher_version": thresher.__version__,

@@ -47,6 +47,7 @@ import shutil
 import socket
 import stat
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -111,23 +112,38 @@ def _content_hash(path: Path) -> str | None:
         os.close(fd)
 
 
-def input_fingerprint(inputs: list[str], follow_symlinks: bool = False) -> list[list[Any]]:
+def input_fingerprint(
+    inputs: list[str], follow_symlinks: bool = False, threads: int | None = None
+) -> list[list[Any]]:
     """``[source, size, mtime_ns, sha256]`` of every file the scan of
     ``inputs`` reads, in its order: the list comes from the core's own walk
     with the same symlink policy, so it cannot differ from what is read.
     ``sha256`` is ``None`` for files over :data:`HASHED_FILE_BYTES`; size and
-    time are ``-1`` for a file that vanished since the walk."""
+    time are ``-1`` for a file that vanished since the walk. Files are
+    hashed by ``threads`` threads (default: one per CPU, at most
+    :data:`MAX_HASH_THREADS`); hashlib lets go of the GIL while it hashes."""
     files, _ = _core.walk(list(inputs), follow_symlinks)
-    found: list[list[Any]] = []
-    for path, source in files:
-        try:
-            st = os.stat(path)
-        except OSError:
-            found.append([source, -1, -1, None])
-            continue
-        digest = _content_hash(path) if st.st_size <= HASHED_FILE_BYTES else None
-        found.append([source, st.st_size, st.st_mtime_ns, digest])
-    return found
+    if threads is None:
+        threads = min(MAX_HASH_THREADS, os.cpu_count() or 1)
+    if threads <= 1 or len(files) <= 1:
+        return [_file_fingerprint(path, source) for path, source in files]
+    with ThreadPoolExecutor(threads, thread_name_prefix="thresher-hash") as pool:
+        return list(pool.map(_file_fingerprint, *zip(*files, strict=True)))
+
+
+#: Threads that hash the inputs at most, by default: beyond a few, a disk
+#: (rather than the page cache) is the bound.
+MAX_HASH_THREADS = 8
+
+
+def _file_fingerprint(path: Path, source: str) -> list[Any]:
+    """``[source, size, mtime_ns, sha256]`` of one walked file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return [source, -1, -1, None]
+    digest = _content_hash(path) if st.st_size <= HASHED_FILE_BYTES else None
+    return [source, st.st_size, st.st_mtime_ns, digest]
 
 
 class OutputInUse(ThresherError):
