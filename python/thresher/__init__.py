@@ -178,6 +178,29 @@ class Ingest:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
+#: The field options of :func:`ingest` and :func:`scan`.
+_FIELD_OPTIONS = ("text_field", "title_field", "id_field", "url_field", "date_field")
+
+
+def _ingest_options(
+    format: str = "auto",
+    text_unit: str = "file",
+    limits: Limits | None = None,
+    follow_symlinks: bool = False,
+    html: Html | None = None,
+    content_types: Iterable[str] | None = None,
+    **fields: FieldNames,
+) -> dict[str, object]:
+    """The core's options of :func:`ingest`'s keyword arguments (checked
+    by a call of :func:`ingest` first), for readers that call the core
+    themselves (:mod:`thresher.ray`)."""
+    unknown = fields.keys() - set(_FIELD_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown ingest options: {sorted(unknown)}")
+    named = {name: fields.get(name, DEFAULT_FIELDS[name]) for name in _FIELD_OPTIONS}
+    return _options(format, named, text_unit, limits, follow_symlinks, html, content_types)
+
+
 def _options(
     format: str,
     fields: dict[str, FieldNames],

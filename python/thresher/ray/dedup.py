@@ -157,8 +157,9 @@ def _sketch(batch: pa.Table, *, column: str, options: dict[str, Any]) -> pa.Tabl
 
 def _key_buckets(batch: pa.Table, *, id_column: str, partitions: int) -> pa.Table:
     """Stage 2 input: ``id``, the exact key and its bucket, of rows with content."""
+    # Only the columns used go through Polars (a filter would copy the texts).
     return (
-        frame_of(batch)
+        frame_of(batch.select([id_column, _KEY, _CONTENT]))
         .filter(pl.col(_CONTENT))
         .select(
             pl.col(id_column).cast(pl.UInt64).alias("id"),
@@ -188,7 +189,7 @@ def _band_rows(
     shingles, with the key's bucket, packed by bucket. With ``copies`` (a
     table of the ids of every copy), copies are left out; without, each
     row carries its exact key, for the buckets to leave them out."""
-    frame = frame_of(batch).filter(pl.col(_SHINGLES))
+    frame = frame_of(batch.select([id_column, _KEY, _SHINGLES, _BANDS])).filter(pl.col(_SHINGLES))
     ids = pl.col(id_column).cast(pl.UInt64)
     if copies is not None:
         frame = frame.filter(~ids.is_in(frame_of(resolved(copies))["id"].implode()))
@@ -374,7 +375,7 @@ def _scored(pairs: pl.DataFrame, options: dict[str, Any], cutoff: float) -> pl.D
 
 def _texts_of(batch: pa.Table, *, id_column: str, column: str, wanted: Any) -> pa.Table:
     """``id`` and ``text`` of the batch's rows whose id is in ``wanted``."""
-    frame = frame_of(batch).select(
+    frame = frame_of(batch.select([id_column, column])).select(
         pl.col(id_column).cast(pl.UInt64).alias("id"),
         pl.col(column).cast(pl.String).fill_null("").alias("text"),
     )

@@ -3,8 +3,10 @@
 
 The driver walks the inputs with thresher's own walk (so the files and
 their order are :func:`thresher.ingest`'s). The files are then read by Ray
-tasks (runs of consecutive files, four per CPU), each run by one
-:func:`thresher.ingest` call. Each task gives three objects: its records,
+tasks (runs of consecutive files, four per CPU), each run by one call of
+the core's reader, as :func:`thresher.ingest` makes it, whose Arrow tables
+go on as they are (a Polars frame's export would copy every text). Each
+task gives three objects: its records,
 its error rows, and the counts of each file (records, and records skipped
 by type: web archive records that are not documents). The records' blocks
 become the dataset as they are; once every file is read, each record's
@@ -32,6 +34,7 @@ import ray.data
 import thresher
 from thresher import _core
 from thresher.errors import ThresherError
+from thresher.inputs import expand_paths
 from thresher.ray.tables import collect, frame_of
 
 #: The file number (walk order) of a read task's counts.
@@ -49,35 +52,51 @@ def _read_run(
     file (``_thresher_file``, ``type``: null for the records or the type of
     the records skipped, ``count``).
 
-    The run is read by one :func:`thresher.ingest` call (each call costs
-    some milliseconds of thread start-up, which thousands of small files
-    add up to); the records and errors are then named by the walk's
-    sources instead of the paths read."""
+    The run is read by one call of the core's reader (each call costs some
+    milliseconds of thread start-up, which thousands of small files add up
+    to), with :func:`thresher.ingest`'s options; the records and errors
+    are then named by the walk's sources instead of the paths read."""
     paths = [path for _, path, _ in run]
-    read = thresher.ingest(paths, **options)
-    per_path = dict(read.records.group_by("source").len().iter_rows())
-    unknown = per_path.keys() - set(paths)
-    if unknown:
-        # ingest names each record by the path it was given.
-        raise ThresherError(f"read_dumps: records from {sorted(unknown)[:3]}, not a path read")
+    # The core's Arrow tables as they are, not through Polars frames (whose
+    # export copies every text): records in the schema ingest()'s frames
+    # export, which for the texts is the core's own.
+    records_table, errors_table, skipped = _core.ingest(
+        expand_paths(paths), thresher._ingest_options(**options)
+    )
+    records = pa.table(records_table).cast(_records_schema())
+    read_paths = pa.array(paths, pa.large_string())
+    where = pc.index_in(records.column("source"), value_set=read_paths)
+    if where.null_count:
+        # The core names each record by the path it was given.
+        unknown = pc.unique(pc.filter(records.column("source"), pc.is_null(where)))
+        raise ThresherError(f"read_dumps: records from {unknown.to_pylist()[:3]}, not a path read")
+    sources = pa.array([source for _, _, source in run], pa.large_string())
+    records = records.set_column(
+        records.schema.get_field_index("source"), "source", sources.take(where)
+    )
+    per_index = pc.value_counts(where).to_pylist()
+    per_path = {paths[item["values"]]: item["counts"] for item in per_index}
     names = {path: source for _, path, source in run}
-    records = read.records.with_columns(pl.col("source").replace(names))
-    errors = read.errors.with_columns(pl.col("source").replace(names))
+    errors = pl.DataFrame(errors_table).with_columns(pl.col("source").replace(names))
     counts: dict[str, list[Any]] = {_FILE: [], "type": [], "count": []}
     for number, path, _ in run:
         counts[_FILE].append(number)
         counts["type"].append(None)
         counts["count"].append(per_path.get(path, 0))
-    for kind, count in read.skipped.items():
+    for kind, count in dict(skipped).items():
         counts[_FILE].append(run[0][0])
         counts["type"].append(kind)
         counts["count"].append(count)
-    table = records.to_arrow()
-    table = table.append_column(_RUN, pa.array([run_number] * table.num_rows, pa.int64()))
+    table = records.append_column(_RUN, pa.array([run_number] * records.num_rows, pa.int64()))
     count_table = pl.DataFrame(
         counts, schema={_FILE: pl.Int64, "type": pl.String, "count": pl.Int64}
     )
     return table, errors.to_arrow(), count_table.to_arrow()
+
+
+def _records_schema() -> pa.Schema:
+    """The Arrow schema of :attr:`thresher.Ingest.records` exported."""
+    return thresher.ingest([]).records.to_arrow().schema
 
 
 _read_run_task = ray.remote(num_returns=3)(_read_run)
