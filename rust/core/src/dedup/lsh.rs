@@ -131,8 +131,16 @@ pub struct BandEntry {
 /// when their ids ascend as their row indices do. `entries` may be one
 /// partition of all entries, split by key: every entry of a `(band, key)`
 /// must then be in the same call, and the union of the calls' pairs is the
-/// whole set. Sorts `entries`.
+/// whole set. Reorders `entries`.
+///
+/// Most `(band, key)`s have one entry and give no pair, so a filter goes
+/// first (as in [`grouped_by_table`]): two bitmaps on a hash of the band
+/// and key, of the bits seen and of those seen again. Only entries whose
+/// bit was seen again can share their `(band, key)`; they alone are sorted
+/// (see [`ID_FILTER_EXTRA_BITS`]).
 pub fn candidate_pairs_of_ids(entries: &mut [BandEntry]) -> Vec<(u64, u64)> {
+    let maybe_shared = maybe_shared_entries(entries);
+    let entries = &mut entries[..maybe_shared];
     entries.par_sort_unstable();
     let mut pairs = Vec::new();
     let mut bucket: Vec<u64> = Vec::new();
@@ -148,6 +156,47 @@ pub fn candidate_pairs_of_ids(entries: &mut [BandEntry]) -> Vec<(u64, u64)> {
     pairs.par_sort_unstable();
     pairs.dedup();
     pairs
+}
+
+/// Filter bits per entry in [`maybe_shared_entries`]: 4 to 8. Its entries
+/// are all the bands of a partition (millions), so bitmaps as dense as
+/// [`FILTER_EXTRA_BITS`] makes them leave the cache: on 4.2 million
+/// entries (200,000 rows of 21 bands, a third of them copies) the call
+/// took 0.29 s with 16 to 32 bits, 0.18 s with these, 0.35 s with none.
+const ID_FILTER_EXTRA_BITS: u32 = 2;
+
+/// Moves the entries whose `(band, key)` may be shared (their filter bit
+/// was seen twice) to the front of `entries`, in their order; returns how
+/// many there are. An entry left behind has a `(band, key)` of its own.
+fn maybe_shared_entries(entries: &mut [BandEntry]) -> usize {
+    let n = entries.len();
+    if n < 2 {
+        return 0;
+    }
+    let filter_bits = usize::BITS - n.leading_zeros() + ID_FILTER_EXTRA_BITS;
+    let bit_of = |e: &BandEntry| {
+        // The key is a hash already; the band is mixed in so that equal
+        // keys of different bands fall apart.
+        let h = e.key ^ u64::from(e.band).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> (64 - filter_bits)) as usize
+    };
+    let words = (1usize << filter_bits).div_ceil(64);
+    let (mut seen, mut seen_again) = (vec![0u64; words], vec![0u64; words]);
+    for e in entries.iter() {
+        let bit = bit_of(e);
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        seen_again[word] |= seen[word] & mask;
+        seen[word] |= mask;
+    }
+    let mut kept = 0;
+    for i in 0..n {
+        let bit = bit_of(&entries[i]);
+        if seen_again[bit / 64] >> (bit % 64) & 1 == 1 {
+            entries.swap(kept, i);
+            kept += 1;
+        }
+    }
+    kept
 }
 
 /// Bands of at most this many rows group their rows in a hash table (it
@@ -553,5 +602,61 @@ mod tests {
         let s1 = [3, 4, 1, 2];
         let items: Vec<(u32, &[u32])> = vec![(0, &s0), (1, &s1)];
         assert!(candidate_pairs(&items, banding).is_empty());
+    }
+
+    /// The pairs of every `(band, key)` shared by several ids, the slow way.
+    fn pairs_by_definition(entries: &[BandEntry]) -> Vec<(u64, u64)> {
+        let mut groups: std::collections::BTreeMap<(u32, u64), Vec<u64>> = Default::default();
+        for e in entries {
+            groups.entry((e.band, e.key)).or_default().push(e.id);
+        }
+        let mut pairs = Vec::new();
+        for ids in groups.values_mut() {
+            ids.sort_unstable();
+            ids.dedup();
+            each_bucket_pair(ids, |a, b| pairs.push((a, b)));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    #[test]
+    fn ids_pairs_keep_every_shared_key_past_the_filter() {
+        // Many keys of their own, a few shared (within and across bands,
+        // the same key in two bands, an id repeated), at sizes around the
+        // filter's bit counts.
+        let mut state = 3u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state
+        };
+        for n in [0usize, 1, 2, 3, 63, 64, 65, 1000, 40_000] {
+            let mut entries: Vec<BandEntry> = (0..n)
+                .map(|i| BandEntry {
+                    band: (next() % 7) as u32,
+                    key: next(),
+                    id: i as u64,
+                })
+                .collect();
+            for i in 0..n / 10 {
+                let from = entries[(next() % n as u64) as usize];
+                let band = if i % 3 == 0 {
+                    (from.band + 1) % 7
+                } else {
+                    from.band
+                };
+                let id = if i % 5 == 0 { from.id } else { (n + i) as u64 };
+                entries.push(BandEntry { band, id, ..from });
+            }
+            let expected = pairs_by_definition(&entries);
+            assert_eq!(
+                candidate_pairs_of_ids(&mut entries),
+                expected,
+                "{n} entries"
+            );
+        }
     }
 }
