@@ -158,6 +158,47 @@ pub fn candidate_pairs_of_ids(entries: &mut [BandEntry]) -> Vec<(u64, u64)> {
     pairs
 }
 
+/// Bits of the filter of [`grouped_by_table`] and [`maybe_shared_entries`]
+/// for `n` values: `2^extra` to twice that many per value.
+#[inline(always)]
+fn filter_bits(n: usize, extra: u32) -> u32 {
+    usize::BITS - n.leading_zeros() + extra
+}
+
+/// The filter's bit of a 64-bit hash: its top `filter_bits` bits.
+#[inline(always)]
+fn filter_bit(hash: u64, filter_bits: u32) -> usize {
+    (hash >> (64 - filter_bits)) as usize
+}
+
+/// Fills the filter's two bitmaps (of `2^filter_bits` bits) from the values'
+/// `bits`: `seen`, the bits seen, and `seen_again`, those seen twice or
+/// more. A value whose bit is not in `seen_again` is the only one with it.
+#[inline(always)]
+fn mark_repeats(
+    bits: impl Iterator<Item = usize>,
+    filter_bits: u32,
+    seen: &mut Vec<u64>,
+    seen_again: &mut Vec<u64>,
+) {
+    let words = (1usize << filter_bits).div_ceil(64);
+    for bitmap in [&mut *seen, &mut *seen_again] {
+        bitmap.clear();
+        bitmap.resize(words, 0);
+    }
+    for bit in bits {
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        seen_again[word] |= seen[word] & mask;
+        seen[word] |= mask;
+    }
+}
+
+/// Whether `bit` is set in `bitmap`.
+#[inline(always)]
+fn is_set(bitmap: &[u64], bit: usize) -> bool {
+    (bitmap[bit / 64] >> (bit % 64)) & 1 == 1
+}
+
 /// Filter bits per entry in [`maybe_shared_entries`]: 4 to 8. Its entries
 /// are all the bands of a partition (millions), so bitmaps as dense as
 /// [`FILTER_EXTRA_BITS`] makes them leave the cache: on 4.2 million
@@ -173,25 +214,25 @@ fn maybe_shared_entries(entries: &mut [BandEntry]) -> usize {
     if n < 2 {
         return 0;
     }
-    let filter_bits = usize::BITS - n.leading_zeros() + ID_FILTER_EXTRA_BITS;
+    let filter_bits = filter_bits(n, ID_FILTER_EXTRA_BITS);
     let bit_of = |e: &BandEntry| {
         // The key is a hash already; the band is mixed in so that equal
         // keys of different bands fall apart.
-        let h = e.key ^ u64::from(e.band).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> (64 - filter_bits)) as usize
+        filter_bit(
+            e.key ^ u64::from(e.band).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            filter_bits,
+        )
     };
-    let words = (1usize << filter_bits).div_ceil(64);
-    let (mut seen, mut seen_again) = (vec![0u64; words], vec![0u64; words]);
-    for e in entries.iter() {
-        let bit = bit_of(e);
-        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
-        seen_again[word] |= seen[word] & mask;
-        seen[word] |= mask;
-    }
+    let (mut seen, mut seen_again) = (Vec::new(), Vec::new());
+    mark_repeats(
+        entries.iter().map(bit_of),
+        filter_bits,
+        &mut seen,
+        &mut seen_again,
+    );
     let mut kept = 0;
     for i in 0..n {
-        let bit = bit_of(&entries[i]);
-        if seen_again[bit / 64] >> (bit % 64) & 1 == 1 {
+        if is_set(&seen_again, bit_of(&entries[i])) {
             entries.swap(kept, i);
             kept += 1;
         }
@@ -272,26 +313,20 @@ fn grouped_by_table(rows: &[u32], buffers: &mut BandBuffers, pairs: &mut Vec<u64
         bucket,
     } = buffers;
     let n = rows.len();
-    let filter_bits = usize::BITS - n.leading_zeros() + FILTER_EXTRA_BITS;
-    let words = (1usize << filter_bits).div_ceil(64);
-    for bitmap in [&mut *seen, &mut *seen_again] {
-        bitmap.clear();
-        bitmap.resize(words, 0);
-    }
-    for &key in full.iter() {
-        let bit = (key >> (64 - filter_bits)) as usize;
-        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
-        seen_again[word] |= seen[word] & mask;
-        seen[word] |= mask;
-    }
+    let filter_bits = filter_bits(n, FILTER_EXTRA_BITS);
+    mark_repeats(
+        full.iter().map(|&key| filter_bit(key, filter_bits)),
+        filter_bits,
+        seen,
+        seen_again,
+    );
     // The indices whose bit was seen again, ascending (without a branch).
     maybe_shared.clear();
     maybe_shared.resize(n, 0);
     let mut count = 0usize;
     for (index, &key) in full.iter().enumerate() {
-        let bit = (key >> (64 - filter_bits)) as usize;
         maybe_shared[count] = index as u32;
-        count += ((seen_again[bit / 64] >> (bit % 64)) & 1) as usize;
+        count += usize::from(is_set(seen_again, filter_bit(key, filter_bits)));
     }
     maybe_shared.truncate(count);
     if count < 2 {
