@@ -178,10 +178,6 @@ class Ingest:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-#: The field options of :func:`ingest` and :func:`scan`.
-_FIELD_OPTIONS = ("text_field", "title_field", "id_field", "url_field", "date_field")
-
-
 def _ingest_options(
     format: str = "auto",
     text_unit: str = "file",
@@ -194,10 +190,10 @@ def _ingest_options(
     """The core's options of :func:`ingest`'s keyword arguments (checked
     by a call of :func:`ingest` first), for readers that call the core
     themselves (:mod:`thresher.ray`)."""
-    unknown = fields.keys() - set(_FIELD_OPTIONS)
+    unknown = fields.keys() - DEFAULT_FIELDS.keys()
     if unknown:
         raise TypeError(f"unknown ingest options: {sorted(unknown)}")
-    named = {name: fields.get(name, DEFAULT_FIELDS[name]) for name in _FIELD_OPTIONS}
+    named = {name: fields.get(name, default) for name, default in DEFAULT_FIELDS.items()}
     return _options(format, named, text_unit, limits, follow_symlinks, html, content_types)
 
 
