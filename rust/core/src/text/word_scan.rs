@@ -5,6 +5,7 @@
 use super::block_masks::{bits_from, BlockMasks, BLOCK};
 use super::word_hashing::{le_u64, short_word_hash, word_hash, WORD_BLOCK};
 use super::word_split::for_each_word_of_utf8;
+use std::mem::MaybeUninit;
 
 /// Words taken per batch of [`WordBatch`].
 const BATCH: usize = 64;
@@ -27,19 +28,22 @@ struct WordBatch<'a> {
 /// The words held by a [`WordBatch`]: each one's first 16 bytes (or its
 /// hash) and its length. Apart from the batch's counters, so that these
 /// stay in registers rather than being written back with every word.
+///
+/// The slots start uninitialised: a short text would otherwise pay to zero
+/// 1.5 KiB for a few words. A batch reads only the slots it has written.
 struct WordSlots {
-    lo: [u64; BATCH],
-    hi: [u64; BATCH],
-    len: [u64; BATCH],
+    lo: [MaybeUninit<u64>; BATCH],
+    hi: [MaybeUninit<u64>; BATCH],
+    len: [MaybeUninit<u64>; BATCH],
 }
 
 impl WordSlots {
     #[inline(always)]
     fn new() -> Self {
         Self {
-            lo: [0; BATCH],
-            hi: [0; BATCH],
-            len: [0; BATCH],
+            lo: [MaybeUninit::uninit(); BATCH],
+            hi: [MaybeUninit::uninit(); BATCH],
+            len: [MaybeUninit::uninit(); BATCH],
         }
     }
 }
@@ -65,13 +69,17 @@ impl<'a> WordBatch<'a> {
         match buf.get(start..start + WORD_BLOCK) {
             Some(bytes) if len <= WORD_BLOCK => {
                 let (lo, hi) = bytes.split_at(8);
-                self.slots.lo[slot] = le_u64(lo);
-                self.slots.hi[slot] = le_u64(hi);
-                self.slots.len[slot] = len as u64;
+                self.slots.lo[slot].write(le_u64(lo));
+                self.slots.hi[slot].write(le_u64(hi));
+                self.slots.len[slot].write(len as u64);
             }
             _ => {
-                self.slots.lo[slot] = word_hash(buf.get(start..start + len).unwrap_or_default());
-                self.slots.len[slot] = HASHED;
+                self.slots.lo[slot]
+                    .write(word_hash(buf.get(start..start + len).unwrap_or_default()));
+                // `hi` is not read for a hashed word, but every slot below
+                // `held` is initialised in full.
+                self.slots.hi[slot].write(0);
+                self.slots.len[slot].write(HASHED);
             }
         }
         self.held += 1;
@@ -86,7 +94,11 @@ impl<'a> WordBatch<'a> {
         if let Some(out) = self.out.get_mut(self.count..self.count + held) {
             let slots = &*self.slots;
             let slots = slots.lo.iter().zip(&slots.hi).zip(&slots.len);
-            for (h, ((&lo, &hi), &len)) in out.iter_mut().zip(slots) {
+            for (h, ((lo, hi), len)) in out.iter_mut().zip(slots) {
+                // SAFETY: `out` has `held` slots, and `push` wrote all
+                // three values of each of the first `held` slots.
+                let (lo, hi, len) =
+                    unsafe { (lo.assume_init(), hi.assume_init(), len.assume_init()) };
                 *h = if len == HASHED {
                     lo
                 } else {

@@ -14,6 +14,7 @@ use super::portable::{later_bin, later_multipliers, later_rounds};
 use super::EMPTY;
 use crate::simd::kernel;
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 
 /// Widths whose bitmap of empty bins fits in one 256-bit register.
 pub(super) const MAX_BINS: usize = 256;
@@ -58,7 +59,7 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
     p_rest[..p.len() - full].copy_from_slice(&p[full..]);
     q_rest[..q.len() - full].copy_from_slice(&q[full..]);
     let mut hits = Hits {
-        hashes: [0; HITS + LANES],
+        hashes: [MaybeUninit::uninit(); HITS + LANES],
         len: 0,
         empty: empty_bins(acc),
     };
@@ -150,7 +151,9 @@ struct Thrower {
 /// The hashes of a round that hit a bin empty at its start, and the bins
 /// still empty.
 struct Hits {
-    hashes: [u32; HITS + LANES],
+    /// The first `len` are written (left uninitialised before: a short
+    /// text would pay to zero them for a few hits).
+    hashes: [MaybeUninit<u32>; HITS + LANES],
     len: usize,
     /// The bitmap of [`empty_bins`], bins cleared as hits reach them.
     empty: [u32; LANES],
@@ -195,7 +198,9 @@ impl Hits {
     #[inline]
     fn apply(&mut self, high: u64, acc: &mut [u64]) {
         let k = acc.len();
-        for &u in &self.hashes[..self.len] {
+        for u in &self.hashes[..self.len] {
+            // SAFETY: `throw` wrote the first `len` hashes.
+            let u = unsafe { u.assume_init() };
             let bin = later_bin(u, k);
             let slot = &mut acc[bin];
             *slot = (*slot).min(high | u64::from(u));

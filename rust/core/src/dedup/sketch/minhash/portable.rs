@@ -4,6 +4,7 @@
 //! until no bin is empty. The other kernels give the same values.
 
 use super::EMPTY;
+use std::mem::MaybeUninit;
 
 /// The multipliers of [`mix64`].
 const MIX_MUL: [u64; 2] = [0xBF58_476D_1CE4_E5B9, 0x94D0_49BB_1331_11EB];
@@ -80,18 +81,34 @@ pub(super) fn sketch_with(
         return;
     }
     let n = shingles.len();
-    let (mut p_stack, mut q_stack) = ([0u32; STACK_WORDS], [0u32; STACK_WORDS]);
+    // Uninitialised on the stack: a short text would otherwise pay to zero
+    // 2 KiB that it never reads.
+    let (mut p_stack, mut q_stack) = (
+        [MaybeUninit::<u32>::uninit(); STACK_WORDS],
+        [MaybeUninit::<u32>::uninit(); STACK_WORDS],
+    );
     let (mut p_heap, mut q_heap) = (Vec::new(), Vec::new());
     let (p, q) = if n <= STACK_WORDS {
         (&mut p_stack[..n], &mut q_stack[..n])
     } else {
-        p_heap.resize(n, 0);
-        q_heap.resize(n, 0);
+        p_heap.resize(n, MaybeUninit::uninit());
+        q_heap.resize(n, MaybeUninit::uninit());
         (&mut p_heap[..], &mut q_heap[..])
     };
     for ((p, q), &x) in p.iter_mut().zip(q.iter_mut()).zip(shingles) {
-        (*p, *q) = later_words(x, round_keys[1]);
+        let (hi, lo) = later_words(x, round_keys[1]);
+        p.write(hi);
+        q.write(lo);
     }
+    // SAFETY: the loop above wrote all `n` values of both (`p` and `q`
+    // have the length of `shingles`); `MaybeUninit<u32>` has the layout of
+    // `u32`.
+    let (p, q) = unsafe {
+        (
+            std::slice::from_raw_parts(p.as_ptr().cast::<u32>(), n),
+            std::slice::from_raw_parts(q.as_ptr().cast::<u32>(), n),
+        )
+    };
     later(round_keys, p, q, acc);
     if acc.contains(&EMPTY) {
         fill_by_bin(round_keys, shingles, acc);
