@@ -33,7 +33,12 @@ use std::cell::RefCell;
 ///   well over `num_perm` shingles) keep their values; those of shorter
 ///   texts, and so their band keys, changed. Shingle hashes and exact keys
 ///   did not.
-pub const SKETCH_FORMAT: u32 = 4;
+/// - 5: the random rounds end at `num_perm / 8`; the bins still empty
+///   after them are filled one by one, each by its own multiply-add hash
+///   (see [`minhash`]). Signatures of sets the random rounds fill (nearly
+///   every set of over about 100 shingles) keep their values; those of
+///   shorter texts, and so their band keys, changed.
+pub const SKETCH_FORMAT: u32 = 5;
 
 use crate::dedup::exact::{key_of_exact_form_bytes, ExactKey};
 use crate::hashsort::HashSorter;

@@ -10,7 +10,7 @@
 //!
 //! [`later_hash`]: super::portable::later_hash
 
-use super::portable::{later_bin, later_multipliers, later_rounds};
+use super::portable::{later_bin, later_multipliers, later_rounds, random_rounds_end};
 use super::EMPTY;
 use crate::simd::kernel;
 use std::arch::x86_64::*;
@@ -67,7 +67,8 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
     let shift = k
         .is_power_of_two()
         .then(|| _mm_cvtsi32_si128(32 - k.trailing_zeros() as i32));
-    for (round, &key) in (1..k).zip(&round_keys[1..k]) {
+    let end = random_rounds_end(k);
+    for (round, &key) in (1..end).zip(&round_keys[1..end]) {
         let (a, b) = later_multipliers(key);
         let thrower = Thrower {
             a: _mm256_set1_epi32(a as i32),
@@ -108,6 +109,59 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
         hits.apply(high, acc);
         if hits.empty == [0; LANES] {
             return;
+        }
+    }
+    fill_empty_bins(round_keys, p, q, (&p_rest, &q_rest), &hits.empty, acc);
+}
+);
+
+kernel!(avx2;
+/// [`fill_by_bin`](super::portable::fill_by_bin) of the bins set in
+/// `empty`: for each, the minimum of its hash over the shingles (their
+/// words in registers of 8, the last one `rest`), by lane minima.
+fn fill_empty_bins(
+    round_keys: &[u64],
+    p: &[u32],
+    q: &[u32],
+    (p_rest, q_rest): (&[u32; LANES], &[u32; LANES]),
+    empty: &[u32; LANES],
+    acc: &mut [u64],
+) {
+    let k = acc.len();
+    let end = random_rounds_end(k) as u64;
+    let full = p.len() - p.len() % LANES;
+    for (word, &bits) in empty.iter().enumerate() {
+        let mut bits = bits;
+        while bits != 0 {
+            let bin = word * 32 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let (a, b) = later_multipliers(round_keys[k + bin]);
+            let (a, b) = (_mm256_set1_epi32(a as i32), _mm256_set1_epi32(b as i32));
+            let hash = |pv, qv| _mm256_add_epi32(_mm256_mullo_epi32(pv, a), _mm256_mullo_epi32(qv, b));
+            // SAFETY: both arrays hold one register.
+            let mut low = unsafe {
+                hash(
+                    _mm256_loadu_si256(p_rest.as_ptr().cast()),
+                    _mm256_loadu_si256(q_rest.as_ptr().cast()),
+                )
+            };
+            let mut i = 0;
+            while i < full {
+                // SAFETY: `i + LANES <= full <= p.len() == q.len()`.
+                let (pv, qv) = unsafe {
+                    (
+                        _mm256_loadu_si256(p.as_ptr().add(i).cast()),
+                        _mm256_loadu_si256(q.as_ptr().add(i).cast()),
+                    )
+                };
+                low = _mm256_min_epu32(low, hash(pv, qv));
+                i += LANES;
+            }
+            let low = _mm_min_epu32(_mm256_castsi256_si128(low), _mm256_extracti128_si256::<1>(low));
+            let low = _mm_min_epu32(low, _mm_shuffle_epi32::<0b0100_1110>(low));
+            let low = _mm_min_epu32(low, _mm_shuffle_epi32::<0b1011_0001>(low));
+            let low = _mm_cvtsi128_si32(low) as u32;
+            acc[bin] = ((end + bin as u64) << 32) | u64::from(low);
         }
     }
 }

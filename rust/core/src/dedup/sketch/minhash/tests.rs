@@ -1,4 +1,6 @@
-use super::portable::{bin_of, later_bin, later_hash, later_multipliers, later_words};
+use super::portable::{
+    bin_of, later_bin, later_hash, later_multipliers, later_words, random_rounds_end,
+};
 use super::*;
 use crate::dedup::verify::jaccard::jaccard;
 use crate::simd::Level;
@@ -29,13 +31,30 @@ fn signature_values_are_pinned() {
     // stream and sketch together). Changed with the word hash (see
     // `text::tests::shingle_hashes_are_stable`), then with the later
     // rounds' multiply-add hash (format 4: the short texts here changed,
-    // the long one, filled by round 0, did not). A change here must raise
+    // the long one, filled by round 0, did not), then with the end of the
+    // random rounds at `k / 8` (format 5: at width 8 there are none, every
+    // bin round 0 leaves is filled on its own; `fox_128` pins the rounds
+    // and the fill at the default width). A change here must raise
     // `sketch::SKETCH_FORMAT`.
     let h = MinHasher::new(8, DEFAULT_SEED);
     let fox = shingle_set("The quick brown fox jumps over the lazy dog", 5);
     let short = shingle_set("Fréchet means", 5);
     let long = shingle_set(&words_text(&(0..300).collect::<Vec<_>>()), 5);
     let long = MinHasher::new(128, DEFAULT_SEED).signature(&long);
+    let fox_128 = MinHasher::new(128, DEFAULT_SEED).signature(&fox);
+    assert_eq!(
+        (&fox_128[..8], &fox_128[120..]),
+        (
+            &[
+                5856253, 21401182, 397430947, 113878434, 1373263159, 11184793, 1278922836,
+                918738534
+            ][..],
+            &[
+                2590927138, 4067594182, 376035657, 2980898367, 4185166050, 4194892364, 4240021024,
+                4274606035
+            ][..]
+        )
+    );
     assert_eq!(
         (
             h.signature(&fox),
@@ -45,12 +64,12 @@ fn signature_values_are_pinned() {
         ),
         (
             vec![
-                1373263159, 2307490241, 288902743, 1893197953, 2456864500, 3055769155, 1700527931,
-                3773525066
+                1373263159, 2307490241, 288902743, 518538006, 907090654, 766591526, 1700527931,
+                5856253
             ],
             vec![
-                396871007, 768082577, 3796246446, 1939298042, 4192817629, 2948010747, 584955354,
-                2417741853
+                137893404, 3901251421, 3746617782, 3889817215, 2142290805, 2017403478, 584955354,
+                3024590125
             ],
             &[
                 44086024, 168469390, 1249241638, 815025368, 154881420, 210562348, 573208056,
@@ -68,17 +87,25 @@ fn signature_values_are_pinned() {
 fn naive(h: &MinHasher, shingles: &[u64]) -> Vec<u32> {
     let k = h.num_perm();
     let keys = &h.round_keys;
+    let end = random_rounds_end(k);
     let mut acc = vec![EMPTY; k];
-    for (round, &key) in keys.iter().enumerate() {
+    for round in 0..end + k {
         for &x in shingles {
-            let (b, v) = if round == 0 || round >= k {
-                let z = mix64(x.wrapping_add(key));
-                let b = if round == 0 { bin_of(z, k) } else { round - k };
-                (b, z & 0xFFFF_FFFF)
+            let (b, v) = if round == 0 {
+                let z = mix64(x.wrapping_add(keys[0]));
+                (bin_of(z, k), z & 0xFFFF_FFFF)
             } else {
                 let (p, q) = later_words(x, keys[1]);
-                let u = later_hash(p, q, later_multipliers(key));
-                (later_bin(u, k), u64::from(u))
+                if round < end {
+                    let u = later_hash(p, q, later_multipliers(keys[round]));
+                    (later_bin(u, k), u64::from(u))
+                } else {
+                    let b = round - end;
+                    (
+                        b,
+                        u64::from(later_hash(p, q, later_multipliers(keys[k + b]))),
+                    )
+                }
             };
             acc[b] = acc[b].min(((round as u64) << 32) | v);
         }
