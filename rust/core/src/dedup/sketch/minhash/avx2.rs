@@ -55,9 +55,7 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
     // Words in registers of 8, the last one padded with the first shingle
     // (a minimum does not change when it sees it twice).
     let full = p.len() - p.len() % LANES;
-    let (mut p_rest, mut q_rest) = ([p[0]; LANES], [q[0]; LANES]);
-    p_rest[..p.len() - full].copy_from_slice(&p[full..]);
-    q_rest[..q.len() - full].copy_from_slice(&q[full..]);
+    let (p_rest, q_rest) = (rest_register(p, full), rest_register(q, full));
     let mut hits = Hits {
         hashes: [MaybeUninit::uninit(); HITS + LANES],
         len: 0,
@@ -97,21 +95,14 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
             i += LANES;
         }
         if full < p.len() {
-            // SAFETY: both arrays hold one register.
-            let (pv, qv) = unsafe {
-                (
-                    _mm256_loadu_si256(p_rest.as_ptr().cast()),
-                    _mm256_loadu_si256(q_rest.as_ptr().cast()),
-                )
-            };
-            thrower.throw(pv, qv, &mut hits);
+            thrower.throw(p_rest, q_rest, &mut hits);
         }
         hits.apply(high, acc);
         if hits.empty == [0; LANES] {
             return;
         }
     }
-    fill_empty_bins(round_keys, p, q, (&p_rest, &q_rest), &hits.empty, acc);
+    fill_empty_bins(round_keys, p, q, (p_rest, q_rest), &hits.empty, acc);
 }
 );
 
@@ -123,7 +114,7 @@ fn fill_empty_bins(
     round_keys: &[u64],
     p: &[u32],
     q: &[u32],
-    (p_rest, q_rest): (&[u32; LANES], &[u32; LANES]),
+    (p_rest, q_rest): (__m256i, __m256i),
     empty: &[u32; LANES],
     acc: &mut [u64],
 ) {
@@ -138,13 +129,7 @@ fn fill_empty_bins(
             let (a, b) = later_multipliers(round_keys[k + bin]);
             let (a, b) = (_mm256_set1_epi32(a as i32), _mm256_set1_epi32(b as i32));
             let hash = |pv, qv| _mm256_add_epi32(_mm256_mullo_epi32(pv, a), _mm256_mullo_epi32(qv, b));
-            // SAFETY: both arrays hold one register.
-            let mut low = unsafe {
-                hash(
-                    _mm256_loadu_si256(p_rest.as_ptr().cast()),
-                    _mm256_loadu_si256(q_rest.as_ptr().cast()),
-                )
-            };
+            let mut low = hash(p_rest, q_rest);
             let mut i = 0;
             while i < full {
                 // SAFETY: `i + LANES <= full <= p.len() == q.len()`.
@@ -164,6 +149,22 @@ fn fill_empty_bins(
             acc[bin] = ((end + bin as u64) << 32) | u64::from(low);
         }
     }
+}
+);
+
+kernel!(avx2;
+/// The words `words[full..]` (fewer than 8) in a register, the lanes past
+/// them holding `words[0]` (a minimum does not change when it sees a
+/// shingle twice). A masked load, so no copy of a variable length.
+fn rest_register(words: &[u32], full: usize) -> __m256i {
+    let rest = words.len() - full;
+    debug_assert!(rest < LANES && !words.is_empty());
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest as i32), lanes);
+    // SAFETY: the masked load reads only the lanes of `mask`, which lie in
+    // `words[full..]`; the pointer is in bounds (at most one past the end).
+    let loaded = unsafe { _mm256_maskload_epi32(words.as_ptr().add(full).cast(), mask) };
+    _mm256_blendv_epi8(_mm256_set1_epi32(words[0] as i32), loaded, mask)
 }
 );
 

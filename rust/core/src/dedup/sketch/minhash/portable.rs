@@ -136,13 +136,14 @@ fn throw_round(shingles: &[u64], key: u64, acc: &mut [u64]) {
     for chunk in &mut chunks {
         throw_chunk(chunk, key, acc);
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        // A full chunk again: the first shingle repeated is no new
-        // element (a minimum does not change when it sees it twice).
-        let mut padded = [shingles[0]; CHUNK];
-        padded[..rest.len()].copy_from_slice(rest);
-        throw_chunk(&padded, key, acc);
+    // The rest one by one: padding them to a chunk would copy a variable
+    // length (a call to `memcpy`) for every text.
+    let k = acc.len();
+    for &x in chunks.remainder() {
+        let z = mix64(x.wrapping_add(key));
+        if let Some(slot) = acc.get_mut(bin_of(z, k)) {
+            *slot = (*slot).min(z & 0xFFFF_FFFF);
+        }
     }
 }
 
