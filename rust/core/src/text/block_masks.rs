@@ -57,6 +57,22 @@ impl BlockMasks for PortableMasks {
 
 /// A block mapped by [`map_block`], the bit mask of its whitespace and that
 /// of its non-ASCII bytes.
+/// The last `rest` bytes of `text` (`rest < BLOCK`) followed by zeros, by
+/// fixed-size copies, where `text` has a whole block: the last block of
+/// `text` is placed before a block of zeros and a block is read from
+/// `rest` bytes before its end. (A copy of `rest` bytes and zeroing the
+/// others would call `memcpy` and `memset` for every text.) `None` for a
+/// text shorter than a block.
+#[inline(always)]
+pub(super) fn padded_tail(text: &[u8], rest: usize) -> Option<[u8; BLOCK]> {
+    let last = text.get(text.len().checked_sub(BLOCK)?..)?;
+    let mut two = [0u8; 2 * BLOCK];
+    two[..BLOCK].copy_from_slice(last);
+    let from = BLOCK.checked_sub(rest)?;
+    two.get(from..from + BLOCK)
+        .and_then(|block| <[u8; BLOCK]>::try_from(block).ok())
+}
+
 pub(super) type Mapped = ([u8; BLOCK], u64, u64);
 
 /// One block mapped byte for byte: whitespace to a space, letters to lower

@@ -4,7 +4,7 @@
 //! dropped instead. Its definition ([`exact_form`]), and the block-wise
 //! collapse that the scan makes it with for text without such characters.
 
-use super::block_masks::{bits_from, BlockMasks, Mapped, BLOCK};
+use super::block_masks::{bits_from, padded_tail, BlockMasks, Mapped, BLOCK};
 use super::normalisation::normalise;
 use super::scripts::joins_without_space;
 
@@ -100,7 +100,10 @@ pub(super) fn ascii_exact_form_checked(
     }
     let rest = blocks.remainder();
     if !rest.is_empty() {
-        let mapped = masks.map_rest(rest);
+        let mapped = match padded_tail(text, rest.len()) {
+            Some(block) => masks.map(&block),
+            None => masks.map_rest(rest),
+        };
         high |= mapped.2;
         len = collapse_mapped(mapped, !bits_from(rest.len()), out, len, &mut prev_space);
     }

@@ -541,3 +541,22 @@ fn exact_form_collapses_whitespace_and_case() {
     assert_eq!(exact_form("ﬁne"), "fine");
     assert_eq!(exact_form(" \n "), "");
 }
+
+#[test]
+fn padded_tail_is_the_rest_followed_by_zeros() {
+    use super::block_masks::padded_tail;
+    let text: Vec<u8> = (1..=200u8).collect();
+    for len in 0..text.len() {
+        let text = &text[..len];
+        for rest in 0..BLOCK.min(len + 1) {
+            let mut expected = [0u8; BLOCK];
+            expected[..rest].copy_from_slice(&text[len - rest..]);
+            let got = padded_tail(text, rest);
+            if len < BLOCK {
+                assert_eq!(got, None, "len {len}");
+            } else {
+                assert_eq!(got, Some(expected), "len {len} rest {rest}");
+            }
+        }
+    }
+}
