@@ -126,11 +126,15 @@ impl MinHasher {
     /// Uses AVX2 where the CPU has it (detected at run time, so
     /// a portable build gets it too); every path computes the same values.
     pub fn signature_into(&self, shingles: &[u64], out: &mut [u32]) {
-        out.fill(u32::MAX);
         let k = self.num_perm;
+        let (out, past) = out.split_at_mut(k.min(out.len()));
+        past.fill(u32::MAX);
         if k == 0 || shingles.is_empty() {
+            out.fill(u32::MAX);
             return;
         }
+        // `sketch_bins` writes every value of `out` (not filled first: a
+        // call to `memset` for every text).
         // The usual widths sketch on the stack: no allocation per text, and
         // for the default width no more bins to fill than it uses.
         if k <= SMALL_STACK_BINS {
