@@ -57,6 +57,8 @@ impl BlockMasks for PortableMasks {
 
 /// A block mapped by [`map_block`], the bit mask of its whitespace and that
 /// of its non-ASCII bytes.
+pub(super) type Mapped = ([u8; BLOCK], u64, u64);
+
 /// The last `rest` bytes of `text` (`rest < BLOCK`) followed by zeros, by
 /// fixed-size copies, where `text` has a whole block: the last block of
 /// `text` is placed before a block of zeros and a block is read from
@@ -72,8 +74,6 @@ pub(super) fn padded_tail(text: &[u8], rest: usize) -> Option<[u8; BLOCK]> {
     two.get(from..from + BLOCK)
         .and_then(|block| <[u8; BLOCK]>::try_from(block).ok())
 }
-
-pub(super) type Mapped = ([u8; BLOCK], u64, u64);
 
 /// One block mapped byte for byte: whitespace to a space, letters to lower
 /// case; and the bit masks of its whitespace and of its non-ASCII bytes.

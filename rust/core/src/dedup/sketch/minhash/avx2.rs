@@ -45,8 +45,9 @@ static PACK: [[u8; LANES]; 256] = {
 };
 
 kernel!(avx2;
-/// [`later_rounds`], same values; for `acc.len() <= MAX_BINS` by the
-/// bitmap, beyond it the portable loop.
+/// [`later_rounds`] (the random rounds and the fill), same values; for
+/// `acc.len() <= MAX_BINS` by the bitmap and lane minima, beyond it the
+/// portable loops.
 pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &mut [u64]) {
     let k = acc.len();
     if k > MAX_BINS || p.is_empty() {
@@ -128,7 +129,7 @@ fn fill_empty_bins(
             bits &= bits - 1;
             let (a, b) = later_multipliers(round_keys[k + bin]);
             let (a, b) = (_mm256_set1_epi32(a as i32), _mm256_set1_epi32(b as i32));
-            let hash = |pv, qv| _mm256_add_epi32(_mm256_mullo_epi32(pv, a), _mm256_mullo_epi32(qv, b));
+            let hash = |pv, qv| later_hash_lanes(pv, qv, a, b);
             let mut low = hash(p_rest, q_rest);
             let mut i = 0;
             while i < full {
@@ -149,6 +150,15 @@ fn fill_empty_bins(
             acc[bin] = ((end + bin as u64) << 32) | u64::from(low);
         }
     }
+}
+);
+
+kernel!(avx2;
+/// [`later_hash`](super::portable::later_hash) in 8 lanes: `p * a + q * b`
+/// modulo 2^32.
+#[inline]
+fn later_hash_lanes(p: __m256i, q: __m256i, a: __m256i, b: __m256i) -> __m256i {
+    _mm256_add_epi32(_mm256_mullo_epi32(p, a), _mm256_mullo_epi32(q, b))
 }
 );
 
@@ -220,7 +230,7 @@ impl Thrower {
     /// whose bin was empty when the round began.
     #[inline]
     fn throw(&self, p: __m256i, q: __m256i, hits: &mut Hits) {
-        let u = _mm256_add_epi32(_mm256_mullo_epi32(p, self.a), _mm256_mullo_epi32(q, self.b));
+        let u = later_hash_lanes(p, q, self.a, self.b);
         let bins = if let Some(shift) = self.shift {
             // `k = 2^m`: Lemire's scaling is the top `m` bits.
             _mm256_srl_epi32(u, shift)

@@ -60,8 +60,8 @@
 //! time, also on AVX-512 CPUs) uses that a bin filled in one round never
 //! changes in a later one (its key is smaller): after round 0 it applies
 //! only the throws into bins still empty, found with a bitmap test on 8
-//! shingles at once, and fills the bins left by lane minima. The tests check every path against the definition
-//! written the slow way.
+//! shingles at once, and fills the bins left by lane minima. The tests
+//! check every path against the definition written the slow way.
 //!
 //! The parts: this file holds [`MinHasher`] (the round keys, the signature
 //! of a shingle set) and the choice of kernel; `portable` the portable

@@ -77,9 +77,9 @@ pub(super) fn sketch(round_keys: &[u64], shingles: &[u64], acc: &mut [u64]) {
     sketch_with(round_keys, shingles, acc, later_rounds)
 }
 
-/// Round 0, then, while a bin is empty, `later` (the random later rounds,
-/// given the words of every shingle), then [`fill_by_bin`] for what they
-/// left.
+/// Round 0, then, while a bin is empty, `later`: the random later rounds,
+/// given the words of every shingle, and the fill of the bins they leave
+/// empty (as [`later_rounds`] does).
 #[inline(always)]
 pub(super) fn sketch_with(
     round_keys: &[u64],
@@ -124,9 +124,6 @@ pub(super) fn sketch_with(
         )
     };
     later(round_keys, p, q, acc);
-    if acc.contains(&EMPTY) {
-        fill_by_bin(round_keys, p, q, acc);
-    }
 }
 
 /// Round 0 of every shingle (`shingles` not empty).
@@ -169,7 +166,7 @@ fn throw_chunk(chunk: &[u64], key: u64, acc: &mut [u64]) {
 /// Rounds `1..random_rounds_end(k)` until no bin is empty: in round `r`
 /// each shingle's hash [`later_hash`] goes to its bin with the key
 /// `r << 32 | hash`. A bin filled in an earlier round keeps its value (its
-/// key is smaller).
+/// key is smaller). Then [`fill_by_bin`] for the bins still empty.
 #[inline(always)]
 pub(super) fn later_rounds(round_keys: &[u64], p: &[u32], q: &[u32], acc: &mut [u64]) {
     let k = acc.len();
@@ -186,6 +183,7 @@ pub(super) fn later_rounds(round_keys: &[u64], p: &[u32], q: &[u32], acc: &mut [
             return;
         }
     }
+    fill_by_bin(round_keys, p, q, acc);
 }
 
 /// Fills the bins still empty after the random rounds: round `end + b`
@@ -194,7 +192,7 @@ pub(super) fn later_rounds(round_keys: &[u64], p: &[u32], q: &[u32], acc: &mut [
 /// smallest hash fills it. A loop of multiply-adds and minima, which
 /// vectorises.
 #[inline(always)]
-pub(super) fn fill_by_bin(round_keys: &[u64], p: &[u32], q: &[u32], acc: &mut [u64]) {
+fn fill_by_bin(round_keys: &[u64], p: &[u32], q: &[u32], acc: &mut [u64]) {
     let k = acc.len();
     let end = random_rounds_end(k);
     for (b, slot) in acc.iter_mut().enumerate() {
