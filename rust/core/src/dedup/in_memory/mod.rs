@@ -79,16 +79,25 @@ pub fn signatures(
     };
     options.validate()?;
     let sketcher = Sketcher::new(ngram, num_perm, seed);
-    let mut out = vec![0u32; texts.len() * num_perm];
-    huge_pages(&mut out);
-    out.par_chunks_mut(num_perm)
+    let len = texts.len() * num_perm;
+    // Not zeroed first: every value is written below (a reused heap block
+    // would otherwise be cleared by a `memset` of the whole output).
+    let mut out: Vec<u32> = Vec::with_capacity(len);
+    let rows = &mut out.spare_capacity_mut()[..len];
+    huge_pages(rows);
+    // `validate` holds `num_perm` to at least 1.
+    rows.par_chunks_mut(num_perm)
         .zip(texts.par_iter())
         .for_each(|(slot, text)| {
             if !cancel.is_cancelled() {
-                sketcher.signature_into(text, slot);
+                sketcher.signature_into_uninit(text, slot);
             }
         });
     cancel.check()?;
+    // SAFETY: not cancelled, so every row's `num_perm` values were written
+    // (`signature_into_uninit` writes all of its slice), and the rows
+    // cover `len` values.
+    unsafe { out.set_len(len) };
     Ok(out)
 }
 

@@ -8,6 +8,7 @@
 pub mod minhash;
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 
 /// Version of the values a [`Sketcher`] gives for the same options: shingle
 /// hashes, signatures and so band keys. Raised whenever any of them change
@@ -124,6 +125,16 @@ impl Sketcher {
         with_scan(|scan| {
             scan.scan(text, self.ngram);
             self.hasher.signature_into(scan.shingles(), signature);
+        })
+    }
+
+    /// [`Self::signature_into`] into memory not yet written (every value of
+    /// `signature` is written).
+    pub fn signature_into_uninit(&self, text: &str, signature: &mut [MaybeUninit<u32>]) {
+        with_scan(|scan| {
+            scan.scan(text, self.ngram);
+            self.hasher
+                .signature_into_uninit(scan.shingles(), signature);
         })
     }
 

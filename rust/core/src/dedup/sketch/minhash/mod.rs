@@ -75,6 +75,14 @@ mod portable;
 use portable::{mix64, sketch, sketch_with};
 
 use crate::simd::{dispatch, kernel};
+use std::mem::MaybeUninit;
+
+/// Writes `value` into every slot of `slots`.
+fn fill_uninit(slots: &mut [MaybeUninit<u32>], value: u32) {
+    for slot in slots {
+        slot.write(value);
+    }
+}
 
 /// Default number of permutations.
 pub const DEFAULT_NUM_PERM: usize = 128;
@@ -126,15 +134,24 @@ impl MinHasher {
     /// Uses AVX2 where the CPU has it (detected at run time, so
     /// a portable build gets it too); every path computes the same values.
     pub fn signature_into(&self, shingles: &[u64], out: &mut [u32]) {
+        // SAFETY: `MaybeUninit<u32>` has the layout of `u32`, and
+        // `signature_into_uninit` writes only initialised values.
+        let out = unsafe {
+            std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<MaybeUninit<u32>>(), out.len())
+        };
+        self.signature_into_uninit(shingles, out);
+    }
+
+    /// [`Self::signature_into`] into memory not yet written: every value
+    /// of `out` is written, so a caller's buffer needs no zeroing first.
+    pub fn signature_into_uninit(&self, shingles: &[u64], out: &mut [MaybeUninit<u32>]) {
         let k = self.num_perm;
         let (out, past) = out.split_at_mut(k.min(out.len()));
-        past.fill(u32::MAX);
+        fill_uninit(past, u32::MAX);
         if k == 0 || shingles.is_empty() {
-            out.fill(u32::MAX);
+            fill_uninit(out, u32::MAX);
             return;
         }
-        // `sketch_bins` writes every value of `out` (not filled first: a
-        // call to `memset` for every text).
         // The usual widths sketch on the stack: no allocation per text, and
         // for the default width no more bins to fill than it uses.
         if k <= SMALL_STACK_BINS {
@@ -149,12 +166,12 @@ impl MinHasher {
     }
 
     /// The sketch into `acc` (length `num_perm`, all [`EMPTY`]), then its
-    /// values into `out`.
+    /// values into `out`, each written once.
     #[inline(always)]
-    fn sketch_bins(&self, shingles: &[u64], acc: &mut [u64], out: &mut [u32]) {
+    fn sketch_bins(&self, shingles: &[u64], acc: &mut [u64], out: &mut [MaybeUninit<u32>]) {
         sketch_dispatched(&self.round_keys, shingles, acc);
         for (slot, &key) in out.iter_mut().zip(acc.iter()) {
-            *slot = key as u32;
+            slot.write(key as u32);
         }
     }
 

@@ -25,6 +25,31 @@ fn signatures_are_deterministic_and_seeded() {
 }
 
 #[test]
+fn outputs_of_any_length_get_every_value_written() {
+    let h = MinHasher::new(16, 5);
+    let set: Vec<u64> = (0..40).map(|i| i * 7919).collect();
+    let full = h.signature(&set);
+    // Longer than the width: the values past it are `u32::MAX`.
+    let mut long = vec![0u32; 20];
+    h.signature_into(&set, &mut long);
+    assert_eq!(&long[..16], full.as_slice());
+    assert!(long[16..].iter().all(|&v| v == u32::MAX));
+    // Shorter: the first values of the same signature.
+    let mut short = vec![0u32; 10];
+    h.signature_into(&set, &mut short);
+    assert_eq!(short.as_slice(), &full[..10]);
+    // Not yet written: every value is, for a set and for the empty set.
+    for (shingles, want) in [(&set[..], full.clone()), (&[][..], vec![u32::MAX; 16])] {
+        let mut slots = vec![std::mem::MaybeUninit::<u32>::uninit(); 18];
+        h.signature_into_uninit(shingles, &mut slots);
+        // SAFETY: `signature_into_uninit` writes every slot.
+        let got: Vec<u32> = slots.iter().map(|v| unsafe { v.assume_init() }).collect();
+        assert_eq!(&got[..16], want.as_slice());
+        assert_eq!(&got[16..], &[u32::MAX; 2]);
+    }
+}
+
+#[test]
 fn signature_values_are_pinned() {
     // Signatures must be identical across builds and CPUs; stored
     // signatures depend on these values (tokeniser, shingle hash, seed
