@@ -67,7 +67,6 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
         .is_power_of_two()
         .then(|| _mm_cvtsi32_si128(32 - k.trailing_zeros() as i32));
     let end = random_rounds_end(k);
-    let mut empty = empty_register(&hits.empty);
     for (round, &key) in (1..end).zip(&round_keys[1..end]) {
         let (a, b) = later_multipliers(key);
         let thrower = Thrower {
@@ -75,7 +74,8 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
             b: _mm256_set1_epi32(b as i32),
             scale,
             shift,
-            empty,
+            // SAFETY: `empty` holds one register.
+            empty: unsafe { _mm256_loadu_si256(hits.empty.as_ptr().cast()) },
         };
         let high = (round as u64) << 32;
         let mut i = 0;
@@ -99,8 +99,7 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
             thrower.throw(p_rest, q_rest, &mut hits);
         }
         hits.apply(high, acc);
-        empty = empty_register(&hits.empty);
-        if _mm256_testz_si256(empty, empty) == 1 {
+        if hits.empty == [0; LANES] {
             return;
         }
     }
@@ -176,29 +175,6 @@ fn rest_register(words: &[u32], full: usize) -> __m256i {
     // `words[full..]`; the pointer is in bounds (at most one past the end).
     let loaded = unsafe { _mm256_maskload_epi32(words.as_ptr().add(full).cast(), mask) };
     _mm256_blendv_epi8(_mm256_set1_epi32(words[0] as i32), loaded, mask)
-}
-);
-
-kernel!(avx2;
-/// The bitmap `words` in a register, word by word: `apply` has just
-/// cleared bits of single words, and one load of the whole register would
-/// wait until those stores reach the cache (a load wider than the stores
-/// before it is not forwarded from them).
-#[inline]
-fn empty_register(words: &[u32; LANES]) -> __m256i {
-    // Volatile, so that the compiler does not merge them into that one load.
-    // SAFETY: each pointer is to a word of `words`.
-    let word = |i: usize| unsafe { std::ptr::read_volatile(&words[i]) } as i32;
-    _mm256_setr_epi32(
-        word(0),
-        word(1),
-        word(2),
-        word(3),
-        word(4),
-        word(5),
-        word(6),
-        word(7),
-    )
 }
 );
 
