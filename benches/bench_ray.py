@@ -27,6 +27,12 @@ dedup CORPUS --ray ADDRESS`` against ``thresher dedup CORPUS --threads N``,
 each in a fresh process, their six output files compared (the four Parquet
 files row for row, the summaries less their timings).
 
+Beside the stages it reports where the machine's CPU time went during the
+Ray run, by process (psutil, sampled every 0.5 s; the sampling counts in
+the driver): the workers that run the tasks, the raylets, the GCS, the
+driver, Ray's agents and actors, and any other process; and the share of
+all cores they kept busy.
+
 Each Ray task runs the core with one thread (``RAYON_NUM_THREADS=1`` on
 every node), so the cluster uses what it reserves.
 """
@@ -39,6 +45,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -72,6 +79,76 @@ def run_local(corpus: Path, threads: int, out: Path) -> dict[str, float]:
         check=True,
     )
     return json.loads(proc.stdout.splitlines()[-1])
+
+
+class CpuByProcess(threading.Thread):
+    """CPU seconds of every process on the machine from ``start()`` to
+    ``stop()``, by kind (:meth:`kind`). Processes are sampled every 0.5 s;
+    one that starts and ends between two samples is missed, and one that
+    ends counts up to its last sample."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self._done = threading.Event()
+        self._since = time.time()
+        self._seconds: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._titles: dict[int, str] = {}
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self._sample()
+            self._done.wait(0.5)
+
+    def stop(self) -> dict[str, float]:
+        """Stops sampling: CPU seconds by kind, largest first."""
+        self._done.set()
+        self.join()
+        self._sample()
+        kinds: dict[str, float] = {}
+        for pid, seconds in self._seconds.items():
+            kind = self.kind(pid, self._titles[pid])
+            kinds[kind] = kinds.get(kind, 0.0) + seconds
+        return dict(sorted(kinds.items(), key=lambda item: -item[1]))
+
+    def _sample(self) -> None:
+        import psutil
+
+        for proc in psutil.process_iter(["pid", "name", "cmdline", "cpu_times", "create_time"]):
+            info = proc.info
+            times = info.get("cpu_times")
+            if times is None:
+                continue
+            pid, total = info["pid"], times.user + times.system
+            if pid not in self._last:
+                # Started before the run: only its CPU time from now on.
+                self._last[pid] = 0.0 if info["create_time"] >= self._since else total
+                self._seconds[pid] = 0.0
+            self._seconds[pid] += max(0.0, total - self._last[pid])
+            self._last[pid] = total
+            self._titles[pid] = " ".join(info.get("cmdline") or []) or str(info.get("name"))
+
+    @staticmethod
+    def kind(pid: int, title: str) -> str:
+        """The kind of a process from its last title."""
+        if pid == os.getpid():
+            return "driver (this script)"
+        if title.startswith("ray::"):
+            name = title.split()[0]
+            if "Agent" in name or "Actor" in name:
+                return "Ray agents and actors"
+            return "task workers"
+        for part, kind in (
+            ("raylet", "raylets"),
+            ("gcs_server", "GCS"),
+            ("default_worker.py", "task workers"),
+            ("log_monitor", "Ray agents and actors"),
+            ("dashboard", "Ray agents and actors"),
+            ("monitor.py", "Ray agents and actors"),
+        ):
+            if part in title:
+                return kind
+        return "other processes"
 
 
 def main() -> int:
@@ -130,8 +207,10 @@ def main() -> int:
         nodes.add_node(num_cpus=args.cpus_per_node, object_store_memory=store)
     nodes.wait_for_nodes()
     ray.init(address=nodes.address, log_to_driver=False)
+    cpu = CpuByProcess()
     try:
         stages: dict[str, float] = {}
+        cpu.start()
         start = time.perf_counter()
         records = tray.read_dumps(corpus)
         stages["read"] = time.perf_counter() - start
@@ -152,6 +231,7 @@ def main() -> int:
         )
         stages["output"] = time.perf_counter() - mark
         ray_s = time.perf_counter() - start
+        cpu_seconds = cpu.stop()
         if args.timeline:
             ray.timeline(filename=os.fspath(args.timeline))
         # The library run's blocks leave the object store before the commands run.
@@ -188,6 +268,15 @@ def main() -> int:
         print(f"| {name} | {seconds:.1f} | {seconds / ray_s:.0%} |")
     print(f"| local ingest | {local['ingest']:.1f} | |")
     print(f"| local dedup | {local['dedup']:.1f} | |")
+    busy = sum(cpu_seconds.values())
+    print("\n| CPU during the Ray run, by process | CPU s | share |")
+    print("|---|---|---|")
+    for kind, seconds in cpu_seconds.items():
+        print(f"| {kind} | {seconds:.1f} | {seconds / busy:.0%} |")
+    print(
+        f"| all ({cores} cores, {ray_s:.1f} s) | {busy:.1f} "
+        f"| {busy / (cores * ray_s):.0%} of the cores |"
+    )
     if args.timeline:
         print(f"\n| Ray task (timeline: {args.timeline}) | tasks | seconds running |")
         print("|---|---|---|")
