@@ -93,14 +93,26 @@ fn sketch_repeats() -> Option<usize> {
         .filter(|&n| n > 0)
 }
 
-/// `SIGNATURE_SPEED_SKETCH_LENS=20,60`: the set sizes timed by
+/// `SIGNATURE_SPEED_SKETCH_LENS=20,60,40-72`: the set sizes timed by
 /// `SIGNATURE_SPEED_SKETCH_REPEATS` (default 20, 40, 60, 90, 120, 200, 400,
-/// 2000).
-fn sketch_lens() -> Vec<usize> {
+/// 2000). A range `LOW-HIGH` gives sets of sizes drawn from it, as real
+/// texts come: the sketch's loops then end after a different count from
+/// one set to the next, as they do on a corpus.
+fn sketch_lens() -> Vec<(usize, usize)> {
+    let parse = |item: &str| -> Option<(usize, usize)> {
+        match item.trim().split_once('-') {
+            Some((low, high)) => Some((low.parse().ok()?, high.parse().ok()?)),
+            None => item.trim().parse().ok().map(|n| (n, n)),
+        }
+    };
     std::env::var("SIGNATURE_SPEED_SKETCH_LENS")
         .ok()
-        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![20, 40, 60, 90, 120, 200, 400, 2000])
+        .map(|v| v.split(',').filter_map(parse).collect())
+        .unwrap_or_else(|| {
+            [20, 40, 60, 90, 120, 200, 400, 2000]
+                .map(|n| (n, n))
+                .to_vec()
+        })
 }
 
 fn run_sketch_only(label: &str, docs: &[String], repeats: usize) {
@@ -115,21 +127,25 @@ fn run_sketch_only(label: &str, docs: &[String], repeats: usize) {
     time_sketch(label, &sets, repeats);
 }
 
-/// Sets of `len` random shingle hashes, about a million hashes in all.
-fn random_sets(len: usize) -> Vec<Vec<u64>> {
-    let mut state = len as u64;
-    (0..(1 << 20) / len)
-        .map(|_| {
-            (0..len)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    state ^ (state >> 29)
-                })
-                .collect()
-        })
-        .collect()
+/// Sets of `low..=high` random shingle hashes (each size drawn at random),
+/// about a million hashes in all.
+fn random_sets((low, high): (usize, usize)) -> Vec<Vec<u64>> {
+    let (low, high) = (low.max(1), high.max(low.max(1)));
+    let mut state = (low * 1_000_003 + high) as u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        state ^ (state >> 29)
+    };
+    let mut sets = Vec::new();
+    let mut total = 0;
+    while total < 1 << 20 {
+        let len = low + (next() % (high - low + 1) as u64) as usize;
+        sets.push((0..len).map(|_| next()).collect::<Vec<u64>>());
+        total += len;
+    }
+    sets
 }
 
 fn time_sketch(label: &str, sets: &[Vec<u64>], repeats: usize) {
@@ -287,12 +303,13 @@ fn main() {
         }
     }
     if let Some(repeats) = sketch_repeats() {
-        for len in sketch_lens() {
-            time_sketch(
-                &format!("{len} random shingles"),
-                &random_sets(len),
-                repeats,
-            );
+        for (low, high) in sketch_lens() {
+            let label = if low == high {
+                format!("{low} random shingles")
+            } else {
+                format!("{low}-{high} random shingles")
+            };
+            time_sketch(&label, &random_sets((low, high)), repeats);
         }
         return;
     }
