@@ -77,13 +77,6 @@ use portable::{mix64, sketch, sketch_with};
 use crate::simd::{dispatch, kernel};
 use std::mem::MaybeUninit;
 
-/// Writes `value` into every slot of `slots`.
-fn fill_uninit(slots: &mut [MaybeUninit<u32>], value: u32) {
-    for slot in slots {
-        slot.write(value);
-    }
-}
-
 /// Default number of permutations.
 pub const DEFAULT_NUM_PERM: usize = 128;
 /// Default seed of the permutations.
@@ -147,9 +140,9 @@ impl MinHasher {
     pub fn signature_into_uninit(&self, shingles: &[u64], out: &mut [MaybeUninit<u32>]) {
         let k = self.num_perm;
         let (out, past) = out.split_at_mut(k.min(out.len()));
-        fill_uninit(past, u32::MAX);
+        past.fill(MaybeUninit::new(u32::MAX));
         if k == 0 || shingles.is_empty() {
-            fill_uninit(out, u32::MAX);
+            out.fill(MaybeUninit::new(u32::MAX));
             return;
         }
         // The usual widths sketch on the stack: no allocation per text, and
