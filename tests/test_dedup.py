@@ -196,6 +196,19 @@ def test_result_column_clash_raises_before_the_run(monkeypatch: pytest.MonkeyPat
         thresher.dedup(frame)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=8))
+def test_exact_keys_alone_are_dedups(texts: list[str]) -> None:
+    """``_core.exact_keys`` (the key without a sketch, which the Ray
+    output computes again from the text) gives ``dedup``'s keys, for text
+    in any script, with any whitespace."""
+    from thresher.streams import text_stream
+
+    frame = pl.DataFrame({"text": texts})
+    keys = pl.DataFrame(thresher._core.exact_keys(text_stream(frame, "text")))
+    assert keys["exact_key"].to_list() == thresher.dedup(frame)["exact_key"].to_list()
+
+
 def test_result_columns_known_before_the_run() -> None:
     out = thresher.dedup(pl.DataFrame({"text": ["a b c", "a b c"], "n": [1, 2]}))
     assert out.columns == ["text", "n", *thresher._core.dedup_columns()]

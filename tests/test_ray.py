@@ -223,6 +223,27 @@ def test_read_dumps_gives_ingests_records_and_errors(
     assert collect(again).sort("doc_id").equals(want.records)
 
 
+def test_dedup_reads_read_dumps_rows_again_without_a_copy(
+    cluster: Any, tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows of read_dumps are in the object store already: dedup reads
+    their texts again (verification, output) instead of materializing a
+    copy of them, and gives the local result."""
+    inputs = sorted(seeds_dir.glob("*.txt"))[:6]
+    want = local_by_id(thresher.ingest(inputs).records, threshold=0.7, ngram=3)
+    records = tray.read_dumps(inputs)
+    materialize = ray.data.Dataset.materialize
+
+    def no_copy_of_the_rows(ds: ray.data.Dataset) -> Any:
+        assert ds is not records, "dedup materialized the rows of read_dumps"
+        return materialize(ds)
+
+    monkeypatch.setattr(ray.data.Dataset, "materialize", no_copy_of_the_rows)
+    got = collect(tray.dedup(records, threshold=0.7, ngram=3, partitions=2)).sort("doc_id")
+    assert got.equals(want)
+    assert got["is_duplicate"].any()
+
+
 def test_read_dumps_of_relative_paths_named_otherwise_by_the_walk(
     cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

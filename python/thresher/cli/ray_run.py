@@ -89,12 +89,17 @@ def _with_date_seconds(batch: pa.Table) -> pa.Table:
     """The batch with its ``--keep newest`` priority as a local run computes
     it, null where a local run gives the lowest priority (no readable
     date): :func:`thresher.ray.dedup` ranks nulls below every date."""
-    frame = pl.from_arrow(batch)
-    assert isinstance(frame, pl.DataFrame)
-    seconds = date_priority(frame["date"])
-    return frame.with_columns(
-        pl.when(seconds == NO_DATE).then(None).otherwise(seconds).alias(_DATE_SECONDS)
-    ).to_arrow()
+    from thresher.ray.tables import appended, frame_of
+
+    # Only the dates go through Polars (an export of the texts copies them).
+    seconds = date_priority(frame_of(batch.select(["date"]))["date"]).alias(_DATE_SECONDS)
+    column = seconds.to_frame().select(
+        pl.when(pl.col(_DATE_SECONDS) == NO_DATE)
+        .then(None)
+        .otherwise(pl.col(_DATE_SECONDS))
+        .alias(_DATE_SECONDS)
+    )
+    return appended(batch, column)
 
 
 def _clustered_rows(batch: pa.Table, *, dated: bool) -> pa.Table:
@@ -189,7 +194,7 @@ def run_dedup_on_ray(
 
 def _run(run: DedupRun, started: float, sharded: bool) -> dict[str, Any]:
     import thresher.ray as tray
-    from thresher.ray.read import read_with_facts
+    from thresher.ray.read import mark_cheap_to_read_again, read_with_facts
     from thresher.ray.tables import collect
 
     o, work, reporter = run.options, run.work, run.reporter
@@ -226,7 +231,10 @@ def _run(run: DedupRun, started: float, sharded: bool) -> dict[str, Any]:
 
     newest = o.keep == "newest"
     if newest:
-        records = records.map_batches(_with_date_seconds, batch_format="pyarrow")
+        # A cheap map over the read's blocks: dedup reads its texts again.
+        records = mark_cheap_to_read_again(
+            records.map_batches(_with_date_seconds, batch_format="pyarrow")
+        )
     stage_timings: dict[str, float] = {}
     with reporter.phase("dedup", "ray: dedup") as phase:
         with warnings.catch_warnings():

@@ -5,7 +5,12 @@ and similarities of :func:`thresher.dedup` on the same rows sorted by
 The stages, each a Ray Data operation on Arrow tables, the work of each in
 thresher's Rust core with the GIL released:
 
-1. **Sketch** (``map_batches``): each row's exact key and LSH band keys.
+1. **Sketch** (``map_batches``): each row's id, exact key (binary), content
+   flags and LSH band keys, without the row's other columns. The texts
+   stay in the input's blocks (``ds`` as given when it is materialized or
+   comes from :func:`thresher.ray.read_dumps`, else materialized once),
+   which the stages that need them (4, 6 and 7) read again: the object
+   store holds each text once.
 2. **Exact copies**: rows with content, bucketed by a hash of their exact
    key and grouped by bucket (``groupby(bucket).map_groups``, one call per
    bucket); each bucket links every row to the lowest id with its key.
@@ -39,8 +44,11 @@ thresher's Rust core with the GIL released:
 6. **Scores**: members whose similarity to their representative is not an
    edge already (few) get it on the driver, their texts fetched by a
    filter over the rows.
-7. **Output** (``map_batches``): every row with its columns, the clustered
-   rows' values broadcast to every task.
+7. **Output** (``map_batches`` over the input's rows): every row with its
+   columns and its exact key (hex; computed again from the text by the
+   sketch's own scan, ``_core.exact_keys``, which costs less than keeping
+   the texts beside the sketches), the clustered rows' values broadcast to
+   every task.
 
 A grouping by bucket is a shuffle that Ray Data runs (its sort shuffle up
 to :data:`MAX_SORT_SHUFFLE_BLOCKS` blocks, its hash shuffle beyond: see
@@ -72,11 +80,13 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import ray
 import ray.data
+from ray.data.dataset import MaterializedDataset
 
 from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
 from thresher.errors import InvalidOptionError
 from thresher.keep import check_keep, priority_expr, warn_undated, warn_undated_clusters
+from thresher.ray.read import is_cheap_to_read_again
 from thresher.ray.tables import (
     BUCKET,
     Shuffle,
@@ -132,27 +142,20 @@ _EDGES = {"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64}
 _COPIES = {"id": pl.UInt64, "rep": pl.UInt64}
 
 
-def _sketch(batch: pa.Table, *, column: str, options: dict[str, Any]) -> pa.Table:
-    """Stage 1: the batch's rows with their exact key (hex, and binary for
-    the later stages), content flags and band keys."""
+def _sketch(batch: pa.Table, *, column: str, id_column: str, options: dict[str, Any]) -> pa.Table:
+    """Stage 1: the batch's ids with their exact key (binary), content
+    flags and band keys; not their texts."""
     texts = frame_of(batch.select([column]))
     sketches = pl.DataFrame(_core.DedupEngine(options).sketch(text_stream(texts, column)))
-    # The core's hex is the 128-bit key written big-endian; the binary is
-    # little-endian.
-    little = sketches.select(pl.col("exact_key").bin.encode("hex"))
-    hex_key = little.select(
-        pl.concat_str([pl.col("exact_key").str.slice(2 * i, 2) for i in reversed(range(16))])
-    ).to_series()
     added = pl.DataFrame(
         [
-            hex_key,
             sketches["exact_key"].alias(_KEY),
             sketches["has_content"].alias(_CONTENT),
             sketches["has_shingles"].alias(_SHINGLES),
             sketches["band_keys"].alias(_BANDS),
         ]
     )
-    return appended(batch, added)
+    return appended(batch.select([id_column]), added)
 
 
 def _key_buckets(batch: pa.Table, *, id_column: str, partitions: int) -> pa.Table:
@@ -382,28 +385,31 @@ def _texts_of(batch: pa.Table, *, id_column: str, column: str, wanted: Any) -> p
     return frame.join(frame_of(resolved(wanted)), on="id", how="semi").to_arrow()
 
 
-def _output(batch: pa.Table, *, id_column: str, clustered: Any, id_type: pa.DataType) -> pa.Table:
-    """Stage 7: the batch's rows with :data:`RESULT_COLUMNS`, from the
-    clustered rows' values ``clustered`` (sent to every task), or, where
-    it is ``None``, from the values joined to the rows already."""
+def _output(
+    batch: pa.Table, *, id_column: str, column: str, clustered: Any, id_type: pa.DataType
+) -> pa.Table:
+    """Stage 7: the batch's rows (the input's) with :data:`RESULT_COLUMNS`:
+    the exact key of each text, and the clustered rows' values
+    ``clustered`` (sent to every task), or, where it is ``None``, the
+    values joined to the rows already."""
+    keys = pl.DataFrame(_core.exact_keys(text_stream(frame_of(batch.select([column])), column)))
     if clustered is None:
-        joined = frame_of(batch).drop(_INTERNAL)
-        frame = joined.drop("_thresher_id", *_INFO_COLUMNS, strict=False)
+        joined = frame_of(batch)
+        kept = [name for name in joined.columns if name not in ("_thresher_id", *_INFO_COLUMNS)]
         for name, dtype in _INFO_SCHEMA.items():
             if name not in joined.columns:
                 joined = joined.with_columns(pl.lit(None, dtype).alias(name))
     else:
         # Only the ids go through Polars; the rows' own columns stay as
         # they are in Arrow.
-        kept = [name for name in batch.column_names if name not in _INTERNAL]
+        kept = batch.column_names
         frame = frame_of(batch.select([id_column]))
         info = frame_of(resolved(clustered))
         ids = pl.col(id_column).cast(pl.UInt64).alias("_thresher_id")
         joined = frame.with_columns(ids).join(
             info, on="_thresher_id", how="left", maintain_order="left"
         )
-        return appended(batch.select(kept), _result_columns(joined, id_type))
-    return frame.hstack(_result_columns(joined, id_type)).to_arrow()
+    return appended(batch.select(kept), keys.hstack(_result_columns(joined, id_type)))
 
 
 def _result_columns(joined: pl.DataFrame, id_type: pa.DataType) -> pl.DataFrame:
@@ -659,22 +665,25 @@ def dedup(
     # map, then a shuffle); on a small cluster its maps then run one task
     # at a time. The stages run without the reservation (they are
     # materialized one by one, so no operator starves another), and so
-    # does the output, which derives from the sketches (their context is
-    # a copy made while the setting was off).
+    # does the output, which derives from ``rows`` (its context is a copy
+    # made while the setting was off).
     with context_settings([ds], op_resource_reservation_enabled=False):
+        rows = _rows_to_read_again(ds)
         sketched = stages.dataset(
             "sketch",
-            lambda: ds.map_batches(
-                partial(_sketch, column=column, options=options), batch_format="pyarrow"
+            lambda: rows.map_batches(
+                partial(_sketch, column=column, id_column=id_column, options=options),
+                batch_format="pyarrow",
             ),
         )
     clock.lap("sketch")
     if not sketched.count():
         # No rows: nothing to group (a shuffle of no blocks has no columns).
-        return sketched.map_batches(
+        return rows.map_batches(
             partial(
                 _output,
                 id_column=id_column,
+                column=column,
                 clustered=_components_of_nothing().to_arrow(),
                 id_type=schema.field(id_column).type,
             ),
@@ -685,8 +694,8 @@ def dedup(
     if shuffle == "auto":
         shuffle = "sort" if sketched.num_blocks() <= MAX_SORT_SHUFFLE_BLOCKS else "hash"
     with (
-        shuffle_strategy([ds, sketched], shuffle),
-        context_settings([ds, sketched], op_resource_reservation_enabled=False),
+        shuffle_strategy([ds, rows, sketched], shuffle),
+        context_settings([ds, rows, sketched], op_resource_reservation_enabled=False),
     ):
         # 2. Exact copies: (id, rep) of every copy.
         copies = stages.dataset(
@@ -730,7 +739,7 @@ def dedup(
         # 4. Verification: each pair meets the texts of both its ids in one
         # grouping by bucket, or (beyond MAX_SENT_PAIRS) in two.
         def texts_under(under: str) -> ray.data.Dataset:
-            return sketched.map_batches(
+            return rows.map_batches(
                 partial(
                     _text_rows,
                     id_column=id_column,
@@ -748,7 +757,7 @@ def dedup(
                 # Each text goes to the buckets of its pairs, once each.
                 pairs = collect(bucketed.select_columns(["a", "b", BUCKET]), _ROUTED_PAIRS)
                 routes = ray.put(_routes(pairs).to_arrow())
-                texts = sketched.map_batches(
+                texts = rows.map_batches(
                     partial(_routed_texts, id_column=id_column, column=column, routes=routes),
                     batch_format="pyarrow",
                 )
@@ -792,7 +801,7 @@ def dedup(
     edges = copies.count() + near_edges.count()
     if components == "distributed" or (components == "auto" and edges > MAX_LOCAL_EDGES):
         return _distributed(
-            sketched,
+            rows,
             copies,
             near_edges,
             scores,
@@ -813,22 +822,35 @@ def dedup(
     # 5. Components on the driver, over the rows that have an edge.
     clustered = stages.frame(
         "components",
-        lambda: _components(sketched, near, exact, id_column, column, keep, date_column, options),
+        lambda: _components(rows, near, exact, id_column, column, keep, date_column, options),
     )
     clock.lap("components")
     if keep == "newest":
         # As thresher.dedup: clusters none of whose rows has a date keep
         # their first row, and a warning says how many.
         warn_undated(clustered, clustered["_thresher_priority"], stacklevel=2)
-    return sketched.map_batches(
+    return rows.map_batches(
         partial(
             _output,
             id_column=id_column,
+            column=column,
             clustered=ray.put(clustered.to_arrow()),
             id_type=schema.field(id_column).type,
         ),
         batch_format="pyarrow",
     )
+
+
+def _rows_to_read_again(ds: ray.data.Dataset) -> ray.data.Dataset:
+    """The rows whose texts stages 4, 6 and 7 read again: ``ds`` itself
+    when reading it again costs nothing (materialized, or from
+    :func:`thresher.ray.read_dumps`: its blocks are in the object store
+    already), else ``ds`` materialized (its pipeline, such as a read of
+    files, runs once). Either way a dataset of its own context, a copy of
+    the current settings of ``ds``'s."""
+    if isinstance(ds, MaterializedDataset) or is_cheap_to_read_again(ds):
+        return ray.data.Dataset.copy(ds, _deep_copy=True)
+    return ds.materialize()
 
 
 def _bucketed_pairs(batch: pa.Table, *, partitions: int) -> pa.Table:
@@ -847,7 +869,7 @@ def _undated(batch: pa.Table) -> pa.Table:
 
 
 def _distributed(
-    sketched: ray.data.Dataset,
+    rows: ray.data.Dataset,
     copies: ray.data.Dataset,
     near: ray.data.Dataset,
     score: Callable[[ray.data.Dataset], ray.data.Dataset],
@@ -869,15 +891,17 @@ def _distributed(
     clock.lap("verify")
     if not copies.count() and not near.count():
         nothing = _components_of_nothing().to_arrow()
-        return sketched.map_batches(
-            partial(_output, id_column=id_column, id_type=id_type, clustered=nothing),
+        return rows.map_batches(
+            partial(
+                _output, id_column=id_column, column=column, id_type=id_type, clustered=nothing
+            ),
             batch_format="pyarrow",
         )
     clustered = stages.dataset(
         "components",
         lambda: distributed.clustered(
             distributed.components(copies, near, partitions),
-            sketched,
+            rows,
             copies,
             near,
             id_column=id_column,
@@ -898,11 +922,11 @@ def _distributed(
             sum(t.column("undated").to_pylist()) for t in counts if "undated" in t.column_names
         )
         warn_undated_clusters(undated, stacklevel=3)
-    rows = sketched.map_batches(
+    joined = rows.map_batches(
         partial(_with_row_id, id_column=id_column), batch_format="pyarrow"
     ).join(clustered, "left_outer", partitions, on=("_thresher_id",))
-    return rows.map_batches(
-        partial(_output, id_column=id_column, id_type=id_type, clustered=None),
+    return joined.map_batches(
+        partial(_output, id_column=id_column, column=column, id_type=id_type, clustered=None),
         batch_format="pyarrow",
     )
 
@@ -913,7 +937,7 @@ def _representative_rows(batch: pa.Table) -> pa.Table:
 
 
 def _components(
-    sketched: ray.data.Dataset,
+    rows: ray.data.Dataset,
     near: pl.DataFrame,
     exact: pl.DataFrame,
     id_column: str,
@@ -950,7 +974,7 @@ def _components(
     if expr_columns:
         wanted = ray.put(nodes.select("id").to_arrow())
         values = collect(
-            sketched.map_batches(
+            rows.map_batches(
                 partial(_rows_of, id_column=id_column, columns=expr_columns, wanted=wanted),
                 batch_format="pyarrow",
             ),
@@ -1003,7 +1027,7 @@ def _components(
         # edge): their texts come to the driver.
         needed = pl.concat([to_score["a"], to_score["b"]]).unique().rename("id").to_frame()
         texts = collect(
-            sketched.map_batches(
+            rows.map_batches(
                 partial(
                     _texts_of,
                     id_column=id_column,

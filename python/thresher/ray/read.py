@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -41,6 +42,23 @@ from thresher.ray.tables import collect, frame_of
 _FILE = "_thresher_file"
 #: The run (read task) of each record of a read task's table.
 _RUN = "_thresher_run"
+#: Datasets whose rows are blocks in the object store already, under maps
+#: that copy no text: :func:`thresher.ray.dedup` reads their texts again
+#: instead of materializing a copy.
+_CHEAP_TO_READ_AGAIN: weakref.WeakSet[ray.data.Dataset] = weakref.WeakSet()
+
+
+def mark_cheap_to_read_again(ds: ray.data.Dataset) -> ray.data.Dataset:
+    """Marks ``ds`` (rows already in the object store, under maps that
+    copy no text and cost little) as one that :func:`thresher.ray.dedup`
+    may read again instead of materializing; returns it."""
+    _CHEAP_TO_READ_AGAIN.add(ds)
+    return ds
+
+
+def is_cheap_to_read_again(ds: ray.data.Dataset) -> bool:
+    """Whether ``ds`` was marked by :func:`mark_cheap_to_read_again`."""
+    return ds in _CHEAP_TO_READ_AGAIN
 
 
 def _read_run(
@@ -210,10 +228,12 @@ def read_with_facts(
             for ref, run in zip(record_refs, runs, strict=True)
             if any(per_file.get(number, 0) for number, _, _ in run)
         ]
-        records = ray.data.from_arrow_refs(record_refs).map_batches(
-            partial(_number_records, first_ids=first_ids, columns=nothing.records.columns),
-            batch_format="pyarrow",
-            batch_size=None,
+        records = mark_cheap_to_read_again(
+            ray.data.from_arrow_refs(record_refs).map_batches(
+                partial(_number_records, first_ids=first_ids, columns=nothing.records.columns),
+                batch_format="pyarrow",
+                batch_size=None,
+            )
         )
     else:
         # A map over blocks of no rows gives no blocks, and so no schema.

@@ -93,6 +93,18 @@ pub(crate) fn minhash(
     table(py, dedup_arrow::signatures_batch(values, num_perm))
 }
 
+/// Exact keys (hex) of the one-column text stream `texts`, as `dedup`
+/// gives them.
+#[pyfunction]
+pub(crate) fn exact_keys(py: Python<'_>, texts: &Bound<'_, PyCapsule>) -> PyResult<Py<ArrowTable>> {
+    let batches = read_stream(texts)?;
+    let texts = self::texts(py, &batches)?;
+    let keys = run_released(py, |cancel| {
+        thresher_core::dedup::exact_keys(&texts, cancel)
+    })?;
+    table(py, dedup_arrow::exact_keys_batch(&keys))
+}
+
 /// The (bands, rows) banding used for a threshold and signature width.
 #[pyfunction]
 pub(crate) fn banding(threshold: f64, num_perm: usize) -> (usize, usize) {

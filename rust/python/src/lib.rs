@@ -8,7 +8,7 @@
 //! * [`runtime`]: the thread pool, GIL release and Ctrl-C checks;
 //! * [`arrow_ffi`]: Arrow tables out and Arrow C streams in;
 //! * [`ingest`]: `ingest`, `Scan` and their options and limits, `walk`;
-//! * [`dedup`]: `dedup`, `similar_pairs`, `minhash`, `banding`;
+//! * [`dedup`]: `dedup`, `similar_pairs`, `minhash`, `exact_keys`, `banding`;
 //! * [`engine`]: the streaming `DedupEngine`;
 //! * [`index`]: the persistent `Index`;
 //! * [`outputs`]: `ParquetSink` and `release_free_memory`, for the command;
@@ -69,6 +69,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedup::dedup_columns, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::similar_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::minhash, m)?)?;
+    m.add_function(wrap_pyfunction!(dedup::exact_keys, m)?)?;
     m.add_function(wrap_pyfunction!(dedup::banding, m)?)?;
     m.add_function(wrap_pyfunction!(partitioned::candidate_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(partitioned::pair_similarities, m)?)?;

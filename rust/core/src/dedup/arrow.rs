@@ -17,7 +17,7 @@ use arrow_schema::{DataType, Field};
 use crate::arrow_batch::batch_of as batch;
 use crate::dedup::cluster::Clusters;
 use crate::dedup::engine::RowSketches;
-use crate::dedup::exact::to_hex;
+use crate::dedup::exact::{to_hex, ExactKey};
 use crate::dedup::lsh::BandEntry;
 use crate::dedup::{DedupResult, Edge};
 use crate::error::{Error, Result};
@@ -100,6 +100,18 @@ pub fn edges_batch(edges: &[Edge]) -> Result<RecordBatch> {
             false,
         ),
     ])
+}
+
+/// Exact keys as a one-column batch `exact_key`: lower-case hex, as
+/// [`dedup_batch`] writes them.
+pub fn exact_keys_batch(keys: &[ExactKey]) -> Result<RecordBatch> {
+    batch(vec![(
+        "exact_key",
+        Arc::new(StringArray::from_iter_values(
+            keys.iter().map(|&k| to_hex(k)),
+        )),
+        false,
+    )])
 }
 
 /// Signatures (`num_perm` values per row, row after row) as a one-column

@@ -29,7 +29,7 @@ pub mod verify;
 
 pub use engine::{DedupEngine, RowSketches};
 pub use in_memory::{
-    dedup, dedup_cancellable, dedup_with_priority, signatures, similar_pairs,
+    dedup, dedup_cancellable, dedup_with_priority, exact_keys, signatures, similar_pairs,
     similar_pairs_cancellable,
 };
 

@@ -60,6 +60,14 @@ impl TextScan {
         }
     }
 
+    /// Normalises `text` and scans it as [`Self::scan`] does, but makes no
+    /// shingles: afterwards [`Self::exact_form`] describes it, and
+    /// [`Self::shingles`] is empty.
+    pub fn scan_exact_form(&mut self, text: &str) {
+        self.scan_text_words(text);
+        self.shingles.clear();
+    }
+
     /// [`Self::scan`] for text that is already normalised.
     pub fn scan_normalised(&mut self, normalised: &str, ngram: usize) {
         self.scan_words(normalised);

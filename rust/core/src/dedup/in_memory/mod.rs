@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 
 use super::engine::DedupEngine;
+use super::exact::ExactKey;
 use super::sketch::Sketcher;
 use super::{DedupOptions, DedupResult, Edge};
 use crate::cancel::Cancel;
@@ -99,6 +100,24 @@ pub fn signatures(
     // cover `len` values.
     unsafe { out.set_len(len) };
     Ok(out)
+}
+
+/// The exact keys of `texts`, in row order: the keys [`dedup`] gives them
+/// (the same scan as the sketch's, without shingles or signatures); stops
+/// with [`Error::Cancelled`] soon after `cancel` is set.
+pub fn exact_keys(texts: &[&str], cancel: &Cancel) -> Result<Vec<ExactKey>> {
+    let keys = texts
+        .par_iter()
+        .map(|text| {
+            if cancel.is_cancelled() {
+                0
+            } else {
+                Sketcher::exact_key(text)
+            }
+        })
+        .collect();
+    cancel.check()?;
+    Ok(keys)
 }
 
 /// Finds exact and near duplicates among `texts`.

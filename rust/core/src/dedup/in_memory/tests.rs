@@ -327,3 +327,39 @@ fn signatures_of_many_rows_fill_every_row() {
         assert_eq!(row, hasher.signature(&shingle_set(text, 5)).as_slice());
     }
 }
+
+#[test]
+fn exact_keys_are_those_of_dedup_and_of_the_definition() {
+    // ASCII, other scripts, text that NFKC changes, whitespace of every
+    // kind, scripts without spaces, empty and punctuation-only texts.
+    let texts = [
+        "Hello  World",
+        "hello world\n",
+        "Grüße aus Köln",
+        "ﬁne ﬂour ¼ cup",
+        "tab\there\u{00a0}and\u{2003}there",
+        "日本語の テキスト です",
+        "",
+        "   ",
+        "!!!",
+        "Ｆｕｌｌｗｉｄｔｈ text",
+    ];
+    let refs: Vec<&str> = texts.to_vec();
+    let keys = exact_keys(&refs, &Cancel::new()).expect("keys");
+    let result = dedup(&refs, &DedupOptions::default()).expect("dedup");
+    assert_eq!(keys, result.exact_key);
+    for (text, key) in texts.iter().zip(&keys) {
+        assert_eq!(*key, crate::dedup::exact::exact_key(text), "{text:?}");
+    }
+    assert_eq!(keys[0], keys[1]);
+}
+
+#[test]
+fn exact_keys_stop_when_cancelled() {
+    let cancel = Cancel::new();
+    cancel.cancel();
+    assert!(matches!(
+        exact_keys(&["a b c"], &cancel),
+        Err(Error::Cancelled)
+    ));
+}

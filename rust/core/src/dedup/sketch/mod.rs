@@ -180,6 +180,15 @@ impl Sketcher {
         })
     }
 
+    /// The exact key of `text` as [`Self::sketch`] gives it (the same
+    /// scan), without its shingles or signature.
+    pub fn exact_key(text: &str) -> ExactKey {
+        with_scan(|scan| {
+            scan.scan_exact_form(text);
+            key_of_exact_form_bytes(scan.exact_form())
+        })
+    }
+
     /// Hashes of the distinct shingles of `text`, sorted ascending: what
     /// exact Jaccard verification compares.
     pub fn shingle_set(&self, text: &str) -> Vec<u64> {
