@@ -223,12 +223,15 @@ def test_read_dumps_gives_ingests_records_and_errors(
     assert collect(again).sort("doc_id").equals(want.records)
 
 
-def test_dedup_reads_read_dumps_rows_again_without_a_copy(
+def test_sketches_keep_the_texts_only_of_rows_not_cheap_to_read_again(
     cluster: Any, tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The rows of read_dumps are in the object store already: dedup reads
-    their texts again (verification, output) instead of materializing a
-    copy of them, and gives the local result."""
+    """The rows of read_dumps are in the object store already: their
+    sketches leave the texts out, and the stages that need them read the
+    rows again, uncopied. Rows behind a map of the caller's are read
+    once, into sketches that keep them. The same result either way."""
+    import pyarrow.parquet as pq
+
     inputs = sorted(seeds_dir.glob("*.txt"))[:6]
     want = local_by_id(thresher.ingest(inputs).records, threshold=0.7, ngram=3)
     records = tray.read_dumps(inputs)
@@ -239,9 +242,14 @@ def test_dedup_reads_read_dumps_rows_again_without_a_copy(
         return materialize(ds)
 
     monkeypatch.setattr(ray.data.Dataset, "materialize", no_copy_of_the_rows)
-    got = collect(tray.dedup(records, threshold=0.7, ngram=3, partitions=2)).sort("doc_id")
-    assert got.equals(want)
-    assert got["is_duplicate"].any()
+    options = {"threshold": 0.7, "ngram": 3, "partitions": 2}
+    mapped = records.map_batches(lambda batch: batch, batch_format="pyarrow")
+    for ds, work, with_texts in [(records, "read", False), (mapped, "mapped", True)]:
+        got = collect(tray.dedup(ds, work_dir=tmp_path / work, **options)).sort("doc_id")
+        assert got.equals(want)
+        sketches = next((tmp_path / work / "sketch").glob("*.parquet"))
+        assert ("text" in pq.read_schema(sketches).names) == with_texts
+    assert want["is_duplicate"].any()
 
 
 def test_read_dumps_of_relative_paths_named_otherwise_by_the_walk(

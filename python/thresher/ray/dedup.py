@@ -6,11 +6,13 @@ The stages, each a Ray Data operation on Arrow tables, the work of each in
 thresher's Rust core with the GIL released:
 
 1. **Sketch** (``map_batches``): each row's id, exact key (binary), content
-   flags and LSH band keys, without the row's other columns. The texts
-   stay in the input's blocks (``ds`` as given when it is materialized or
-   comes from :func:`thresher.ray.read_dumps`, else materialized once),
-   which the stages that need them (4, 6 and 7) read again: the object
-   store holds each text once.
+   flags and LSH band keys. When ``ds`` is cheap to read again
+   (materialized, or from :func:`thresher.ray.read_dumps`: its blocks are
+   in the object store already), the sketches leave out the row's other
+   columns, and the stages that need the texts (4, 6 and 7) read them
+   from ``ds`` again: the object store holds each text once. Otherwise
+   (a read of files, say) ``ds`` runs once, into sketches that keep every
+   column, with the exact key in hex for the output.
 2. **Exact copies**: rows with content, bucketed by a hash of their exact
    key and grouped by bucket (``groupby(bucket).map_groups``, one call per
    bucket); each bucket links every row to the lowest id with its key.
@@ -44,11 +46,11 @@ thresher's Rust core with the GIL released:
 6. **Scores**: members whose similarity to their representative is not an
    edge already (few) get it on the driver, their texts fetched by a
    filter over the rows.
-7. **Output** (``map_batches`` over the input's rows): every row with its
-   columns and its exact key (hex; computed again from the text by the
-   sketch's own scan, ``_core.exact_keys``, which costs less than keeping
-   the texts beside the sketches), the clustered rows' values broadcast to
-   every task.
+7. **Output** (``map_batches`` over the rows: ``ds``, or the sketches that
+   kept them): every row with its columns and its exact key in hex (from
+   the sketch, or computed again from the text by the sketch's own scan,
+   ``_core.exact_keys``, where the sketches left the texts out), the
+   clustered rows' values broadcast to every task.
 
 A grouping by bucket is a shuffle that Ray Data runs (its sort shuffle up
 to :data:`MAX_SORT_SHUFFLE_BLOCKS` blocks, its hash shuffle beyond: see
@@ -133,7 +135,9 @@ _KEY = "_thresher_exact_key"
 _CONTENT = "_thresher_has_content"
 _SHINGLES = "_thresher_has_shingles"
 _BANDS = "_thresher_band_keys"
-_INTERNAL = (_KEY, _CONTENT, _SHINGLES, _BANDS)
+#: The exact key in hex, in sketches that keep their rows' columns.
+_HEX_KEY = "_thresher_exact_key_hex"
+_INTERNAL = (_KEY, _CONTENT, _SHINGLES, _BANDS, _HEX_KEY)
 
 
 _IDS = {"id": pl.UInt64}
@@ -142,20 +146,36 @@ _EDGES = {"a": pl.UInt64, "b": pl.UInt64, "similarity": pl.Float64}
 _COPIES = {"id": pl.UInt64, "rep": pl.UInt64}
 
 
-def _sketch(batch: pa.Table, *, column: str, id_column: str, options: dict[str, Any]) -> pa.Table:
+def _sketch(
+    batch: pa.Table, *, column: str, id_column: str, options: dict[str, Any], keep_rows: bool
+) -> pa.Table:
     """Stage 1: the batch's ids with their exact key (binary), content
-    flags and band keys; not their texts."""
+    flags and band keys; with ``keep_rows``, after all the rows' columns,
+    with the exact key in hex too (for the output)."""
     texts = frame_of(batch.select([column]))
     sketches = pl.DataFrame(_core.DedupEngine(options).sketch(text_stream(texts, column)))
+    hex_key: list[pl.Series] = []
+    if keep_rows:
+        # The core's hex is the 128-bit key written big-endian; the binary
+        # is little-endian.
+        little = sketches.select(pl.col("exact_key").bin.encode("hex"))
+        hex_key.append(
+            little.select(
+                pl.concat_str(
+                    [pl.col("exact_key").str.slice(2 * i, 2) for i in reversed(range(16))]
+                ).alias(_HEX_KEY)
+            ).to_series()
+        )
     added = pl.DataFrame(
         [
+            *hex_key,
             sketches["exact_key"].alias(_KEY),
             sketches["has_content"].alias(_CONTENT),
             sketches["has_shingles"].alias(_SHINGLES),
             sketches["band_keys"].alias(_BANDS),
         ]
     )
-    return appended(batch.select([id_column]), added)
+    return appended(batch if keep_rows else batch.select([id_column]), added)
 
 
 def _key_buckets(batch: pa.Table, *, id_column: str, partitions: int) -> pa.Table:
@@ -388,13 +408,19 @@ def _texts_of(batch: pa.Table, *, id_column: str, column: str, wanted: Any) -> p
 def _output(
     batch: pa.Table, *, id_column: str, column: str, clustered: Any, id_type: pa.DataType
 ) -> pa.Table:
-    """Stage 7: the batch's rows (the input's) with :data:`RESULT_COLUMNS`:
-    the exact key of each text, and the clustered rows' values
+    """Stage 7: the batch's rows (the input's, or sketches that kept them)
+    with :data:`RESULT_COLUMNS`: the exact key of each text (from the
+    sketch, or computed again), and the clustered rows' values
     ``clustered`` (sent to every task), or, where it is ``None``, the
     values joined to the rows already."""
-    keys = pl.DataFrame(_core.exact_keys(text_stream(frame_of(batch.select([column])), column)))
+    if _HEX_KEY in batch.column_names:
+        keys = frame_of(batch.select([_HEX_KEY])).rename({_HEX_KEY: "exact_key"})
+    else:
+        texts = frame_of(batch.select([column]))
+        keys = pl.DataFrame(_core.exact_keys(text_stream(texts, column)))
+    own = [name for name in batch.column_names if name not in _INTERNAL]
     if clustered is None:
-        joined = frame_of(batch)
+        joined = frame_of(batch.select(own))
         kept = [name for name in joined.columns if name not in ("_thresher_id", *_INFO_COLUMNS)]
         for name, dtype in _INFO_SCHEMA.items():
             if name not in joined.columns:
@@ -402,7 +428,7 @@ def _output(
     else:
         # Only the ids go through Polars; the rows' own columns stay as
         # they are in Arrow.
-        kept = batch.column_names
+        kept = own
         frame = frame_of(batch.select([id_column]))
         info = frame_of(resolved(clustered))
         ids = pl.col(id_column).cast(pl.UInt64).alias("_thresher_id")
@@ -646,6 +672,10 @@ def dedup(
     parts = partitions if partitions is not None else _default_partitions()
     bands, _ = _core.banding(threshold, num_perm)
     clock = _Clock(timings)
+    # Rows cheap to read again stay where they are, and the sketches
+    # leave out their columns; other rows are read once, into sketches
+    # that keep them.
+    keep_rows = not _cheap_to_read_again(ds)
     stages = _Stages(
         work_dir,
         {
@@ -658,6 +688,7 @@ def dedup(
             "date_column": date_column,
             "partitions": parts,
             "components": components,
+            "sketches_keep_rows": keep_rows,
         },
     )
 
@@ -668,14 +699,23 @@ def dedup(
     # does the output, which derives from ``rows`` (its context is a copy
     # made while the setting was off).
     with context_settings([ds], op_resource_reservation_enabled=False):
-        rows = _rows_to_read_again(ds)
+        # A dataset of its own context (see above).
+        source = ray.data.Dataset.copy(ds, _deep_copy=True)
         sketched = stages.dataset(
             "sketch",
-            lambda: rows.map_batches(
-                partial(_sketch, column=column, id_column=id_column, options=options),
+            lambda: source.map_batches(
+                partial(
+                    _sketch,
+                    column=column,
+                    id_column=id_column,
+                    options=options,
+                    keep_rows=keep_rows,
+                ),
                 batch_format="pyarrow",
             ),
         )
+    # What stages 4, 6 and 7 read the texts and other columns from.
+    rows = sketched if keep_rows else source
     clock.lap("sketch")
     if not sketched.count():
         # No rows: nothing to group (a shuffle of no blocks has no columns).
@@ -841,16 +881,14 @@ def dedup(
     )
 
 
-def _rows_to_read_again(ds: ray.data.Dataset) -> ray.data.Dataset:
-    """The rows whose texts stages 4, 6 and 7 read again: ``ds`` itself
-    when reading it again costs nothing (materialized, or from
-    :func:`thresher.ray.read_dumps`: its blocks are in the object store
-    already), else ``ds`` materialized (its pipeline, such as a read of
-    files, runs once). Either way a dataset of its own context, a copy of
-    the current settings of ``ds``'s."""
-    if isinstance(ds, MaterializedDataset) or is_cheap_to_read_again(ds):
-        return ray.data.Dataset.copy(ds, _deep_copy=True)
-    return ds.materialize()
+def _cheap_to_read_again(ds: ray.data.Dataset) -> bool:
+    """Whether reading ``ds`` again costs little: it is materialized, or
+    comes from :func:`thresher.ray.read_dumps` (its blocks are in the
+    object store already). Its sketches then leave out its columns, and
+    the stages that need its texts read them from ``ds`` again; the
+    object store holds every text once. Other datasets (a read of files,
+    say) run once, into sketches that keep every column."""
+    return isinstance(ds, MaterializedDataset) or is_cheap_to_read_again(ds)
 
 
 def _bucketed_pairs(batch: pa.Table, *, partitions: int) -> pa.Table:
