@@ -252,6 +252,35 @@ def test_sketches_keep_the_texts_only_of_rows_not_cheap_to_read_again(
     assert want["is_duplicate"].any()
 
 
+def test_the_output_takes_exact_keys_from_sketches_of_the_same_ids(cluster: Any) -> None:
+    """Rows in runs of consecutive ids (as read_dumps gives them) take
+    their exact keys from the sketch blocks of those ids; rows whose ids
+    are spread over more sketches than that are left to compute theirs."""
+    import sys
+
+    stages = sys.modules["thresher.ray.dedup"]
+    frame = corpus(5, 40).sort("doc_id")
+    want = thresher.dedup(frame)["exact_key"]
+    options = {"threshold": 0.8, "ngram": 5, "num_perm": 128, "seed": 1, "verify": "exact"}
+    halves = [frame.head(frame.height // 2), frame.tail(frame.height - frame.height // 2)]
+    sketched = ray.data.from_arrow(
+        [
+            stages._sketch(
+                half.to_arrow(), column="text", id_column="doc_id", options=options, keep_rows=False
+            )
+            for half in halves
+        ]
+    ).materialize()
+    blocks = stages._sketch_blocks(sketched, "doc_id")
+    ids = frame["doc_id"].cast(pl.UInt64)
+    second = ids.tail(halves[1].height)
+    got = stages._sketched_keys(second, blocks, "doc_id")
+    assert got is not None
+    assert got.to_list() == want.tail(halves[1].height).to_list()
+    # The lowest and the highest id: both blocks for two rows.
+    assert stages._sketched_keys(ids.gather([0, ids.len() - 1]), blocks, "doc_id") is None
+
+
 def test_read_dumps_of_relative_paths_named_otherwise_by_the_walk(
     cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -79,6 +79,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import ray
 import ray.data
@@ -154,18 +155,7 @@ def _sketch(
     with the exact key in hex too (for the output)."""
     texts = frame_of(batch.select([column]))
     sketches = pl.DataFrame(_core.DedupEngine(options).sketch(text_stream(texts, column)))
-    hex_key: list[pl.Series] = []
-    if keep_rows:
-        # The core's hex is the 128-bit key written big-endian; the binary
-        # is little-endian.
-        little = sketches.select(pl.col("exact_key").bin.encode("hex"))
-        hex_key.append(
-            little.select(
-                pl.concat_str(
-                    [pl.col("exact_key").str.slice(2 * i, 2) for i in reversed(range(16))]
-                ).alias(_HEX_KEY)
-            ).to_series()
-        )
+    hex_key = [_hex_keys(sketches["exact_key"]).alias(_HEX_KEY)] if keep_rows else []
     added = pl.DataFrame(
         [
             *hex_key,
@@ -176,6 +166,65 @@ def _sketch(
         ]
     )
     return appended(batch if keep_rows else batch.select([id_column]), added)
+
+
+def _hex_keys(keys: pl.Series) -> pl.Series:
+    """Binary exact keys (the core's, little-endian) in the core's hex (the
+    128-bit key written big-endian)."""
+    little = keys.bin.encode("hex").to_frame("little")
+    return little.select(
+        pl.concat_str([pl.col("little").str.slice(2 * i, 2) for i in reversed(range(16))])
+    ).to_series()
+
+
+def _id_range(block: pa.Table, id_column: str) -> tuple[int, int, int] | None:
+    """Lowest and highest id of a block of sketches, and its rows; ``None``
+    for a block of no rows."""
+    if not block.num_rows:
+        return None
+    ids = pc.min_max(block.column(id_column))
+    return int(ids["min"].as_py()), int(ids["max"].as_py()), block.num_rows
+
+
+_id_range_task = ray.remote(_id_range)
+
+
+def _sketch_blocks(sketched: ray.data.Dataset, id_column: str) -> Any:
+    """The blocks of text-free sketches with the range of their ids, for
+    the output to take its exact keys from (see :func:`_sketched_keys`):
+    an object-store reference to a list of ``(lowest, highest, rows,
+    block)``."""
+    refs = sketched.to_arrow_refs()
+    ranges = ray.get([_id_range_task.remote(ref, id_column) for ref in refs])
+    blocks = [(*found, ref) for found, ref in zip(ranges, refs, strict=True) if found]
+    return ray.put(blocks)
+
+
+def _sketched_keys(ids: pl.Series, blocks: Any, id_column: str) -> pl.Series | None:
+    """The hex exact keys of the rows ``ids`` from the sketch blocks whose
+    id range meets theirs; ``None`` (compute them from the texts instead)
+    when those blocks hold more than twice as many rows, as where ids are
+    spread across blocks. The rows of :func:`thresher.ray.read_dumps`
+    come in runs of consecutive ids, as do their sketches."""
+    if blocks is None or not len(ids):
+        return None
+    low, high = ids.min(), ids.max()
+    meeting = [block for block in resolved(blocks) if block[0] <= high and block[1] >= low]
+    if sum(block[2] for block in meeting) > 2 * len(ids):
+        return None
+    tables = ray.get([block[3] for block in meeting])
+    keys = pl.concat(
+        [
+            frame_of(table.select([id_column, _KEY])).select(
+                pl.col(id_column).cast(pl.UInt64).alias("id"), pl.col(_KEY)
+            )
+            for table in tables
+        ]
+    )
+    found = ids.to_frame("id").join(keys, on="id", how="left", maintain_order="left")[_KEY]
+    if found.null_count():
+        return None
+    return _hex_keys(found)
 
 
 def _key_buckets(batch: pa.Table, *, id_column: str, partitions: int) -> pa.Table:
@@ -406,18 +455,30 @@ def _texts_of(batch: pa.Table, *, id_column: str, column: str, wanted: Any) -> p
 
 
 def _output(
-    batch: pa.Table, *, id_column: str, column: str, clustered: Any, id_type: pa.DataType
+    batch: pa.Table,
+    *,
+    id_column: str,
+    column: str,
+    clustered: Any,
+    id_type: pa.DataType,
+    sketch_blocks: Any = None,
 ) -> pa.Table:
     """Stage 7: the batch's rows (the input's, or sketches that kept them)
     with :data:`RESULT_COLUMNS`: the exact key of each text (from the
-    sketch, or computed again), and the clustered rows' values
+    sketch, from the text-free ``sketch_blocks``, or computed again from
+    the text), and the clustered rows' values
     ``clustered`` (sent to every task), or, where it is ``None``, the
     values joined to the rows already."""
     if _HEX_KEY in batch.column_names:
         keys = frame_of(batch.select([_HEX_KEY])).rename({_HEX_KEY: "exact_key"})
     else:
-        texts = frame_of(batch.select([column]))
-        keys = pl.DataFrame(_core.exact_keys(text_stream(texts, column)))
+        row_ids = frame_of(batch.select([id_column]))[id_column].cast(pl.UInt64)
+        sketched = _sketched_keys(row_ids, sketch_blocks, id_column)
+        if sketched is not None:
+            keys = sketched.alias("exact_key").to_frame()
+        else:
+            texts = frame_of(batch.select([column]))
+            keys = pl.DataFrame(_core.exact_keys(text_stream(texts, column)))
     own = [name for name in batch.column_names if name not in _INTERNAL]
     if clustered is None:
         joined = frame_of(batch.select(own))
@@ -874,6 +935,7 @@ def dedup(
             _output,
             id_column=id_column,
             column=column,
+            sketch_blocks=None if keep_rows else _sketch_blocks(sketched, id_column),
             clustered=ray.put(clustered.to_arrow()),
             id_type=schema.field(id_column).type,
         ),
