@@ -89,7 +89,7 @@ from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
 from thresher.errors import InvalidOptionError
 from thresher.keep import check_keep, priority_expr, warn_undated, warn_undated_clusters
-from thresher.ray.read import is_cheap_to_read_again
+from thresher.ray.read import is_cheap_to_read_again, known_schema
 from thresher.ray.tables import (
     BUCKET,
     Shuffle,
@@ -528,10 +528,12 @@ def _check_options(
     components: str,
     partitions: int | None,
 ) -> pa.Schema:
-    schema = ds.schema()
-    if schema is None:
-        raise InvalidOptionError("the dataset has no schema (is it empty of blocks?)")
-    arrow = schema.base_schema
+    arrow = known_schema(ds)
+    if arrow is None:
+        schema = ds.schema()
+        if schema is None:
+            raise InvalidOptionError("the dataset has no schema (is it empty of blocks?)")
+        arrow = schema.base_schema
     assert isinstance(arrow, pa.Schema)
     names = arrow.names
     for name, what in ((column, "text"), (id_column, "id")):

@@ -44,21 +44,32 @@ _FILE = "_thresher_file"
 _RUN = "_thresher_run"
 #: Datasets whose rows are blocks in the object store already, under maps
 #: that copy no text: :func:`thresher.ray.dedup` reads their texts again
-#: instead of materializing a copy.
-_CHEAP_TO_READ_AGAIN: weakref.WeakSet[ray.data.Dataset] = weakref.WeakSet()
+#: instead of materializing a copy. With their schema where it is known
+#: (a lazy dataset's ``schema()`` runs its first block).
+_CHEAP_TO_READ_AGAIN: weakref.WeakKeyDictionary[ray.data.Dataset, pa.Schema | None] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def mark_cheap_to_read_again(ds: ray.data.Dataset) -> ray.data.Dataset:
+def mark_cheap_to_read_again(
+    ds: ray.data.Dataset, schema: pa.Schema | None = None
+) -> ray.data.Dataset:
     """Marks ``ds`` (rows already in the object store, under maps that
     copy no text and cost little) as one that :func:`thresher.ray.dedup`
-    may read again instead of materializing; returns it."""
-    _CHEAP_TO_READ_AGAIN.add(ds)
+    may read again instead of materializing, with its ``schema`` if
+    known; returns it."""
+    _CHEAP_TO_READ_AGAIN[ds] = schema
     return ds
 
 
 def is_cheap_to_read_again(ds: ray.data.Dataset) -> bool:
     """Whether ``ds`` was marked by :func:`mark_cheap_to_read_again`."""
     return ds in _CHEAP_TO_READ_AGAIN
+
+
+def known_schema(ds: ray.data.Dataset) -> pa.Schema | None:
+    """The schema ``ds`` was marked with, if any."""
+    return _CHEAP_TO_READ_AGAIN.get(ds)
 
 
 def _read_run(
@@ -117,7 +128,9 @@ def _records_schema() -> pa.Schema:
     return thresher.ingest([]).records.to_arrow().schema
 
 
-_read_run_task = ray.remote(num_returns=3)(_read_run)
+# Spread over the nodes: by default the driver's node takes the runs
+# while its worker is leased, and the other nodes can stand idle.
+_read_run_task = ray.remote(num_returns=3, scheduling_strategy="SPREAD")(_read_run)
 
 
 def _number_records(batch: pa.Table, *, first_ids: list[int], columns: list[str]) -> pa.Table:
@@ -228,12 +241,16 @@ def read_with_facts(
             for ref, run in zip(record_refs, runs, strict=True)
             if any(per_file.get(number, 0) for number, _, _ in run)
         ]
+        number = partial(_number_records, first_ids=first_ids, columns=nothing.records.columns)
+        # The blocks' schema, from a block of no rows: the schema of a
+        # lazy dataset is otherwise found by running its first block.
+        template = _records_schema().empty_table()
+        template = template.append_column(_RUN, pa.array([], pa.int64()))
         records = mark_cheap_to_read_again(
             ray.data.from_arrow_refs(record_refs).map_batches(
-                partial(_number_records, first_ids=first_ids, columns=nothing.records.columns),
-                batch_format="pyarrow",
-                batch_size=None,
-            )
+                number, batch_format="pyarrow", batch_size=None
+            ),
+            number(template).schema,
         )
     else:
         # A map over blocks of no rows gives no blocks, and so no schema.
