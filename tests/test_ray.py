@@ -332,11 +332,17 @@ def test_context_settings_are_restored_and_unknown_ones_left_out() -> None:
     assert context.op_resource_reservation_enabled is before
 
 
-def test_a_worker_node_lost_mid_run_changes_nothing(cluster: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", ["rows", "read_dumps"])
+def test_a_worker_node_lost_mid_run_changes_nothing(
+    cluster: Any, tmp_path: Path, seeds_dir: Path, source: str
+) -> None:
     """Its own cluster: a worker node is removed while dedup runs, right
     after the sketches; Ray retries the lost tasks and rebuilds lost
-    blocks, and the result is the local one."""
-    frame = corpus(11, 120)
+    blocks, and the result is the local one. From rows the driver put in
+    the object store, and from read_dumps, whose read blocks (some of
+    them on the lost node) the later stages read the texts from again."""
+    inputs = sorted(seeds_dir.glob("*.txt"))
+    frame = corpus(11, 120) if source == "rows" else thresher.ingest(inputs).records
     options = {"threshold": 0.7, "ngram": 3, "num_perm": 64, "seed": 5}
     want = local_by_id(frame, **options)
     if ray.is_initialized():
@@ -348,7 +354,10 @@ def test_a_worker_node_lost_mid_run_changes_nothing(cluster: Any, tmp_path: Path
     nodes.wait_for_nodes()
     ray.init(address=nodes.address, log_to_driver=False)
     try:
-        ds = ray.data.from_arrow(frame.to_arrow())
+        if source == "rows":
+            ds = ray.data.from_arrow(frame.to_arrow())
+        else:
+            ds = tray.read_dumps(inputs)
         out: dict[str, Any] = {}
         timings: dict[str, float] = {}
 

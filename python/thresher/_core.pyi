@@ -26,6 +26,7 @@ __all__ = [
     "dedup_columns",
     "default_limits",
     "empty_errors",
+    "exact_keys",
     "ingest",
     "minhash",
     "pair_similarities",
