@@ -194,7 +194,7 @@ def run_dedup_on_ray(
 
 def _run(run: DedupRun, started: float, sharded: bool) -> dict[str, Any]:
     import thresher.ray as tray
-    from thresher.ray.read import mark_cheap_to_read_again, read_with_facts
+    from thresher.ray.read import known_schema, mark_cheap_to_read_again, read_with_facts
     from thresher.ray.tables import collect
 
     o, work, reporter = run.options, run.work, run.reporter
@@ -231,9 +231,12 @@ def _run(run: DedupRun, started: float, sharded: bool) -> dict[str, Any]:
 
     newest = o.keep == "newest"
     if newest:
-        # A cheap map over the read's blocks: dedup reads its texts again.
+        # A cheap map over the read's blocks: dedup reads its texts again,
+        # and takes its schema from a block of no rows.
+        schema = known_schema(records)
         records = mark_cheap_to_read_again(
-            records.map_batches(_with_date_seconds, batch_format="pyarrow")
+            records.map_batches(_with_date_seconds, batch_format="pyarrow"),
+            None if schema is None else _with_date_seconds(schema.empty_table()).schema,
         )
     stage_timings: dict[str, float] = {}
     with reporter.phase("dedup", "ray: dedup") as phase:
