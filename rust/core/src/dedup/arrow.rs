@@ -27,13 +27,7 @@ use crate::error::{Error, Result};
 pub fn dedup_batch(result: &DedupResult) -> Result<RecordBatch> {
     let n = result.cluster_id.len();
     batch(vec![
-        (
-            "exact_key",
-            Arc::new(StringArray::from_iter_values(
-                result.exact_key.iter().map(|&k| to_hex(k)),
-            )),
-            false,
-        ),
+        ("exact_key", hex_keys(&result.exact_key), false),
         (
             "cluster_id",
             Arc::new(UInt64Array::from_iter_values(
@@ -105,13 +99,14 @@ pub fn edges_batch(edges: &[Edge]) -> Result<RecordBatch> {
 /// Exact keys as a one-column batch `exact_key`: lower-case hex, as
 /// [`dedup_batch`] writes them.
 pub fn exact_keys_batch(keys: &[ExactKey]) -> Result<RecordBatch> {
-    batch(vec![(
-        "exact_key",
-        Arc::new(StringArray::from_iter_values(
-            keys.iter().map(|&k| to_hex(k)),
-        )),
-        false,
-    )])
+    batch(vec![("exact_key", hex_keys(keys), false)])
+}
+
+/// Exact keys as a string column of lower-case hex ([`to_hex`]).
+fn hex_keys(keys: &[ExactKey]) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(
+        keys.iter().map(|&k| to_hex(k)),
+    ))
 }
 
 /// Signatures (`num_perm` values per row, row after row) as a one-column
