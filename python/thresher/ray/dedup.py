@@ -83,7 +83,6 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import ray
 import ray.data
-from ray.data.dataset import MaterializedDataset
 
 from thresher import _core
 from thresher._names import DEFAULT_SEED, Keep, Verify, dedup_options
@@ -482,7 +481,7 @@ def _output(
     own = [name for name in batch.column_names if name not in _INTERNAL]
     if clustered is None:
         joined = frame_of(batch.select(own))
-        kept = [name for name in joined.columns if name not in ("_thresher_id", *_INFO_COLUMNS)]
+        kept = [name for name in own if name not in ("_thresher_id", *_INFO_COLUMNS)]
         for name, dtype in _INFO_SCHEMA.items():
             if name not in joined.columns:
                 joined = joined.with_columns(pl.lit(None, dtype).alias(name))
@@ -736,9 +735,11 @@ def dedup(
     bands, _ = _core.banding(threshold, num_perm)
     clock = _Clock(timings)
     # Rows cheap to read again stay where they are, and the sketches
-    # leave out their columns; other rows are read once, into sketches
-    # that keep them.
-    keep_rows = not _cheap_to_read_again(ds)
+    # leave out their columns (the stages that need the texts read them
+    # from ``ds`` again: the object store holds every text once); other
+    # rows (a read of files, say) are read once, into sketches that keep
+    # them.
+    keep_rows = not is_cheap_to_read_again(ds)
     stages = _Stages(
         work_dir,
         {
@@ -943,16 +944,6 @@ def dedup(
         ),
         batch_format="pyarrow",
     )
-
-
-def _cheap_to_read_again(ds: ray.data.Dataset) -> bool:
-    """Whether reading ``ds`` again costs little: it is materialized, or
-    comes from :func:`thresher.ray.read_dumps` (its blocks are in the
-    object store already). Its sketches then leave out its columns, and
-    the stages that need its texts read them from ``ds`` again; the
-    object store holds every text once. Other datasets (a read of files,
-    say) run once, into sketches that keep every column."""
-    return isinstance(ds, MaterializedDataset) or is_cheap_to_read_again(ds)
 
 
 def _bucketed_pairs(batch: pa.Table, *, partitions: int) -> pa.Table:

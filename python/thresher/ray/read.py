@@ -31,6 +31,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import ray
 import ray.data
+from ray.data.dataset import MaterializedDataset
 
 import thresher
 from thresher import _core
@@ -63,8 +64,10 @@ def mark_cheap_to_read_again(
 
 
 def is_cheap_to_read_again(ds: ray.data.Dataset) -> bool:
-    """Whether ``ds`` was marked by :func:`mark_cheap_to_read_again`."""
-    return ds in _CHEAP_TO_READ_AGAIN
+    """Whether reading ``ds`` again costs little: it is materialized, or
+    was marked by :func:`mark_cheap_to_read_again` (as :func:`read_dumps`
+    marks its rows, whose blocks are in the object store already)."""
+    return isinstance(ds, MaterializedDataset) or ds in _CHEAP_TO_READ_AGAIN
 
 
 def known_schema(ds: ray.data.Dataset) -> pa.Schema | None:
