@@ -186,7 +186,10 @@ def run_command(corpus: Path, out: Path, threads: int, memory: str | None) -> di
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     phase = ["start"]
     phase_rss: dict[str, int] = {}
-    sampler = threading.Thread(target=_sample_rss, args=(proc, phase, phase_rss), daemon=True)
+    reaped = threading.Event()
+    sampler = threading.Thread(
+        target=_sample_rss, args=(proc.pid, reaped, phase, phase_rss), daemon=True
+    )
     sampler.start()
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -195,6 +198,7 @@ def run_command(corpus: Path, out: Path, threads: int, memory: str | None) -> di
             phase[0] = event["phase"]
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    reaped.set()
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"{' '.join(cmd)} exited with {code}")
@@ -208,14 +212,18 @@ def run_command(corpus: Path, out: Path, threads: int, memory: str | None) -> di
     }
 
 
-def _sample_rss(proc: subprocess.Popen[str], phase: list[str], peaks: dict[str, int]) -> None:
+def _sample_rss(pid: int, reaped: threading.Event, phase: list[str], peaks: dict[str, int]) -> None:
+    """Peak RSS of process ``pid`` in each phase, until it ends. It never
+    waits for the process (``Popen.poll`` would reap it before the caller's
+    ``os.wait4`` reads its resource usage); a process that has ended is a
+    zombie, whose memory psutil refuses to read."""
     try:
         import psutil
     except ImportError:
         return
     try:
-        process = psutil.Process(proc.pid)
-        while proc.poll() is None:
+        process = psutil.Process(pid)
+        while not reaped.is_set():
             rss = process.memory_info().rss
             peaks[phase[0]] = max(peaks.get(phase[0], 0), rss)
             time.sleep(0.02)
