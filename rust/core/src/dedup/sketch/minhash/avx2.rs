@@ -48,6 +48,14 @@ kernel!(avx2;
 /// [`later_rounds`] (the random rounds and the fill), same values; for
 /// `acc.len() <= MAX_BINS` by the bitmap and lane minima, beyond it the
 /// portable loops.
+///
+/// The hits' count and the bitmap of empty bins are locals (registers), not
+/// fields behind a pointer: the count is carried from one register of
+/// throws to the next, and the bitmap is read whole at the end of each
+/// round, right after the hits changed it. In memory, the first went
+/// through a store and a load per register of throws, and the second was a
+/// wide load of words just stored one by one, which waits for the stores
+/// to reach the cache.
 pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &mut [u64]) {
     let k = acc.len();
     if k > MAX_BINS || p.is_empty() {
@@ -57,11 +65,11 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
     // (a minimum does not change when it sees it twice).
     let full = p.len() - p.len() % LANES;
     let (p_rest, q_rest) = (rest_register(p, full), rest_register(q, full));
-    let mut hits = Hits {
-        hashes: [MaybeUninit::uninit(); HITS + LANES],
-        len: 0,
-        empty: empty_bins(acc),
-    };
+    // Left uninitialised: a short text would pay to zero them for a few
+    // hits. The first `len` are written.
+    let mut hits = [MaybeUninit::<u32>::uninit(); HITS + LANES];
+    let mut len = 0;
+    let mut empty = empty_bins(acc);
     let scale = _mm256_set1_epi64x(k as i64);
     let shift = k
         .is_power_of_two()
@@ -74,8 +82,7 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
             b: _mm256_set1_epi32(b as i32),
             scale,
             shift,
-            // SAFETY: `empty` holds one register.
-            empty: unsafe { _mm256_loadu_si256(hits.empty.as_ptr().cast()) },
+            empty,
         };
         let high = (round as u64) << 32;
         let mut i = 0;
@@ -87,23 +94,54 @@ pub(super) fn later_rounds_avx2(round_keys: &[u64], p: &[u32], q: &[u32], acc: &
                     _mm256_loadu_si256(q.as_ptr().add(i).cast()),
                 )
             };
-            thrower.throw(pv, qv, &mut hits);
-            if hits.len > HITS {
+            len = thrower.throw(pv, qv, &mut hits, len);
+            if len > HITS {
                 // Applied early, still against the bitmap of the round's
                 // start: the order of the minima does not matter.
-                hits.apply(high, acc);
+                empty = apply_hits(&hits[..len], high, acc, empty);
+                len = 0;
             }
             i += LANES;
         }
         if full < p.len() {
-            thrower.throw(p_rest, q_rest, &mut hits);
+            len = thrower.throw(p_rest, q_rest, &mut hits, len);
         }
-        hits.apply(high, acc);
-        if hits.empty == [0; LANES] {
+        empty = apply_hits(&hits[..len], high, acc, empty);
+        len = 0;
+        if _mm256_testz_si256(empty, empty) == 1 {
             return;
         }
     }
-    fill_empty_bins(round_keys, p, q, (p_rest, q_rest), &hits.empty, acc);
+    let mut words = [0u32; LANES];
+    // SAFETY: `words` holds one register.
+    unsafe { _mm256_storeu_si256(words.as_mut_ptr().cast(), empty) };
+    fill_empty_bins(round_keys, p, q, (p_rest, q_rest), &words, acc);
+}
+);
+
+kernel!(avx2;
+/// Each hit `u` (written by [`Thrower::throw`]) keeps its key `high | u` in
+/// its bin if smallest, and its bin's bit is cleared from `empty`, which is
+/// returned.
+#[inline]
+fn apply_hits(hits: &[MaybeUninit<u32>], high: u64, acc: &mut [u64], empty: __m256i) -> __m256i {
+    let k = acc.len();
+    // Lane `i` holds bits `32 i ..= 32 i + 31`: shifting 1 left by
+    // `bin - 32 i` sets the bin's bit in its lane, and the lanes whose
+    // shift is out of `0..32` (negative counts wrap) come out 0.
+    let lane_starts = _mm256_setr_epi32(0, 32, 64, 96, 128, 160, 192, 224);
+    let one = _mm256_set1_epi32(1);
+    let mut empty = empty;
+    for u in hits {
+        // SAFETY: the caller passes only written hits.
+        let u = unsafe { u.assume_init() };
+        let bin = later_bin(u, k);
+        let slot = &mut acc[bin];
+        *slot = (*slot).min(high | u64::from(u));
+        let counts = _mm256_sub_epi32(_mm256_set1_epi32(bin as i32), lane_starts);
+        empty = _mm256_andnot_si256(_mm256_sllv_epi32(one, counts), empty);
+    }
+    empty
 }
 );
 
@@ -179,9 +217,9 @@ fn rest_register(words: &[u32], full: usize) -> __m256i {
 );
 
 kernel!(avx2;
-/// The bitmap of `acc`'s empty bins: bit `b % 32` of word `b / 32`.
+/// The bitmap of `acc`'s empty bins: bit `b % 32` of lane `b / 32`.
 /// Without a branch per bin (empty bins fall at random).
-fn empty_bins(acc: &[u64]) -> [u32; LANES] {
+fn empty_bins(acc: &[u64]) -> __m256i {
     let mut bits = [0u32; LANES];
     let all = _mm256_set1_epi64x(EMPTY as i64);
     let mut quads = acc.chunks_exact(4);
@@ -196,7 +234,8 @@ fn empty_bins(acc: &[u64]) -> [u32; LANES] {
     for (b, &slot) in quads.remainder().iter().enumerate().map(|(i, s)| (start + i, s)) {
         bits[b / 32] |= u32::from(slot == EMPTY) << (b % 32);
     }
-    bits
+    // SAFETY: `bits` holds one register.
+    unsafe { _mm256_loadu_si256(bits.as_ptr().cast()) }
 }
 );
 
@@ -213,23 +252,19 @@ struct Thrower {
     empty: __m256i,
 }
 
-/// The hashes of a round that hit a bin empty at its start, and the bins
-/// still empty.
-struct Hits {
-    /// The first `len` are written (left uninitialised before: a short
-    /// text would pay to zero them for a few hits).
-    hashes: [MaybeUninit<u32>; HITS + LANES],
-    len: usize,
-    /// The bitmap of [`empty_bins`], bins cleared as hits reach them.
-    empty: [u32; LANES],
-}
-
 impl Thrower {
     kernel!(avx2;
-    /// Throws 8 shingles (words `p`, `q`) and keeps the hashes of those
-    /// whose bin was empty when the round began.
+    /// Throws 8 shingles (words `p`, `q`) and writes the hashes of those
+    /// whose bin was empty when the round began to `hits`, from `len` on
+    /// (`len <= HITS`); returns the new count.
     #[inline]
-    fn throw(&self, p: __m256i, q: __m256i, hits: &mut Hits) {
+    fn throw(
+        &self,
+        p: __m256i,
+        q: __m256i,
+        hits: &mut [MaybeUninit<u32>; HITS + LANES],
+        len: usize,
+    ) -> usize {
         let u = later_hash_lanes(p, q, self.a, self.b);
         let bins = if let Some(shift) = self.shift {
             // `k = 2^m`: Lemire's scaling is the top `m` bits.
@@ -244,34 +279,15 @@ impl Thrower {
         let bits = _mm256_srlv_epi32(words, _mm256_and_si256(bins, _mm256_set1_epi32(31)));
         let mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<31>(bits))) as usize;
         let order = &PACK[mask & 0xFF];
-        debug_assert!(hits.len <= HITS);
-        // SAFETY: `order` holds 8 bytes; `hashes` has a register of room
+        debug_assert!(len <= HITS);
+        // SAFETY: `order` holds 8 bytes; `hits` has a register of room
         // past `len <= HITS`.
         unsafe {
             let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(order.as_ptr().cast()));
             let packed = _mm256_permutevar8x32_epi32(u, order);
-            _mm256_storeu_si256(hits.hashes.as_mut_ptr().add(hits.len).cast(), packed);
+            _mm256_storeu_si256(hits.as_mut_ptr().add(len).cast(), packed);
         }
-        hits.len += mask.count_ones() as usize;
-    }
-    );
-}
-
-impl Hits {
-    kernel!(avx2;
-    /// Each held hash keeps its key `high | hash` in its bin if smallest.
-    #[inline]
-    fn apply(&mut self, high: u64, acc: &mut [u64]) {
-        let k = acc.len();
-        for u in &self.hashes[..self.len] {
-            // SAFETY: `throw` wrote the first `len` hashes.
-            let u = unsafe { u.assume_init() };
-            let bin = later_bin(u, k);
-            let slot = &mut acc[bin];
-            *slot = (*slot).min(high | u64::from(u));
-            self.empty[bin / 32] &= !(1 << (bin % 32));
-        }
-        self.len = 0;
+        len + mask.count_ones() as usize
     }
     );
 }
