@@ -18,6 +18,9 @@
 //!
 //! The parts, in the order the data flows through them:
 //!
+//! - `char_props`: the properties of non-ASCII characters that the steps
+//!   below ask (alphanumeric, NFKC-stable, own lowercase), from one table
+//!   of the Basic Multilingual Plane built on first use.
 //! - `normalisation`: NFKC and lowercasing ([`normalise`]), and the checks
 //!   that let the scan skip them (text that only needs ASCII lowercasing).
 //! - `scripts`: which characters belong to scripts written without spaces,
@@ -42,6 +45,7 @@
 
 mod block_masks;
 mod canonical;
+mod char_props;
 mod normalisation;
 mod scan;
 #[cfg(target_arch = "x86_64")]

@@ -2,6 +2,7 @@
 //! text already in NFKC; and the checks that tell the scan when a text
 //! needs no more than ASCII lowercasing.
 
+use super::char_props::{CharProps, OWN_LOWERCASE, SETTLED, STABLE};
 use super::scripts::joins_without_space;
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
@@ -51,7 +52,7 @@ fn nfkc_by_runs(text: &str, out: &mut String) {
             .char_indices()
             .find(|(_, c)| c.is_ascii())
             .map_or(rest.len(), |(i, _)| ascii + i);
-        if is_nfkc_quick(rest[ascii..run_end].chars()) == IsNormalized::Yes {
+        if is_nfkc_quick_run(&rest[ascii..run_end]) {
             out.push_str(&rest[..run_end]);
         } else {
             let from = ascii.saturating_sub(1);
@@ -86,7 +87,14 @@ fn every_non_ascii_run(text: &str, check: impl Fn(&str) -> bool) -> bool {
 /// characters: an ASCII character is NFKC-stable with combining class 0, so
 /// the check restarts after it as from the start of a text.
 pub(super) fn is_nfkc_quick_yes(text: &str) -> bool {
-    every_non_ascii_run(text, |run| is_nfkc_quick(run.chars()) == IsNormalized::Yes)
+    every_non_ascii_run(text, is_nfkc_quick_run)
+}
+
+/// `is_nfkc_quick(run) == Yes` for a run of non-ASCII characters: at once
+/// where each of them is a [`STABLE`] starter, else by the quick check.
+fn is_nfkc_quick_run(run: &str) -> bool {
+    let props = CharProps::get();
+    run.chars().all(|c| props.has(c, STABLE)) || is_nfkc_quick(run.chars()) == IsNormalized::Yes
 }
 
 /// Whether `normalise(text)` only lowercases the ASCII letters of `text`,
@@ -100,57 +108,19 @@ pub(super) fn is_nfkc_quick_yes(text: &str) -> bool {
 /// there).
 #[inline(never)]
 pub(super) fn is_normalised_but_ascii_case(text: &str) -> bool {
+    let props = CharProps::get();
     every_non_ascii_run(text, |run| {
-        if run.chars().all(is_settled_char) {
-            // The common case (curly quotes, dashes), without the tables;
-            // none of these is whitespace or of an unspaced script.
+        if run.chars().all(|c| props.has(c, SETTLED)) {
+            // The common case: every character a starter that stays as it
+            // is (a letter of most alphabets, a quote, a dash).
             return true;
         }
-        let own_lowercase = run.chars().all(|c| {
-            let mut lower = c.to_lowercase();
-            !c.is_whitespace()
-                && !joins_without_space(c)
-                && lower.next() == Some(c)
-                && lower.next().is_none()
-        });
+        // Combining marks and the like: the quick check of the run.
+        let own_lowercase = run
+            .chars()
+            .all(|c| props.has(c, OWN_LOWERCASE) && !c.is_whitespace() && !joins_without_space(c));
         own_lowercase && is_nfkc_quick(run.chars()) == IsNormalized::Yes
     })
-}
-
-/// Common non-ASCII characters that are not whitespace or alphanumeric, are
-/// their own lowercase, and are NFKC quick-check "yes" starters
-/// (combining class 0), so that the quick check restarts after them as
-/// after an ASCII character (a test checks these properties).
-#[inline]
-pub(super) fn is_plain_symbol(c: char) -> bool {
-    matches!(
-        c,
-        '\u{a9}'
-            | '\u{ae}'
-            | '\u{2013}'
-            | '\u{2014}'
-            | '\u{2018}'
-            | '\u{2019}'
-            | '\u{201c}'
-            | '\u{201d}'
-            | '\u{2022}'
-            | '\u{2190}'..='\u{2193}' | '\u{2212}'
-    )
-}
-
-/// The lowercase Latin-1 letters (U+00DF to U+00FF but U+00F7): alphanumeric,
-/// their own lowercase, NFKC quick-check "yes" starters (checked by a test).
-#[inline]
-pub(super) fn is_latin1_lowercase(c: char) -> bool {
-    matches!(c, '\u{df}'..='\u{ff}') && c != '\u{f7}'
-}
-
-/// Whether `c` is known, without Unicode tables, to be left alone by
-/// [`normalise`] (and starts the NFKC quick check afresh): [`is_plain_symbol`] or
-/// [`is_latin1_lowercase`].
-#[inline]
-pub(super) fn is_settled_char(c: char) -> bool {
-    is_plain_symbol(c) || is_latin1_lowercase(c)
 }
 
 /// Whether `text` has a whitespace character outside ASCII (U+0085, U+00A0,
@@ -180,32 +150,30 @@ pub(super) fn has_non_ascii_space(text: &str) -> bool {
     memchr::memmem::find(bytes, "\u{3000}".as_bytes()).is_some()
 }
 
-/// Appends the full lowercase of `text` to `out`: ASCII runs in bulk, other
-/// characters one by one; `str::to_lowercase` where a capital sigma needs
-/// its context (final sigma).
+/// Appends the full lowercase of `text` to `out`: runs of characters that
+/// are ASCII or their own lowercase in bulk (then the ASCII letters
+/// lowercased in place), the others one by one; `str::to_lowercase` where
+/// a capital sigma needs its context (final sigma).
 fn lowercase_into(text: &str, out: &mut String) {
     if text.contains('Σ') {
         out.push_str(&text.to_lowercase());
         return;
     }
+    let props = CharProps::get();
     let mut rest = text;
-    while !rest.is_empty() {
-        let ascii = ascii_prefix_len(rest.as_bytes());
-        let (run, tail) = rest.split_at(ascii);
+    loop {
+        let changed = rest
+            .char_indices()
+            .find(|&(_, c)| !c.is_ascii() && !props.has(c, OWN_LOWERCASE));
+        let end = changed.map_or(rest.len(), |(i, _)| i);
         let from = out.len();
-        out.push_str(run);
+        out.push_str(&rest[..end]);
         out[from..].make_ascii_lowercase();
-        let mut chars = tail.chars();
-        rest = "";
-        while let Some(c) = chars.next() {
-            if c.is_ascii() {
-                // Back up to this character: the next ASCII run starts here.
-                let after = chars.as_str();
-                rest = &tail[tail.len() - after.len() - 1..];
-                break;
-            }
-            out.extend(c.to_lowercase());
-        }
+        let Some((i, c)) = changed else {
+            return;
+        };
+        out.extend(c.to_lowercase());
+        rest = &rest[i + c.len_utf8()..];
     }
 }
 

@@ -4,17 +4,18 @@
 //! or from UTF-8 bytes decoded on the way.
 
 use super::canonical::exact_form_of_normalised;
-use super::normalisation::{is_latin1_lowercase, is_plain_symbol, normalise};
+use super::char_props::{CharProps, WORD};
+use super::normalisation::normalise;
 use super::scripts::{has_unspaced, is_mark, is_unspaced, is_unspaced_letter};
 
-/// `c.is_alphanumeric()`, without the table lookups for the commonest
-/// non-ASCII characters.
+/// `c.is_alphanumeric()`, from the table of [`CharProps`] (one lookup
+/// instead of a search of the ranges of letters and numbers).
 #[inline]
 pub(super) fn is_word_char(c: char) -> bool {
-    if is_plain_symbol(c) {
-        return false;
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
     }
-    is_latin1_lowercase(c) || c.is_alphanumeric()
+    CharProps::get().has(c, WORD)
 }
 
 /// Calls `f` with every word of an already normalised text, in order.
