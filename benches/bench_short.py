@@ -9,6 +9,10 @@ in all.  Nothing of it is stored in the repository.
 
 Beside it runs the long-document corpus of ``benches/bench_speed.py`` (the
 quality corpus, 50 to 800 words a document), so that neither regresses.
+``--corpus languages`` runs a third: paragraphs of 30 words or more from the
+translated man pages under ``/usr/share/man/LANG`` (German, French,
+Russian, Ukrainian, Polish and the others installed), text in other
+scripts and with accents, cased, as the scraped web is.
 
 On each corpus it measures signatures (128 permutations, word 5-grams), text
 in -> signatures out: ``thresher.minhash`` at each ``--thread-counts``; rensa
@@ -22,9 +26,10 @@ ratios to rensa's pre-split matrix path and to datasketch's bulk API (the
 targets of issue 17: 3x and 100x at one thread), from wall time and, for
 one thread, from the process's CPU time too (steadier on a shared machine).
 
-Usage: ``python benches/bench_short.py [--corpus short|long|both] [--mb 24]
+Usage: ``python benches/bench_short.py [--corpus short|long|both|languages|all] [--mb 24]
 [--thread-counts 1,2] [--repeat 3] [--skip-datasketch] [--write-docs PATH]``.
-``--write-docs PATH`` writes the short corpus as texts separated by NUL bytes
+``--write-docs PATH`` writes the short corpus (or, with ``--corpus
+languages``, that one) as texts separated by NUL bytes
 (the input of ``cargo run --release -p thresher-core --example
 signature_speed PATH``) and exits.  Results go to ``benches/out/short.json``.
 """
@@ -165,6 +170,33 @@ def short_corpus(mb: float) -> tuple[list[str], dict[str, int]]:
     return docs, counts
 
 
+def language_corpus() -> tuple[list[str], dict[str, int]]:
+    """Distinct paragraphs of 30 words or more (whitespace collapsed) of the
+    translated man pages, language by language in name order, shuffled with
+    a fixed seed; and the number taken from each language."""
+    root = Path("/usr/share/man")
+    langs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("man"))
+    seen: set[str] = set()
+    docs: list[str] = []
+    counts: dict[str, int] = {}
+    for lang in langs:
+        counts[lang] = 0
+        for path in sorted((root / lang).glob("man*/*.gz")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            for section in q.man_page_sections(path):
+                for para in q.split_blank(section):
+                    words = para.split()
+                    doc = " ".join(words)
+                    if len(words) < MIN_WORDS or doc in seen:
+                        continue
+                    seen.add(doc)
+                    docs.append(doc)
+                    counts[lang] += 1
+    random.Random(SHUFFLE_SEED).shuffle(docs)
+    return docs, {k: v for k, v in counts.items() if v}
+
+
 def long_corpus() -> tuple[list[str], str]:
     """bench_speed's corpus: the cached quality corpus, else built."""
     if q.DATA.exists():
@@ -261,7 +293,9 @@ def report(label: str, texts: list[str], rows: list[dict], origin: str) -> list[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", choices=["short", "long", "both"], default="both")
+    parser.add_argument(
+        "--corpus", choices=["short", "long", "both", "languages", "all"], default="both"
+    )
     parser.add_argument("--mb", type=float, default=24.0, help="size of the short corpus")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
@@ -274,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     args.thread_counts = sorted(set(args.thread_counts) | {1})
 
     if args.write_docs is not None:
-        docs, counts = short_corpus(args.mb)
+        docs, counts = language_corpus() if args.corpus == "languages" else short_corpus(args.mb)
         args.write_docs.write_bytes(b"\0".join(d.encode() for d in docs))
         print(f"{len(docs)} docs from {counts} -> {args.write_docs}")
         return 0
@@ -289,12 +323,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     lines: list[str] = []
     out: dict[str, Any] = {}
-    corpora = ["short", "long"] if args.corpus == "both" else [args.corpus]
+    corpora = {
+        "both": ["short", "long"],
+        "all": ["short", "long", "languages"],
+    }.get(args.corpus, [args.corpus])
     for label in corpora:
         t0 = time.perf_counter()
         if label == "short":
             texts, counts = short_corpus(args.mb)
             origin = "paragraphs of " + ", ".join(f"{k} {v}" for k, v in counts.items())
+        elif label == "languages":
+            texts, counts = language_corpus()
+            origin = "paragraphs of man pages in " + ", ".join(f"{k} {v}" for k, v in counts.items())
         else:
             texts, origin = long_corpus()
         origin += f"; built in {time.perf_counter() - t0:.0f}s"
