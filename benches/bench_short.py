@@ -334,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
             origin = "paragraphs of " + ", ".join(f"{k} {v}" for k, v in counts.items())
         elif label == "languages":
             texts, counts = language_corpus()
-            origin = "paragraphs of man pages in " + ", ".join(f"{k} {v}" for k, v in counts.items())
+            langs = ", ".join(f"{k} {v}" for k, v in counts.items())
+            origin = f"paragraphs of man pages in {langs}"
         else:
             texts, origin = long_corpus()
         origin += f"; built in {time.perf_counter() - t0:.0f}s"
