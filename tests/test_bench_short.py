@@ -47,3 +47,19 @@ def test_corpus_is_distinct_deterministic_and_of_the_size_asked() -> None:
     size = sum(len(d.encode()) for d in docs)
     assert 0.3e6 <= size < 0.3e6 + 2000
     check_short(docs)
+
+
+def test_language_corpus_is_distinct_deterministic_and_not_only_ascii() -> None:
+    root = Path("/usr/share/man")
+    langs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith("man")]
+    require(bool(langs), "no translated man pages under /usr/share/man")
+    docs, counts = bench_short.language_corpus()
+    assert docs == bench_short.language_corpus()[0]
+    assert len(set(docs)) == len(docs) == sum(counts.values()) > 100
+    for doc in docs:
+        assert len(doc.split()) >= bench_short.MIN_WORDS
+        assert doc == " ".join(doc.split())
+    assert sum(not doc.isascii() for doc in docs) > len(docs) // 4
+    if (root / "ru").is_dir():
+        # Cyrillic small letters, U+0430 to U+044F.
+        assert any(any("\u0430" <= c <= "\u044f" for c in doc) for doc in docs)
