@@ -1,8 +1,9 @@
 //! The per-character properties that normalisation and the word split ask
 //! of non-ASCII text, for the whole Basic Multilingual Plane in one table.
 //!
-//! `char::is_alphanumeric`, `char::to_lowercase` and the NFKC quick check of
-//! `unicode-normalization` each search a table of ranges per character. On
+//! `char::is_alphanumeric`, `char::to_lowercase`, the NFKC quick check of
+//! `unicode-normalization` and the general category of `unicode-properties`
+//! each search a table of ranges per character. On
 //! text outside Latin-1 (Cyrillic, Greek, Arabic, Hebrew, Devanagari...)
 //! every character pays those searches several times, and the scan of such
 //! text ran 25 times slower than that of ASCII (`benches/RESULTS.md`,
@@ -16,6 +17,7 @@ use std::sync::OnceLock;
 
 use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::{is_nfkc_quick, IsNormalized};
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use super::scripts::joins_without_space;
 
@@ -31,6 +33,9 @@ pub(super) const OWN_LOWERCASE: u8 = 1 << 2;
 /// it as it is (see `normalisation::is_normalised_but_ascii_case`).
 pub(super) const SETTLED: u8 = 1 << 3;
 
+/// A combining mark: general category Mn, Mc or Me.
+pub(super) const MARK: u8 = 1 << 4;
+
 /// Code points in the table: the Basic Multilingual Plane.
 const TABLE_LEN: usize = 0x1_0000;
 
@@ -42,6 +47,9 @@ fn compute(c: char) -> u8 {
     }
     if canonical_combining_class(c) == 0 && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
         props |= STABLE;
+    }
+    if c.general_category_group() == GeneralCategoryGroup::Mark {
+        props |= MARK;
     }
     let mut lower = c.to_lowercase();
     if lower.next() == Some(c) && lower.next().is_none() {
@@ -119,7 +127,10 @@ mod tests {
         assert!(props.has('Ж', WORD | STABLE));
         assert!(!props.has('Ж', OWN_LOWERCASE));
         // A combining acute accent: a mark, not a starter.
-        assert_eq!(props.of('\u{301}') & (WORD | STABLE), 0);
+        assert_eq!(props.of('\u{301}') & (WORD | STABLE | MARK), MARK);
+        // The kana voicing mark; a katakana letter is not a mark.
+        assert!(props.has('\u{3099}', MARK));
+        assert!(!props.has('\u{30ab}', MARK));
         // The "fi" ligature: NFKC changes it.
         assert!(!props.has('\u{fb01}', STABLE));
         // Em space: NFKC makes it a space.

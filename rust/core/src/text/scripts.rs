@@ -28,7 +28,7 @@
 //! Nor are Javanese and Balinese (traditionally unspaced, but UAX #14
 //! breaks them like alphabetic text).
 
-use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+use super::char_props::{CharProps, MARK, WORD};
 
 /// Whether `c` belongs to a script written without spaces (the ranges in
 /// the module's documentation). No character below U+0E00 does.
@@ -106,7 +106,7 @@ pub(super) fn is_unspaced_letter(c: char) -> bool {
     if matches!(u, 0x4E00..=0x9FFF | 0x3041..=0x3096 | 0x30A1..=0x30FA | 0x0E01..=0x0E30) {
         return true;
     }
-    is_unspaced(c) && c.is_alphanumeric() && !is_mark(c)
+    is_unspaced(c) && CharProps::get().has(c, WORD) && !is_mark(c)
 }
 
 /// Whether `c` is a combining mark (general category Mn, Mc or Me): Thai
@@ -119,7 +119,7 @@ pub(super) fn is_mark(c: char) -> bool {
     if u < 0x0300 || matches!(u, 0x3100..=0xA4CF) {
         return false;
     }
-    c.general_category_group() == GeneralCategoryGroup::Mark
+    CharProps::get().has(c, MARK)
 }
 
 /// Whether `text` has a character that [`joins_without_space`], so that
