@@ -3,14 +3,14 @@
 //!
 //! `char::is_alphanumeric`, `char::to_lowercase`, the NFKC quick check of
 //! `unicode-normalization` and the general category of `unicode-properties`
-//! each search a table of ranges per character. On
-//! text outside Latin-1 (Cyrillic, Greek, Arabic, Hebrew, Devanagari...)
-//! every character pays those searches several times, and the scan of such
-//! text ran 25 times slower than that of ASCII (`benches/RESULTS.md`,
-//! section 6). The table holds, for each code point below U+10000, the
-//! answers of those same functions, computed once per process when first
-//! asked (about 65,000 characters, 8 ms on a 2.4 GHz AMD EPYC); code points above
-//! it (rare outside the scripts written without spaces) ask the functions
+//! each search a table of ranges per character. In text outside Latin-1
+//! every character paid those searches several times, and the scan of
+//! Cyrillic text ran 25 times slower than that of ASCII
+//! (`benches/RESULTS.md`, section 2, "Text in other languages"). The table
+//! holds, for each code point below U+10000, the answers of those same
+//! functions, computed once per process when first asked (about 65,000
+//! characters, 8 ms on a 2.4 GHz AMD EPYC); code points above it (rare
+//! outside the scripts written without spaces) ask the functions
 //! themselves. The answers are theirs, so nothing changes but the time.
 
 use std::sync::OnceLock;
