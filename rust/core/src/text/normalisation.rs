@@ -162,9 +162,7 @@ fn lowercase_into(text: &str, out: &mut String) {
     let props = CharProps::get();
     let mut rest = text;
     loop {
-        let changed = rest
-            .char_indices()
-            .find(|&(_, c)| !c.is_ascii() && !props.has(c, OWN_LOWERCASE));
+        let changed = first_changed_outside_ascii(rest, props);
         let end = changed.map_or(rest.len(), |(i, _)| i);
         let from = out.len();
         out.push_str(&rest[..end]);
@@ -174,6 +172,29 @@ fn lowercase_into(text: &str, out: &mut String) {
         };
         out.extend(c.to_lowercase());
         rest = &rest[i + c.len_utf8()..];
+    }
+}
+
+/// The first character of `text` outside ASCII that is not its own
+/// lowercase, with its byte offset. ASCII runs are skipped 16 bytes at a
+/// time rather than decoded, so a long English text with one capital
+/// outside ASCII costs little more than a copy.
+fn first_changed_outside_ascii(text: &str, props: CharProps) -> Option<(usize, char)> {
+    let mut at = 0;
+    loop {
+        at += ascii_prefix_len(&text.as_bytes()[at..]);
+        let mut run = text[at..].char_indices();
+        loop {
+            match run.next() {
+                None => return None,
+                Some((i, c)) if c.is_ascii() => {
+                    at += i;
+                    break;
+                }
+                Some((i, c)) if !props.has(c, OWN_LOWERCASE) => return Some((at + i, c)),
+                Some(_) => {}
+            }
+        }
     }
 }
 

@@ -44,9 +44,12 @@ proptest::proptest! {
         // letter before them), ligatures, superscripts, Hangul jamo,
         // two-part Indic vowels, half-width kana and their sound marks,
         // singletons, a non-breaking space, capital sigma.
+        // Long ASCII runs between capitals outside ASCII, for the 16-byte
+        // skips of lowercasing.
+        runs in "([a-zA-Z .]{0,40}[\u{c9}\u{e9}\u{410}-\u{44f}\u{130}\u{1e9e}]{0,2}){0,6}",
         mixed in "[a-zA-Z0-9 .\u{300}-\u{308}\u{327}\u{334}\u{fb01}\u{b2}\u{1100}\u{1161}\u{11a8}\u{b47}\u{b3e}\u{ff76}\u{ff9e}\u{2126}\u{212b}\u{a0}\u{e9}\u{3a3}\u{2026}]{0,40}",
     ) {
-        for t in [&text, &ascii, &mixed] {
+        for t in [&text, &ascii, &runs, &mixed] {
             let reference = t.nfkc().collect::<String>().to_lowercase();
             proptest::prop_assert_eq!(normalise(t), reference);
         }
