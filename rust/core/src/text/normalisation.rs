@@ -22,6 +22,10 @@ pub fn normalise_into(text: &str, out: &mut String) {
         out.make_ascii_lowercase();
         return;
     }
+    if lowercase_stable_into(text, out) {
+        return;
+    }
+    out.clear();
     if is_nfkc_quick_yes(text) {
         lowercase_into(text, out);
     } else {
@@ -159,40 +163,80 @@ fn lowercase_into(text: &str, out: &mut String) {
         out.push_str(&text.to_lowercase());
         return;
     }
+    lowercase_runs::<false>(text, out);
+}
+
+/// [`lowercase_into`] for a text whose characters outside ASCII are all
+/// [`STABLE`] starters, so that the text is in NFKC and its normalised form
+/// is its lowercase; returns false, with part of the text in `out`, at the
+/// first character that is not (or for a capital sigma, which takes the
+/// general path). One pass over the text instead of two, the quick check's
+/// and lowercasing's: this is the path of every text in Cyrillic, Greek or
+/// Armenian with a capital letter.
+fn lowercase_stable_into(text: &str, out: &mut String) -> bool {
+    !text.contains('Σ') && lowercase_runs::<true>(text, out)
+}
+
+/// Appends the lowercase of `text` (no capital sigma in it) to `out` as
+/// [`lowercase_into`] says; with `STABLE_ONLY`, returns false at the first
+/// character outside ASCII that is not [`STABLE`], else true.
+fn lowercase_runs<const STABLE_ONLY: bool>(text: &str, out: &mut String) -> bool {
     let props = CharProps::get();
     let mut rest = text;
     loop {
-        let changed = first_changed_outside_ascii(rest, props);
-        let end = changed.map_or(rest.len(), |(i, _)| i);
+        let stop = next_to_lowercase::<STABLE_ONLY>(rest, props);
+        let end = match stop {
+            Stop::End => rest.len(),
+            Stop::Lowercase(i, _) => i,
+            Stop::Unstable => return false,
+        };
         let from = out.len();
         out.push_str(&rest[..end]);
         out[from..].make_ascii_lowercase();
-        let Some((i, c)) = changed else {
-            return;
+        let Stop::Lowercase(i, c) = stop else {
+            return true;
         };
         out.extend(c.to_lowercase());
         rest = &rest[i + c.len_utf8()..];
     }
 }
 
+/// Where [`next_to_lowercase`] stopped.
+enum Stop {
+    /// At the end of the text.
+    End,
+    /// At a character outside ASCII that is not its own lowercase, at this
+    /// byte offset.
+    Lowercase(usize, char),
+    /// At a character outside ASCII that is not [`STABLE`] (looked for
+    /// only when asked).
+    Unstable,
+}
+
 /// The first character of `text` outside ASCII that is not its own
-/// lowercase, with its byte offset. ASCII runs are skipped 16 bytes at a
-/// time rather than decoded, so a long English text with one capital
-/// outside ASCII costs little more than a copy.
-fn first_changed_outside_ascii(text: &str, props: CharProps) -> Option<(usize, char)> {
+/// lowercase (or, with `STABLE_ONLY`, not [`STABLE`]). ASCII runs are
+/// skipped 16 bytes at a time rather than decoded, so a long English text
+/// with one capital outside ASCII costs little more than a copy.
+#[inline(always)]
+fn next_to_lowercase<const STABLE_ONLY: bool>(text: &str, props: CharProps) -> Stop {
     let mut at = 0;
     loop {
         at += ascii_prefix_len(&text.as_bytes()[at..]);
         let mut run = text[at..].char_indices();
         loop {
-            match run.next() {
-                None => return None,
-                Some((i, c)) if c.is_ascii() => {
-                    at += i;
-                    break;
-                }
-                Some((i, c)) if !props.has(c, OWN_LOWERCASE) => return Some((at + i, c)),
-                Some(_) => {}
+            let Some((i, c)) = run.next() else {
+                return Stop::End;
+            };
+            if c.is_ascii() {
+                at += i;
+                break;
+            }
+            let flags = props.of(c);
+            if STABLE_ONLY && flags & STABLE == 0 {
+                return Stop::Unstable;
+            }
+            if flags & OWN_LOWERCASE == 0 {
+                return Stop::Lowercase(at + i, c);
             }
         }
     }
