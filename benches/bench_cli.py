@@ -7,7 +7,8 @@ whole corpus in the same run, printed as markdown tables. Each size runs
 twice: with the default ``--memory`` (pass 1's records held in memory up to
 a quarter of RAM, at most 2 GiB, the rest spooled to disk) and with
 ``--memory 0`` (every batch spooled to disk: the bounded-memory path, whose
-peaks give the line).
+peaks give the line). ``--repeat N`` runs each N times and reports the
+fastest run's time and the median peak RSS.
 
 The corpus (``benches/data/cli``): paper-listing dumps in which about 15% of
 the papers are verbatim copies and 15% near copies (a few words edited) of
@@ -27,6 +28,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -291,6 +293,22 @@ def _row(r: dict[str, Any], papers: int, stored: int, text_bytes: int) -> dict[s
     }
 
 
+def _combine(repeats: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row for runs of the same command: the fastest run's figures, with
+    the median of the runs' peak RSS (whole run and by phase; pass 4's peak
+    depends on how many row groups are in flight, so one run does not pin
+    the per-record term down) and every run's peak in ``rss_runs_mb``."""
+    row = dict(min(repeats, key=lambda r: r["seconds"]))
+    row["rss_runs_mb"] = [r["rss_mb"] for r in repeats]
+    row["rss_mb"] = statistics.median(row["rss_runs_mb"])
+    phases = dict.fromkeys(k for r in repeats for k in r["phase_rss_mb"])
+    row["phase_rss_mb"] = {
+        k: statistics.median(r["phase_rss_mb"][k] for r in repeats if k in r["phase_rss_mb"])
+        for k in phases
+    }
+    return row
+
+
 def _print_runs(title: str, rows: list[dict[str, Any]]) -> None:
     """The table of the command's runs at the three sizes, the line through
     their peaks, and their phases."""
@@ -306,6 +324,10 @@ def _print_runs(title: str, rows: list[dict[str, Any]]) -> None:
             f"| {r['kept']:,} | {r['exact']:,} | {r['near']:,} | {r['seconds']:.1f} "
             f"| {r['records_s']:,.0f} | {r['mb_s']:.1f} | {r['rss_mb']:.0f} MB |"
         )
+    if any(len(r["rss_runs_mb"]) > 1 for r in rows):
+        for r in rows:
+            runs = ", ".join(f"{mb:.0f}" for mb in r["rss_runs_mb"])
+            print(f"peak RSS of each run, {r['records']:,} records: {runs} MB (median above)")
     fixed, per_record = fit_line([r["records"] for r in rows], [r["rss_mb"] * 1e6 for r in rows])
     print(
         f"\npeak RSS fits {fixed / 1e6:.0f} MB + {per_record:.0f} bytes per record "
@@ -333,6 +355,13 @@ def main() -> int:
     parser.add_argument("--papers", type=int, default=400_000, help="papers in the corpus")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of the command per size and --memory: the fastest run's time, "
+        "the median peak RSS",
+    )
     parser.add_argument("--write-corpus", type=int, metavar="PAPERS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.write_corpus:
@@ -351,8 +380,16 @@ def main() -> int:
         stored = sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file())
         for memory, rows in runs.items():
             flag = None if memory == "default" else memory
-            r = run_command(corpus, OUT / f"cli-{papers}", args.threads, flag)
-            rows.append(_row(r, papers, stored, text_bytes))
+            repeats = [
+                _row(
+                    run_command(corpus, OUT / f"cli-{papers}", args.threads, flag),
+                    papers,
+                    stored,
+                    text_bytes,
+                )
+                for _ in range(args.repeat)
+            ]
+            rows.append(_combine(repeats))
     in_memory = run_in_memory(corpus, args.threads)
     print(f"load average at end: {os.getloadavg()}")
     mem_mb_s = runs["0"][-1]["text_mb"] / in_memory["wall"]
