@@ -19,7 +19,7 @@ use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::{is_nfkc_quick, IsNormalized};
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use super::scripts::joins_without_space;
+use super::scripts::{is_unspaced, joins_without_space};
 
 /// `char::is_alphanumeric`.
 pub(super) const WORD: u8 = 1;
@@ -36,6 +36,18 @@ pub(super) const SETTLED: u8 = 1 << 3;
 /// A combining mark: general category Mn, Mc or Me.
 pub(super) const MARK: u8 = 1 << 4;
 
+/// A character of a script written without spaces ([`is_unspaced`]).
+pub(super) const UNSPACED: u8 = 1 << 5;
+
+/// Whether a character with these flags is a letter or number of a script
+/// written without spaces: [`UNSPACED`], a word character and not a
+/// combining mark. Such a letter is one token with the marks that follow
+/// it (general category L or N; a test checks).
+#[inline]
+pub(super) fn is_unspaced_letter(flags: u8) -> bool {
+    flags & (UNSPACED | WORD | MARK) == UNSPACED | WORD
+}
+
 /// Code points in the table: the Basic Multilingual Plane.
 const TABLE_LEN: usize = 0x1_0000;
 
@@ -50,6 +62,9 @@ fn compute(c: char) -> u8 {
     }
     if c.general_category_group() == GeneralCategoryGroup::Mark {
         props |= MARK;
+    }
+    if is_unspaced(c) {
+        props |= UNSPACED;
     }
     let mut lower = c.to_lowercase();
     if lower.next() == Some(c) && lower.next().is_none() {
@@ -141,8 +156,11 @@ mod tests {
         assert!(props.has('\u{3002}', STABLE | OWN_LOWERCASE));
         assert!(!props.has('\u{3002}', SETTLED));
         // Han: joins without space.
-        assert!(props.has('中', WORD | STABLE | OWN_LOWERCASE));
+        assert!(props.has('中', WORD | STABLE | OWN_LOWERCASE | UNSPACED));
         assert!(!props.has('中', SETTLED));
+        // A Thai vowel sign: a mark of a script written without spaces.
+        assert!(props.has('\u{e34}', MARK | UNSPACED));
+        assert!(!props.has('ж', UNSPACED));
         // Beyond the table: computed.
         assert!(props.has('𝒜', WORD));
         assert!(!props.has('𝒜', STABLE));

@@ -3,11 +3,12 @@
 //! character, on mixed-script text.
 
 use super::canonical::{canonical_into, exact_form, exact_form_of_normalised, PAD};
+use super::char_props::{is_unspaced_letter, CharProps, MARK};
 use super::normalisation::normalise;
 use super::scan::{canonical_word_hashes, canonical_word_hashes_portable, TextScan};
 #[cfg(target_arch = "x86_64")]
 use super::scan::{canonical_word_hashes_avx2, canonical_word_hashes_avx512};
-use super::scripts::{has_unspaced, is_mark, is_unspaced, is_unspaced_letter, joins_without_space};
+use super::scripts::{has_unspaced, is_unspaced, joins_without_space};
 use super::shingles::{shingle_set, shingle_set_of_normalised, SHINGLE_BASE};
 use super::word_hashing::word_hash;
 use super::word_split::{for_each_word, words};
@@ -294,6 +295,9 @@ fn unspaced_letters_are_word_characters() {
         let (a, b, c) = unicode_properties::UNICODE_VERSION;
         (a as u8, b as u8, c as u8)
     };
+    let props = CharProps::get();
+    let is_mark = |c: char| props.has(c, MARK);
+    let is_unspaced_letter = |c: char| is_unspaced_letter(props.of(c));
     let mut letters = 0;
     for c in (0x0E00..0x40000).filter_map(char::from_u32) {
         let group = c.general_category_group();

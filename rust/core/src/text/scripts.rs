@@ -27,8 +27,10 @@
 //! Hangul is not among them: Korean is written with spaces between words.
 //! Nor are Javanese and Balinese (traditionally unspaced, but UAX #14
 //! breaks them like alphabetic text).
-
-use super::char_props::{CharProps, MARK, WORD};
+//!
+//! Which characters of them are letters (a token each) and which are
+//! combining marks (part of the token before them) comes from the flags of
+//! `char_props`.
 
 /// Whether `c` belongs to a script written without spaces (the ranges in
 /// the module's documentation). No character below U+0E00 does.
@@ -93,33 +95,6 @@ pub(super) fn is_unspaced(c: char) -> bool {
 #[inline]
 pub(super) fn joins_without_space(c: char) -> bool {
     matches!(c, '\u{3001}'..='\u{303F}') || is_unspaced(c)
-}
-
-/// Whether `c` [`is_unspaced`], is a word character
-/// (`char::is_alphanumeric`) and is not a combining mark ([`is_mark`]): a
-/// letter or number (general category L or N; a test checks), one token
-/// with the marks that follow it.
-#[inline]
-pub(super) fn is_unspaced_letter(c: char) -> bool {
-    let u = u32::from(c);
-    // The common letters without the tables (a test checks these ranges).
-    if matches!(u, 0x4E00..=0x9FFF | 0x3041..=0x3096 | 0x30A1..=0x30FA | 0x0E01..=0x0E30) {
-        return true;
-    }
-    is_unspaced(c) && CharProps::get().has(c, WORD) && !is_mark(c)
-}
-
-/// Whether `c` is a combining mark (general category Mn, Mc or Me): Thai
-/// vowel and tone marks, variation selectors, the kana voicing marks.
-#[inline]
-pub(super) fn is_mark(c: char) -> bool {
-    let u = u32::from(c);
-    // No mark lies below U+0300 or in U+3100 to U+A4CF (Bopomofo to Yi,
-    // with all CJK ideographs): no table lookup for Han (a test checks).
-    if u < 0x0300 || matches!(u, 0x3100..=0xA4CF) {
-        return false;
-    }
-    CharProps::get().has(c, MARK)
 }
 
 /// Whether `text` has a character that [`joins_without_space`], so that

@@ -4,9 +4,9 @@
 //! or from UTF-8 bytes decoded on the way.
 
 use super::canonical::exact_form_of_normalised;
-use super::char_props::{CharProps, WORD};
+use super::char_props::{is_unspaced_letter, CharProps, MARK, UNSPACED, WORD};
 use super::normalisation::normalise;
-use super::scripts::{has_unspaced, is_mark, is_unspaced, is_unspaced_letter};
+use super::scripts::has_unspaced;
 
 /// `c.is_alphanumeric()`, from the table of [`CharProps`] (one lookup
 /// instead of a search of the ranges of letters and numbers).
@@ -82,22 +82,34 @@ enum Open {
 /// The word that is open after `c`, given the one open before it: `Run`
 /// and `Unspaced` stay open (`c` extends them) when they are returned for
 /// the same state; a new word starts otherwise (see [`for_each_word`]).
+/// One lookup in `props` per character outside ASCII: its flags say
+/// whether it is a combining mark, of a script written without spaces
+/// (`scripts::is_unspaced`), a letter of one ([`is_unspaced_letter`]) and a
+/// word character ([`is_word_char`]).
 #[inline(always)]
-fn step(open: Open, c: char) -> (Open, bool) {
+fn step(open: Open, c: char, props: CharProps) -> (Open, bool) {
     let extends = |next: Open| (next, open == next);
-    if open == Open::Unspaced && is_mark(c) {
+    if c.is_ascii() {
+        return if c.is_ascii_alphanumeric() {
+            extends(Open::Run)
+        } else {
+            (Open::Nothing, false)
+        };
+    }
+    let flags = props.of(c);
+    if open == Open::Unspaced && flags & MARK != 0 {
         return extends(Open::Unspaced);
     }
-    if is_unspaced(c) {
+    if flags & UNSPACED != 0 {
         // A new word, or none: this character never extends one.
-        let next = if is_unspaced_letter(c) {
+        let next = if is_unspaced_letter(flags) {
             Open::Unspaced
         } else {
             Open::Nothing
         };
         return (next, false);
     }
-    if is_word_char(c) {
+    if flags & WORD != 0 {
         extends(Open::Run)
     } else {
         (Open::Nothing, false)
@@ -153,11 +165,12 @@ fn for_each_word_from(
     mut start: usize,
     mut f: impl FnMut(usize, usize),
 ) {
+    let props = CharProps::get();
     while let Some(&lead) = text.get(i) {
         let Some((c, n)) = decode_utf8(text, i, lead) else {
             return;
         };
-        let (next, extends) = step(open, c);
+        let (next, extends) = step(open, c, props);
         if !extends {
             if open != Open::Nothing {
                 f(start, i - start);
