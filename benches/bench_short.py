@@ -28,8 +28,9 @@ one thread, from the process's CPU time too (steadier on a shared machine).
 
 Usage: ``python benches/bench_short.py [--corpus short|long|both|languages|all] [--mb 24]
 [--thread-counts 1,2] [--repeat 3] [--skip-datasketch] [--write-docs PATH]``.
-``--write-docs PATH`` writes the short corpus (or, with ``--corpus
-languages``, that one) as texts separated by NUL bytes
+``--write-docs PATH`` writes the corpus ``--corpus`` names (short, long or
+languages; with the default, ``both``, the short one) as texts separated
+by NUL bytes
 (the input of ``cargo run --release -p thresher-core --example
 signature_speed PATH``) and exits.  Results go to ``benches/out/short.json``.
 """
@@ -308,7 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     args.thread_counts = sorted(set(args.thread_counts) | {1})
 
     if args.write_docs is not None:
-        docs, counts = language_corpus() if args.corpus == "languages" else short_corpus(args.mb)
+        docs: list[str]
+        if args.corpus == "languages":
+            docs, counts = language_corpus()
+        elif args.corpus == "long":
+            docs, source = long_corpus()
+            counts = {source: len(docs)}
+        elif args.corpus in ("short", "both"):
+            docs, counts = short_corpus(args.mb)
+        else:
+            parser.error("--write-docs writes one corpus: --corpus short, long or languages")
         args.write_docs.write_bytes(b"\0".join(d.encode() for d in docs))
         print(f"{len(docs)} docs from {counts} -> {args.write_docs}")
         return 0
