@@ -2,8 +2,9 @@
 //! of non-ASCII text, for the whole Basic Multilingual Plane in one table.
 //!
 //! `char::is_alphanumeric`, `char::to_lowercase`, the NFKC quick check of
-//! `unicode-normalization` and the general category of `unicode-properties`
-//! each search a table of ranges per character. In text outside Latin-1
+//! `unicode-normalization`, the general category of `unicode-properties`
+//! and the script ranges of `scripts::is_unspaced` each search a table of
+//! ranges per character. In text outside Latin-1
 //! every character paid those searches several times, and the scan of
 //! Cyrillic text ran 25 times slower than that of ASCII
 //! (`benches/RESULTS.md`, section 2, "Text in other languages"). The table

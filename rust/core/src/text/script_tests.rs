@@ -296,8 +296,9 @@ fn unspaced_letters_are_word_characters() {
         (a as u8, b as u8, c as u8)
     };
     let props = CharProps::get();
-    let is_mark = |c: char| props.has(c, MARK);
-    let is_unspaced_letter = |c: char| is_unspaced_letter(props.of(c));
+    // The table's answers, which the word split reads.
+    let mark_by_flags = |c: char| props.has(c, MARK);
+    let letter_by_flags = |c: char| is_unspaced_letter(props.of(c));
     let mut letters = 0;
     for c in (0x0E00..0x40000).filter_map(char::from_u32) {
         let group = c.general_category_group();
@@ -305,10 +306,10 @@ fn unspaced_letters_are_word_characters() {
             group,
             GeneralCategoryGroup::Letter | GeneralCategoryGroup::Number
         );
-        let letter = is_unspaced_letter(c);
+        let letter = letter_by_flags(c);
         assert_eq!(
             letter,
-            is_unspaced(c) && c.is_alphanumeric() && !is_mark(c),
+            is_unspaced(c) && c.is_alphanumeric() && !mark_by_flags(c),
             "{c:?}"
         );
         if letter {
@@ -317,13 +318,17 @@ fn unspaced_letters_are_word_characters() {
         } else if same_version {
             assert!(!(is_unspaced(c) && l_or_n), "{c:?}");
         }
-        assert_eq!(is_mark(c), group == GeneralCategoryGroup::Mark, "{c:?}");
+        assert_eq!(
+            mark_by_flags(c),
+            group == GeneralCategoryGroup::Mark,
+            "{c:?}"
+        );
         assert_eq!(joins_without_space(c), defined_joiner(c), "{c:?}");
     }
     for c in (0..0x0E00).filter_map(char::from_u32) {
-        assert!(!is_unspaced(c) && !is_unspaced_letter(c), "{c:?}");
+        assert!(!is_unspaced(c) && !letter_by_flags(c), "{c:?}");
         assert_eq!(
-            is_mark(c),
+            mark_by_flags(c),
             c.general_category_group() == GeneralCategoryGroup::Mark,
             "{c:?}"
         );
